@@ -1,0 +1,66 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { Runtime } from '../runtime.ts'
+import { registerErrorHandling } from './errors.ts'
+import { healthRoute } from './health.ts'
+import { parseJsonBody, rejectInvalidUtf8 } from './json-body.ts'
+import { posSystemApiV2 } from './possystem-v2/index.ts'
+
+export interface AppOptions {
+  bodyLimit: number
+  logger: FastifyServerOptions['logger']
+}
+
+/** Header values that must never reach a log line. */
+const REDACT = [
+  'req.headers["x-cashbox-accesstoken"]',
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+]
+
+export async function buildApp(runtime: Runtime, options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    bodyLimit: options.bodyLimit,
+    logger:
+      options.logger === false
+        ? false
+        : { ...(typeof options.logger === 'object' ? options.logger : {}), redact: REDACT },
+    ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.removeContentTypeParser(['application/json', 'text/plain'])
+  app.addContentTypeParser(/^application\/(.+\+)?json/, { parseAs: 'buffer' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(rejectInvalidUtf8(body as Buffer)))
+    } catch (error) {
+      done(error as Error)
+    }
+  })
+  registerErrorHandling(app)
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'fiscalbox',
+        version: '0.1.0',
+        description:
+          'Fiscalization middleware: POS System API v2. See docs/ in the repository for each surface and country.',
+      },
+      components: {
+        securitySchemes: {
+          cashboxId: { type: 'apiKey', in: 'header', name: 'x-cashbox-id' },
+          cashboxToken: { type: 'apiKey', in: 'header', name: 'x-cashbox-accesstoken' },
+        },
+      },
+      security: [{ cashboxId: [], cashboxToken: [] }],
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  await app.register(healthRoute(runtime))
+  await app.register(posSystemApiV2(runtime), { prefix: '/v2' })
+  return app
+}

@@ -1,0 +1,60 @@
+import { once } from 'node:events'
+import { createWriteStream } from 'node:fs'
+import type { Runtime } from '../runtime.ts'
+import { progress } from './progress.ts'
+
+const PAGE = 2_000
+
+/** Writes a queue's receipt journal as a journal export (JSON Lines, docs/journal-format.md), streamed. */
+export async function exportJournal(runtime: Runtime, cashboxId: string, out: string): Promise<number> {
+  const cashbox = (await runtime.cashboxes.list()).find((c) => c.id === cashboxId)
+  if (!cashbox) throw new Error(`no cash box ${cashboxId}: see \`fiscalbox cashbox list\``)
+  const queue = await runtime.journal.queue(cashbox.queueId)
+  const signer = await runtime.cashboxes.signer(cashbox.queueId)
+  const file = createWriteStream(out)
+  const write = async (line: string) => {
+    if (!file.write(`${line}\n`)) await once(file, 'drain')
+  }
+  await write(
+    JSON.stringify({
+      format: 'fiscalbox-journal-export-v1',
+      queueId: cashbox.queueId,
+      cashboxId: cashbox.id,
+      country: cashbox.country,
+      algorithm: signer.algorithm,
+      publicKey: signer.publicKey,
+      receipts: queue?.receipt_numerator ?? 0,
+      exportedAt: new Date().toISOString(),
+    }),
+  )
+  const shown = progress('exporting receipts', queue?.receipt_numerator)
+  let after = 0
+  for (;;) {
+    const rows = await runtime.journal.receiptsWithItems(cashbox.queueId, after, PAGE)
+    for (const row of rows) {
+      await write(
+        JSON.stringify({
+          number: row.number,
+          queueRow: row.queue_row,
+          queueItemId: row.queue_item_id,
+          moment: row.moment,
+          receiptCase: row.receipt_case,
+          total: row.total,
+          requestHash: row.request_hash,
+          responseHash: row.response_hash,
+          previousHash: row.previous_hash,
+          hash: row.hash,
+          request: row.request,
+          response: row.response,
+        }),
+      )
+      after = row.number
+    }
+    shown.update(after)
+    if (rows.length < PAGE) break
+  }
+  file.end()
+  await once(file, 'finish')
+  shown.done(after)
+  return after
+}

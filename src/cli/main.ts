@@ -1,0 +1,125 @@
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { createInterface } from 'node:readline'
+import { Command, Option } from 'commander'
+import { loadConfig } from '../config.ts'
+import { openRuntime } from '../runtime.ts'
+import { JournalVerifier } from '../verify/journal-verifier.ts'
+import { exportJournal } from './export-journal.ts'
+import { progress } from './progress.ts'
+import { serve } from './serve.ts'
+
+const program = new Command('fiscalbox')
+  .description(
+    'Fiscalization middleware. Configuration comes from the environment: DATABASE_URL, PORT, FISCALBOX_DATA_DIR, FISCALBOX_MASTER_KEY (see README).',
+  )
+  .showHelpAfterError('(run with --help for usage)')
+
+program
+  .command('serve')
+  .description('start the HTTP server (creates and starts a demo cash box on an empty database)')
+  .action(async () => serve(loadConfig()))
+
+program
+  .command('migrate')
+  .description('create or upgrade the database schema of DATABASE_URL, then exit')
+  .action(async () => {
+    const runtime = await openRuntime(loadConfig())
+    await runtime.close()
+    process.stdout.write('database is up to date\n')
+  })
+
+const cashbox = program.command('cashbox').description('manage cash boxes directly in DATABASE_URL')
+cashbox
+  .command('create')
+  .description(
+    'create a cash box with its queue and signing key; prints its id and access token (shown only once)',
+  )
+  .requiredOption('--country <CC>', 'two-letter country code, e.g. EU (generic), DE, AT')
+  .option('--label <text>', 'a name for people', '')
+  .option('--json', 'print JSON for scripts')
+  .action(async (options: { country: string; label: string; json?: boolean }) => {
+    const runtime = await openRuntime(loadConfig())
+    try {
+      const created = await runtime.cashboxes.create(options.country.toUpperCase(), options.label)
+      process.stdout.write(
+        options.json
+          ? `${JSON.stringify(created)}\n`
+          : `cashboxId:   ${created.cashboxId}\naccessToken: ${created.accessToken}\nqueueId:     ${created.queueId}\ncountry:     ${created.country}\nThe access token is shown only now: store it in the POS.\n`,
+      )
+    } finally {
+      await runtime.close()
+    }
+  })
+cashbox
+  .command('list')
+  .description('list cash boxes (never their tokens)')
+  .option('--json', 'print JSON for scripts')
+  .action(async (options: { json?: boolean }) => {
+    const runtime = await openRuntime(loadConfig())
+    try {
+      const rows = (await runtime.cashboxes.list()).map((c) => ({
+        cashboxId: c.id,
+        queueId: c.queueId,
+        country: c.country,
+        label: c.label,
+        createdAt: c.createdAt,
+      }))
+      process.stdout.write(
+        options.json
+          ? `${JSON.stringify(rows)}\n`
+          : rows.map((r) => `${r.cashboxId}  ${r.country}  queue ${r.queueId}  ${r.label}`).join('\n') +
+              (rows.length ? '\n' : 'no cash boxes\n'),
+      )
+    } finally {
+      await runtime.close()
+    }
+  })
+
+const exporter = program.command('export').description('write audit exports')
+exporter
+  .command('journal')
+  .description("write a cash box's receipt journal as a journal export (JSON Lines) for `fiscalbox verify`")
+  .requiredOption('--cashbox <id>', 'cash box id')
+  .requiredOption('--out <file>', 'file to write')
+  .action(async (options: { cashbox: string; out: string }) => {
+    const runtime = await openRuntime(loadConfig())
+    try {
+      const count = await exportJournal(runtime, options.cashbox, options.out)
+      process.stdout.write(`wrote ${count} receipts to ${options.out}\n`)
+    } finally {
+      await runtime.close()
+    }
+  })
+
+program
+  .command('verify')
+  .description('check a journal export: numbering, hash chain, request/response hashes and every signature')
+  .argument('<file>', 'journal export written by `fiscalbox export journal`')
+  .addOption(new Option('--json', 'print the report as JSON'))
+  .action(async (file: string, options: { json?: boolean }) => {
+    const size = (await stat(file)).size
+    const verifier = new JournalVerifier()
+    const shown = progress('verifying bytes', size)
+    const input = createReadStream(file)
+    let n = 0
+    for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
+      verifier.line(line, ++n)
+      if (n % 1000 === 0) shown.update(input.bytesRead)
+    }
+    shown.done(input.bytesRead)
+    const report = verifier.finish()
+    if (options.json) process.stdout.write(`${JSON.stringify(report)}\n`)
+    else if (report.problems.length === 0)
+      process.stdout.write(`OK: ${report.receipts} receipts, chain verified, head ${report.head}\n`)
+    else
+      process.stdout.write(
+        `FAILED: ${report.problems.length} problem(s) in ${report.receipts} receipts\n${report.problems.map((p) => `  ${p}`).join('\n')}\n`,
+      )
+    process.exitCode = report.problems.length === 0 ? 0 : 1
+  })
+
+program.parseAsync().catch((error: Error) => {
+  process.stderr.write(`fiscalbox: ${error.message}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,107 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { randomUUID } from 'node:crypto'
+import { join } from 'node:path'
+import { buildApp } from '../api/app.ts'
+import type { Config } from '../config.ts'
+import { parseReceipt } from '../core/receipt.ts'
+import { describeDatabaseUrl } from '../storage/database.ts'
+import { openRuntime, type Runtime } from '../runtime.ts'
+
+interface DemoCashbox {
+  cashboxId: string
+  accessToken: string
+  queueId: string
+}
+
+const DEMO_FILE = 'demo-cashbox.json'
+
+/**
+ * The demo cash box: made and started on the first start of an empty database, so that the printed curl
+ * works at once. Its credentials are kept (mode 0600) in the data directory to print them again later.
+ */
+async function ensureDemoCashbox(runtime: Runtime, dataDir: string): Promise<DemoCashbox | undefined> {
+  const file = join(dataDir, DEMO_FILE)
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DemoCashbox
+  if ((await runtime.cashboxes.list()).length > 0) return undefined
+  const created = await runtime.cashboxes.create('EU', 'demo cash box')
+  const cashbox = await runtime.cashboxes.authenticate(created.cashboxId, created.accessToken)
+  const body = {
+    cbReceiptReference: 'demo-start',
+    cbReceiptMoment: new Date().toISOString(),
+    ftReceiptCase: '0x4555200000004001',
+    cbChargeItems: [],
+    cbPayItems: [],
+  }
+  await runtime.signService.sign({
+    cashbox,
+    operationId: randomUUID(),
+    lifetimeMs: 15_000,
+    body,
+    receipt: parseReceipt(body),
+  })
+  const demo = { cashboxId: created.cashboxId, accessToken: created.accessToken, queueId: created.queueId }
+  writeFileSync(file, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 })
+  return demo
+}
+
+export function demoCurl(baseUrl: string, demo: DemoCashbox): string {
+  const body = JSON.stringify({
+    cbReceiptReference: 'R-0001',
+    cbReceiptMoment: '2026-01-15T10:15:00.000Z',
+    ftReceiptCase: '0x4555200000000001',
+    cbChargeItems: [
+      {
+        Quantity: 1,
+        Description: 'Coffee',
+        Amount: 3.5,
+        VATRate: 20,
+        ftChargeItemCase: '0x4555200000000013',
+      },
+    ],
+    cbPayItems: [{ Description: 'Cash', Amount: 3.5, ftPayItemCase: '0x4555200000000001' }],
+  })
+  return [
+    `curl -s -X POST ${baseUrl}/v2/sign \\`,
+    `  -H 'content-type: application/json' \\`,
+    `  -H 'x-cashbox-id: ${demo.cashboxId}' \\`,
+    `  -H 'x-cashbox-accesstoken: ${demo.accessToken}' \\`,
+    `  -H "x-operation-id: $(node -e 'console.log(crypto.randomUUID())')" \\`,
+    `  -d '${body}'`,
+  ].join('\n')
+}
+
+export async function serve(config: Config): Promise<void> {
+  const runtime = await openRuntime(config)
+  const demo = await ensureDemoCashbox(runtime, config.FISCALBOX_DATA_DIR)
+  const app = await buildApp(runtime, { bodyLimit: config.BODY_LIMIT, logger: { level: config.LOG_LEVEL } })
+  const shutdown = async (signal: string) => {
+    app.log.info({ signal }, 'shutting down: finishing in-flight requests')
+    await app.close()
+    await runtime.close()
+    process.exit(0)
+  }
+  process.once('SIGTERM', () => void shutdown('SIGTERM'))
+  process.once('SIGINT', () => void shutdown('SIGINT'))
+  await app.listen({ port: config.PORT, host: config.HOST })
+  const address = app.server.address()
+  const port = typeof address === 'object' && address ? address.port : config.PORT
+  const base = `http://127.0.0.1:${port}`
+  const { engine, location } = describeDatabaseUrl(config.DATABASE_URL)
+  const lines = [
+    ``,
+    `fiscalbox listening on ${base} (${engine}: ${location})`,
+    `API docs: ${base}/docs   OpenAPI: ${base}/openapi.json`,
+  ]
+  if (demo) {
+    lines.push(
+      `demo cash box (country EU, generic market, started):`,
+      `  cashboxId:   ${demo.cashboxId}`,
+      `  accessToken: ${demo.accessToken}`,
+      `  queueId:     ${demo.queueId}`,
+      `sign a receipt:`,
+      demoCurl(base, demo),
+      ``,
+    )
+  }
+  process.stdout.write(`${lines.join('\n')}\n`)
+}

@@ -1,0 +1,30 @@
+import envSchema from 'env-schema'
+import { type Static, Type } from 'typebox'
+
+const ConfigSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  HOST: Type.String({ default: '0.0.0.0' }),
+  DATABASE_URL: Type.String({
+    default: 'sqlite:./data/fiscalbox.db',
+    pattern: '^(sqlite:|postgres(ql)?://)',
+  }),
+  FISCALBOX_DATA_DIR: Type.String({ default: './data' }),
+  FISCALBOX_MASTER_KEY: Type.Optional(Type.String({ minLength: 32 })),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+    { default: 'info' },
+  ),
+  BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 }),
+  PG_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 20 }),
+})
+
+export type Config = Static<typeof ConfigSchema>
+
+/** Reads the configuration from the environment; a bad value stops start-up with the variable's name. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return envSchema<Config>({ schema: ConfigSchema, data: env, dotenv: false })
+  } catch (error) {
+    throw new Error(`configuration error: ${(error as Error).message}`)
+  }
+}

@@ -1,0 +1,106 @@
+import { createPrivateKey, createPublicKey, randomUUID, sign as ecdsaSign } from 'node:crypto'
+import { countryCode } from './case-codes.ts'
+import { ErrorCode, FiscalError } from './errors.ts'
+import { GENESIS_HASH } from './journal-chain.ts'
+import type { QueueSigner } from './market.ts'
+import type { CashboxRecord, CashboxStore } from './ports.ts'
+import { type MasterKey, newAccessToken, newSealedP256, tokenMatches } from './secrets.ts'
+import { newTotalizers } from './totalizers.ts'
+
+/** The local installation's single account; tenants of a hosted installation get their own. */
+export const DEFAULT_ACCOUNT_ID = '00000000-0000-4000-8000-000000000001'
+
+export interface CreatedCashbox {
+  cashboxId: string
+  accessToken: string
+  queueId: string
+  accountId: string
+  country: string
+  publicKey: string
+}
+
+/** Cash boxes, their credentials and their queue keys. Credentials and keys are cached: they never change. */
+export class Cashboxes {
+  private readonly cache = new Map<string, CashboxRecord>()
+  private readonly signers = new Map<string, QueueSigner>()
+
+  constructor(
+    private readonly store: CashboxStore,
+    private readonly master: MasterKey,
+  ) {}
+
+  async create(country: string, label = ''): Promise<CreatedCashbox> {
+    const code = countryCode(country)
+    const cashboxId = randomUUID()
+    const queueId = randomUUID()
+    const { token, hash } = newAccessToken()
+    const key = newSealedP256(this.master)
+    await this.store.insert({
+      cashbox: {
+        id: cashboxId,
+        accountId: DEFAULT_ACCOUNT_ID,
+        country,
+        label: label || `${country} cash box`,
+        accessTokenHash: hash,
+        createdAt: new Date().toISOString(),
+      },
+      accountName: 'local',
+      queue: { id: queueId, countryCode: code, genesisHash: GENESIS_HASH, totalizers: newTotalizers() },
+      key: { queueId, ...key },
+    })
+    return {
+      cashboxId,
+      accessToken: token,
+      queueId,
+      accountId: DEFAULT_ACCOUNT_ID,
+      country,
+      publicKey: key.publicKey,
+    }
+  }
+
+  list(): Promise<CashboxRecord[]> {
+    return this.store.list()
+  }
+
+  /** Resolves the credentials of a request; any mismatch is the same 401 so ids cannot be probed. */
+  async authenticate(cashboxId: string | undefined, token: string | undefined): Promise<CashboxRecord> {
+    const denied = new FiscalError(
+      ErrorCode.Unauthorized,
+      'x-cashbox-id and x-cashbox-accesstoken do not identify a cash box: send the id and access token printed by `fiscalbox cashbox create`',
+    )
+    if (!cashboxId || !token) throw denied
+    let cashbox = this.cache.get(cashboxId)
+    if (!cashbox) {
+      if (!/^[0-9a-fA-F-]{36}$/.test(cashboxId)) throw denied
+      cashbox = await this.store.find(cashboxId.toLowerCase())
+      if (!cashbox) throw denied
+      this.cache.set(cashboxId, cashbox)
+    }
+    if (!tokenMatches(token, cashbox.accessTokenHash)) throw denied
+    return cashbox
+  }
+
+  async signer(queueId: string): Promise<QueueSigner> {
+    const cached = this.signers.get(queueId)
+    if (cached) return cached
+    const record = await this.store.signingKey(queueId)
+    if (!record) throw new FiscalError(ErrorCode.Internal, `queue ${queueId} has no signing key`)
+    const privateKey = createPrivateKey({
+      key: this.master.decrypt(record.privateKeyEncrypted),
+      format: 'der',
+      type: 'pkcs8',
+    })
+    const signer: QueueSigner = {
+      algorithm: record.algorithm,
+      publicKey: record.publicKey,
+      sign: (data) =>
+        ecdsaSign('sha256', Buffer.from(data, 'utf8'), { key: privateKey, dsaEncoding: 'ieee-p1363' }),
+    }
+    this.signers.set(queueId, signer)
+    return signer
+  }
+}
+
+/** The public key of a queue as a KeyObject, for verifiers. */
+export const publicKeyFromSpki = (spkiBase64: string) =>
+  createPublicKey({ key: Buffer.from(spkiBase64, 'base64'), format: 'der', type: 'spki' })

@@ -1,0 +1,115 @@
+import type { Totalizers } from './totalizers.ts'
+
+/** What the core needs from storage. storage/ implements these with Kysely; the core never sees SQL. */
+export interface QueueState {
+  id: string
+  cashboxId: string
+  countryCode: number
+  currentRow: number
+  receiptNumerator: number
+  actionNumerator: number
+  lastReceiptHash: string
+  startMoment: string | null
+  stopMoment: string | null
+  totalizers: Totalizers
+}
+
+export interface QueueItemRecord {
+  id: string
+  queueId: string
+  row: number
+  operationId: string
+  cbReceiptReference: string
+  cbTerminalId: string | null
+  ftReceiptCase: string
+  cbReceiptMoment: string
+  ftMoment: string
+  request: string
+  requestHash: string
+  response: string
+  responseHash: string
+  ftState: string
+}
+
+export interface ReceiptJournalRecord {
+  id: string
+  queueId: string
+  number: number
+  queueItemId: string
+  queueRow: number
+  moment: string
+  receiptCase: string
+  total: string
+  requestHash: string
+  responseHash: string
+  previousHash: string
+  hash: string
+}
+
+export interface ActionJournalRecord {
+  id: string
+  queueId: string
+  number: number
+  queueItemId: string | null
+  moment: string
+  type: string
+  message: string
+  data: string
+}
+
+export interface OperationRecord {
+  cashboxId: string
+  operationId: string
+  kind: string
+  requestHash: string
+  queueItemId: string
+  createdAt: string
+}
+
+/** One queue's serialized unit of work: everything written here commits together or not at all. */
+export interface QueueWork {
+  lockQueue(queueId: string): Promise<QueueState>
+  findOperation(cashboxId: string, operationId: string): Promise<OperationRecord | undefined>
+  insertQueueItem(item: QueueItemRecord): Promise<void>
+  insertReceiptJournal(entry: ReceiptJournalRecord): Promise<void>
+  insertActionJournal(entry: ActionJournalRecord): Promise<void>
+  insertOperation(operation: OperationRecord): Promise<void>
+  saveQueue(state: QueueState): Promise<void>
+}
+
+export interface Ledger {
+  work<T>(fn: (work: QueueWork) => Promise<T>): Promise<T>
+  findOperation(cashboxId: string, operationId: string): Promise<OperationRecord | undefined>
+  queueItemResponse(queueItemId: string): Promise<string | undefined>
+}
+
+export interface CashboxRecord {
+  id: string
+  accountId: string
+  country: string
+  label: string
+  accessTokenHash: string
+  createdAt: string
+  queueId: string
+}
+
+export interface SigningKeyRecord {
+  queueId: string
+  algorithm: string
+  publicKey: string
+  privateKeyEncrypted: string
+}
+
+export interface NewCashbox {
+  cashbox: Omit<CashboxRecord, 'queueId'>
+  accountName: string
+  queue: { id: string; countryCode: number; genesisHash: string; totalizers: Totalizers }
+  key: SigningKeyRecord
+}
+
+export interface CashboxStore {
+  insert(cashbox: NewCashbox): Promise<void>
+  find(id: string): Promise<CashboxRecord | undefined>
+  list(): Promise<CashboxRecord[]>
+  signingKey(queueId: string): Promise<SigningKeyRecord | undefined>
+}

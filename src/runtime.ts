@@ -1,0 +1,80 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Config } from './config.ts'
+import { Cashboxes } from './core/cashboxes.ts'
+import { MasterKey } from './core/secrets.ts'
+import { SignService } from './core/sign-service.ts'
+import { marketFor } from './markets/registry.ts'
+import { openStorage, type Storage } from './storage/database.ts'
+import { cashboxRepository, metaRepository } from './storage/repositories/cashboxes.ts'
+import { journalRepository } from './storage/repositories/journal.ts'
+import { createLedger } from './storage/repositories/ledger.ts'
+
+/** The composition root: storage, master key and the core services, wired once per process. */
+export interface Runtime {
+  storage: Storage
+  cashboxes: Cashboxes
+  signService: SignService
+  journal: ReturnType<typeof journalRepository>
+  close(): Promise<void>
+}
+
+export async function openRuntime(
+  config: Pick<Config, 'DATABASE_URL' | 'FISCALBOX_DATA_DIR' | 'FISCALBOX_MASTER_KEY' | 'PG_POOL_SIZE'>,
+): Promise<Runtime> {
+  const storage = await openStorage(config.DATABASE_URL, { poolSize: config.PG_POOL_SIZE })
+  try {
+    const master = await unlockMasterKey(storage, config)
+    const cashboxes = new Cashboxes(cashboxRepository(storage), master)
+    return {
+      storage,
+      cashboxes,
+      signService: new SignService(createLedger(storage), cashboxes, marketFor),
+      journal: journalRepository(storage),
+      close: () => storage.close(),
+    }
+  } catch (error) {
+    await storage.close()
+    throw error
+  }
+}
+
+const KEY_FILE = 'master.key'
+const CHECK = 'master_key_check'
+
+/**
+ * The master key comes from FISCALBOX_MASTER_KEY or from a key file (mode 0600) in the data directory,
+ * generated on the very first start. Its check value is stored with the data: a different key later means
+ * the keys at rest cannot be opened, so start-up stops rather than sign with something else.
+ */
+async function unlockMasterKey(
+  storage: Storage,
+  config: Pick<Config, 'FISCALBOX_DATA_DIR' | 'FISCALBOX_MASTER_KEY'>,
+): Promise<MasterKey> {
+  const meta = metaRepository(storage)
+  const file = join(config.FISCALBOX_DATA_DIR, KEY_FILE)
+  let master: MasterKey
+  if (config.FISCALBOX_MASTER_KEY) {
+    master = MasterKey.fromText(config.FISCALBOX_MASTER_KEY)
+  } else if (existsSync(file)) {
+    master = MasterKey.fromText(readFileSync(file, 'utf8'))
+  } else {
+    if (await meta.get(CHECK)) {
+      throw new Error(
+        `the database holds keys sealed by a master key, but neither FISCALBOX_MASTER_KEY nor ${file} is there: restore the key file or set the variable`,
+      )
+    }
+    const generated = MasterKey.generate()
+    mkdirSync(config.FISCALBOX_DATA_DIR, { recursive: true })
+    writeFileSync(file, `${generated.text}\n`, { mode: 0o600, flag: 'wx' })
+    chmodSync(file, 0o600)
+    master = generated.key
+  }
+  const stored = await meta.putIfAbsent(CHECK, master.checkValue())
+  if (stored !== master.checkValue()) {
+    throw new Error(
+      "wrong master key: it does not open the keys stored in this database. Set FISCALBOX_MASTER_KEY (or the data directory's master.key) to the key this database was created with",
+    )
+  }
+  return master
+}

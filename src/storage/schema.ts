@@ -1,0 +1,112 @@
+import type { ColumnType, Generated } from 'kysely'
+
+/** Counters are int8 on PostgreSQL; the pg type parser (storage/database.ts) returns them as numbers. */
+type Count = ColumnType<number, number, number>
+
+export interface MetaTable {
+  key: string
+  value: string
+}
+
+export interface AccountTable {
+  id: string
+  name: string
+  created_at: string
+}
+
+export interface CashboxTable {
+  id: string
+  account_id: string
+  country: string
+  label: string
+  access_token_hash: string
+  created_at: string
+}
+
+export interface QueueTable {
+  id: string
+  cashbox_id: string
+  country_code: number
+  current_row: Count
+  receipt_numerator: Count
+  action_numerator: Count
+  last_receipt_hash: string
+  start_moment: string | null
+  stop_moment: string | null
+  /** JSON: running totals per closing period (see core/totalizers.ts). */
+  totalizers: string
+  created_at: string
+}
+
+export interface SigningKeyTable {
+  queue_id: string
+  algorithm: string
+  public_key: string
+  private_key_encrypted: string
+  created_at: string
+}
+
+export interface QueueItemTable {
+  id: string
+  queue_id: string
+  row: Count
+  operation_id: string
+  cb_receipt_reference: string
+  cb_terminal_id: string | null
+  ft_receipt_case: string
+  cb_receipt_moment: string
+  ft_moment: string
+  request: string
+  request_hash: string
+  response: string
+  response_hash: string
+  ft_state: string
+}
+
+export interface ReceiptJournalTable {
+  id: string
+  queue_id: string
+  number: Count
+  queue_item_id: string
+  queue_row: Count
+  moment: string
+  receipt_case: string
+  total: string
+  request_hash: string
+  response_hash: string
+  previous_hash: string
+  hash: string
+}
+
+export interface ActionJournalTable {
+  id: string
+  queue_id: string
+  number: Count
+  queue_item_id: string | null
+  moment: string
+  type: string
+  message: string
+  data: string
+}
+
+export interface OperationTable {
+  cashbox_id: string
+  operation_id: string
+  kind: string
+  request_hash: string
+  queue_item_id: string
+  created_at: string
+}
+
+export interface Database {
+  meta: MetaTable
+  accounts: AccountTable
+  cashboxes: CashboxTable
+  queues: QueueTable
+  signing_keys: SigningKeyTable
+  queue_items: QueueItemTable
+  receipt_journal: ReceiptJournalTable
+  action_journal: ActionJournalTable
+  operations: OperationTable
+  kysely_migration?: Generated<never>
+}

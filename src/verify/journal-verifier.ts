@@ -1,0 +1,161 @@
+import { createHash, createPublicKey, verify as ecdsaVerify } from 'node:crypto'
+
+/**
+ * Checks a journal export (docs/journal-format.md) from its bytes alone. Written from the format document,
+ * not from the writer's code, so that a bug in the writer cannot hide itself.
+ */
+export interface VerifyReport {
+  receipts: number
+  head: string
+  problems: string[]
+}
+
+const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex')
+const ZERO = '0'.repeat(64)
+
+interface Header {
+  format: string
+  queueId: string
+  publicKey: string
+}
+
+interface Entry {
+  number: number
+  queueRow: number
+  moment: string
+  receiptCase: string
+  total: string
+  requestHash: string
+  responseHash: string
+  previousHash: string
+  hash: string
+  request: string
+  response: string
+}
+
+export class JournalVerifier {
+  private header: Header | undefined
+  private key: ReturnType<typeof createPublicKey> | undefined
+  private expectedNumber = 1
+  private lastRow = 0
+  private previous = ZERO
+  readonly report: VerifyReport = { receipts: 0, head: ZERO, problems: [] }
+
+  line(text: string, lineNumber: number): void {
+    if (text.trim() === '') return
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch {
+      this.problem(`line ${lineNumber}: not JSON`)
+      return
+    }
+    if (!this.header) {
+      this.readHeader(value as Header, lineNumber)
+      return
+    }
+    this.checkEntry(value as Entry)
+  }
+
+  finish(): VerifyReport {
+    if (!this.header) this.problem('the file has no header line: is it a fiscalbox journal export?')
+    this.report.head = this.previous
+    return this.report
+  }
+
+  private readHeader(header: Header, lineNumber: number): void {
+    if (header.format !== 'fiscalbox-journal-export-v1') {
+      this.problem(
+        `line ${lineNumber}: format is ${JSON.stringify(header.format)}, expected "fiscalbox-journal-export-v1"`,
+      )
+    }
+    this.header = header
+    try {
+      this.key = createPublicKey({
+        key: Buffer.from(header.publicKey, 'base64'),
+        format: 'der',
+        type: 'spki',
+      })
+    } catch {
+      this.problem('header: publicKey is not a base64 SPKI public key')
+    }
+  }
+
+  private checkEntry(e: Entry): void {
+    const at = `receipt ${e.number}`
+    this.report.receipts += 1
+    if (e.number !== this.expectedNumber)
+      this.problem(`${at}: expected receipt number ${this.expectedNumber} (gap or duplicate)`)
+    this.expectedNumber = e.number + 1
+    if (!(e.queueRow > this.lastRow))
+      this.problem(`${at}: queue row ${e.queueRow} does not increase after ${this.lastRow}`)
+    this.lastRow = e.queueRow
+    if (sha256(e.request) !== e.requestHash) this.problem(`${at}: request does not match requestHash`)
+    if (sha256(e.response) !== e.responseHash) this.problem(`${at}: response does not match responseHash`)
+    if (e.previousHash !== this.previous)
+      this.problem(`${at}: previousHash does not link to the hash of receipt ${e.number - 1}`)
+    const text = [
+      'fiscalbox-journal-v1',
+      this.header?.queueId,
+      e.number,
+      e.queueRow,
+      e.moment,
+      e.receiptCase,
+      e.total,
+      e.requestHash,
+      e.responseHash,
+    ].join('|')
+    const hash = createHash('sha256')
+      .update(Buffer.from(e.previousHash, 'hex'))
+      .update(text, 'utf8')
+      .digest('hex')
+    if (hash !== e.hash) this.problem(`${at}: hash does not match the chain rule`)
+    this.previous = e.hash
+    this.checkResponse(e, at)
+  }
+
+  private checkResponse(e: Entry, at: string): void {
+    let response: {
+      ftQueueID?: string
+      ftQueueRow?: number
+      ftReceiptIdentification?: string
+      ftSignatures?: Array<{ Data?: string }>
+    }
+    try {
+      response = JSON.parse(e.response)
+    } catch {
+      this.problem(`${at}: response is not JSON`)
+      return
+    }
+    if (response.ftQueueID !== this.header?.queueId)
+      this.problem(`${at}: response belongs to queue ${response.ftQueueID}`)
+    if (response.ftQueueRow !== e.queueRow)
+      this.problem(`${at}: response ftQueueRow ${response.ftQueueRow} is not ${e.queueRow}`)
+    if (!response.ftReceiptIdentification?.startsWith(`ft${e.number.toString(16).toUpperCase()}#`)) {
+      this.problem(
+        `${at}: ftReceiptIdentification ${response.ftReceiptIdentification} does not carry number ${e.number}`,
+      )
+    }
+    const code = response.ftSignatures?.find((s) => s.Data?.startsWith('FB1_'))?.Data
+    if (!code) {
+      this.problem(`${at}: no FB1 receipt signature`)
+      return
+    }
+    const parts = code.split('_')
+    const signed = parts.slice(0, 6).join('_')
+    const expected = ['FB1', this.header?.queueId, e.number, e.moment, e.total, e.previousHash].join('_')
+    if (parts.length !== 7 || signed !== expected)
+      this.problem(`${at}: signed payload does not match the journal entry`)
+    const signature = Buffer.from(parts[6] ?? '', 'base64url')
+    if (
+      !this.key ||
+      !ecdsaVerify('sha256', Buffer.from(signed), { key: this.key, dsaEncoding: 'ieee-p1363' }, signature)
+    ) {
+      this.problem(`${at}: signature does not verify with the queue's public key`)
+    }
+  }
+
+  private problem(text: string): void {
+    if (this.report.problems.length < 1000) this.report.problems.push(text)
+  }
+}
