@@ -26,13 +26,11 @@ export function healthRoute(runtime: Runtime): FastifyPluginAsyncTypebox {
           await sql`select 1`.execute(runtime.storage.db)
           return { status: 'ok' as const, database: runtime.storage.engine }
         } catch (error) {
-          return reply
-            .code(503)
-            .send({
-              status: 'unavailable' as const,
-              database: runtime.storage.engine,
-              reason: (error as Error).message,
-            })
+          return reply.code(503).send({
+            status: 'unavailable' as const,
+            database: runtime.storage.engine,
+            reason: (error as Error).message,
+          })
         }
       },
     )

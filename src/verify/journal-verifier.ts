@@ -144,9 +144,10 @@ export class JournalVerifier {
     const parts = code.split('_')
     const signed = parts.slice(0, 6).join('_')
     const expected = ['FB1', this.header?.queueId, e.number, e.moment, e.total, e.previousHash].join('_')
-    if (parts.length !== 7 || signed !== expected)
+    if (parts.length < 7 || signed !== expected)
       this.problem(`${at}: signed payload does not match the journal entry`)
-    const signature = Buffer.from(parts[6] ?? '', 'base64url')
+    // base64url may contain underscores: the signature is everything after the sixth separator.
+    const signature = Buffer.from(parts.slice(6).join('_'), 'base64url')
     if (
       !this.key ||
       !ecdsaVerify('sha256', Buffer.from(signed), { key: this.key, dsaEncoding: 'ieee-p1363' }, signature)

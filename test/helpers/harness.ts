@@ -1,0 +1,43 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../../src/api/app.ts'
+import { openRuntime, type Runtime } from '../../src/runtime.ts'
+import { type EngineName, freshPostgresDatabase } from './engines.ts'
+
+export interface Harness {
+  engine: EngineName
+  databaseUrl: string
+  dataDir: string
+  runtime: Runtime
+  app: FastifyInstance
+  close(): Promise<void>
+}
+
+/** A real server (routes, core, storage) on a fresh database of the given engine, driven through inject(). */
+export async function startHarness(engine: EngineName): Promise<Harness> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'fiscalbox-test-'))
+  const pgDb = engine === 'postgres' ? await freshPostgresDatabase() : undefined
+  const databaseUrl = pgDb ? pgDb.url : `sqlite:${join(dataDir, 'fiscalbox.db')}`
+  const runtime = await openRuntime({
+    DATABASE_URL: databaseUrl,
+    FISCALBOX_DATA_DIR: dataDir,
+    PG_POOL_SIZE: 10,
+  })
+  const app = await buildApp(runtime, { bodyLimit: 1024 * 1024, logger: false })
+  await app.ready()
+  return {
+    engine,
+    databaseUrl,
+    dataDir,
+    runtime,
+    app,
+    async close() {
+      await app.close()
+      await runtime.close()
+      await pgDb?.drop()
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
