@@ -5,7 +5,9 @@ import { ErrorCode, FiscalError, invalid } from '../core/errors.ts'
  * (a 64-bit case code sent as a number) would be rounded by a double, so it is turned into a string of its
  * exact digits first. Only integers outside strings are touched; the case-code parser accepts both forms.
  */
-const BIG_INTEGER_OR_STRING = /"(?:[^"\\]|\\.)*"|-?\d{16,}(?![\d.eE])/g
+// The look-behind keeps digits that belong to a fraction or an exponent (0.1000000000000000001, 1e-1234567890123456)
+// out: quoting them would break a valid number.
+const BIG_INTEGER_OR_STRING = /"(?:[^"\\]|\\.)*"|(?<![\d.eE+-])-?\d{16,}(?![\d.eE])/g
 const HAS_BIG_INTEGER = /\d{16}/
 const MAX_DEPTH = 32
 

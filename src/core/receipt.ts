@@ -55,10 +55,17 @@ const ISO_MOMENT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d
 
 export function parseMoment(value: string, field: string): Date {
   const moment = new Date(value)
-  if (!ISO_MOMENT.test(value) || Number.isNaN(moment.getTime())) {
+  if (!ISO_MOMENT.test(value) || Number.isNaN(moment.getTime()) || !dayExists(value)) {
     throw invalid(field, 'must be an ISO 8601 date-time such as 2024-03-29T10:15:00.000Z')
   }
   return moment
+}
+
+/** Date parsing rolls 2024-02-30 over to March 1st: a moment must name a day its month has. */
+function dayExists(value: string): boolean {
+  const lastOfMonth = new Date(0)
+  lastOfMonth.setUTCFullYear(Number(value.slice(0, 4)), Number(value.slice(5, 7)), 0)
+  return Number(value.slice(8, 10)) <= lastOfMonth.getUTCDate()
 }
 
 function text(value: unknown, field: string): string {
@@ -78,6 +85,9 @@ function optionalCase(value: unknown, field: string): CaseCode {
 export function parseReceipt(body: ReceiptRequestBody): Receipt {
   const reference = text(body.cbReceiptReference, 'cbReceiptReference')
   if (reference.trim() === '') throw invalid('cbReceiptReference', 'must not be empty')
+  // Both are stored as text columns, and PostgreSQL text cannot hold U+0000.
+  if (reference.includes('\u0000')) throw invalid('cbReceiptReference', 'must not contain U+0000')
+  if (body.cbTerminalID?.includes('\u0000')) throw invalid('cbTerminalID', 'must not contain U+0000')
   const caseCode = optionalCase(body.ftReceiptCase, 'ftReceiptCase')
   const chargeItems = body.cbChargeItems.map((item, i): ChargeItem => {
     const at = `cbChargeItems[${i}]`

@@ -16,8 +16,11 @@ const STREAM_PAGE = 1_000
 
 /** .NET ticks (100 ns since 0001-01-01) <-> ISO 8601, for JournalRequest From/To. */
 const TICKS_AT_UNIX_EPOCH = 621_355_968_000_000_000n
-const ticksToIso = (ticks: bigint): string =>
-  new Date(Number((ticks - TICKS_AT_UNIX_EPOCH) / 10_000n)).toISOString()
+const ticksToIso = (ticks: bigint, field: string): string => {
+  const moment = new Date(Number((ticks - TICKS_AT_UNIX_EPOCH) / 10_000n))
+  if (Number.isNaN(moment.getTime())) throw invalid(field, 'is not a moment in .NET ticks')
+  return moment.toISOString()
+}
 
 function entry(type: JournalType, row: Record<string, unknown>): unknown {
   switch (type) {
@@ -112,7 +115,8 @@ function streamArray(
   return Readable.from(generate())
 }
 
-const Digits = Type.String({ pattern: '^\\d{1,15}$' })
+// Ticks of any date since year 4 have 18 digits.
+const Digits = Type.String({ pattern: '^\\d{1,20}$' })
 const JournalQuery = Type.Object({
   after: Type.Optional(
     Type.String({
@@ -216,8 +220,8 @@ export function journalRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         const page: Page = {
           after: 0,
           limit: 0,
-          ...(from > 0n ? { from: ticksToIso(from) } : {}),
-          ...(to > 0n ? { to: ticksToIso(to) } : {}),
+          ...(from > 0n ? { from: ticksToIso(from, 'From') } : {}),
+          ...(to > 0n ? { to: ticksToIso(to, 'To') } : {}),
         }
         const total = to < 0n ? Number(-to) : Number.MAX_SAFE_INTEGER
         return sendJsonText(reply, streamArray(runtime.journal, type, queueId, page, total))

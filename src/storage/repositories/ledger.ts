@@ -1,3 +1,4 @@
+import type { Database as SqliteDatabase, Statement } from 'better-sqlite3'
 import type { Kysely, Selectable, Transaction } from 'kysely'
 import type {
   ActionJournalRecord,
@@ -9,8 +10,8 @@ import type {
   ReceiptJournalRecord,
 } from '../../core/ports.ts'
 import type { Totalizers } from '../../core/totalizers.ts'
-import type { Storage } from '../database.ts'
-import type { Database, OperationTable } from '../schema.ts'
+import type { SqliteConnections, Storage } from '../database.ts'
+import type { Database, OperationTable, QueueTable } from '../schema.ts'
 
 const toOperation = (row: Selectable<OperationTable>): OperationRecord => ({
   cashboxId: row.cashbox_id,
@@ -31,6 +32,19 @@ function findOperation(db: Kysely<Database>, cashboxId: string, operationId: str
     .then((row) => (row ? toOperation(row) : undefined))
 }
 
+const toQueueState = (row: Selectable<QueueTable>): QueueState => ({
+  id: row.id,
+  cashboxId: row.cashbox_id,
+  countryCode: row.country_code,
+  currentRow: row.current_row,
+  receiptNumerator: row.receipt_numerator,
+  actionNumerator: row.action_numerator,
+  lastReceiptHash: row.last_receipt_hash,
+  startMoment: row.start_moment,
+  stopMoment: row.stop_moment,
+  totalizers: JSON.parse(row.totalizers) as Totalizers,
+})
+
 class TransactionWork implements QueueWork {
   constructor(
     private readonly trx: Transaction<Database>,
@@ -45,18 +59,7 @@ class TransactionWork implements QueueWork {
       // On PostgreSQL the row lock is the queue's serialization point across nodes; SQLite has one writer.
       .$if(this.lockRows, (q) => q.forUpdate())
       .executeTakeFirstOrThrow()
-    return {
-      id: row.id,
-      cashboxId: row.cashbox_id,
-      countryCode: row.country_code,
-      currentRow: row.current_row,
-      receiptNumerator: row.receipt_numerator,
-      actionNumerator: row.action_numerator,
-      lastReceiptHash: row.last_receipt_hash,
-      startMoment: row.start_moment,
-      stopMoment: row.stop_moment,
-      totalizers: JSON.parse(row.totalizers) as Totalizers,
-    }
+    return toQueueState(row)
   }
 
   findOperation(cashboxId: string, operationId: string) {
@@ -152,7 +155,130 @@ class TransactionWork implements QueueWork {
   }
 }
 
+/**
+ * The same statements as TransactionWork, prepared once on SQLite's writing connection. Kysely builds,
+ * compiles and prepares every query anew (~50-100 µs each); a prepared better-sqlite3 statement runs in a
+ * few µs, and the hot path runs eight of them per receipt. Only used inside storage.transact(), where the
+ * group commit holds the writer in its transaction.
+ */
+export class SqliteStatements {
+  private readonly selectQueue: Statement<[string], Selectable<QueueTable>>
+  private readonly selectOperation: Statement<[string, string], Selectable<OperationTable>>
+  private readonly insertItem: Statement<unknown[]>
+  private readonly insertReceipt: Statement<unknown[]>
+  private readonly insertAction: Statement<unknown[]>
+  private readonly insertOp: Statement<unknown[]>
+  private readonly updateQueue: Statement<unknown[]>
+  /** The QueueWork on these statements: it has no state of its own, so one serves every unit of work. */
+  readonly work: QueueWork
+
+  constructor(writer: SqliteDatabase) {
+    this.selectQueue = writer.prepare('select * from queues where id = ?')
+    this.selectOperation = writer.prepare('select * from operations where cashbox_id = ? and operation_id = ?')
+    this.insertItem = writer.prepare(
+      'insert into queue_items (id, queue_id, row, operation_id, cb_receipt_reference, cb_terminal_id, ft_receipt_case, cb_receipt_moment, ft_moment, request, request_hash, response, response_hash, ft_state) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    )
+    this.insertReceipt = writer.prepare(
+      'insert into receipt_journal (id, queue_id, number, queue_item_id, queue_row, moment, receipt_case, total, request_hash, response_hash, previous_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    )
+    this.insertAction = writer.prepare(
+      'insert into action_journal (id, queue_id, number, queue_item_id, moment, type, message, data) values (?, ?, ?, ?, ?, ?, ?, ?)',
+    )
+    this.insertOp = writer.prepare(
+      'insert into operations (cashbox_id, operation_id, kind, request_hash, queue_item_id, created_at) values (?, ?, ?, ?, ?, ?)',
+    )
+    this.updateQueue = writer.prepare(
+      'update queues set current_row = ?, receipt_numerator = ?, action_numerator = ?, last_receipt_hash = ?, start_moment = ?, stop_moment = ?, totalizers = ? where id = ?',
+    )
+    const s = this
+    this.work = {
+      async lockQueue(queueId) {
+        const row = s.selectQueue.get(queueId)
+        if (!row) throw new Error(`no queue ${queueId}`)
+        return toQueueState(row)
+      },
+      async findOperation(cashboxId, operationId) {
+        const row = s.selectOperation.get(cashboxId, operationId)
+        return row ? toOperation(row) : undefined
+      },
+      async insertQueueItem(i) {
+        s.insertItem.run(
+          i.id,
+          i.queueId,
+          i.row,
+          i.operationId,
+          i.cbReceiptReference,
+          i.cbTerminalId,
+          i.ftReceiptCase,
+          i.cbReceiptMoment,
+          i.ftMoment,
+          i.request,
+          i.requestHash,
+          i.response,
+          i.responseHash,
+          i.ftState,
+        )
+      },
+      async insertReceiptJournal(e) {
+        s.insertReceipt.run(
+          e.id,
+          e.queueId,
+          e.number,
+          e.queueItemId,
+          e.queueRow,
+          e.moment,
+          e.receiptCase,
+          e.total,
+          e.requestHash,
+          e.responseHash,
+          e.previousHash,
+          e.hash,
+        )
+      },
+      async insertActionJournal(e) {
+        s.insertAction.run(e.id, e.queueId, e.number, e.queueItemId, e.moment, e.type, e.message, e.data)
+      },
+      async insertOperation(o) {
+        s.insertOp.run(o.cashboxId, o.operationId, o.kind, o.requestHash, o.queueItemId, o.createdAt)
+      },
+      async saveQueue(q) {
+        s.updateQueue.run(
+          q.currentRow,
+          q.receiptNumerator,
+          q.actionNumerator,
+          q.lastReceiptHash,
+          q.startMoment,
+          q.stopMoment,
+          JSON.stringify(q.totalizers),
+          q.id,
+        )
+      },
+    }
+  }
+}
+
+function createSqliteLedger(storage: Storage, sqlite: SqliteConnections): Ledger {
+  const statements = new SqliteStatements(sqlite.writer)
+  // Reads outside a unit of work see only committed data (see SqliteConnections.reader).
+  const readOperation = sqlite.reader.prepare<[string, string], Selectable<OperationTable>>(
+    'select * from operations where cashbox_id = ? and operation_id = ?',
+  )
+  const readResponse = sqlite.reader.prepare<[string], { response: string }>(
+    'select response from queue_items where id = ?',
+  )
+  return {
+    // storage.transact is looked up on each call, not bound once: it stays replaceable (tests hold it).
+    work: (fn) => storage.transact(() => fn(statements.work)),
+    findOperation: async (cashboxId, operationId) => {
+      const row = readOperation.get(cashboxId, operationId)
+      return row ? toOperation(row) : undefined
+    },
+    queueItemResponse: async (queueItemId) => readResponse.get(queueItemId)?.response,
+  }
+}
+
 export function createLedger(storage: Storage): Ledger {
+  if (storage.sqlite) return createSqliteLedger(storage, storage.sqlite)
   const lockRows = storage.engine === 'postgres'
   return {
     work: (fn) => storage.transact((trx) => fn(new TransactionWork(trx, lockRows))),

@@ -1,0 +1,271 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import {
+  type BenchCashbox,
+  createCashboxes,
+  freshDataDir,
+  journaledReceipts,
+  type ServerOptions,
+  signRequests,
+  startCashboxes,
+  startFiscalbox,
+} from './fiscalbox.ts'
+import { type LoadResult, runLoad } from './load.ts'
+import { type Machine, probeMachine, type Versions, versions } from './machine.ts'
+import { ROOT, type Server, startServer } from './processes.ts'
+import { renderMarkdown, renderSvg } from './report.ts'
+import { seedHistory } from './seed-history.ts'
+import { step } from './terminal.ts'
+
+const PARTS = ['throughput', 'latency', 'history'] as const
+type Part = (typeof PARTS)[number]
+
+const USAGE = `usage: npm run bench -- [throughput|latency|history ...] [options]
+
+Runs the parts named (all three when none is) and prints a markdown table. A full run writes
+bench/results/latest.json, docs/benchmarks.md and docs/benchmarks.svg; a part run updates its part there.
+
+  --quick              smoke run: few cash boxes, short runs, 20,000 receipts of history; writes only
+                       bench/results/quick.tmp, never the docs
+  --duration <s>       seconds each measured load runs (default 30, quick 4)
+  --profile            write a V8 CPU profile of the fiscalbox server (node --cpu-prof) to bench/results/profiles
+  --log-level <level>  LOG_LEVEL of the fiscalbox server (default warn: the request log is off, as in hello-world)
+  --server-root <dir>  start the fiscalbox of another checkout (for before/after figures); not written to docs
+  --keep               keep the temporary data folders
+  -h, --help           this text`
+
+export interface Settings {
+  quick: boolean
+  durationS: number
+  warmupS: number
+  cashboxes: number
+  connections: number
+  rate: number
+  latencyConnections: number
+  historySmall: number
+  historyLarge: number
+  logLevel: string
+}
+
+export interface ThroughputResult {
+  measuredAt: string
+  hello: LoadResult
+  sign: LoadResult
+  /** sign 200 answers per second / hello-world 200 answers per second */
+  ratio: number
+  cashboxes: number
+  journaledReceipts: number
+}
+
+export interface LatencyResult {
+  measuredAt: string
+  sign: LoadResult
+}
+
+export interface HistoryRun {
+  receipts: number
+  seedSeconds: number
+  databaseMiB: number
+  sign: LoadResult
+}
+
+export interface HistoryResult {
+  measuredAt: string
+  small: HistoryRun
+  large: HistoryRun
+  /** p50 with the large history / p50 with the small one */
+  p50Ratio: number
+}
+
+export interface Results {
+  generatedAt: string
+  machine: Machine
+  versions: Versions
+  settings: Settings
+  throughput?: ThroughputResult
+  latency?: LatencyResult
+  history?: HistoryResult
+}
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    quick: { type: 'boolean', default: false },
+    duration: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    'log-level': { type: 'string', default: 'warn' },
+    'server-root': { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+})
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`)
+  process.exit(0)
+}
+const unknown = positionals.filter((p) => !(PARTS as readonly string[]).includes(p))
+if (unknown.length > 0) {
+  process.stderr.write(`unknown part ${unknown.join(', ')}\n${USAGE}\n`)
+  process.exit(2)
+}
+const parts: Part[] = positionals.length > 0 ? (positionals as Part[]) : [...PARTS]
+const quick = values.quick
+const settings: Settings = {
+  quick,
+  durationS: values.duration ? Number(values.duration) : quick ? 4 : 30,
+  warmupS: quick ? 2 : 5,
+  cashboxes: quick ? 4 : 50,
+  connections: 64,
+  rate: 200,
+  latencyConnections: 1,
+  historySmall: 1_000,
+  historyLarge: quick ? 20_000 : 1_000_000,
+  logLevel: values['log-level'],
+}
+const serverOptions: ServerOptions = {
+  logLevel: settings.logLevel,
+  ...(values.profile ? { profileDir: join(ROOT, 'bench/results/profiles') } : {}),
+  ...(values['server-root'] ? { serverRoot: values['server-root'] } : {}),
+}
+const writeDocs = !quick && !values['server-root']
+const folders: string[] = []
+const fresh = (label: string) => {
+  const dir = freshDataDir(label)
+  folders.push(dir)
+  return dir
+}
+
+async function withServer<T>(start: Promise<Server>, use: (server: Server) => Promise<T>): Promise<T> {
+  const server = await start
+  try {
+    return await use(server)
+  } finally {
+    await server.stop()
+  }
+}
+
+/** Throws out the first seconds (JIT, caches, connection set-up), then measures. */
+async function warmThenMeasure(
+  options: Omit<Parameters<typeof runLoad>[0], 'durationS'>,
+): Promise<LoadResult> {
+  await runLoad({ ...options, label: `${options.label} (warm-up)`, durationS: settings.warmupS })
+  return runLoad({ ...options, durationS: settings.durationS })
+}
+
+async function throughput(): Promise<ThroughputResult> {
+  step(`throughput: fastify hello-world, ${settings.connections} connections, ${settings.durationS} s`)
+  const hello = await withServer(
+    startServer('hello-world', ['--import', 'tsx', 'bench/hello-server.ts'], { PORT: '0' }),
+    (server) =>
+      warmThenMeasure({ label: 'hello-world', url: server.url, connections: settings.connections, serverPid: server.pid }),
+  )
+  step(`  hello-world: ${fmt(hello.okPerSecond)} req/s, server CPU ${fmt(hello.serverCpuMicros ?? Number.NaN)} µs per request`)
+  const dir = fresh('throughput')
+  step(`throughput: /v2/sign on ${settings.cashboxes} cash boxes, ${settings.connections} connections (${dir})`)
+  const cashboxes = await createCashboxes(dir, settings.cashboxes)
+  const sign = await withServer(startFiscalbox(dir, serverOptions), async (server) => {
+    await startCashboxes(server, cashboxes)
+    return warmThenMeasure({
+      label: '/v2/sign',
+      url: server.url,
+      connections: settings.connections,
+      serverPid: server.pid,
+      requests: signRequests(cashboxes, 'throughput'),
+    })
+  })
+  const journaled = journaledReceipts(dir)
+  step(
+    `  /v2/sign: ${fmt(sign.okPerSecond)} req/s (${pct(sign.okPerSecond / hello.okPerSecond)} of hello-world), server CPU ${fmt(sign.serverCpuMicros ?? Number.NaN)} µs per request, non-2xx ${sign.non2xx}, errors ${sign.errors}`,
+  )
+  return {
+    measuredAt: new Date().toISOString(),
+    hello,
+    sign,
+    ratio: sign.okPerSecond / hello.okPerSecond,
+    cashboxes: cashboxes.length,
+    journaledReceipts: journaled,
+  }
+}
+
+async function fixedRate(label: string, server: Server, cashbox: BenchCashbox): Promise<LoadResult> {
+  return warmThenMeasure({
+    label,
+    url: server.url,
+    connections: settings.latencyConnections,
+    overallRate: settings.rate,
+    serverPid: server.pid,
+    requests: signRequests([cashbox], label),
+  })
+}
+
+async function latency(): Promise<LatencyResult> {
+  const dir = fresh('latency')
+  step(`latency: /v2/sign on one cash box at ${settings.rate} req/s for ${settings.durationS} s (${dir})`)
+  const [cashbox] = (await createCashboxes(dir, 1)) as [BenchCashbox]
+  const sign = await withServer(startFiscalbox(dir, serverOptions), async (server) => {
+    await startCashboxes(server, [cashbox])
+    return fixedRate('latency', server, cashbox)
+  })
+  step(`  p50 ${ms(sign.latencyMs.p50)}, p99 ${ms(sign.latencyMs.p99)}, non-2xx ${sign.non2xx}`)
+  return { measuredAt: new Date().toISOString(), sign }
+}
+
+async function historyRun(receipts: number): Promise<HistoryRun> {
+  const dir = fresh(`history-${receipts}`)
+  step(`history: seeding ${fmt(receipts)} receipts (${dir})`)
+  const seeded = await seedHistory({ dataDir: dir, receipts })
+  step(`  seeded in ${seeded.seconds.toFixed(0)} s, database ${seeded.databaseMiB.toFixed(0)} MiB`)
+  const sign = await withServer(startFiscalbox(dir, serverOptions), (server) =>
+    fixedRate(`history ${fmt(receipts)}`, server, seeded.cashbox),
+  )
+  step(`  p50 ${ms(sign.latencyMs.p50)}, p99 ${ms(sign.latencyMs.p99)} with ${fmt(receipts)} receipts`)
+  return { receipts, seedSeconds: seeded.seconds, databaseMiB: seeded.databaseMiB, sign }
+}
+
+async function history(): Promise<HistoryResult> {
+  const small = await historyRun(settings.historySmall)
+  const large = await historyRun(settings.historyLarge)
+  return {
+    measuredAt: new Date().toISOString(),
+    small,
+    large,
+    p50Ratio: large.sign.latencyMs.p50 / small.sign.latencyMs.p50,
+  }
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en')
+const pct = (r: number) => `${(r * 100).toFixed(1)} %`
+const ms = (n: number) => `${n.toFixed(2)} ms`
+
+async function main(): Promise<void> {
+  step(`fiscalbox benchmark: ${parts.join(', ')}${quick ? ' (quick)' : ''}`)
+  const machine = probeMachine()
+  step(
+    `machine: ${machine.cores} x ${machine.cpu}, ${fmt(machine.fsyncPerSecond)} fsync/s, ${fmt(machine.ecdsaSignPerSecond)} ECDSA P-256 signatures/s`,
+  )
+  const resultsFile = join(ROOT, 'bench/results', quick ? 'quick.tmp' : values['server-root'] ? 'other-root.tmp' : 'latest.json')
+  const previous: Partial<Results> =
+    writeDocs && existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as Results) : {}
+  const results: Results = { ...previous, generatedAt: new Date().toISOString(), machine, versions: versions(), settings }
+  try {
+    if (parts.includes('throughput')) results.throughput = await throughput()
+    if (parts.includes('latency')) results.latency = await latency()
+    if (parts.includes('history')) results.history = await history()
+  } finally {
+    if (!values.keep) for (const dir of folders) rmSync(dir, { recursive: true, force: true })
+  }
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true })
+  writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`)
+  const markdown = renderMarkdown(results)
+  process.stdout.write(`${markdown.table}\n`)
+  if (writeDocs) {
+    writeFileSync(join(ROOT, 'docs/benchmarks.md'), markdown.document)
+    writeFileSync(join(ROOT, 'docs/benchmarks.svg'), renderSvg(results))
+    step(`wrote ${resultsFile}, docs/benchmarks.md and docs/benchmarks.svg`)
+  } else {
+    step(`wrote ${resultsFile} (docs left as they are)`)
+  }
+}
+
+await main()

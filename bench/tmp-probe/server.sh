@@ -1,0 +1,2 @@
+#!/bin/bash
+# start a server on a fresh dir with N cashboxes, print creds
