@@ -44,9 +44,11 @@ export interface LoadResult {
 
 /** Nearest-rank percentiles over every recorded latency. */
 export function percentiles(values: number[]): Percentiles {
-  if (values.length === 0) return { p50: Number.NaN, p90: Number.NaN, p99: Number.NaN, max: Number.NaN, mean: Number.NaN }
+  if (values.length === 0)
+    return { p50: Number.NaN, p90: Number.NaN, p99: Number.NaN, max: Number.NaN, mean: Number.NaN }
   const sorted = Float64Array.from(values).sort()
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN
+  const at = (p: number) =>
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN
   const sum = sorted.reduce((a, b) => a + b, 0)
   return { p50: at(50), p90: at(90), p99: at(99), max: at(100), mean: sum / sorted.length }
 }
@@ -70,12 +72,16 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   let seconds = 0
   instance.on('tick', (tick: { counter: number }) => {
     seconds += 1
-    status(`  ${o.label}: ${seconds} / ${o.durationS} s, ${tick.counter.toLocaleString('en')} answers in the last second`)
+    status(
+      `  ${o.label}: ${seconds} / ${o.durationS} s, ${tick.counter.toLocaleString('en')} answers in the last second`,
+    )
   })
   const result = await instance
   const cpuAfter = o.serverPid ? cpuSeconds(o.serverPid) : undefined
   endStatus()
-  const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count]))
+  const statusCodes = Object.fromEntries(
+    Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count]),
+  )
   const ok = statusCodes['200'] ?? 0
   return {
     durationS: result.duration,
@@ -89,6 +95,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     timeouts: result.timeouts,
     latencyMs: percentiles(latencies),
     serverCpuMicros:
-      cpuBefore !== undefined && cpuAfter !== undefined && ok > 0 ? ((cpuAfter - cpuBefore) / ok) * 1e6 : null,
+      cpuBefore !== undefined && cpuAfter !== undefined && ok > 0
+        ? ((cpuAfter - cpuBefore) / ok) * 1e6
+        : null,
   }
 }

@@ -1,6 +1,6 @@
 import { generateKeyPairSync, sign } from 'node:crypto'
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
-import { cpus, release, tmpdir, totalmem, type as osType } from 'node:os'
+import { cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:os'
 import { join } from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
 import { ROOT } from './processes.ts'
@@ -14,6 +14,8 @@ export interface Machine {
   fsyncPerSecond: number
   /** ECDSA P-256 SHA-256 signatures per second on one core. */
   ecdsaSignPerSecond: number
+  /** 1, 5 and 15 minute load averages when the run started: high values mean other work shared the cores. */
+  loadAverage: number[]
 }
 
 export interface Versions {
@@ -36,6 +38,7 @@ function forOneSecond(work: () => void): number {
 }
 
 export function probeMachine(): Machine {
+  const loadAverage = loadavg()
   const dir = mkdtempSync(join(tmpdir(), 'fiscalbox-bench-fsync-'))
   const fd = openSync(join(dir, 'probe'), 'w')
   const page = Buffer.alloc(4096, 1)
@@ -46,8 +49,12 @@ export function probeMachine(): Machine {
   closeSync(fd)
   rmSync(dir, { recursive: true, force: true })
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
-  const data = Buffer.from('FB1_00000000-0000-4000-8000-000000000000_1_2026-01-01T00:00:00.000Z_3.50_'.padEnd(160, '0'))
-  const ecdsaSignPerSecond = forOneSecond(() => sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' }))
+  const data = Buffer.from(
+    'FB1_00000000-0000-4000-8000-000000000000_1_2026-01-01T00:00:00.000Z_3.50_'.padEnd(160, '0'),
+  )
+  const ecdsaSignPerSecond = forOneSecond(() =>
+    sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' }),
+  )
   const cpu = cpus()
   return {
     os: `${osType()} ${release()}`,
@@ -56,13 +63,17 @@ export function probeMachine(): Machine {
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     fsyncPerSecond,
     ecdsaSignPerSecond,
+    loadAverage,
   }
 }
 
 export function versions(): Versions {
   const version = (name: string) =>
-    (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string })
-      .version
+    (
+      JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as {
+        version: string
+      }
+    ).version
   const db = new SqliteDatabase(':memory:')
   const sqlite = (db.prepare('select sqlite_version() as v').get() as { v: string }).v
   db.close()

@@ -38,7 +38,10 @@ export async function startServer(
   }
   createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', keep)
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`${name} did not start within ${startTimeoutMs} ms`)), startTimeoutMs)
+    const timer = setTimeout(
+      () => fail(new Error(`${name} did not start within ${startTimeoutMs} ms`)),
+      startTimeoutMs,
+    )
     const fail = (error: Error) => {
       clearTimeout(timer)
       child.kill('SIGKILL')
@@ -52,7 +55,9 @@ export async function startServer(
         resolve(match[1])
       }
     })
-    child.once('exit', (code, signal) => fail(new Error(`${name} exited (${code ?? signal}) before listening`)))
+    child.once('exit', (code, signal) =>
+      fail(new Error(`${name} exited (${code ?? signal}) before listening`)),
+    )
   })
   child.removeAllListeners('exit')
   return { name, url, pid: child.pid ?? 0, stop: () => stopChild(child) }

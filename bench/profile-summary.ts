@@ -26,10 +26,13 @@ const rows = Number(rowsText ?? 30)
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile
 const byId = new Map(profile.nodes.map((n) => [n.id, n]))
 const selfMicros = new Map<number, number>()
-profile.samples.forEach((id, i) => selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)))
+profile.samples.forEach((id, i) =>
+  selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)),
+)
 const total = [...selfMicros.values()].reduce((a, b) => a + b, 0)
 
-const shortUrl = (url: string) => url.replace(/^.*\/node_modules\//, '~/').replace(/^file:\/\/.*\/(src|bench)\//, '$1/')
+const shortUrl = (url: string) =>
+  url.replace(/^.*\/node_modules\//, '~/').replace(/^file:\/\/.*\/(src|bench)\//, '$1/')
 const byFunction = new Map<string, number>()
 const byFile = new Map<string, number>()
 for (const [id, micros] of selfMicros) {
@@ -38,7 +41,12 @@ for (const [id, micros] of selfMicros) {
   const where = shortUrl(frame.url) || '(native)'
   const fn = `${frame.functionName || '(anonymous)'}  ${where}:${frame.lineNumber + 1}`
   byFunction.set(fn, (byFunction.get(fn) ?? 0) + micros)
-  const pkg = where.startsWith('~/') ? where.split('/').slice(0, where.startsWith('~/@') ? 3 : 2).join('/') : where
+  const pkg = where.startsWith('~/')
+    ? where
+        .split('/')
+        .slice(0, where.startsWith('~/@') ? 3 : 2)
+        .join('/')
+    : where
   byFile.set(pkg, (byFile.get(pkg) ?? 0) + micros)
 }
 // Inclusive time: a sample counts once for every distinct function on its stack.

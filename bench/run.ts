@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util'
 import {
   type BenchCashbox,
   createCashboxes,
+  databaseEnv,
   freshDataDir,
   journaledReceipts,
   type ServerOptions,
@@ -13,7 +14,7 @@ import {
 } from './fiscalbox.ts'
 import { type LoadResult, runLoad } from './load.ts'
 import { type Machine, probeMachine, type Versions, versions } from './machine.ts'
-import { ROOT, type Server, startServer } from './processes.ts'
+import { ROOT, runCli, type Server, startServer } from './processes.ts'
 import { renderMarkdown, renderSvg } from './report.ts'
 import { seedHistory } from './seed-history.ts'
 import { step } from './terminal.ts'
@@ -31,8 +32,11 @@ bench/results/latest.json, docs/benchmarks.md and docs/benchmarks.svg; a part ru
   --duration <s>       seconds each measured load runs (default 30, quick 4)
   --profile            write a V8 CPU profile of the fiscalbox server (node --cpu-prof) to bench/results/profiles
   --log-level <level>  LOG_LEVEL of the fiscalbox server (default warn: the request log is off, as in hello-world)
-  --server-root <dir>  start the fiscalbox of another checkout (for before/after figures); not written to docs
+  --server-root <dir>  start the fiscalbox of another checkout (with node_modules) instead of this one, for
+                       before/after figures; the docs are left alone
+  --results <file>     write the results JSON there (default bench/results/latest.json)
   --keep               keep the temporary data folders
+  --render             measure nothing: write docs/benchmarks.md and .svg again from bench/results/latest.json
   -h, --help           this text`
 
 export interface Settings {
@@ -76,10 +80,14 @@ export interface HistoryResult {
   large: HistoryRun
   /** p50 with the large history / p50 with the small one */
   p50Ratio: number
+  /** What `fiscalbox verify` said of the small history's whole journal (seeded and live receipts). */
+  verified?: string
 }
 
 export interface Results {
   generatedAt: string
+  /** The commit of the measured server when it is not this checkout's (--server-root). */
+  serverCommit?: string
   machine: Machine
   versions: Versions
   settings: Settings
@@ -96,7 +104,9 @@ const { values, positionals } = parseArgs({
     profile: { type: 'boolean', default: false },
     'log-level': { type: 'string', default: 'warn' },
     'server-root': { type: 'string' },
+    results: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    render: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
@@ -158,11 +168,20 @@ async function throughput(): Promise<ThroughputResult> {
   const hello = await withServer(
     startServer('hello-world', ['--import', 'tsx', 'bench/hello-server.ts'], { PORT: '0' }),
     (server) =>
-      warmThenMeasure({ label: 'hello-world', url: server.url, connections: settings.connections, serverPid: server.pid }),
+      warmThenMeasure({
+        label: 'hello-world',
+        url: server.url,
+        connections: settings.connections,
+        serverPid: server.pid,
+      }),
   )
-  step(`  hello-world: ${fmt(hello.okPerSecond)} req/s, server CPU ${fmt(hello.serverCpuMicros ?? Number.NaN)} µs per request`)
+  step(
+    `  hello-world: ${fmt(hello.okPerSecond)} req/s, server CPU ${fmt(hello.serverCpuMicros ?? Number.NaN)} µs per request`,
+  )
   const dir = fresh('throughput')
-  step(`throughput: /v2/sign on ${settings.cashboxes} cash boxes, ${settings.connections} connections (${dir})`)
+  step(
+    `throughput: /v2/sign on ${settings.cashboxes} cash boxes, ${settings.connections} connections (${dir})`,
+  )
   const cashboxes = await createCashboxes(dir, settings.cashboxes)
   const sign = await withServer(startFiscalbox(dir, serverOptions), async (server) => {
     await startCashboxes(server, cashboxes)
@@ -211,7 +230,7 @@ async function latency(): Promise<LatencyResult> {
   return { measuredAt: new Date().toISOString(), sign }
 }
 
-async function historyRun(receipts: number): Promise<HistoryRun> {
+async function historyRun(receipts: number, verify: boolean): Promise<HistoryRun & { verified?: string }> {
   const dir = fresh(`history-${receipts}`)
   step(`history: seeding ${fmt(receipts)} receipts (${dir})`)
   const seeded = await seedHistory({ dataDir: dir, receipts })
@@ -220,17 +239,25 @@ async function historyRun(receipts: number): Promise<HistoryRun> {
     fixedRate(`history ${fmt(receipts)}`, server, seeded.cashbox),
   )
   step(`  p50 ${ms(sign.latencyMs.p50)}, p99 ${ms(sign.latencyMs.p99)} with ${fmt(receipts)} receipts`)
-  return { receipts, seedSeconds: seeded.seconds, databaseMiB: seeded.databaseMiB, sign }
+  const run = { receipts, seedSeconds: seeded.seconds, databaseMiB: seeded.databaseMiB, sign }
+  if (!verify) return run
+  const file = join(dir, 'journal.jsonl')
+  await runCli(['export', 'journal', '--cashbox', seeded.cashbox.cashboxId, '--out', file], databaseEnv(dir))
+  const verified = (await runCli(['verify', file], databaseEnv(dir))).trim()
+  step(`  fiscalbox verify: ${verified}`)
+  if (!verified.startsWith('OK')) throw new Error(`the journal does not verify: ${verified}`)
+  return { ...run, verified: verified.replace(/, head [0-9a-f]+$/, '') }
 }
 
 async function history(): Promise<HistoryResult> {
-  const small = await historyRun(settings.historySmall)
-  const large = await historyRun(settings.historyLarge)
+  const { verified, ...small } = await historyRun(settings.historySmall, true)
+  const large = await historyRun(settings.historyLarge, false)
   return {
     measuredAt: new Date().toISOString(),
     small,
     large,
     p50Ratio: large.sign.latencyMs.p50 / small.sign.latencyMs.p50,
+    ...(verified ? { verified } : {}),
   }
 }
 
@@ -238,16 +265,47 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en')
 const pct = (r: number) => `${(r * 100).toFixed(1)} %`
 const ms = (n: number) => `${n.toFixed(2)} ms`
 
+function writeDocuments(results: Results): string {
+  const beforeFile = join(ROOT, 'bench/results/before.json')
+  const before = existsSync(beforeFile) ? (JSON.parse(readFileSync(beforeFile, 'utf8')) as Results) : undefined
+  const markdown = renderMarkdown(results, before)
+  if (writeDocs) {
+    writeFileSync(join(ROOT, 'docs/benchmarks.md'), markdown.document)
+    writeFileSync(join(ROOT, 'docs/benchmarks.svg'), renderSvg(results))
+  }
+  return markdown.table
+}
+
 async function main(): Promise<void> {
+  if (values.render) {
+    const results = JSON.parse(readFileSync(join(ROOT, 'bench/results/latest.json'), 'utf8')) as Results
+    process.stdout.write(`${writeDocuments(results)}\n`)
+    step('wrote docs/benchmarks.md and docs/benchmarks.svg from bench/results/latest.json')
+    return
+  }
   step(`fiscalbox benchmark: ${parts.join(', ')}${quick ? ' (quick)' : ''}`)
   const machine = probeMachine()
   step(
     `machine: ${machine.cores} x ${machine.cpu}, ${fmt(machine.fsyncPerSecond)} fsync/s, ${fmt(machine.ecdsaSignPerSecond)} ECDSA P-256 signatures/s`,
   )
-  const resultsFile = join(ROOT, 'bench/results', quick ? 'quick.tmp' : values['server-root'] ? 'other-root.tmp' : 'latest.json')
+  const resultsFile = values.results
+    ? join(process.cwd(), values.results)
+    : join(
+        ROOT,
+        'bench/results',
+        quick ? 'quick.tmp' : values['server-root'] ? 'other-root.tmp' : 'latest.json',
+      )
+  // A part run keeps the other parts of the previous results (each part has its own measuredAt).
   const previous: Partial<Results> =
-    writeDocs && existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as Results) : {}
-  const results: Results = { ...previous, generatedAt: new Date().toISOString(), machine, versions: versions(), settings }
+    !quick && existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as Results) : {}
+  const results: Results = {
+    ...previous,
+    generatedAt: new Date().toISOString(),
+    machine,
+    versions: versions(),
+    settings,
+    ...(values['server-root'] ? { serverCommit: commitOf(values['server-root']) } : {}),
+  }
   try {
     if (parts.includes('throughput')) results.throughput = await throughput()
     if (parts.includes('latency')) results.latency = await latency()
@@ -257,15 +315,18 @@ async function main(): Promise<void> {
   }
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true })
   writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`)
-  const markdown = renderMarkdown(results)
-  process.stdout.write(`${markdown.table}\n`)
+  process.stdout.write(`${writeDocuments(results)}\n`)
   if (writeDocs) {
-    writeFileSync(join(ROOT, 'docs/benchmarks.md'), markdown.document)
-    writeFileSync(join(ROOT, 'docs/benchmarks.svg'), renderSvg(results))
     step(`wrote ${resultsFile}, docs/benchmarks.md and docs/benchmarks.svg`)
   } else {
     step(`wrote ${resultsFile} (docs left as they are)`)
   }
+}
+
+/** The commit a --server-root copy was made from, if it says so in a COMMIT file. */
+function commitOf(root: string): string | undefined {
+  const file = join(root, 'COMMIT')
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined
 }
 
 await main()

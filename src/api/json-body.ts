@@ -5,8 +5,8 @@ import { ErrorCode, FiscalError, invalid } from '../core/errors.ts'
  * (a 64-bit case code sent as a number) would be rounded by a double, so it is turned into a string of its
  * exact digits first. Only integers outside strings are touched; the case-code parser accepts both forms.
  */
-// The look-behind keeps digits that belong to a fraction or an exponent (0.1000000000000000001, 1e-1234567890123456)
-// out: quoting them would break a valid number.
+// The look-behind leaves the digits of a fraction or an exponent alone (0.1000000000000000001,
+// 1e-1234567890123456): quoting them would break a valid number.
 const BIG_INTEGER_OR_STRING = /"(?:[^"\\]|\\.)*"|(?<![\d.eE+-])-?\d{16,}(?![\d.eE])/g
 const HAS_BIG_INTEGER = /\d{16}/
 const MAX_DEPTH = 32
@@ -32,14 +32,16 @@ function depthOf(value: unknown, depth: number): number {
   return max
 }
 
+// Strict decoding: a heuristic on U+FFFD would let invalid bytes through next to a real U+FFFD.
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
 export function rejectInvalidUtf8(buffer: Buffer): string {
-  const text = buffer.toString('utf8')
-  // A replacement character that was not in the input means the bytes were not UTF-8.
-  if (text.includes('\uFFFD') && !buffer.includes(Buffer.from('\uFFFD', 'utf8'))) {
+  try {
+    return STRICT_UTF8.decode(buffer)
+  } catch {
     throw new FiscalError(ErrorCode.ValidationError, 'body: is not valid UTF-8', {
       field: 'body',
       reason: 'must be UTF-8 encoded JSON',
     })
   }
-  return text
 }

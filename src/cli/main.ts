@@ -7,7 +7,6 @@ import { openRuntime } from '../runtime.ts'
 import { JournalVerifier } from '../verify/journal-verifier.ts'
 import { exportJournal } from './export-journal.ts'
 import { progress } from './progress.ts'
-import { serve } from './serve.ts'
 
 const program = new Command('fiscalbox')
   .description(
@@ -18,7 +17,8 @@ const program = new Command('fiscalbox')
 program
   .command('serve')
   .description('start the HTTP server (creates and starts a demo cash box on an empty database)')
-  .action(async () => serve(loadConfig()))
+  // Loaded only here: the HTTP stack is a second of start-up that the other commands do not need.
+  .action(async () => (await import('./serve.ts')).serve(loadConfig()))
 
 program
   .command('migrate')

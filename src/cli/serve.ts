@@ -6,6 +6,7 @@ import type { Config } from '../config.ts'
 import { parseReceipt } from '../core/receipt.ts'
 import { describeDatabaseUrl } from '../storage/database.ts'
 import { openRuntime, type Runtime } from '../runtime.ts'
+import { metaRepository } from '../storage/repositories/cashboxes.ts'
 
 interface DemoCashbox {
   cashboxId: string
@@ -23,6 +24,10 @@ async function ensureDemoCashbox(runtime: Runtime, dataDir: string): Promise<Dem
   const file = join(dataDir, DEMO_FILE)
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DemoCashbox
   if ((await runtime.cashboxes.list()).length > 0) return undefined
+  // Nodes starting together on one empty database: only the node whose claim is stored makes the demo.
+  const claim = randomUUID()
+  if ((await metaRepository(runtime.storage).putIfAbsent('demo_cashbox_claim', claim)) !== claim)
+    return undefined
   const created = await runtime.cashboxes.create('EU', 'demo cash box')
   const cashbox = await runtime.cashboxes.authenticate(created.cashboxId, created.accessToken)
   const body = {
@@ -76,6 +81,9 @@ export async function serve(config: Config): Promise<void> {
   const app = await buildApp(runtime, { bodyLimit: config.BODY_LIMIT, logger: { level: config.LOG_LEVEL } })
   const shutdown = async (signal: string) => {
     app.log.info({ signal }, 'shutting down: finishing in-flight requests')
+    // A keep-alive connection whose response finishes during the drain would otherwise stay open, and the
+    // process alive, for the whole keepAliveTimeout (72 s): let it close right after its response.
+    app.server.keepAliveTimeout = 1
     await app.close()
     await runtime.close()
     process.exit(0)

@@ -53,8 +53,11 @@ export interface ReceiptRequestBody {
 
 const ISO_MOMENT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:?\d{2})?$/
 
+const HAS_ZONE = /(Z|[+-]\d{2}:?\d{2})$/
+
 export function parseMoment(value: string, field: string): Date {
-  const moment = new Date(value)
+  // The reference defines cbReceiptMoment as UTC: a moment without a zone must not take the server's.
+  const moment = new Date(HAS_ZONE.test(value) ? value : `${value}Z`)
   if (!ISO_MOMENT.test(value) || Number.isNaN(moment.getTime()) || !dayExists(value)) {
     throw invalid(field, 'must be an ISO 8601 date-time such as 2024-03-29T10:15:00.000Z')
   }
@@ -66,6 +69,16 @@ function dayExists(value: string): boolean {
   const lastOfMonth = new Date(0)
   lastOfMonth.setUTCFullYear(Number(value.slice(0, 4)), Number(value.slice(5, 7)), 0)
   return Number(value.slice(8, 10)) <= lastOfMonth.getUTCDate()
+}
+
+/**
+ * The reference and terminal id are stored as text columns: PostgreSQL text cannot hold U+0000, and a lone
+ * surrogate would be stored as U+FFFD (one on PostgreSQL, three on SQLite) instead of what was sent.
+ */
+function storable(value: string, field: string): void {
+  if (/[\u0000\uD800-\uDFFF]/u.test(value)) {
+    throw invalid(field, 'must be well-formed Unicode text without U+0000')
+  }
 }
 
 function text(value: unknown, field: string): string {
@@ -85,9 +98,8 @@ function optionalCase(value: unknown, field: string): CaseCode {
 export function parseReceipt(body: ReceiptRequestBody): Receipt {
   const reference = text(body.cbReceiptReference, 'cbReceiptReference')
   if (reference.trim() === '') throw invalid('cbReceiptReference', 'must not be empty')
-  // Both are stored as text columns, and PostgreSQL text cannot hold U+0000.
-  if (reference.includes('\u0000')) throw invalid('cbReceiptReference', 'must not contain U+0000')
-  if (body.cbTerminalID?.includes('\u0000')) throw invalid('cbTerminalID', 'must not contain U+0000')
+  storable(reference, 'cbReceiptReference')
+  if (body.cbTerminalID !== undefined) storable(body.cbTerminalID, 'cbTerminalID')
   const caseCode = optionalCase(body.ftReceiptCase, 'ftReceiptCase')
   const chargeItems = body.cbChargeItems.map((item, i): ChargeItem => {
     const at = `cbChargeItems[${i}]`

@@ -54,7 +54,15 @@ const CASES: BadRequest[] = [
   bodyCase('empty cbReceiptReference', 'cbReceiptReference', (b) => (b.cbReceiptReference = '')),
   bodyCase('blank cbReceiptReference', 'cbReceiptReference', (b) => (b.cbReceiptReference = '   ')),
   bodyCase('numeric cbReceiptReference', 'cbReceiptReference', (b) => (b.cbReceiptReference = 42)),
-  bodyCase('cbReceiptReference with U+0000', 'cbReceiptReference', (b) => (b.cbReceiptReference = 'a\u0000b')),
+  bodyCase(
+    'cbReceiptReference with U+0000',
+    'cbReceiptReference',
+    (b) => (b.cbReceiptReference = 'a\u0000b'),
+  ),
+  bodyCase('cbReceiptReference with a lone surrogate', 'cbReceiptReference', (b) => {
+    b.cbReceiptReference = 'a\ud800b'
+  }),
+  bodyCase('cbTerminalID with a lone surrogate', 'cbTerminalID', (b) => (b.cbTerminalID = '\udc00')),
   bodyCase('cbTerminalID with U+0000', 'cbTerminalID', (b) => (b.cbTerminalID = 'T\u00001')),
   bodyCase('missing cbReceiptMoment', 'cbReceiptMoment', (b) => delete b.cbReceiptMoment),
   bodyCase('missing cbChargeItems', 'cbChargeItems', (b) => delete b.cbChargeItems),
@@ -82,7 +90,11 @@ const CASES: BadRequest[] = [
   amountCase('1.0000001', '"1.0000001" (7 decimals)'),
   amountCase('10000000000001', '"10000000000001" (out of range)'),
   bodyCase('pay Amount "abc"', 'cbPayItems[0].Amount', (b) => (b.cbPayItems[0].Amount = 'abc')),
-  bodyCase('second charge VATRate "x"', 'cbChargeItems[1].VATRate', (b) => (b.cbChargeItems[1].VATRate = 'x')),
+  bodyCase(
+    'second charge VATRate "x"',
+    'cbChargeItems[1].VATRate',
+    (b) => (b.cbChargeItems[1].VATRate = 'x'),
+  ),
   bodyCase('VATRate 101', 'cbChargeItems[0].VATRate', (b) => (b.cbChargeItems[0].VATRate = 101)),
   bodyCase('VATRate -1', 'cbChargeItems[0].VATRate', (b) => (b.cbChargeItems[0].VATRate = -1)),
   bodyCase('Quantity "many"', 'cbChargeItems[0].Quantity', (b) => (b.cbChargeItems[0].Quantity = 'many')),
@@ -93,21 +105,44 @@ const CASES: BadRequest[] = [
     b.ftReceiptCase = caseHex('DE', RECEIPT_CASE.pos)
   }),
   bodyCase('ftReceiptCase of version 1', 'ftReceiptCase', (b) => (b.ftReceiptCase = '0x4555100000000001')),
-  bodyCase('ftReceiptCase of an unknown case', 'ftReceiptCase', (b) => (b.ftReceiptCase = '0x4555200000002999')),
+  bodyCase(
+    'ftReceiptCase of an unknown case',
+    'ftReceiptCase',
+    (b) => (b.ftReceiptCase = '0x4555200000002999'),
+  ),
   bodyCase('ftReceiptCase above 64 bits', 'ftReceiptCase', (b) => (b.ftReceiptCase = '18446744073709551616')),
-  bodyCase('ftReceiptCase with 17 hex digits', 'ftReceiptCase', (b) => (b.ftReceiptCase = '0x45552000000000001')),
+  bodyCase(
+    'ftReceiptCase with 17 hex digits',
+    'ftReceiptCase',
+    (b) => (b.ftReceiptCase = '0x45552000000000001'),
+  ),
   bodyCase('ftReceiptCase -1', 'ftReceiptCase', (b) => (b.ftReceiptCase = -1)),
   bodyCase('ftReceiptCase 1.5', 'ftReceiptCase', (b) => (b.ftReceiptCase = 1.5)),
   bodyCase('ftReceiptCase true', 'ftReceiptCase', (b) => (b.ftReceiptCase = true)),
   bodyCase('ftChargeItemCase "zz"', 'cbChargeItems[0].ftChargeItemCase', (b) => {
     b.cbChargeItems[0].ftChargeItemCase = 'zz'
   }),
-  bodyCase('ftPayItemCase "zz"', 'cbPayItems[0].ftPayItemCase', (b) => (b.cbPayItems[0].ftPayItemCase = 'zz')),
+  bodyCase(
+    'ftPayItemCase "zz"',
+    'cbPayItems[0].ftPayItemCase',
+    (b) => (b.cbPayItems[0].ftPayItemCase = 'zz'),
+  ),
   bodyCase('void without cbPreviousReceiptReference', 'cbPreviousReceiptReference', (b) => {
     b.ftReceiptCase = caseHex('EU', FLAG.void | RECEIPT_CASE.pos)
   }),
-  ...['yesterday', '2024-13-01T10:00:00Z', '2024-02-30T10:00:00Z', '2023-02-29T10:00:00Z', '2024-03-29', ''].map(
-    (moment) => bodyCase(`cbReceiptMoment ${JSON.stringify(moment)}`, 'cbReceiptMoment', (b) => (b.cbReceiptMoment = moment)),
+  ...[
+    'yesterday',
+    '2024-13-01T10:00:00Z',
+    '2024-02-30T10:00:00Z',
+    '2023-02-29T10:00:00Z',
+    '2024-03-29',
+    '',
+  ].map((moment) =>
+    bodyCase(
+      `cbReceiptMoment ${JSON.stringify(moment)}`,
+      'cbReceiptMoment',
+      (b) => (b.cbReceiptMoment = moment),
+    ),
   ),
   bodyCase('cbReceiptMoment as a number', 'cbReceiptMoment', (b) => (b.cbReceiptMoment = 1711707300000)),
   {
@@ -116,7 +151,13 @@ const CASES: BadRequest[] = [
     field: /x-operation-id$/,
     send: (pos) => pos.sign(receipt(), { headers: { 'x-operation-id': undefined } }),
   },
-  ...['abc', '', `${randomUUID()}x`, randomUUID().replaceAll('-', ''), '{ea4279ee-8684-412f-b8eb-32b5dea52811}'].map(
+  ...[
+    'abc',
+    '',
+    `${randomUUID()}x`,
+    randomUUID().replaceAll('-', ''),
+    '{ea4279ee-8684-412f-b8eb-32b5dea52811}',
+  ].map(
     (id): BadRequest => ({
       name: `x-operation-id ${JSON.stringify(id)}`,
       status: 400,
@@ -153,7 +194,25 @@ const CASES: BadRequest[] = [
       return pos.sign(undefined, { raw: bytes })
     },
   },
-  ...['text/plain', 'application/xml', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x'].map(
+  {
+    name: 'invalid UTF-8 in a body that also holds a real U+FFFD',
+    status: 400,
+    field: 'body',
+    send: (pos) => {
+      const bytes = Buffer.from(
+        JSON.stringify(receipt({ reference: 'XX', extra: { cbUser: '\uFFFD' } })),
+        'utf8',
+      )
+      bytes[bytes.indexOf('XX')] = 0xff
+      return pos.sign(undefined, { raw: bytes })
+    },
+  },
+  ...[
+    'text/plain',
+    'application/xml',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+  ].map(
     (type): BadRequest => ({
       name: `content type ${type}`,
       status: 415,
@@ -172,8 +231,18 @@ const CASES: BadRequest[] = [
     status: 404,
     send: (pos) =>
       pos.app
-        .inject({ method: 'POST', url: '/v2/nope', headers: pos.headers(), payload: JSON.stringify(receipt()) })
-        .then((r) => ({ status: r.statusCode, headers: r.headers, payload: r.payload, json: () => r.json() })),
+        .inject({
+          method: 'POST',
+          url: '/v2/nope',
+          headers: pos.headers(),
+          payload: JSON.stringify(receipt()),
+        })
+        .then((r) => ({
+          status: r.statusCode,
+          headers: r.headers,
+          payload: r.payload,
+          json: () => r.json(),
+        })),
   },
   {
     name: 'GET on /v2/sign',
@@ -251,7 +320,10 @@ for (const engine of await engines()) {
 
     test('a rejected operation id can be used again for a valid request', async () => {
       const operationId = randomUUID()
-      const bad = await pos.sign(edited((b) => (b.cbChargeItems[0].Amount = 'abc')), { operationId })
+      const bad = await pos.sign(
+        edited((b) => (b.cbChargeItems[0].Amount = 'abc')),
+        { operationId },
+      )
       assertProblem(bad, 400, 'cbChargeItems[0].Amount')
       const good = await pos.sign(receipt(), { operationId })
       assert.equal(good.status, 200, good.payload)

@@ -92,7 +92,11 @@ for (const engine of await engines()) {
       for (const [i, item] of items.entries()) {
         assert.equal(item.ftQueueId, pos.queueId)
         assert.deepEqual(item.response, JSON.parse(payloads[i] as string))
-        assert.equal(item.responseHash, sha256(payloads[i] as string), 'responseHash is over the answered bytes')
+        assert.equal(
+          item.responseHash,
+          sha256(payloads[i] as string),
+          'responseHash is over the answered bytes',
+        )
       }
     })
 
@@ -120,7 +124,11 @@ for (const engine of await engines()) {
           requestHash: entry.RequestHash,
           responseHash: entry.ResponseHash,
         })
-        assert.equal(entry.ftReceiptHash, recomputed, `hash of entry ${entry.ftReceiptNumber} covers its fields`)
+        assert.equal(
+          entry.ftReceiptHash,
+          recomputed,
+          `hash of entry ${entry.ftReceiptNumber} covers its fields`,
+        )
         previous = entry.ftReceiptHash
       }
       assert.deepEqual(
@@ -198,6 +206,15 @@ for (const engine of await engines()) {
         To: ticks(new Date('2000-01-01T00:00:00Z')).toString(),
       })
       assert.deepEqual(untilPast.json(), [])
+      // Ticks are 18-digit numbers: sent bare, they must keep their digits.
+      const since2000 = await pos.postRaw(
+        '/v2/journal',
+        `{"ftJournalType": 2, "From": ${ticks(new Date('2000-01-01T00:00:00Z'))}, "To": 0}`,
+      )
+      assert.equal(since2000.status, 200, since2000.payload)
+      assert.equal(since2000.json().length, 9)
+      const sinceTomorrow = await pos.postRaw('/v2/journal', `{"ftJournalType": 2, "From": ${tomorrow}}`)
+      assert.deepEqual(sinceTomorrow.json(), [])
       const tenThousandEntries = await pos.post('/v2/journal', { ftJournalType: 2, To: -10_000 })
       assert.equal(tenThousandEntries.json().length, 9)
     })
@@ -226,7 +243,11 @@ for (const engine of await engines()) {
       assertProblem(await pos.post('/v2/journal', {}), 400, 'ftJournalType')
       assertProblem(await pos.post('/v2/journal', { ftJournalType: 2, To: 'x' }), 400, 'To')
       // Tick values past the last date a clock can show are a bad request, not a server error.
-      assertProblem(await pos.post('/v2/journal', { ftJournalType: 2, To: '99999999999999999999' }), 400, 'To')
+      assertProblem(
+        await pos.post('/v2/journal', { ftJournalType: 2, To: '99999999999999999999' }),
+        400,
+        'To',
+      )
       assertProblem(await pos.get(pos.journalUrl('Nope' as JournalType)), 400, 'type')
       assertProblem(await pos.get(pos.journalUrl('QueueItem', '?limit=0')), 400, 'limit')
       assertProblem(await pos.get(pos.journalUrl('QueueItem', '?limit=10001')), 400, 'limit')

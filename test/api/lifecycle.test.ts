@@ -67,7 +67,13 @@ class Ledger {
   }
 }
 
-async function sale(pos: Pos, ledger: Ledger | undefined, charges: ChargeLine[], pays: PayLine[], extra = {}) {
+async function sale(
+  pos: Pos,
+  ledger: Ledger | undefined,
+  charges: ChargeLine[],
+  pays: PayLine[],
+  extra = {},
+) {
   const result = await pos.signOk(receipt({ charges, pays, ...extra }))
   assert.equal(result.response.ftState, stateHex('EU', 0n))
   ledger?.add(charges, pays)
@@ -232,7 +238,11 @@ for (const engine of await engines()) {
         receipt({ low: FLAG.training | RECEIPT_CASE.pos, charges: [{ amount: 100, vat: 20 }] }),
       )
       assert.equal(training.response.ftState, stateHex('EU', 0n))
-      assert.match(training.response.ftReceiptIdentification, /^ft[0-9A-F]+#$/, 'training receipts are signed')
+      assert.match(
+        training.response.ftReceiptIdentification,
+        /^ft[0-9A-F]+#$/,
+        'training receipts are signed',
+      )
       const trainingQr = parseQr(qrSignatureOf(training.response).Data)
       assert.ok(qrSignatureValid(pos.box.publicKey, trainingQr.signed, trainingQr.signature))
       assert.ok(
@@ -257,7 +267,11 @@ for (const engine of await engines()) {
 
       const daily2 = await closing(pos, RECEIPT_CASE.daily)
       assertTotals(daily2.ftStateData, ledger.daily, 2, 'daily 2')
-      assert.equal(daily2.ftStateData.since, daily1.ftReceiptMoment, 'a period starts at the previous closing')
+      assert.equal(
+        daily2.ftStateData.since,
+        daily1.ftReceiptMoment,
+        'a period starts at the previous closing',
+      )
       assert.equal(daily2.ftStateData.byVatRate['5.50'], '0.00', 'sale and refund cancel out')
       ledger.daily = new ExpectedTotals()
 

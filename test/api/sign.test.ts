@@ -90,6 +90,26 @@ for (const engine of await engines()) {
       })
     })
 
+    test('POST /v2/echo answers the message (Message or message) and needs credentials', async () => {
+      const pos = await newPos(harness)
+      const before = await pos.snapshot()
+      const upper = await pos.post('/v2/echo', { Message: 'hello ✓' })
+      assert.equal(upper.status, 200)
+      assert.deepEqual(upper.json(), { Message: 'hello ✓' })
+      assert.deepEqual((await pos.post('/v2/echo', { message: 'lower' })).json(), { Message: 'lower' })
+      const missing = await pos.post('/v2/echo', {})
+      assert.equal(missing.status, 400)
+      assert.equal(missing.json().details.field, 'Message')
+      const denied = await pos.app.inject({
+        method: 'POST',
+        url: '/v2/echo',
+        headers: pos.headers({ 'x-cashbox-accesstoken': 'wrong' }),
+        payload: '{"Message":"x"}',
+      })
+      assert.equal(denied.statusCode, 401)
+      assert.deepEqual((await pos.snapshot()).counts, before.counts, 'echo writes nothing')
+    })
+
     test("another queue's public key does not verify the signature", async () => {
       const a = await startedPos(harness)
       const b = await newPos(harness)
@@ -248,7 +268,10 @@ for (const engine of await engines()) {
         const pos = await startedPos(harness)
         const forms: Array<[string, (body: Record<string, unknown>) => string]> = [
           ['hex', (b) => JSON.stringify({ ...b, ftReceiptCase: '0x4555200000000001' })],
-          ['lower-case hex', (b) => JSON.stringify({ ...b, ftReceiptCase: '0x4555200000000001'.toLowerCase() })],
+          [
+            'lower-case hex',
+            (b) => JSON.stringify({ ...b, ftReceiptCase: '0x4555200000000001'.toLowerCase() }),
+          ],
           ['decimal string', (b) => JSON.stringify({ ...b, ftReceiptCase: posCase.toString() })],
           [
             'big JSON number',

@@ -24,7 +24,8 @@ export const RECEIPT_CASE = {
 export const FLAG = { training: 0x2_0000n, void: 0x4_0000n, refund: 0x100_0000n } as const
 
 /** 'EU' -> 0x4555: the two ASCII letters. */
-export const countryBits = (iso: string): bigint => (BigInt(iso.charCodeAt(0)) << 8n) | BigInt(iso.charCodeAt(1))
+export const countryBits = (iso: string): bigint =>
+  (BigInt(iso.charCodeAt(0)) << 8n) | BigInt(iso.charCodeAt(1))
 
 /** A v2 case code (country, version 2, flags and case) as a bigint. */
 export const code = (iso: string, low: bigint): bigint => (countryBits(iso) << 48n) | (2n << 44n) | low
@@ -65,7 +66,8 @@ export interface ReceiptOptions {
 }
 
 let referenceCounter = 0
-export const nextReference = (prefix = 'R'): string => `${prefix}-${++referenceCounter}-${randomUUID().slice(0, 8)}`
+export const nextReference = (prefix = 'R'): string =>
+  `${prefix}-${++referenceCounter}-${randomUUID().slice(0, 8)}`
 
 /** A ReceiptRequest body; by default a POS receipt of 10.00 at 20 % paid in cash. */
 export function receipt(options: ReceiptOptions = {}): Record<string, unknown> {
@@ -137,7 +139,10 @@ export class Pos {
       'content-type': 'application/json',
       ...extra,
     }
-    return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined)) as Record<string, string>
+    return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined)) as Record<
+      string,
+      string
+    >
   }
 
   async sign(body: unknown, options: SignOptions = {}): Promise<Reply> {
@@ -165,6 +170,10 @@ export class Pos {
     return toReply(
       await this.app.inject({ method: 'POST', url, headers: this.headers(), payload: JSON.stringify(body) }),
     )
+  }
+
+  async postRaw(url: string, text: string): Promise<Reply> {
+    return toReply(await this.app.inject({ method: 'POST', url, headers: this.headers(), payload: text }))
   }
 
   journalUrl(type: JournalType, query = '', queueId = this.queueId): string {
@@ -289,12 +298,25 @@ export function parseQr(data: string): QrCode {
 
 /** ECDSA P-256 / SHA-256 over the signed part, IEEE P1363 signature, public key as base64 SPKI DER. */
 export function qrSignatureValid(publicKeySpkiBase64: string, signed: string, signature: string): boolean {
-  const key = createPublicKey({ key: Buffer.from(publicKeySpkiBase64, 'base64'), format: 'der', type: 'spki' })
-  return verify('sha256', Buffer.from(signed, 'utf8'), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature, 'base64url'))
+  const key = createPublicKey({
+    key: Buffer.from(publicKeySpkiBase64, 'base64'),
+    format: 'der',
+    type: 'spki',
+  })
+  return verify(
+    'sha256',
+    Buffer.from(signed, 'utf8'),
+    { key, dsaEncoding: 'ieee-p1363' },
+    Buffer.from(signature, 'base64url'),
+  )
 }
 
 /** The receipt signature (format QR code 0x3) of a signed response. */
-export function qrSignatureOf(response: any): { ftSignatureFormat: string; ftSignatureType: string; Data: string } {
+export function qrSignatureOf(response: any): {
+  ftSignatureFormat: string
+  ftSignatureType: string
+  Data: string
+} {
   const qr = response.ftSignatures.filter((s: any) => BigInt(s.ftSignatureFormat) === 0x3n)
   assert.equal(qr.length, 1, `expected exactly one QR signature: ${JSON.stringify(response.ftSignatures)}`)
   return qr[0]

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { randomUUID } from 'node:crypto'
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -99,6 +100,20 @@ for (const engine of await engines()) {
         assert.notEqual(result.code, 0)
         assert.equal(result.stdout, '')
         assert.match(result.stderr, /master key/i)
+      })
+
+      it('export journal of an unknown cash box and verify of a missing file fail clearly', async () => {
+        const out = join(dataDir, 'unknown.jsonl')
+        const unknown = randomUUID()
+        const [exported, verified] = await Promise.all([
+          runCli(['export', 'journal', '--cashbox', unknown, '--out', out], env),
+          runCli(['verify', join(dataDir, 'missing.jsonl')], env),
+        ])
+        assert.notEqual(exported.code, 0)
+        assert.match(exported.stderr, new RegExp(`no cash box ${unknown}`))
+        assert.ok(!existsSync(out), 'no export file for a cash box that does not exist')
+        assert.notEqual(verified.code, 0)
+        assert.match(verified.stderr, /^fiscalbox: .*missing\.jsonl/m)
       })
     }
 

@@ -90,13 +90,16 @@ export interface DemoCashbox {
   curl: string
 }
 
+/** How long stop() waits for the exit after its signal before it kills the server and fails. */
+export const STOP_GUARD_MS = 30_000
+
 export interface Server {
   child: ChildProcess
   baseUrl: string
   port: number
   demo: DemoCashbox | undefined
   output(): { stdout: string; stderr: string }
-  /** Sends SIGTERM and resolves with the exit of the process. */
+  /** Sends the signal (SIGTERM by default) and resolves with the exit; rejects if it hangs (STOP_GUARD_MS). */
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
@@ -167,8 +170,17 @@ export function startServe(env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<
           output: () => ({ stdout, stderr }),
           exited,
           stop: (signal = 'SIGTERM') => {
-            if (child.exitCode === null && child.signalCode === null) child.kill(signal)
-            return exited
+            if (child.exitCode !== null || child.signalCode !== null) return exited
+            child.kill(signal)
+            // A hang guard, not a measurement: a server that ignores the signal this long is stuck.
+            let guard: NodeJS.Timeout | undefined
+            const stuck = new Promise<never>((_, rejectStop) => {
+              guard = setTimeout(() => {
+                child.kill('SIGKILL')
+                rejectStop(new Error(`fiscalbox serve did not exit within ${STOP_GUARD_MS} ms of ${signal}`))
+              }, STOP_GUARD_MS)
+            })
+            return Promise.race([exited, stuck]).finally(() => clearTimeout(guard))
           },
         },
       })

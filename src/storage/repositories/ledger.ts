@@ -174,7 +174,9 @@ export class SqliteStatements {
 
   constructor(writer: SqliteDatabase) {
     this.selectQueue = writer.prepare('select * from queues where id = ?')
-    this.selectOperation = writer.prepare('select * from operations where cashbox_id = ? and operation_id = ?')
+    this.selectOperation = writer.prepare(
+      'select * from operations where cashbox_id = ? and operation_id = ?',
+    )
     this.insertItem = writer.prepare(
       'insert into queue_items (id, queue_id, row, operation_id, cb_receipt_reference, cb_terminal_id, ft_receipt_case, cb_receipt_moment, ft_moment, request, request_hash, response, response_hash, ft_state) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     )
@@ -259,21 +261,28 @@ export class SqliteStatements {
 
 function createSqliteLedger(storage: Storage, sqlite: SqliteConnections): Ledger {
   const statements = new SqliteStatements(sqlite.writer)
-  // Reads outside a unit of work see only committed data (see SqliteConnections.reader).
-  const readOperation = sqlite.reader.prepare<[string, string], Selectable<OperationTable>>(
-    'select * from operations where cashbox_id = ? and operation_id = ?',
-  )
-  const readResponse = sqlite.reader.prepare<[string], { response: string }>(
-    'select response from queue_items where id = ?',
-  )
+  const operationSql = 'select * from operations where cashbox_id = ? and operation_id = ?'
+  const responseSql = 'select response from queue_items where id = ?'
+  const read = {
+    operation: sqlite.reader.prepare<[string, string], Selectable<OperationTable>>(operationSql),
+    response: sqlite.reader.prepare<[string], { response: string }>(responseSql),
+  }
+  const write = {
+    operation: sqlite.writer.prepare<[string, string], Selectable<OperationTable>>(operationSql),
+    response: sqlite.writer.prepare<[string], { response: string }>(responseSql),
+  }
+  // Reads outside a unit of work must see only committed data. While the writer has a transaction open
+  // (the group commit's, or a Kysely one) they go to the read-only connection; otherwise everything the
+  // writer sees is committed, and its page cache is warm, where the reader's is dropped after every commit.
+  const source = () => (sqlite.writer.inTransaction ? read : write)
   return {
     // storage.transact is looked up on each call, not bound once: it stays replaceable (tests hold it).
     work: (fn) => storage.transact(() => fn(statements.work)),
     findOperation: async (cashboxId, operationId) => {
-      const row = readOperation.get(cashboxId, operationId)
+      const row = source().operation.get(cashboxId, operationId)
       return row ? toOperation(row) : undefined
     },
-    queueItemResponse: async (queueItemId) => readResponse.get(queueItemId)?.response,
+    queueItemResponse: async (queueItemId) => source().response.get(queueItemId)?.response,
   }
 }
 

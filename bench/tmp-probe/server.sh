@@ -1,2 +1,0 @@
-#!/bin/bash
-# start a server on a fresh dir with N cashboxes, print creds
