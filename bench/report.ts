@@ -100,6 +100,11 @@ function beforeAfter(before: Results, after: Results): string[] {
   const a = after.throughput
   if (b && a) {
     rows.push(
+      [
+        'load average (1 min) when the run started',
+        (before.machine.loadAverage[0] ?? Number.NaN).toFixed(2),
+        (after.machine.loadAverage[0] ?? Number.NaN).toFixed(2),
+      ],
       ['hello-world req/s (same run)', int(b.hello.okPerSecond), int(a.hello.okPerSecond)],
       ['/v2/sign req/s, 64 connections', int(b.sign.okPerSecond), int(a.sign.okPerSecond)],
       ['share of hello-world', pct(b.ratio), pct(a.ratio)],
@@ -176,7 +181,7 @@ function method(r: Results): string[] {
     `- *History*: the same latency run on a cash box whose journal already holds ${int(s.historySmall)} receipts, then on one with ${int(s.historyLarge)}. Both histories are written by bench/seed-history.ts (usable alone: \`node --import tsx bench/seed-history.ts --data-dir DIR --receipts N\`): the start receipt through the real SignService, then the same small sale again and again, made from the core's own pieces (canonical request JSON, the generic market's ECDSA signature on every receipt, the response serializer, the chain hash of core/journal-chain.ts, the totals) and inserted with the server's own prepared statements by a worker thread in transactions of 20,000 receipts. After the small-history run the whole journal, seeded and live receipts, is exported and checked with \`fiscalbox export journal\` and \`fiscalbox verify\`.${r.history?.verified ? ` Result: ${r.history.verified}.` : ''}${r.history ? ` Seeding took ${r.history.large.seedSeconds.toFixed(0)} s for ${int(r.history.large.receipts)} receipts (${int(r.history.large.databaseMiB)} MiB database).` : ''}`,
     `- *Server CPU per request*: user + system CPU time of the server process (all its threads, from /proc) during the measured run, divided by the 200 answers. Other load on the machine changes it far less than requests per second.`,
     '',
-    '**Reproduce.** `npm ci`, then `npm run bench` (all parts, about 10 minutes) or `npm run bench -- throughput` (or `latency`, `history`) for one part; `--quick` is a smoke run of under a minute that writes nothing but bench/results/quick.tmp; `--duration S` sets the measured seconds; `--profile` writes a CPU profile of the server to bench/results/profiles; `--server-root DIR --results FILE` measures another checkout (with node_modules) for before/after figures. A part run updates its part of bench/results/latest.json and the docs; progress goes to stderr on a terminal.',
+    '**Reproduce.** `npm ci`, then `npm run bench` (all parts, about 10 minutes) or `npm run bench -- throughput` (or `latency`, `history`) for one part; `--quick` is a smoke run of about a minute that writes nothing but bench/results/quick.tmp; `--duration S` sets the measured seconds; `--profile` writes a CPU profile of the server to bench/results/profiles; `--server-root DIR --results FILE` measures another checkout (with node_modules) for before/after figures. A part run updates its part of bench/results/latest.json and the docs; progress goes to stderr on a terminal.',
     '',
   ]
 }

@@ -267,7 +267,9 @@ const ms = (n: number) => `${n.toFixed(2)} ms`
 
 function writeDocuments(results: Results): string {
   const beforeFile = join(ROOT, 'bench/results/before.json')
-  const before = existsSync(beforeFile) ? (JSON.parse(readFileSync(beforeFile, 'utf8')) as Results) : undefined
+  const before = existsSync(beforeFile)
+    ? (JSON.parse(readFileSync(beforeFile, 'utf8')) as Results)
+    : undefined
   const markdown = renderMarkdown(results, before)
   if (writeDocs) {
     writeFileSync(join(ROOT, 'docs/benchmarks.md'), markdown.document)
@@ -314,7 +316,7 @@ async function main(): Promise<void> {
     if (!values.keep) for (const dir of folders) rmSync(dir, { recursive: true, force: true })
   }
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true })
-  writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`)
+  writeFileSync(resultsFile, resultsJson(results))
   process.stdout.write(`${writeDocuments(results)}\n`)
   if (writeDocs) {
     step(`wrote ${resultsFile}, docs/benchmarks.md and docs/benchmarks.svg`)
@@ -322,6 +324,10 @@ async function main(): Promise<void> {
     step(`wrote ${resultsFile} (docs left as they are)`)
   }
 }
+
+/** JSON as the formatter (biome) writes it: arrays of numbers on one line. */
+const resultsJson = (results: Results) =>
+  `${JSON.stringify(results, null, 2).replace(/\[\n\s+([-\d.e+,\s]+?)\n\s+\]/g, (_, items: string) => `[${items.split(/,\s+/).join(', ')}]`)}\n`
 
 /** The commit a --server-root copy was made from, if it says so in a COMMIT file. */
 function commitOf(root: string): string | undefined {

@@ -11,6 +11,7 @@ export async function exportJournal(runtime: Runtime, cashboxId: string, out: st
   if (!cashbox) throw new Error(`no cash box ${cashboxId}: see \`fiscalbox cashbox list\``)
   const queue = await runtime.journal.queue(cashbox.queueId)
   const signer = await runtime.cashboxes.signer(cashbox.queueId)
+  const total = queue?.receipt_numerator ?? 0
   const file = createWriteStream(out)
   const write = async (line: string) => {
     if (!file.write(`${line}\n`)) await once(file, 'drain')
@@ -23,15 +24,16 @@ export async function exportJournal(runtime: Runtime, cashboxId: string, out: st
       country: cashbox.country,
       algorithm: signer.algorithm,
       publicKey: signer.publicKey,
-      receipts: queue?.receipt_numerator ?? 0,
+      receipts: total,
       exportedAt: new Date().toISOString(),
     }),
   )
-  const shown = progress('exporting receipts', queue?.receipt_numerator)
+  const shown = progress('exporting receipts', total)
   let after = 0
   for (;;) {
     const rows = await runtime.journal.receiptsWithItems(cashbox.queueId, after, PAGE)
-    for (const row of rows) {
+    // The header announced `total`: receipts signed while the export runs belong to the next export.
+    for (const row of rows.filter((r) => r.number <= total)) {
       await write(
         JSON.stringify({
           number: row.number,
@@ -51,7 +53,7 @@ export async function exportJournal(runtime: Runtime, cashboxId: string, out: st
       after = row.number
     }
     shown.update(after)
-    if (rows.length < PAGE) break
+    if (rows.length < PAGE || after >= total) break
   }
   file.end()
   await once(file, 'finish')

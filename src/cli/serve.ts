@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { buildApp } from '../api/app.ts'
@@ -21,6 +21,7 @@ const DEMO_FILE = 'demo-cashbox.json'
  * works at once. Its credentials are kept (mode 0600) in the data directory to print them again later.
  */
 async function ensureDemoCashbox(runtime: Runtime, dataDir: string): Promise<DemoCashbox | undefined> {
+  mkdirSync(dataDir, { recursive: true })
   const file = join(dataDir, DEMO_FILE)
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DemoCashbox
   if ((await runtime.cashboxes.list()).length > 0) return undefined

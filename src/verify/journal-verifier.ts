@@ -17,6 +17,7 @@ interface Header {
   format: string
   queueId: string
   publicKey: string
+  receipts: number
 }
 
 interface Entry {
@@ -59,6 +60,11 @@ export class JournalVerifier {
 
   finish(): VerifyReport {
     if (!this.header) this.problem('the file has no header line: is it a fiscalbox journal export?')
+    else if (this.header.receipts !== this.report.receipts) {
+      this.problem(
+        `the header announces ${this.header.receipts} receipts but the file holds ${this.report.receipts}: the export is truncated or padded`,
+      )
+    }
     this.report.head = this.previous
     return this.report
   }
@@ -147,7 +153,11 @@ export class JournalVerifier {
     if (parts.length < 7 || signed !== expected)
       this.problem(`${at}: signed payload does not match the journal entry`)
     // base64url may contain underscores: the signature is everything after the sixth separator.
-    const signature = Buffer.from(parts.slice(6).join('_'), 'base64url')
+    const encoded = parts.slice(6).join('_')
+    const signature = Buffer.from(encoded, 'base64url')
+    // Only the canonical encoding counts: otherwise unused bits of the last character could change unseen.
+    if (signature.toString('base64url') !== encoded)
+      this.problem(`${at}: signature is not canonical base64url`)
     if (
       !this.key ||
       !ecdsaVerify('sha256', Buffer.from(signed), { key: this.key, dsaEncoding: 'ieee-p1363' }, signature)

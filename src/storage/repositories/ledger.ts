@@ -192,19 +192,18 @@ export class SqliteStatements {
     this.updateQueue = writer.prepare(
       'update queues set current_row = ?, receipt_numerator = ?, action_numerator = ?, last_receipt_hash = ?, start_moment = ?, stop_moment = ?, totalizers = ? where id = ?',
     )
-    const s = this
     this.work = {
-      async lockQueue(queueId) {
-        const row = s.selectQueue.get(queueId)
+      lockQueue: async (queueId) => {
+        const row = this.selectQueue.get(queueId)
         if (!row) throw new Error(`no queue ${queueId}`)
         return toQueueState(row)
       },
-      async findOperation(cashboxId, operationId) {
-        const row = s.selectOperation.get(cashboxId, operationId)
+      findOperation: async (cashboxId, operationId) => {
+        const row = this.selectOperation.get(cashboxId, operationId)
         return row ? toOperation(row) : undefined
       },
-      async insertQueueItem(i) {
-        s.insertItem.run(
+      insertQueueItem: async (i) => {
+        this.insertItem.run(
           i.id,
           i.queueId,
           i.row,
@@ -221,8 +220,8 @@ export class SqliteStatements {
           i.ftState,
         )
       },
-      async insertReceiptJournal(e) {
-        s.insertReceipt.run(
+      insertReceiptJournal: async (e) => {
+        this.insertReceipt.run(
           e.id,
           e.queueId,
           e.number,
@@ -237,14 +236,14 @@ export class SqliteStatements {
           e.hash,
         )
       },
-      async insertActionJournal(e) {
-        s.insertAction.run(e.id, e.queueId, e.number, e.queueItemId, e.moment, e.type, e.message, e.data)
+      insertActionJournal: async (e) => {
+        this.insertAction.run(e.id, e.queueId, e.number, e.queueItemId, e.moment, e.type, e.message, e.data)
       },
-      async insertOperation(o) {
-        s.insertOp.run(o.cashboxId, o.operationId, o.kind, o.requestHash, o.queueItemId, o.createdAt)
+      insertOperation: async (o) => {
+        this.insertOp.run(o.cashboxId, o.operationId, o.kind, o.requestHash, o.queueItemId, o.createdAt)
       },
-      async saveQueue(q) {
-        s.updateQueue.run(
+      saveQueue: async (q) => {
+        this.updateQueue.run(
           q.currentRow,
           q.receiptNumerator,
           q.actionNumerator,
