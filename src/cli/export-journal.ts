@@ -7,7 +7,7 @@ const PAGE = 2_000
 
 /** Writes a queue's receipt journal as a journal export (JSON Lines, docs/journal-format.md), streamed. */
 export async function exportJournal(runtime: Runtime, cashboxId: string, out: string): Promise<number> {
-  const cashbox = (await runtime.cashboxes.list()).find((c) => c.id === cashboxId)
+  const cashbox = await runtime.cashboxes.find(cashboxId)
   if (!cashbox) throw new Error(`no cash box ${cashboxId}: see \`fiscalbox cashbox list\``)
   const queue = await runtime.journal.queue(cashbox.queueId)
   const signer = await runtime.cashboxes.signer(cashbox.queueId)

@@ -62,6 +62,10 @@ export class Cashboxes {
     return this.store.list()
   }
 
+  find(cashboxId: string): Promise<CashboxRecord | undefined> {
+    return this.store.find(cashboxId)
+  }
+
   /** Resolves the credentials of a request; any mismatch is the same 401 so ids cannot be probed. */
   async authenticate(cashboxId: string | undefined, token: string | undefined): Promise<CashboxRecord> {
     // Made only when needed: an Error captures a stack trace, which costs more than the whole check.

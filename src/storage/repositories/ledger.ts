@@ -32,6 +32,8 @@ function findOperation(db: Kysely<Database>, cashboxId: string, operationId: str
     .then((row) => (row ? toOperation(row) : undefined))
 }
 
+const OPERATION_SQL = 'select * from operations where cashbox_id = ? and operation_id = ?'
+
 const toQueueState = (row: Selectable<QueueTable>): QueueState => ({
   id: row.id,
   cashboxId: row.cashbox_id,
@@ -45,19 +47,17 @@ const toQueueState = (row: Selectable<QueueTable>): QueueState => ({
   totalizers: JSON.parse(row.totalizers) as Totalizers,
 })
 
+/** The PostgreSQL unit of work (SQLite runs on SqliteStatements below). */
 class TransactionWork implements QueueWork {
-  constructor(
-    private readonly trx: Transaction<Database>,
-    private readonly lockRows: boolean,
-  ) {}
+  constructor(private readonly trx: Transaction<Database>) {}
 
   async lockQueue(queueId: string): Promise<QueueState> {
     const row = await this.trx
       .selectFrom('queues')
       .selectAll()
       .where('id', '=', queueId)
-      // On PostgreSQL the row lock is the queue's serialization point across nodes; SQLite has one writer.
-      .$if(this.lockRows, (q) => q.forUpdate())
+      // The row lock is the queue's serialization point across nodes.
+      .forUpdate()
       .executeTakeFirstOrThrow()
     return toQueueState(row)
   }
@@ -163,7 +163,7 @@ class TransactionWork implements QueueWork {
  */
 export class SqliteStatements {
   private readonly selectQueue: Statement<[string], Selectable<QueueTable>>
-  private readonly selectOperation: Statement<[string, string], Selectable<OperationTable>>
+  readonly selectOperation: Statement<[string, string], Selectable<OperationTable>>
   private readonly insertItem: Statement<unknown[]>
   private readonly insertReceipt: Statement<unknown[]>
   private readonly insertAction: Statement<unknown[]>
@@ -174,9 +174,7 @@ export class SqliteStatements {
 
   constructor(writer: SqliteDatabase) {
     this.selectQueue = writer.prepare('select * from queues where id = ?')
-    this.selectOperation = writer.prepare(
-      'select * from operations where cashbox_id = ? and operation_id = ?',
-    )
+    this.selectOperation = writer.prepare(OPERATION_SQL)
     this.insertItem = writer.prepare(
       'insert into queue_items (id, queue_id, row, operation_id, cb_receipt_reference, cb_terminal_id, ft_receipt_case, cb_receipt_moment, ft_moment, request, request_hash, response, response_hash, ft_state) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     )
@@ -260,14 +258,13 @@ export class SqliteStatements {
 
 function createSqliteLedger(storage: Storage, sqlite: SqliteConnections): Ledger {
   const statements = new SqliteStatements(sqlite.writer)
-  const operationSql = 'select * from operations where cashbox_id = ? and operation_id = ?'
   const responseSql = 'select response from queue_items where id = ?'
   const read = {
-    operation: sqlite.reader.prepare<[string, string], Selectable<OperationTable>>(operationSql),
+    operation: sqlite.reader.prepare<[string, string], Selectable<OperationTable>>(OPERATION_SQL),
     response: sqlite.reader.prepare<[string], { response: string }>(responseSql),
   }
   const write = {
-    operation: sqlite.writer.prepare<[string, string], Selectable<OperationTable>>(operationSql),
+    operation: statements.selectOperation,
     response: sqlite.writer.prepare<[string], { response: string }>(responseSql),
   }
   // Reads outside a unit of work must see only committed data. While the writer has a transaction open
@@ -287,9 +284,8 @@ function createSqliteLedger(storage: Storage, sqlite: SqliteConnections): Ledger
 
 export function createLedger(storage: Storage): Ledger {
   if (storage.sqlite) return createSqliteLedger(storage, storage.sqlite)
-  const lockRows = storage.engine === 'postgres'
   return {
-    work: (fn) => storage.transact((trx) => fn(new TransactionWork(trx, lockRows))),
+    work: (fn) => storage.transact((trx) => fn(new TransactionWork(trx))),
     findOperation: (cashboxId, operationId) => findOperation(storage.db, cashboxId, operationId),
     queueItemResponse: (queueItemId) =>
       storage.db
