@@ -8,14 +8,14 @@ import { formatCaseCode, State, v2Code } from '../src/core/case-codes.ts'
 import { canonicalJson, sha256Hex } from '../src/core/canonical-json.ts'
 import { chainHash } from '../src/core/journal-chain.ts'
 import { formatDecimal } from '../src/core/money.ts'
-import type { Ledger, OperationRecord, QueueItemRecord, ReceiptJournalRecord } from '../src/core/ports.ts'
+import type { OperationRecord, UnitOfWork, QueueItemRecord, ReceiptJournalRecord } from '../src/core/ports.ts'
 import { parseReceipt, type ReceiptRequestBody } from '../src/core/receipt.ts'
 import { serializeReceiptResponse } from '../src/core/receipt-response.ts'
 import { SignService } from '../src/core/sign-service.ts'
 import { addReceipt } from '../src/core/totalizers.ts'
-import { marketFor } from '../src/markets/registry.ts'
+import type { Market } from '../src/core/market.ts'
 import { openRuntime } from '../src/runtime.ts'
-import { SqliteStatements } from '../src/storage/repositories/ledger.ts'
+import { createLedger, SqliteStatements } from '../src/storage/repositories/ledger.ts'
 import { type BenchCashbox, databaseEnv, START_RECEIPT_CASE, saleBody } from './fiscalbox.ts'
 import type { WriterMessage, WriterReply } from './seed-writer.ts'
 import { counter } from './terminal.ts'
@@ -52,6 +52,7 @@ export interface SeedResult {
 const SPACING_MS = 10_000
 const CHUNK = 2_000
 const CHUNKS_IN_FLIGHT = 4
+const NO_TRANSACTION = {} as UnitOfWork
 
 export async function seedHistory(options: SeedOptions): Promise<SeedResult> {
   if (!Number.isSafeInteger(options.receipts) || options.receipts < 1) {
@@ -63,6 +64,7 @@ export async function seedHistory(options: SeedOptions): Promise<SeedResult> {
   const runtime = await openRuntime({ ...env, PG_POOL_SIZE: 1 })
   let cashbox: BenchCashbox
   let queue: Awaited<ReturnType<SqliteStatements['work']['lockQueue']>>
+  let market: Market
   try {
     const sqlite = runtime.storage.sqlite
     if (!sqlite) throw new Error('seed-history writes SQLite databases only')
@@ -70,24 +72,10 @@ export async function seedHistory(options: SeedOptions): Promise<SeedResult> {
     cashbox = { cashboxId: created.cashboxId, accessToken: created.accessToken, queueId: created.queueId }
     const record = await runtime.cashboxes.authenticate(created.cashboxId, created.accessToken)
     const statements = new SqliteStatements(sqlite.writer)
-    // The start receipt, through the real service and statements, in a transaction of its own.
-    const ledger: Ledger = {
-      work: async (fn) => {
-        sqlite.writer.exec('begin')
-        try {
-          const result = await fn(statements.work)
-          sqlite.writer.exec('commit')
-          return result
-        } catch (error) {
-          sqlite.writer.exec('rollback')
-          throw error
-        }
-      },
-      findOperation: async () => undefined,
-      queueItemResponse: async () => undefined,
-    }
+    // The start receipt, through the real service and ledger.
+    const ledger = createLedger(runtime.storage)
     const startMoment = new Date(first + SPACING_MS)
-    const service = new SignService(ledger, runtime.cashboxes, marketFor, () => startMoment)
+    const service = new SignService(ledger, runtime.cashboxes, runtime.marketFor, () => startMoment)
     const start: ReceiptRequestBody = {
       cbReceiptReference: 'history-start',
       cbReceiptMoment: startMoment.toISOString(),
@@ -103,11 +91,11 @@ export async function seedHistory(options: SeedOptions): Promise<SeedResult> {
       receipt: parseReceipt(start),
     })
     queue = await statements.work.lockQueue(created.queueId)
+    market = runtime.marketFor(queue.countryCode)
   } finally {
     await runtime.close()
   }
   const signer = await signerFor(env, cashbox.queueId)
-  const market = marketFor(queue.countryCode)
 
   // Every sale has the same body but for its reference and moment: its canonical text is a template.
   const template = JSON.parse(saleBody('template', new Date(0))) as ReceiptRequestBody
@@ -174,6 +162,9 @@ export async function seedHistory(options: SeedOptions): Promise<SeedResult> {
         moment,
         requestHash,
         signer,
+        marketState: queue.marketState,
+        // The generic market keeps no tables of its own, and these receipts are written by the worker.
+        unit: NO_TRANSACTION,
       },
       receipt,
     )

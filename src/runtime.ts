@@ -4,7 +4,7 @@ import type { Config } from './config.ts'
 import { Cashboxes } from './core/cashboxes.ts'
 import { MasterKey } from './core/secrets.ts'
 import { SignService } from './core/sign-service.ts'
-import { marketFor } from './markets/registry.ts'
+import { createMarketRegistry, type MarketFor } from './markets/registry.ts'
 import { openStorage, type Storage } from './storage/database.ts'
 import { cashboxRepository, metaRepository } from './storage/repositories/cashboxes.ts'
 import { journalRepository } from './storage/repositories/journal.ts'
@@ -15,6 +15,7 @@ export interface Runtime {
   storage: Storage
   cashboxes: Cashboxes
   signService: SignService
+  marketFor: MarketFor
   journal: ReturnType<typeof journalRepository>
   close(): Promise<void>
 }
@@ -26,9 +27,11 @@ export async function openRuntime(
   try {
     const master = await unlockMasterKey(storage, config)
     const cashboxes = new Cashboxes(cashboxRepository(storage), master)
+    const marketFor = createMarketRegistry({ storage, master })
     return {
       storage,
       cashboxes,
+      marketFor,
       signService: new SignService(createLedger(storage), cashboxes, marketFor),
       journal: journalRepository(storage),
       close: () => storage.close(),

@@ -1,4 +1,5 @@
 import type { CaseCode } from './case-codes.ts'
+import type { UnitOfWork } from './ports.ts'
 import type { Receipt } from './receipt.ts'
 
 export interface SignatureItem {
@@ -29,6 +30,10 @@ export interface SigningContext {
   moment: Date
   requestHash: string
   signer: QueueSigner
+  /** The market's own state for this queue as it last saved it (MarketOutcome.marketState), or null. */
+  marketState: string | null
+  /** The storage transaction of this receipt, for markets with tables of their own. */
+  unit: UnitOfWork
 }
 
 export interface MarketOutcome {
@@ -37,6 +42,8 @@ export interface MarketOutcome {
   stateFlags?: bigint
   /** Appended to `ft{n:X}#`, e.g. an Italian `Z0001-0042`. */
   identificationSuffix?: string
+  /** The market's new state for this queue, committed with the receipt; omitted = unchanged. */
+  marketState?: string
 }
 
 /**

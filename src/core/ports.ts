@@ -12,7 +12,15 @@ export interface QueueState {
   startMoment: string | null
   stopMoment: string | null
   totalizers: Totalizers
+  /** Opaque to the core: the market's own state for this queue (e.g. a turnover counter), or null. */
+  marketState: string | null
 }
+
+/**
+ * The storage transaction a unit of work runs in, opaque to the core. A market that keeps tables of its
+ * own (e.g. a TSS log) opens it with storage's transactionOf() to write in the same commit as the receipt.
+ */
+export type UnitOfWork = { readonly __unitOfWork: unique symbol }
 
 export interface QueueItemRecord {
   id: string
@@ -68,6 +76,7 @@ export interface OperationRecord {
 
 /** One queue's serialized unit of work: everything written here commits together or not at all. */
 export interface QueueWork {
+  readonly unit: UnitOfWork
   lockQueue(queueId: string): Promise<QueueState>
   findOperation(cashboxId: string, operationId: string): Promise<OperationRecord | undefined>
   insertQueueItem(item: QueueItemRecord): Promise<void>

@@ -163,10 +163,13 @@ export class SignService {
               moment,
               requestHash,
               signer,
+              marketState: queue.marketState,
+              unit: work.unit,
             },
             receipt,
           )
           signatures = result.signatures
+          if (result.marketState !== undefined) queue.marketState = result.marketState
           stateFlags = result.stateFlags ?? State.Ok
           identification = `ft${number.toString(16).toUpperCase()}#${result.identificationSuffix ?? ''}`
           stateData = this.applyLifecycle(queue, receipt, moment, actions, signatures)

@@ -1,10 +1,21 @@
-import { genericMarket } from './generic/index.ts'
 import type { Market } from '../core/market.ts'
+import type { MasterKey } from '../core/secrets.ts'
+import type { Storage } from '../storage/database.ts'
+import { genericMarket } from './generic/index.ts'
+
+/** What a market plug may be built with: keys it keeps at rest are sealed by the master key. */
+export interface MarketDependencies {
+  storage: Storage
+  master: MasterKey
+}
+
+export type MarketFor = (countryCode: number) => Market
 
 /**
- * Country routing by the top 16 bits of the case codes. Until a country's own plug lands, its queues are
- * served by the generic market (see docs/markets.md).
+ * Country routing by the top 16 bits of the case codes. A country without a plug of its own is served by
+ * the generic market (see docs/markets.md).
  */
-export function marketFor(_countryCode: number): Market {
-  return genericMarket
+export function createMarketRegistry(_dependencies: MarketDependencies): MarketFor {
+  const markets = new Map<number, Market>()
+  return (countryCode) => markets.get(countryCode) ?? genericMarket
 }

@@ -4,7 +4,7 @@ import SqliteDatabase from 'better-sqlite3'
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Transaction } from 'kysely'
 import pg from 'pg'
 import { GroupCommit } from './group-commit.ts'
-import * as initial from './migrations/001-initial.ts'
+import { migrations } from './migrations/index.ts'
 import type { Database } from './schema.ts'
 
 export type Engine = 'sqlite' | 'postgres'
@@ -110,7 +110,7 @@ function openPostgres(url: string, poolSize: number): Storage {
 async function migrate(db: Kysely<Database>): Promise<void> {
   const migrator = new Migrator({
     db,
-    provider: { getMigrations: async () => ({ '001-initial': initial }) },
+    provider: { getMigrations: async () => migrations },
   })
   const { error, results } = await migrator.migrateToLatest()
   if (error) {

@@ -35,6 +35,8 @@ export interface QueueTable {
   stop_moment: string | null
   /** JSON: running totals per closing period (see core/totalizers.ts). */
   totalizers: string
+  /** The market plug's own per-queue state (JSON or null), written in the same unit of work as its receipt. */
+  market_state: string | null
   created_at: string
 }
 

@@ -16,6 +16,7 @@ import type {
 } from '../../src/core/ports.ts'
 import { newTotalizers } from '../../src/core/totalizers.ts'
 import { openStorage, type Storage } from '../../src/storage/database.ts'
+import { migrations as allMigrations } from '../../src/storage/migrations/index.ts'
 import { cashboxRepository, metaRepository } from '../../src/storage/repositories/cashboxes.ts'
 import { journalRepository } from '../../src/storage/repositories/journal.ts'
 import { createLedger } from '../../src/storage/repositories/ledger.ts'
@@ -218,7 +219,7 @@ for (const engine of await engines()) {
         const before = await migrations(storage)
         assert.deepEqual(
           before.map((m) => m.name),
-          ['001-initial'],
+          Object.keys(allMigrations).sort(),
         )
         // Sequentially, then two at once while the first storage is still open.
         const again = await openStorage(url, { poolSize: 2 })

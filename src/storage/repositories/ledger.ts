@@ -8,6 +8,7 @@ import type {
   QueueState,
   QueueWork,
   ReceiptJournalRecord,
+  UnitOfWork,
 } from '../../core/ports.ts'
 import type { Totalizers } from '../../core/totalizers.ts'
 import type { SqliteConnections, Storage } from '../database.ts'
@@ -32,6 +33,11 @@ function findOperation(db: Kysely<Database>, cashboxId: string, operationId: str
     .then((row) => (row ? toOperation(row) : undefined))
 }
 
+const unitOf = (trx: Transaction<Database>) => trx as unknown as UnitOfWork
+
+/** The Kysely transaction behind a unit of work, for a market's own repositories. */
+export const transactionOf = (unit: UnitOfWork) => unit as unknown as Transaction<Database>
+
 const OPERATION_SQL = 'select * from operations where cashbox_id = ? and operation_id = ?'
 
 const toQueueState = (row: Selectable<QueueTable>): QueueState => ({
@@ -45,11 +51,15 @@ const toQueueState = (row: Selectable<QueueTable>): QueueState => ({
   startMoment: row.start_moment,
   stopMoment: row.stop_moment,
   totalizers: JSON.parse(row.totalizers) as Totalizers,
+  marketState: row.market_state,
 })
 
 /** The PostgreSQL unit of work (SQLite runs on SqliteStatements below). */
 class TransactionWork implements QueueWork {
-  constructor(private readonly trx: Transaction<Database>) {}
+  readonly unit: UnitOfWork
+  constructor(private readonly trx: Transaction<Database>) {
+    this.unit = unitOf(trx)
+  }
 
   async lockQueue(queueId: string): Promise<QueueState> {
     const row = await this.trx
@@ -149,6 +159,7 @@ class TransactionWork implements QueueWork {
         start_moment: state.startMoment,
         stop_moment: state.stopMoment,
         totalizers: JSON.stringify(state.totalizers),
+        market_state: state.marketState,
       })
       .where('id', '=', state.id)
       .execute()
@@ -169,8 +180,8 @@ export class SqliteStatements {
   private readonly insertAction: Statement<unknown[]>
   private readonly insertOp: Statement<unknown[]>
   private readonly updateQueue: Statement<unknown[]>
-  /** The QueueWork on these statements: it has no state of its own, so one serves every unit of work. */
-  readonly work: QueueWork
+  /** The QueueWork on these statements: it has no state of its own but the transaction it runs in. */
+  readonly work: Omit<QueueWork, 'unit'>
 
   constructor(writer: SqliteDatabase) {
     this.selectQueue = writer.prepare('select * from queues where id = ?')
@@ -188,7 +199,7 @@ export class SqliteStatements {
       'insert into operations (cashbox_id, operation_id, kind, request_hash, queue_item_id, created_at) values (?, ?, ?, ?, ?, ?)',
     )
     this.updateQueue = writer.prepare(
-      'update queues set current_row = ?, receipt_numerator = ?, action_numerator = ?, last_receipt_hash = ?, start_moment = ?, stop_moment = ?, totalizers = ? where id = ?',
+      'update queues set current_row = ?, receipt_numerator = ?, action_numerator = ?, last_receipt_hash = ?, start_moment = ?, stop_moment = ?, totalizers = ?, market_state = ? where id = ?',
     )
     this.work = {
       lockQueue: async (queueId) => {
@@ -249,10 +260,15 @@ export class SqliteStatements {
           q.startMoment,
           q.stopMoment,
           JSON.stringify(q.totalizers),
+          q.marketState,
           q.id,
         )
       },
     }
+  }
+
+  workIn(trx: Transaction<Database>): QueueWork {
+    return { ...this.work, unit: unitOf(trx) }
   }
 }
 
@@ -273,7 +289,7 @@ function createSqliteLedger(storage: Storage, sqlite: SqliteConnections): Ledger
   const source = () => (sqlite.writer.inTransaction ? read : write)
   return {
     // storage.transact is looked up on each call, not bound once: it stays replaceable (tests hold it).
-    work: (fn) => storage.transact(() => fn(statements.work)),
+    work: (fn) => storage.transact((trx) => fn(statements.workIn(trx))),
     findOperation: async (cashboxId, operationId) => {
       const row = source().operation.get(cashboxId, operationId)
       return row ? toOperation(row) : undefined
