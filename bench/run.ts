@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import {
   type BenchCashbox,
@@ -291,7 +291,7 @@ async function main(): Promise<void> {
     `machine: ${machine.cores} x ${machine.cpu}, ${fmt(machine.fsyncPerSecond)} fsync/s, ${fmt(machine.ecdsaSignPerSecond)} ECDSA P-256 signatures/s`,
   )
   const resultsFile = values.results
-    ? join(process.cwd(), values.results)
+    ? resolve(values.results)
     : join(
         ROOT,
         'bench/results',

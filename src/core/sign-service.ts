@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { timeOrderedId } from './time-ordered-id.ts'
 import { canonicalJson, sha256Hex } from './canonical-json.ts'
 import {
   caseOf,
@@ -142,7 +142,7 @@ export class SignService {
         const market = this.marketFor(queue.countryCode)
         const moment = this.clock()
         const verdict = lifecycleVerdict(queue, receipt)
-        const queueItemId = randomUUID()
+        const queueItemId = timeOrderedId()
         const queueRow = queue.currentRow + 1
         const actions: Action[] = []
         let signatures: SignatureItem[]
@@ -302,7 +302,7 @@ export class SignService {
       }
       const hash = chainHash(queue.lastReceiptHash, link)
       await work.insertReceiptJournal({
-        id: randomUUID(),
+        id: timeOrderedId(),
         queueItemId: p.queueItemId,
         previousHash: queue.lastReceiptHash,
         hash,
@@ -314,7 +314,7 @@ export class SignService {
     for (const action of p.actions) {
       queue.actionNumerator += 1
       await work.insertActionJournal({
-        id: randomUUID(),
+        id: timeOrderedId(),
         queueId: queue.id,
         number: queue.actionNumerator,
         queueItemId: p.queueItemId,

@@ -10,12 +10,20 @@ interface Pending {
   reject: (error: unknown) => void
 }
 
+/** Makes everything committed so far durable; settles when it is on disk. */
+export type SyncCommitted = () => Promise<void>
+
 /**
  * Group commit for the embedded engine. A commit costs one fsync of the WAL (0.3 to 3 ms, more while the
  * file grows), so committing every receipt on its own caps a node at a few hundred to a few thousand
  * receipts/s. Work submitted while a commit is running is collected and run in the next transaction, each
  * item inside its own savepoint so that one failing item rolls back alone. Every caller is answered only
  * after the transaction holding its work has committed.
+ *
+ * The commit itself does not wait for the disk (SQLite runs with synchronous=NORMAL): `syncCommitted`
+ * fdatasyncs the WAL on libuv's thread pool, and a batch is answered only when that sync, started after its
+ * commit, has finished. Meanwhile the event loop reads requests and commits the next batch, so the wait for
+ * the disk overlaps with work instead of stopping the process.
  *
  * Before each transaction the group commit lets the event loop run once: better-sqlite3 commits
  * synchronously, so the requests that arrived during a commit are still unread on their sockets, and
@@ -27,10 +35,13 @@ export class GroupCommit {
   private readonly savepoint: Statement
   private readonly release: Statement
   private readonly rollbackTo: Statement
+  private lastSync: Promise<void> = Promise.resolve()
+  private syncFailure: unknown
 
   constructor(
     private readonly db: Kysely<Database>,
     writer: SqliteDatabase,
+    private readonly syncCommitted: SyncCommitted,
     private readonly maxBatch = 512,
   ) {
     this.savepoint = writer.prepare('savepoint item')
@@ -38,7 +49,13 @@ export class GroupCommit {
     this.rollbackTo = writer.prepare('rollback to savepoint item')
   }
 
+  /** Settles when every transaction committed so far is on disk (a read of committed data may need it). */
+  durable(): Promise<void> {
+    return this.lastSync
+  }
+
   run<T>(work: Work<T>): Promise<T> {
+    if (this.syncFailure) return Promise.reject(this.syncFailure)
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ work, resolve: resolve as (value: unknown) => void, reject })
       if (!this.flushing) void this.flush()
@@ -81,10 +98,21 @@ export class GroupCommit {
       for (const item of batch) item.reject(error)
       return
     }
-    batch.forEach((item, i) => {
-      const outcome = outcomes[i]
-      if (outcome?.ok) item.resolve(outcome.value)
-      else item.reject(outcome?.error)
-    })
+    const synced = this.syncCommitted()
+    this.lastSync = synced
+    synced.then(
+      () =>
+        batch.forEach((item, i) => {
+          const outcome = outcomes[i]
+          if (outcome?.ok) item.resolve(outcome.value)
+          else item.reject(outcome?.error)
+        }),
+      (error: unknown) => {
+        // After a failed fsync the kernel may have dropped the pages it could not write: nothing committed
+        // since can be promised to be on disk, so this process takes no more work (restart it).
+        this.syncFailure = new Error(`the database file could not be synced to disk: ${String(error)}`)
+        for (const item of batch) item.reject(this.syncFailure)
+      },
+    )
   }
 }

@@ -294,7 +294,13 @@ function createSqliteLedger(storage: Storage, sqlite: SqliteConnections): Ledger
       const row = source().operation.get(cashboxId, operationId)
       return row ? toOperation(row) : undefined
     },
-    queueItemResponse: async (queueItemId) => source().response.get(queueItemId)?.response,
+    queueItemResponse: async (queueItemId) => {
+      const response = source().response.get(queueItemId)?.response
+      // Committed is not yet durable for about a millisecond: a replay must not hand out an answer that a
+      // power cut could still take back.
+      await sqlite.durable()
+      return response
+    },
   }
 }
 
