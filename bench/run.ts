@@ -317,7 +317,11 @@ async function main(): Promise<void> {
     if (parts.includes('latency')) results.latency = await latency()
     if (parts.includes('history')) results.history = await history()
     if (parts.includes('tar-export'))
-      results.tarExport = await tarExport(fresh('tar-export'), settings.tarExportMessages)
+      results.tarExport = await tarExport(
+        fresh('tar-export'),
+        settings.tarExportMessages,
+        machine.ecdsaSignPerSecond,
+      )
   } finally {
     if (!values.keep) for (const dir of folders) rmSync(dir, { recursive: true, force: true })
   }
