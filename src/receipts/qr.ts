@@ -1,0 +1,34 @@
+import QRCode from 'qrcode'
+
+/** Error correction M: the level receipt QR codes of the markets use (RKSV, DSFinV-K, VeriFactu). */
+export const QR_ERROR_CORRECTION = 'M'
+
+/** A QR code's module matrix: size x size, row by row, true = dark. */
+export interface QrMatrix {
+  size: number
+  dark: (row: number, column: number) => boolean
+}
+
+export function qrMatrix(payload: string): QrMatrix {
+  const { modules } = QRCode.create(payload, { errorCorrectionLevel: QR_ERROR_CORRECTION })
+  return { size: modules.size, dark: (row, column) => modules.get(row, column) === 1 }
+}
+
+/** Quiet zone the QR standard asks for around the symbol, in modules. */
+export const QUIET_ZONE = 4
+
+/**
+ * An SVG of the QR code: one path of unit squares on a white background with the quiet zone, drawn at
+ * `scale` CSS pixels per module so that screens and printers render whole pixels.
+ */
+export function qrSvg(matrix: QrMatrix, scale: number): string {
+  const side = matrix.size + 2 * QUIET_ZONE
+  let path = ''
+  for (let row = 0; row < matrix.size; row++) {
+    for (let column = 0; column < matrix.size; column++) {
+      if (matrix.dark(row, column)) path += `M${column + QUIET_ZONE} ${row + QUIET_ZONE}h1v1h-1z`
+    }
+  }
+  const pixels = side * scale
+  return `<svg xmlns="http://www.w3.org/2000/svg" class="qr" width="${pixels}" height="${pixels}" viewBox="0 0 ${side} ${side}" shape-rendering="crispEdges" role="img"><rect width="${side}" height="${side}" fill="#fff"/><path d="${path}" fill="#000"/></svg>`
+}
