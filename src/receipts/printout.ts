@@ -77,7 +77,7 @@ export function printout(doc: ReceiptDocument, width: PrinterWidth): PrintLine[]
     pair(`${quantity}${line.description}`, `${line.amount} ${line.vatLetter}`)
   }
   out.push({ kind: 'rule' })
-  pair(doc.labels.total.toUpperCase(), `${doc.total} ${doc.currency}`, true)
+  pair(doc.labels.total, `${doc.total} ${doc.currency}`, true)
   if (doc.vat.length > 0) {
     out.push({ kind: 'rule' })
     for (const v of doc.vat) {
