@@ -87,6 +87,20 @@ function resultsTable(r: Results): string {
       ],
     )
   }
+  const g = r.render
+  if (g) {
+    const rate = (x: { perSecond: number; cpuMicros: number; bytes: number }, what: string) => [
+      `${what}, from the journal (one event loop)`,
+      `${int(x.perSecond)} renders/s`,
+      `${int(x.cpuMicros)} µs CPU per render, ${int(x.bytes / 1024)} KiB`,
+      '',
+    ]
+    rows.push(
+      rate(g.html, 'digital receipt HTML with QR code'),
+      rate(g.pdf, 'digital receipt PDF (80 mm roll)'),
+      rate(g.escpos, 'ESC/POS printer bytes, 48 columns'),
+    )
+  }
   return [
     '| measure | result | compared with | target |',
     '| --- | ---: | --- | --- |',
@@ -179,6 +193,7 @@ function method(r: Results): string[] {
     `- *Throughput*: ${s.cashboxes} cash boxes made with \`fiscalbox cashbox create --country EU --json\`, each sent its start receipt (ftReceiptCase 0x4555200000004001), then POST /v2/sign with ${s.connections} connections for ${s.warmupS} s warm-up and ${s.durationS} s measured. Each request is a small sale (one charge item, one cash payment, the README's example) for the next cash box in turn, with a new x-operation-id and receipt reference (autocannon \`setupRequest\`). Only 200 answers are counted, divided by the run's duration; other answers and connection errors are reported apart and must be 0. The journal is checked afterwards to hold at least as many receipts as there were 200 answers.`,
     `- *Latency*: one cash box, a fixed ${s.rate} req/s (autocannon \`overallRate\`) on ${s.latencyConnections} connection for ${s.durationS} s after ${s.warmupS} s warm-up. autocannon's rate limiter releases each second's quota as fast as answers return and then waits for the next second, so each request meets a server with no other request in flight: this is the latency of one receipt, fsync included, not of a queue behind others. Percentiles (nearest rank) are computed from every answer's exact time, not from autocannon's 1 ms histogram.`,
     `- *History*: the same latency run on a cash box whose journal already holds ${int(s.historySmall)} receipts, then on one with ${int(s.historyLarge)}. Both histories are written by bench/seed-history.ts (usable alone: \`node --import tsx bench/seed-history.ts --data-dir DIR --receipts N\`): the start receipt through the real SignService, then the same small sale again and again, made from the core's own pieces (canonical request JSON, the generic market's ECDSA signature on every receipt, the response serializer, the chain hash of core/journal-chain.ts, the totals) and inserted with the server's own prepared statements by a worker thread in transactions of 20,000 receipts. After the small-history run the whole journal, seeded and live receipts, is exported and checked with \`fiscalbox export journal\` and \`fiscalbox verify\`.${r.history?.verified ? ` Result: ${r.history.verified}.` : ''}${r.history ? ` Seeding took ${r.history.large.seedSeconds.toFixed(0)} s for ${int(r.history.large.receipts)} receipts (${int(r.history.large.databaseMiB)} MiB database).` : ''}`,
+    `- *Render*: a five-line café receipt of a DE cash box (two VAT rates, cash and card) is signed and issued once; then, in the bench process and one after the other for ${r.render?.durationS ?? 10} s each after 1 s of warm-up, its document is read from the journal (SQLite), built and rendered as HTML (with the QR code as SVG), as PDF (pdfkit) and as ESC/POS bytes, exactly as a GET of its link does minus HTTP. CPU per render is the process's user + system time divided by the renders.`,
     `- *Server CPU per request*: user + system CPU time of the server process (all its threads, from /proc) during the measured run, divided by the 200 answers. Other load on the machine changes it far less than requests per second.`,
     '',
     '**Reproduce.** `npm ci`, then `npm run bench` (all parts, about 10 minutes) or `npm run bench -- throughput` (or `latency`, `history`) for one part; `--quick` is a smoke run of about a minute that writes nothing but bench/results/quick.tmp; `--duration S` sets the measured seconds; `--profile` writes a CPU profile of the server to bench/results/profiles; `--server-root DIR --results FILE` measures another checkout (with node_modules) for before/after figures. A part run updates its part of bench/results/latest.json and the docs; progress goes to stderr on a terminal.',

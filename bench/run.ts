@@ -15,16 +15,17 @@ import {
 import { type LoadResult, runLoad } from './load.ts'
 import { type Machine, probeMachine, type Versions, versions } from './machine.ts'
 import { ROOT, runCli, type Server, startServer } from './processes.ts'
+import { type RenderResult, renderBench } from './render.ts'
 import { renderMarkdown, renderSvg } from './report.ts'
 import { seedHistory } from './seed-history.ts'
 import { step } from './terminal.ts'
 
-const PARTS = ['throughput', 'latency', 'history'] as const
+const PARTS = ['throughput', 'latency', 'history', 'render'] as const
 type Part = (typeof PARTS)[number]
 
-const USAGE = `usage: npm run bench -- [throughput|latency|history ...] [options]
+const USAGE = `usage: npm run bench -- [throughput|latency|history|render ...] [options]
 
-Runs the parts named (all three when none is) and prints a markdown table. A full run writes
+Runs the parts named (all four when none is; render measures digital receipts rendered per second) and prints a markdown table. A full run writes
 bench/results/latest.json, docs/benchmarks.md and docs/benchmarks.svg; a part run updates its part there.
 
   --quick              smoke run: few cash boxes, short runs, 20,000 receipts of history; writes only
@@ -94,6 +95,7 @@ export interface Results {
   throughput?: ThroughputResult
   latency?: LatencyResult
   history?: HistoryResult
+  render?: RenderResult
 }
 
 const { values, positionals } = parseArgs({
@@ -312,6 +314,7 @@ async function main(): Promise<void> {
     if (parts.includes('throughput')) results.throughput = await throughput()
     if (parts.includes('latency')) results.latency = await latency()
     if (parts.includes('history')) results.history = await history()
+    if (parts.includes('render')) results.render = await renderBench(Math.min(settings.durationS, 10))
   } finally {
     if (!values.keep) for (const dir of folders) rmSync(dir, { recursive: true, force: true })
   }

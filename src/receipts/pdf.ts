@@ -1,7 +1,7 @@
 import PDFDocument from 'pdfkit'
 import { cp1252Safe } from './cp1252.ts'
 import type { ReceiptDocument } from './document.ts'
-import { QUIET_ZONE, type QrMatrix, qrMatrix } from './qr.ts'
+import { darkRuns, QUIET_ZONE, type QrMatrix, qrMatrix } from './qr.ts'
 
 /** 80 mm roll paper, in PDF points. */
 const WIDTH = (80 / 25.4) * 72
@@ -109,11 +109,12 @@ export function renderPdf(receipt: ReceiptDocument, moment: Date): Promise<Buffe
       ModDate: moment,
     },
   })
-  const height = safe.reduce((sum, row) => sum + rowHeight(row, pdf), 0) + 2 * MARGIN
+  const heights = safe.map((row) => rowHeight(row, pdf))
+  const height = heights.reduce((sum, h) => sum + h, 0) + 2 * MARGIN
   pdf.addPage({ size: [WIDTH, Math.ceil(height)], margin: MARGIN })
   let y = MARGIN
-  for (const row of safe) {
-    const h = rowHeight(row, pdf)
+  for (const [i, row] of safe.entries()) {
+    const h = heights[i] as number
     if (row.kind === 'rule') {
       pdf
         .moveTo(MARGIN, y + 3)
@@ -125,10 +126,8 @@ export function renderPdf(receipt: ReceiptDocument, moment: Date): Promise<Buffe
       const module = (h - 4) / side
       const x0 = (WIDTH - side * module) / 2 + QUIET_ZONE * module
       const y0 = y + 2 + QUIET_ZONE * module
-      for (let r = 0; r < row.matrix.size; r++) {
-        for (let c = 0; c < row.matrix.size; c++) {
-          if (row.matrix.dark(r, c)) pdf.rect(x0 + c * module, y0 + r * module, module, module)
-        }
+      for (const [r, c, length] of darkRuns(row.matrix)) {
+        pdf.rect(x0 + c * module, y0 + r * module, length * module, module)
       }
       pdf.fill('#000')
     } else if (row.kind === 'text') {
