@@ -23,6 +23,8 @@ export interface RenderResult {
   html: RenderRate
   pdf: RenderRate
   escpos: RenderRate
+  /** Load average (1, 5, 15 min) when the part started: the machine is shared. */
+  loadAverage?: number[]
 }
 
 /** A café receipt of five lines at two VAT rates, paid in cash and by card: a typical digital receipt. */

@@ -305,7 +305,9 @@ async function main(): Promise<void> {
   const results: Results = {
     ...previous,
     generatedAt: new Date().toISOString(),
-    machine,
+    // The machine section describes the load parts; a render-only run (in-process, its own load noted
+    // in its result) leaves it as it was.
+    machine: parts.every((p) => p === 'render') && previous.machine ? previous.machine : machine,
     versions: versions(),
     settings,
     ...(values['server-root'] ? { serverCommit: commitOf(values['server-root']) } : {}),
@@ -314,7 +316,12 @@ async function main(): Promise<void> {
     if (parts.includes('throughput')) results.throughput = await throughput()
     if (parts.includes('latency')) results.latency = await latency()
     if (parts.includes('history')) results.history = await history()
-    if (parts.includes('render')) results.render = await renderBench(Math.min(settings.durationS, 10))
+    if (parts.includes('render')) {
+      results.render = {
+        ...(await renderBench(Math.min(settings.durationS, 10))),
+        loadAverage: machine.loadAverage,
+      }
+    }
   } finally {
     if (!values.keep) for (const dir of folders) rmSync(dir, { recursive: true, force: true })
   }
