@@ -9,6 +9,7 @@ import { type Harness, startHarness } from '../helpers/harness.ts'
 import { pay, payment } from '../api/pay-support.ts'
 import { parseQr, qrSignatureOf, qrSignatureValid, receipt, startedPos } from '../api/support.ts'
 import { readPng, readQrModules } from './png.ts'
+import { decodeQr } from './qr-decode.ts'
 
 const OUTPUT = join(import.meta.dirname, '../../test-output')
 
@@ -96,6 +97,8 @@ describe('the digital receipt in a browser (headless Chromium)', () => {
     // The QR code as the browser drew it: the screenshot's pixels, read module by module.
     const shown = readQrModules(readPng(await page.locator('svg.qr').first().screenshot()))
     const payload = qrSignatureOf(signed.response).Data
+    assert.equal(decodeQr(shown), payload, 'the code on screen decodes to the signed payload')
+    // The same code module for module as the encoder makes it at level M (so also its level and mask).
     const { modules } = QRCode.create(payload, { errorCorrectionLevel: 'M' })
     assert.equal(shown.length, modules.size, 'symbol size (QR version) of the payload')
     for (let r = 0; r < modules.size; r++) {
