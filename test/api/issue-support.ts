@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Pos, Reply } from './support.ts'
@@ -47,6 +47,19 @@ export function pdfText(pdf: Buffer): string {
     const file = join(dir, 'receipt.pdf')
     writeFileSync(file, pdf)
     return execFileSync('pdftotext', ['-layout', '-enc', 'UTF-8', file, '-'], { encoding: 'utf8' })
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** The PDF's first page as a PNG, rasterized by poppler's pdftoppm at 300 dpi. */
+export function pdfImage(pdf: Buffer): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), 'fiscalbox-pdf-'))
+  try {
+    const file = join(dir, 'receipt.pdf')
+    writeFileSync(file, pdf)
+    execFileSync('pdftoppm', ['-r', '300', '-png', '-singlefile', file, join(dir, 'page')])
+    return readFileSync(join(dir, 'page.png'))
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

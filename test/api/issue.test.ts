@@ -2,7 +2,17 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { engines } from '../helpers/engines.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
-import { fetchDocument, htmlText, issue, pdfText, readEscPos, signAndIssue } from './issue-support.ts'
+import { locateQr, readPng, readQrModules } from '../browser/png.ts'
+import { decodeQr } from '../browser/qr-decode.ts'
+import {
+  fetchDocument,
+  htmlText,
+  issue,
+  pdfImage,
+  pdfText,
+  readEscPos,
+  signAndIssue,
+} from './issue-support.ts'
 import { pay, payment } from './pay-support.ts'
 import { assertProblem, newPos, qrSignatureOf, receipt, startedPos } from './support.ts'
 
@@ -123,6 +133,8 @@ for (const engine of await engines()) {
       assert.equal(pdf.type, 'application/pdf')
       assert.equal(pdf.body.subarray(0, 5).toString(), '%PDF-')
       const pdfTextContent = pdfText(pdf.body)
+      // The PDF's QR code, rasterized by poppler and read back by the tests' own decoder.
+      assert.equal(decodeQr(readQrModules(locateQr(readPng(pdfImage(pdf.body))))), qr)
       const renderings: Record<string, string> = { html, pdf: pdfTextContent }
       for (const width of [42, 48]) {
         const text = (await fetchDocument(pos, `${path}/receipt.txt?width=${width}`)).body.toString('utf8')

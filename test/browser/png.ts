@@ -121,3 +121,65 @@ export function readQrModules(image: Image): boolean[][] {
   }
   return rows
 }
+
+/** A rectangle of an image as an image of its own. */
+export const crop = (image: Image, left: number, top: number, width: number, height: number): Image => ({
+  width,
+  height,
+  luminance: (x, y) => image.luminance(left + x, top + y),
+})
+
+/**
+ * Finds a QR code on a page with other content (text, rules): the top-left finder pattern is the first
+ * dark-light-dark-light-dark run of proportions 1:1:3:1:1 from the top; the symbol ends where the row
+ * through the finders' centres meets the quiet zone (4 light modules). Returns the symbol's square.
+ */
+export function locateQr(image: Image): Image {
+  const dark = (x: number, y: number) => image.luminance(x, y) < 128
+  const near = (value: number, expected: number) => Math.abs(value - expected) <= expected * 0.5
+  for (let y = 0; y < image.height; y++) {
+    const runs: Array<[boolean, number, number]> = []
+    for (let x = 0; x < image.width; x++) {
+      const d = dark(x, y)
+      const last = runs[runs.length - 1]
+      if (last && last[0] === d) last[2]++
+      else runs.push([d, x, 1])
+    }
+    for (let i = 0; i + 4 < runs.length; i++) {
+      const [a, b, c, d, e] = runs.slice(i, i + 5) as Array<[boolean, number, number]>
+      if (!a?.[0] || !b || !c || !d || !e) continue
+      const unit = (a[2] + b[2] + c[2] + d[2] + e[2]) / 7
+      if (unit < 1.5 || ![a[2], b[2], d[2], e[2]].every((n) => near(n, unit)) || !near(c[2], 3 * unit))
+        continue
+      // The same proportions across, through the centre: a finder pattern, not a letter.
+      const x = c[1] + Math.floor(c[2] / 2)
+      const run = (from: number, step: number, wanted: boolean) => {
+        let n = 0
+        for (let at = from; at >= 0 && at < image.height && dark(x, at) === wanted; at += step) n++
+        return n
+      }
+      const up = run(y, -1, true)
+      const down = run(y, 1, true)
+      const lightUp = run(y - up, -1, false)
+      const lightDown = run(y + down, 1, false)
+      const ringUp = run(y - up - lightUp, -1, true)
+      const ringDown = run(y + down + lightDown, 1, true)
+      const ring = [lightUp, lightDown, ringUp, ringDown]
+      if (!near(up + down - 1, 3 * unit) || !ring.every((n) => near(n, unit))) continue
+      const left = a[1]
+      let top = y
+      while (top > 0 && dark(left + Math.floor(unit / 2), top - 1)) top--
+      // The top-right finder crosses the same row: the last run of the same proportions on it.
+      let right = e[1] + e[2] - 1
+      for (let j = i + 5; j + 4 < runs.length; j++) {
+        const [p, q, r, s2, t] = runs.slice(j, j + 5) as Array<[boolean, number, number]>
+        if (!p?.[0] || !q || !r || !s2 || !t) continue
+        if ([p[2], q[2], s2[2], t[2]].every((n) => near(n, unit)) && near(r[2], 3 * unit))
+          right = t[1] + t[2] - 1
+      }
+      const side = right - left + 1
+      return crop(image, Math.max(0, left - 1), Math.max(0, top - 1), side + 2, side + 2)
+    }
+  }
+  throw new Error('no QR finder pattern found')
+}
