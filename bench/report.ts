@@ -108,6 +108,20 @@ function resultsTable(r: Results): string {
       ],
     )
   }
+  const g = r.render
+  if (g) {
+    const rate = (x: { perSecond: number; cpuMicros: number; bytes: number }, what: string) => [
+      `${what}, from the journal (one event loop)`,
+      `${int(x.perSecond)} renders/s`,
+      `${int(x.cpuMicros)} µs CPU per render, ${int(x.bytes / 1024)} KiB`,
+      '',
+    ]
+    rows.push(
+      rate(g.html, 'digital receipt HTML with QR code'),
+      rate(g.pdf, 'digital receipt PDF (80 mm roll)'),
+      rate(g.escpos, 'ESC/POS printer bytes, 48 columns'),
+    )
+  }
   return [
     '| measure | result | compared with | target |',
     '| --- | ---: | --- | --- |',
@@ -201,9 +215,10 @@ function method(r: Results): string[] {
     `- *Latency*: one cash box, a fixed ${s.rate} req/s (autocannon \`overallRate\`) on ${s.latencyConnections} connection for ${s.durationS} s after ${s.warmupS} s warm-up. autocannon's rate limiter releases each second's quota as fast as answers return and then waits for the next second, so each request meets a server with no other request in flight: this is the latency of one receipt, fsync included, not of a queue behind others. Percentiles (nearest rank) are computed from every answer's exact time, not from autocannon's 1 ms histogram.`,
     `- *History*: the same latency run on a cash box whose journal already holds ${int(s.historySmall)} receipts, then on one with ${int(s.historyLarge)}. Both histories are written by bench/seed-history.ts (usable alone: \`node --import tsx bench/seed-history.ts --data-dir DIR --receipts N\`): the start receipt through the real SignService, then the same small sale again and again, made from the core's own pieces (canonical request JSON, the generic market's ECDSA signature on every receipt, the response serializer, the chain hash of core/journal-chain.ts, the totals) and inserted with the server's own prepared statements by a worker thread in transactions of 20,000 receipts. After the small-history run the whole journal, seeded and live receipts, is exported and checked with \`fiscalbox export journal\` and \`fiscalbox verify\`.${r.history?.verified ? ` Result: ${r.history.verified}.` : ''}${r.history ? ` Seeding took ${r.history.large.seedSeconds.toFixed(0)} s for ${int(r.history.large.receipts)} receipts (${int(r.history.large.databaseMiB)} MiB database).` : ''}`,
     `- *TAR export*: bench/tar-export-child.ts signs ${int(s.tarExportMessages ?? 0)} synthetic transaction log messages (TR-03151 DER, ecdsa-plain-SHA256 on P-256, start/finish pairs) into a record file that stands in for the TSS's log table (not measured), then, in a process of its own, reads them back as rows and streams them through \`writeTssExport\` (src/markets/de/export) into a TAR file on disk: messages per second is the wall time of that whole process step, peak RSS its \`maxRSS\` (node and tsx included). A third process runs the checks of \`fiscalbox verify\` on the archive (two passes, every ECDSA signature, counter and transactions) and must find no problem.${r.tarExport ? ` This part ran on ${r.tarExport.measuredAt.slice(0, 10)} on a shared machine (load average ${r.tarExport.machine.loadAverage.map((x) => x.toFixed(2)).join(', ')}, ${int(r.tarExport.machine.ecdsaSignPerSecond)} ECDSA P-256 signatures/s on one core), so CPU per message says more than the rates.` : ''}`,
+    `- *Render*: a five-line café receipt of a DE cash box (two VAT rates, cash and card) is signed and issued once; then, in the bench process and one after the other for ${r.render?.durationS ?? 10} s each after 1 s of warm-up, its document is read from the journal (SQLite), built and rendered as HTML (with the QR code as SVG), as PDF (pdfkit) and as ESC/POS bytes, exactly as a GET of its link does minus HTTP. CPU per render is the process's user + system time divided by the renders.${r.render?.loadAverage ? ` Measured on ${r.render.measuredAt.slice(0, 10)} with a load average of ${r.render.loadAverage.map((x) => x.toFixed(2)).join(', ')} on the shared machine: the renders per second are low for it, the CPU per render holds better.` : ''}`,
     `- *Server CPU per request*: user + system CPU time of the server process (all its threads, from /proc) during the measured run, divided by the 200 answers. Other load on the machine changes it far less than requests per second.`,
     '',
-    '**Reproduce.** `npm ci`, then `npm run bench` (all parts, about 10 minutes) or `npm run bench -- throughput` (or `latency`, `history`) for one part; `--quick` is a smoke run of about a minute that writes nothing but bench/results/quick.tmp; `--duration S` sets the measured seconds; `--profile` writes a CPU profile of the server to bench/results/profiles; `--server-root DIR --results FILE` measures another checkout (with node_modules) for before/after figures. A part run updates its part of bench/results/latest.json and the docs; progress goes to stderr on a terminal.',
+    '**Reproduce.** `npm ci`, then `npm run bench` (all parts, about 10 minutes) or `npm run bench -- throughput` (or `latency`, `history`, `render`) for one part; `--quick` is a smoke run of about a minute that writes nothing but bench/results/quick.tmp; `--duration S` sets the measured seconds; `--profile` writes a CPU profile of the server to bench/results/profiles; `--server-root DIR --results FILE` measures another checkout (with node_modules) for before/after figures. A part run updates its part of bench/results/latest.json and the docs; progress goes to stderr on a terminal.',
     '',
   ]
 }

@@ -15,15 +15,16 @@ import {
 import { type LoadResult, runLoad } from './load.ts'
 import { type Machine, probeMachine, type Versions, versions } from './machine.ts'
 import { ROOT, runCli, type Server, startServer } from './processes.ts'
+import { type RenderResult, renderBench } from './render.ts'
 import { renderMarkdown, renderSvg } from './report.ts'
 import { seedHistory } from './seed-history.ts'
 import { type TarExportResult, tarExport } from './tar-export.ts'
 import { step } from './terminal.ts'
 
-const PARTS = ['throughput', 'latency', 'history', 'tar-export'] as const
+const PARTS = ['throughput', 'latency', 'history', 'tar-export', 'render'] as const
 type Part = (typeof PARTS)[number]
 
-const USAGE = `usage: npm run bench -- [throughput|latency|history|tar-export ...] [options]
+const USAGE = `usage: npm run bench -- [throughput|latency|history|tar-export|render ...] [options]
 
 Runs the parts named (all of them when none is) and prints a markdown table. A full run writes
 bench/results/latest.json, docs/benchmarks.md and docs/benchmarks.svg; a part run updates its part there.
@@ -97,6 +98,7 @@ export interface Results {
   latency?: LatencyResult
   history?: HistoryResult
   tarExport?: TarExportResult
+  render?: RenderResult
 }
 
 const { values, positionals } = parseArgs({
@@ -307,7 +309,9 @@ async function main(): Promise<void> {
   const results: Results = {
     ...previous,
     generatedAt: new Date().toISOString(),
-    machine,
+    // The machine section describes the load parts; a render-only run (in-process, its own load noted
+    // in its result) leaves it as it was.
+    machine: parts.every((p) => p === 'render') && previous.machine ? previous.machine : machine,
     versions: versions(),
     settings,
     ...(values['server-root'] ? { serverCommit: commitOf(values['server-root']) } : {}),
@@ -322,6 +326,12 @@ async function main(): Promise<void> {
         settings.tarExportMessages,
         machine.ecdsaSignPerSecond,
       )
+    if (parts.includes('render')) {
+      results.render = {
+        ...(await renderBench(Math.min(settings.durationS, 10))),
+        loadAverage: machine.loadAverage,
+      }
+    }
   } finally {
     if (!values.keep) for (const dir of folders) rmSync(dir, { recursive: true, force: true })
   }

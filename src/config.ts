@@ -16,6 +16,7 @@ const ConfigSchema = Type.Object({
   ),
   BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 }),
   PG_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 20 }),
+  PAYMENT_SIMULATOR: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
 })
 
 export type Config = Static<typeof ConfigSchema>

@@ -2,13 +2,19 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path'
 import type { Config } from './config.ts'
 import { Cashboxes } from './core/cashboxes.ts'
+import { PayService } from './core/payments/pay-service.ts'
 import { MasterKey } from './core/secrets.ts'
 import { SignService } from './core/sign-service.ts'
 import { createMarketRegistry, type MarketFor } from './markets/registry.ts'
+import { createPaymentProviders } from './payments/registry.ts'
+import { PaymentSimulator } from './payments/simulator.ts'
+import { IssueService } from './receipts/issue-service.ts'
 import { openStorage, type Storage } from './storage/database.ts'
 import { cashboxRepository, metaRepository } from './storage/repositories/cashboxes.ts'
 import { journalRepository } from './storage/repositories/journal.ts'
 import { createLedger } from './storage/repositories/ledger.ts'
+import { issuedReceiptRepository } from './storage/repositories/issued-receipts.ts'
+import { paymentRepository } from './storage/repositories/payments.ts'
 
 /** The composition root: storage, master key and the core services, wired once per process. */
 export interface Runtime {
@@ -17,23 +23,40 @@ export interface Runtime {
   signService: SignService
   marketFor: MarketFor
   journal: ReturnType<typeof journalRepository>
+  payments: PayService
+  /** The built-in simulator terminal, unless PAYMENT_SIMULATOR=off. */
+  paymentSimulator: PaymentSimulator | undefined
+  receipts: IssueService
   close(): Promise<void>
 }
 
+export interface RuntimeOptions {
+  /** A simulator terminal that outlives this runtime (restart tests), or false for none. */
+  paymentSimulator?: PaymentSimulator | false
+}
+
 export async function openRuntime(
-  config: Pick<Config, 'DATABASE_URL' | 'FISCALBOX_DATA_DIR' | 'FISCALBOX_MASTER_KEY' | 'PG_POOL_SIZE'>,
+  config: Pick<Config, 'DATABASE_URL' | 'FISCALBOX_DATA_DIR' | 'FISCALBOX_MASTER_KEY' | 'PG_POOL_SIZE'> &
+    Partial<Pick<Config, 'PAYMENT_SIMULATOR'>>,
+  options: RuntimeOptions = {},
 ): Promise<Runtime> {
   const storage = await openStorage(config.DATABASE_URL, { poolSize: config.PG_POOL_SIZE })
   try {
     const master = await unlockMasterKey(storage, config)
     const cashboxes = new Cashboxes(cashboxRepository(storage), master)
     const marketFor = createMarketRegistry({ storage, master })
+    const simulator =
+      options.paymentSimulator ?? (config.PAYMENT_SIMULATOR === 'off' ? false : new PaymentSimulator())
+    const payments = new PayService(paymentRepository(storage), createPaymentProviders({ simulator }))
     return {
       storage,
       cashboxes,
       marketFor,
       signService: new SignService(createLedger(storage), cashboxes, marketFor),
       journal: journalRepository(storage),
+      payments,
+      paymentSimulator: simulator || undefined,
+      receipts: new IssueService(issuedReceiptRepository(storage), cashboxes),
       close: () => storage.close(),
     }
   } catch (error) {

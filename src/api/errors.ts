@@ -13,6 +13,8 @@ export const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.RateLimited]: 429,
   [ErrorCode.Internal]: 500,
   [ErrorCode.ServiceUnavailable]: 503,
+  [ErrorCode.PaymentError]: 402,
+  [ErrorCode.DeviceNotReachable]: 502,
 }
 
 const TITLES: Record<ErrorCode, string> = {
@@ -26,6 +28,8 @@ const TITLES: Record<ErrorCode, string> = {
   [ErrorCode.RateLimited]: 'Too many requests',
   [ErrorCode.Internal]: 'Internal error',
   [ErrorCode.ServiceUnavailable]: 'Service unavailable',
+  [ErrorCode.PaymentError]: 'Payment processing failed',
+  [ErrorCode.DeviceNotReachable]: 'Payment device not reachable',
 }
 
 /**

@@ -13,6 +13,10 @@ export enum ErrorCode {
   RateLimited = 'rate_limited',
   ServiceUnavailable = 'service_unavailable',
   Internal = 'internal_error',
+  /** The payment provider answered: declined, timed out or aborted at the terminal (details.errorCode). */
+  PaymentError = 'payment_error',
+  /** The payment device or service did not answer; nothing started, a retry with the same id is safe. */
+  DeviceNotReachable = 'device_not_reachable',
 }
 
 export interface FieldProblem {

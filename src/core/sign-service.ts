@@ -1,5 +1,4 @@
-import { timeOrderedId } from './time-ordered-id.ts'
-import { canonicalJson, sha256Hex } from './canonical-json.ts'
+import { sha256Hex } from './canonical-json.ts'
 import {
   caseOf,
   countryCode,
@@ -19,10 +18,12 @@ import { ErrorCode, FiscalError, invalid } from './errors.ts'
 import { chainHash } from './journal-chain.ts'
 import type { Market, SignatureItem } from './market.ts'
 import { formatDecimal } from './money.ts'
+import { EXPIRED, fingerprint, operationConflict as conflict, settleWithin } from './operations.ts'
 import type { CashboxRecord, Ledger, OperationRecord, QueueState, QueueWork } from './ports.ts'
 import type { Receipt, ReceiptRequestBody } from './receipt.ts'
 import { serializeReceiptResponse } from './receipt-response.ts'
 import { addReceipt, closePeriod, type Period } from './totalizers.ts'
+import { timeOrderedId } from './time-ordered-id.ts'
 
 export interface SignCommand {
   cashbox: CashboxRecord
@@ -68,8 +69,7 @@ export class SignService {
 
   async sign(command: SignCommand): Promise<string> {
     this.validateForQueue(command)
-    const requestText = canonicalJson(command.body)
-    const requestHash = sha256Hex(requestText)
+    const { text: requestText, hash: requestHash } = fingerprint(command.body)
     const key = `${command.cashbox.id}/${command.operationId}`
     const running = this.running.get(key)
     if (running) return this.awaitRunning(running, requestHash, command.lifetimeMs)
@@ -102,24 +102,14 @@ export class SignService {
 
   private async awaitRunning(running: Running, requestHash: string, lifetimeMs: number): Promise<string> {
     if (running.requestHash !== requestHash) throw conflict()
-    let timer: NodeJS.Timeout | undefined
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new FiscalError(
-              ErrorCode.OperationInProgress,
-              `the operation is still running after x-operation-lifetime (${lifetimeMs} ms): retry later with the same x-operation-id and body`,
-            ),
-          ),
-        lifetimeMs,
+    const settled = await settleWithin(running.done, lifetimeMs)
+    if (settled === EXPIRED) {
+      throw new FiscalError(
+        ErrorCode.OperationInProgress,
+        `the operation is still running after x-operation-lifetime (${lifetimeMs} ms): retry later with the same x-operation-id and body`,
       )
-    })
-    try {
-      return await Promise.race([running.done, expired])
-    } finally {
-      clearTimeout(timer)
     }
+    return settled
   }
 
   private async replay(stored: OperationRecord, requestHash: string): Promise<string> {
@@ -370,9 +360,3 @@ const infoSignature = (countryCode: number, caption: string, data: string): Sign
   Caption: caption,
   Data: data,
 })
-
-const conflict = () =>
-  new FiscalError(
-    ErrorCode.OperationConflict,
-    'x-operation-id was already used with a different request body: retries must send the same body, new operations a new id',
-  )

@@ -110,5 +110,42 @@ export interface Database {
   receipt_journal: ReceiptJournalTable
   action_journal: ActionJournalTable
   operations: OperationTable
+  payments: PaymentTable
+  issued_receipts: IssuedReceiptTable
   kysely_migration?: Generated<never>
+}
+
+/** /v2/pay operations (migration 005-pay-issue); amounts are decimal text. */
+export interface PaymentTable {
+  id: string
+  cashbox_id: string
+  operation_id: string
+  queue_id: string
+  action: string
+  protocol: string
+  terminal_id: string | null
+  amount: string
+  currency: string
+  pay_item_case: string
+  request: string
+  request_hash: string
+  state: string
+  original_id: string | null
+  transaction_id: string | null
+  reversed: string
+  answer: string | null
+  last_error: string | null
+  created_at: string
+  updated_at: string
+}
+
+/** Receipts issued as public documents (/v2/issue); the id is the unguessable token of the link. */
+export interface IssuedReceiptTable {
+  id: string
+  cashbox_id: string
+  queue_id: string
+  queue_item_id: string
+  created_at: string
+  delivered_at: string | null
+  delivered_by: string | null
 }

@@ -2,7 +2,9 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { Runtime } from '../../runtime.ts'
 import { cashboxAuth } from './auth.ts'
 import { echoRoute } from './echo.ts'
+import { issueRoutes } from './issue.ts'
 import { journalRoutes } from './journal.ts'
+import { payRoutes } from './pay.ts'
 import { signRoute } from './sign.ts'
 
 /** The POS System API v2 under /v2: every route is scoped to the cash box of the request's credentials. */
@@ -13,5 +15,7 @@ export function posSystemApiV2(runtime: Runtime): FastifyPluginAsync {
     await app.register(echoRoute)
     await app.register(signRoute(runtime))
     await app.register(journalRoutes(runtime))
+    await app.register(payRoutes(runtime))
+    await app.register(issueRoutes(runtime))
   }
 }

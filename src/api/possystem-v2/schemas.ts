@@ -85,7 +85,8 @@ export const CashboxHeaders = Type.Object({
   'x-terminal-id': Type.Optional(Type.String()),
 })
 
-export const SignHeaders = Type.Intersect([
+/** Headers of an idempotent operation (/v2/sign, /v2/pay): cash box credentials and x-operation-id. */
+export const OperationHeaders = Type.Intersect([
   CashboxHeaders,
   Type.Object({
     'x-operation-id': Uuid,
@@ -97,6 +98,7 @@ export const SignHeaders = Type.Intersect([
     ),
   }),
 ])
+export const SignHeaders = OperationHeaders
 
 export const Problem = Type.Object(
   {

@@ -2,9 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { parseReceipt, type ReceiptRequestBody } from '../../core/receipt.ts'
 import type { Runtime } from '../../runtime.ts'
 import { sendJsonText } from '../send-json.ts'
+import { operationOf } from './operation.ts'
 import { problemResponses, ReceiptRequest, ReceiptResponse, SignHeaders } from './schemas.ts'
-
-const DEFAULT_LIFETIME_MS = 15_000
 
 export function signRoute(runtime: Runtime): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -23,11 +22,9 @@ export function signRoute(runtime: Runtime): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         const body = request.body as ReceiptRequestBody
         const receipt = parseReceipt(body)
-        const lifetime = request.headers['x-operation-lifetime']
         const response = await runtime.signService.sign({
           cashbox: request.cashbox,
-          operationId: request.headers['x-operation-id'].toLowerCase(),
-          lifetimeMs: lifetime === undefined ? DEFAULT_LIFETIME_MS : Number(lifetime),
+          ...operationOf(request),
           body,
           receipt,
         })
