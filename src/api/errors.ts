@@ -13,6 +13,8 @@ export const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.RateLimited]: 429,
   [ErrorCode.Internal]: 500,
   [ErrorCode.ServiceUnavailable]: 503,
+  [ErrorCode.MarketNotConfigured]: 409,
+  [ErrorCode.AlreadyConfigured]: 409,
 }
 
 const TITLES: Record<ErrorCode, string> = {
@@ -26,6 +28,8 @@ const TITLES: Record<ErrorCode, string> = {
   [ErrorCode.RateLimited]: 'Too many requests',
   [ErrorCode.Internal]: 'Internal error',
   [ErrorCode.ServiceUnavailable]: 'Service unavailable',
+  [ErrorCode.MarketNotConfigured]: 'Cash box not configured for its country',
+  [ErrorCode.AlreadyConfigured]: 'Already configured',
 }
 
 /**

@@ -13,6 +13,8 @@ export enum ErrorCode {
   RateLimited = 'rate_limited',
   ServiceUnavailable = 'service_unavailable',
   Internal = 'internal_error',
+  MarketNotConfigured = 'market_not_configured',
+  AlreadyConfigured = 'already_configured',
 }
 
 export interface FieldProblem {
