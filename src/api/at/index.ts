@@ -3,19 +3,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { ErrorCode, FiscalError } from '../../core/errors.ts'
 import type { CashboxRecord } from '../../core/ports.ts'
-import { AT_COUNTRY, type AtServices, isAtMarket } from '../../markets/at/index.ts'
+import { atServicesOf } from '../../markets/at/index.ts'
 import type { Runtime } from '../../runtime.ts'
 import { cashboxAuth } from '../possystem-v2/auth.ts'
 import { CashboxHeaders, problemResponses } from '../possystem-v2/schemas.ts'
 import { sendJsonText } from '../send-json.ts'
 import { AddDeviceBody, CashboxSummary, Dep7Query, Device, DeviceStatusBody, ProvisionBody } from './schemas.ts'
-
-/** The Austrian services of the runtime's market registry. */
-export function atServicesOf(runtime: Runtime): AtServices {
-  const market = runtime.marketFor(AT_COUNTRY)
-  if (!isAtMarket(market)) throw new Error('the market registry has no Austrian market')
-  return market.at
-}
 
 const austrian = (cashbox: CashboxRecord): string => {
   if (cashbox.country !== 'AT') {
@@ -35,7 +28,7 @@ const tags = ['Austria (RKSV)']
  */
 export function atApi(runtime: Runtime): FastifyPluginAsyncTypebox {
   return async (app) => {
-    const at = atServicesOf(runtime)
+    const at = atServicesOf(runtime.marketFor)
     app.decorateRequest('cashbox', null as never)
     app.addHook('onRequest', cashboxAuth(runtime))
 
@@ -92,13 +85,13 @@ export function atApi(runtime: Runtime): FastifyPluginAsyncTypebox {
           description:
             'While the device a receipt uses is out of service the receipt is answered with "Sicherheitseinrichtung ausgefallen" (ftState 0x2); after the device is back, a zero receipt (0x2000) ends the outage.',
           headers: CashboxHeaders,
-          params: Type.Object({ number: Type.Integer({ minimum: 0, maximum: 999 }) }),
+          params: Type.Object({ number: Type.String({ pattern: '^\\d{1,3}$', description: 'device number' }) }),
           body: DeviceStatusBody,
           response: { 200: Device, ...problemResponses },
         },
       },
       async (request) =>
-        at.provisioning.setInService(austrian(request.cashbox), request.params.number, request.body.inService),
+        at.provisioning.setInService(austrian(request.cashbox), Number(request.params.number), request.body.inService),
     )
 
     app.get(

@@ -19,6 +19,7 @@ import {
   FAILED_DEVICE_TEXT,
   failedSignature,
   jwsCompact,
+  jwsSigningInput,
   ocrCode,
   qrCode,
   STORNO_FIELD,
@@ -60,6 +61,13 @@ export interface AtMarket extends Market {
 }
 
 export const isAtMarket = (market: Market): market is AtMarket => 'at' in market
+
+/** The Austrian services (provisioning, DEP7) of a market registry, for the API and the CLI. */
+export function atServicesOf(marketFor: (countryCode: number) => Market): AtServices {
+  const market = marketFor(AT_COUNTRY)
+  if (!isAtMarket(market)) throw new Error('the market registry has no Austrian market')
+  return market.at
+}
 
 function optionsOf(receipt: Receipt): AtReceiptOptions {
   const raw = receipt.caseData?.AT
@@ -271,7 +279,7 @@ export class AustrianMarket implements AtMarket {
       key = createPrivateKey({ key: this.deps.master.decrypt(device.privateKeyEncrypted), format: 'der', type: 'pkcs8' })
       this.deviceKeys.set(id, key)
     }
-    return ecdsaSign('sha256', Buffer.from(payload, 'utf8'), { key, dsaEncoding: 'ieee-p1363' })
+    return ecdsaSign('sha256', Buffer.from(jwsSigningInput(payload), 'ascii'), { key, dsaEncoding: 'ieee-p1363' })
   }
 }
 

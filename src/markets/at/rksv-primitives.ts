@@ -66,9 +66,13 @@ export const FAILED_DEVICE_TEXT = 'Sicherheitseinrichtung ausgefallen'
 
 export const JWS_HEADER = Buffer.from('{"alg":"ES256"}').toString('base64url')
 
+/** The JWS signing input: base64url(header) "." base64url(payload); ES256 signs exactly these bytes. */
+export const jwsSigningInput = (payload: string): string =>
+  `${JWS_HEADER}.${Buffer.from(payload, 'utf8').toString('base64url')}`
+
 /** The JWS compact serialization: header.payload.signature, all base64url without padding. */
 export const jwsCompact = (payload: string, signature: Buffer): string =>
-  `${JWS_HEADER}.${Buffer.from(payload, 'utf8').toString('base64url')}.${signature.toString('base64url')}`
+  `${jwsSigningInput(payload)}.${signature.toString('base64url')}`
 
 /** The signature part of a failed-device receipt. */
 export const failedSignature = (): Buffer => Buffer.from(FAILED_DEVICE_TEXT, 'utf8')
