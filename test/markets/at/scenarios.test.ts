@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { decryptTurnover } from '../../../src/verify/dep7-verifier.ts'
+import { type Dep7Report, decryptTurnover, verifyDep7 } from '../../../src/verify/dep7-verifier.ts'
 import { cliEnv, runCli } from '../../cli/cli-process.ts'
 import { engines } from '../../helpers/engines.ts'
 import { type Harness, startHarness } from '../../helpers/harness.ts'
@@ -12,8 +12,10 @@ import { AT_CASE, AtPos, atReceipt, cents, payloadFields, SET_ITEMS, stateBits, 
 /**
  * Conformance: the eight official A-SIT test scenarios (TESTSUITE_TEST_SZENARIO_1..8) run through the
  * public interface with their own cash box id, AES key, receipt ids, dates, amounts, signature devices and
- * failures; each cash box is then exported as DEP7 with `fiscalbox export dep7 --keys` and checked with
- * `fiscalbox verify`. The test also checks the export against the scenario itself.
+ * failures. On SQLite each cash box is exported with `fiscalbox export dep7 --keys` and checked with
+ * `fiscalbox verify` (child processes); on PostgreSQL the export comes from GET /at/v1/dep7 and the
+ * verifier (src/verify) gets key material the test assembled from the scenario and the provisioning
+ * answer. The test also checks the export against the scenario itself.
  */
 const DIR = '/work/shared/vectors/at'
 const FILES = readdirSync(DIR)
@@ -52,7 +54,13 @@ const amountText = (c: bigint) => {
 }
 
 /** Runs one scenario; mode 'closed' uses AT0 key ids, 'certificate' AT1 test certificates. */
-async function runScenario(h: Harness, scenario: Scenario, mode: 'closed' | 'certificate', work: string) {
+async function runScenario(
+  h: Harness,
+  scenario: Scenario,
+  mode: 'closed' | 'certificate',
+  work: string,
+  through: 'cli' | 'http',
+) {
   const box = await h.runtime.cashboxes.create('AT', scenario.simulationRunLabel)
   const pos = new AtPos(h.app, box)
   const devices = Array.from({ length: scenario.numberOfSignatureDevices }, (_, number) =>
@@ -99,11 +107,35 @@ async function runScenario(h: Harness, scenario: Scenario, mode: 'closed' | 'cer
   const out = join(work, `${scenario.simulationRunLabel}-${mode}-${h.engine}.json`)
   const keys = join(work, `${scenario.simulationRunLabel}-${mode}-${h.engine}.keys.json`)
   const env = cliEnv({ DATABASE_URL: h.databaseUrl, FISCALBOX_DATA_DIR: h.dataDir })
-  const exported = await runCli(['export', 'dep7', '--cashbox', box.cashboxId, '--out', out, '--keys', keys], env)
-  assert.equal(exported.code, 0, exported.stderr)
-  const verified = await runCli(['verify', out, '--keys', keys, '--json'], env)
-  assert.equal(verified.code, 0, `${verified.stdout}${verified.stderr}`)
-  const report = JSON.parse(verified.stdout)
+  let report: Dep7Report
+  if (through === 'cli') {
+    const exported = await runCli(['export', 'dep7', '--cashbox', box.cashboxId, '--out', out, '--keys', keys], env)
+    assert.equal(exported.code, 0, exported.stderr)
+    const verified = await runCli(['verify', out, '--keys', keys, '--json'], env)
+    assert.equal(verified.code, 0, `${verified.stdout}${verified.stderr}`)
+    report = JSON.parse(verified.stdout)
+  } else {
+    // The HTTP export, checked with key material the test builds itself: the scenario's AES key and the
+    // public keys the provisioning answered with.
+    writeFileSync(out, JSON.stringify(await pos.dep7()))
+    writeFileSync(
+      keys,
+      JSON.stringify({
+        base64AESKey: scenario.base64AesKey,
+        certificateOrPublicKeyMap: Object.fromEntries(
+          provisioned.devices.map((d: any) => [
+            d.certificateField,
+            {
+              id: d.certificateField,
+              signatureDeviceType: d.certificate ? 'CERTIFICATE' : 'PUBLIC_KEY',
+              signatureCertificateOrPublicKey: d.certificate ?? d.publicKey,
+            },
+          ]),
+        ),
+      }),
+    )
+    report = verifyDep7(JSON.parse(readFileSync(out, 'utf8')), JSON.parse(readFileSync(keys, 'utf8')))
+  }
   assert.deepEqual(report.problems, [])
   assert.equal(report.receipts, scenario.cashBoxInstructionList.length)
   assert.equal(report.failedDeviceReceipts, failed)
@@ -153,13 +185,13 @@ for (const engine of await engines()) {
     for (const file of FILES) {
       test(`${file}: signed through /v2/sign, exported as DEP7, accepted by fiscalbox verify`, async () => {
         const scenario = JSON.parse(readFileSync(join(DIR, file), 'utf8')) as Scenario
-        await runScenario(h, scenario, 'closed', work)
+        await runScenario(h, scenario, 'closed', work, engine === 'sqlite' ? 'cli' : 'http')
       })
     }
 
     test('scenario 1 with certificate devices (AT1) is accepted too, and tampering is named', async () => {
       const scenario = JSON.parse(readFileSync(join(DIR, FILES[0] as string), 'utf8')) as Scenario
-      const { out, keys, env } = await runScenario(h, scenario, 'certificate', work)
+      const { out, keys, env } = await runScenario(h, scenario, 'certificate', work, 'cli')
       const dep = JSON.parse(readFileSync(out, 'utf8'))
       assert.ok(dep['Belege-Gruppe'].every((g: any) => g.Signaturzertifikat !== ''))
       // Receipt 13 is a signed standard receipt: change its Normal amount and keep its signature.
