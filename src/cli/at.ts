@@ -44,7 +44,9 @@ const print = (value: unknown, json: boolean | undefined, text: string) =>
 
 /** `fiscalbox at ...` (provisioning, device status) and `fiscalbox export dep7`. */
 export function registerAtCommands(program: Command, exporter: Command): void {
-  const at = program.command('at').description('Austria (RKSV): provision cash boxes and report signature devices')
+  const at = program
+    .command('at')
+    .description('Austria (RKSV): provision cash boxes and report signature devices')
   at.command('provision')
     .description(
       'set the Kassen-ID, AES key and signature devices of an AT cash box (once, before its start receipt); prints the AES key check value and the device keys to register with FinanzOnline',
@@ -103,7 +105,9 @@ export function registerAtCommands(program: Command, exporter: Command): void {
     })
 
   at.command('device')
-    .description('report a signature device out of service (receipts then carry "Sicherheitseinrichtung ausgefallen") or back in service')
+    .description(
+      'report a signature device out of service (receipts then carry "Sicherheitseinrichtung ausgefallen") or back in service',
+    )
     .requiredOption('--cashbox <id>', 'cash box id')
     .requiredOption('--number <n>', 'device number')
     .option('--out-of-service', 'the device failed')
@@ -113,17 +117,28 @@ export function registerAtCommands(program: Command, exporter: Command): void {
         throw new Error('give exactly one of --out-of-service and --in-service')
       }
       const device = await withAtCashbox(o.cashbox, (runtime, queueId) =>
-        atServicesOf(runtime.marketFor).provisioning.setInService(queueId, Number(o.number), Boolean(o.inService)),
+        atServicesOf(runtime.marketFor).provisioning.setInService(
+          queueId,
+          Number(o.number),
+          Boolean(o.inService),
+        ),
       )
-      process.stdout.write(`device ${device.number} (${device.certificateField}) is ${device.inService ? 'in service' : 'out of service'}\n`)
+      process.stdout.write(
+        `device ${device.number} (${device.certificateField}) is ${device.inService ? 'in service' : 'out of service'}\n`,
+      )
     })
 
   exporter
     .command('dep7')
-    .description("write an AT cash box's DEP7 export (Datenerfassungsprotokoll) for RKSV verifiers and `fiscalbox verify`")
+    .description(
+      "write an AT cash box's DEP7 export (Datenerfassungsprotokoll) for RKSV verifiers and `fiscalbox verify`",
+    )
     .requiredOption('--cashbox <id>', 'cash box id')
     .requiredOption('--out <file>', 'file to write the DEP7 JSON to')
-    .option('--keys <file>', 'also write cryptographicMaterialContainer.json (AES key and device keys) for verifiers; it holds the AES key: keep it safe')
+    .option(
+      '--keys <file>',
+      'also write cryptographicMaterialContainer.json (AES key and device keys) for verifiers; it holds the AES key: keep it safe',
+    )
     .option('--from <moment>', 'first receipt moment (ISO 8601, inclusive)')
     .option('--to <moment>', 'last receipt moment (ISO 8601, inclusive)')
     .action(async (o: { cashbox: string; out: string; keys?: string; from?: string; to?: string }) => {
@@ -144,16 +159,21 @@ export function registerAtCommands(program: Command, exporter: Command): void {
         await once(file, 'finish')
         shown.done(written)
         if (o.keys) {
-          await writeFile(o.keys, `${JSON.stringify(await dep7.cryptographicMaterial(queueId), null, 2)}\n`, { mode: 0o600 })
+          await writeFile(o.keys, `${JSON.stringify(await dep7.cryptographicMaterial(queueId), null, 2)}\n`, {
+            mode: 0o600,
+          })
         }
         return written
       })
-      process.stdout.write(`wrote ${count} receipts to ${o.out}${o.keys ? ` and the key material to ${o.keys}` : ''}\n`)
+      process.stdout.write(
+        `wrote ${count} receipts to ${o.out}${o.keys ? ` and the key material to ${o.keys}` : ''}\n`,
+      )
     })
 }
 
 function isoMoment(text: string, option: string): string {
   const moment = new Date(text)
-  if (Number.isNaN(moment.getTime())) throw new Error(`${option} must be an ISO 8601 moment such as 2016-03-01T00:00:00Z`)
+  if (Number.isNaN(moment.getTime()))
+    throw new Error(`${option} must be an ISO 8601 moment such as 2016-03-01T00:00:00Z`)
   return moment.toISOString()
 }

@@ -99,7 +99,12 @@ program
   .description('check a journal export: numbering, hash chain, request/response hashes and every signature')
   .argument('<file>', 'journal export written by `fiscalbox export journal`')
   .addOption(new Option('--json', 'print the report as JSON'))
-  .addOption(new Option('--keys <file>', 'DEP7 exports: cryptographicMaterialContainer.json from `fiscalbox export dep7 --keys`'))
+  .addOption(
+    new Option(
+      '--keys <file>',
+      'DEP7 exports: cryptographicMaterialContainer.json from `fiscalbox export dep7 --keys`',
+    ),
+  )
   .action(async (file: string, options: { json?: boolean; keys?: string }) => {
     if (await isDep7File(file)) return verifyDep7File(file, options)
     const size = (await stat(file)).size

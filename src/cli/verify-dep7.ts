@@ -13,7 +13,10 @@ export async function isDep7File(file: string): Promise<boolean> {
 }
 
 /** `fiscalbox verify` for DEP7 exports: prints the report and sets the exit code. */
-export async function verifyDep7File(file: string, options: { keys?: string; json?: boolean }): Promise<void> {
+export async function verifyDep7File(
+  file: string,
+  options: { keys?: string; json?: boolean },
+): Promise<void> {
   let dep: unknown
   try {
     dep = JSON.parse(await readFile(file, 'utf8'))
@@ -25,7 +28,9 @@ export async function verifyDep7File(file: string, options: { keys?: string; jso
     try {
       material = JSON.parse(await readFile(options.keys, 'utf8')) as CryptographicMaterialContainer
     } catch {
-      throw new Error(`--keys ${options.keys} is not a cryptographicMaterialContainer.json (write one with \`fiscalbox export dep7 --keys\`)`)
+      throw new Error(
+        `--keys ${options.keys} is not a cryptographicMaterialContainer.json (write one with \`fiscalbox export dep7 --keys\`)`,
+      )
     }
   }
   const report = verifyDep7(dep, material)

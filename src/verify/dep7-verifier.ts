@@ -1,4 +1,11 @@
-import { createCipheriv, createHash, createPublicKey, type KeyObject, verify as ecdsaVerify, X509Certificate } from 'node:crypto'
+import {
+  createCipheriv,
+  createHash,
+  createPublicKey,
+  type KeyObject,
+  verify as ecdsaVerify,
+  X509Certificate,
+} from 'node:crypto'
 
 /**
  * An RKSV verifier for DEP7 exports (Datenerfassungsprotokoll), written from the RKSV
@@ -39,9 +46,15 @@ const MAX_PROBLEMS = 1000
 const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest()
 
 /** Decrypts an AES-256-ICM turnover counter: N ciphertext bytes -> signed big-endian cents. */
-export function decryptTurnover(aesKey: Buffer, cashboxId: string, receiptId: string, base64: string): bigint {
+export function decryptTurnover(
+  aesKey: Buffer,
+  cashboxId: string,
+  receiptId: string,
+  base64: string,
+): bigint {
   const data = Buffer.from(base64, 'base64')
-  if (data.length < 5 || data.length > 16) throw new Error(`turnover counter has ${data.length} bytes (5..16 allowed)`)
+  if (data.length < 5 || data.length > 16)
+    throw new Error(`turnover counter has ${data.length} bytes (5..16 allowed)`)
   const iv = digest(cashboxId + receiptId).subarray(0, 16)
   const decipher = createDecipherCtr(aesKey, iv)
   const padded = Buffer.alloc(16)
@@ -110,7 +123,9 @@ export class Dep7Verifier {
             : createPublicKey({ key: der, format: 'der', type: 'spki' }),
         )
       } catch {
-        this.problem(`key file: the key of ${id} is not a ${entry.signatureDeviceType === 'CERTIFICATE' ? 'DER certificate' : 'DER public key'}`)
+        this.problem(
+          `key file: the key of ${id} is not a ${entry.signatureDeviceType === 'CERTIFICATE' ? 'DER certificate' : 'DER public key'}`,
+        )
       }
     }
   }
@@ -121,7 +136,8 @@ export class Dep7Verifier {
       this.problem('not a DEP7 export: no "Belege-Gruppe" array')
       return this.report
     }
-    if (!this.aesKey) this.problem('no AES key: the turnover counter cannot be checked (give the key file with --keys)')
+    if (!this.aesKey)
+      this.problem('no AES key: the turnover counter cannot be checked (give the key file with --keys)')
     for (const [g, value] of groups.entries()) {
       this.report.groups += 1
       const group = this.readGroup(value, g + 1)
@@ -177,29 +193,52 @@ export class Dep7Verifier {
       this.previousJws = jws
       return
     }
-    const [, provider, kassenId, receiptId, date, ...rest] = f as [string, string, string, string, string, ...string[]]
+    const [, provider, kassenId, receiptId, date, ...rest] = f as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      ...string[],
+    ]
     const [normal, reduced1, reduced2, zero, special, turnoverField, certificateField, chain] = rest as [
-      string, string, string, string, string, string, string, string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
     ]
     at = `receipt ${n} (Belegnummer ${receiptId})`
     if (this.kassenId === undefined) this.kassenId = kassenId
-    else if (kassenId !== this.kassenId) this.problem(`${at}: Kassen-ID ${kassenId} differs from ${this.kassenId}`)
+    else if (kassenId !== this.kassenId)
+      this.problem(`${at}: Kassen-ID ${kassenId} differs from ${this.kassenId}`)
     if (this.receiptIds.has(receiptId)) this.problem(`${at}: Belegnummer used twice`)
     this.receiptIds.add(receiptId)
     if (!DATE.test(date)) this.problem(`${at}: date ${date} is not yyyy-MM-ddTHH:mm:ss`)
-    else if (date < this.previousDate) this.problem(`${at}: date ${date} is earlier than the previous receipt's ${this.previousDate}`)
+    else if (date < this.previousDate)
+      this.problem(`${at}: date ${date} is earlier than the previous receipt's ${this.previousDate}`)
     else this.previousDate = date
     const amounts = [normal, reduced1, reduced2, zero, special].map((text, i) => {
       const cents = amountCents(text)
-      if (cents === undefined) this.problem(`${at}: amount ${i + 1} "${text}" is not in the form 0,00 (decimal comma, no thousands separator)`)
+      if (cents === undefined)
+        this.problem(
+          `${at}: amount ${i + 1} "${text}" is not in the form 0,00 (decimal comma, no thousands separator)`,
+        )
       return cents ?? 0n
     })
     const sum = amounts.reduce((s, a) => s + a, 0n)
     const allZero = amounts.every((a) => a === 0n)
 
-    const expectedChain = digest(this.previousJws ?? kassenId).subarray(0, 8).toString('base64')
+    const expectedChain = digest(this.previousJws ?? kassenId)
+      .subarray(0, 8)
+      .toString('base64')
     if (chain !== expectedChain) {
-      this.problem(`${at}: chain value ${chain} does not match ${this.previousJws ? 'the previous receipt' : 'the Kassen-ID (first receipt)'}`)
+      this.problem(
+        `${at}: chain value ${chain} does not match ${this.previousJws ? 'the previous receipt' : 'the Kassen-ID (first receipt)'}`,
+      )
     }
 
     const failed = signature.toString('utf8') === FAILED
@@ -219,7 +258,9 @@ export class Dep7Verifier {
       try {
         const value = decryptTurnover(this.aesKey, kassenId, receiptId, turnoverField)
         if (value !== this.turnover) {
-          this.problem(`${at}: turnover counter decrypts to ${value} cents, but the receipts add up to ${this.turnover}`)
+          this.problem(
+            `${at}: turnover counter decrypts to ${value} cents, but the receipts add up to ${this.turnover}`,
+          )
           this.turnover = value
         }
       } catch (error) {
@@ -228,7 +269,9 @@ export class Dep7Verifier {
     }
 
     if (n === 1 && (failed || !allZero || kind !== 'counted')) {
-      this.problem(`${at}: the first receipt must be a signed Startbeleg with zero amounts and a real turnover counter`)
+      this.problem(
+        `${at}: the first receipt must be a signed Startbeleg with zero amounts and a real turnover counter`,
+      )
     }
     if (this.failurePending && !failed && (!allZero || kind !== 'counted')) {
       this.problem(`${at}: the first signed receipt after a failed signature device must be a Nullbeleg`)
@@ -248,18 +291,26 @@ export class Dep7Verifier {
   ): void {
     let key: KeyObject | undefined
     if (group.key) {
-      if (provider === 'R1-AT0') this.problem(`${at}: a closed-system receipt (AT0) in a group with a certificate`)
+      if (provider === 'R1-AT0')
+        this.problem(`${at}: a closed-system receipt (AT0) in a group with a certificate`)
       if (certificateField !== group.serial) {
-        this.problem(`${at}: certificate serial ${certificateField} is not the group certificate's ${group.serial}`)
+        this.problem(
+          `${at}: certificate serial ${certificateField} is not the group certificate's ${group.serial}`,
+        )
       }
       key = group.key
     } else key = this.keys.get(certificateField)
     if (!key) {
-      this.problem(`${at}: no public key or certificate for ${certificateField} (give the key file with --keys)`)
+      this.problem(
+        `${at}: no public key or certificate for ${certificateField} (give the key file with --keys)`,
+      )
       return
     }
     const signed = Buffer.from(`${parts[0]}.${parts[1]}`, 'ascii')
-    if (signature.length !== 64 || !ecdsaVerify('sha256', signed, { key, dsaEncoding: 'ieee-p1363' }, signature)) {
+    if (
+      signature.length !== 64 ||
+      !ecdsaVerify('sha256', signed, { key, dsaEncoding: 'ieee-p1363' }, signature)
+    ) {
       this.problem(`${at}: ES256 signature does not verify with ${certificateField}`)
     }
   }

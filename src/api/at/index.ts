@@ -8,7 +8,14 @@ import type { Runtime } from '../../runtime.ts'
 import { cashboxAuth } from '../possystem-v2/auth.ts'
 import { CashboxHeaders, problemResponses } from '../possystem-v2/schemas.ts'
 import { sendJsonText } from '../send-json.ts'
-import { AddDeviceBody, CashboxSummary, Dep7Query, Device, DeviceStatusBody, ProvisionBody } from './schemas.ts'
+import {
+  AddDeviceBody,
+  CashboxSummary,
+  Dep7Query,
+  Device,
+  DeviceStatusBody,
+  ProvisionBody,
+} from './schemas.ts'
 
 const austrian = (cashbox: CashboxRecord): string => {
   if (cashbox.country !== 'AT') {
@@ -85,13 +92,19 @@ export function atApi(runtime: Runtime): FastifyPluginAsyncTypebox {
           description:
             'While the device a receipt uses is out of service the receipt is answered with "Sicherheitseinrichtung ausgefallen" (ftState 0x2); after the device is back, a zero receipt (0x2000) ends the outage.',
           headers: CashboxHeaders,
-          params: Type.Object({ number: Type.String({ pattern: '^\\d{1,3}$', description: 'device number' }) }),
+          params: Type.Object({
+            number: Type.String({ pattern: '^\\d{1,3}$', description: 'device number' }),
+          }),
           body: DeviceStatusBody,
           response: { 200: Device, ...problemResponses },
         },
       },
       async (request) =>
-        at.provisioning.setInService(austrian(request.cashbox), Number(request.params.number), request.body.inService),
+        at.provisioning.setInService(
+          austrian(request.cashbox),
+          Number(request.params.number),
+          request.body.inService,
+        ),
     )
 
     app.get(
@@ -102,7 +115,10 @@ export function atApi(runtime: Runtime): FastifyPluginAsyncTypebox {
           summary: 'DEP7 export (Datenerfassungsprotokoll) of the cash box, optionally for a period',
           headers: CashboxHeaders,
           querystring: Dep7Query,
-          response: { 200: Type.Object({ 'Belege-Gruppe': Type.Array(Type.Unknown()) }), ...problemResponses },
+          response: {
+            200: Type.Object({ 'Belege-Gruppe': Type.Array(Type.Unknown()) }),
+            ...problemResponses,
+          },
         },
       },
       async (request, reply) => {

@@ -2,24 +2,64 @@ import { Type } from 'typebox'
 
 const DeviceSpec = Type.Object(
   {
-    number: Type.Integer({ minimum: 0, maximum: 999, description: 'the device number receipts name in ftReceiptCaseData.AT.SignatureDevice' }),
+    number: Type.Integer({
+      minimum: 0,
+      maximum: 999,
+      description: 'the device number receipts name in ftReceiptCaseData.AT.SignatureDevice',
+    }),
     provider: Type.Optional(
-      Type.String({ pattern: '^AT\\d{1,3}$', description: 'AT0 closed system (default), AT1/AT2/AT3 trust provider certificate' }),
+      Type.String({
+        pattern: '^AT\\d{1,3}$',
+        description: 'AT0 closed system (default), AT1/AT2/AT3 trust provider certificate',
+      }),
     ),
-    keyId: Type.Optional(Type.String({ maxLength: 40, description: 'closed system: key id after the Ordnungsbegriff (default K{number})' })),
-    serial: Type.Optional(Type.String({ maxLength: 40, description: 'certificate mode: hex serial of the generated test certificate' })),
-    privateKey: Type.Optional(Type.String({ maxLength: 1000, description: 'import: base64 PKCS#8 DER P-256 private key' })),
-    certificate: Type.Optional(Type.String({ maxLength: 8000, description: 'import: base64 DER X.509 certificate (certificate mode)' })),
+    keyId: Type.Optional(
+      Type.String({
+        maxLength: 40,
+        description: 'closed system: key id after the Ordnungsbegriff (default K{number})',
+      }),
+    ),
+    serial: Type.Optional(
+      Type.String({
+        maxLength: 40,
+        description: 'certificate mode: hex serial of the generated test certificate',
+      }),
+    ),
+    privateKey: Type.Optional(
+      Type.String({ maxLength: 1000, description: 'import: base64 PKCS#8 DER P-256 private key' }),
+    ),
+    certificate: Type.Optional(
+      Type.String({
+        maxLength: 8000,
+        description: 'import: base64 DER X.509 certificate (certificate mode)',
+      }),
+    ),
   },
   { additionalProperties: false },
 )
 
 export const ProvisionBody = Type.Object(
   {
-    kassenId: Type.String({ minLength: 1, maxLength: 100, description: 'Kassen-ID as registered with FinanzOnline' }),
-    aesKey: Type.Optional(Type.String({ maxLength: 100, description: 'base64 AES-256 key; generated and shown once when absent' })),
-    counterSize: Type.Optional(Type.Integer({ minimum: 5, maximum: 16, description: 'turnover counter bytes (default 8)' })),
-    companyId: Type.Optional(Type.String({ maxLength: 64, description: 'Ordnungsbegriff for closed-system devices, e.g. U:ATU12345678' })),
+    kassenId: Type.String({
+      minLength: 1,
+      maxLength: 100,
+      description: 'Kassen-ID as registered with FinanzOnline',
+    }),
+    aesKey: Type.Optional(
+      Type.String({
+        maxLength: 100,
+        description: 'base64 AES-256 key; generated and shown once when absent',
+      }),
+    ),
+    counterSize: Type.Optional(
+      Type.Integer({ minimum: 5, maximum: 16, description: 'turnover counter bytes (default 8)' }),
+    ),
+    companyId: Type.Optional(
+      Type.String({
+        maxLength: 64,
+        description: 'Ordnungsbegriff for closed-system devices, e.g. U:ATU12345678',
+      }),
+    ),
     devices: Type.Array(DeviceSpec, { minItems: 1, maxItems: 100 }),
   },
   { additionalProperties: false },
@@ -31,7 +71,11 @@ export const AddDeviceBody = Type.Intersect([
 ])
 
 export const DeviceStatusBody = Type.Object(
-  { inService: Type.Boolean({ description: 'false: the device failed (receipts get "Sicherheitseinrichtung ausgefallen")' }) },
+  {
+    inService: Type.Boolean({
+      description: 'false: the device failed (receipts get "Sicherheitseinrichtung ausgefallen")',
+    }),
+  },
   { additionalProperties: false },
 )
 
@@ -56,7 +100,9 @@ export const CashboxSummary = Type.Object({
 
 export const Dep7Query = Type.Object(
   {
-    from: Type.Optional(Type.String({ format: 'date-time', description: 'first receipt moment (inclusive)' })),
+    from: Type.Optional(
+      Type.String({ format: 'date-time', description: 'first receipt moment (inclusive)' }),
+    ),
     to: Type.Optional(Type.String({ format: 'date-time', description: 'last receipt moment (inclusive)' })),
   },
   { additionalProperties: false },

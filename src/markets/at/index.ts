@@ -77,9 +77,13 @@ function optionsOf(receipt: Receipt): AtReceiptOptions {
   }
   const { SignatureDevice: device, OCR: ocr } = raw as Record<string, unknown>
   if (device !== undefined && !(Number.isInteger(device) && (device as number) >= 0)) {
-    throw invalid('ftReceiptCaseData.AT.SignatureDevice', 'must be the number of a signature device of the cash box')
+    throw invalid(
+      'ftReceiptCaseData.AT.SignatureDevice',
+      'must be the number of a signature device of the cash box',
+    )
   }
-  if (ocr !== undefined && typeof ocr !== 'boolean') throw invalid('ftReceiptCaseData.AT.OCR', 'must be true or false')
+  if (ocr !== undefined && typeof ocr !== 'boolean')
+    throw invalid('ftReceiptCaseData.AT.OCR', 'must be true or false')
   return { ...(device === undefined ? {} : { signatureDevice: device as number }), ocr: ocr === true }
 }
 
@@ -118,7 +122,10 @@ export class AustrianMarket implements AtMarket {
     }
     const amounts = taxSetAmounts(receipt.chargeItems)
     if (isZeroKind(kind) && !isZero(amounts)) {
-      throw invalid('cbChargeItems', `a ${KIND_NAMES[kind]} carries no amounts: send it without charge items (or with 0 amounts)`)
+      throw invalid(
+        'cbChargeItems',
+        `a ${KIND_NAMES[kind]} carries no amounts: send it without charge items (or with 0 amounts)`,
+      )
     }
   }
 
@@ -149,7 +156,9 @@ export class AustrianMarket implements AtMarket {
         `the Startbeleg must be signed, but signature device ${chosen.device.number} is out of service: put a device back in service first`,
       )
     }
-    const amounts: TaxSetAmounts = isZeroKind(kind) ? [0n, 0n, 0n, 0n, 0n] : taxSetAmounts(receipt.chargeItems)
+    const amounts: TaxSetAmounts = isZeroKind(kind)
+      ? [0n, 0n, 0n, 0n, 0n]
+      : taxSetAmounts(receipt.chargeItems)
     let turnover = BigInt(state.turnover)
     let turnoverField: string
     if (kind === 'training') turnoverField = TRAINING_FIELD
@@ -225,11 +234,23 @@ export class AustrianMarket implements AtMarket {
       next.failedSince = state.failedSince ?? receipt.moment.toISOString()
       next.failedReceipts = state.failedReceipts + 1
       const since = Date.parse(next.failedSince)
-      signatures.push(alert(context.countryCode, 0x4n, FAILED_DEVICE_TEXT, outageText(keys, device, since, next.failedReceipts)))
+      signatures.push(
+        alert(
+          context.countryCode,
+          0x4n,
+          FAILED_DEVICE_TEXT,
+          outageText(keys, device, since, next.failedReceipts),
+        ),
+      )
       if (receipt.moment.getTime() - since > OUTAGE_REPORT_MS) {
         flags |= FLAG.outageOver48h
         signatures.push(
-          alert(context.countryCode, 0x5n, 'Ausfall über 48 Stunden: Meldung an FinanzOnline', outageReport(keys, device, since, null)),
+          alert(
+            context.countryCode,
+            0x5n,
+            'Ausfall über 48 Stunden: Meldung an FinanzOnline',
+            outageReport(keys, device, since, null),
+          ),
         )
       }
     } else if (previousOutage !== null) {
@@ -241,7 +262,9 @@ export class AustrianMarket implements AtMarket {
         alert(
           context.countryCode,
           0x6n,
-          longOutage ? 'Wiederinbetriebnahme nach Ausfall über 48 Stunden: Meldung an FinanzOnline' : 'Sicherheitseinrichtung wieder in Betrieb',
+          longOutage
+            ? 'Wiederinbetriebnahme nach Ausfall über 48 Stunden: Meldung an FinanzOnline'
+            : 'Sicherheitseinrichtung wieder in Betrieb',
           outageReport(keys, device, since, receipt.moment.getTime()),
         ),
       )
@@ -276,10 +299,17 @@ export class AustrianMarket implements AtMarket {
     const id = `${device.queueId}/${device.number}`
     let key = this.deviceKeys.get(id)
     if (!key) {
-      key = createPrivateKey({ key: this.deps.master.decrypt(device.privateKeyEncrypted), format: 'der', type: 'pkcs8' })
+      key = createPrivateKey({
+        key: this.deps.master.decrypt(device.privateKeyEncrypted),
+        format: 'der',
+        type: 'pkcs8',
+      })
       this.deviceKeys.set(id, key)
     }
-    return ecdsaSign('sha256', Buffer.from(jwsSigningInput(payload), 'ascii'), { key, dsaEncoding: 'ieee-p1363' })
+    return ecdsaSign('sha256', Buffer.from(jwsSigningInput(payload), 'ascii'), {
+      key,
+      dsaEncoding: 'ieee-p1363',
+    })
   }
 }
 
@@ -310,7 +340,11 @@ interface ChosenDevice {
  * A receipt may name its device; otherwise the device that signed last is used, and when that one is out
  * of service the first device in service stands in (ftState AT 0x002).
  */
-function chooseDevice(devices: AtDeviceRecord[], state: AtQueueState, options: AtReceiptOptions): ChosenDevice {
+function chooseDevice(
+  devices: AtDeviceRecord[],
+  state: AtQueueState,
+  options: AtReceiptOptions,
+): ChosenDevice {
   if (devices.length === 0) throw notProvisioned()
   if (options.signatureDevice !== undefined) {
     const device = devices.find((d) => d.number === options.signatureDevice)
@@ -370,4 +404,5 @@ const outageReport = (keys: QueueKeys, device: AtDeviceRecord, since: number, un
     ...(until === null ? {} : { recoveredAt: viennaLocalTime(new Date(until)) }),
   })
 
-export const createAtMarket = (deps: MarketDependencies): AtMarket => new AustrianMarket(atRepository(deps.storage), deps)
+export const createAtMarket = (deps: MarketDependencies): AtMarket =>
+  new AustrianMarket(atRepository(deps.storage), deps)

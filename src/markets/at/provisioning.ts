@@ -91,8 +91,15 @@ export class AtProvisioning {
       throw invalid('kassenId', 'must be 1-100 printable ASCII characters without "_" or spaces')
     }
     const counterSize = request.counterSize ?? 8
-    if (!Number.isInteger(counterSize) || counterSize < MIN_COUNTER_BYTES || counterSize > MAX_COUNTER_BYTES) {
-      throw invalid('counterSize', `must be an integer from ${MIN_COUNTER_BYTES} to ${MAX_COUNTER_BYTES} (bytes)`)
+    if (
+      !Number.isInteger(counterSize) ||
+      counterSize < MIN_COUNTER_BYTES ||
+      counterSize > MAX_COUNTER_BYTES
+    ) {
+      throw invalid(
+        'counterSize',
+        `must be an integer from ${MIN_COUNTER_BYTES} to ${MAX_COUNTER_BYTES} (bytes)`,
+      )
     }
     let aesKey: Buffer
     const generated = request.aesKey === undefined
@@ -111,7 +118,8 @@ export class AtProvisioning {
     const numbers = new Set(devices.map((d) => d.number))
     const fields = new Set(devices.map((d) => d.certificateField))
     if (numbers.size !== devices.length) throw invalid('devices', 'device numbers must be distinct')
-    if (fields.size !== devices.length) throw invalid('devices', 'key ids / certificate serials must be distinct')
+    if (fields.size !== devices.length)
+      throw invalid('devices', 'key ids / certificate serials must be distinct')
     const base64Key = aesKey.toString('base64')
     await this.store.insertCashbox(
       {
@@ -144,7 +152,11 @@ export class AtProvisioning {
 
   async setInService(queueId: string, number: number, inService: boolean): Promise<DeviceSummary> {
     await this.configured(queueId)
-    const found = await this.store.setOutOfService(queueId, number, inService ? null : new Date().toISOString())
+    const found = await this.store.setOutOfService(
+      queueId,
+      number,
+      inService ? null : new Date().toISOString(),
+    )
     if (!found) throw new FiscalError(ErrorCode.NotFound, `this cash box has no signature device ${number}`)
     const device = (await this.store.devices(queueId)).find((d) => d.number === number)
     if (!device) throw new FiscalError(ErrorCode.NotFound, `this cash box has no signature device ${number}`)
@@ -182,7 +194,8 @@ export class AtProvisioning {
       throw invalid(`${at}.number`, 'must be an integer from 0 to 999')
     }
     const provider = spec.provider ?? 'AT0'
-    if (!PROVIDER.test(provider)) throw invalid(`${at}.provider`, 'must be AT0 (closed system) or AT1, AT2, ...')
+    if (!PROVIDER.test(provider))
+      throw invalid(`${at}.provider`, 'must be AT0 (closed system) or AT1, AT2, ...')
     const keys = this.keyPair(spec, at)
     const base = {
       queueId,
@@ -195,10 +208,14 @@ export class AtProvisioning {
     }
     if (provider === 'AT0') {
       if (!companyId || !COMPANY_ID.test(companyId) || companyId.includes('_')) {
-        throw invalid('companyId', 'closed-system devices need the Ordnungsbegriff, e.g. U:ATU12345678 (U: UID, S: Steuernummer, G: GLN)')
+        throw invalid(
+          'companyId',
+          'closed-system devices need the Ordnungsbegriff, e.g. U:ATU12345678 (U: UID, S: Steuernummer, G: GLN)',
+        )
       }
       const keyId = spec.keyId ?? `K${spec.number}`
-      if (!KEY_ID.test(keyId)) throw invalid(`${at}.keyId`, 'must be 1-40 printable ASCII characters without "_"')
+      if (!KEY_ID.test(keyId))
+        throw invalid(`${at}.keyId`, 'must be 1-40 printable ASCII characters without "_"')
       return { ...base, certificateField: `${companyId}-${keyId}`, certificate: null }
     }
     const certificate = spec.certificate
@@ -219,7 +236,11 @@ export class AtProvisioning {
   private keyPair(spec: DeviceSpec, at: string): { publicKey: string; privateKey: Buffer } {
     if (spec.privateKey) {
       try {
-        const key = createPrivateKey({ key: Buffer.from(spec.privateKey, 'base64'), format: 'der', type: 'pkcs8' })
+        const key = createPrivateKey({
+          key: Buffer.from(spec.privateKey, 'base64'),
+          format: 'der',
+          type: 'pkcs8',
+        })
         if (key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw new Error('not P-256')
         return {
           publicKey: createPublicKey(key).export({ type: 'spki', format: 'der' }).toString('base64'),
@@ -251,7 +272,9 @@ async function selfSignedCertificate(
   const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' }
   const subtle = webcrypto.subtle
   const privateKey = await subtle.importKey('pkcs8', keys.privateKey, algorithm, false, ['sign'])
-  const publicKey = await subtle.importKey('spki', Buffer.from(keys.publicKey, 'base64'), algorithm, true, ['verify'])
+  const publicKey = await subtle.importKey('spki', Buffer.from(keys.publicKey, 'base64'), algorithm, true, [
+    'verify',
+  ])
   x509.cryptoProvider.set(webcrypto as unknown as Crypto)
   const now = new Date()
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({

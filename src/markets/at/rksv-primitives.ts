@@ -44,7 +44,9 @@ export function encryptTurnover(
   const block = Buffer.alloc(16)
   counterBytes(cents, size).copy(block)
   const cipher = createCipheriv('aes-256-ctr', aesKey, turnoverIv(cashboxId, receiptId))
-  return Buffer.concat([cipher.update(block), cipher.final()]).subarray(0, size).toString('base64')
+  return Buffer.concat([cipher.update(block), cipher.final()])
+    .subarray(0, size)
+    .toString('base64')
 }
 
 /** Sig-Voriger-Beleg: base64 of the first 8 bytes of SHA-256 of the previous JWS (or the Kassen-ID first). */
@@ -52,10 +54,7 @@ export const chainValue = (input: string): string => sha256(input).subarray(0, 8
 
 /** Prüfwert of the AES key for FinanzOnline: base64 of SHA-256(base64 key text)[0:3], without padding. */
 export const aesKeyCheckValue = (base64Key: string, bytes = 3): string =>
-  sha256(Buffer.from(base64Key, 'ascii'))
-    .subarray(0, bytes)
-    .toString('base64')
-    .replace(/=+$/, '')
+  sha256(Buffer.from(base64Key, 'ascii')).subarray(0, bytes).toString('base64').replace(/=+$/, '')
 
 /** Turnover field of training and cancellation receipts. */
 export const TRAINING_FIELD = Buffer.from('TRA').toString('base64')

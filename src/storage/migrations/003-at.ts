@@ -40,7 +40,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     // The Belegnummer is unique per cash box: a reused one is refused, never signed twice.
     .addUniqueConstraint('at_receipts_receipt_id', ['queue_id', 'receipt_id'])
     .execute()
-  await db.schema.createIndex('at_receipts_queue_moment').on('at_receipts').columns(['queue_id', 'moment']).execute()
+  await db.schema
+    .createIndex('at_receipts_queue_moment')
+    .on('at_receipts')
+    .columns(['queue_id', 'moment'])
+    .execute()
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

@@ -33,7 +33,9 @@ const deviceRow = (d: AtDeviceRecord): AtSignatureDeviceTable => ({
 /** SQLite and PostgreSQL name a UNIQUE / PRIMARY KEY violation differently. */
 const isUniqueViolation = (error: unknown): boolean => {
   const code = String((error as { code?: unknown }).code ?? '')
-  return code === '23505' || code.startsWith('SQLITE_CONSTRAINT_PRIMARYKEY') || code === 'SQLITE_CONSTRAINT_UNIQUE'
+  return (
+    code === '23505' || code.startsWith('SQLITE_CONSTRAINT_PRIMARYKEY') || code === 'SQLITE_CONSTRAINT_UNIQUE'
+  )
 }
 
 const devicesOf = (db: Kysely<Database>, queueId: string) =>
@@ -46,7 +48,11 @@ const devicesOf = (db: Kysely<Database>, queueId: string) =>
     .then((rows) => rows.map(toDevice))
 
 async function configOf(db: Kysely<Database>, queueId: string): Promise<AtCashboxConfig | undefined> {
-  const row = await db.selectFrom('at_cashboxes').selectAll().where('queue_id', '=', queueId).executeTakeFirst()
+  const row = await db
+    .selectFrom('at_cashboxes')
+    .selectAll()
+    .where('queue_id', '=', queueId)
+    .executeTakeFirst()
   if (!row) return undefined
   return {
     queueId: row.queue_id,
@@ -74,7 +80,8 @@ export function atRepository(storage: Storage): AtStore {
               created_at: config.createdAt,
             })
             .execute()
-          for (const device of devices) await trx.insertInto('at_signature_devices').values(deviceRow(device)).execute()
+          for (const device of devices)
+            await trx.insertInto('at_signature_devices').values(deviceRow(device)).execute()
         })
       } catch (error) {
         if (isUniqueViolation(error)) {
@@ -88,7 +95,9 @@ export function atRepository(storage: Storage): AtStore {
     },
     async insertDevice(device) {
       try {
-        await storage.transact((trx) => trx.insertInto('at_signature_devices').values(deviceRow(device)).execute())
+        await storage.transact((trx) =>
+          trx.insertInto('at_signature_devices').values(deviceRow(device)).execute(),
+        )
       } catch (error) {
         if (isUniqueViolation(error)) {
           throw new FiscalError(

@@ -37,10 +37,22 @@ test('turnover counter: every vector encrypts to its value, and the verifier dec
   assert.equal(vectors.length, 8)
   for (const v of vectors) {
     const key = Buffer.from(v.base64AESKey, 'base64')
-    assert.equal(turnoverIv(v.cashBoxId, v.receiptId).toString('hex'), v['ivHex(SHA256(cashBoxId||receiptId)[0:16])'])
-    const encrypted = encryptTurnover(key, v.cashBoxId, v.receiptId, BigInt(v.turnoverCounterCents), v.sizeBytes)
+    assert.equal(
+      turnoverIv(v.cashBoxId, v.receiptId).toString('hex'),
+      v['ivHex(SHA256(cashBoxId||receiptId)[0:16])'],
+    )
+    const encrypted = encryptTurnover(
+      key,
+      v.cashBoxId,
+      v.receiptId,
+      BigInt(v.turnoverCounterCents),
+      v.sizeBytes,
+    )
     assert.equal(encrypted, v.expectedBase64, `${v.cashBoxId}/${v.receiptId}`)
-    assert.equal(decryptTurnover(key, v.cashBoxId, v.receiptId, v.expectedBase64), BigInt(v.turnoverCounterCents))
+    assert.equal(
+      decryptTurnover(key, v.cashBoxId, v.receiptId, v.expectedBase64),
+      BigInt(v.turnoverCounterCents),
+    )
   }
 })
 
@@ -52,9 +64,18 @@ test('chain value of the first receipt, AES key check values, JWS header and spe
   assert.equal(JWS_HEADER, VECTORS.jwsHeader.base64url)
   assert.equal(TRAINING_FIELD, VECTORS.specialTurnoverFields.TRA)
   assert.equal(STORNO_FIELD, VECTORS.specialTurnoverFields.STO)
-  assert.equal(Buffer.from(FAILED_DEVICE_TEXT).toString('base64url'), VECTORS.specialTurnoverFields.failedDeviceSignature_base64url)
-  assert.equal(Buffer.from(FAILED_DEVICE_TEXT).toString('base64'), VECTORS.specialTurnoverFields['failedDeviceSignature_base64(QR)'])
-  assert.equal(base32(Buffer.from('cg8hNU5ihto=', 'base64')), VECTORS.ocrRepresentation['example_chain_cg8hNU5ihto=_base32'])
+  assert.equal(
+    Buffer.from(FAILED_DEVICE_TEXT).toString('base64url'),
+    VECTORS.specialTurnoverFields.failedDeviceSignature_base64url,
+  )
+  assert.equal(
+    Buffer.from(FAILED_DEVICE_TEXT).toString('base64'),
+    VECTORS.specialTurnoverFields['failedDeviceSignature_base64(QR)'],
+  )
+  assert.equal(
+    base32(Buffer.from('cg8hNU5ihto=', 'base64')),
+    VECTORS.ocrRepresentation['example_chain_cg8hNU5ihto=_base32'],
+  )
 })
 
 test('the third-party receipt string is rebuilt field by field, with its JWS payload', () => {

@@ -7,7 +7,16 @@ import { type Dep7Report, decryptTurnover, verifyDep7 } from '../../../src/verif
 import { cliEnv, runCli } from '../../cli/cli-process.ts'
 import { engines } from '../../helpers/engines.ts'
 import { type Harness, startHarness } from '../../helpers/harness.ts'
-import { AT_CASE, AtPos, atReceipt, cents, payloadFields, SET_ITEMS, stateBits, viennaToIso } from './support.ts'
+import {
+  AT_CASE,
+  AtPos,
+  atReceipt,
+  cents,
+  payloadFields,
+  SET_ITEMS,
+  stateBits,
+  viennaToIso,
+} from './support.ts'
 
 /**
  * Conformance: the eight official A-SIT test scenarios (TESTSUITE_TEST_SZENARIO_1..8) run through the
@@ -96,10 +105,19 @@ async function runScenario(
       }),
     )
     const { low } = stateBits(response.ftState)
-    assert.equal((low & 0x2n) === 0x2n, step.signatureDeviceDamaged, `${step.receiptIdentifier}: ftState ${response.ftState}`)
+    assert.equal(
+      (low & 0x2n) === 0x2n,
+      step.signatureDeviceDamaged,
+      `${step.receiptIdentifier}: ftState ${response.ftState}`,
+    )
     if (step.signatureDeviceDamaged) failed += 1
     const qr = response.ftSignatures.find((s: any) => s.ftSignatureFormat === '0x0000000000000003')
-    assert.ok(qr?.Data.startsWith(`_R1-AT${mode === 'closed' ? 0 : 1}_${scenario.cashBoxId}_${step.receiptIdentifier}_${step.dateToUse}_`), qr?.Data)
+    assert.ok(
+      qr?.Data.startsWith(
+        `_R1-AT${mode === 'closed' ? 0 : 1}_${scenario.cashBoxId}_${step.receiptIdentifier}_${step.dateToUse}_`,
+      ),
+      qr?.Data,
+    )
     assert.ok(response.ftReceiptIdentification.endsWith(`#${step.receiptIdentifier}`))
     previous = step.receiptIdentifier
   }
@@ -109,7 +127,10 @@ async function runScenario(
   const env = cliEnv({ DATABASE_URL: h.databaseUrl, FISCALBOX_DATA_DIR: h.dataDir })
   let report: Dep7Report
   if (through === 'cli') {
-    const exported = await runCli(['export', 'dep7', '--cashbox', box.cashboxId, '--out', out, '--keys', keys], env)
+    const exported = await runCli(
+      ['export', 'dep7', '--cashbox', box.cashboxId, '--out', out, '--keys', keys],
+      env,
+    )
     assert.equal(exported.code, 0, exported.stderr)
     const verified = await runCli(['verify', out, '--keys', keys, '--json'], env)
     assert.equal(verified.code, 0, `${verified.stdout}${verified.stderr}`)
@@ -153,7 +174,9 @@ async function runScenario(
     assert.deepEqual(f.slice(2, 5), [scenario.cashBoxId, step.receiptIdentifier, step.dateToUse])
     assert.deepEqual(f.slice(5, 10), amounts.map(amountText))
     const expectedField =
-      mode === 'closed' ? `${scenario.companyID}-K${step.usedSignatureDevice}` : fieldOf.get(step.usedSignatureDevice)
+      mode === 'closed'
+        ? `${scenario.companyID}-K${step.usedSignatureDevice}`
+        : fieldOf.get(step.usedSignatureDevice)
     assert.equal(f[11], expectedField)
     const signature = Buffer.from((jwss[i] as string).split('.')[2] ?? '', 'base64url').toString('utf8')
     assert.equal(signature === 'Sicherheitseinrichtung ausgefallen', step.signatureDeviceDamaged)
@@ -161,7 +184,11 @@ async function runScenario(
     else {
       turnover += amounts.reduce((s, a) => s + a, 0n)
       if (step.typeOfReceipt === 'STORNO_BELEG') assert.equal(f[10], 'U1RP')
-      else assert.equal(decryptTurnover(aesKey, scenario.cashBoxId, step.receiptIdentifier, f[10] as string), turnover)
+      else
+        assert.equal(
+          decryptTurnover(aesKey, scenario.cashBoxId, step.receiptIdentifier, f[10] as string),
+          turnover,
+        )
     }
   })
   return { box, pos, out, keys, env }
@@ -208,7 +235,10 @@ for (const engine of await engines()) {
       writeFileSync(tampered, JSON.stringify(dep))
       const verified = await runCli(['verify', tampered, '--keys', keys], env)
       assert.equal(verified.code, 1)
-      assert.match(verified.stdout, new RegExp(`Belegnummer ${target.receiptIdentifier}\\): ES256 signature does not verify`))
+      assert.match(
+        verified.stdout,
+        new RegExp(`Belegnummer ${target.receiptIdentifier}\\): ES256 signature does not verify`),
+      )
     })
   })
 }

@@ -84,7 +84,9 @@ export class AtPos {
     const r = await this.app.inject({
       method,
       url,
-      headers: this.headers(method === 'POST' && url === '/v2/sign' ? { 'x-operation-id': randomUUID() } : {}),
+      headers: this.headers(
+        method === 'POST' && url === '/v2/sign' ? { 'x-operation-id': randomUUID() } : {},
+      ),
       ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
     })
     return { status: r.statusCode, payload: r.payload, json: () => r.json() }
@@ -134,7 +136,15 @@ export function atReceipt(spec: ReceiptSpec): Record<string, unknown> {
   const items = SET_ITEMS.flatMap((set, i) =>
     (sets[i] ?? 0n) === 0n
       ? []
-      : [{ Quantity: 1, Description: set.name, Amount: decimal(sets[i] as bigint), VATRate: set.vat, ftChargeItemCase: set.case }],
+      : [
+          {
+            Quantity: 1,
+            Description: set.name,
+            Amount: decimal(sets[i] as bigint),
+            VATRate: set.vat,
+            ftChargeItemCase: set.case,
+          },
+        ],
   )
   const total = sets.reduce((s, a) => s + a, 0n)
   const caseData: Record<string, unknown> = {}
@@ -145,7 +155,10 @@ export function atReceipt(spec: ReceiptSpec): Record<string, unknown> {
     cbReceiptMoment: spec.moment,
     ftReceiptCase: spec.caseCode,
     cbChargeItems: items,
-    cbPayItems: items.length === 0 ? [] : [{ Description: 'Bar', Amount: decimal(total), ftPayItemCase: '0x4154200000000001' }],
+    cbPayItems:
+      items.length === 0
+        ? []
+        : [{ Description: 'Bar', Amount: decimal(total), ftPayItemCase: '0x4154200000000001' }],
     ...(spec.previous ? { cbPreviousReceiptReference: spec.previous } : {}),
     ...(Object.keys(caseData).length > 0 ? { ftReceiptCaseData: { AT: caseData } } : {}),
   }
