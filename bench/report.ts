@@ -1,3 +1,4 @@
+import { atRows } from './at.ts'
 import type { LoadResult } from './load.ts'
 import type { Results } from './run.ts'
 
@@ -87,6 +88,7 @@ function resultsTable(r: Results): string {
       ],
     )
   }
+  if (r.at) rows.push(...atRows(r.at))
   return [
     '| measure | result | compared with | target |',
     '| --- | ---: | --- | --- |',
