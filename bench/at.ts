@@ -66,7 +66,8 @@ export async function provisionAndStart(server: Server, cashboxes: BenchCashbox[
       cbChargeItems: [],
       cbPayItems: [],
     })
-    if (!started.ftState?.endsWith('00000000')) throw new Error(`AT start receipt answered ${started.ftState}`)
+    if (!started.ftState?.endsWith('00000000'))
+      throw new Error(`AT start receipt answered ${started.ftState}`)
     shown.update(++done)
   }
   shown.done()
@@ -82,7 +83,13 @@ export function atSignRequests(cashboxes: BenchCashbox[], label: string): Reques
       setupRequest: (request) => {
         n += 1
         const cashbox = cashboxes[n % cashboxes.length] as BenchCashbox
-        return { ...request, method: 'POST', path: '/v2/sign', headers: headersFor(cashbox), body: atSale(`${label}-${n}`) }
+        return {
+          ...request,
+          method: 'POST',
+          path: '/v2/sign',
+          headers: headersFor(cashbox),
+          body: atSale(`${label}-${n}`),
+        }
       },
     },
   ]

@@ -30,7 +30,11 @@ export const databaseEnv = (dataDir: string) => ({
 })
 
 /** Creates cash boxes with the real CLI, two processes at a time (one per core). */
-export async function createCashboxes(dataDir: string, count: number, country = 'EU'): Promise<BenchCashbox[]> {
+export async function createCashboxes(
+  dataDir: string,
+  count: number,
+  country = 'EU',
+): Promise<BenchCashbox[]> {
   const created: BenchCashbox[] = []
   const shown = counter('creating cash boxes with `fiscalbox cashbox create`', count)
   // The first one alone: it writes the master key file that the others then read.

@@ -269,10 +269,17 @@ async function atThroughput(): Promise<AtResult> {
   const hello = await withServer(
     startServer('hello-world', ['--import', 'tsx', 'bench/hello-server.ts'], { PORT: '0' }),
     (server) =>
-      warmThenMeasure({ label: 'hello-world', url: server.url, connections: settings.connections, serverPid: server.pid }),
+      warmThenMeasure({
+        label: 'hello-world',
+        url: server.url,
+        connections: settings.connections,
+        serverPid: server.pid,
+      }),
   )
   const dir = fresh('at')
-  step(`at: RKSV /v2/sign on 1 and ${settings.cashboxes} AT cash boxes, ${settings.connections} connections (${dir})`)
+  step(
+    `at: RKSV /v2/sign on 1 and ${settings.cashboxes} AT cash boxes, ${settings.connections} connections (${dir})`,
+  )
   const cashboxes = await prepareAtCashboxes(dir, settings.cashboxes)
   const [one, many] = await withServer(startFiscalbox(dir, serverOptions), async (server) => {
     await provisionAndStart(server, cashboxes)
