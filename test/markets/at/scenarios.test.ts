@@ -218,7 +218,13 @@ for (const engine of await engines()) {
 
     test('scenario 1 with certificate devices (AT1) is accepted too, and tampering is named', async () => {
       const scenario = JSON.parse(readFileSync(join(DIR, FILES[0] as string), 'utf8')) as Scenario
-      const { out, keys, env } = await runScenario(h, scenario, 'certificate', work, 'cli')
+      const { box, out, keys, env } = await runScenario(h, scenario, 'certificate', work, 'cli')
+      // The cash box's journal export (hash chain, request and response hashes) verifies as well.
+      const journal = join(work, `journal-${h.engine}.jsonl`)
+      const exported = await runCli(['export', 'journal', '--cashbox', box.cashboxId, '--out', journal], env)
+      assert.equal(exported.code, 0, exported.stderr)
+      const checked = await runCli(['verify', journal], env)
+      assert.match(checked.stdout, /^OK: 81 receipts, chain verified/, checked.stdout)
       const dep = JSON.parse(readFileSync(out, 'utf8'))
       assert.ok(dep['Belege-Gruppe'].every((g: any) => g.Signaturzertifikat !== ''))
       // Receipt 13 is a signed standard receipt: change its Normal amount and keep its signature.
