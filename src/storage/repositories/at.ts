@@ -64,7 +64,39 @@ async function configOf(db: Kysely<Database>, queueId: string): Promise<AtCashbo
   }
 }
 
+/**
+ * On SQLite the two statements of every receipt run prepared on the writing connection, as the ledger's
+ * do (storage/repositories/ledger.ts): a Kysely query is built, compiled and prepared anew each time.
+ * They are used only inside a unit of work, where the group commit holds the writer in its transaction.
+ */
+function sqliteHotPath(storage: Storage) {
+  const writer = storage.sqlite?.writer
+  if (!writer) return undefined
+  const devices = writer.prepare<[string], Selectable<AtSignatureDeviceTable>>(
+    'select * from at_signature_devices where queue_id = ? order by number',
+  )
+  const insert = writer.prepare(
+    'insert into at_receipts (queue_id, seq, receipt_id, queue_row, moment, kind, device_number, failed, jws) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  )
+  return {
+    devices: (queueId: string) => devices.all(queueId).map(toDevice),
+    insert: (r: AtReceiptRecord) =>
+      insert.run(
+        r.queueId,
+        r.seq,
+        r.receiptId,
+        r.queueRow,
+        r.moment,
+        r.kind,
+        r.deviceNumber,
+        r.failed ? 1 : 0,
+        r.jws,
+      ),
+  }
+}
+
 export function atRepository(storage: Storage): AtStore {
+  const hot = sqliteHotPath(storage)
   return {
     async insertCashbox(config, devices) {
       try {
@@ -145,9 +177,14 @@ export function atRepository(storage: Storage): AtStore {
         }),
       )
     },
-    devicesIn: (unit: UnitOfWork, queueId) => devicesOf(transactionOf(unit), queueId),
+    devicesIn: async (unit: UnitOfWork, queueId) =>
+      hot ? hot.devices(queueId) : devicesOf(transactionOf(unit), queueId),
     async insertReceiptIn(unit, r) {
       try {
+        if (hot) {
+          hot.insert(r)
+          return
+        }
         await transactionOf(unit)
           .insertInto('at_receipts')
           .values({
