@@ -13,10 +13,36 @@ const VIENNA = new Intl.DateTimeFormat('en-GB', {
   hourCycle: 'h23',
 })
 
+const HOUR_MS = 3_600_000
+
+/** Vienna's offset from UTC in ms for each UTC hour asked for: it changes only on whole UTC hours. */
+const offsets = new Map<number, number>()
+
+function offsetAt(hour: number): number {
+  let offset = offsets.get(hour)
+  if (offset === undefined) {
+    const part: Record<string, string> = {}
+    for (const p of VIENNA.formatToParts(new Date(hour * HOUR_MS))) part[p.type] = p.value
+    const local = Date.UTC(
+      Number(part.year),
+      Number(part.month) - 1,
+      Number(part.day),
+      Number(part.hour),
+      Number(part.minute),
+    )
+    offset = local - hour * HOUR_MS
+    if (offsets.size > 10_000) offsets.clear()
+    offsets.set(hour, offset)
+  }
+  return offset
+}
+
+const two = (n: number) => String(n).padStart(2, '0')
+
 export function viennaLocalTime(moment: Date): string {
-  const part: Record<string, string> = {}
-  for (const p of VIENNA.formatToParts(moment)) part[p.type] = p.value
-  return `${part.year}-${part.month}-${part.day}T${part.hour}:${part.minute}:${part.second}`
+  const ms = moment.getTime()
+  const local = new Date(ms + offsetAt(Math.floor(ms / HOUR_MS)))
+  return `${String(local.getUTCFullYear()).padStart(4, '0')}-${two(local.getUTCMonth() + 1)}-${two(local.getUTCDate())}T${two(local.getUTCHours())}:${two(local.getUTCMinutes())}:${two(local.getUTCSeconds())}`
 }
 
 /** The calendar month (yyyy-MM) of a moment in Vienna, for the monthly and yearly receipts. */
