@@ -47,6 +47,18 @@ for (const engine of await engines()) {
     })
     after(() => h.close())
 
+    test('the /at/v1 routes are in the OpenAPI document', async () => {
+      const doc = (await h.app.inject({ method: 'GET', url: '/openapi.json' })).json()
+      for (const path of [
+        '/at/v1/cashbox',
+        '/at/v1/signature-devices',
+        '/at/v1/signature-devices/{number}/status',
+        '/at/v1/dep7',
+      ]) {
+        assert.ok(doc.paths[path], `${path} missing`)
+      }
+    })
+
     test('an unprovisioned AT cash box refuses its start receipt with 409 and stays unstarted', async () => {
       const { pos } = await fresh(null)
       const reply = await pos.sign(
