@@ -30,12 +30,16 @@ export const databaseEnv = (dataDir: string) => ({
 })
 
 /** Creates cash boxes with the real CLI, two processes at a time (one per core). */
-export async function createCashboxes(dataDir: string, count: number): Promise<BenchCashbox[]> {
+export async function createCashboxes(
+  dataDir: string,
+  count: number,
+  country = 'EU',
+): Promise<BenchCashbox[]> {
   const created: BenchCashbox[] = []
   const shown = counter('creating cash boxes with `fiscalbox cashbox create`', count)
   // The first one alone: it writes the master key file that the others then read.
   const one = async () => {
-    const out = await runCli(['cashbox', 'create', '--country', 'EU', '--json'], databaseEnv(dataDir))
+    const out = await runCli(['cashbox', 'create', '--country', country, '--json'], databaseEnv(dataDir))
     created.push(JSON.parse(out) as BenchCashbox)
     shown.update(created.length)
   }

@@ -1,3 +1,4 @@
+import { atRows } from './at.ts'
 import type { LoadResult } from './load.ts'
 import type { Results } from './run.ts'
 import { TAR_EXPORT_TARGETS } from './tar-export.ts'
@@ -122,6 +123,7 @@ function resultsTable(r: Results): string {
       rate(g.escpos, 'ESC/POS printer bytes, 48 columns'),
     )
   }
+  if (r.at) rows.push(...atRows(r.at))
   return [
     '| measure | result | compared with | target |',
     '| --- | ---: | --- | --- |',

@@ -12,6 +12,7 @@ import {
   startCashboxes,
   startFiscalbox,
 } from './fiscalbox.ts'
+import { type AtResult, atSignRequests, prepareAtCashboxes, provisionAndStart } from './at.ts'
 import { type LoadResult, runLoad } from './load.ts'
 import { type Machine, probeMachine, type Versions, versions } from './machine.ts'
 import { ROOT, runCli, type Server, startServer } from './processes.ts'
@@ -21,10 +22,10 @@ import { seedHistory } from './seed-history.ts'
 import { type TarExportResult, tarExport } from './tar-export.ts'
 import { step } from './terminal.ts'
 
-const PARTS = ['throughput', 'latency', 'history', 'tar-export', 'render'] as const
+const PARTS = ['throughput', 'latency', 'history', 'tar-export', 'render', 'at'] as const
 type Part = (typeof PARTS)[number]
 
-const USAGE = `usage: npm run bench -- [throughput|latency|history|tar-export|render ...] [options]
+const USAGE = `usage: npm run bench -- [throughput|latency|history|tar-export|render|at ...] [options]
 
 Runs the parts named (all of them when none is) and prints a markdown table. A full run writes
 bench/results/latest.json, docs/benchmarks.md and docs/benchmarks.svg; a part run updates its part there.
@@ -99,6 +100,7 @@ export interface Results {
   history?: HistoryResult
   tarExport?: TarExportResult
   render?: RenderResult
+  at?: AtResult
 }
 
 const { values, positionals } = parseArgs({
@@ -267,6 +269,53 @@ async function history(): Promise<HistoryResult> {
   }
 }
 
+/** Austria: RKSV receipts per second on one cash box and across many, against hello-world in the same run. */
+async function atThroughput(): Promise<AtResult> {
+  step(`at: fastify hello-world, ${settings.connections} connections, ${settings.durationS} s`)
+  const hello = await withServer(
+    startServer('hello-world', ['--import', 'tsx', 'bench/hello-server.ts'], { PORT: '0' }),
+    (server) =>
+      warmThenMeasure({
+        label: 'hello-world',
+        url: server.url,
+        connections: settings.connections,
+        serverPid: server.pid,
+      }),
+  )
+  const dir = fresh('at')
+  step(
+    `at: RKSV /v2/sign on 1 and ${settings.cashboxes} AT cash boxes, ${settings.connections} connections (${dir})`,
+  )
+  const cashboxes = await prepareAtCashboxes(dir, settings.cashboxes)
+  const [one, many] = await withServer(startFiscalbox(dir, serverOptions), async (server) => {
+    await provisionAndStart(server, cashboxes)
+    const load = (label: string, boxes: BenchCashbox[]) =>
+      warmThenMeasure({
+        label,
+        url: server.url,
+        connections: settings.connections,
+        serverPid: server.pid,
+        requests: atSignRequests(boxes, label),
+      })
+    return [await load('at-one', cashboxes.slice(0, 1)), await load('at-many', cashboxes)]
+  })
+  step(
+    `  AT one cash box: ${fmt(one.okPerSecond)} req/s (${pct(one.okPerSecond / hello.okPerSecond)} of hello-world), CPU ${fmt(one.serverCpuMicros ?? Number.NaN)} µs/receipt, non-2xx ${one.non2xx}`,
+  )
+  step(
+    `  AT ${cashboxes.length} cash boxes: ${fmt(many.okPerSecond)} req/s (${pct(many.okPerSecond / hello.okPerSecond)}), CPU ${fmt(many.serverCpuMicros ?? Number.NaN)} µs/receipt, non-2xx ${many.non2xx}`,
+  )
+  return {
+    measuredAt: new Date().toISOString(),
+    hello,
+    one,
+    many,
+    cashboxes: cashboxes.length,
+    oneRatio: one.okPerSecond / hello.okPerSecond,
+    manyRatio: many.okPerSecond / hello.okPerSecond,
+  }
+}
+
 const fmt = (n: number) => Math.round(n).toLocaleString('en')
 const pct = (r: number) => `${(r * 100).toFixed(1)} %`
 const ms = (n: number) => `${n.toFixed(2)} ms`
@@ -332,6 +381,7 @@ async function main(): Promise<void> {
         loadAverage: machine.loadAverage,
       }
     }
+    if (parts.includes('at')) results.at = await atThroughput()
   } finally {
     if (!values.keep) for (const dir of folders) rmSync(dir, { recursive: true, force: true })
   }

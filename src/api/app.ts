@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { Runtime } from '../runtime.ts'
+import { atApi } from './at/index.ts'
 import { registerErrorHandling } from './errors.ts'
 import { healthRoute } from './health.ts'
 import { parseJsonBody, rejectInvalidUtf8 } from './json-body.ts'
@@ -64,5 +65,6 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
   await app.register(healthRoute(runtime))
   await app.register(posSystemApiV2(runtime), { prefix: '/v2' })
   await app.register(receiptDocuments(runtime))
+  await app.register(atApi(runtime), { prefix: '/at/v1' })
   return app
 }

@@ -15,6 +15,8 @@ export const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.ServiceUnavailable]: 503,
   [ErrorCode.PaymentError]: 402,
   [ErrorCode.DeviceNotReachable]: 502,
+  [ErrorCode.MarketNotConfigured]: 409,
+  [ErrorCode.AlreadyConfigured]: 409,
 }
 
 const TITLES: Record<ErrorCode, string> = {
@@ -30,6 +32,8 @@ const TITLES: Record<ErrorCode, string> = {
   [ErrorCode.ServiceUnavailable]: 'Service unavailable',
   [ErrorCode.PaymentError]: 'Payment processing failed',
   [ErrorCode.DeviceNotReachable]: 'Payment device not reachable',
+  [ErrorCode.MarketNotConfigured]: 'Cash box not configured for its country',
+  [ErrorCode.AlreadyConfigured]: 'Already configured',
 }
 
 /**

@@ -5,9 +5,11 @@ import { Command, Option } from 'commander'
 import { loadConfig } from '../config.ts'
 import { openRuntime } from '../runtime.ts'
 import { JournalVerifier } from '../verify/journal-verifier.ts'
+import { registerAtCommands } from './at.ts'
 import { exportJournal } from './export-journal.ts'
 import { progress } from './progress.ts'
 import { TSS_EXPORT_HELP, verifyTssExportCommand } from './verify-tss-export.ts'
+import { isDep7File, verifyDep7File } from './verify-dep7.ts'
 
 const program = new Command('fiscalbox')
   .description(
@@ -99,8 +101,15 @@ program
   .argument('<file>', 'journal export written by `fiscalbox export journal`')
   .addOption(new Option('--json', 'print the report as JSON'))
   .addHelpText('after', TSS_EXPORT_HELP)
-  .action(async (file: string, options: { json?: boolean }) => {
+  .addOption(
+    new Option(
+      '--keys <file>',
+      'DEP7 exports: cryptographicMaterialContainer.json from `fiscalbox export dep7 --keys`',
+    ),
+  )
+  .action(async (file: string, options: { json?: boolean; keys?: string }) => {
     if (await verifyTssExportCommand(file, options)) return
+    if (await isDep7File(file)) return verifyDep7File(file, options)
     const size = (await stat(file)).size
     const verifier = new JournalVerifier()
     const shown = progress('verifying bytes', size)
@@ -121,6 +130,8 @@ program
       )
     process.exitCode = report.problems.length === 0 ? 0 : 1
   })
+
+registerAtCommands(program, exporter)
 
 program.parseAsync().catch((error: Error) => {
   process.stderr.write(`fiscalbox: ${error.message}\n`)

@@ -17,6 +17,8 @@ export enum ErrorCode {
   PaymentError = 'payment_error',
   /** The payment device or service did not answer; nothing started, a retry with the same id is safe. */
   DeviceNotReachable = 'device_not_reachable',
+  MarketNotConfigured = 'market_not_configured',
+  AlreadyConfigured = 'already_configured',
 }
 
 export interface FieldProblem {

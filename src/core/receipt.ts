@@ -37,6 +37,8 @@ export interface Receipt {
   payItems: PayItem[]
   previousReference: string | string[] | undefined
   total: Micros
+  /** ftReceiptCaseData: market-specific options keyed by market (e.g. {"AT": {...}}), as sent. */
+  caseData?: Record<string, unknown>
 }
 
 /** The wire shape after structural (schema) validation: values are still unparsed JSON. */
@@ -161,8 +163,12 @@ export function parseReceipt(body: ReceiptRequestBody): Receipt {
     payItems,
     previousReference,
     total: chargeTotal,
+    ...(isObject(body.ftReceiptCaseData) ? { caseData: body.ftReceiptCaseData } : {}),
   }
 }
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /** Log receipts (0x3xxx) are open-ended in the reference: protocol, technical, audit, order, pay, copy... */
 const isLogCase = (code: CaseCode): boolean => receiptType(code) === 3

@@ -1,6 +1,8 @@
+import { countryCode } from '../core/case-codes.ts'
 import type { Market } from '../core/market.ts'
 import type { MasterKey } from '../core/secrets.ts'
 import type { Storage } from '../storage/database.ts'
+import { createAtMarket } from './at/index.ts'
 import { genericMarket } from './generic/index.ts'
 
 /** What a market plug may be built with: keys it keeps at rest are sealed by the master key. */
@@ -15,7 +17,8 @@ export type MarketFor = (countryCode: number) => Market
  * Country routing by the top 16 bits of the case codes. A country without a plug of its own is served by
  * the generic market (see docs/markets.md).
  */
-export function createMarketRegistry(_dependencies: MarketDependencies): MarketFor {
+export function createMarketRegistry(dependencies: MarketDependencies): MarketFor {
   const markets = new Map<number, Market>()
+  markets.set(countryCode('AT'), createAtMarket(dependencies))
   return (countryCode) => markets.get(countryCode) ?? genericMarket
 }

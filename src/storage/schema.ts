@@ -113,6 +113,50 @@ export interface Database {
   payments: PaymentTable
   issued_receipts: IssuedReceiptTable
   kysely_migration?: Generated<never>
+  at_cashboxes: AtCashboxTable
+  at_signature_devices: AtSignatureDeviceTable
+  at_receipts: AtReceiptTable
+}
+
+/** Austria (RKSV): the Kassen-ID and the AES key (sealed by the master key) of a queue. */
+export interface AtCashboxTable {
+  queue_id: string
+  kassen_id: string
+  aes_key_encrypted: string
+  /** Prüfwert of the AES key, as registered with FinanzOnline. */
+  aes_key_check: string
+  counter_size: number
+  created_at: string
+}
+
+/** A signature device of an AT queue: closed system (AT0, key id) or certificate (AT1.., serial). */
+export interface AtSignatureDeviceTable {
+  queue_id: string
+  number: number
+  provider: string
+  /** What the receipts carry in the certificate field: `{Ordnungsbegriff}-{key id}` or the serial in hex. */
+  certificate_field: string
+  /** base64 SPKI DER */
+  public_key: string
+  /** base64 DER, certificate mode only */
+  certificate: string | null
+  private_key_encrypted: string
+  /** Set while the device is out of service (ISO moment it was reported), null when in service. */
+  out_of_service_since: string | null
+  created_at: string
+}
+
+/** Every signed (or failed-device) AT receipt in order: the source of the DEP7 export. */
+export interface AtReceiptTable {
+  queue_id: string
+  seq: Count
+  receipt_id: string
+  queue_row: Count
+  moment: string
+  kind: string
+  device_number: number
+  failed: number
+  jws: string
 }
 
 /** /v2/pay operations (migration 005-pay-issue); amounts are decimal text. */

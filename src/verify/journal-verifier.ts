@@ -16,6 +16,8 @@ const ZERO = '0'.repeat(64)
 interface Header {
   format: string
   queueId: string
+  /** Two letters; AT receipts carry RKSV signatures (checked in DEP7 exports) instead of FB1. */
+  country?: string
   publicKey: string
   receipts: number
 }
@@ -142,6 +144,8 @@ export class JournalVerifier {
         `${at}: ftReceiptIdentification ${response.ftReceiptIdentification} does not carry number ${e.number}`,
       )
     }
+    // Austrian receipts are signed under RKSV, not FB1: `fiscalbox verify` checks them in the DEP7 export.
+    if (this.header?.country === 'AT') return
     const code = response.ftSignatures?.find((s) => s.Data?.startsWith('FB1_'))?.Data
     if (!code) {
       this.problem(`${at}: no FB1 receipt signature`)

@@ -1,11 +1,13 @@
 import type { Migration } from 'kysely'
 import * as initial from './001-initial.ts'
 import * as marketState from './002-market-state.ts'
+import * as at from './003-at.ts'
 import * as payIssue from './005-pay-issue.ts'
 
 /** Every migration in order of name; a new one is one more line here. */
 export const migrations: Record<string, Migration> = {
   '001-initial': initial,
   '002-market-state': marketState,
+  '003-at': at,
   '005-pay-issue': payIssue,
 }

@@ -1,0 +1,408 @@
+import { createPrivateKey, type KeyObject, sign as ecdsaSign } from 'node:crypto'
+import { SignatureFormat, SignatureTypeCategory, v2Code } from '../../core/case-codes.ts'
+import { ErrorCode, FiscalError, invalid } from '../../core/errors.ts'
+import type { Market, MarketOutcome, SignatureItem, SigningContext } from '../../core/market.ts'
+import type { UnitOfWork } from '../../core/ports.ts'
+import type { Receipt } from '../../core/receipt.ts'
+import { atRepository } from '../../storage/repositories/at.ts'
+import type { MarketDependencies } from '../registry.ts'
+import { Dep7Exporter } from './dep7.ts'
+import { viennaLocalTime, viennaMonth } from './local-time.ts'
+import { machineReadableCode, type TaxSetAmounts } from './machine-readable-code.ts'
+import type { AtDeviceRecord, AtStore } from './ports.ts'
+import { AtProvisioning, notProvisioned } from './provisioning.ts'
+import { type AtQueueState, addMonths, parseState, serializeState } from './queue-state.ts'
+import { type AtReceiptKind, isZeroKind, KIND_NAMES, receiptKind } from './receipt-kind.ts'
+import {
+  chainValue,
+  encryptTurnover,
+  FAILED_DEVICE_TEXT,
+  failedSignature,
+  jwsCompact,
+  jwsSigningInput,
+  ocrCode,
+  qrCode,
+  STORNO_FIELD,
+  TRAINING_FIELD,
+} from './rksv-primitives.ts'
+import { isZero, sumOf, taxSetAmounts } from './tax-sets.ts'
+
+export const AT_COUNTRY = 0x4154
+
+/** ftState flags: core ones in the low 32 bits, Austrian local ones in bits 32-43. */
+const FLAG = {
+  signingUnitFailed: 0x2n,
+  monthlyClosingDue: 0x200n,
+  yearlyClosingDue: 0x400n,
+  outageOver48h: 0x1_0000_0000n,
+  backupDeviceInUse: 0x2_0000_0000n,
+} as const
+
+/** ftSignatureType low parts of the Austrian signature items. */
+const SIGNATURE = { qr: 0x1n, ocr: 0x2n, identification: 0x3n } as const
+const OCR_A = 0x5n
+const OUTAGE_REPORT_MS = 48 * 3600 * 1000
+
+/** Options a receipt may carry in ftReceiptCaseData.AT. */
+interface AtReceiptOptions {
+  /** The signature device to sign with (its number); default: the device that signed last. */
+  signatureDevice?: number
+  /** Also return the OCR representation of the code. */
+  ocr: boolean
+}
+
+export interface AtServices {
+  provisioning: AtProvisioning
+  dep7: Dep7Exporter
+}
+
+export interface AtMarket extends Market {
+  readonly at: AtServices
+}
+
+export const isAtMarket = (market: Market): market is AtMarket => 'at' in market
+
+/** The Austrian services (provisioning, DEP7) of a market registry, for the API and the CLI. */
+export function atServicesOf(marketFor: (countryCode: number) => Market): AtServices {
+  const market = marketFor(AT_COUNTRY)
+  if (!isAtMarket(market)) throw new Error('the market registry has no Austrian market')
+  return market.at
+}
+
+function optionsOf(receipt: Receipt): AtReceiptOptions {
+  const raw = receipt.caseData?.AT
+  if (raw === undefined) return { ocr: false }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw invalid('ftReceiptCaseData.AT', 'must be an object such as {"SignatureDevice": 1, "OCR": true}')
+  }
+  const { SignatureDevice: device, OCR: ocr } = raw as Record<string, unknown>
+  if (device !== undefined && !(Number.isInteger(device) && (device as number) >= 0)) {
+    throw invalid(
+      'ftReceiptCaseData.AT.SignatureDevice',
+      'must be the number of a signature device of the cash box',
+    )
+  }
+  if (ocr !== undefined && typeof ocr !== 'boolean')
+    throw invalid('ftReceiptCaseData.AT.OCR', 'must be true or false')
+  return { ...(device === undefined ? {} : { signatureDevice: device as number }), ocr: ocr === true }
+}
+
+interface QueueKeys {
+  kassenId: string
+  aesKey: Buffer
+  counterSize: number
+}
+
+/**
+ * Austria (RKSV): every cash receipt is signed with ES256 over the machine-readable code, carries the
+ * encrypted turnover counter and chains to the previous receipt's JWS. See docs/country-at.md.
+ */
+export class AustrianMarket implements AtMarket {
+  readonly name = 'at'
+  readonly at: AtServices
+  private readonly queueKeys = new Map<string, QueueKeys>()
+  private readonly deviceKeys = new Map<string, KeyObject>()
+
+  constructor(
+    private readonly store: AtStore,
+    private readonly deps: MarketDependencies,
+  ) {
+    this.at = {
+      provisioning: new AtProvisioning(store, deps.master),
+      dep7: new Dep7Exporter(store, deps.master),
+    }
+  }
+
+  validate(receipt: Receipt): void {
+    optionsOf(receipt)
+    const kind = receiptKind(receipt)
+    if (kind === 'unsigned') return
+    if (receipt.reference.includes('_') || /\s/.test(receipt.reference)) {
+      throw invalid('cbReceiptReference', 'is the Austrian Belegnummer: it must not contain "_" or spaces')
+    }
+    const amounts = taxSetAmounts(receipt.chargeItems)
+    if (isZeroKind(kind) && !isZero(amounts)) {
+      throw invalid(
+        'cbChargeItems',
+        `a ${KIND_NAMES[kind]} carries no amounts: send it without charge items (or with 0 amounts)`,
+      )
+    }
+  }
+
+  async sign(context: SigningContext, receipt: Receipt): Promise<MarketOutcome> {
+    const kind = receiptKind(receipt)
+    const options = optionsOf(receipt)
+    const keys = await this.keysOf(context.unit, context.queueId)
+    let state = parseState(context.marketState)
+    if (!state) {
+      if (kind !== 'start') throw notProvisioned()
+      state = initialState(receipt.moment, keys)
+    }
+    if (kind === 'unsigned') return { signatures: [], stateFlags: closingsDue(state, receipt.moment) }
+    if (state.lastMoment && receipt.moment.getTime() < Date.parse(state.lastMoment)) {
+      throw invalid(
+        'cbReceiptMoment',
+        `must not be earlier than the previous Austrian receipt of this cash box (${state.lastMoment}): RKSV dates never decrease`,
+      )
+    }
+    const devices = await this.store.devicesIn(context.unit, context.queueId)
+    const chosen = chooseDevice(devices, state, options)
+    // Once a device failed, receipts stay unsigned until a zero receipt finds a working device.
+    const recovers = isZeroKind(kind) && chosen.inService
+    const failed = !chosen.inService || (state.failedSince !== null && !recovers)
+    if (failed && kind === 'start') {
+      throw new FiscalError(
+        ErrorCode.MarketNotConfigured,
+        `the Startbeleg must be signed, but signature device ${chosen.device.number} is out of service: put a device back in service first`,
+      )
+    }
+    const amounts: TaxSetAmounts = isZeroKind(kind)
+      ? [0n, 0n, 0n, 0n, 0n]
+      : taxSetAmounts(receipt.chargeItems)
+    let turnover = BigInt(state.turnover)
+    let turnoverField: string
+    if (kind === 'training') turnoverField = TRAINING_FIELD
+    else {
+      turnover += sumOf(amounts)
+      turnoverField =
+        kind === 'storno'
+          ? STORNO_FIELD
+          : encryptTurnover(keys.aesKey, keys.kassenId, receipt.reference, turnover, keys.counterSize)
+    }
+    const device = chosen.device
+    const payload = machineReadableCode({
+      provider: device.provider,
+      cashboxId: keys.kassenId,
+      receiptId: receipt.reference,
+      localTime: viennaLocalTime(receipt.moment),
+      amounts,
+      turnover: turnoverField,
+      certificate: device.certificateField,
+      chain: state.chain,
+    })
+    const signature = failed ? failedSignature() : this.signWith(device, payload)
+    const jws = jwsCompact(payload, signature)
+    const seq = state.seq + 1
+    await this.store.insertReceiptIn(context.unit, {
+      queueId: context.queueId,
+      seq,
+      receiptId: receipt.reference,
+      queueRow: context.queueRow,
+      moment: receipt.moment.toISOString(),
+      kind,
+      deviceNumber: device.number,
+      failed,
+      jws,
+    })
+
+    const qr = qrCode(payload, signature)
+    const signatures: SignatureItem[] = [
+      {
+        ftSignatureFormat: SignatureFormat.QrCode,
+        ftSignatureType: v2Code(context.countryCode, SIGNATURE.qr),
+        Caption: failed ? FAILED_DEVICE_TEXT : 'Registrierkassen-Signatur (RKSV)',
+        Data: qr,
+      },
+    ]
+    if (options.ocr) {
+      signatures.push({
+        ftSignatureFormat: OCR_A,
+        ftSignatureType: v2Code(context.countryCode, SIGNATURE.ocr),
+        Caption: 'RKSV OCR-Code',
+        Data: ocrCode(qr),
+      })
+    }
+    signatures.push({
+      ftSignatureFormat: SignatureFormat.Text,
+      ftSignatureType: v2Code(context.countryCode, SIGNATURE.identification),
+      Caption: KIND_NAMES[kind],
+      Data: `Kassen-ID: ${keys.kassenId} Belegnummer: ${receipt.reference}`,
+    })
+
+    let flags = 0n
+    const previousOutage = state.failedSince
+    const next: AtQueueState = {
+      ...state,
+      seq,
+      turnover: turnover.toString(),
+      chain: chainValue(jws),
+      lastMoment: receipt.moment.toISOString(),
+      activeDevice: device.number,
+    }
+    if (failed) {
+      flags |= FLAG.signingUnitFailed
+      next.failedSince = state.failedSince ?? receipt.moment.toISOString()
+      next.failedReceipts = state.failedReceipts + 1
+      const since = Date.parse(next.failedSince)
+      signatures.push(
+        alert(
+          context.countryCode,
+          0x4n,
+          FAILED_DEVICE_TEXT,
+          outageText(keys, device, since, next.failedReceipts),
+        ),
+      )
+      if (receipt.moment.getTime() - since > OUTAGE_REPORT_MS) {
+        flags |= FLAG.outageOver48h
+        signatures.push(
+          alert(
+            context.countryCode,
+            0x5n,
+            'Ausfall über 48 Stunden: Meldung an FinanzOnline',
+            outageReport(keys, device, since, null),
+          ),
+        )
+      }
+    } else if (previousOutage !== null) {
+      next.failedSince = null
+      next.failedReceipts = 0
+      const since = Date.parse(previousOutage)
+      const longOutage = receipt.moment.getTime() - since > OUTAGE_REPORT_MS
+      signatures.push(
+        alert(
+          context.countryCode,
+          0x6n,
+          longOutage
+            ? 'Wiederinbetriebnahme nach Ausfall über 48 Stunden: Meldung an FinanzOnline'
+            : 'Sicherheitseinrichtung wieder in Betrieb',
+          outageReport(keys, device, since, receipt.moment.getTime()),
+        ),
+      )
+    }
+    if (chosen.backup) flags |= FLAG.backupDeviceInUse
+    applyClosing(next, kind, receipt.moment)
+    if (kind === 'stop') next.stopped = true
+    flags |= closingsDue(next, receipt.moment)
+    return {
+      signatures,
+      stateFlags: flags,
+      identificationSuffix: receipt.reference,
+      marketState: serializeState(next),
+    }
+  }
+
+  private async keysOf(unit: UnitOfWork, queueId: string): Promise<QueueKeys> {
+    const cached = this.queueKeys.get(queueId)
+    if (cached) return cached
+    const config = await this.store.configIn(unit, queueId)
+    if (!config) throw notProvisioned()
+    const keys = {
+      kassenId: config.kassenId,
+      aesKey: this.deps.master.decrypt(config.aesKeyEncrypted),
+      counterSize: config.counterSize,
+    }
+    this.queueKeys.set(queueId, keys)
+    return keys
+  }
+
+  private signWith(device: AtDeviceRecord, payload: string): Buffer {
+    const id = `${device.queueId}/${device.number}`
+    let key = this.deviceKeys.get(id)
+    if (!key) {
+      key = createPrivateKey({
+        key: this.deps.master.decrypt(device.privateKeyEncrypted),
+        format: 'der',
+        type: 'pkcs8',
+      })
+      this.deviceKeys.set(id, key)
+    }
+    return ecdsaSign('sha256', Buffer.from(jwsSigningInput(payload), 'ascii'), {
+      key,
+      dsaEncoding: 'ieee-p1363',
+    })
+  }
+}
+
+function initialState(moment: Date, keys: QueueKeys): AtQueueState {
+  const month = viennaMonth(moment)
+  return {
+    v: 1,
+    seq: 0,
+    turnover: '0',
+    chain: chainValue(keys.kassenId),
+    lastMoment: null,
+    activeDevice: null,
+    failedSince: null,
+    failedReceipts: 0,
+    monthClosed: addMonths(month, -1),
+    yearClosed: Number(month.slice(0, 4)) - 1,
+    stopped: false,
+  }
+}
+
+interface ChosenDevice {
+  device: AtDeviceRecord
+  inService: boolean
+  backup: boolean
+}
+
+/**
+ * A receipt may name its device; otherwise the device that signed last is used, and when that one is out
+ * of service the first device in service stands in (ftState AT 0x002).
+ */
+function chooseDevice(
+  devices: AtDeviceRecord[],
+  state: AtQueueState,
+  options: AtReceiptOptions,
+): ChosenDevice {
+  if (devices.length === 0) throw notProvisioned()
+  if (options.signatureDevice !== undefined) {
+    const device = devices.find((d) => d.number === options.signatureDevice)
+    if (!device) {
+      throw invalid(
+        'ftReceiptCaseData.AT.SignatureDevice',
+        `this cash box has no signature device ${options.signatureDevice} (it has ${devices.map((d) => d.number).join(', ')})`,
+      )
+    }
+    return { device, inService: device.outOfServiceSince === null, backup: false }
+  }
+  const preferred = devices.find((d) => d.number === state.activeDevice) ?? (devices[0] as AtDeviceRecord)
+  if (preferred.outOfServiceSince === null) return { device: preferred, inService: true, backup: false }
+  const standIn = devices.find((d) => d.outOfServiceSince === null)
+  if (standIn) return { device: standIn, inService: true, backup: true }
+  return { device: preferred, inService: false, backup: false }
+}
+
+/** A Monatsbeleg closes the month before its own if that is still open, else its own; likewise a Jahresbeleg. */
+function applyClosing(state: AtQueueState, kind: AtReceiptKind, moment: Date): void {
+  if (kind !== 'monthly' && kind !== 'yearly') return
+  const month = viennaMonth(moment)
+  const previous = addMonths(month, -1)
+  state.monthClosed = state.monthClosed < previous ? previous : month
+  if (kind === 'yearly') {
+    const year = Number(month.slice(0, 4))
+    state.yearClosed = state.yearClosed < year - 1 ? year - 1 : year
+  }
+}
+
+/** Monthly (0x200) and yearly (0x400) closing due: a whole month (year) has passed without its receipt. */
+function closingsDue(state: AtQueueState, moment: Date): bigint {
+  const month = viennaMonth(moment)
+  let flags = 0n
+  if (month > addMonths(state.monthClosed, 1)) flags |= FLAG.monthlyClosingDue
+  if (Number(month.slice(0, 4)) > state.yearClosed + 1) flags |= FLAG.yearlyClosingDue
+  return flags
+}
+
+const alert = (country: number, number: bigint, caption: string, data: string): SignatureItem => ({
+  ftSignatureFormat: SignatureFormat.Text,
+  ftSignatureType: v2Code(country, SignatureTypeCategory.Alert | number),
+  Caption: caption,
+  Data: data,
+})
+
+const outageText = (keys: QueueKeys, device: AtDeviceRecord, since: number, receipts: number) =>
+  `Kassen-ID ${keys.kassenId}, Signaturerstellungseinheit ${device.certificateField}: ausgefallen seit ${viennaLocalTime(new Date(since))}, ${receipts} Beleg(e) ohne Signatur; ein Nullbeleg beendet den Ausfall`
+
+/** What the authority's notification (FinanzOnline, Ausfall / Wiederinbetriebnahme) asks for. */
+const outageReport = (keys: QueueKeys, device: AtDeviceRecord, since: number, until: number | null) =>
+  JSON.stringify({
+    kassenId: keys.kassenId,
+    signatureDevice: device.certificateField,
+    provider: device.provider,
+    outageSince: viennaLocalTime(new Date(since)),
+    ...(until === null ? {} : { recoveredAt: viennaLocalTime(new Date(until)) }),
+  })
+
+export const createAtMarket = (deps: MarketDependencies): AtMarket =>
+  new AustrianMarket(atRepository(deps.storage), deps)

@@ -1,0 +1,49 @@
+/**
+ * Austrian receipts carry the receipt's moment as local time in Vienna without a zone
+ * (yyyy-MM-ddTHH:mm:ss). One formatter per process: building an Intl formatter costs far more than using it.
+ */
+const VIENNA = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/Vienna',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+})
+
+const HOUR_MS = 3_600_000
+
+/** Vienna's offset from UTC in ms for each UTC hour asked for: it changes only on whole UTC hours. */
+const offsets = new Map<number, number>()
+
+function offsetAt(hour: number): number {
+  let offset = offsets.get(hour)
+  if (offset === undefined) {
+    const part: Record<string, string> = {}
+    for (const p of VIENNA.formatToParts(new Date(hour * HOUR_MS))) part[p.type] = p.value
+    const local = Date.UTC(
+      Number(part.year),
+      Number(part.month) - 1,
+      Number(part.day),
+      Number(part.hour),
+      Number(part.minute),
+    )
+    offset = local - hour * HOUR_MS
+    if (offsets.size > 10_000) offsets.clear()
+    offsets.set(hour, offset)
+  }
+  return offset
+}
+
+const two = (n: number) => String(n).padStart(2, '0')
+
+export function viennaLocalTime(moment: Date): string {
+  const ms = moment.getTime()
+  const local = new Date(ms + offsetAt(Math.floor(ms / HOUR_MS)))
+  return `${String(local.getUTCFullYear()).padStart(4, '0')}-${two(local.getUTCMonth() + 1)}-${two(local.getUTCDate())}T${two(local.getUTCHours())}:${two(local.getUTCMinutes())}:${two(local.getUTCSeconds())}`
+}
+
+/** The calendar month (yyyy-MM) of a moment in Vienna, for the monthly and yearly receipts. */
+export const viennaMonth = (moment: Date): string => viennaLocalTime(moment).slice(0, 7)

@@ -1,0 +1,296 @@
+import 'reflect-metadata'
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  webcrypto,
+  X509Certificate,
+} from 'node:crypto'
+import * as x509 from '@peculiar/x509'
+import { ErrorCode, FiscalError, invalid } from '../../core/errors.ts'
+import type { MasterKey } from '../../core/secrets.ts'
+import type { AtDeviceRecord, AtStore } from './ports.ts'
+import { aesKeyCheckValue, MAX_COUNTER_BYTES, MIN_COUNTER_BYTES } from './rksv-primitives.ts'
+
+/** One signature device as the operator describes it. */
+export interface DeviceSpec {
+  number: number
+  /** AT0 (closed system, default) or AT1, AT2, ... (certificate of a trust provider). */
+  provider?: string
+  /** Closed system: the key id after the Ordnungsbegriff (default K{number}). */
+  keyId?: string
+  /** Certificate mode: serial in hex for a generated test certificate (default random). */
+  serial?: string
+  /** Import instead of generating: PKCS#8 DER private key (P-256) in base64... */
+  privateKey?: string
+  /** ...and, in certificate mode, its X.509 certificate as base64 DER. */
+  certificate?: string
+}
+
+export interface ProvisionRequest {
+  kassenId: string
+  /** base64 of 32 bytes; generated when absent (then shown once in the answer). */
+  aesKey?: string
+  /** Bytes of the turnover counter, 5..16 (default 8). */
+  counterSize?: number
+  /** Ordnungsbegriff of the company for closed-system devices, e.g. U:ATU12345678. */
+  companyId?: string
+  devices: DeviceSpec[]
+}
+
+export interface DeviceSummary {
+  number: number
+  provider: string
+  certificateField: string
+  signatureDeviceType: 'PUBLIC_KEY' | 'CERTIFICATE'
+  publicKey: string
+  certificate?: string
+  inService: boolean
+  outOfServiceSince?: string
+}
+
+export interface ProvisionSummary {
+  kassenId: string
+  counterSize: number
+  aesKeyCheckValue: string
+  /** Only when fiscalbox generated the key: it is never shown again (register it with FinanzOnline). */
+  aesKey?: string
+  devices: DeviceSummary[]
+}
+
+const KASSEN_ID = /^[\x21-\x7e]{1,100}$/
+const COMPANY_ID = /^[USG]:[\x21-\x5e\x60-\x7e]{1,60}$/
+const KEY_ID = /^[\x21-\x5e\x60-\x7e]{1,40}$/
+const PROVIDER = /^AT\d{1,3}$/
+const SERIAL = /^[0-9a-f]{1,40}$/
+
+export const summarizeDevice = (d: AtDeviceRecord): DeviceSummary => ({
+  number: d.number,
+  provider: d.provider,
+  certificateField: d.certificateField,
+  signatureDeviceType: d.certificate ? 'CERTIFICATE' : 'PUBLIC_KEY',
+  publicKey: d.publicKey,
+  ...(d.certificate ? { certificate: d.certificate } : {}),
+  inService: d.outOfServiceSince === null,
+  ...(d.outOfServiceSince ? { outOfServiceSince: d.outOfServiceSince } : {}),
+})
+
+/**
+ * Provisioning of an Austrian cash box: the Kassen-ID and AES key (registered with FinanzOnline) and its
+ * signature devices. Keys are generated here (or imported) and sealed by the master key before storage.
+ */
+export class AtProvisioning {
+  constructor(
+    private readonly store: AtStore,
+    private readonly master: MasterKey,
+  ) {}
+
+  async provision(queueId: string, request: ProvisionRequest): Promise<ProvisionSummary> {
+    if (!KASSEN_ID.test(request.kassenId) || request.kassenId.includes('_')) {
+      throw invalid('kassenId', 'must be 1-100 printable ASCII characters without "_" or spaces')
+    }
+    const counterSize = request.counterSize ?? 8
+    if (
+      !Number.isInteger(counterSize) ||
+      counterSize < MIN_COUNTER_BYTES ||
+      counterSize > MAX_COUNTER_BYTES
+    ) {
+      throw invalid(
+        'counterSize',
+        `must be an integer from ${MIN_COUNTER_BYTES} to ${MAX_COUNTER_BYTES} (bytes)`,
+      )
+    }
+    let aesKey: Buffer
+    const generated = request.aesKey === undefined
+    if (request.aesKey === undefined) aesKey = randomBytes(32)
+    else {
+      aesKey = Buffer.from(request.aesKey, 'base64')
+      if (aesKey.length !== 32 || aesKey.toString('base64') !== request.aesKey) {
+        throw invalid('aesKey', 'must be the base64 text of a 32-byte AES-256 key')
+      }
+    }
+    if (request.devices.length === 0) throw invalid('devices', 'at least one signature device is needed')
+    const devices: AtDeviceRecord[] = []
+    for (const [i, spec] of request.devices.entries()) {
+      devices.push(await this.device(queueId, spec, request.companyId, `devices[${i}]`))
+    }
+    const numbers = new Set(devices.map((d) => d.number))
+    const fields = new Set(devices.map((d) => d.certificateField))
+    if (numbers.size !== devices.length) throw invalid('devices', 'device numbers must be distinct')
+    if (fields.size !== devices.length)
+      throw invalid('devices', 'key ids / certificate serials must be distinct')
+    const base64Key = aesKey.toString('base64')
+    await this.store.insertCashbox(
+      {
+        queueId,
+        kassenId: request.kassenId,
+        aesKeyEncrypted: this.master.encrypt(aesKey),
+        aesKeyCheck: aesKeyCheckValue(base64Key),
+        counterSize,
+        createdAt: new Date().toISOString(),
+      },
+      devices,
+    )
+    return {
+      kassenId: request.kassenId,
+      counterSize,
+      aesKeyCheckValue: aesKeyCheckValue(base64Key),
+      ...(generated ? { aesKey: base64Key } : {}),
+      devices: devices.map(summarizeDevice),
+    }
+  }
+
+  /** A further device (e.g. a backup smart card); the company id is taken from the closed-system devices. */
+  async addDevice(queueId: string, spec: DeviceSpec, companyId: string | undefined): Promise<DeviceSummary> {
+    await this.configured(queueId)
+    const company = companyId ?? (await this.companyOf(queueId))
+    const device = await this.device(queueId, spec, company, 'body')
+    await this.store.insertDevice(device)
+    return summarizeDevice(device)
+  }
+
+  async setInService(queueId: string, number: number, inService: boolean): Promise<DeviceSummary> {
+    await this.configured(queueId)
+    const found = await this.store.setOutOfService(
+      queueId,
+      number,
+      inService ? null : new Date().toISOString(),
+    )
+    if (!found) throw new FiscalError(ErrorCode.NotFound, `this cash box has no signature device ${number}`)
+    const device = (await this.store.devices(queueId)).find((d) => d.number === number)
+    if (!device) throw new FiscalError(ErrorCode.NotFound, `this cash box has no signature device ${number}`)
+    return summarizeDevice(device)
+  }
+
+  async describe(queueId: string): Promise<Omit<ProvisionSummary, 'aesKey'>> {
+    const config = await this.configured(queueId)
+    return {
+      kassenId: config.kassenId,
+      counterSize: config.counterSize,
+      aesKeyCheckValue: config.aesKeyCheck,
+      devices: (await this.store.devices(queueId)).map(summarizeDevice),
+    }
+  }
+
+  private async configured(queueId: string) {
+    const config = await this.store.config(queueId)
+    if (!config) throw notProvisioned()
+    return config
+  }
+
+  private async companyOf(queueId: string): Promise<string | undefined> {
+    const closed = (await this.store.devices(queueId)).find((d) => d.provider === 'AT0')
+    return closed?.certificateField.slice(0, closed.certificateField.lastIndexOf('-'))
+  }
+
+  private async device(
+    queueId: string,
+    spec: DeviceSpec,
+    companyId: string | undefined,
+    at: string,
+  ): Promise<AtDeviceRecord> {
+    if (!Number.isInteger(spec.number) || spec.number < 0 || spec.number > 999) {
+      throw invalid(`${at}.number`, 'must be an integer from 0 to 999')
+    }
+    const provider = spec.provider ?? 'AT0'
+    if (!PROVIDER.test(provider))
+      throw invalid(`${at}.provider`, 'must be AT0 (closed system) or AT1, AT2, ...')
+    const keys = this.keyPair(spec, at)
+    const base = {
+      queueId,
+      number: spec.number,
+      provider,
+      publicKey: keys.publicKey,
+      privateKeyEncrypted: this.master.encrypt(keys.privateKey),
+      outOfServiceSince: null,
+      createdAt: new Date().toISOString(),
+    }
+    if (provider === 'AT0') {
+      if (!companyId || !COMPANY_ID.test(companyId) || companyId.includes('_')) {
+        throw invalid(
+          'companyId',
+          'closed-system devices need the Ordnungsbegriff, e.g. U:ATU12345678 (U: UID, S: Steuernummer, G: GLN)',
+        )
+      }
+      const keyId = spec.keyId ?? `K${spec.number}`
+      if (!KEY_ID.test(keyId))
+        throw invalid(`${at}.keyId`, 'must be 1-40 printable ASCII characters without "_"')
+      return { ...base, certificateField: `${companyId}-${keyId}`, certificate: null }
+    }
+    const certificate = spec.certificate
+      ? Buffer.from(spec.certificate, 'base64')
+      : await selfSignedCertificate(keys, spec.serial ?? randomBytes(8).toString('hex'), `${at}.serial`)
+    let serial: string
+    try {
+      const parsed = new X509Certificate(certificate)
+      serial = parsed.serialNumber.toLowerCase().replace(/^0+(?=.)/, '')
+      const certKey = parsed.publicKey.export({ type: 'spki', format: 'der' }).toString('base64')
+      if (certKey !== keys.publicKey) throw new Error('key mismatch')
+    } catch {
+      throw invalid(`${at}.certificate`, 'must be a base64 DER X.509 certificate of the device private key')
+    }
+    return { ...base, certificateField: serial, certificate: certificate.toString('base64') }
+  }
+
+  private keyPair(spec: DeviceSpec, at: string): { publicKey: string; privateKey: Buffer } {
+    if (spec.privateKey) {
+      try {
+        const key = createPrivateKey({
+          key: Buffer.from(spec.privateKey, 'base64'),
+          format: 'der',
+          type: 'pkcs8',
+        })
+        if (key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw new Error('not P-256')
+        return {
+          publicKey: createPublicKey(key).export({ type: 'spki', format: 'der' }).toString('base64'),
+          privateKey: key.export({ type: 'pkcs8', format: 'der' }),
+        }
+      } catch {
+        throw invalid(`${at}.privateKey`, 'must be a base64 PKCS#8 DER P-256 private key')
+      }
+    }
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    return {
+      publicKey: publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+      privateKey: privateKey.export({ type: 'pkcs8', format: 'der' }),
+    }
+  }
+}
+
+/**
+ * A self-signed certificate for test installations: real AT1..AT3 certificates come from the trust
+ * provider and are imported with `certificate` and `privateKey`.
+ */
+async function selfSignedCertificate(
+  keys: { publicKey: string; privateKey: Buffer },
+  serial: string,
+  field: string,
+): Promise<Buffer> {
+  const hex = serial.toLowerCase()
+  if (!SERIAL.test(hex)) throw invalid(field, 'must be hexadecimal (at most 40 digits)')
+  const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' }
+  const subtle = webcrypto.subtle
+  const privateKey = await subtle.importKey('pkcs8', keys.privateKey, algorithm, false, ['sign'])
+  const publicKey = await subtle.importKey('spki', Buffer.from(keys.publicKey, 'base64'), algorithm, true, [
+    'verify',
+  ])
+  x509.cryptoProvider.set(webcrypto as unknown as Crypto)
+  const now = new Date()
+  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
+    // A leading 0 keeps the DER integer positive for serials whose first digit is 8-f.
+    serialNumber: /^[89a-f]/.test(hex) ? `00${hex}` : hex,
+    name: `CN=fiscalbox RKSV test device ${hex}`,
+    notBefore: now,
+    notAfter: new Date(now.getTime() + 10 * 365 * 24 * 3600 * 1000),
+    signingAlgorithm: algorithm,
+    keys: { privateKey, publicKey },
+  })
+  return Buffer.from(certificate.rawData)
+}
+
+export const notProvisioned = () =>
+  new FiscalError(
+    ErrorCode.MarketNotConfigured,
+    'this Austrian cash box is not provisioned: set its Kassen-ID, AES key and signature devices first (PUT /at/v1/cashbox or `fiscalbox at provision`, see docs/country-at.md)',
+  )
