@@ -222,9 +222,23 @@ export function assertNothingWritten(before: Snapshot, after: Snapshot, label = 
   assert.equal(after.actions, before.actions, `ActionJournal changed ${label}`)
 }
 
-/** A new cash box of the country, as a POS client. */
+/** A new cash box of the country, as a POS client; an Austrian one is provisioned with one device. */
 export async function newPos(harness: Harness, country = 'EU'): Promise<Pos> {
-  return new Pos(harness.app, await harness.runtime.cashboxes.create(country))
+  const pos = new Pos(harness.app, await harness.runtime.cashboxes.create(country))
+  if (country === 'AT') {
+    const reply = await harness.app.inject({
+      method: 'PUT',
+      url: '/at/v1/cashbox',
+      headers: pos.headers(),
+      payload: {
+        kassenId: `KASSE-${pos.box.cashboxId.slice(0, 8)}`,
+        companyId: 'U:ATU12345678',
+        devices: [{ number: 0 }],
+      },
+    })
+    assert.equal(reply.statusCode, 200, reply.payload)
+  }
+  return pos
 }
 
 /** A new cash box whose queue has been started with a start receipt. */
