@@ -4,6 +4,7 @@ import type { Config } from './config.ts'
 import { Cashboxes } from './core/cashboxes.ts'
 import { MasterKey } from './core/secrets.ts'
 import { SignService } from './core/sign-service.ts'
+import { createDeServices, type DeServices } from './markets/de/services.ts'
 import { createMarketRegistry, type MarketFor } from './markets/registry.ts'
 import { openStorage, type Storage } from './storage/database.ts'
 import { cashboxRepository, metaRepository } from './storage/repositories/cashboxes.ts'
@@ -17,6 +18,8 @@ export interface Runtime {
   signService: SignService
   marketFor: MarketFor
   journal: ReturnType<typeof journalRepository>
+  /** Germany: the software TSS and the SIGN DE v2 API credentials. */
+  de: DeServices
   close(): Promise<void>
 }
 
@@ -34,6 +37,7 @@ export async function openRuntime(
       marketFor,
       signService: new SignService(createLedger(storage), cashboxes, marketFor),
       journal: journalRepository(storage),
+      de: createDeServices(storage, master),
       close: () => storage.close(),
     }
   } catch (error) {

@@ -7,6 +7,7 @@ import { registerErrorHandling } from './errors.ts'
 import { healthRoute } from './health.ts'
 import { parseJsonBody, rejectInvalidUtf8 } from './json-body.ts'
 import { posSystemApiV2 } from './possystem-v2/index.ts'
+import { signDeApiV2 } from './sign-de-v2/index.ts'
 
 export interface AppOptions {
   bodyLimit: number
@@ -62,5 +63,6 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   await app.register(healthRoute(runtime))
   await app.register(posSystemApiV2(runtime), { prefix: '/v2' })
+  await app.register(signDeApiV2(runtime), { prefix: '/api/v2' })
   return app
 }

@@ -120,7 +120,7 @@ interface AjvError {
   params: Record<string, unknown>
 }
 
-function fromFastifyError(
+export function fromFastifyError(
   error: FastifyError & { validation?: AjvError[]; validationContext?: string },
 ): FiscalError {
   if (error instanceof FiscalError) return error

@@ -7,6 +7,7 @@ import { openRuntime } from '../runtime.ts'
 import { JournalVerifier } from '../verify/journal-verifier.ts'
 import { exportJournal } from './export-journal.ts'
 import { progress } from './progress.ts'
+import { registerSignDeCommands } from './sign-de.ts'
 
 const program = new Command('fiscalbox')
   .description(
@@ -118,6 +119,8 @@ program
       )
     process.exitCode = report.problems.length === 0 ? 0 : 1
   })
+
+registerSignDeCommands(program, exporter)
 
 program.parseAsync().catch((error: Error) => {
   process.stderr.write(`fiscalbox: ${error.message}\n`)

@@ -1,8 +1,7 @@
 import 'reflect-metadata'
-import { createPublicKey, generateKeyPairSync, webcrypto } from 'node:crypto'
+import { generateKeyPairSync, webcrypto } from 'node:crypto'
 import * as x509 from '@peculiar/x509'
 import type { MasterKey } from '../../../core/secrets.ts'
-import { serialNumberOf, uncompressedPoint } from './keys.ts'
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto)
 
@@ -93,15 +92,6 @@ export async function issueTssCertificate(
     ],
   })
   return Buffer.from(cert.rawData)
-}
-
-/** Export file names use the hex SHA-256 of the certified public point (TR-03151 5.1). */
-export function certificateKeyHash(der: Buffer): string {
-  const spki = Buffer.from(new x509.X509Certificate(Uint8Array.from(der)).publicKey.rawData)
-  const key = createPublicKey({ key: spki, format: 'der', type: 'spki' })
-  const jwk = key.export({ format: 'jwk' })
-  const size = jwk.crv === 'P-384' ? 48 : jwk.crv === 'P-521' ? 66 : 32
-  return serialNumberOf(uncompressedPoint(key, size)).toString('hex').toUpperCase()
 }
 
 export const toPem = (der: Buffer): string =>

@@ -35,6 +35,12 @@ export interface Caller {
   env: string
 }
 
+export interface TransactionResult {
+  view: TransactionView
+  metadata: Metadata
+  latestRevision: number
+}
+
 export interface TransactionUpsert {
   state: TransactionState
   clientId: string
@@ -394,7 +400,7 @@ export class TssService {
     txId: string,
     revision: number,
     input: TransactionUpsert,
-  ): Promise<{ view: TransactionView; metadata: Metadata }> {
+  ): Promise<TransactionResult> {
     return this.store.run((work) => this.upsertIn(work, caller, tssId, txId, revision, input))
   }
 
@@ -418,7 +424,7 @@ export class TssService {
     txId: string,
     revision: number,
     input: TransactionUpsert,
-  ): Promise<{ view: TransactionView; metadata: Metadata }> {
+  ): Promise<TransactionResult> {
     if (!Number.isSafeInteger(revision) || revision < 1) throw invalid('tx_revision', 'must be an integer >= 1')
     const requestHash = createHash('sha256').update(canonicalJson(input)).digest('hex')
     const tss = await this.lockTss(work, caller, tssId)
@@ -426,7 +432,11 @@ export class TssService {
     if (existing && revision <= existing.latestRevision) {
       const done = await work.findRevision(tssId, txId, revision)
       if (done && done.requestHash === requestHash)
-        return { view: JSON.parse(done.response) as TransactionView, metadata: existing.metadata }
+        return {
+          view: JSON.parse(done.response) as TransactionView,
+          metadata: existing.metadata,
+          latestRevision: existing.latestRevision,
+        }
       throw tssError(ErrorCode.DePendingTxConflict, `revision ${revision} of transaction ${txId} exists with another body`)
     }
     this.requireUsable(tss)
@@ -544,7 +554,7 @@ export class TssService {
     else await work.insertTransaction(tx)
     await work.insertRevision(tssId, txId, revision, requestHash, JSON.stringify(view))
     await work.saveTss(tss)
-    return { view, metadata: tx.metadata }
+    return { view, metadata: tx.metadata, latestRevision: tx.latestRevision }
   }
 
   async getTransaction(
@@ -552,28 +562,32 @@ export class TssService {
     tssId: string,
     idOrNumber: string,
     revision?: number,
-  ): Promise<{ view: TransactionView; metadata: Metadata }> {
+  ): Promise<TransactionResult> {
     await this.requireTss(caller, tssId)
     const tx = await this.store.getTransaction(tssId, idOrNumber)
     if (!tx) throw notFound('TX', `no transaction ${idOrNumber} in TSS ${tssId}`)
     const wanted = revision ?? tx.latestRevision
     const response = await this.store.getRevisionResponse(tssId, tx.id, wanted)
     if (!response) throw tssError(ErrorCode.DeTxRevisionNotFound, `transaction ${tx.id} has no revision ${wanted}`)
-    return { view: JSON.parse(response) as TransactionView, metadata: tx.metadata }
+    return { view: JSON.parse(response) as TransactionView, metadata: tx.metadata, latestRevision: tx.latestRevision }
   }
 
   async listTransactions(
     caller: Caller,
     query: ListQuery,
     filter: { tssId?: string; clientId?: string } = {},
-  ): Promise<Page<{ view: TransactionView; metadata: Metadata }>> {
+  ): Promise<Page<TransactionResult>> {
     if (filter.tssId) await this.requireTss(caller, filter.tssId)
     if (filter.clientId) await this.getClient(caller, filter.clientId, filter.tssId)
     const page = await this.store.listTransactions({ organizationId: caller.organizationId, ...filter }, query)
     const data = await Promise.all(
       page.data.map(async (tx) => {
         const response = await this.store.getRevisionResponse(tx.tssId, tx.id, tx.latestRevision)
-        return { view: JSON.parse(response as string) as TransactionView, metadata: tx.metadata }
+        return {
+          view: JSON.parse(response as string) as TransactionView,
+          metadata: tx.metadata,
+          latestRevision: tx.latestRevision,
+        }
       }),
     )
     return { data, count: page.count }
