@@ -1,5 +1,6 @@
 import type { LoadResult } from './load.ts'
 import type { Results } from './run.ts'
+import { TAR_EXPORT_TARGETS } from './tar-export.ts'
 
 /** Targets from the issue that asked for this benchmark. */
 export const TARGETS = { signShare: 0.25, p99Ms: 15, historyRatio: 1.25 }
@@ -84,6 +85,26 @@ function resultsTable(r: Results): string {
         ms(h.large.sign.latencyMs.p50),
         `${h.p50Ratio.toFixed(2)}x the small history (target ≤ ${TARGETS.historyRatio}x), p99 ${ms(h.large.sign.latencyMs.p99)}`,
         verdict(h.p50Ratio <= TARGETS.historyRatio),
+      ],
+    )
+  }
+  const x = r.tarExport
+  if (x) {
+    rows.push(
+      [
+        `TSS TAR export of ${int(x.messages)} signed log messages (${int(x.archiveMiB)} MiB)`,
+        `${int(x.export.messagesPerSecond)} messages/s, peak RSS ${int(x.export.peakRssMiB)} MiB`,
+        `target ≥ ${int(TAR_EXPORT_TARGETS.messagesPerSecond)} messages/s under ${TAR_EXPORT_TARGETS.peakRssMiB} MB; CPU ${x.export.cpuMicrosPerMessage.toFixed(1)} µs per message`,
+        verdict(
+          x.export.messagesPerSecond >= TAR_EXPORT_TARGETS.messagesPerSecond &&
+            x.export.peakRssMiB * 1.048576 < TAR_EXPORT_TARGETS.peakRssMiB,
+        ),
+      ],
+      [
+        'fiscalbox verify of that archive (every signature)',
+        `${int(x.verify.messagesPerSecond)} messages/s, peak RSS ${int(x.verify.peakRssMiB)} MiB`,
+        `CPU ${x.verify.cpuMicrosPerMessage.toFixed(1)} µs per message, ${int(x.verify.problems)} problems`,
+        '',
       ],
     )
   }
@@ -179,6 +200,7 @@ function method(r: Results): string[] {
     `- *Throughput*: ${s.cashboxes} cash boxes made with \`fiscalbox cashbox create --country EU --json\`, each sent its start receipt (ftReceiptCase 0x4555200000004001), then POST /v2/sign with ${s.connections} connections for ${s.warmupS} s warm-up and ${s.durationS} s measured. Each request is a small sale (one charge item, one cash payment, the README's example) for the next cash box in turn, with a new x-operation-id and receipt reference (autocannon \`setupRequest\`). Only 200 answers are counted, divided by the run's duration; other answers and connection errors are reported apart and must be 0. The journal is checked afterwards to hold at least as many receipts as there were 200 answers.`,
     `- *Latency*: one cash box, a fixed ${s.rate} req/s (autocannon \`overallRate\`) on ${s.latencyConnections} connection for ${s.durationS} s after ${s.warmupS} s warm-up. autocannon's rate limiter releases each second's quota as fast as answers return and then waits for the next second, so each request meets a server with no other request in flight: this is the latency of one receipt, fsync included, not of a queue behind others. Percentiles (nearest rank) are computed from every answer's exact time, not from autocannon's 1 ms histogram.`,
     `- *History*: the same latency run on a cash box whose journal already holds ${int(s.historySmall)} receipts, then on one with ${int(s.historyLarge)}. Both histories are written by bench/seed-history.ts (usable alone: \`node --import tsx bench/seed-history.ts --data-dir DIR --receipts N\`): the start receipt through the real SignService, then the same small sale again and again, made from the core's own pieces (canonical request JSON, the generic market's ECDSA signature on every receipt, the response serializer, the chain hash of core/journal-chain.ts, the totals) and inserted with the server's own prepared statements by a worker thread in transactions of 20,000 receipts. After the small-history run the whole journal, seeded and live receipts, is exported and checked with \`fiscalbox export journal\` and \`fiscalbox verify\`.${r.history?.verified ? ` Result: ${r.history.verified}.` : ''}${r.history ? ` Seeding took ${r.history.large.seedSeconds.toFixed(0)} s for ${int(r.history.large.receipts)} receipts (${int(r.history.large.databaseMiB)} MiB database).` : ''}`,
+    `- *TAR export*: bench/tar-export-child.ts signs ${int(s.tarExportMessages ?? 0)} synthetic transaction log messages (TR-03151 DER, ecdsa-plain-SHA256 on P-256, start/finish pairs) into a record file that stands in for the TSS's log table (not measured), then, in a process of its own, reads them back as rows and streams them through \`writeTssExport\` (src/markets/de/export) into a TAR file on disk: messages per second is the wall time of that whole process step, peak RSS its \`maxRSS\` (node and tsx included). A third process runs the checks of \`fiscalbox verify\` on the archive (two passes, every ECDSA signature, counter and transactions) and must find no problem.`,
     `- *Server CPU per request*: user + system CPU time of the server process (all its threads, from /proc) during the measured run, divided by the 200 answers. Other load on the machine changes it far less than requests per second.`,
     '',
     '**Reproduce.** `npm ci`, then `npm run bench` (all parts, about 10 minutes) or `npm run bench -- throughput` (or `latency`, `history`) for one part; `--quick` is a smoke run of about a minute that writes nothing but bench/results/quick.tmp; `--duration S` sets the measured seconds; `--profile` writes a CPU profile of the server to bench/results/profiles; `--server-root DIR --results FILE` measures another checkout (with node_modules) for before/after figures. A part run updates its part of bench/results/latest.json and the docs; progress goes to stderr on a terminal.',

@@ -17,14 +17,15 @@ import { type Machine, probeMachine, type Versions, versions } from './machine.t
 import { ROOT, runCli, type Server, startServer } from './processes.ts'
 import { renderMarkdown, renderSvg } from './report.ts'
 import { seedHistory } from './seed-history.ts'
+import { type TarExportResult, tarExport } from './tar-export.ts'
 import { step } from './terminal.ts'
 
-const PARTS = ['throughput', 'latency', 'history'] as const
+const PARTS = ['throughput', 'latency', 'history', 'tar-export'] as const
 type Part = (typeof PARTS)[number]
 
-const USAGE = `usage: npm run bench -- [throughput|latency|history ...] [options]
+const USAGE = `usage: npm run bench -- [throughput|latency|history|tar-export ...] [options]
 
-Runs the parts named (all three when none is) and prints a markdown table. A full run writes
+Runs the parts named (all of them when none is) and prints a markdown table. A full run writes
 bench/results/latest.json, docs/benchmarks.md and docs/benchmarks.svg; a part run updates its part there.
 
   --quick              smoke run: few cash boxes, short runs, 20,000 receipts of history; writes only
@@ -49,6 +50,7 @@ export interface Settings {
   latencyConnections: number
   historySmall: number
   historyLarge: number
+  tarExportMessages: number
   logLevel: string
 }
 
@@ -94,6 +96,7 @@ export interface Results {
   throughput?: ThroughputResult
   latency?: LatencyResult
   history?: HistoryResult
+  tarExport?: TarExportResult
 }
 
 const { values, positionals } = parseArgs({
@@ -131,6 +134,7 @@ const settings: Settings = {
   latencyConnections: 1,
   historySmall: 1_000,
   historyLarge: quick ? 20_000 : 1_000_000,
+  tarExportMessages: quick ? 20_000 : 1_000_000,
   logLevel: values['log-level'],
 }
 const serverOptions: ServerOptions = {
@@ -312,6 +316,8 @@ async function main(): Promise<void> {
     if (parts.includes('throughput')) results.throughput = await throughput()
     if (parts.includes('latency')) results.latency = await latency()
     if (parts.includes('history')) results.history = await history()
+    if (parts.includes('tar-export'))
+      results.tarExport = await tarExport(fresh('tar-export'), settings.tarExportMessages)
   } finally {
     if (!values.keep) for (const dir of folders) rmSync(dir, { recursive: true, force: true })
   }

@@ -8,6 +8,7 @@ import { JournalVerifier } from '../verify/journal-verifier.ts'
 import { exportJournal } from './export-journal.ts'
 import { progress } from './progress.ts'
 import { registerSignDeCommands } from './sign-de.ts'
+import { TSS_EXPORT_HELP, verifyTssExportCommand } from './verify-tss-export.ts'
 
 const program = new Command('fiscalbox')
   .description(
@@ -98,7 +99,9 @@ program
   .description('check a journal export: numbering, hash chain, request/response hashes and every signature')
   .argument('<file>', 'journal export written by `fiscalbox export journal`')
   .addOption(new Option('--json', 'print the report as JSON'))
+  .addHelpText('after', TSS_EXPORT_HELP)
   .action(async (file: string, options: { json?: boolean }) => {
+    if (await verifyTssExportCommand(file, options)) return
     const size = (await stat(file)).size
     const verifier = new JournalVerifier()
     const shown = progress('verifying bytes', size)
