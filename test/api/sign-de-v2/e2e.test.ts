@@ -55,7 +55,9 @@ async function untar(buffer: Buffer): Promise<Map<string, Buffer>> {
   const done = new Promise<void>((resolve, reject) => {
     extract.on('entry', (header, stream, next) => {
       const chunks: Buffer[] = []
-      stream.on('data', (c: Buffer) => chunks.push(c))
+      stream.on('data', (c: unknown) => {
+        chunks.push(c as Buffer)
+      })
       stream.on('end', () => {
         files.set(header.name, Buffer.concat(chunks))
         next()
