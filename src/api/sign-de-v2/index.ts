@@ -7,6 +7,7 @@ import { fromFastifyError, STATUS } from '../errors.ts'
 import { authRoute } from './auth.ts'
 import { clientRoutes } from './clients.ts'
 import { exportRoutes } from './exports.ts'
+import { rejectUnknownProperties } from './strict-body.ts'
 import { transactionRoutes } from './transactions.ts'
 import { tssRoutes } from './tss.ts'
 
@@ -50,6 +51,7 @@ export function sendSignDeError(reply: FastifyReply, error: FiscalError): Fastif
 export function signDeApiV2(runtime: Runtime): FastifyPluginAsync {
   return async (app) => {
     app.decorateRequest('signDeCaller', null as never)
+    app.addHook('onRoute', rejectUnknownProperties)
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const fiscal = fromFastifyError(error)
       if (STATUS[fiscal.code] >= 500) request.log.error({ err: error }, 'request failed')
