@@ -1,6 +1,7 @@
 import type { LoadResult } from './load.ts'
 import type { Results } from './run.ts'
 import { TAR_EXPORT_TARGETS } from './tar-export.ts'
+import { DE_TARGETS } from './de.ts'
 
 /** Targets from the issue that asked for this benchmark. */
 export const TARGETS = { signShare: 0.25, p99Ms: 15, historyRatio: 1.25 }
@@ -107,6 +108,17 @@ function resultsTable(r: Results): string {
         '',
       ],
     )
+  }
+  const de = r.de
+  if (de) {
+    for (const run of [de.one, de.twenty]) {
+      rows.push([
+        `SIGN DE /api/v2 start+finish pairs on ${run.tss} TSS (${run.load.connections} connections)`,
+        `${int(run.pairsPerSecond)} pairs/s, p99 ${run.load.latencyMs.p99.toFixed(1)} ms`,
+        `server CPU ${run.cpuMicrosPerPair === null ? 'n/a' : int(run.cpuMicrosPerPair)} µs per pair; non-2xx ${int(run.load.non2xx)}`,
+        run.tss === 20 ? `≥ ${int(DE_TARGETS.pairsPerSecond)} pairs/s ${verdict(run.pairsPerSecond >= DE_TARGETS.pairsPerSecond)}` : '',
+      ])
+    }
   }
   return [
     '| measure | result | compared with | target |',

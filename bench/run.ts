@@ -18,12 +18,13 @@ import { ROOT, runCli, type Server, startServer } from './processes.ts'
 import { renderMarkdown, renderSvg } from './report.ts'
 import { seedHistory } from './seed-history.ts'
 import { type TarExportResult, tarExport } from './tar-export.ts'
+import { type DeResult, deBench } from './de.ts'
 import { step } from './terminal.ts'
 
-const PARTS = ['throughput', 'latency', 'history', 'tar-export'] as const
+const PARTS = ['throughput', 'latency', 'history', 'tar-export', 'de'] as const
 type Part = (typeof PARTS)[number]
 
-const USAGE = `usage: npm run bench -- [throughput|latency|history|tar-export ...] [options]
+const USAGE = `usage: npm run bench -- [throughput|latency|history|tar-export|de ...] [options]
 
 Runs the parts named (all of them when none is) and prints a markdown table. A full run writes
 bench/results/latest.json, docs/benchmarks.md and docs/benchmarks.svg; a part run updates its part there.
@@ -97,6 +98,7 @@ export interface Results {
   latency?: LatencyResult
   history?: HistoryResult
   tarExport?: TarExportResult
+  de?: DeResult
 }
 
 const { values, positionals } = parseArgs({
@@ -318,6 +320,7 @@ async function main(): Promise<void> {
     if (parts.includes('history')) results.history = await history()
     if (parts.includes('tar-export'))
       results.tarExport = await tarExport(fresh('tar-export'), settings.tarExportMessages)
+    if (parts.includes('de')) results.de = await deBench(fresh, settings, serverOptions)
   } finally {
     if (!values.keep) for (const dir of folders) rmSync(dir, { recursive: true, force: true })
   }
