@@ -34,7 +34,8 @@ async function call(server: Server, token: string, method: string, path: string,
     body: JSON.stringify(body),
   })
   const json = (await response.json()) as Record<string, unknown>
-  if (response.status !== 200) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`)
+  if (response.status !== 200)
+    throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`)
   return json
 }
 
@@ -47,7 +48,10 @@ async function setUpTss(server: Server, token: string, count: number): Promise<B
     const clientId = randomUUID()
     const created = await call(server, token, 'PUT', `/tss/${tssId}`, {})
     await call(server, token, 'PATCH', `/tss/${tssId}`, { state: 'UNINITIALIZED' })
-    await call(server, token, 'PATCH', `/tss/${tssId}/admin`, { admin_puk: created.admin_puk, new_admin_pin: '123456' })
+    await call(server, token, 'PATCH', `/tss/${tssId}/admin`, {
+      admin_puk: created.admin_puk,
+      new_admin_pin: '123456',
+    })
     await call(server, token, 'POST', `/tss/${tssId}/admin/auth`, { admin_pin: '123456' })
     await call(server, token, 'PATCH', `/tss/${tssId}`, { state: 'INITIALIZED' })
     await call(server, token, 'PUT', `/tss/${tssId}/client/${clientId}`, { serial_number: `POS-${i + 1}` })
@@ -112,7 +116,9 @@ export async function deBench(
 ): Promise<DeResult> {
   const run = async (tssCount: number): Promise<DePairsRun> => {
     const dir = dataDir(`de-${tssCount}`)
-    step(`de: start+finish pairs on ${tssCount} TSS through /api/v2, ${settings.connections} connections (${dir})`)
+    step(
+      `de: start+finish pairs on ${tssCount} TSS through /api/v2, ${settings.connections} connections (${dir})`,
+    )
     const credentials = JSON.parse(
       await runCli(['sign-de', 'credentials', 'create', '--json'], databaseEnv(dir)),
     ) as { api_key: string; api_secret: string }

@@ -116,7 +116,9 @@ function resultsTable(r: Results): string {
         `SIGN DE /api/v2 start+finish pairs on ${run.tss} TSS (${run.load.connections} connections)`,
         `${int(run.pairsPerSecond)} pairs/s, p99 ${run.load.latencyMs.p99.toFixed(1)} ms`,
         `server CPU ${run.cpuMicrosPerPair === null ? 'n/a' : int(run.cpuMicrosPerPair)} µs per pair; non-2xx ${int(run.load.non2xx)}`,
-        run.tss === 20 ? `≥ ${int(DE_TARGETS.pairsPerSecond)} pairs/s ${verdict(run.pairsPerSecond >= DE_TARGETS.pairsPerSecond)}` : '',
+        run.tss === 20
+          ? `≥ ${int(DE_TARGETS.pairsPerSecond)} pairs/s ${verdict(run.pairsPerSecond >= DE_TARGETS.pairsPerSecond)}`
+          : '',
       ])
     }
   }

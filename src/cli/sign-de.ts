@@ -15,8 +15,13 @@ export function registerSignDeCommands(program: Command, exporter: Command): voi
     .description('manage SIGN DE API credentials')
     .command('create')
     .description('create an api_key and api_secret for POST /api/v2/auth (the secret is shown only once)')
-    .addOption(new Option('--env <env>', 'the _env the API answers with').choices(['LIVE', 'TEST']).default('LIVE'))
-    .option('--organization <uuid>', 'add the credentials to an existing organization (its TSS become visible)')
+    .addOption(
+      new Option('--env <env>', 'the _env the API answers with').choices(['LIVE', 'TEST']).default('LIVE'),
+    )
+    .option(
+      '--organization <uuid>',
+      'add the credentials to an existing organization (its TSS become visible)',
+    )
     .option('--json', 'print JSON for scripts: {api_key, api_secret, organization_id, env}')
     .action(async (options: { env: 'LIVE' | 'TEST'; organization?: string; json?: boolean }) => {
       const runtime = await openRuntime(loadConfig())
@@ -34,7 +39,9 @@ export function registerSignDeCommands(program: Command, exporter: Command): voi
 
   exporter
     .command('tar')
-    .description('write the TR-03151 TAR export of a TSS (every log message so far and its certificate chain)')
+    .description(
+      'write the TR-03151 TAR export of a TSS (every log message so far and its certificate chain)',
+    )
     .requiredOption('--tss <id>', 'TSS id (the UUID used in PUT /api/v2/tss/{tss_id})')
     .requiredOption('--out <file>', 'TAR file to write')
     .action(async (options: { tss: string; out: string }) => {

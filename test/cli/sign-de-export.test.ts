@@ -33,7 +33,10 @@ for (const engine of await engines()) {
         assert.equal(end.status, 200, JSON.stringify(end.body))
       }
       // One transaction stays open: exports show it as such.
-      await api.call('PUT', `/tss/${tssId}/tx/${randomUUID()}?tx_revision=1`, { state: 'ACTIVE', client_id: tss.clientIds[0] })
+      await api.call('PUT', `/tss/${tssId}/tx/${randomUUID()}?tx_revision=1`, {
+        state: 'ACTIVE',
+        client_id: tss.clientIds[0],
+      })
       signatureCounter = Number((await api.call('GET', `/tss/${tssId}`)).body.signature_counter)
     })
     after(async () => harness.close())
@@ -65,7 +68,10 @@ for (const engine of await engines()) {
     })
 
     it('an unknown TSS is an error that says so', async () => {
-      const result = await runCli(['export', 'tar', '--tss', randomUUID(), '--out', join(harness.dataDir, 'x.tar')], env)
+      const result = await runCli(
+        ['export', 'tar', '--tss', randomUUID(), '--out', join(harness.dataDir, 'x.tar')],
+        env,
+      )
       assert.equal(result.code, 1)
       assert.match(result.stderr, /no TSS/)
     })

@@ -23,7 +23,10 @@ export function authRoute(runtime: Runtime): FastifyPluginAsyncTypebox {
           summary: 'Authenticate with api_key/api_secret or a refresh_token',
           security: [],
           body: Type.Union([
-            Type.Object({ api_key: Type.String({ maxLength: 200 }), api_secret: Type.String({ maxLength: 200 }) }),
+            Type.Object({
+              api_key: Type.String({ maxLength: 200 }),
+              api_secret: Type.String({ maxLength: 200 }),
+            }),
             Type.Object({ refresh_token: Type.String({ maxLength: 200 }) }),
           ]),
           response: { 200: Grant, ...errorResponses(400, 401) },

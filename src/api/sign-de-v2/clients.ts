@@ -29,10 +29,15 @@ export function clientRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       async (request) =>
         clientView(
           request.signDeCaller,
-          await service.upsertClient(request.signDeCaller, lower(request.params.tss_id), lower(request.params.client_id), {
-            serialNumber: request.body.serial_number,
-            metadata: request.body.metadata,
-          }),
+          await service.upsertClient(
+            request.signDeCaller,
+            lower(request.params.tss_id),
+            lower(request.params.client_id),
+            {
+              serialNumber: request.body.serial_number,
+              metadata: request.body.metadata,
+            },
+          ),
         ),
     )
 
@@ -56,54 +61,110 @@ export function clientRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       async (request) =>
         clientView(
           request.signDeCaller,
-          await service.updateClient(request.signDeCaller, lower(request.params.tss_id), lower(request.params.client_id), request.body),
+          await service.updateClient(
+            request.signDeCaller,
+            lower(request.params.tss_id),
+            lower(request.params.client_id),
+            request.body,
+          ),
         ),
     )
 
     app.get(
       '/tss/:tss_id/client/:client_id',
-      { schema: { tags, summary: 'Retrieve a client', params: ClientParams, response: { 200: Client, ...errorResponses(401, 404) } } },
+      {
+        schema: {
+          tags,
+          summary: 'Retrieve a client',
+          params: ClientParams,
+          response: { 200: Client, ...errorResponses(401, 404) },
+        },
+      },
       async (request) =>
         clientView(
           request.signDeCaller,
-          await service.getClient(request.signDeCaller, lower(request.params.client_id), lower(request.params.tss_id)),
+          await service.getClient(
+            request.signDeCaller,
+            lower(request.params.client_id),
+            lower(request.params.tss_id),
+          ),
         ),
     )
 
     app.get(
       '/tss/:tss_id/client/:client_id/metadata',
-      { schema: { tags, summary: 'Client metadata', params: ClientParams, response: { 200: Metadata, ...errorResponses(401, 404) } } },
+      {
+        schema: {
+          tags,
+          summary: 'Client metadata',
+          params: ClientParams,
+          response: { 200: Metadata, ...errorResponses(401, 404) },
+        },
+      },
       async (request) =>
-        (await service.getClient(request.signDeCaller, lower(request.params.client_id), lower(request.params.tss_id))).metadata,
+        (
+          await service.getClient(
+            request.signDeCaller,
+            lower(request.params.client_id),
+            lower(request.params.tss_id),
+          )
+        ).metadata,
     )
     app.patch(
       '/tss/:tss_id/client/:client_id/metadata',
       {
-        schema: { tags, summary: 'Update client metadata', params: ClientParams, body: Metadata, response: { 200: Metadata, ...errorResponses(400, 401, 404) } },
+        schema: {
+          tags,
+          summary: 'Update client metadata',
+          params: ClientParams,
+          body: Metadata,
+          response: { 200: Metadata, ...errorResponses(400, 401, 404) },
+        },
       },
       async (request) =>
         (
-          await service.updateClient(request.signDeCaller, lower(request.params.tss_id), lower(request.params.client_id), {
-            metadata: request.body,
-          })
+          await service.updateClient(
+            request.signDeCaller,
+            lower(request.params.tss_id),
+            lower(request.params.client_id),
+            {
+              metadata: request.body,
+            },
+          )
         ).metadata,
     )
 
     const list = (tssId?: string) => async (request: { signDeCaller: never; query: never }) => {
       const caller = request.signDeCaller
       const page = await service.listClients(caller, listQuery(request.query, 'time_creation'), tssId)
-      return listView(caller, 'CLIENT_LIST', { data: page.data.map((c) => clientView(caller, c)), count: page.count })
+      return listView(caller, 'CLIENT_LIST', {
+        data: page.data.map((c) => clientView(caller, c)),
+        count: page.count,
+      })
     }
     app.get(
       '/tss/:tss_id/client',
       {
-        schema: { tags, summary: 'List the clients of a TSS', params: Type.Object({ tss_id: Uuid }), querystring: ClientListQuery, response: { 200: listOf(Client, 'CLIENT_LIST'), ...errorResponses(400, 401, 404) } },
+        schema: {
+          tags,
+          summary: 'List the clients of a TSS',
+          params: Type.Object({ tss_id: Uuid }),
+          querystring: ClientListQuery,
+          response: { 200: listOf(Client, 'CLIENT_LIST'), ...errorResponses(400, 401, 404) },
+        },
       },
       async (request) => list(lower(request.params.tss_id))(request as never),
     )
     app.get(
       '/client',
-      { schema: { tags, summary: 'List all clients', querystring: ClientListQuery, response: { 200: listOf(Client, 'CLIENT_LIST'), ...errorResponses(400, 401) } } },
+      {
+        schema: {
+          tags,
+          summary: 'List all clients',
+          querystring: ClientListQuery,
+          response: { 200: listOf(Client, 'CLIENT_LIST'), ...errorResponses(400, 401) },
+        },
+      },
       async (request) => list()(request as never),
     )
 
@@ -124,7 +185,10 @@ export function clientRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           tssId: lower(request.params.tss_id),
           clientId: lower(request.params.client_id),
         })
-        return listView(caller, 'TRANSACTION_LIST', { data: page.data.map((t) => transactionView(caller, t)), count: page.count })
+        return listView(caller, 'TRANSACTION_LIST', {
+          data: page.data.map((t) => transactionView(caller, t)),
+          count: page.count,
+        })
       },
     )
   }

@@ -24,7 +24,9 @@ const FilterQuery = Type.Object({
   end_date: Type.Optional(QueryInteger('up to this unix time (log time)')),
   start_signature_counter: Type.Optional(QueryInteger('from this signature counter')),
   end_signature_counter: Type.Optional(QueryInteger('up to this signature counter')),
-  maximum_number_records: Type.Optional(QueryInteger('at most this many log messages (default and maximum 1000000)')),
+  maximum_number_records: Type.Optional(
+    QueryInteger('at most this many log messages (default and maximum 1000000)'),
+  ),
 })
 
 type FilterText = Partial<Record<keyof typeof FilterQuery.properties, string>>
@@ -32,7 +34,8 @@ type FilterText = Partial<Record<keyof typeof FilterQuery.properties, string>>
 function filtersOf(query: FilterText): ExportFilters {
   const n = (text: string | undefined) => (text === undefined ? undefined : Number(text))
   const maximum = n(query.maximum_number_records) ?? MAX_RECORDS
-  if (maximum < 1 || maximum > MAX_RECORDS) throw invalid('maximum_number_records', `must be 1 to ${MAX_RECORDS}`)
+  if (maximum < 1 || maximum > MAX_RECORDS)
+    throw invalid('maximum_number_records', `must be 1 to ${MAX_RECORDS}`)
   if (query.transaction_number && (query.start_transaction_number || query.end_transaction_number))
     throw invalid('transaction_number', 'cannot be combined with start_/end_transaction_number')
   const filters: ExportFilters = { maximumNumberRecords: maximum }
@@ -55,7 +58,9 @@ export function exportRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   return async (app) => {
     const run = (tssId: string, exportId: string) => {
       setImmediate(() => {
-        service.runExport(tssId, exportId).catch((error: unknown) => app.log.error({ err: error }, 'export failed'))
+        service
+          .runExport(tssId, exportId)
+          .catch((error: unknown) => app.log.error({ err: error }, 'export failed'))
       })
     }
     const now = () => Math.floor(Date.now() / 1000)
@@ -87,7 +92,14 @@ export function exportRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
 
     app.get(
       '/tss/:tss_id/export/:export_id',
-      { schema: { tags, summary: 'Retrieve an export', params: ExportParams, response: { 200: Export, ...errorResponses(401, 404) } } },
+      {
+        schema: {
+          tags,
+          summary: 'Retrieve an export',
+          params: ExportParams,
+          response: { 200: Export, ...errorResponses(401, 404) },
+        },
+      },
       async (request) => {
         const tssId = lower(request.params.tss_id)
         let record = await service.getExport(request.signDeCaller, tssId, lower(request.params.export_id))
@@ -99,11 +111,22 @@ export function exportRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
 
     app.delete(
       '/tss/:tss_id/export/:export_id',
-      { schema: { tags, summary: 'Cancel an export', params: ExportParams, response: { 200: Export, ...errorResponses(401, 404) } } },
+      {
+        schema: {
+          tags,
+          summary: 'Cancel an export',
+          params: ExportParams,
+          response: { 200: Export, ...errorResponses(401, 404) },
+        },
+      },
       async (request) =>
         exportView(
           request.signDeCaller,
-          await service.cancelExport(request.signDeCaller, lower(request.params.tss_id), lower(request.params.export_id)),
+          await service.cancelExport(
+            request.signDeCaller,
+            lower(request.params.tss_id),
+            lower(request.params.export_id),
+          ),
           now(),
         ),
     )
@@ -132,14 +155,33 @@ export function exportRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
 
     app.get(
       '/tss/:tss_id/export/:export_id/metadata',
-      { schema: { tags, summary: 'Export metadata', params: ExportParams, response: { 200: Metadata, ...errorResponses(401, 404) } } },
+      {
+        schema: {
+          tags,
+          summary: 'Export metadata',
+          params: ExportParams,
+          response: { 200: Metadata, ...errorResponses(401, 404) },
+        },
+      },
       async (request) =>
-        (await service.getExport(request.signDeCaller, lower(request.params.tss_id), lower(request.params.export_id))).metadata,
+        (
+          await service.getExport(
+            request.signDeCaller,
+            lower(request.params.tss_id),
+            lower(request.params.export_id),
+          )
+        ).metadata,
     )
     app.patch(
       '/tss/:tss_id/export/:export_id/metadata',
       {
-        schema: { tags, summary: 'Update export metadata', params: ExportParams, body: Metadata, response: { 200: Metadata, ...errorResponses(400, 401, 404) } },
+        schema: {
+          tags,
+          summary: 'Update export metadata',
+          params: ExportParams,
+          body: Metadata,
+          response: { 200: Metadata, ...errorResponses(400, 401, 404) },
+        },
       },
       async (request) =>
         (
@@ -165,8 +207,15 @@ export function exportRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       },
       async (request) => {
         const caller = request.signDeCaller
-        const page = await service.listExports(caller, lower(request.params.tss_id), listQuery(request.query, 'time_request'))
-        return listView(caller, 'EXPORT_LIST', { data: page.data.map((e) => exportView(caller, e, now())), count: page.count })
+        const page = await service.listExports(
+          caller,
+          lower(request.params.tss_id),
+          listQuery(request.query, 'time_request'),
+        )
+        return listView(caller, 'EXPORT_LIST', {
+          data: page.data.map((e) => exportView(caller, e, now())),
+          count: page.count,
+        })
       },
     )
   }

@@ -68,9 +68,14 @@ export function signDeApiV2(runtime: Runtime): FastifyPluginAsync {
       const header = request.headers.authorization ?? ''
       const match = /^Bearer\s+(\S+)$/i.exec(header)
       if (!match)
-        throw new FiscalError(ErrorCode.Unauthorized, 'send Authorization: Bearer <access_token> (POST /api/v2/auth)', undefined, {
-          signDeCode: 'E_UNAUTHORIZED',
-        })
+        throw new FiscalError(
+          ErrorCode.Unauthorized,
+          'send Authorization: Bearer <access_token> (POST /api/v2/auth)',
+          undefined,
+          {
+            signDeCode: 'E_UNAUTHORIZED',
+          },
+        )
       request.signDeCaller = await runtime.de.credentials.verify(match[1] as string)
     })
     await app.register(authRoute(runtime))

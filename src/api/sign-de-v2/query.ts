@@ -1,6 +1,13 @@
 /** Paging and ordering of list endpoints. */
 export function listQuery(
-  query: { limit?: string; offset?: string; order?: 'asc' | 'desc'; order_by?: string; states?: string | string[]; 'states[]'?: string | string[] },
+  query: {
+    limit?: string
+    offset?: string
+    order?: 'asc' | 'desc'
+    order_by?: string
+    states?: string | string[]
+    'states[]'?: string | string[]
+  },
   defaultOrderBy: string,
 ) {
   const states = [query.states ?? [], query['states[]'] ?? []].flat()

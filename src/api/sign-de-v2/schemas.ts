@@ -27,14 +27,25 @@ export const ErrorBody = Type.Object({
 export const errorResponses = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((status) => [status, ErrorBody]))
 
-const Nullable = <T extends ReturnType<typeof Type.Integer>>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]))
+const Nullable = <T extends ReturnType<typeof Type.Integer>>(schema: T) =>
+  Type.Optional(Type.Union([schema, Type.Null()]))
 
-export const TssState = Type.Enum(['CREATED', 'UNINITIALIZED', 'INITIALIZED', 'DISABLED', 'DELETED', 'DEFECTIVE', 'EVICTED'])
+export const TssState = Type.Enum([
+  'CREATED',
+  'UNINITIALIZED',
+  'INITIALIZED',
+  'DISABLED',
+  'DELETED',
+  'DEFECTIVE',
+  'EVICTED',
+])
 
 export const Tss = Type.Object({
   ...Envelope,
   _type: Type.Literal('TSS'),
-  certificate: Type.String({ description: 'PEM of the TSS certificate (leaf; chain root CA -> sub-CA -> TSS in exports)' }),
+  certificate: Type.String({
+    description: 'PEM of the TSS certificate (leaf; chain root CA -> sub-CA -> TSS in exports)',
+  }),
   serial_number: Type.String({ description: 'hex SHA-256 of the uncompressed public point' }),
   public_key: Type.String({ description: 'base64 of the uncompressed public point 04||X||Y' }),
   signature_algorithm: Type.String(),
@@ -79,23 +90,28 @@ export const TxSchema = Type.Union([
           {
             receipt: Type.Object(
               {
-                receipt_type: Type.Enum(
-                  [
-                    'RECEIPT',
-                    'TRAINING',
-                    'TRANSFER',
-                    'ORDER',
-                    'CANCELLATION',
-                    'ABORT',
-                    'BENEFIT_IN_KIND',
-                    'INVOICE',
-                    'OTHER',
-                    'ANNULATION',
-                  ]),
+                receipt_type: Type.Enum([
+                  'RECEIPT',
+                  'TRAINING',
+                  'TRANSFER',
+                  'ORDER',
+                  'CANCELLATION',
+                  'ABORT',
+                  'BENEFIT_IN_KIND',
+                  'INVOICE',
+                  'OTHER',
+                  'ANNULATION',
+                ]),
                 amounts_per_vat_rate: Type.Array(
                   Type.Object(
                     {
-                      vat_rate: Type.Enum(['NORMAL', 'REDUCED_1', 'SPECIAL_RATE_1', 'SPECIAL_RATE_2', 'NULL']),
+                      vat_rate: Type.Enum([
+                        'NORMAL',
+                        'REDUCED_1',
+                        'SPECIAL_RATE_1',
+                        'SPECIAL_RATE_2',
+                        'NULL',
+                      ]),
                       amount: Amount,
                     },
                     { additionalProperties: false },
@@ -140,7 +156,10 @@ export const TxSchema = Type.Union([
           },
           { additionalProperties: false },
         ),
-        Type.Object({ other: Type.Object({}, { additionalProperties: false }) }, { additionalProperties: false }),
+        Type.Object(
+          { other: Type.Object({}, { additionalProperties: false }) },
+          { additionalProperties: false },
+        ),
       ]),
     },
     { additionalProperties: false },
@@ -221,7 +240,9 @@ export const ListQuery = (orderBy: string[]) =>
   Type.Object({
     order_by: Type.Optional(Type.Union(orderBy.map((o) => Type.Literal(o)))),
     order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
-    limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$', description: '1 to 100, default 100' })),
+    limit: Type.Optional(
+      Type.String({ pattern: '^(100|[1-9][0-9]?)$', description: '1 to 100, default 100' }),
+    ),
     offset: Type.Optional(Type.String({ pattern: '^\\d{1,9}$', description: 'default 0' })),
     states: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
     'states[]': Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),

@@ -18,7 +18,8 @@ export function unknownProperty(schema: JsonSchema, value: unknown, path: string
   if (schema.anyOf) {
     // The branch the value means: the first whose required properties are all there.
     const branch =
-      schema.anyOf.find((s) => isObject(value) && (s.required ?? []).every((key) => key in value)) ?? schema.anyOf[0]
+      schema.anyOf.find((s) => isObject(value) && (s.required ?? []).every((key) => key in value)) ??
+      schema.anyOf[0]
     return branch ? unknownProperty(branch, value, path) : undefined
   }
   if (Array.isArray(value) && schema.items) {

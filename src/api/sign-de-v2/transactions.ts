@@ -4,7 +4,16 @@ import { invalid } from '../../core/errors.ts'
 import type { TxSchema as DomainTxSchema } from '../../markets/de/tss/process-data.ts'
 import type { Runtime } from '../../runtime.ts'
 import { listQuery, lower } from './query.ts'
-import { ListQuery, listOf, Metadata, QueryInteger, Transaction, TxSchema, Uuid, errorResponses } from './schemas.ts'
+import {
+  ListQuery,
+  listOf,
+  Metadata,
+  QueryInteger,
+  Transaction,
+  TxSchema,
+  Uuid,
+  errorResponses,
+} from './schemas.ts'
 import { listView, transactionView } from './views.ts'
 
 const tags = ['SIGN DE v2: transaction']
@@ -24,10 +33,16 @@ export function transactionRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           tags,
           summary: 'Start (tx_revision=1), update (ACTIVE) or end (FINISHED, CANCELLED) a transaction',
           params: TxParams,
-          querystring: Type.Object({ tx_revision: QueryInteger('1 starts; each later call is the previous revision + 1') }),
+          querystring: Type.Object({
+            tx_revision: QueryInteger('1 starts; each later call is the previous revision + 1'),
+          }),
           body: Type.Object(
             {
-              state: Type.Union([Type.Literal('ACTIVE'), Type.Literal('FINISHED'), Type.Literal('CANCELLED')]),
+              state: Type.Union([
+                Type.Literal('ACTIVE'),
+                Type.Literal('FINISHED'),
+                Type.Literal('CANCELLED'),
+              ]),
               client_id: Uuid,
               schema: Type.Optional(TxSchema),
               metadata: Type.Optional(Metadata),
@@ -105,16 +120,33 @@ export function transactionRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
 
     app.get(
       '/tss/:tss_id/tx/:tx_id_or_number/metadata',
-      { schema: { tags, summary: 'Transaction metadata', params: TxParams, response: { 200: Metadata, ...errorResponses(401, 404) } } },
+      {
+        schema: {
+          tags,
+          summary: 'Transaction metadata',
+          params: TxParams,
+          response: { 200: Metadata, ...errorResponses(401, 404) },
+        },
+      },
       async (request) =>
         (
-          await service.getTransaction(request.signDeCaller, lower(request.params.tss_id), idOf(request.params.tx_id_or_number))
+          await service.getTransaction(
+            request.signDeCaller,
+            lower(request.params.tss_id),
+            idOf(request.params.tx_id_or_number),
+          )
         ).metadata,
     )
     app.patch(
       '/tss/:tss_id/tx/:tx_id_or_number/metadata',
       {
-        schema: { tags, summary: 'Update transaction metadata', params: TxParams, body: Metadata, response: { 200: Metadata, ...errorResponses(400, 401, 404) } },
+        schema: {
+          tags,
+          summary: 'Update transaction metadata',
+          params: TxParams,
+          body: Metadata,
+          response: { 200: Metadata, ...errorResponses(400, 401, 404) },
+        },
       },
       async (request) =>
         service.updateTransactionMetadata(
@@ -141,18 +173,29 @@ export function transactionRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         const page = await service.listTransactions(caller, listQuery(request.query, 'number'), {
           tssId: lower(request.params.tss_id),
         })
-        return listView(caller, 'TRANSACTION_LIST', { data: page.data.map((t) => transactionView(caller, t)), count: page.count })
+        return listView(caller, 'TRANSACTION_LIST', {
+          data: page.data.map((t) => transactionView(caller, t)),
+          count: page.count,
+        })
       },
     )
     app.get(
       '/tx',
       {
-        schema: { tags, summary: 'List all transactions', querystring: TxListQuery, response: { 200: listOf(Transaction, 'TRANSACTION_LIST'), ...errorResponses(400, 401) } },
+        schema: {
+          tags,
+          summary: 'List all transactions',
+          querystring: TxListQuery,
+          response: { 200: listOf(Transaction, 'TRANSACTION_LIST'), ...errorResponses(400, 401) },
+        },
       },
       async (request) => {
         const caller = request.signDeCaller
         const page = await service.listTransactions(caller, listQuery(request.query, 'number'))
-        return listView(caller, 'TRANSACTION_LIST', { data: page.data.map((t) => transactionView(caller, t)), count: page.count })
+        return listView(caller, 'TRANSACTION_LIST', {
+          data: page.data.map((t) => transactionView(caller, t)),
+          count: page.count,
+        })
       },
     )
   }

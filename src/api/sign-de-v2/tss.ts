@@ -23,7 +23,8 @@ export function tssRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
               metadata: Type.Optional(Metadata),
               signature_algorithm: Type.Optional(
                 Type.Union([Type.Literal('ecdsa-plain-SHA256'), Type.Literal('ecdsa-plain-SHA384')], {
-                  description: 'fiscalbox extension: ecdsa-plain-SHA256 on P-256 (default) or ecdsa-plain-SHA384 on P-384',
+                  description:
+                    'fiscalbox extension: ecdsa-plain-SHA256 on P-256 (default) or ecdsa-plain-SHA384 on P-384',
                 }),
               ),
             },
@@ -33,19 +34,33 @@ export function tssRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        const { tss, adminPuk } = await service.createTss(request.signDeCaller, lower(request.params.tss_id), {
-          metadata: request.body.metadata,
-          algorithm: request.body.signature_algorithm,
-        })
+        const { tss, adminPuk } = await service.createTss(
+          request.signDeCaller,
+          lower(request.params.tss_id),
+          {
+            metadata: request.body.metadata,
+            algorithm: request.body.signature_algorithm,
+          },
+        )
         return tssView(request.signDeCaller, tss, adminPuk)
       },
     )
 
     app.get(
       '/tss/:tss_id',
-      { schema: { tags, summary: 'Retrieve a TSS', params: TssParams, response: { 200: Tss, ...errorResponses(401, 404) } } },
+      {
+        schema: {
+          tags,
+          summary: 'Retrieve a TSS',
+          params: TssParams,
+          response: { 200: Tss, ...errorResponses(401, 404) },
+        },
+      },
       async (request) =>
-        tssView(request.signDeCaller, await service.getTss(request.signDeCaller, lower(request.params.tss_id))),
+        tssView(
+          request.signDeCaller,
+          await service.getTss(request.signDeCaller, lower(request.params.tss_id)),
+        ),
     )
 
     app.get(
@@ -77,7 +92,11 @@ export function tssRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           body: Type.Object(
             {
               state: Type.Optional(
-                Type.Union([Type.Literal('UNINITIALIZED'), Type.Literal('INITIALIZED'), Type.Literal('DISABLED')]),
+                Type.Union([
+                  Type.Literal('UNINITIALIZED'),
+                  Type.Literal('INITIALIZED'),
+                  Type.Literal('DISABLED'),
+                ]),
               ),
               description: Type.Optional(Type.String({ maxLength: 1000 })),
               metadata: Type.Optional(Metadata),
@@ -96,16 +115,33 @@ export function tssRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
 
     app.get(
       '/tss/:tss_id/metadata',
-      { schema: { tags, summary: 'TSS metadata', params: TssParams, response: { 200: Metadata, ...errorResponses(401, 404) } } },
+      {
+        schema: {
+          tags,
+          summary: 'TSS metadata',
+          params: TssParams,
+          response: { 200: Metadata, ...errorResponses(401, 404) },
+        },
+      },
       async (request) => (await service.getTss(request.signDeCaller, lower(request.params.tss_id))).metadata,
     )
     app.patch(
       '/tss/:tss_id/metadata',
       {
-        schema: { tags, summary: 'Update TSS metadata', params: TssParams, body: Metadata, response: { 200: Metadata, ...errorResponses(400, 401, 404) } },
+        schema: {
+          tags,
+          summary: 'Update TSS metadata',
+          params: TssParams,
+          body: Metadata,
+          response: { 200: Metadata, ...errorResponses(400, 401, 404) },
+        },
       },
       async (request) =>
-        (await service.updateTss(request.signDeCaller, lower(request.params.tss_id), { metadata: request.body })).metadata,
+        (
+          await service.updateTss(request.signDeCaller, lower(request.params.tss_id), {
+            metadata: request.body,
+          })
+        ).metadata,
     )
 
     app.patch(
@@ -116,7 +152,10 @@ export function tssRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           summary: 'Set the admin PIN with the PUK (also unblocks a blocked PIN)',
           params: TssParams,
           body: Type.Object(
-            { admin_puk: Type.String({ minLength: 10, maxLength: 100 }), new_admin_pin: Type.String({ minLength: 6, maxLength: 100 }) },
+            {
+              admin_puk: Type.String({ minLength: 10, maxLength: 100 }),
+              new_admin_pin: Type.String({ minLength: 6, maxLength: 100 }),
+            },
             { additionalProperties: false },
           ),
           response: { 200: Type.Object({}), ...errorResponses(400, 401, 404) },
@@ -145,7 +184,11 @@ export function tssRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        await service.authenticateAdmin(request.signDeCaller, lower(request.params.tss_id), request.body.admin_pin)
+        await service.authenticateAdmin(
+          request.signDeCaller,
+          lower(request.params.tss_id),
+          request.body.admin_pin,
+        )
         return {}
       },
     )

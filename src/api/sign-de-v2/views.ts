@@ -110,7 +110,11 @@ export function exportView(caller: Caller, record: ExportRecord, now: number) {
   }
 }
 
-export const listView = <T, L extends string>(caller: Caller, type: L, page: { data: T[]; count: number }) => ({
+export const listView = <T, L extends string>(
+  caller: Caller,
+  type: L,
+  page: { data: T[]; count: number },
+) => ({
   data: page.data,
   count: page.count,
   _type: type,

@@ -18,7 +18,11 @@ export interface CredentialStore {
   insertRefreshToken(tokenHash: string, apiKey: string, expiresAt: number): Promise<void>
   findRefreshToken(tokenHash: string): Promise<{ apiKey: string; expiresAt: number } | undefined>
   secret(name: string): Promise<{ publicPart: string; sealed: string } | undefined>
-  putSecretIfAbsent(name: string, publicPart: string, sealed: string): Promise<{ publicPart: string; sealed: string }>
+  putSecretIfAbsent(
+    name: string,
+    publicPart: string,
+    sealed: string,
+  ): Promise<{ publicPart: string; sealed: string }>
 }
 
 export const ACCESS_TOKEN_S = 86_400
@@ -77,7 +81,11 @@ export class SignDeCredentials {
     return { api_key: apiKey, api_secret: apiSecret, organization_id: organizationId, env }
   }
 
-  async authenticate(input: { api_key?: string; api_secret?: string; refresh_token?: string }): Promise<TokenGrant> {
+  async authenticate(input: {
+    api_key?: string
+    api_secret?: string
+    refresh_token?: string
+  }): Promise<TokenGrant> {
     let credential: CredentialRecord | undefined
     const now = Math.floor(this.clock() / 1000)
     if (input.refresh_token !== undefined) {
@@ -129,7 +137,8 @@ export class SignDeCredentials {
       this.verified.set(token, { caller, exp: payload.exp ?? now })
       return caller
     } catch (error) {
-      if (error instanceof joseErrors.JOSEError) throw unauthorized('the access token is invalid or expired: authenticate again (POST /api/v2/auth)')
+      if (error instanceof joseErrors.JOSEError)
+        throw unauthorized('the access token is invalid or expired: authenticate again (POST /api/v2/auth)')
       throw error
     }
   }

@@ -23,7 +23,11 @@ export function deCredentialRepository(storage: Storage): CredentialStore {
       )
     },
     async find(apiKey) {
-      const row = await db.selectFrom('de_api_credentials').selectAll().where('api_key', '=', apiKey).executeTakeFirst()
+      const row = await db
+        .selectFrom('de_api_credentials')
+        .selectAll()
+        .where('api_key', '=', apiKey)
+        .executeTakeFirst()
       return row
         ? {
             apiKey: row.api_key,
@@ -36,7 +40,10 @@ export function deCredentialRepository(storage: Storage): CredentialStore {
     },
     async insertRefreshToken(tokenHash, apiKey, expiresAt) {
       await storage.transact((trx) =>
-        trx.insertInto('de_api_refresh_tokens').values({ token_hash: tokenHash, api_key: apiKey, expires_at: expiresAt }).execute(),
+        trx
+          .insertInto('de_api_refresh_tokens')
+          .values({ token_hash: tokenHash, api_key: apiKey, expires_at: expiresAt })
+          .execute(),
       )
     },
     async findRefreshToken(tokenHash) {

@@ -230,7 +230,12 @@ function work(trx: Transaction<Database> | Kysely<Database>, lockRows: boolean):
     },
     async saveTransaction(tx) {
       const { tss_id, id, ...row } = fromTx(tx)
-      await trx.updateTable('de_tss_transactions').set(row).where('tss_id', '=', tss_id).where('id', '=', id).execute()
+      await trx
+        .updateTable('de_tss_transactions')
+        .set(row)
+        .where('tss_id', '=', tss_id)
+        .where('id', '=', id)
+        .execute()
     },
     async findRevision(tssId, txId, revision) {
       const row = await trx
@@ -277,7 +282,12 @@ function work(trx: Transaction<Database> | Kysely<Database>, lockRows: boolean):
     },
     async saveExport(record) {
       const { tss_id, id, ...row } = fromExport(record)
-      await trx.updateTable('de_tss_exports').set(row).where('tss_id', '=', tss_id).where('id', '=', id).execute()
+      await trx
+        .updateTable('de_tss_exports')
+        .set(row)
+        .where('tss_id', '=', tss_id)
+        .where('id', '=', id)
+        .execute()
     },
     async countOpenExports(tssId) {
       const row = await trx
@@ -303,7 +313,9 @@ function sqliteWork(writer: SqliteDatabase): TssWork {
   const txColumns = Object.keys(fromTx(EMPTY_TX))
   const exportColumns = Object.keys(fromExport(EMPTY_EXPORT))
   const insert = (table: string, columns: string[]) =>
-    writer.prepare(`insert into ${table} (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})`)
+    writer.prepare(
+      `insert into ${table} (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})`,
+    )
   const update = (table: string, columns: string[], keys: string[]) =>
     writer.prepare(
       `update ${table} set ${columns
@@ -317,7 +329,9 @@ function sqliteWork(writer: SqliteDatabase): TssWork {
       `insert into de_tss (${tssColumns.join(', ')}) values (${tssColumns.map((c) => `@${c}`).join(', ')}) on conflict (id) do nothing`,
     ),
     saveTss: update('de_tss', tssColumns, ['id']),
-    client: writer.prepare<[string], Selectable<DeTssClientTable>>('select * from de_tss_clients where id = ?'),
+    client: writer.prepare<[string], Selectable<DeTssClientTable>>(
+      'select * from de_tss_clients where id = ?',
+    ),
     clientBySerial: writer.prepare<[string, string], Selectable<DeTssClientTable>>(
       'select * from de_tss_clients where tss_id = ? and serial_number = ?',
     ),
@@ -414,20 +428,66 @@ function sqliteWork(writer: SqliteDatabase): TssWork {
 
 // Records whose only use is to list the columns of their tables.
 const EMPTY_TSS = toTss({
-  id: '', organization_id: '', env: '', state: '', description: '', metadata: '{}', algorithm: '', public_key: '',
-  serial_number: '', private_key_encrypted: '', certificate: '', admin_puk_hash: '', admin_puk_encrypted: null,
-  admin_pin_hash: null, admin_pin_failures: 0, admin_session_until: null, signature_counter: 0, transaction_counter: 0,
-  number_registered_clients: 0, number_active_transactions: 0, last_log_time: 0, time_creation: 0, time_uninit: null,
-  time_init: null, time_disable: null,
+  id: '',
+  organization_id: '',
+  env: '',
+  state: '',
+  description: '',
+  metadata: '{}',
+  algorithm: '',
+  public_key: '',
+  serial_number: '',
+  private_key_encrypted: '',
+  certificate: '',
+  admin_puk_hash: '',
+  admin_puk_encrypted: null,
+  admin_pin_hash: null,
+  admin_pin_failures: 0,
+  admin_session_until: null,
+  signature_counter: 0,
+  transaction_counter: 0,
+  number_registered_clients: 0,
+  number_active_transactions: 0,
+  last_log_time: 0,
+  time_creation: 0,
+  time_uninit: null,
+  time_init: null,
+  time_disable: null,
 })
-const EMPTY_CLIENT = toClient({ id: '', tss_id: '', serial_number: '', state: '', metadata: '{}', time_creation: 0, time_update: 0 })
+const EMPTY_CLIENT = toClient({
+  id: '',
+  tss_id: '',
+  serial_number: '',
+  state: '',
+  metadata: '{}',
+  time_creation: 0,
+  time_update: 0,
+})
 const EMPTY_TX = toTx({
-  tss_id: '', id: '', number: 0, client_id: '', state: '', latest_revision: 0, schema_kind: null, metadata: '{}',
-  time_start: 0, time_end: null,
+  tss_id: '',
+  id: '',
+  number: 0,
+  client_id: '',
+  state: '',
+  latest_revision: 0,
+  schema_kind: null,
+  metadata: '{}',
+  time_start: 0,
+  time_end: null,
 })
 const EMPTY_EXPORT = toExport({
-  tss_id: '', id: '', state: '', filters: '{}', exception: null, upto_signature_counter: null, record_count: null,
-  metadata: '{}', time_request: 0, time_start: null, time_end: null, time_expiration: null,
+  tss_id: '',
+  id: '',
+  state: '',
+  filters: '{}',
+  exception: null,
+  upto_signature_counter: null,
+  record_count: null,
+  metadata: '{}',
+  time_request: 0,
+  time_start: null,
+  time_end: null,
+  time_expiration: null,
 })
 
 const LOG_PAGE = 1000
@@ -451,8 +511,8 @@ export function tssRepository(storage: Storage): TssStore {
 
   async function page<T, R>(
     base: SelectQueryBuilder<Database, keyof Database, R>,
-    // biome-ignore lint/suspicious/noExplicitAny: the order column is checked against a list by the caller
-    orderBy: any,
+    /** A column name; the API allows only the ones its order_by enum lists. */
+    orderBy: string,
     query: ListQuery,
     map: (row: R) => T,
   ): Promise<Page<T>> {
@@ -463,7 +523,7 @@ export function tssRepository(storage: Storage): TssStore {
         { n: number }
       >,
     )
-    const rows = await all(base.orderBy(orderBy, query.order).limit(query.limit).offset(query.offset))
+    const rows = await all(base.orderBy(orderBy as never, query.order).limit(query.limit).offset(query.offset))
     return { data: rows.map(map), count: Number(counted?.n ?? 0) }
   }
 
@@ -479,7 +539,8 @@ export function tssRepository(storage: Storage): TssStore {
     if (f.endDate !== undefined) q = q.where('log_time', '<=', f.endDate)
     if (selection.clientSerial !== undefined) q = q.where('client_serial', '=', selection.clientSerial)
     if (f.transactionNumber !== undefined) q = q.where('transaction_number', '=', f.transactionNumber)
-    if (f.startTransactionNumber !== undefined) q = q.where('transaction_number', '>=', f.startTransactionNumber)
+    if (f.startTransactionNumber !== undefined)
+      q = q.where('transaction_number', '>=', f.startTransactionNumber)
     if (f.endTransactionNumber !== undefined) q = q.where('transaction_number', '<=', f.endTransactionNumber)
     return q
   }
@@ -512,7 +573,9 @@ export function tssRepository(storage: Storage): TssStore {
     },
     async getTransaction(tssId, idOrNumber) {
       let q = db.selectFrom('de_tss_transactions').selectAll().where('tss_id', '=', tssId)
-      q = /^\d+$/.test(idOrNumber) ? q.where('number', '=', Number(idOrNumber)) : q.where('id', '=', idOrNumber)
+      q = /^\d+$/.test(idOrNumber)
+        ? q.where('number', '=', Number(idOrNumber))
+        : q.where('id', '=', idOrNumber)
       const row = await first(q)
       return row ? toTx(row) : undefined
     },

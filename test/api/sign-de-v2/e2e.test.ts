@@ -31,7 +31,12 @@ function tlvs(der: Buffer): Array<{ tag: number; start: number; end: number; val
 function publicKeyOf(pointBase64: string) {
   const point = Buffer.from(pointBase64, 'base64')
   return createPublicKey({
-    key: { kty: 'EC', crv: 'P-256', x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33).toString('base64url') },
+    key: {
+      kty: 'EC',
+      crv: 'P-256',
+      x: point.subarray(1, 33).toString('base64url'),
+      y: point.subarray(33).toString('base64url'),
+    },
     format: 'jwk',
   })
 }
@@ -44,7 +49,10 @@ function verifyLog(der: Buffer, publicKey: string): { counter: number; fields: R
   const last = fields[fields.length - 1] as { start: number; value: Buffer; tag: number }
   assert.equal(last.tag, 0x04)
   const signed = outer.value.subarray(0, last.start)
-  assert.ok(verify('sha256', signed, { key: publicKeyOf(publicKey), dsaEncoding: 'ieee-p1363' }, last.value), 'log signature')
+  assert.ok(
+    verify('sha256', signed, { key: publicKeyOf(publicKey), dsaEncoding: 'ieee-p1363' }, last.value),
+    'log signature',
+  )
   const counter = fields[fields.length - 3] as { value: Buffer }
   return { counter: Number.parseInt(counter.value.toString('hex'), 16), fields }
 }
@@ -89,7 +97,10 @@ for (const engine of await engines()) {
       const grant = auth.json()
       assert.equal(grant.access_token_expires_in, 86400)
       assert.equal(grant.refresh_token_expires_in, 172800)
-      assert.deepEqual(grant.access_token_claims, { env: 'LIVE', organization_id: credentials.organization_id })
+      assert.deepEqual(grant.access_token_claims, {
+        env: 'LIVE',
+        organization_id: credentials.organization_id,
+      })
       assert.equal(grant.access_token.split('.').length, 3)
       const refreshed = await harness.app.inject({
         method: 'POST',
@@ -97,7 +108,11 @@ for (const engine of await engines()) {
         payload: { refresh_token: grant.refresh_token },
       })
       assert.equal(refreshed.statusCode, 200)
-      const bad = await harness.app.inject({ method: 'POST', url: '/api/v2/auth', payload: { refresh_token: 'nope' } })
+      const bad = await harness.app.inject({
+        method: 'POST',
+        url: '/api/v2/auth',
+        payload: { refresh_token: 'nope' },
+      })
       assert.equal(bad.statusCode, 401)
       assert.deepEqual(Object.keys(bad.json()).sort(), ['code', 'error', 'message', 'status_code'])
       assert.equal(bad.json().status_code, 401)
@@ -124,7 +139,10 @@ for (const engine of await engines()) {
       assert.equal(tss.admin_puk, undefined)
       assert.match(tss.certificate, /^-----BEGIN CERTIFICATE-----/)
       // serial number = SHA-256 of the uncompressed public point
-      assert.equal(tss.serial_number, createHash('sha256').update(Buffer.from(tss.public_key, 'base64')).digest('hex'))
+      assert.equal(
+        tss.serial_number,
+        createHash('sha256').update(Buffer.from(tss.public_key, 'base64')).digest('hex'),
+      )
       const setupLogs = Number(tss.signature_counter)
       assert.equal(setupLogs, 7) // audit, unblockUser, authenticateUser, initialize, registerClient x2, logOut
 
@@ -134,20 +152,30 @@ for (const engine of await engines()) {
       for (let i = 1; i <= 40; i++) {
         const txId = randomUUID()
         const clientId = clientIds[i % 2] as string
-        const start = await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=1`, { state: 'ACTIVE', client_id: clientId })
+        const start = await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=1`, {
+          state: 'ACTIVE',
+          client_id: clientId,
+        })
         assert.equal(start.status, 200, JSON.stringify(start.body))
         assert.equal(start.body.number, i)
         assert.equal(start.body.log.operation, 'Start')
         assert.equal(start.body.signature.counter, ++lastCounter)
         // a retried start answers the same and signs nothing
-        const retry = await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=1`, { state: 'ACTIVE', client_id: clientId })
+        const retry = await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=1`, {
+          state: 'ACTIVE',
+          client_id: clientId,
+        })
         assert.deepEqual(retry.body, start.body)
         let revision = 1
         if (i % 3 === 0) {
           const update = await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=${++revision}`, {
             state: 'ACTIVE',
             client_id: clientId,
-            schema: { standard_v1: { order: { line_items: [{ quantity: '2', text: 'Kaffee', price_per_unit: '2.50' }] } } },
+            schema: {
+              standard_v1: {
+                order: { line_items: [{ quantity: '2', text: 'Kaffee', price_per_unit: '2.50' }] },
+              },
+            },
           })
           assert.equal(update.status, 200, JSON.stringify(update.body))
           assert.equal(update.body.log.operation, 'Update')
@@ -173,9 +201,21 @@ for (const engine of await engines()) {
       const sample = finished[0]
       const qr = (sample.qr_code_data as string).split(';')
       assert.equal(qr.length, 12)
-      assert.deepEqual(qr.slice(0, 6), ['V0', 'POS-2', 'Kassenbeleg-V1', 'Beleg^1.90_0.00_0.00_0.00_0.00^1.90:Bar', '1', String(setupLogs + 2)])
+      assert.deepEqual(qr.slice(0, 6), [
+        'V0',
+        'POS-2',
+        'Kassenbeleg-V1',
+        'Beleg^1.90_0.00_0.00_0.00_0.00^1.90:Bar',
+        '1',
+        String(setupLogs + 2),
+      ])
       assert.match(qr[6] as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/)
-      assert.deepEqual(qr.slice(8), ['ecdsa-plain-SHA256', 'unixTime', sample.signature.value, tss.public_key])
+      assert.deepEqual(qr.slice(8), [
+        'ecdsa-plain-SHA256',
+        'unixTime',
+        sample.signature.value,
+        tss.public_key,
+      ])
 
       // The log message of a finish verifies against the TSS key and carries the data of the QR code.
       const log = await api.call('GET', `/tss/${tssId}/tx/${sample._id}/log`)
@@ -196,7 +236,10 @@ for (const engine of await engines()) {
       const page = await api.call('GET', `/tss/${tssId}/tx?limit=10&offset=30&order=asc`)
       assert.equal(page.body._type, 'TRANSACTION_LIST')
       assert.equal(page.body.count, 40)
-      assert.deepEqual(page.body.data.map((t: any) => t.number), [31, 32, 33, 34, 35, 36, 37, 38, 39, 40])
+      assert.deepEqual(
+        page.body.data.map((t: any) => t.number),
+        [31, 32, 33, 34, 35, 36, 37, 38, 39, 40],
+      )
       const cancelled = await api.call('GET', `/tss/${tssId}/tx?states[]=CANCELLED`)
       assert.equal(cancelled.body.count, 8)
       const clientTx = await api.call('GET', `/tss/${tssId}/client/${clientIds[0]}/tx`)
@@ -231,7 +274,10 @@ for (const engine of await engines()) {
       const logs = names.filter((n) => n.endsWith('.log'))
       assert.equal(logs.length, lastCounter)
       const counters = logs.map((name) => verifyLog(entries.get(name) as Buffer, tss.public_key).counter)
-      assert.deepEqual(counters, Array.from({ length: lastCounter }, (_, i) => i + 1))
+      assert.deepEqual(
+        counters,
+        Array.from({ length: lastCounter }, (_, i) => i + 1),
+      )
       assert.ok(logs.some((n) => /_Sig-1_Log-Aud\.log$/.test(n)))
       assert.ok(logs.some((n) => /_Log-Sys_authenticateUser\.log$/.test(n)))
       assert.ok(logs.some((n) => /_Log-Tra_No-40_Finish_Client-POS-1\.log$/.test(n)))
@@ -239,7 +285,11 @@ for (const engine of await engines()) {
 
       // Filters: one client's transaction logs only.
       const filteredId = randomUUID()
-      await api.call('PUT', `/tss/${tssId}/export/${filteredId}?client_id=${clientIds[0]}&start_transaction_number=1&end_transaction_number=10`, {})
+      await api.call(
+        'PUT',
+        `/tss/${tssId}/export/${filteredId}?client_id=${clientIds[0]}&start_transaction_number=1&end_transaction_number=10`,
+        {},
+      )
       let filtered: any
       for (let poll = 0; poll < 200; poll++) {
         filtered = (await api.call('GET', `/tss/${tssId}/export/${filteredId}`)).body

@@ -24,7 +24,8 @@ for (const engine of await engines()) {
     })
     after(async () => harness.close())
 
-    const counterOf = async (tssId: string) => Number((await api.call('GET', `/tss/${tssId}`)).body.signature_counter)
+    const counterOf = async (tssId: string) =>
+      Number((await api.call('GET', `/tss/${tssId}`)).body.signature_counter)
 
     it('lifecycle: PUK only while CREATED, legal transitions only, admin needed, DISABLED is final', async () => {
       const tssId = randomUUID()
@@ -33,27 +34,65 @@ for (const engine of await engines()) {
       // A retried create while CREATED shows the same PUK; a GET never does.
       assert.equal((await api.call('PUT', `/tss/${tssId}`, {})).body.admin_puk, puk)
       assert.equal((await api.call('GET', `/tss/${tssId}`)).body.admin_puk, undefined)
-      expectError(await api.call('PATCH', `/tss/${tssId}`, { state: 'INITIALIZED' }), 400, 'E_ILLEGAL_TSS_STATE_CHANGE')
+      expectError(
+        await api.call('PATCH', `/tss/${tssId}`, { state: 'INITIALIZED' }),
+        400,
+        'E_ILLEGAL_TSS_STATE_CHANGE',
+      )
       expectError(await api.call('PATCH', `/tss/${tssId}`, { state: 'CREATED' }), 400, 'E_VALIDATION')
-      expectError(await api.call('PATCH', `/tss/${tssId}`, { state: 'UNINITIALIZED', other: 1 }), 400, 'E_VALIDATION')
+      expectError(
+        await api.call('PATCH', `/tss/${tssId}`, { state: 'UNINITIALIZED', other: 1 }),
+        400,
+        'E_VALIDATION',
+      )
       assert.equal((await api.call('PATCH', `/tss/${tssId}`, { state: 'UNINITIALIZED' })).status, 200)
       assert.equal((await api.call('PUT', `/tss/${tssId}`, {})).body.admin_puk, undefined)
       // PIN blocked right after creation: initializing needs it.
-      expectError(await api.call('PATCH', `/tss/${tssId}`, { state: 'INITIALIZED' }), 423, 'E_ADMIN_PIN_BLOCKED')
-      expectError(await api.call('POST', `/tss/${tssId}/admin/auth`, { admin_pin: '123456' }), 423, 'E_ADMIN_PIN_BLOCKED')
+      expectError(
+        await api.call('PATCH', `/tss/${tssId}`, { state: 'INITIALIZED' }),
+        423,
+        'E_ADMIN_PIN_BLOCKED',
+      )
+      expectError(
+        await api.call('POST', `/tss/${tssId}/admin/auth`, { admin_pin: '123456' }),
+        423,
+        'E_ADMIN_PIN_BLOCKED',
+      )
       expectError(
         await api.call('PATCH', `/tss/${tssId}/admin`, { admin_puk: 'WRONGWRONG', new_admin_pin: '123456' }),
         400,
         'E_CHANGE_ADMIN_PIN_FAILED',
       )
-      expectError(await api.call('PATCH', `/tss/${tssId}/admin`, { admin_puk: puk, new_admin_pin: '12345' }), 400, 'E_VALIDATION')
-      assert.equal((await api.call('PATCH', `/tss/${tssId}/admin`, { admin_puk: puk, new_admin_pin: '246810' })).status, 200)
-      expectError(await api.call('PATCH', `/tss/${tssId}`, { state: 'INITIALIZED' }), 401, 'E_ADMIN_NOT_AUTHENTICATED')
+      expectError(
+        await api.call('PATCH', `/tss/${tssId}/admin`, { admin_puk: puk, new_admin_pin: '12345' }),
+        400,
+        'E_VALIDATION',
+      )
+      assert.equal(
+        (await api.call('PATCH', `/tss/${tssId}/admin`, { admin_puk: puk, new_admin_pin: '246810' })).status,
+        200,
+      )
+      expectError(
+        await api.call('PATCH', `/tss/${tssId}`, { state: 'INITIALIZED' }),
+        401,
+        'E_ADMIN_NOT_AUTHENTICATED',
+      )
       // Five wrong PINs block it, even for the right PIN; the PUK unblocks it.
       for (let i = 0; i < 5; i++)
-        expectError(await api.call('POST', `/tss/${tssId}/admin/auth`, { admin_pin: 'wrong-pin' }), 401, 'E_ADMIN_LOGIN_FAILED')
-      expectError(await api.call('POST', `/tss/${tssId}/admin/auth`, { admin_pin: '246810' }), 423, 'E_ADMIN_PIN_BLOCKED')
-      assert.equal((await api.call('PATCH', `/tss/${tssId}/admin`, { admin_puk: puk, new_admin_pin: '135791' })).status, 200)
+        expectError(
+          await api.call('POST', `/tss/${tssId}/admin/auth`, { admin_pin: 'wrong-pin' }),
+          401,
+          'E_ADMIN_LOGIN_FAILED',
+        )
+      expectError(
+        await api.call('POST', `/tss/${tssId}/admin/auth`, { admin_pin: '246810' }),
+        423,
+        'E_ADMIN_PIN_BLOCKED',
+      )
+      assert.equal(
+        (await api.call('PATCH', `/tss/${tssId}/admin`, { admin_puk: puk, new_admin_pin: '135791' })).status,
+        200,
+      )
       assert.equal((await api.call('POST', `/tss/${tssId}/admin/auth`, { admin_pin: '135791' })).status, 200)
       const init = await api.call('PATCH', `/tss/${tssId}`, { state: 'INITIALIZED' })
       assert.equal(init.body.state, 'INITIALIZED')
@@ -68,8 +107,16 @@ for (const engine of await engines()) {
       assert.equal((await api.call('POST', `/tss/${tssId}/admin/auth`, { admin_pin: '135791' })).status, 200)
       const disabled = await api.call('PATCH', `/tss/${tssId}`, { state: 'DISABLED' })
       assert.equal(disabled.body.state, 'DISABLED')
-      expectError(await api.call('PATCH', `/tss/${tssId}`, { state: 'INITIALIZED' }), 400, 'E_ILLEGAL_TSS_STATE_CHANGE')
-      expectError(await api.call('PUT', `/tss/${tssId}/client/${randomUUID()}`, { serial_number: 'X' }), 400, 'E_TSS_DISABLED')
+      expectError(
+        await api.call('PATCH', `/tss/${tssId}`, { state: 'INITIALIZED' }),
+        400,
+        'E_ILLEGAL_TSS_STATE_CHANGE',
+      )
+      expectError(
+        await api.call('PUT', `/tss/${tssId}/client/${randomUUID()}`, { serial_number: 'X' }),
+        400,
+        'E_TSS_DISABLED',
+      )
       // Reads, metadata and exports still work.
       assert.equal((await api.call('PATCH', `/tss/${tssId}/metadata`, { k: 'v' })).body.k, 'v')
       assert.equal((await api.call('PUT', `/tss/${tssId}/export/${randomUUID()}`, {})).status, 200)
@@ -78,28 +125,63 @@ for (const engine of await engines()) {
     it('clients: serial rules, admin, conflicts, deregistration', async () => {
       const { tssId, pin, clientIds } = await setUpTss(api)
       const clientId = randomUUID()
-      expectError(await api.call('PUT', `/tss/${tssId}/client/${clientId}`, { serial_number: 'POS-9' }), 401, 'E_ADMIN_NOT_AUTHENTICATED')
+      expectError(
+        await api.call('PUT', `/tss/${tssId}/client/${clientId}`, { serial_number: 'POS-9' }),
+        401,
+        'E_ADMIN_NOT_AUTHENTICATED',
+      )
       await api.call('POST', `/tss/${tssId}/admin/auth`, { admin_pin: pin })
       for (const bad of ['a/b', 'a_b', '', 'ü', 'x'.repeat(71)])
-        assert.equal((await api.call('PUT', `/tss/${tssId}/client/${clientId}`, { serial_number: bad })).status, 400, bad)
-      expectError(await api.call('PUT', `/tss/${tssId}/client/${clientId}`, { serial_number: 'a/b' }), 400, 'E_ILLEGAL_CLIENT_SERIAL')
-      const ok = await api.call('PUT', `/tss/${tssId}/client/${clientId}`, { serial_number: "Kasse (2) +=:?.,'-" })
+        assert.equal(
+          (await api.call('PUT', `/tss/${tssId}/client/${clientId}`, { serial_number: bad })).status,
+          400,
+          bad,
+        )
+      expectError(
+        await api.call('PUT', `/tss/${tssId}/client/${clientId}`, { serial_number: 'a/b' }),
+        400,
+        'E_ILLEGAL_CLIENT_SERIAL',
+      )
+      const ok = await api.call('PUT', `/tss/${tssId}/client/${clientId}`, {
+        serial_number: "Kasse (2) +=:?.,'-",
+      })
       assert.equal(ok.status, 200, JSON.stringify(ok.body))
       assert.equal(ok.body._type, 'CLIENT')
       assert.equal(ok.body.state, 'REGISTERED')
       const counter = await counterOf(tssId)
-      assert.deepEqual((await api.call('PUT', `/tss/${tssId}/client/${clientId}`, { serial_number: "Kasse (2) +=:?.,'-" })).body, ok.body)
+      assert.deepEqual(
+        (await api.call('PUT', `/tss/${tssId}/client/${clientId}`, { serial_number: "Kasse (2) +=:?.,'-" }))
+          .body,
+        ok.body,
+      )
       assert.equal(await counterOf(tssId), counter)
-      expectError(await api.call('PUT', `/tss/${tssId}/client/${clientId}`, { serial_number: 'other' }), 409, 'E_CLIENT_CONFLICT')
-      expectError(await api.call('PUT', `/tss/${tssId}/client/${randomUUID()}`, { serial_number: 'POS-1' }), 409, 'E_CLIENT_CONFLICT')
-      const first = clientIds[0] as string
-      assert.equal((await api.call('PATCH', `/tss/${tssId}/client/${first}`, { state: 'DEREGISTERED' })).body.state, 'DEREGISTERED')
       expectError(
-        await api.call('PUT', `/tss/${tssId}/tx/${randomUUID()}?tx_revision=1`, { state: 'ACTIVE', client_id: first }),
+        await api.call('PUT', `/tss/${tssId}/client/${clientId}`, { serial_number: 'other' }),
+        409,
+        'E_CLIENT_CONFLICT',
+      )
+      expectError(
+        await api.call('PUT', `/tss/${tssId}/client/${randomUUID()}`, { serial_number: 'POS-1' }),
+        409,
+        'E_CLIENT_CONFLICT',
+      )
+      const first = clientIds[0] as string
+      assert.equal(
+        (await api.call('PATCH', `/tss/${tssId}/client/${first}`, { state: 'DEREGISTERED' })).body.state,
+        'DEREGISTERED',
+      )
+      expectError(
+        await api.call('PUT', `/tss/${tssId}/tx/${randomUUID()}?tx_revision=1`, {
+          state: 'ACTIVE',
+          client_id: first,
+        }),
         400,
         'E_CLIENT_DEREGISTERED',
       )
-      assert.equal((await api.call('PATCH', `/tss/${tssId}/client/${first}`, { state: 'REGISTERED' })).body.state, 'REGISTERED')
+      assert.equal(
+        (await api.call('PATCH', `/tss/${tssId}/client/${first}`, { state: 'REGISTERED' })).body.state,
+        'REGISTERED',
+      )
       assert.equal((await api.call('GET', `/tss/${tssId}`)).body.number_registered_clients, 2)
       expectError(await api.call('GET', `/tss/${tssId}/client/${randomUUID()}`), 404, 'E_CLIENT_NOT_FOUND')
     })
@@ -111,7 +193,11 @@ for (const engine of await engines()) {
         const r = await api.call('PUT', `/tss/${tssId}/client/${randomUUID()}`, { serial_number: `C${i}` })
         assert.equal(r.status, 200, JSON.stringify(r.body))
       }
-      expectError(await api.call('PUT', `/tss/${tssId}/client/${randomUUID()}`, { serial_number: 'C200' }), 403, 'E_CLIENT_LIMIT_REACHED')
+      expectError(
+        await api.call('PUT', `/tss/${tssId}/client/${randomUUID()}`, { serial_number: 'C200' }),
+        403,
+        'E_CLIENT_LIMIT_REACHED',
+      )
       const page = await api.call('GET', `/tss/${tssId}/client?limit=100&offset=100`)
       assert.equal(page.body.count, 199)
       assert.equal(page.body.data.length, 99)
@@ -122,46 +208,121 @@ for (const engine of await engines()) {
       const client_id = clientIds[0] as string
       const txId = randomUUID()
       const before = await counterOf(tssId)
-      expectError(await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=1`, { state: 'ACTIVE', client_id: randomUUID() }), 400, 'E_CLIENT_NOT_FOUND')
-      expectError(await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=2`, { state: 'ACTIVE', client_id }), 400, 'E_TX_UPSERT')
       expectError(
-        await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=1`, { state: 'ACTIVE', client_id, schema: receipt('1.00') }),
+        await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=1`, {
+          state: 'ACTIVE',
+          client_id: randomUUID(),
+        }),
+        400,
+        'E_CLIENT_NOT_FOUND',
+      )
+      expectError(
+        await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=2`, { state: 'ACTIVE', client_id }),
         400,
         'E_TX_UPSERT',
       )
-      expectError(await api.call('PUT', `/tss/${tssId}/tx/${txId}`, { state: 'ACTIVE', client_id }), 400, 'E_VALIDATION')
-      expectError(await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=1`, { state: 'ACTIVE', client_id: 'x' }), 400, 'E_VALIDATION')
+      expectError(
+        await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=1`, {
+          state: 'ACTIVE',
+          client_id,
+          schema: receipt('1.00'),
+        }),
+        400,
+        'E_TX_UPSERT',
+      )
+      expectError(
+        await api.call('PUT', `/tss/${tssId}/tx/${txId}`, { state: 'ACTIVE', client_id }),
+        400,
+        'E_VALIDATION',
+      )
+      expectError(
+        await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=1`, { state: 'ACTIVE', client_id: 'x' }),
+        400,
+        'E_VALIDATION',
+      )
       const badAmount = { ...receipt('1.00') }
       badAmount.standard_v1.receipt.amounts_per_vat_rate[0] = { vat_rate: 'NORMAL', amount: '1.5' }
       assert.equal(await counterOf(tssId), before)
-      assert.equal((await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=1`, { state: 'ACTIVE', client_id })).status, 200)
-      expectError(await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=2`, { state: 'FINISHED', client_id, schema: badAmount }), 400, 'E_VALIDATION')
-      expectError(await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=2`, { state: 'FINISHED', client_id }), 409, 'E_TX_NO_TYPE_DEFINED')
-      expectError(await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=1`, { state: 'CANCELLED', client_id }), 409, 'E_PENDING_TX_CONFLICT')
+      assert.equal(
+        (await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=1`, { state: 'ACTIVE', client_id }))
+          .status,
+        200,
+      )
+      expectError(
+        await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=2`, {
+          state: 'FINISHED',
+          client_id,
+          schema: badAmount,
+        }),
+        400,
+        'E_VALIDATION',
+      )
+      expectError(
+        await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=2`, { state: 'FINISHED', client_id }),
+        409,
+        'E_TX_NO_TYPE_DEFINED',
+      )
+      expectError(
+        await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=1`, { state: 'CANCELLED', client_id }),
+        409,
+        'E_PENDING_TX_CONFLICT',
+      )
       const update = await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=2`, {
         state: 'ACTIVE',
         client_id,
-        schema: { raw: { process_type: 'Kassenbeleg-V1', process_data: Buffer.from('Beleg^1.00_0.00_0.00_0.00_0.00^1.00:Bar').toString('base64') } },
+        schema: {
+          raw: {
+            process_type: 'Kassenbeleg-V1',
+            process_data: Buffer.from('Beleg^1.00_0.00_0.00_0.00_0.00^1.00:Bar').toString('base64'),
+          },
+        },
       })
       assert.equal(update.status, 200, JSON.stringify(update.body))
       expectError(
-        await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=3`, { state: 'FINISHED', client_id, schema: receipt('1.00') }),
+        await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=3`, {
+          state: 'FINISHED',
+          client_id,
+          schema: receipt('1.00'),
+        }),
         409,
         'E_TX_ILLEGAL_TYPE_CHANGE',
       )
       const finish = await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=3`, {
         state: 'FINISHED',
         client_id,
-        schema: { raw: { process_type: 'Kassenbeleg-V1', process_data: Buffer.from('Beleg^2.00_0.00_0.00_0.00_0.00^2.00:Unbar').toString('base64') } },
+        schema: {
+          raw: {
+            process_type: 'Kassenbeleg-V1',
+            process_data: Buffer.from('Beleg^2.00_0.00_0.00_0.00_0.00^2.00:Unbar').toString('base64'),
+          },
+        },
         metadata: { receipt: 'R-1' },
       })
       assert.equal(finish.status, 200, JSON.stringify(finish.body))
-      assert.match(finish.body.qr_code_data, /^V0;POS-1;Kassenbeleg-V1;Beleg\^2\.00_0\.00_0\.00_0\.00_0\.00\^2\.00:Unbar;1;/)
+      assert.match(
+        finish.body.qr_code_data,
+        /^V0;POS-1;Kassenbeleg-V1;Beleg\^2\.00_0\.00_0\.00_0\.00_0\.00\^2\.00:Unbar;1;/,
+      )
       assert.deepEqual(finish.body.metadata, { receipt: 'R-1' })
-      expectError(await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=4`, { state: 'ACTIVE', client_id, schema: receipt('1.00') }), 400, 'E_TX_UPSERT')
-      expectError(await api.call('GET', `/tss/${tssId}/tx/${txId}?tx_revision=9`), 400, 'E_TX_REVISION_NOT_FOUND')
+      expectError(
+        await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=4`, {
+          state: 'ACTIVE',
+          client_id,
+          schema: receipt('1.00'),
+        }),
+        400,
+        'E_TX_UPSERT',
+      )
+      expectError(
+        await api.call('GET', `/tss/${tssId}/tx/${txId}?tx_revision=9`),
+        400,
+        'E_TX_REVISION_NOT_FOUND',
+      )
       expectError(await api.call('GET', `/tss/${tssId}/tx/${randomUUID()}`), 404, 'E_TX_NOT_FOUND')
-      assert.equal((await api.call('PATCH', `/tss/${tssId}/tx/${txId}/metadata`, { note: 'x' })).body.note, 'x')
+      assert.equal(
+        (await api.call('PATCH', `/tss/${tssId}/tx/${txId}/metadata`, { note: 'x' })).body.note,
+        'x',
+      )
       // VAT rates in their fixed order, several payments, foreign currency.
       const tx2 = randomUUID()
       await api.call('PUT', `/tss/${tssId}/tx/${tx2}?tx_revision=1`, { state: 'ACTIVE', client_id })
@@ -187,17 +348,30 @@ for (const engine of await engines()) {
           },
         },
       })
-      assert.equal(mixed.body.qr_code_data.split(';')[3], 'AVTraining^123.46_67.89_0.00_0.00_0.50^111.11:Bar_80.73:Unbar_5.00:Bar:CHF')
+      assert.equal(
+        mixed.body.qr_code_data.split(';')[3],
+        'AVTraining^123.46_67.89_0.00_0.00_0.50^111.11:Bar_80.73:Unbar_5.00:Bar:CHF',
+      )
     })
 
     it('transactions: at most 2000 ACTIVE per TSS; UNINITIALIZED and other organizations are refused', async () => {
       const { tssId, clientIds } = await setUpTss(api)
       const client_id = clientIds[0] as string
       for (let i = 0; i < 2000; i++) {
-        const r = await api.call('PUT', `/tss/${tssId}/tx/${randomUUID()}?tx_revision=1`, { state: 'ACTIVE', client_id })
+        const r = await api.call('PUT', `/tss/${tssId}/tx/${randomUUID()}?tx_revision=1`, {
+          state: 'ACTIVE',
+          client_id,
+        })
         assert.equal(r.status, 200)
       }
-      expectError(await api.call('PUT', `/tss/${tssId}/tx/${randomUUID()}?tx_revision=1`, { state: 'ACTIVE', client_id }), 400, 'E_TX_LIMIT_REACHED')
+      expectError(
+        await api.call('PUT', `/tss/${tssId}/tx/${randomUUID()}?tx_revision=1`, {
+          state: 'ACTIVE',
+          client_id,
+        }),
+        400,
+        'E_TX_LIMIT_REACHED',
+      )
       const tss = (await api.call('GET', `/tss/${tssId}`)).body
       assert.equal(tss.number_active_transactions, 2000)
       assert.equal(tss.transaction_counter, '2000')
@@ -205,8 +379,19 @@ for (const engine of await engines()) {
       const fresh = randomUUID()
       await api.call('PUT', `/tss/${fresh}`, {})
       await api.call('PATCH', `/tss/${fresh}`, { state: 'UNINITIALIZED' })
-      expectError(await api.call('PUT', `/tss/${fresh}/tx/${randomUUID()}?tx_revision=1`, { state: 'ACTIVE', client_id }), 400, 'E_TSS_NOT_INITIALIZED')
-      expectError(await api.call('PUT', `/tss/${fresh}/export/${randomUUID()}`, {}), 409, 'E_TSS_ILLEGAL_STATE_TO_PERFORM_EXPORT')
+      expectError(
+        await api.call('PUT', `/tss/${fresh}/tx/${randomUUID()}?tx_revision=1`, {
+          state: 'ACTIVE',
+          client_id,
+        }),
+        400,
+        'E_TSS_NOT_INITIALIZED',
+      )
+      expectError(
+        await api.call('PUT', `/tss/${fresh}/export/${randomUUID()}`, {}),
+        409,
+        'E_TSS_ILLEGAL_STATE_TO_PERFORM_EXPORT',
+      )
 
       const other = await signDeClient(harness.app, await createCredentials(harness, 'TEST'))
       expectError(await other.call('GET', `/tss/${tssId}`), 404, 'E_TSS_NOT_FOUND')
@@ -232,7 +417,11 @@ for (const engine of await engines()) {
       const file = await api.call('GET', `/tss/${tssId}/export/${exportId}/file`)
       expectError(file, 404, 'E_EXPORT_NOT_COMPLETED')
       assert.equal(file.headers['retry-after'], '60')
-      expectError(await api.call('PUT', `/tss/${tssId}/export/${randomUUID()}?maximum_number_records=0`, {}), 400, 'E_VALIDATION')
+      expectError(
+        await api.call('PUT', `/tss/${tssId}/export/${randomUUID()}?maximum_number_records=0`, {}),
+        400,
+        'E_VALIDATION',
+      )
       const list = await api.call('GET', `/tss/${tssId}/export`)
       assert.equal(list.body._type, 'EXPORT_LIST')
       assert.equal(list.body.count, 1)

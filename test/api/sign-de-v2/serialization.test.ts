@@ -17,7 +17,10 @@ async function concurrentPairs(nodes: SignDeClient[], tssId: string, clientIds: 
       const other = nodes[(i + 1) % nodes.length] as SignDeClient
       const client_id = clientIds[i % clientIds.length] as string
       const txId = randomUUID()
-      const start = await node.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=1`, { state: 'ACTIVE', client_id })
+      const start = await node.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=1`, {
+        state: 'ACTIVE',
+        client_id,
+      })
       assert.equal(start.status, 200, JSON.stringify(start.body))
       const finish = await other.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=2`, {
         state: 'FINISHED',
@@ -73,26 +76,32 @@ for (const engine of await engines()) {
       const { tssId, clientIds } = await setUpTss(api, { clients: 2 })
       let expectedLogs = Number((await api.call('GET', `/tss/${tssId}`)).body.signature_counter)
       await fc.assert(
-        fc.asyncProperty(fc.array(fc.record({ retry: fc.boolean(), finish: fc.boolean() }), { minLength: 1, maxLength: 8 }), async (plan) => {
-          await Promise.all(
-            plan.map(async ({ retry, finish }, i) => {
-              const txId = randomUUID()
-              const client_id = clientIds[i % 2] as string
-              const body = { state: 'ACTIVE', client_id }
-              const calls = [api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=1`, body)]
-              if (retry) calls.push(api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=1`, body))
-              const answers = await Promise.all(calls)
-              for (const a of answers) assert.equal(a.status, 200)
-              if (finish) {
-                const end = await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=2`, { state: 'CANCELLED', client_id })
-                assert.equal(end.status, 200)
-              }
-            }),
-          )
-          expectedLogs += plan.length + plan.filter((p) => p.finish).length
-          const tss = (await api.call('GET', `/tss/${tssId}`)).body
-          assert.equal(Number(tss.signature_counter), expectedLogs)
-        }),
+        fc.asyncProperty(
+          fc.array(fc.record({ retry: fc.boolean(), finish: fc.boolean() }), { minLength: 1, maxLength: 8 }),
+          async (plan) => {
+            await Promise.all(
+              plan.map(async ({ retry, finish }, i) => {
+                const txId = randomUUID()
+                const client_id = clientIds[i % 2] as string
+                const body = { state: 'ACTIVE', client_id }
+                const calls = [api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=1`, body)]
+                if (retry) calls.push(api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=1`, body))
+                const answers = await Promise.all(calls)
+                for (const a of answers) assert.equal(a.status, 200)
+                if (finish) {
+                  const end = await api.call('PUT', `/tss/${tssId}/tx/${txId}?tx_revision=2`, {
+                    state: 'CANCELLED',
+                    client_id,
+                  })
+                  assert.equal(end.status, 200)
+                }
+              }),
+            )
+            expectedLogs += plan.length + plan.filter((p) => p.finish).length
+            const tss = (await api.call('GET', `/tss/${tssId}`)).body
+            assert.equal(Number(tss.signature_counter), expectedLogs)
+          },
+        ),
         { numRuns: 15 },
       )
     })
@@ -108,7 +117,9 @@ for (const engine of await engines()) {
         await app.ready()
         second = { runtime, app }
         // The access token of node 1 is good on node 2: the token key is shared through the database.
-        const node2 = await signDeClient(app, { api_key: 'unused', api_secret: 'unused' }).catch(() => undefined)
+        const node2 = await signDeClient(app, { api_key: 'unused', api_secret: 'unused' }).catch(
+          () => undefined,
+        )
         assert.equal(node2, undefined)
         const onNode2: SignDeClient = { ...api, token: api.token }
         onNode2.call = async (method, url, body, headers = {}) => {
@@ -118,7 +129,12 @@ for (const engine of await engines()) {
             headers: { authorization: `Bearer ${api.token}`, ...headers },
             ...(body === undefined ? {} : { payload: body as object }),
           })
-          return { status: response.statusCode, body: response.json(), headers: response.headers, raw: response.rawPayload }
+          return {
+            status: response.statusCode,
+            body: response.json(),
+            headers: response.headers,
+            raw: response.rawPayload,
+          }
         }
         const { tssId, clientIds } = await setUpTss(api, { clients: 2 })
         const first = Number((await onNode2.call('GET', `/tss/${tssId}`)).body.signature_counter) + 1

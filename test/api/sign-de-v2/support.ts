@@ -6,12 +6,20 @@ import type { Harness } from '../../helpers/harness.ts'
 
 /** A POS's view of the SIGN DE API: JSON over HTTP with a Bearer token, nothing else. */
 export interface SignDeClient {
-  call(method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Record<string, unknown>; raw: Buffer }>
+  call(
+    method: string,
+    url: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: any; headers: Record<string, unknown>; raw: Buffer }>
   token: string
 }
 
 /** Credentials as an operator makes them: `fiscalbox sign-de credentials create --json` on the same database. */
-export async function createCredentials(harness: Harness, env = 'LIVE'): Promise<{ api_key: string; api_secret: string; organization_id: string }> {
+export async function createCredentials(
+  harness: Harness,
+  env = 'LIVE',
+): Promise<{ api_key: string; api_secret: string; organization_id: string }> {
   const result = await runCli(
     ['sign-de', 'credentials', 'create', '--json', '--env', env],
     cliEnv({ DATABASE_URL: harness.databaseUrl, FISCALBOX_DATA_DIR: harness.dataDir }),
@@ -20,7 +28,10 @@ export async function createCredentials(harness: Harness, env = 'LIVE'): Promise
   return JSON.parse(result.stdout)
 }
 
-export async function signDeClient(app: FastifyInstance, credentials: { api_key: string; api_secret: string }): Promise<SignDeClient> {
+export async function signDeClient(
+  app: FastifyInstance,
+  credentials: { api_key: string; api_secret: string },
+): Promise<SignDeClient> {
   const auth = await app.inject({ method: 'POST', url: '/api/v2/auth', payload: credentials })
   assert.equal(auth.statusCode, 200, auth.body)
   const client: SignDeClient = {
@@ -52,7 +63,10 @@ export async function setUpTss(api: SignDeClient, options: { clients?: number; p
   const uninit = await api.call('PATCH', `/tss/${tssId}`, { state: 'UNINITIALIZED' })
   assert.equal(uninit.status, 200, JSON.stringify(uninit.body))
   assert.equal(uninit.body.admin_puk, undefined)
-  assert.equal((await api.call('PATCH', `/tss/${tssId}/admin`, { admin_puk: puk, new_admin_pin: pin })).status, 200)
+  assert.equal(
+    (await api.call('PATCH', `/tss/${tssId}/admin`, { admin_puk: puk, new_admin_pin: pin })).status,
+    200,
+  )
   assert.equal((await api.call('POST', `/tss/${tssId}/admin/auth`, { admin_pin: pin })).status, 200)
   const init = await api.call('PATCH', `/tss/${tssId}`, { state: 'INITIALIZED', description: 'Kasse 1' })
   assert.equal(init.status, 200, JSON.stringify(init.body))

@@ -34,7 +34,12 @@ describe('TR-03151 log messages byte for byte against the BSI TSE simulator expo
         transactionNumber: 4,
       },
     }
-    const header = { serialNumber: SIM_SERIAL, algorithmOid: SIM_ALGORITHM, signatureCounter: 11, logTime: 1795289451 }
+    const header = {
+      serialNumber: SIM_SERIAL,
+      algorithmOid: SIM_ALGORITHM,
+      signatureCounter: 11,
+      logTime: 1795289451,
+    }
     assert.equal(signedPart(body, header).toString('hex'), start.signed.toString('hex'))
 
     const finish = realSignedPart(member('Unixt_1795289451_Sig-10_Log-Tra_No-3_Finish_Client-POS-1.log'))
@@ -57,7 +62,12 @@ describe('TR-03151 log messages byte for byte against the BSI TSE simulator expo
 
   it('system logs: AuthenticateUser and Initialize with context-tagged systemOperationData', () => {
     const auth = realSignedPart(member('Unixt_1795289450_Sig-1_Log-Sys_AuthenticateUser.log'))
-    const header = { serialNumber: SIM_SERIAL, algorithmOid: SIM_ALGORITHM, signatureCounter: 1, logTime: 1795289450 }
+    const header = {
+      serialNumber: SIM_SERIAL,
+      algorithmOid: SIM_ALGORITHM,
+      signatureCounter: 1,
+      logTime: 1795289450,
+    }
     const body: LogBody = {
       kind: 'system',
       data: {
@@ -71,7 +81,10 @@ describe('TR-03151 log messages byte for byte against the BSI TSE simulator expo
     }
     assert.equal(signedPart(body, header).toString('hex'), auth.signed.toString('hex'))
     const init = realSignedPart(member('Unixt_1795289450_Sig-2_Log-Sys_Initialize.log'))
-    const initBody: LogBody = { kind: 'system', data: { operationType: 'Initialize', fields: [{ tag: 1, text: 'research-sim' }] } }
+    const initBody: LogBody = {
+      kind: 'system',
+      data: { operationType: 'Initialize', fields: [{ tag: 1, text: 'research-sim' }] },
+    }
     assert.equal(
       signedPart(initBody, { ...header, signatureCounter: 2 }).toString('hex'),
       init.signed.toString('hex'),
@@ -98,7 +111,12 @@ describe('TR-03151 log messages byte for byte against the BSI TSE simulator expo
                 transactionNumber: number,
               },
             },
-            { serialNumber: Buffer.alloc(32, 1), algorithmOid: '0.4.0.127.0.7.1.1.4.1.3', signatureCounter: counter, logTime: time },
+            {
+              serialNumber: Buffer.alloc(32, 1),
+              algorithmOid: '0.4.0.127.0.7.1.1.4.1.3',
+              signatureCounter: counter,
+              logTime: time,
+            },
           )
           const signature = sign('sha256', signed, { key: privateKey, dsaEncoding: 'ieee-p1363' })
           const message = logMessage(signed, signature)
@@ -106,7 +124,9 @@ describe('TR-03151 log messages byte for byte against the BSI TSE simulator expo
           assert.ok(reread.equals(signed))
           assert.equal(fields[fields.length - 1]?.content.length, 64)
           assert.ok(verify('sha256', reread, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature))
-          assert.ok((fields[fields.length - 3] as { content: Buffer }).content.equals(integer(counter).subarray(2)))
+          assert.ok(
+            (fields[fields.length - 3] as { content: Buffer }).content.equals(integer(counter).subarray(2)),
+          )
         },
       ),
       { numRuns: 200 },

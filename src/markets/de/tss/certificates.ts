@@ -23,9 +23,13 @@ const caKeyUsage = () => [
 ]
 
 async function importSigningKey(pkcs8: Buffer): Promise<CryptoKey> {
-  return webcrypto.subtle.importKey('pkcs8', Uint8Array.from(pkcs8), { name: 'ECDSA', namedCurve: CA_CURVE }, false, [
-    'sign',
-  ]) as Promise<CryptoKey>
+  return webcrypto.subtle.importKey(
+    'pkcs8',
+    Uint8Array.from(pkcs8),
+    { name: 'ECDSA', namedCurve: CA_CURVE },
+    false,
+    ['sign'],
+  ) as Promise<CryptoKey>
 }
 
 function newCaKey(master: MasterKey) {

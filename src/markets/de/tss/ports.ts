@@ -27,7 +27,13 @@ export interface TssWork {
     txId: string,
     revision: number,
   ): Promise<{ requestHash: string; response: string } | undefined>
-  insertRevision(tssId: string, txId: string, revision: number, requestHash: string, response: string): Promise<void>
+  insertRevision(
+    tssId: string,
+    txId: string,
+    revision: number,
+    requestHash: string,
+    response: string,
+  ): Promise<void>
   insertLog(log: LogRecord): Promise<void>
   findExport(tssId: string, id: string): Promise<ExportRecord | undefined>
   insertExport(record: ExportRecord): Promise<void>
@@ -48,7 +54,10 @@ export interface TssStore {
   getTss(id: string): Promise<TssRecord | undefined>
   listTss(organizationId: string, query: ListQuery): Promise<Page<TssRecord>>
   getClient(id: string): Promise<ClientRecord | undefined>
-  listClients(filter: { organizationId: string; tssId?: string }, query: ListQuery): Promise<Page<ClientRecord>>
+  listClients(
+    filter: { organizationId: string; tssId?: string },
+    query: ListQuery,
+  ): Promise<Page<ClientRecord>>
   getTransaction(tssId: string, idOrNumber: string): Promise<TransactionRecord | undefined>
   getRevisionResponse(tssId: string, txId: string, revision: number): Promise<string | undefined>
   listTransactions(
@@ -64,5 +73,9 @@ export interface TssStore {
   newestSignatureCounter(tssId: string): Promise<number>
   /** Installation secrets (certificate authorities, token key), created once across nodes. */
   secret(name: string): Promise<{ publicPart: string; sealed: string } | undefined>
-  putSecretIfAbsent(name: string, publicPart: string, sealed: string): Promise<{ publicPart: string; sealed: string }>
+  putSecretIfAbsent(
+    name: string,
+    publicPart: string,
+    sealed: string,
+  ): Promise<{ publicPart: string; sealed: string }>
 }

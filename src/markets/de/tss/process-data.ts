@@ -53,16 +53,25 @@ export function formatCents(value: bigint): string {
 
 function receiptData(receipt: ReceiptSchema): string {
   const bonTyp = BON_TYP[receipt.receipt_type]
-  if (!bonTyp) throw invalid('schema.standard_v1.receipt.receipt_type', `must be one of ${Object.keys(BON_TYP).join(', ')}`)
+  if (!bonTyp)
+    throw invalid(
+      'schema.standard_v1.receipt.receipt_type',
+      `must be one of ${Object.keys(BON_TYP).join(', ')}`,
+    )
   const gross = new Map<string, bigint>(VAT_ORDER.map((rate) => [rate, 0n]))
   receipt.amounts_per_vat_rate.forEach((entry, i) => {
     const field = `schema.standard_v1.receipt.amounts_per_vat_rate[${i}]`
-    if (!gross.has(entry.vat_rate)) throw invalid(`${field}.vat_rate`, `must be one of ${VAT_ORDER.join(', ')}`)
-    gross.set(entry.vat_rate, (gross.get(entry.vat_rate) ?? 0n) + parseAmount(entry.amount, `${field}.amount`))
+    if (!gross.has(entry.vat_rate))
+      throw invalid(`${field}.vat_rate`, `must be one of ${VAT_ORDER.join(', ')}`)
+    gross.set(
+      entry.vat_rate,
+      (gross.get(entry.vat_rate) ?? 0n) + parseAmount(entry.amount, `${field}.amount`),
+    )
   })
   const payments = receipt.amounts_per_payment_type.map((entry, i) => {
     const field = `schema.standard_v1.receipt.amounts_per_payment_type[${i}]`
-    const type = entry.payment_type === 'CASH' ? 'Bar' : entry.payment_type === 'NON_CASH' ? 'Unbar' : undefined
+    const type =
+      entry.payment_type === 'CASH' ? 'Bar' : entry.payment_type === 'NON_CASH' ? 'Unbar' : undefined
     if (!type) throw invalid(`${field}.payment_type`, 'must be CASH or NON_CASH')
     const currency = entry.currency_code ?? 'EUR'
     if (!/^[A-Z]{3}$/.test(currency)) throw invalid(`${field}.currency_code`, 'must be an ISO 4217 code')
@@ -77,7 +86,8 @@ function orderData(order: OrderSchema): string {
     .map((item, i) => {
       const field = `schema.standard_v1.order.line_items[${i}]`
       if (item.text.length > 255) throw invalid(`${field}.text`, 'must be at most 255 characters')
-      if (!/^-?\d+(\.\d+)?$/.test(item.quantity)) throw invalid(`${field}.quantity`, 'must be a decimal number')
+      if (!/^-?\d+(\.\d+)?$/.test(item.quantity))
+        throw invalid(`${field}.quantity`, 'must be a decimal number')
       const price = formatCents(parseAmount(item.price_per_unit, `${field}.price_per_unit`))
       return `${item.quantity};"${item.text.replaceAll('"', '""')}";${price}`
     })
@@ -100,9 +110,17 @@ export function processDataOf(schema: TxSchema): ProcessData {
   }
   const standard = schema.standard_v1
   if ('receipt' in standard)
-    return { kind: 'standard_v1', processType: 'Kassenbeleg-V1', processData: Buffer.from(receiptData(standard.receipt)) }
+    return {
+      kind: 'standard_v1',
+      processType: 'Kassenbeleg-V1',
+      processData: Buffer.from(receiptData(standard.receipt)),
+    }
   if ('order' in standard)
-    return { kind: 'standard_v1', processType: 'Bestellung-V1', processData: Buffer.from(orderData(standard.order)) }
+    return {
+      kind: 'standard_v1',
+      processType: 'Bestellung-V1',
+      processData: Buffer.from(orderData(standard.order)),
+    }
   return { kind: 'standard_v1', processType: 'SonstigerVorgang', processData: Buffer.alloc(0) }
 }
 

@@ -88,12 +88,20 @@ export class TssService {
       // Both or neither: the sub-CA is signed by this root. A concurrent creator's pair wins if it came first.
       const root = fresh[0] as CertificateAuthority
       const sub = fresh[1] as CertificateAuthority
-      const kept = await this.store.putSecretIfAbsent('ca-root', root.certificate.toString('base64'), root.privateKeyEncrypted)
+      const kept = await this.store.putSecretIfAbsent(
+        'ca-root',
+        root.certificate.toString('base64'),
+        root.privateKeyEncrypted,
+      )
       if (kept.sealed !== root.privateKeyEncrypted) {
         const otherSub = await waitForSecret(this.store, 'ca-sub')
         return [toAuthority('root', kept), toAuthority('sub', otherSub)]
       }
-      await this.store.putSecretIfAbsent('ca-sub', sub.certificate.toString('base64'), sub.privateKeyEncrypted)
+      await this.store.putSecretIfAbsent(
+        'ca-sub',
+        sub.certificate.toString('base64'),
+        sub.privateKeyEncrypted,
+      )
       return fresh
     })().catch((error: unknown) => {
       this.authorities = undefined
@@ -200,7 +208,8 @@ export class TssService {
           (from === 'CREATED' && to === 'UNINITIALIZED') ||
           (from === 'UNINITIALIZED' && (to === 'INITIALIZED' || to === 'DISABLED')) ||
           (from === 'INITIALIZED' && to === 'DISABLED')
-        if (!allowed) throw tssError(ErrorCode.DeIllegalTssStateChange, `a TSS cannot go from ${from} to ${to}`)
+        if (!allowed)
+          throw tssError(ErrorCode.DeIllegalTssStateChange, `a TSS cannot go from ${from} to ${to}`)
         if (to !== 'UNINITIALIZED') this.requireAdmin(tss, now)
         tss.state = to
         if (to === 'UNINITIALIZED') {
@@ -209,11 +218,15 @@ export class TssService {
           tss.adminPukEncrypted = null
           await this.appendLog(work, tss, {
             kind: 'audit',
-            seAuditData: Buffer.from(`fiscalbox TSS ${tss.id} personalized: ${tss.algorithm}, serial ${tss.serialNumber}`),
+            seAuditData: Buffer.from(
+              `fiscalbox TSS ${tss.id} personalized: ${tss.algorithm}, serial ${tss.serialNumber}`,
+            ),
           })
         } else if (to === 'INITIALIZED') {
           tss.timeInit = now
-          await this.appendSystemLog(work, tss, 'initialize', [{ tag: 1, text: input.description ?? tss.description }])
+          await this.appendSystemLog(work, tss, 'initialize', [
+            { tag: 1, text: input.description ?? tss.description },
+          ])
         } else {
           tss.timeDisable = now
           tss.adminSessionUntil = null
@@ -234,7 +247,10 @@ export class TssService {
   private requireAdmin(tss: TssRecord, now: number): void {
     if (tss.adminSessionUntil !== null && tss.adminSessionUntil > now) return
     if (this.pinBlocked(tss))
-      throw tssError(ErrorCode.DeAdminPinBlocked, 'the admin PIN is blocked: set a new one with the PUK (PATCH /tss/{tss_id}/admin)')
+      throw tssError(
+        ErrorCode.DeAdminPinBlocked,
+        'the admin PIN is blocked: set a new one with the PUK (PATCH /tss/{tss_id}/admin)',
+      )
     throw tssError(ErrorCode.DeAdminNotAuthenticated, 'log in as admin first (POST /tss/{tss_id}/admin/auth)')
   }
 
@@ -281,7 +297,10 @@ export class TssService {
       return ok ? ('ok' as const) : ('failed' as const)
     })
     if (outcome === 'blocked')
-      throw tssError(ErrorCode.DeAdminPinBlocked, 'the admin PIN is blocked: set a new one with the PUK (PATCH /tss/{tss_id}/admin)')
+      throw tssError(
+        ErrorCode.DeAdminPinBlocked,
+        'the admin PIN is blocked: set a new one with the PUK (PATCH /tss/{tss_id}/admin)',
+      )
     if (outcome === 'failed') throw tssError(ErrorCode.DeAdminLoginFailed, 'wrong admin PIN')
   }
 
@@ -291,7 +310,8 @@ export class TssService {
       const tss = await this.lockTss(work, caller, id)
       if (tss.adminSessionUntil === null) return
       tss.adminSessionUntil = null
-      if (tss.state !== 'DISABLED') await this.appendSystemLog(work, tss, 'logOut', [{ tag: 1, text: 'Admin' }])
+      if (tss.state !== 'DISABLED')
+        await this.appendSystemLog(work, tss, 'logOut', [{ tag: 1, text: 'Admin' }])
       await work.saveTss(tss)
     })
   }
@@ -314,13 +334,19 @@ export class TssService {
       const existing = await work.findClient(clientId)
       if (existing) {
         if (existing.tssId !== tssId || existing.serialNumber !== input.serialNumber)
-          throw tssError(ErrorCode.DeClientConflict, `client ${clientId} exists with another TSS or serial number`)
+          throw tssError(
+            ErrorCode.DeClientConflict,
+            `client ${clientId} exists with another TSS or serial number`,
+          )
         return existing
       }
       this.requireUsable(tss)
       this.requireAdmin(tss, this.now())
       if (await work.findClientBySerial(tssId, input.serialNumber))
-        throw tssError(ErrorCode.DeClientConflict, `serial number ${input.serialNumber} is taken by another client of this TSS`)
+        throw tssError(
+          ErrorCode.DeClientConflict,
+          `serial number ${input.serialNumber} is taken by another client of this TSS`,
+        )
       if (tss.numberRegisteredClients >= MAX_CLIENTS)
         throw tssError(ErrorCode.DeClientLimitReached, `a TSS has at most ${MAX_CLIENTS} registered clients`)
       const now = this.now()
@@ -355,7 +381,10 @@ export class TssService {
         this.requireUsable(tss)
         this.requireAdmin(tss, this.now())
         if (input.state === 'REGISTERED' && tss.numberRegisteredClients >= MAX_CLIENTS)
-          throw tssError(ErrorCode.DeClientLimitReached, `a TSS has at most ${MAX_CLIENTS} registered clients`)
+          throw tssError(
+            ErrorCode.DeClientLimitReached,
+            `a TSS has at most ${MAX_CLIENTS} registered clients`,
+          )
         const operation = input.state === 'REGISTERED' ? 'registerClient' : 'deregisterClient'
         await this.appendSystemLog(work, tss, operation, [{ tag: 1, text: client.serialNumber }])
         tss.numberRegisteredClients += input.state === 'REGISTERED' ? 1 : -1
@@ -384,7 +413,8 @@ export class TssService {
 
   private requireUsable(tss: TssRecord): void {
     if (tss.state === 'DISABLED') throw tssError(ErrorCode.DeTssDisabled, `TSS ${tss.id} is disabled`)
-    if (tss.state !== 'INITIALIZED') throw tssError(ErrorCode.DeTssNotInitialized, `TSS ${tss.id} is ${tss.state}, not INITIALIZED`)
+    if (tss.state !== 'INITIALIZED')
+      throw tssError(ErrorCode.DeTssNotInitialized, `TSS ${tss.id} is ${tss.state}, not INITIALIZED`)
   }
 
   // ---- transactions -------------------------------------------------------------------------------
@@ -412,8 +442,13 @@ export class TssService {
   within(unit: UnitOfWork) {
     const work = this.store.within(unit)
     return {
-      upsertTransaction: (caller: Caller, tssId: string, txId: string, revision: number, input: TransactionUpsert) =>
-        this.upsertIn(work, caller, tssId, txId, revision, input),
+      upsertTransaction: (
+        caller: Caller,
+        tssId: string,
+        txId: string,
+        revision: number,
+        input: TransactionUpsert,
+      ) => this.upsertIn(work, caller, tssId, txId, revision, input),
     }
   }
 
@@ -425,7 +460,8 @@ export class TssService {
     revision: number,
     input: TransactionUpsert,
   ): Promise<TransactionResult> {
-    if (!Number.isSafeInteger(revision) || revision < 1) throw invalid('tx_revision', 'must be an integer >= 1')
+    if (!Number.isSafeInteger(revision) || revision < 1)
+      throw invalid('tx_revision', 'must be an integer >= 1')
     const requestHash = createHash('sha256').update(canonicalJson(input)).digest('hex')
     const tss = await this.lockTss(work, caller, tssId)
     const existing = await work.findTransaction(tssId, txId)
@@ -437,7 +473,10 @@ export class TssService {
           metadata: existing.metadata,
           latestRevision: existing.latestRevision,
         }
-      throw tssError(ErrorCode.DePendingTxConflict, `revision ${revision} of transaction ${txId} exists with another body`)
+      throw tssError(
+        ErrorCode.DePendingTxConflict,
+        `revision ${revision} of transaction ${txId} exists with another body`,
+      )
     }
     this.requireUsable(tss)
     const client = await work.findClient(input.clientId)
@@ -451,10 +490,15 @@ export class TssService {
     let operation: 'StartTransaction' | 'UpdateTransaction' | 'FinishTransaction'
     if (!existing) {
       if (revision !== 1) throw tssError(ErrorCode.DeTxUpsert, 'a transaction starts with tx_revision=1')
-      if (input.state !== 'ACTIVE') throw tssError(ErrorCode.DeTxUpsert, 'a transaction starts in state ACTIVE')
-      if (input.schema) throw tssError(ErrorCode.DeTxUpsert, 'revision 1 starts the transaction and carries no schema')
+      if (input.state !== 'ACTIVE')
+        throw tssError(ErrorCode.DeTxUpsert, 'a transaction starts in state ACTIVE')
+      if (input.schema)
+        throw tssError(ErrorCode.DeTxUpsert, 'revision 1 starts the transaction and carries no schema')
       if (tss.numberActiveTransactions >= MAX_ACTIVE_TRANSACTIONS)
-        throw tssError(ErrorCode.DeTxLimitReached, `a TSS has at most ${MAX_ACTIVE_TRANSACTIONS} ACTIVE transactions`)
+        throw tssError(
+          ErrorCode.DeTxLimitReached,
+          `a TSS has at most ${MAX_ACTIVE_TRANSACTIONS} ACTIVE transactions`,
+        )
       tss.transactionCounter += 1
       tss.numberActiveTransactions += 1
       tx = {
@@ -474,16 +518,25 @@ export class TssService {
     } else {
       tx = existing
       if (revision !== tx.latestRevision + 1)
-        throw tssError(ErrorCode.DeTxUpsert, `the next revision of transaction ${txId} is ${tx.latestRevision + 1}`)
-      if (tx.state !== 'ACTIVE') throw tssError(ErrorCode.DeTxUpsert, `transaction ${txId} is ${tx.state} already`)
-      if (tx.clientId !== client.id) throw tssError(ErrorCode.DeTxUpsert, `transaction ${txId} belongs to another client`)
+        throw tssError(
+          ErrorCode.DeTxUpsert,
+          `the next revision of transaction ${txId} is ${tx.latestRevision + 1}`,
+        )
+      if (tx.state !== 'ACTIVE')
+        throw tssError(ErrorCode.DeTxUpsert, `transaction ${txId} is ${tx.state} already`)
+      if (tx.clientId !== client.id)
+        throw tssError(ErrorCode.DeTxUpsert, `transaction ${txId} belongs to another client`)
       if (input.state === 'CANCELLED') {
         process = CANCELLED_PROCESS
       } else {
-        if (!input.schema) throw tssError(ErrorCode.DeTxNoTypeDefined, 'send a schema (standard_v1 or raw) with this revision')
+        if (!input.schema)
+          throw tssError(ErrorCode.DeTxNoTypeDefined, 'send a schema (standard_v1 or raw) with this revision')
         process = processDataOf(input.schema)
         if (tx.schemaKind && tx.schemaKind !== process.kind)
-          throw tssError(ErrorCode.DeTxIllegalTypeChange, `transaction ${txId} uses ${tx.schemaKind}, not ${process.kind}`)
+          throw tssError(
+            ErrorCode.DeTxIllegalTypeChange,
+            `transaction ${txId} uses ${tx.schemaKind}, not ${process.kind}`,
+          )
         tx.schemaKind = process.kind
       }
       operation = input.state === 'ACTIVE' ? 'UpdateTransaction' : 'FinishTransaction'
@@ -568,8 +621,13 @@ export class TssService {
     if (!tx) throw notFound('TX', `no transaction ${idOrNumber} in TSS ${tssId}`)
     const wanted = revision ?? tx.latestRevision
     const response = await this.store.getRevisionResponse(tssId, tx.id, wanted)
-    if (!response) throw tssError(ErrorCode.DeTxRevisionNotFound, `transaction ${tx.id} has no revision ${wanted}`)
-    return { view: JSON.parse(response) as TransactionView, metadata: tx.metadata, latestRevision: tx.latestRevision }
+    if (!response)
+      throw tssError(ErrorCode.DeTxRevisionNotFound, `transaction ${tx.id} has no revision ${wanted}`)
+    return {
+      view: JSON.parse(response) as TransactionView,
+      metadata: tx.metadata,
+      latestRevision: tx.latestRevision,
+    }
   }
 
   async listTransactions(
@@ -579,7 +637,10 @@ export class TssService {
   ): Promise<Page<TransactionResult>> {
     if (filter.tssId) await this.requireTss(caller, filter.tssId)
     if (filter.clientId) await this.getClient(caller, filter.clientId, filter.tssId)
-    const page = await this.store.listTransactions({ organizationId: caller.organizationId, ...filter }, query)
+    const page = await this.store.listTransactions(
+      { organizationId: caller.organizationId, ...filter },
+      query,
+    )
     const data = await Promise.all(
       page.data.map(async (tx) => {
         const response = await this.store.getRevisionResponse(tx.tssId, tx.id, tx.latestRevision)
@@ -593,7 +654,12 @@ export class TssService {
     return { data, count: page.count }
   }
 
-  async updateTransactionMetadata(caller: Caller, tssId: string, idOrNumber: string, metadata: Metadata): Promise<Metadata> {
+  async updateTransactionMetadata(
+    caller: Caller,
+    tssId: string,
+    idOrNumber: string,
+    metadata: Metadata,
+  ): Promise<Metadata> {
     await this.requireTss(caller, tssId)
     const found = await this.store.getTransaction(tssId, idOrNumber)
     if (!found) throw notFound('TX', `no transaction ${idOrNumber} in TSS ${tssId}`)
@@ -607,7 +673,12 @@ export class TssService {
   }
 
   /** The signed log message of a transaction's revision (GET .../tx/{id}/log). */
-  async transactionLog(caller: Caller, tssId: string, idOrNumber: string, revision?: number): Promise<Buffer> {
+  async transactionLog(
+    caller: Caller,
+    tssId: string,
+    idOrNumber: string,
+    revision?: number,
+  ): Promise<Buffer> {
     const { view } = await this.getTransaction(caller, tssId, idOrNumber, revision)
     const log = await this.store.findLogByCounter(tssId, view.signature.counter)
     if (!log) throw notFound('TX', `no log message for transaction ${idOrNumber}`)
@@ -616,15 +687,26 @@ export class TssService {
 
   // ---- exports ------------------------------------------------------------------------------------
 
-  async triggerExport(caller: Caller, tssId: string, exportId: string, filters: ExportFilters): Promise<ExportRecord> {
+  async triggerExport(
+    caller: Caller,
+    tssId: string,
+    exportId: string,
+    filters: ExportFilters,
+  ): Promise<ExportRecord> {
     const record = await this.store.run(async (work) => {
       const tss = await this.lockTss(work, caller, tssId)
       const existing = await work.findExport(tssId, exportId)
       if (existing) return existing
       if (tss.state !== 'INITIALIZED' && tss.state !== 'DISABLED')
-        throw tssError(ErrorCode.DeExportIllegalTssState, `TSS ${tssId} is ${tss.state}: export needs INITIALIZED or DISABLED`)
+        throw tssError(
+          ErrorCode.DeExportIllegalTssState,
+          `TSS ${tssId} is ${tss.state}: export needs INITIALIZED or DISABLED`,
+        )
       if ((await work.countOpenExports(tssId)) >= MAX_OPEN_EXPORTS)
-        throw tssError(ErrorCode.DeTooManyExports, `at most ${MAX_OPEN_EXPORTS} exports per TSS may be PENDING or WORKING`)
+        throw tssError(
+          ErrorCode.DeTooManyExports,
+          `at most ${MAX_OPEN_EXPORTS} exports per TSS may be PENDING or WORKING`,
+        )
       const created: ExportRecord = {
         tssId,
         id: exportId,
@@ -727,7 +809,12 @@ export class TssService {
     })
   }
 
-  async updateExportMetadata(caller: Caller, tssId: string, exportId: string, metadata: Metadata): Promise<ExportRecord> {
+  async updateExportMetadata(
+    caller: Caller,
+    tssId: string,
+    exportId: string,
+    metadata: Metadata,
+  ): Promise<ExportRecord> {
     await this.getExport(caller, tssId, exportId)
     return this.store.run(async (work) => {
       await this.lockTss(work, caller, tssId)
@@ -739,7 +826,11 @@ export class TssService {
   }
 
   /** What a COMPLETED export's file holds: the TSS (for its certificate) and the log selection. */
-  async exportContent(caller: Caller, tssId: string, exportId: string): Promise<{ tss: TssRecord; selection: LogSelection }> {
+  async exportContent(
+    caller: Caller,
+    tssId: string,
+    exportId: string,
+  ): Promise<{ tss: TssRecord; selection: LogSelection }> {
     const record = await this.getExport(caller, tssId, exportId)
     if (record.state !== 'COMPLETED')
       throw tssError(ErrorCode.DeExportNotCompleted, `export ${exportId} is ${record.state}, not COMPLETED`)
@@ -806,7 +897,11 @@ export class TssService {
       signatureCounter,
       kind: body.kind,
       operation:
-        body.kind === 'transaction' ? body.data.operationType : body.kind === 'system' ? body.data.operationType : 'audit',
+        body.kind === 'transaction'
+          ? body.data.operationType
+          : body.kind === 'system'
+            ? body.data.operationType
+            : 'audit',
       logTime,
       transactionNumber: context.transactionNumber ?? null,
       clientSerial: context.clientSerial ?? null,
@@ -818,7 +913,10 @@ export class TssService {
   }
 }
 
-function toAuthority(name: 'root' | 'sub', stored: { publicPart: string; sealed: string } | undefined): CertificateAuthority {
+function toAuthority(
+  name: 'root' | 'sub',
+  stored: { publicPart: string; sealed: string } | undefined,
+): CertificateAuthority {
   if (!stored) throw new Error(`certificate authority ${name} missing`)
   return { name, certificate: Buffer.from(stored.publicPart, 'base64'), privateKeyEncrypted: stored.sealed }
 }
