@@ -123,6 +123,18 @@ export class TssService {
   ): Promise<{ tss: TssRecord; adminPuk: string | null }> {
     const existing = await this.store.getTss(id)
     if (existing) return this.existingCreate(caller, existing)
+    const { tss, puk } = await this.newTss(caller, id, input)
+    const inserted = await this.store.run((work) => work.insertTss(tss))
+    if (!inserted) return this.existingCreate(caller, await this.requireTss(caller, id))
+    return { tss, adminPuk: puk }
+  }
+
+  /** A new TSS record: key pair, certificate from the sub-CA, PUK. Nothing is stored yet. */
+  private async newTss(
+    caller: Caller,
+    id: string,
+    input: { metadata?: Metadata; description?: string; algorithm?: TssAlgorithm },
+  ): Promise<{ tss: TssRecord; puk: string }> {
     const algorithm = input.algorithm ?? DEFAULT_TSS_ALGORITHM
     const key = newSealedTssKey(algorithm, this.master)
     const authorities = await this.certificateAuthorities()
@@ -157,9 +169,7 @@ export class TssService {
       timeInit: null,
       timeDisable: null,
     }
-    const inserted = await this.store.run((work) => work.insertTss(tss))
-    if (!inserted) return this.existingCreate(caller, await this.requireTss(caller, id))
-    return { tss, adminPuk: puk }
+    return { tss, puk }
   }
 
   private existingCreate(caller: Caller, tss: TssRecord): { tss: TssRecord; adminPuk: string | null } {
@@ -193,51 +203,58 @@ export class TssService {
   }
 
   /** PATCH /tss: state transitions (admin needed for INITIALIZED and DISABLED), description, metadata. */
-  async updateTss(
+  updateTss(
     caller: Caller,
     id: string,
     input: { state?: TssState; description?: string; metadata?: Metadata },
   ): Promise<TssRecord> {
-    return this.store.run(async (work) => {
-      const tss = await this.lockTss(work, caller, id)
-      const now = this.now()
-      if (input.state && input.state !== tss.state) {
-        const from = tss.state
-        const to = input.state
-        const allowed =
-          (from === 'CREATED' && to === 'UNINITIALIZED') ||
-          (from === 'UNINITIALIZED' && (to === 'INITIALIZED' || to === 'DISABLED')) ||
-          (from === 'INITIALIZED' && to === 'DISABLED')
-        if (!allowed)
-          throw tssError(ErrorCode.DeIllegalTssStateChange, `a TSS cannot go from ${from} to ${to}`)
-        if (to !== 'UNINITIALIZED') this.requireAdmin(tss, now)
-        tss.state = to
-        if (to === 'UNINITIALIZED') {
-          tss.timeUninit = now
-          // The PUK has been shown; from now on only its hash exists.
-          tss.adminPukEncrypted = null
-          await this.appendLog(work, tss, {
-            kind: 'audit',
-            seAuditData: Buffer.from(
-              `fiscalbox TSS ${tss.id} personalized: ${tss.algorithm}, serial ${tss.serialNumber}`,
-            ),
-          })
-        } else if (to === 'INITIALIZED') {
-          tss.timeInit = now
-          await this.appendSystemLog(work, tss, 'initialize', [
-            { tag: 1, text: input.description ?? tss.description },
-          ])
-        } else {
-          tss.timeDisable = now
-          tss.adminSessionUntil = null
-          await this.appendSystemLog(work, tss, 'disableSecureElement', [])
-        }
+    return this.store.run((work) => this.updateTssIn(work, caller, id, input, false))
+  }
+
+  private async updateTssIn(
+    work: TssWork,
+    caller: Caller,
+    id: string,
+    input: { state?: TssState; description?: string; metadata?: Metadata },
+    trusted: boolean,
+  ): Promise<TssRecord> {
+    const tss = await this.lockTss(work, caller, id)
+    const now = this.now()
+    if (input.state && input.state !== tss.state) {
+      const from = tss.state
+      const to = input.state
+      const allowed =
+        (from === 'CREATED' && to === 'UNINITIALIZED') ||
+        (from === 'UNINITIALIZED' && (to === 'INITIALIZED' || to === 'DISABLED')) ||
+        (from === 'INITIALIZED' && to === 'DISABLED')
+      if (!allowed) throw tssError(ErrorCode.DeIllegalTssStateChange, `a TSS cannot go from ${from} to ${to}`)
+      if (to !== 'UNINITIALIZED' && !trusted) this.requireAdmin(tss, now)
+      tss.state = to
+      if (to === 'UNINITIALIZED') {
+        tss.timeUninit = now
+        // The PUK has been shown; from now on only its hash exists.
+        tss.adminPukEncrypted = null
+        await this.appendLog(work, tss, {
+          kind: 'audit',
+          seAuditData: Buffer.from(
+            `fiscalbox TSS ${tss.id} personalized: ${tss.algorithm}, serial ${tss.serialNumber}`,
+          ),
+        })
+      } else if (to === 'INITIALIZED') {
+        tss.timeInit = now
+        await this.appendSystemLog(work, tss, 'initialize', [
+          { tag: 1, text: input.description ?? tss.description },
+        ])
+      } else {
+        tss.timeDisable = now
+        tss.adminSessionUntil = null
+        await this.appendSystemLog(work, tss, 'disableSecureElement', [])
       }
-      if (input.description !== undefined) tss.description = input.description
-      if (input.metadata) tss.metadata = { ...tss.metadata, ...input.metadata }
-      await work.saveTss(tss)
-      return tss
-    })
+    }
+    if (input.description !== undefined) tss.description = input.description
+    if (input.metadata) tss.metadata = { ...tss.metadata, ...input.metadata }
+    await work.saveTss(tss)
+    return tss
   }
 
   private pinBlocked(tss: TssRecord): boolean {
@@ -318,53 +335,62 @@ export class TssService {
 
   // ---- clients ------------------------------------------------------------------------------------
 
-  async upsertClient(
+  upsertClient(
     caller: Caller,
     tssId: string,
     clientId: string,
     input: { serialNumber: string; metadata?: Metadata },
+  ): Promise<ClientRecord> {
+    return this.store.run((work) => this.upsertClientIn(work, caller, tssId, clientId, input, false))
+  }
+
+  private async upsertClientIn(
+    work: TssWork,
+    caller: Caller,
+    tssId: string,
+    clientId: string,
+    input: { serialNumber: string; metadata?: Metadata },
+    trusted: boolean,
   ): Promise<ClientRecord> {
     if (!CLIENT_SERIAL.test(input.serialNumber))
       throw tssError(
         ErrorCode.DeIllegalClientSerial,
         "serial_number: 1 to 70 characters of A-Z a-z 0-9 space ' ( ) + , - . : = ? (no / or _)",
       )
-    return this.store.run(async (work) => {
-      const tss = await this.lockTss(work, caller, tssId)
-      const existing = await work.findClient(clientId)
-      if (existing) {
-        if (existing.tssId !== tssId || existing.serialNumber !== input.serialNumber)
-          throw tssError(
-            ErrorCode.DeClientConflict,
-            `client ${clientId} exists with another TSS or serial number`,
-          )
-        return existing
-      }
-      this.requireUsable(tss)
-      this.requireAdmin(tss, this.now())
-      if (await work.findClientBySerial(tssId, input.serialNumber))
+    const tss = await this.lockTss(work, caller, tssId)
+    const existing = await work.findClient(clientId)
+    if (existing) {
+      if (existing.tssId !== tssId || existing.serialNumber !== input.serialNumber)
         throw tssError(
           ErrorCode.DeClientConflict,
-          `serial number ${input.serialNumber} is taken by another client of this TSS`,
+          `client ${clientId} exists with another TSS or serial number`,
         )
-      if (tss.numberRegisteredClients >= MAX_CLIENTS)
-        throw tssError(ErrorCode.DeClientLimitReached, `a TSS has at most ${MAX_CLIENTS} registered clients`)
-      const now = this.now()
-      const client: ClientRecord = {
-        id: clientId,
-        tssId,
-        serialNumber: input.serialNumber,
-        state: 'REGISTERED',
-        metadata: input.metadata ?? {},
-        timeCreation: now,
-        timeUpdate: now,
-      }
-      await this.appendSystemLog(work, tss, 'registerClient', [{ tag: 1, text: client.serialNumber }])
-      tss.numberRegisteredClients += 1
-      await work.insertClient(client)
-      await work.saveTss(tss)
-      return client
-    })
+      return existing
+    }
+    this.requireUsable(tss)
+    if (!trusted) this.requireAdmin(tss, this.now())
+    if (await work.findClientBySerial(tssId, input.serialNumber))
+      throw tssError(
+        ErrorCode.DeClientConflict,
+        `serial number ${input.serialNumber} is taken by another client of this TSS`,
+      )
+    if (tss.numberRegisteredClients >= MAX_CLIENTS)
+      throw tssError(ErrorCode.DeClientLimitReached, `a TSS has at most ${MAX_CLIENTS} registered clients`)
+    const now = this.now()
+    const client: ClientRecord = {
+      id: clientId,
+      tssId,
+      serialNumber: input.serialNumber,
+      state: 'REGISTERED',
+      metadata: input.metadata ?? {},
+      timeCreation: now,
+      timeUpdate: now,
+    }
+    await this.appendSystemLog(work, tss, 'registerClient', [{ tag: 1, text: client.serialNumber }])
+    tss.numberRegisteredClients += 1
+    await work.insertClient(client)
+    await work.saveTss(tss)
+    return client
   }
 
   async updateClient(
@@ -442,6 +468,31 @@ export class TssService {
   within(unit: UnitOfWork) {
     const work = this.store.within(unit)
     return {
+      /**
+       * Creates the TSS in this unit (nothing happens if it exists). Call certificateAuthorities() once
+       * outside any unit first (at start-up): creating them writes in a transaction of its own.
+       */
+      createTss: async (
+        caller: Caller,
+        id: string,
+        input: { algorithm?: TssAlgorithm; description?: string } = {},
+      ) => {
+        const existing = await work.lockTss(id)
+        if (existing) return existing
+        if (!this.authorities)
+          throw new Error('TssService.certificateAuthorities() must run before within(unit).createTss')
+        const { tss } = await this.newTss(caller, id, input)
+        await work.insertTss(tss)
+        return tss
+      },
+      /** State changes without admin login: the caller (a market inside a receipt) acts as the operator. */
+      updateTss: (
+        caller: Caller,
+        id: string,
+        input: { state?: TssState; description?: string; metadata?: Metadata },
+      ) => this.updateTssIn(work, caller, id, input, true),
+      registerClient: (caller: Caller, tssId: string, clientId: string, serialNumber: string) =>
+        this.upsertClientIn(work, caller, tssId, clientId, { serialNumber }, true),
       upsertTransaction: (
         caller: Caller,
         tssId: string,
