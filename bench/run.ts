@@ -319,7 +319,11 @@ async function main(): Promise<void> {
     if (parts.includes('latency')) results.latency = await latency()
     if (parts.includes('history')) results.history = await history()
     if (parts.includes('tar-export'))
-      results.tarExport = await tarExport(fresh('tar-export'), settings.tarExportMessages)
+      results.tarExport = await tarExport(
+        fresh('tar-export'),
+        settings.tarExportMessages,
+        machine.ecdsaSignPerSecond,
+      )
     if (parts.includes('de')) results.de = await deBench(fresh, settings, serverOptions)
   } finally {
     if (!values.keep) for (const dir of folders) rmSync(dir, { recursive: true, force: true })

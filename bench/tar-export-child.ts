@@ -88,7 +88,8 @@ async function seed(messages: number, recordsFile: string): Promise<void> {
     head.writeUInt32BE(time, 8)
     head.writeUInt32BE(tx, 12)
     head[16] = finish ? 1 : 0
-    if (!out.write(Buffer.concat([head, der]))) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
+    if (!out.write(Buffer.concat([head, der])))
+      await new Promise<void>((resolve) => out.once('drain', () => resolve()))
   }
   await new Promise<void>((resolve, reject) =>
     out.end((error?: Error | null) => (error ? reject(error) : resolve())),

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process'
 import { rmSync, statSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { ROOT } from './processes.ts'
@@ -17,6 +18,8 @@ export interface TarStep {
 
 export interface TarExportResult {
   measuredAt: string
+  /** The machine when this part ran: a part run keeps other parts' figures, so it says its own. */
+  machine: { loadAverage: number[]; ecdsaSignPerSecond: number }
   messages: number
   archiveMiB: number
   export: TarStep & { messagesPerSecond: number; cpuMicrosPerMessage: number }
@@ -42,7 +45,12 @@ async function child(args: string[]): Promise<Record<string, unknown>> {
  * Writes `messages` signed transaction log messages through the TAR writer into a file, then checks the
  * archive with the verifier; each step in a process of its own, so its peak RSS is its own.
  */
-export async function tarExport(dir: string, messages: number): Promise<TarExportResult> {
+export async function tarExport(
+  dir: string,
+  messages: number,
+  ecdsaSignPerSecond: number,
+): Promise<TarExportResult> {
+  const loadAverage = loadavg()
   const records = join(dir, 'log-messages.bin')
   const out = join(dir, 'export.tar')
   step(`tar-export: signing ${messages.toLocaleString('en')} synthetic log messages (P-256) (${dir})`)
@@ -66,6 +74,7 @@ export async function tarExport(dir: string, messages: number): Promise<TarExpor
   )
   return {
     measuredAt: new Date().toISOString(),
+    machine: { loadAverage, ecdsaSignPerSecond },
     messages,
     archiveMiB,
     export: {

@@ -59,6 +59,8 @@ export interface Tss {
   curve: Curve
   privateKey: KeyObject
   serialNumber: Buffer
+  /** The uncompressed public point 04||X||Y of the TSS key. */
+  publicPoint: Buffer
   /** root, sub-CA, leaf (DER) */
   chain: { root: Buffer; subCa: Buffer; leaf: Buffer }
 }
@@ -106,6 +108,7 @@ export async function createTss(curve: Curve): Promise<Tss> {
     curve,
     privateKey: createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }),
     serialNumber: createHash('sha256').update(point).digest(),
+    publicPoint: point,
     chain: {
       root: Buffer.from(root.rawData),
       subCa: Buffer.from(subCa.rawData),
@@ -130,7 +133,14 @@ export type LogFacts =
 
 /** A signed log message: version 2 .. logTime signed as one concatenation, then signatureValue. */
 export function logMessage(tss: Tss, facts: LogFacts): Buffer {
-  const [algorithmOid, hash] = ALGORITHM[tss.curve]
+  const signed = signedBytes(tss, facts)
+  const signature = sign(ALGORITHM[tss.curve][1], signed, { key: tss.privateKey, dsaEncoding: 'ieee-p1363' })
+  return tlv(0x30, Buffer.concat([signed, tlv(0x04, signature)]))
+}
+
+/** The bytes a log message's signature covers: the TLVs from version through logTime. */
+export function signedBytes(tss: Pick<Tss, 'curve' | 'serialNumber'>, facts: LogFacts): Buffer {
+  const [algorithmOid] = ALGORITHM[tss.curve]
   const certified: Buffer[] = []
   if (facts.kind === 'transaction') {
     certified.push(
@@ -143,7 +153,7 @@ export function logMessage(tss: Tss, facts: LogFacts): Buffer {
   } else if (facts.kind === 'system') {
     certified.push(tlv(0x80, Buffer.from(facts.operationType)), tlv(0x81, tlv(0x81, Buffer.from('admin'))))
   }
-  const signed = Buffer.concat([
+  return Buffer.concat([
     tlv(0x02, integer(2)),
     tlv(0x06, oid(TYPE_OID[facts.kind])),
     ...certified,
@@ -153,8 +163,6 @@ export function logMessage(tss: Tss, facts: LogFacts): Buffer {
     tlv(0x02, integer(facts.counter)),
     tlv(0x02, integer(facts.logTime)),
   ])
-  const signature = sign(hash, signed, { key: tss.privateKey, dsaEncoding: 'ieee-p1363' })
-  return tlv(0x30, Buffer.concat([signed, tlv(0x04, signature)]))
 }
 
 /** The entry for the TAR writer. */
