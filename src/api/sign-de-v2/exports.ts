@@ -12,7 +12,10 @@ import { exportView, listView } from './views.ts'
 const tags = ['SIGN DE v2: export']
 const ExportParams = Type.Object({ tss_id: Uuid, export_id: Uuid })
 const MAX_RECORDS = 1_000_000
-/** A PENDING export older than this is run by whichever node is asked about it (its own node may be gone). */
+/**
+ * A PENDING export older than this is run by whichever node is asked about it (its own node may be gone);
+ * the service also takes over a WORKING one that has been stuck for minutes.
+ */
 const ORPHAN_AFTER_S = 5
 
 const FilterQuery = Type.Object({
@@ -103,7 +106,10 @@ export function exportRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       async (request) => {
         const tssId = lower(request.params.tss_id)
         let record = await service.getExport(request.signDeCaller, tssId, lower(request.params.export_id))
-        if (record.state === 'PENDING' && record.timeRequest < now() - ORPHAN_AFTER_S)
+        if (
+          (record.state === 'PENDING' || record.state === 'WORKING') &&
+          record.timeRequest < now() - ORPHAN_AFTER_S
+        )
           record = (await service.runExport(tssId, record.id)) ?? record
         return exportView(request.signDeCaller, record, now())
       },

@@ -401,6 +401,21 @@ for (const engine of await engines()) {
       assert.equal(list.body._env, 'TEST')
     })
 
+    it('transport errors use the SIGN DE body: 413, unknown route, bad path id', async () => {
+      const tssId = randomUUID()
+      const big = await api.call('PUT', `/tss/${tssId}`, { metadata: { k: 'x'.repeat(1_100_000) } })
+      expectError(big, 413, 'E_PAYLOAD_TOO_LARGE')
+      expectError(await api.call('GET', '/nothing-here'), 404, 'E_NOT_FOUND')
+      expectError(await api.call('GET', '/tss/not-a-uuid'), 400, 'E_VALIDATION')
+      assert.match((await api.call('GET', '/tss/not-a-uuid')).body.message, /tss_id/)
+      expectError(
+        await api.call('PUT', `/tss/${tssId}`, { metadata: { k: 'x'.repeat(501) } }),
+        400,
+        'E_VALIDATION',
+      )
+      expectError(await api.call('GET', `/tss/${tssId}`), 404, 'E_TSS_NOT_FOUND')
+    })
+
     it('exports: too many records is an ERROR; its file answers 404 with Retry-After', async () => {
       const { tssId } = await setUpTss(api)
       const exportId = randomUUID()

@@ -51,6 +51,7 @@ export interface TransactionUpsert {
 const ADMIN_SESSION_S = 3600
 const EXPORT_KEEP_S = 30 * 24 * 3600
 const MAX_OPEN_EXPORTS = 10
+const STALE_EXPORT_S = 300
 /** Client serial numbers: the SIGN DE pattern, without '/' (and '_'), which export file names cannot carry. */
 const CLIENT_SERIAL = /^[A-Za-z0-9 '()+,\-.:=?]{1,70}$/
 
@@ -787,7 +788,10 @@ export class TssService {
     const claimed = await this.store.run(async (work) => {
       const tss = await work.lockTss(tssId)
       const record = await work.findExport(tssId, exportId)
-      if (!tss || !record || record.state !== 'PENDING') return undefined
+      if (!tss || !record) return undefined
+      // A WORKING export whose node went away mid-run is taken over after a while.
+      const stale = record.state === 'WORKING' && (record.timeStart ?? 0) < this.now() - STALE_EXPORT_S
+      if (record.state !== 'PENDING' && !stale) return undefined
       record.state = 'WORKING'
       record.timeStart = this.now()
       record.uptoSignatureCounter = tss.signatureCounter
@@ -800,7 +804,8 @@ export class TssService {
     return this.store.run(async (work) => {
       await work.lockTss(tssId)
       const record = await work.findExport(tssId, exportId)
-      if (!record || record.state !== 'WORKING') return record
+      // Another node took it over (or it was cancelled) meanwhile: its answer stands.
+      if (!record || record.state !== 'WORKING' || record.timeStart !== claimed.timeStart) return record
       const now = this.now()
       record.recordCount = count
       record.timeEnd = now
