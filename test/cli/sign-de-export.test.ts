@@ -67,6 +67,36 @@ for (const engine of await engines()) {
       assert.match(verified.stdout, /_Log-Tra_No-5_Finish_Client-POS-2\.log/)
     })
 
+    it('a P-384 TSS (ecdsa-plain-SHA384) signs 96-byte r||s and its export verifies', async () => {
+      const api = await signDeClient(harness.app, await createCredentials(harness))
+      const id = randomUUID()
+      const created = await api.call('PUT', `/tss/${id}`, { signature_algorithm: 'ecdsa-plain-SHA384' })
+      assert.equal(created.body.signature_algorithm, 'ecdsa-plain-SHA384')
+      assert.equal(Buffer.from(created.body.public_key, 'base64').length, 97)
+      await api.call('PATCH', `/tss/${id}`, { state: 'UNINITIALIZED' })
+      await api.call('PATCH', `/tss/${id}/admin`, {
+        admin_puk: created.body.admin_puk,
+        new_admin_pin: '123456',
+      })
+      await api.call('POST', `/tss/${id}/admin/auth`, { admin_pin: '123456' })
+      await api.call('PATCH', `/tss/${id}`, { state: 'INITIALIZED' })
+      const clientId = randomUUID()
+      await api.call('PUT', `/tss/${id}/client/${clientId}`, { serial_number: 'P384' })
+      const txId = randomUUID()
+      await api.call('PUT', `/tss/${id}/tx/${txId}?tx_revision=1`, { state: 'ACTIVE', client_id: clientId })
+      const end = await api.call('PUT', `/tss/${id}/tx/${txId}?tx_revision=2`, {
+        state: 'FINISHED',
+        client_id: clientId,
+        schema: receipt('7.00'),
+      })
+      assert.equal(Buffer.from(end.body.signature.value, 'base64').length, 96)
+      const out = join(harness.dataDir, 'p384.tar')
+      assert.equal((await runCli(['export', 'tar', '--tss', id, '--out', out], env)).code, 0)
+      const verified = await runCli(['verify', out], env)
+      assert.equal(verified.code, 0, verified.stdout + verified.stderr)
+      assert.match(verified.stdout, /ecdsa-plain-SHA384/)
+    })
+
     it('an unknown TSS is an error that says so', async () => {
       const result = await runCli(
         ['export', 'tar', '--tss', randomUUID(), '--out', join(harness.dataDir, 'x.tar')],

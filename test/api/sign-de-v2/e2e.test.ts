@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import tar from 'tar-stream'
+import { cliEnv, runCli } from '../../cli/cli-process.ts'
 import { engines } from '../../helpers/engines.ts'
 import { type Harness, startHarness } from '../../helpers/harness.ts'
 import { createCredentials, receipt, type SignDeClient, setUpTss, signDeClient } from './support.ts'
@@ -281,7 +282,15 @@ for (const engine of await engines()) {
       assert.ok(logs.some((n) => /_Sig-1_Log-Aud\.log$/.test(n)))
       assert.ok(logs.some((n) => /_Log-Sys_authenticateUser\.log$/.test(n)))
       assert.ok(logs.some((n) => /_Log-Tra_No-40_Finish_Client-POS-1\.log$/.test(n)))
-      writeFileSync(join(harness.dataDir, 'export.tar'), file.raw)
+      // The independent verifier accepts the downloaded archive as it is.
+      const downloaded = join(harness.dataDir, 'export.tar')
+      writeFileSync(downloaded, file.raw)
+      const verified = await runCli(
+        ['verify', downloaded],
+        cliEnv({ DATABASE_URL: harness.databaseUrl, FISCALBOX_DATA_DIR: harness.dataDir }),
+      )
+      assert.equal(verified.code, 0, verified.stdout + verified.stderr)
+      assert.match(verified.stdout, new RegExp(`^OK: TSS export verified: ${lastCounter} log messages`))
 
       // Filters: one client's transaction logs only.
       const filteredId = randomUUID()
