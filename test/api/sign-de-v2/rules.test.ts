@@ -416,6 +416,23 @@ for (const engine of await engines()) {
       expectError(await api.call('GET', `/tss/${tssId}`), 404, 'E_TSS_NOT_FOUND')
     })
 
+    it('authentication attempts from one address are rate limited with Retry-After', async () => {
+      let answer: any
+      for (let i = 0; i < 40; i++) {
+        answer = await harness.app.inject({
+          method: 'POST',
+          url: '/api/v2/auth',
+          remoteAddress: '192.0.2.7',
+          payload: { api_key: 'guess', api_secret: `guess-${i}` },
+        })
+        if (answer.statusCode === 429) break
+        assert.equal(answer.statusCode, 401)
+      }
+      assert.equal(answer.statusCode, 429)
+      assert.equal(answer.json().code, 'E_RATE_LIMITED')
+      assert.ok(Number(answer.headers['retry-after']) >= 1)
+    })
+
     it('exports: too many records is an ERROR; its file answers 404 with Retry-After', async () => {
       const { tssId } = await setUpTss(api)
       const exportId = randomUUID()
