@@ -54,6 +54,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
         securitySchemes: {
           cashboxId: { type: 'apiKey', in: 'header', name: 'x-cashbox-id' },
           cashboxToken: { type: 'apiKey', in: 'header', name: 'x-cashbox-accesstoken' },
+          signDeBearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
         },
       },
       security: [{ cashboxId: [], cashboxToken: [] }],

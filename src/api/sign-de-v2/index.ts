@@ -52,6 +52,10 @@ export function signDeApiV2(runtime: Runtime): FastifyPluginAsync {
   return async (app) => {
     app.decorateRequest('signDeCaller', null as never)
     app.addHook('onRoute', rejectUnknownProperties)
+    // In the OpenAPI document: these routes take the Bearer token of POST /auth, not the cash box headers.
+    app.addHook('onRoute', (route) => {
+      if (route.schema && !route.schema.security) route.schema.security = [{ signDeBearer: [] }]
+    })
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const fiscal = fromFastifyError(error)
       if (STATUS[fiscal.code] >= 500) request.log.error({ err: error }, 'request failed')
