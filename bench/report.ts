@@ -2,6 +2,7 @@ import { atRows } from './at.ts'
 import type { LoadResult } from './load.ts'
 import type { Results } from './run.ts'
 import { TAR_EXPORT_TARGETS } from './tar-export.ts'
+import { DE_TARGETS } from './de.ts'
 
 /** Targets from the issue that asked for this benchmark. */
 export const TARGETS = { signShare: 0.25, p99Ms: 15, historyRatio: 1.25 }
@@ -124,6 +125,19 @@ function resultsTable(r: Results): string {
     )
   }
   if (r.at) rows.push(...atRows(r.at))
+  const de = r.de
+  if (de) {
+    for (const run of [de.one, de.twenty]) {
+      rows.push([
+        `SIGN DE /api/v2 start+finish pairs on ${run.tss} TSS (${run.load.connections} connections)`,
+        `${int(run.pairsPerSecond)} pairs/s, p99 ${run.load.latencyMs.p99.toFixed(1)} ms`,
+        `server CPU ${run.cpuMicrosPerPair === null ? 'n/a' : int(run.cpuMicrosPerPair)} µs per pair; non-2xx ${int(run.load.non2xx)}`,
+        run.tss === 20
+          ? `≥ ${int(DE_TARGETS.pairsPerSecond)} pairs/s ${verdict(run.pairsPerSecond >= DE_TARGETS.pairsPerSecond)}`
+          : '',
+      ])
+    }
+  }
   return [
     '| measure | result | compared with | target |',
     '| --- | ---: | --- | --- |',
@@ -218,6 +232,7 @@ function method(r: Results): string[] {
     `- *History*: the same latency run on a cash box whose journal already holds ${int(s.historySmall)} receipts, then on one with ${int(s.historyLarge)}. Both histories are written by bench/seed-history.ts (usable alone: \`node --import tsx bench/seed-history.ts --data-dir DIR --receipts N\`): the start receipt through the real SignService, then the same small sale again and again, made from the core's own pieces (canonical request JSON, the generic market's ECDSA signature on every receipt, the response serializer, the chain hash of core/journal-chain.ts, the totals) and inserted with the server's own prepared statements by a worker thread in transactions of 20,000 receipts. After the small-history run the whole journal, seeded and live receipts, is exported and checked with \`fiscalbox export journal\` and \`fiscalbox verify\`.${r.history?.verified ? ` Result: ${r.history.verified}.` : ''}${r.history ? ` Seeding took ${r.history.large.seedSeconds.toFixed(0)} s for ${int(r.history.large.receipts)} receipts (${int(r.history.large.databaseMiB)} MiB database).` : ''}`,
     `- *TAR export*: bench/tar-export-child.ts signs ${int(s.tarExportMessages ?? 0)} synthetic transaction log messages (TR-03151 DER, ecdsa-plain-SHA256 on P-256, start/finish pairs) into a record file that stands in for the TSS's log table (not measured), then, in a process of its own, reads them back as rows and streams them through \`writeTssExport\` (src/markets/de/export) into a TAR file on disk: messages per second is the wall time of that whole process step, peak RSS its \`maxRSS\` (node and tsx included). A third process runs the checks of \`fiscalbox verify\` on the archive (two passes, every ECDSA signature, counter and transactions) and must find no problem.${r.tarExport ? ` This part ran on ${r.tarExport.measuredAt.slice(0, 10)} on a shared machine (load average ${r.tarExport.machine.loadAverage.map((x) => x.toFixed(2)).join(', ')}, ${int(r.tarExport.machine.ecdsaSignPerSecond)} ECDSA P-256 signatures/s on one core), so CPU per message says more than the rates.` : ''}`,
     `- *Render*: a five-line café receipt of a DE cash box (two VAT rates, cash and card) is signed and issued once; then, in the bench process and one after the other for ${r.render?.durationS ?? 10} s each after 1 s of warm-up, its document is read from the journal (SQLite), built and rendered as HTML (with the QR code as SVG), as PDF (pdfkit) and as ESC/POS bytes, exactly as a GET of its link does minus HTTP. CPU per render is the process's user + system time divided by the renders.${r.render?.loadAverage ? ` Measured on ${r.render.measuredAt.slice(0, 10)} with a load average of ${r.render.loadAverage.map((x) => x.toFixed(2)).join(', ')} on the shared machine: the renders per second are low for it, the CPU per render holds better.` : ''}`,
+    `- *SIGN DE pairs*: \`fiscalbox sign-de credentials create\`, then \`fiscalbox serve\` (embedded SQLite) and the documented set-up of 1, then 20 TSS through /api/v2 (one client each). Each of ${s.connections} autocannon connections runs start (PUT tx, tx_revision=1, ACTIVE) then finish (tx_revision=2, FINISHED with a standard_v1 receipt) of its own transactions on one TSS, the connections spread over the TSS in turn; ${s.warmupS} s warm-up, ${s.durationS} s measured. Pairs per second is half the 200 answers per second; server CPU per pair is twice the CPU per answer.${r.de ? ` Measured on ${r.de.measuredAt.slice(0, 10)} on a machine shared with other work, so CPU per pair says more than the rates.` : ''}`,
     `- *Server CPU per request*: user + system CPU time of the server process (all its threads, from /proc) during the measured run, divided by the 200 answers. Other load on the machine changes it far less than requests per second.`,
     '',
     '**Reproduce.** `npm ci`, then `npm run bench` (all parts, about 10 minutes) or `npm run bench -- throughput` (or `latency`, `history`, `render`) for one part; `--quick` is a smoke run of about a minute that writes nothing but bench/results/quick.tmp; `--duration S` sets the measured seconds; `--profile` writes a CPU profile of the server to bench/results/profiles; `--server-root DIR --results FILE` measures another checkout (with node_modules) for before/after figures. A part run updates its part of bench/results/latest.json and the docs; progress goes to stderr on a terminal.',

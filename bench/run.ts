@@ -20,12 +20,13 @@ import { type RenderResult, renderBench } from './render.ts'
 import { renderMarkdown, renderSvg } from './report.ts'
 import { seedHistory } from './seed-history.ts'
 import { type TarExportResult, tarExport } from './tar-export.ts'
+import { type DeResult, deBench } from './de.ts'
 import { step } from './terminal.ts'
 
-const PARTS = ['throughput', 'latency', 'history', 'tar-export', 'render', 'at'] as const
+const PARTS = ['throughput', 'latency', 'history', 'tar-export', 'render', 'at', 'de'] as const
 type Part = (typeof PARTS)[number]
 
-const USAGE = `usage: npm run bench -- [throughput|latency|history|tar-export|render|at ...] [options]
+const USAGE = `usage: npm run bench -- [throughput|latency|history|tar-export|render|at|de ...] [options]
 
 Runs the parts named (all of them when none is) and prints a markdown table. A full run writes
 bench/results/latest.json, docs/benchmarks.md and docs/benchmarks.svg; a part run updates its part there.
@@ -101,6 +102,7 @@ export interface Results {
   tarExport?: TarExportResult
   render?: RenderResult
   at?: AtResult
+  de?: DeResult
 }
 
 const { values, positionals } = parseArgs({
@@ -382,6 +384,7 @@ async function main(): Promise<void> {
       }
     }
     if (parts.includes('at')) results.at = await atThroughput()
+    if (parts.includes('de')) results.de = await deBench(fresh, settings, serverOptions)
   } finally {
     if (!values.keep) for (const dir of folders) rmSync(dir, { recursive: true, force: true })
   }

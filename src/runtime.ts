@@ -5,6 +5,7 @@ import { Cashboxes } from './core/cashboxes.ts'
 import { PayService } from './core/payments/pay-service.ts'
 import { MasterKey } from './core/secrets.ts'
 import { SignService } from './core/sign-service.ts'
+import { createDeServices, type DeServices } from './markets/de/services.ts'
 import { createMarketRegistry, type MarketFor } from './markets/registry.ts'
 import { createPaymentProviders } from './payments/registry.ts'
 import { PaymentSimulator } from './payments/simulator.ts'
@@ -27,6 +28,8 @@ export interface Runtime {
   /** The built-in simulator terminal, unless PAYMENT_SIMULATOR=off. */
   paymentSimulator: PaymentSimulator | undefined
   receipts: IssueService
+  /** Germany: the software TSS and the SIGN DE v2 API credentials. */
+  de: DeServices
   close(): Promise<void>
 }
 
@@ -57,6 +60,7 @@ export async function openRuntime(
       payments,
       paymentSimulator: simulator || undefined,
       receipts: new IssueService(issuedReceiptRepository(storage), cashboxes),
+      de: createDeServices(storage, master),
       close: () => storage.close(),
     }
   } catch (error) {

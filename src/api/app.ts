@@ -9,6 +9,7 @@ import { healthRoute } from './health.ts'
 import { parseJsonBody, rejectInvalidUtf8 } from './json-body.ts'
 import { posSystemApiV2 } from './possystem-v2/index.ts'
 import { receiptDocuments } from './receipt-documents.ts'
+import { signDeApiV2 } from './sign-de-v2/index.ts'
 
 export interface AppOptions {
   bodyLimit: number
@@ -55,6 +56,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
         securitySchemes: {
           cashboxId: { type: 'apiKey', in: 'header', name: 'x-cashbox-id' },
           cashboxToken: { type: 'apiKey', in: 'header', name: 'x-cashbox-accesstoken' },
+          signDeBearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
         },
       },
       security: [{ cashboxId: [], cashboxToken: [] }],
@@ -66,5 +68,6 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
   await app.register(posSystemApiV2(runtime), { prefix: '/v2' })
   await app.register(receiptDocuments(runtime))
   await app.register(atApi(runtime), { prefix: '/at/v1' })
+  await app.register(signDeApiV2(runtime), { prefix: '/api/v2' })
   return app
 }

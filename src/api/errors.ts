@@ -17,6 +17,28 @@ export const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.DeviceNotReachable]: 502,
   [ErrorCode.MarketNotConfigured]: 409,
   [ErrorCode.AlreadyConfigured]: 409,
+  [ErrorCode.DeIllegalTssStateChange]: 400,
+  [ErrorCode.DeAdminPinBlocked]: 423,
+  [ErrorCode.DeChangeAdminPinFailed]: 400,
+  [ErrorCode.DeAdminLoginFailed]: 401,
+  [ErrorCode.DeAdminNotAuthenticated]: 401,
+  [ErrorCode.DeIllegalClientSerial]: 400,
+  [ErrorCode.DeTssDisabled]: 400,
+  [ErrorCode.DeTssNotInitialized]: 400,
+  [ErrorCode.DeClientLimitReached]: 403,
+  [ErrorCode.DeClientConflict]: 409,
+  [ErrorCode.DeTssConflict]: 409,
+  [ErrorCode.DeTxUpsert]: 400,
+  [ErrorCode.DeClientNotFound]: 400,
+  [ErrorCode.DeClientDeregistered]: 400,
+  [ErrorCode.DeTxLimitReached]: 400,
+  [ErrorCode.DeTxIllegalTypeChange]: 409,
+  [ErrorCode.DeTxNoTypeDefined]: 409,
+  [ErrorCode.DePendingTxConflict]: 409,
+  [ErrorCode.DeTxRevisionNotFound]: 400,
+  [ErrorCode.DeExportIllegalTssState]: 409,
+  [ErrorCode.DeTooManyExports]: 409,
+  [ErrorCode.DeExportNotCompleted]: 404,
 }
 
 const TITLES: Record<ErrorCode, string> = {
@@ -34,6 +56,28 @@ const TITLES: Record<ErrorCode, string> = {
   [ErrorCode.DeviceNotReachable]: 'Payment device not reachable',
   [ErrorCode.MarketNotConfigured]: 'Cash box not configured for its country',
   [ErrorCode.AlreadyConfigured]: 'Already configured',
+  [ErrorCode.DeIllegalTssStateChange]: 'Illegal TSS state change',
+  [ErrorCode.DeAdminPinBlocked]: 'Admin PIN blocked',
+  [ErrorCode.DeChangeAdminPinFailed]: 'Admin PIN change failed',
+  [ErrorCode.DeAdminLoginFailed]: 'Admin login failed',
+  [ErrorCode.DeAdminNotAuthenticated]: 'Admin not authenticated',
+  [ErrorCode.DeIllegalClientSerial]: 'Illegal client serial number',
+  [ErrorCode.DeTssDisabled]: 'TSS disabled',
+  [ErrorCode.DeTssNotInitialized]: 'TSS not initialized',
+  [ErrorCode.DeClientLimitReached]: 'Client limit reached',
+  [ErrorCode.DeClientConflict]: 'Client conflict',
+  [ErrorCode.DeTssConflict]: 'TSS conflict',
+  [ErrorCode.DeTxUpsert]: 'Transaction upsert failed',
+  [ErrorCode.DeClientNotFound]: 'Client not found',
+  [ErrorCode.DeClientDeregistered]: 'Client deregistered',
+  [ErrorCode.DeTxLimitReached]: 'Active transaction limit reached',
+  [ErrorCode.DeTxIllegalTypeChange]: 'Illegal transaction type change',
+  [ErrorCode.DeTxNoTypeDefined]: 'Transaction has no type',
+  [ErrorCode.DePendingTxConflict]: 'Transaction revision conflict',
+  [ErrorCode.DeTxRevisionNotFound]: 'Transaction revision not found',
+  [ErrorCode.DeExportIllegalTssState]: 'TSS state does not allow an export',
+  [ErrorCode.DeTooManyExports]: 'Too many exports',
+  [ErrorCode.DeExportNotCompleted]: 'Export not completed',
 }
 
 /**
@@ -84,7 +128,7 @@ interface AjvError {
   params: Record<string, unknown>
 }
 
-function fromFastifyError(
+export function fromFastifyError(
   error: FastifyError & { validation?: AjvError[]; validationContext?: string },
 ): FiscalError {
   if (error instanceof FiscalError) return error

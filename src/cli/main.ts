@@ -8,6 +8,7 @@ import { JournalVerifier } from '../verify/journal-verifier.ts'
 import { registerAtCommands } from './at.ts'
 import { exportJournal } from './export-journal.ts'
 import { progress } from './progress.ts'
+import { registerSignDeCommands } from './sign-de.ts'
 import { TSS_EXPORT_HELP, verifyTssExportCommand } from './verify-tss-export.ts'
 import { isDep7File, verifyDep7File } from './verify-dep7.ts'
 
@@ -132,6 +133,7 @@ program
   })
 
 registerAtCommands(program, exporter)
+registerSignDeCommands(program, exporter)
 
 program.parseAsync().catch((error: Error) => {
   process.stderr.write(`fiscalbox: ${error.message}\n`)

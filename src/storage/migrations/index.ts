@@ -2,6 +2,7 @@ import type { Migration } from 'kysely'
 import * as initial from './001-initial.ts'
 import * as marketState from './002-market-state.ts'
 import * as at from './003-at.ts'
+import * as deTss from './004-de-tss.ts'
 import * as payIssue from './005-pay-issue.ts'
 
 /** Every migration in order of name; a new one is one more line here. */
@@ -9,5 +10,6 @@ export const migrations: Record<string, Migration> = {
   '001-initial': initial,
   '002-market-state': marketState,
   '003-at': at,
+  '004-de-tss': deTss,
   '005-pay-issue': payIssue,
 }

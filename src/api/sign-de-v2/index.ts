@@ -1,0 +1,91 @@
+import { STATUS_CODES } from 'node:http'
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { ErrorCode, FiscalError } from '../../core/errors.ts'
+import type { Caller } from '../../markets/de/tss/tss-service.ts'
+import type { Runtime } from '../../runtime.ts'
+import { fromFastifyError, STATUS } from '../errors.ts'
+import { authRoute } from './auth.ts'
+import { clientRoutes } from './clients.ts'
+import { exportRoutes } from './exports.ts'
+import { rejectUnknownProperties } from './strict-body.ts'
+import { transactionRoutes } from './transactions.ts'
+import { tssRoutes } from './tss.ts'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    signDeCaller: Caller
+  }
+}
+
+/** SIGN DE codes for the errors every surface shares. */
+const GENERIC_CODES: Partial<Record<ErrorCode, string>> = {
+  [ErrorCode.ValidationError]: 'E_VALIDATION',
+  [ErrorCode.Unauthorized]: 'E_UNAUTHORIZED',
+  [ErrorCode.NotFound]: 'E_NOT_FOUND',
+  [ErrorCode.PayloadTooLarge]: 'E_PAYLOAD_TOO_LARGE',
+  [ErrorCode.UnsupportedMediaType]: 'E_UNSUPPORTED_MEDIA_TYPE',
+  [ErrorCode.RateLimited]: 'E_RATE_LIMITED',
+  [ErrorCode.ServiceUnavailable]: 'E_SERVICE_UNAVAILABLE',
+  [ErrorCode.Internal]: 'E_INTERNAL',
+}
+
+/** The SIGN DE error body: {status_code, error, code, message}. */
+export function sendSignDeError(reply: FastifyReply, error: FiscalError): FastifyReply {
+  const status = STATUS[error.code]
+  const code =
+    (error.extra?.signDeCode as string | undefined) ??
+    (error.code.startsWith('E_') ? error.code : (GENERIC_CODES[error.code] ?? 'E_INTERNAL'))
+  if (status === 429 || status === 503) reply.header('retry-after', String(error.extra?.retryAfter ?? 1))
+  if (error.code === ErrorCode.DeExportNotCompleted) reply.header('retry-after', '60')
+  return reply
+    .code(status)
+    .type('application/json; charset=utf-8')
+    .send({ status_code: status, error: STATUS_CODES[status] ?? 'Error', code, message: error.message })
+}
+
+/**
+ * The SIGN DE v2 API under /api/v2: the cloud-TSS API a German POS already speaks, served by the software
+ * TSS (markets/de/tss). Every route but POST /auth needs a Bearer access token; the token's organization
+ * scopes every TSS, client, transaction and export.
+ */
+export function signDeApiV2(runtime: Runtime): FastifyPluginAsync {
+  return async (app) => {
+    app.decorateRequest('signDeCaller', null as never)
+    app.addHook('onRoute', rejectUnknownProperties)
+    // In the OpenAPI document: these routes take the Bearer token of POST /auth, not the cash box headers.
+    app.addHook('onRoute', (route) => {
+      if (route.schema && !route.schema.security) route.schema.security = [{ signDeBearer: [] }]
+    })
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      const fiscal = fromFastifyError(error)
+      if (STATUS[fiscal.code] >= 500) request.log.error({ err: error }, 'request failed')
+      return sendSignDeError(reply, fiscal)
+    })
+    app.setNotFoundHandler((request, reply) =>
+      sendSignDeError(
+        reply,
+        new FiscalError(ErrorCode.NotFound, `no route ${request.method} ${request.url.split('?')[0]}`),
+      ),
+    )
+    app.addHook('onRequest', async (request: FastifyRequest) => {
+      if (request.routeOptions.url === '/api/v2/auth') return
+      const header = request.headers.authorization ?? ''
+      const match = /^Bearer\s+(\S+)$/i.exec(header)
+      if (!match)
+        throw new FiscalError(
+          ErrorCode.Unauthorized,
+          'send Authorization: Bearer <access_token> (POST /api/v2/auth)',
+          undefined,
+          {
+            signDeCode: 'E_UNAUTHORIZED',
+          },
+        )
+      request.signDeCaller = await runtime.de.credentials.verify(match[1] as string)
+    })
+    await app.register(authRoute(runtime))
+    await app.register(tssRoutes(runtime))
+    await app.register(clientRoutes(runtime))
+    await app.register(transactionRoutes(runtime))
+    await app.register(exportRoutes(runtime))
+  }
+}

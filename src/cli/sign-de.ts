@@ -1,0 +1,66 @@
+import { createWriteStream } from 'node:fs'
+import type { Command } from 'commander'
+import { Option } from 'commander'
+import { loadConfig } from '../config.ts'
+import { writeTssExport } from '../markets/de/export/index.ts'
+import { tarExportContent } from '../markets/de/tss/tar-export.ts'
+import { openRuntime } from '../runtime.ts'
+import { progress } from './progress.ts'
+
+/** Germany's commands: SIGN DE API credentials and the TSS TAR export. */
+export function registerSignDeCommands(program: Command, exporter: Command): void {
+  const signDe = program.command('sign-de').description('the SIGN DE v2 API (/api/v2): credentials')
+  signDe
+    .command('credentials')
+    .description('manage SIGN DE API credentials')
+    .command('create')
+    .description('create an api_key and api_secret for POST /api/v2/auth (the secret is shown only once)')
+    .addOption(
+      new Option('--env <env>', 'the _env the API answers with').choices(['LIVE', 'TEST']).default('LIVE'),
+    )
+    .option(
+      '--organization <uuid>',
+      'add the credentials to an existing organization (its TSS become visible)',
+    )
+    .option('--json', 'print JSON for scripts: {api_key, api_secret, organization_id, env}')
+    .action(async (options: { env: 'LIVE' | 'TEST'; organization?: string; json?: boolean }) => {
+      const runtime = await openRuntime(loadConfig())
+      try {
+        const created = await runtime.de.credentials.create(options.env, options.organization)
+        process.stdout.write(
+          options.json
+            ? `${JSON.stringify(created)}\n`
+            : `api_key:         ${created.api_key}\napi_secret:      ${created.api_secret}\norganization_id: ${created.organization_id}\nenv:             ${created.env}\nThe secret is shown only now: store it in the POS.\n`,
+        )
+      } finally {
+        await runtime.close()
+      }
+    })
+
+  exporter
+    .command('tar')
+    .description(
+      'write the TR-03151 TAR export of a TSS (every log message so far and its certificate chain)',
+    )
+    .requiredOption('--tss <id>', 'TSS id (the UUID used in PUT /api/v2/tss/{tss_id})')
+    .requiredOption('--out <file>', 'TAR file to write')
+    .action(async (options: { tss: string; out: string }) => {
+      const runtime = await openRuntime(loadConfig())
+      try {
+        const service = runtime.de.tss
+        const { tss, selection } = await service.fullSelection(options.tss.toLowerCase())
+        const shown = progress('log messages', selection.uptoSignatureCounter)
+        const result = await writeTssExport(
+          await tarExportContent(service, tss, selection),
+          createWriteStream(options.out),
+          ({ logMessages }) => shown.update(logMessages),
+        )
+        shown.done(result.logMessages)
+        process.stdout.write(
+          `wrote ${result.logMessages} log messages and ${result.certificates} certificates (${result.bytes} bytes) to ${options.out}\n`,
+        )
+      } finally {
+        await runtime.close()
+      }
+    })
+}

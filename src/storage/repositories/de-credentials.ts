@@ -1,0 +1,71 @@
+import type { CredentialStore } from '../../markets/de/credentials.ts'
+import type { Storage } from '../database.ts'
+
+export function deCredentialRepository(storage: Storage): CredentialStore {
+  const { db } = storage
+  const secret = async (name: string) => {
+    const row = await db.selectFrom('de_secrets').selectAll().where('name', '=', name).executeTakeFirst()
+    return row ? { publicPart: row.public_part, sealed: row.sealed } : undefined
+  }
+  return {
+    async insert(c) {
+      await storage.transact((trx) =>
+        trx
+          .insertInto('de_api_credentials')
+          .values({
+            api_key: c.apiKey,
+            secret_hash: c.secretHash,
+            organization_id: c.organizationId,
+            env: c.env,
+            created_at: c.createdAt,
+          })
+          .execute(),
+      )
+    },
+    async find(apiKey) {
+      const row = await db
+        .selectFrom('de_api_credentials')
+        .selectAll()
+        .where('api_key', '=', apiKey)
+        .executeTakeFirst()
+      return row
+        ? {
+            apiKey: row.api_key,
+            secretHash: row.secret_hash,
+            organizationId: row.organization_id,
+            env: row.env,
+            createdAt: row.created_at,
+          }
+        : undefined
+    },
+    async insertRefreshToken(tokenHash, apiKey, expiresAt) {
+      await storage.transact((trx) =>
+        trx
+          .insertInto('de_api_refresh_tokens')
+          .values({ token_hash: tokenHash, api_key: apiKey, expires_at: expiresAt })
+          .execute(),
+      )
+    },
+    async findRefreshToken(tokenHash) {
+      const row = await db
+        .selectFrom('de_api_refresh_tokens')
+        .selectAll()
+        .where('token_hash', '=', tokenHash)
+        .executeTakeFirst()
+      return row ? { apiKey: row.api_key, expiresAt: row.expires_at } : undefined
+    },
+    secret,
+    async putSecretIfAbsent(name, publicPart, sealed) {
+      await storage.transact((trx) =>
+        trx
+          .insertInto('de_secrets')
+          .values({ name, public_part: publicPart, sealed, created_at: new Date().toISOString() })
+          .onConflict((c) => c.column('name').doNothing())
+          .execute(),
+      )
+      const stored = await secret(name)
+      if (!stored) throw new Error(`secret ${name} was not stored`)
+      return stored
+    },
+  }
+}
