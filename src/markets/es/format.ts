@@ -40,7 +40,11 @@ export function spanishDate(isoDate: string, field: string): string {
   if (!match) throw invalid(field, 'must be a date YYYY-MM-DD')
   const [, y, m, d] = match as unknown as [string, string, string, string]
   const date = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d)))
-  if (date.getUTCFullYear() !== Number(y) || date.getUTCMonth() !== Number(m) - 1 || date.getUTCDate() !== Number(d))
+  if (
+    date.getUTCFullYear() !== Number(y) ||
+    date.getUTCMonth() !== Number(m) - 1 ||
+    date.getUTCDate() !== Number(d)
+  )
     throw invalid(field, 'is not a calendar date')
   return `${d}-${m}-${y}`
 }

@@ -12,10 +12,10 @@ import {
   emptyChain,
   formatInvoiceNumber,
   hashInputOf,
-  type SoftwareSystem,
 } from '../../../src/markets/es/verifactu/records.ts'
 import { submissionBody } from '../../../src/markets/es/verifactu/xml.ts'
 import { serializeDocument } from '../../../src/markets/es/xml/serialize.ts'
+import { SYSTEM, sampleChain } from './support.ts'
 import { VECTORS, xmllint } from './xsd.ts'
 
 const vectors = JSON.parse(readFileSync(join(VECTORS, 'verifactu-vectors.json'), 'utf8')) as {
@@ -23,44 +23,35 @@ const vectors = JSON.parse(readFileSync(join(VECTORS, 'verifactu-vectors.json'),
   qr: { examples: Array<{ expected: string }> }
 }
 
-export const SYSTEM: SoftwareSystem = {
-  producerName: 'fiscalbox contributors',
-  producerNif: 'B00000034',
-  name: 'fiscalbox',
-  id: 'FB',
-  version: '0.1.0',
-  installationNumber: 'location-0001',
-  onlyVerifactu: true,
-  multipleTaxpayers: true,
-  hasMultipleTaxpayers: false,
+const fromPairs = (input: string) => {
+  const pairs = new Map(
+    input.split('&').map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]),
+  )
+  return (key: string): string => pairs.get(key) ?? assert.fail(`no ${key} in the vector`)
 }
-
-const fromPairs = (input: string) =>
-  Object.fromEntries(input.split('&').map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]))
 
 describe('VeriFactu Huella: the official AEAT worked examples', () => {
   for (const v of vectors.official) {
     it(`reproduces "${v.case}"`, () => {
       const f = fromPairs(v.input)
-      const input =
-        'TipoFactura' in f
-          ? altaHashInput({
-              issuerNif: f.IDEmisorFactura,
-              seriesNumber: f.NumSerieFactura,
-              issueDate: f.FechaExpedicionFactura,
-              invoiceType: f.TipoFactura,
-              taxTotal: f.CuotaTotal,
-              total: f.ImporteTotal,
-              previousHuella: f.Huella,
-              generatedAt: f.FechaHoraHusoGenRegistro,
-            })
-          : anulacionHashInput({
-              issuerNif: f.IDEmisorFacturaAnulada,
-              seriesNumber: f.NumSerieFacturaAnulada,
-              issueDate: f.FechaExpedicionFacturaAnulada,
-              previousHuella: f.Huella,
-              generatedAt: f.FechaHoraHusoGenRegistro,
-            })
+      const input = v.input.includes('&TipoFactura=')
+        ? altaHashInput({
+            issuerNif: f('IDEmisorFactura'),
+            seriesNumber: f('NumSerieFactura'),
+            issueDate: f('FechaExpedicionFactura'),
+            invoiceType: f('TipoFactura'),
+            taxTotal: f('CuotaTotal'),
+            total: f('ImporteTotal'),
+            previousHuella: f('Huella'),
+            generatedAt: f('FechaHoraHusoGenRegistro'),
+          })
+        : anulacionHashInput({
+            issuerNif: f('IDEmisorFacturaAnulada'),
+            seriesNumber: f('NumSerieFacturaAnulada'),
+            issueDate: f('FechaExpedicionFacturaAnulada'),
+            previousHuella: f('Huella'),
+            generatedAt: f('FechaHoraHusoGenRegistro'),
+          })
       assert.equal(input, v.input)
       assert.equal(huella(input), v.expected)
     })
@@ -83,7 +74,12 @@ describe('VeriFactu Huella: the official AEAT worked examples', () => {
     const second = chainAlta(first.state, base('12345679/G34', '2024-01-01T18:20:35Z'), SYSTEM)
     const third = chainAnulacion(
       second.state,
-      { issuerNif: '89890001K', seriesNumber: '12345679/G34', issueDate: '2024-01-01', generatedAt: new Date('2024-01-01T18:20:40Z') },
+      {
+        issuerNif: '89890001K',
+        seriesNumber: '12345679/G34',
+        issueDate: '2024-01-01',
+        generatedAt: new Date('2024-01-01T18:20:40Z'),
+      },
       SYSTEM,
     )
     const records = [first.record, second.record, third.record]
@@ -103,18 +99,27 @@ describe('VeriFactu QR URL', () => {
   it('reproduces both published examples on the test base', () => {
     const [a, b] = vectors.qr.examples
     assert.equal(
-      verifactuQrUrl({ issuerNif: '89890001K', seriesNumber: '12345678&G33', issueDate: '01-01-2024', total: '241.4' }, 'test'),
+      verifactuQrUrl(
+        { issuerNif: '89890001K', seriesNumber: '12345678&G33', issueDate: '01-01-2024', total: '241.4' },
+        'test',
+      ),
       a?.expected,
     )
     assert.equal(
-      verifactuQrUrl({ issuerNif: '89890001K', seriesNumber: '12345678-G33', issueDate: '01-09-2024', total: '241.4' }, 'test'),
+      verifactuQrUrl(
+        { issuerNif: '89890001K', seriesNumber: '12345678-G33', issueDate: '01-09-2024', total: '241.4' },
+        'test',
+      ),
       b?.expected,
     )
   })
 
   it('uses the production base in production', () => {
     assert.match(
-      verifactuQrUrl({ issuerNif: '89890001K', seriesNumber: 'A 1/2', issueDate: '01-01-2024', total: '1.00' }, 'production'),
+      verifactuQrUrl(
+        { issuerNif: '89890001K', seriesNumber: 'A 1/2', issueDate: '01-01-2024', total: '1.00' },
+        'production',
+      ),
       /^https:\/\/www2\.agenciatributaria\.gob\.es\/wlpl\/TIKE-CONT\/ValidarQR\?nif=89890001K&numserie=A%201%2F2&fecha=01-01-2024&importe=1\.00$/,
     )
   })
@@ -139,7 +144,10 @@ describe('VeriFactu invoice numbers and input rules', () => {
       recipients: [{ nif: '12345678Z', name: 'C' }],
     }
     assert.throws(() => chainAlta(emptyChain(), input, SYSTEM), /recipients/)
-    assert.throws(() => chainAlta(emptyChain(), { ...input, invoiceType: 'F1', recipients: [] }, SYSTEM), /recipient/)
+    assert.throws(
+      () => chainAlta(emptyChain(), { ...input, invoiceType: 'F1', recipients: [] }, SYSTEM),
+      /recipient/,
+    )
   })
 
   it('refuses impossible dates', () => {
@@ -162,48 +170,6 @@ describe('VeriFactu invoice numbers and input rules', () => {
     )
   })
 })
-
-/** A chain of random simplified invoices, rectifications and cancellations from one issuer. */
-export function sampleChain(count: number, start = new Date('2025-03-30T00:30:00Z')) {
-  let state = emptyChain()
-  const records = []
-  for (let i = 1; i <= count; i++) {
-    const at = new Date(start.getTime() + i * 1000)
-    if (i % 7 === 0) {
-      const { record, state: next } = chainAnulacion(
-        state,
-        { issuerNif: 'B12345678', seriesNumber: formatInvoiceNumber('T-', i - 1), issueDate: '2025-03-30', generatedAt: at },
-        SYSTEM,
-      )
-      records.push(record)
-      state = next
-      continue
-    }
-    const rectifying = i % 5 === 0
-    const { record, state: next } = chainAlta(
-      state,
-      {
-        issuer: { nif: 'B12345678', name: 'Bar Ejemplo & Cía' },
-        seriesNumber: formatInvoiceNumber(rectifying ? 'R-' : 'T-', i),
-        issueDate: '2025-03-30',
-        invoiceType: rectifying ? 'R5' : 'F2',
-        description: 'Ticket <café>',
-        lines: [
-          { rateBasisPoints: 1000, baseCents: (rectifying ? -1 : 1) * (100 + i), taxCents: (rectifying ? -1 : 1) * (10 + (i % 10)) },
-          ...(i % 3 === 0 ? [{ baseCents: 250, qualification: 'E1' }] : []),
-        ],
-        ...(rectifying
-          ? { rectifies: { type: 'I' as const, invoices: [{ issuerNif: 'B12345678', seriesNumber: formatInvoiceNumber('T-', i - 1), issueDate: '2025-03-30' }] } }
-          : {}),
-        generatedAt: at,
-      },
-      SYSTEM,
-    )
-    records.push(record)
-    state = next
-  }
-  return records
-}
 
 describe('VeriFactu submission XML against the AEAT XSD (xmllint)', () => {
   it('a batch of altas (F2, R5 with exempt lines) and anulaciones validates against SuministroLR.xsd', () => {
@@ -255,7 +221,9 @@ describe('VeriFactu submission XML against the AEAT XSD (xmllint)', () => {
       },
       SYSTEM,
     )
-    const xml = serializeDocument(submissionBody({ taxpayer: { nif: '89890001K', name: 'Empresa' } }, [first.record, second.record]))
+    const xml = serializeDocument(
+      submissionBody({ taxpayer: { nif: '89890001K', name: 'Empresa' } }, [first.record, second.record]),
+    )
     const result = xmllint(xml, 'SuministroLR.xsd')
     assert.ok(result.ok, result.output)
     assert.equal(first.record.total, '126.50')
@@ -266,7 +234,10 @@ describe('VeriFactu submission XML against the AEAT XSD (xmllint)', () => {
 
   it('refuses more than 1000 records in one submission and records of another taxpayer', () => {
     const records = sampleChain(2)
-    assert.throws(() => submissionBody({ taxpayer: { nif: 'B12345678', name: 'x' } }, Array(1001).fill(records[0])), /1 to 1000/)
+    assert.throws(
+      () => submissionBody({ taxpayer: { nif: 'B12345678', name: 'x' } }, Array(1001).fill(records[0])),
+      /1 to 1000/,
+    )
     assert.throws(() => submissionBody({ taxpayer: { nif: 'A00000000', name: 'x' } }, records), /taxpayer/)
   })
 
@@ -286,8 +257,13 @@ describe('VeriFactu submission XML against the AEAT XSD (xmllint)', () => {
 
 describe('the XSD check itself', () => {
   it('fails a record without its Huella and one with a malformed amount', () => {
-    const xml = serializeDocument(submissionBody({ taxpayer: { nif: 'B12345678', name: 'Bar' } }, sampleChain(1)))
+    const xml = serializeDocument(
+      submissionBody({ taxpayer: { nif: 'B12345678', name: 'Bar' } }, sampleChain(1)),
+    )
     assert.equal(xmllint(xml.replace(/<sf:TipoHuella>.*<\/sf:Huella>/, ''), 'SuministroLR.xsd').ok, false)
-    assert.equal(xmllint(xml.replace(/<sf:ImporteTotal>[^<]*</, '<sf:ImporteTotal>1,5<'), 'SuministroLR.xsd').ok, false)
+    assert.equal(
+      xmllint(xml.replace(/<sf:ImporteTotal>[^<]*</, '<sf:ImporteTotal>1,5<'), 'SuministroLR.xsd').ok,
+      false,
+    )
   })
 })

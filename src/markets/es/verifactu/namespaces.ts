@@ -1,4 +1,5 @@
-const BASE = 'https://www2.agenciatributaria.gob.es/static_files/common/internet/dep/aplicaciones/es/aeat/tike/cont/ws'
+const BASE =
+  'https://www2.agenciatributaria.gob.es/static_files/common/internet/dep/aplicaciones/es/aeat/tike/cont/ws'
 
 /** Namespaces of the AEAT VERI*FACTU web service (SistemaFacturacion.wsdl and its XSDs). */
 export const NS = {

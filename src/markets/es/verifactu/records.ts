@@ -154,7 +154,8 @@ export function formatInvoiceNumber(series: string, number: number, digits = 6):
 function breakdownLine(line: LineInput, index: number): BreakdownLine {
   const field = `lines[${index}]`
   const qualification = line.qualification ?? (line.rateBasisPoints === undefined ? 'E1' : 'S1')
-  if (!QUALIFICATIONS.has(qualification)) throw invalid(`${field}.qualification`, 'must be S1, S2, N1, N2 or E1..E8')
+  if (!QUALIFICATIONS.has(qualification))
+    throw invalid(`${field}.qualification`, 'must be S1, S2, N1, N2 or E1..E8')
   const subject = qualification === 'S1' || qualification === 'S2'
   if (subject && (line.rateBasisPoints === undefined || line.taxCents === undefined))
     throw invalid(field, 'a taxed line (S1/S2) needs rateBasisPoints and taxCents')
@@ -176,17 +177,20 @@ export function chainAlta(
   input: AltaInput,
   system: SoftwareSystem,
 ): { record: AltaRecord; state: VerifactuChainState } {
-  if (!INVOICE_TYPES.includes(input.invoiceType)) throw invalid('invoiceType', `must be one of ${INVOICE_TYPES.join(', ')}`)
+  if (!INVOICE_TYPES.includes(input.invoiceType))
+    throw invalid('invoiceType', `must be one of ${INVOICE_TYPES.join(', ')}`)
   if (input.lines.length < 1 || input.lines.length > 12) throw invalid('lines', 'must have 1 to 12 tax lines')
   const rectifying = input.invoiceType.startsWith('R')
   if (rectifying !== (input.rectifies !== undefined))
     throw invalid('rectifies', rectifying ? 'is required for R1..R5' : 'is only allowed for R1..R5')
-  const needsRecipient = input.invoiceType === 'F1' || input.invoiceType === 'F3' || (rectifying && input.invoiceType !== 'R5')
+  const needsRecipient =
+    input.invoiceType === 'F1' || input.invoiceType === 'F3' || (rectifying && input.invoiceType !== 'R5')
   const recipients = (input.recipients ?? []).map((r, i) => ({
     name: text(r.name, 120, `recipients[${i}].name`),
     nif: nif(r.nif, `recipients[${i}].nif`),
   }))
-  if (needsRecipient && recipients.length === 0) throw invalid('recipients', `${input.invoiceType} needs a recipient`)
+  if (needsRecipient && recipients.length === 0)
+    throw invalid('recipients', `${input.invoiceType} needs a recipient`)
   if (!needsRecipient && recipients.length > 0)
     throw invalid('recipients', `${input.invoiceType} (simplified invoice) has no recipient`)
   const breakdown = input.lines.map(breakdownLine)
@@ -238,7 +242,10 @@ export function chainAlta(
   if (input.rectifies?.type === 'S') {
     const { replacedBaseCents, replacedTaxCents } = input.rectifies
     if (replacedBaseCents === undefined || replacedTaxCents === undefined)
-      throw invalid('rectifies', 'a rectification by substitution (S) needs replacedBaseCents and replacedTaxCents')
+      throw invalid(
+        'rectifies',
+        'a rectification by substitution (S) needs replacedBaseCents and replacedTaxCents',
+      )
     record.rectificationAmounts = {
       base: amountText(replacedBaseCents, 'rectifies.replacedBaseCents'),
       tax: amountText(replacedTaxCents, 'rectifies.replacedTaxCents'),

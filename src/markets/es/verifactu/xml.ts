@@ -1,7 +1,15 @@
 import { invalid } from '../../../core/errors.ts'
 import { el, leaf, type XmlElement } from '../xml/tree.ts'
 import { MAX_RECORDS_PER_SUBMISSION, NS } from './namespaces.ts'
-import type { AltaRecord, AnulacionRecord, ChainLink, InvoiceKey, Party, SoftwareSystem, VerifactuRecord } from './records.ts'
+import type {
+  AltaRecord,
+  AnulacionRecord,
+  ChainLink,
+  InvoiceKey,
+  Party,
+  SoftwareSystem,
+  VerifactuRecord,
+} from './records.ts'
 
 /**
  * The SOAP request of the AEAT service RegFactuSistemaFacturacion: a Cabecera naming the taxpayer, then
@@ -79,7 +87,8 @@ export function altaElement(r: AltaRecord): XmlElement {
     el(sf('NombreRazonEmisor'), null, r.issuerName),
     el(sf('TipoFactura'), null, r.invoiceType),
     leaf(sf('TipoRectificativa'), r.rectificationType),
-    r.rectified?.length &&
+    r.rectified !== undefined &&
+      r.rectified.length > 0 &&
       el(
         sf('FacturasRectificadas'),
         null,
@@ -101,7 +110,8 @@ export function altaElement(r: AltaRecord): XmlElement {
         el(sf('CuotaRectificada'), null, r.rectificationAmounts.tax),
       ),
     el(sf('DescripcionOperacion'), null, r.description),
-    r.recipients?.length &&
+    r.recipients !== undefined &&
+      r.recipients.length > 0 &&
       el(
         sf('Destinatarios'),
         null,
@@ -156,7 +166,8 @@ export function anulacionElement(r: AnulacionRecord): XmlElement {
   )
 }
 
-export const recordElement = (r: VerifactuRecord) => (r.kind === 'alta' ? altaElement(r) : anulacionElement(r))
+export const recordElement = (r: VerifactuRecord) =>
+  r.kind === 'alta' ? altaElement(r) : anulacionElement(r)
 
 /** The RegFactuSistemaFacturacion body element (validates against SuministroLR.xsd). */
 export function submissionBody(header: SubmissionHeader, records: readonly VerifactuRecord[]): XmlElement {

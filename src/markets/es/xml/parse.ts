@@ -1,7 +1,10 @@
 import type { XmlElement } from './tree.ts'
 
 export class XmlSyntaxError extends Error {
-  constructor(message: string, readonly position: number) {
+  constructor(
+    message: string,
+    readonly position: number,
+  ) {
     super(`${message} at offset ${position}`)
     this.name = 'XmlSyntaxError'
   }

@@ -4,7 +4,9 @@ export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 
 // The escapes of Canonical XML (C14N 1.0 §2.3), so that text written here is already in canonical form.
 export function escapeText(text: string): string {
-  return text.replace(/[&<>\r]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&#xD;'))
+  return text.replace(/[&<>\r]/g, (c) =>
+    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&#xD;',
+  )
 }
 
 export function escapeAttribute(value: string): string {

@@ -16,7 +16,11 @@ export type XmlNode = XmlElement | string
 export type Child = XmlNode | null | undefined | false | Child[]
 
 /** Builds an element; null/undefined/false children are dropped so optional parts read naturally. */
-export function el(name: string, attributes: Record<string, string> | null, ...children: Child[]): XmlElement {
+export function el(
+  name: string,
+  attributes: Record<string, string> | null,
+  ...children: Child[]
+): XmlElement {
   const flat: XmlNode[] = []
   const add = (child: Child) => {
     if (child === null || child === undefined || child === false) return
@@ -103,4 +107,17 @@ export function pathTo(root: XmlElement, target: XmlElement): XmlElement[] | und
     if (path) return [root, ...path]
   }
   return undefined
+}
+
+/** The namespace URI of the last element of a root-to-element path ('' when it has none). */
+export function namespaceOf(path: XmlElement[]): string {
+  const last = path[path.length - 1]
+  if (!last) return ''
+  const prefix = prefixOf(last.name)
+  const key = prefix === '' ? 'xmlns' : `xmlns:${prefix}`
+  for (let i = path.length - 1; i >= 0; i--) {
+    const value = attribute(path[i] as XmlElement, key)
+    if (value !== undefined) return value
+  }
+  return ''
 }
