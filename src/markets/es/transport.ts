@@ -48,9 +48,22 @@ const MAX_ANSWER_BYTES = 64 * 1024 * 1024
 
 /** POSTs a body over HTTP or HTTPS (client certificate when given) and classifies the outcome. */
 export function postXml(url: string, body: string, options: PostOptions): Promise<PostOutcome> {
+  return exchange('POST', url, Buffer.from(body, 'utf8'), options)
+}
+
+/** A GET with the same TLS credentials and outcome classification (queries). */
+export function getRequest(url: string, options: Omit<PostOptions, 'contentType'>): Promise<PostOutcome> {
+  return exchange('GET', url, undefined, options)
+}
+
+function exchange(
+  method: 'GET' | 'POST',
+  url: string,
+  payload: Buffer | undefined,
+  options: Omit<PostOptions, 'contentType'> & { contentType?: string },
+): Promise<PostOutcome> {
   const target = new URL(url)
   const secure = target.protocol === 'https:'
-  const payload = Buffer.from(body, 'utf8')
   return new Promise((resolve) => {
     let settled = false
     let responded = false
@@ -60,10 +73,11 @@ export function postXml(url: string, body: string, options: PostOptions): Promis
       resolve(outcome)
     }
     const requestOptions = {
-      method: 'POST',
+      method,
       headers: {
-        'content-type': options.contentType,
-        'content-length': String(payload.length),
+        ...(payload && options.contentType
+          ? { 'content-type': options.contentType, 'content-length': String(payload.length) }
+          : {}),
         ...options.headers,
       },
       ...(secure && options.certificate ? options.certificate : {}),

@@ -26,34 +26,36 @@ export const SYSTEM: SoftwareSystem = {
   hasMultipleTaxpayers: false,
 }
 
-/** A chain of random simplified invoices, rectifications and cancellations from one issuer. */
-export function sampleChain(count: number, start = new Date('2025-03-30T00:30:00Z')) {
+/**
+ * A chain of simplified invoices (some with an exempt line), rectifications (R5, every 5th) and
+ * cancellations of the latest simplified invoice (every 7th) from one issuer, issued on the start's date.
+ */
+export function sampleChain(count: number, start = new Date('2025-03-30T00:30:00Z')): VerifactuRecord[] {
+  const issueDate = start.toISOString().slice(0, 10)
   let state = emptyChain()
+  let lastSimplified: string | undefined
   const records: VerifactuRecord[] = []
   for (let i = 1; i <= count; i++) {
     const at = new Date(start.getTime() + i * 1000)
-    if (i % 7 === 0) {
+    if (i % 7 === 0 && lastSimplified) {
       const { record, state: next } = chainAnulacion(
         state,
-        {
-          issuerNif: 'B12345678',
-          seriesNumber: formatInvoiceNumber('T-', i - 1),
-          issueDate: '2025-03-30',
-          generatedAt: at,
-        },
+        { issuerNif: 'B12345678', seriesNumber: lastSimplified, issueDate, generatedAt: at },
         SYSTEM,
       )
       records.push(record)
       state = next
+      lastSimplified = undefined
       continue
     }
     const rectifying = i % 5 === 0
+    const seriesNumber = formatInvoiceNumber(rectifying ? 'R-' : 'T-', i)
     const { record, state: next } = chainAlta(
       state,
       {
         issuer: { nif: 'B12345678', name: 'Bar Ejemplo & Cía' },
-        seriesNumber: formatInvoiceNumber(rectifying ? 'R-' : 'T-', i),
-        issueDate: '2025-03-30',
+        seriesNumber,
+        issueDate,
         invoiceType: rectifying ? 'R5' : 'F2',
         description: 'Ticket <café>',
         lines: [
@@ -69,11 +71,7 @@ export function sampleChain(count: number, start = new Date('2025-03-30T00:30:00
               rectifies: {
                 type: 'I' as const,
                 invoices: [
-                  {
-                    issuerNif: 'B12345678',
-                    seriesNumber: formatInvoiceNumber('T-', i - 1),
-                    issueDate: '2025-03-30',
-                  },
+                  { issuerNif: 'B12345678', seriesNumber: formatInvoiceNumber('T-', i - 1), issueDate },
                 ],
               },
             }
@@ -84,6 +82,7 @@ export function sampleChain(count: number, start = new Date('2025-03-30T00:30:00
     )
     records.push(record)
     state = next
+    if (!rectifying) lastSimplified = seriesNumber
   }
   return records
 }

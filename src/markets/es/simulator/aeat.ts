@@ -191,19 +191,8 @@ export class AeatService {
       description?: string,
       duplicate?: { requestId: string; state: string },
     ) => ({ nif, number, date, operation, state, code, description, duplicate })
-    try {
-      if (!record || (kind !== 'RegistroAlta' && kind !== 'RegistroAnulacion'))
-        throw new RecordProblem('1100', 'RegistroFactura sin RegistroAlta ni RegistroAnulacion')
-      if (kind === 'RegistroAlta') checkAlta(record)
-      else checkAnulacion(record)
-      if (nif !== taxpayerNif)
-        throw new RecordProblem('1105', 'El NIF del emisor no coincide con el ObligadoEmision de la cabecera')
-    } catch (error) {
-      if (error instanceof RecordProblem) return line('Incorrecto', error.code, error.message)
-      throw error
-    }
-    const key = invoiceKey(nif, number, date)
-    const existing = this.invoices.get(key)
+    if (!record || (kind !== 'RegistroAlta' && kind !== 'RegistroAnulacion'))
+      return line('Incorrecto', '1100', 'RegistroFactura sin RegistroAlta ni RegistroAnulacion')
     const chainKey = [
       nif,
       textAt(record, 'SistemaInformatico', 'NIF') ?? '',
@@ -211,6 +200,20 @@ export class AeatService {
       textAt(record, 'SistemaInformatico', 'NumeroInstalacion') ?? '',
     ].join('|')
     const huellaSent = textAt(record, 'Huella') ?? ''
+    try {
+      if (kind === 'RegistroAlta') checkAlta(record)
+      else checkAnulacion(record)
+      if (nif !== taxpayerNif)
+        throw new RecordProblem('1105', 'El NIF del emisor no coincide con el ObligadoEmision de la cabecera')
+    } catch (error) {
+      if (!(error instanceof RecordProblem)) throw error
+      // A refused record is still part of the issuer's chain (it will be corrected, not removed): the
+      // records after it link to it.
+      if (/^[0-9A-F]{64}$/.test(huellaSent)) this.chainHeads.set(chainKey, huellaSent)
+      return line('Incorrecto', error.code, error.message)
+    }
+    const key = invoiceKey(nif, number, date)
+    const existing = this.invoices.get(key)
     const previous = textAt(record, 'Encadenamiento', 'RegistroAnterior', 'Huella') ?? ''
     const generatedAt = textAt(record, 'FechaHoraHusoGenRegistro') ?? ''
     if (operation === 'Alta') {

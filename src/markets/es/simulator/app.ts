@@ -3,7 +3,8 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { VERIFACTU_PATH } from '../verifactu/namespaces.ts'
 import { type AeatOptions, AeatService } from './aeat.ts'
 import { type FaultConfig, FaultInjector, NO_FAULTS } from './faults.ts'
-import { TBAI_PATHS, TicketBaiService, type TicketBaiSimOptions } from './ticketbai.ts'
+import { TBAI_PATHS } from '../ticketbai/protocol.ts'
+import { TicketBaiService, type TicketBaiSimOptions } from './ticketbai.ts'
 
 /**
  * The authority simulator: the AEAT VERI*FACTU SOAP service and the TicketBAI upload services of Araba,
