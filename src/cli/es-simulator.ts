@@ -16,14 +16,23 @@ export function registerEsSimulator(program: Command): void {
     .option('--timeout-rate <fraction>', 'share of requests processed whose answer never comes', fraction, 0)
     .option('--drop-rate <fraction>', 'share of requests held open without processing', fraction, 0)
     .option('--slow-ms <ms>', 'delay before every answer', integer(0, 600_000), 0)
-    .option('--outage <from-to>', 'seconds after start during which every request gets 503, e.g. 30-90 (repeatable)', outage, [])
+    .option(
+      '--outage <from-to>',
+      'seconds after start during which every request gets 503, e.g. 30-90 (repeatable)',
+      outage,
+      [],
+    )
     .option('--seed <n>', 'seed of the fault decisions', integer(0, 2 ** 31), 1)
     .option('--tls-key <file>', 'serve HTTPS with this private key (PEM)')
     .option('--tls-cert <file>', 'certificate of --tls-key (PEM)')
-    .option('--client-ca <file>', 'require client certificates issued by this CA (PEM); also the trusted CA of TicketBAI signers')
+    .option(
+      '--client-ca <file>',
+      'require client certificates issued by this CA (PEM); also the trusted CA of TicketBAI signers',
+    )
     .action(async (options: EsSimulatorOptions) => {
       const { startSimulator } = await import('../markets/es/simulator/app.ts')
-      if (Boolean(options.tlsKey) !== Boolean(options.tlsCert)) throw new Error('--tls-key and --tls-cert go together')
+      if (Boolean(options.tlsKey) !== Boolean(options.tlsCert))
+        throw new Error('--tls-key and --tls-cert go together')
       const started = Date.now()
       const ca = options.clientCa ? readFileSync(options.clientCa, 'utf8') : undefined
       const simulator = await startSimulator({
@@ -37,7 +46,10 @@ export function registerEsSimulator(program: Command): void {
           dropRate: options.dropRate,
           slowMs: options.slowMs,
           seed: options.seed,
-          outages: options.outage.map(([from, to]) => ({ from: started + from * 1000, to: started + to * 1000 })),
+          outages: options.outage.map(([from, to]) => ({
+            from: started + from * 1000,
+            to: started + to * 1000,
+          })),
         },
         ...(options.tlsKey && options.tlsCert
           ? {
@@ -82,14 +94,16 @@ interface EsSimulatorOptions {
 function integer(min: number, max: number) {
   return (value: string): number => {
     const n = Number(value)
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`)
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`)
     return n
   }
 }
 
 function fraction(value: string): number {
   const n = Number(value)
-  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('must be a fraction from 0 to 1, e.g. 0.3')
+  if (!Number.isFinite(n) || n < 0 || n > 1)
+    throw new InvalidArgumentError('must be a fraction from 0 to 1, e.g. 0.3')
   return n
 }
 

@@ -11,7 +11,14 @@ describe('fiscalbox es-simulator', () => {
   it('--help names the fault options', async () => {
     const result = await runCli(['es-simulator', '--help'], cliEnv({}))
     assert.equal(result.code, 0, result.stderr)
-    for (const name of ['--port <n>', '--error-rate <fraction>', '--timeout-rate', '--outage <from-to>', '--wait-seconds', '--client-ca'])
+    for (const name of [
+      '--port <n>',
+      '--error-rate <fraction>',
+      '--timeout-rate',
+      '--outage <from-to>',
+      '--wait-seconds',
+      '--client-ca',
+    ])
       assert.ok(result.stdout.includes(name), `lacks ${name}`)
   })
 
@@ -22,11 +29,15 @@ describe('fiscalbox es-simulator', () => {
   })
 
   it('serves the AEAT service on the port it prints, and stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'es-simulator', '--port', '0', '--wait-seconds', '5'], {
-      cwd: ROOT,
-      env: cliEnv({}),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'es-simulator', '--port', '0', '--wait-seconds', '5'],
+      {
+        cwd: ROOT,
+        env: cliEnv({}),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
     try {
       let stdout = ''
       child.stdout.setEncoding('utf8')
@@ -38,7 +49,10 @@ describe('fiscalbox es-simulator', () => {
         })
         child.once('exit', (code) => reject(new Error(`exited with ${code}: ${stdout}`)))
       })
-      const authority = new VerifactuAuthority({ endpoint: `${url}${VERIFACTU_PATH}`, taxpayer: { nif: 'B12345678', name: 'Bar' } })
+      const authority = new VerifactuAuthority({
+        endpoint: `${url}${VERIFACTU_PATH}`,
+        taxpayer: { nif: 'B12345678', name: 'Bar' },
+      })
       const result = await authority.submit(sampleChain(3))
       assert.equal(result.kind, 'answered')
       assert.equal(result.kind === 'answered' && result.waitSeconds, 5)
