@@ -97,7 +97,7 @@ export class VerifactuAuthority implements SpanishAuthority<VerifactuRecord> {
     }
     if (parsed.kind === 'fault')
       return { kind: 'retryable', reason: `SOAP fault ${parsed.code}: ${parsed.message}` }
-    const next = Date.now() + parsed.waitSeconds * 1000
+    const next = now.getTime() + parsed.waitSeconds * 1000
     this.pacer.answered(nif, next)
     const byKey = new Map(
       parsed.lines.map((l) => [
