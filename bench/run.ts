@@ -12,6 +12,7 @@ import {
   startCashboxes,
   startFiscalbox,
 } from './fiscalbox.ts'
+import { esBench, esTable } from './es.ts'
 import { type LoadResult, runLoad } from './load.ts'
 import { type Machine, probeMachine, type Versions, versions } from './machine.ts'
 import { ROOT, runCli, type Server, startServer } from './processes.ts'
@@ -19,13 +20,15 @@ import { renderMarkdown, renderSvg } from './report.ts'
 import { seedHistory } from './seed-history.ts'
 import { step } from './terminal.ts'
 
-const PARTS = ['throughput', 'latency', 'history'] as const
+const PARTS = ['throughput', 'latency', 'history', 'es'] as const
 type Part = (typeof PARTS)[number]
 
-const USAGE = `usage: npm run bench -- [throughput|latency|history ...] [options]
+const USAGE = `usage: npm run bench -- [throughput|latency|history|es ...] [options]
 
-Runs the parts named (all three when none is) and prints a markdown table. A full run writes
-bench/results/latest.json, docs/benchmarks.md and docs/benchmarks.svg; a part run updates its part there.
+Runs the parts named (throughput, latency and history when none is) and prints a markdown table. A full
+run writes bench/results/latest.json, docs/benchmarks.md and docs/benchmarks.svg; a part run updates its
+part there. \`es\` (Spanish records, hashes, XML and signatures, in-process) runs only when named and
+writes bench/results/es.json; it leaves the docs alone.
 
   --quick              smoke run: few cash boxes, short runs, 20,000 receipts of history; writes only
                        bench/results/quick.tmp, never the docs
@@ -119,7 +122,7 @@ if (unknown.length > 0) {
   process.stderr.write(`unknown part ${unknown.join(', ')}\n${USAGE}\n`)
   process.exit(2)
 }
-const parts: Part[] = positionals.length > 0 ? (positionals as Part[]) : [...PARTS]
+const parts: Part[] = positionals.length > 0 ? (positionals as Part[]) : ['throughput', 'latency', 'history']
 const quick = values.quick
 const settings: Settings = {
   quick,
@@ -279,6 +282,14 @@ function writeDocuments(results: Results): string {
 }
 
 async function main(): Promise<void> {
+  if (parts.includes('es')) {
+    const result = await esBench(quick)
+    mkdirSync(join(ROOT, 'bench/results'), { recursive: true })
+    if (!quick) writeFileSync(join(ROOT, 'bench/results/es.json'), `${JSON.stringify(result, null, 2)}\n`)
+    process.stdout.write(`${esTable(result)}\n`)
+    parts.splice(parts.indexOf('es'), 1)
+    if (parts.length === 0) return
+  }
   if (values.render) {
     const results = JSON.parse(readFileSync(join(ROOT, 'bench/results/latest.json'), 'utf8')) as Results
     process.stdout.write(`${writeDocuments(results)}\n`)

@@ -49,10 +49,12 @@ export function spanishDate(isoDate: string, field: string): string {
   return `${d}-${m}-${y}`
 }
 
-/** Wall-clock parts of an instant in a time zone, and that zone's offset at the instant. */
-function zoned(moment: Date, timeZone: string) {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-GB', {
+// Building an Intl.DateTimeFormat costs far more than using one: one per time zone, kept.
+const formats = new Map<string, Intl.DateTimeFormat>()
+function formatFor(timeZone: string): Intl.DateTimeFormat {
+  let format = formats.get(timeZone)
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-GB', {
       timeZone,
       hourCycle: 'h23',
       year: 'numeric',
@@ -62,6 +64,15 @@ function zoned(moment: Date, timeZone: string) {
       minute: '2-digit',
       second: '2-digit',
     })
+    if (formats.size < 64) formats.set(timeZone, format)
+  }
+  return format
+}
+
+/** Wall-clock parts of an instant in a time zone, and that zone's offset at the instant. */
+function zoned(moment: Date, timeZone: string) {
+  const parts = Object.fromEntries(
+    formatFor(timeZone)
       .formatToParts(moment)
       .map((p) => [p.type, p.value]),
   ) as Record<string, string>

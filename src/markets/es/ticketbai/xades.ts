@@ -44,6 +44,19 @@ export interface SignedDocument {
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('base64')
 
+// A signer signs many invoices with one certificate and key: parse each PEM once.
+const parsedCertificates = new Map<string, X509Certificate>()
+const parsedKeys = new Map<string, KeyObject>()
+function remembered<T>(cache: Map<string, T>, pem: string, parse: (pem: string) => T): T {
+  let value = cache.get(pem)
+  if (!value) {
+    value = parse(pem)
+    if (cache.size >= 16) cache.clear()
+    cache.set(pem, value)
+  }
+  return value
+}
+
 /** RFC 2253 form of a distinguished name from node's multi-line one (most specific RDN first). */
 export function rfc2253(nodeName: string): string {
   return nodeName
@@ -68,8 +81,9 @@ export function signEnveloped(
   options: SignatureOptions,
 ): SignedDocument {
   const method = options.c14n ?? C14N_INCLUSIVE
-  const certificate = new X509Certificate(credentials.certificate)
-  const key = typeof credentials.key === 'string' ? createPrivateKey(credentials.key) : credentials.key
+  const certificate = remembered(parsedCertificates, credentials.certificate, (pem) => new X509Certificate(pem))
+  const key =
+    typeof credentials.key === 'string' ? remembered(parsedKeys, credentials.key, (pem) => createPrivateKey(pem)) : credentials.key
   if (key.asymmetricKeyType !== 'rsa') throw new Error('TicketBAI signatures need an RSA key')
   const base = createHash('sha256')
     .update(canonicalize(unsigned, unsigned, method))
