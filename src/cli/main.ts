@@ -5,9 +5,9 @@ import { Command, Option } from 'commander'
 import { loadConfig } from '../config.ts'
 import { openRuntime } from '../runtime.ts'
 import { JournalVerifier } from '../verify/journal-verifier.ts'
-import { registerEsSimulator } from './es-simulator.ts'
 import { exportJournal } from './export-journal.ts'
 import { progress } from './progress.ts'
+import { registerSpainCommands } from './spain.ts'
 
 const program = new Command('fiscalbox')
   .description(
@@ -120,7 +120,7 @@ program
     process.exitCode = report.problems.length === 0 ? 0 : 1
   })
 
-registerEsSimulator(program)
+registerSpainCommands(program)
 
 program.parseAsync().catch((error: Error) => {
   process.stderr.write(`fiscalbox: ${error.message}\n`)

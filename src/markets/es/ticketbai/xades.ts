@@ -81,9 +81,15 @@ export function signEnveloped(
   options: SignatureOptions,
 ): SignedDocument {
   const method = options.c14n ?? C14N_INCLUSIVE
-  const certificate = remembered(parsedCertificates, credentials.certificate, (pem) => new X509Certificate(pem))
+  const certificate = remembered(
+    parsedCertificates,
+    credentials.certificate,
+    (pem) => new X509Certificate(pem),
+  )
   const key =
-    typeof credentials.key === 'string' ? remembered(parsedKeys, credentials.key, (pem) => createPrivateKey(pem)) : credentials.key
+    typeof credentials.key === 'string'
+      ? remembered(parsedKeys, credentials.key, (pem) => createPrivateKey(pem))
+      : credentials.key
   if (key.asymmetricKeyType !== 'rsa') throw new Error('TicketBAI signatures need an RSA key')
   const base = createHash('sha256')
     .update(canonicalize(unsigned, unsigned, method))

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { type Command, InvalidArgumentError } from 'commander'
+import { progress } from './progress.ts'
 
-/** `fiscalbox es-simulator`: the Spanish authority simulator as a process of its own. */
-export function registerEsSimulator(program: Command): void {
+/** The Spanish commands: `es-simulator` (the authority simulator) and `verify-es` (VERI*FACTU, TicketBAI files). */
+export function registerSpainCommands(program: Command): void {
+  registerVerify(program)
   program
     .command('es-simulator')
     .description(
@@ -112,4 +114,68 @@ function outage(value: string, previous: Array<[number, number]>): Array<[number
   if (!match || Number(match[1]) >= Number(match[2]))
     throw new InvalidArgumentError('must be <from>-<to> in seconds after start, from before to, e.g. 30-90')
   return [...previous, [Number(match[1]), Number(match[2])]]
+}
+
+function registerVerify(program: Command): void {
+  const verify = program
+    .command('verify-es')
+    .description(
+      'check Spanish fiscal files independently of the code that wrote them (exit code 1 on any problem)',
+    )
+  verify
+    .command('verifactu')
+    .description(
+      'check VERI*FACTU submissions (RegFactuSistemaFacturacion XML, bare or in a SOAP envelope): every Huella, every chain link, the totals',
+    )
+    .argument('<files...>', 'XML files, in chain order')
+    .option('--json', 'print the report as JSON')
+    .action(async (files: string[], options: { json?: boolean }) => {
+      const { VerifactuVerifier } = await import('../verify/verifactu-verifier.ts')
+      const verifier = new VerifactuVerifier()
+      const shown = progress('verifying files', files.length)
+      files.forEach((file, i) => {
+        verifier.document(readFileSync(file, 'utf8'), file)
+        shown.update(i + 1)
+      })
+      shown.done(files.length)
+      const report = verifier.finish()
+      conclude(
+        report.problems,
+        options.json ? JSON.stringify(report) : undefined,
+        `OK: ${report.records} records in ${report.chains} chain(s), every Huella and link verified`,
+      )
+    })
+  verify
+    .command('ticketbai')
+    .description(
+      'check signed TicketBAI invoices: XAdES signature, territory policy, chaining, TBAI identifier',
+    )
+    .argument('<files...>', 'signed XML files of one issuer, in chain order')
+    .option('--json', 'print the report as JSON')
+    .action(async (files: string[], options: { json?: boolean }) => {
+      const { TicketBaiVerifier } = await import('../verify/ticketbai-verifier.ts')
+      const verifier = new TicketBaiVerifier()
+      const shown = progress('verifying files', files.length)
+      files.forEach((file, i) => {
+        verifier.document(readFileSync(file, 'utf8'), file)
+        shown.update(i + 1)
+      })
+      shown.done(files.length)
+      const report = verifier.finish()
+      conclude(
+        report.problems,
+        options.json ? JSON.stringify(report) : undefined,
+        `OK: ${report.invoices.length} invoice(s), signatures and chain verified\n${report.invoices.map((i) => `  ${i.identifier} (${i.territory}) ${i.file}`).join('\n')}`,
+      )
+    })
+}
+
+function conclude(problems: string[], json: string | undefined, ok: string): void {
+  if (json) process.stdout.write(`${json}\n`)
+  else if (problems.length === 0) process.stdout.write(`${ok}\n`)
+  else
+    process.stdout.write(
+      `FAILED: ${problems.length} problem(s)\n${problems.map((p) => `  ${p}`).join('\n')}\n`,
+    )
+  process.exitCode = problems.length === 0 ? 0 : 1
 }
