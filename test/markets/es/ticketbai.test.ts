@@ -183,3 +183,37 @@ describe('TicketBAI XAdES-EPES signature, verified by xmlsec1', () => {
     assert.ok(tbaiIdentifierValid(id))
   })
 })
+
+describe('TicketBAI input rules', () => {
+  it('Araba and Gipuzkoa need lines and the recipient address; substitution needs the replaced amounts', () => {
+    assert.throws(
+      () => buildInvoice(sampleInvoice({ territory: 'araba', lines: [] }), { previous: null }),
+      /requires the invoice lines/,
+    )
+    assert.doesNotThrow(() =>
+      buildInvoice(sampleInvoice({ territory: 'bizkaia', lines: [] }), { previous: null }),
+    )
+    const full = { simplified: false, recipient: { nif: '12345678Z', name: 'Cliente' } }
+    assert.throws(
+      () => buildInvoice(sampleInvoice({ territory: 'gipuzkoa', ...full }), { previous: null }),
+      /postalCode and address/,
+    )
+    const rectification = {
+      code: 'R1' as const,
+      type: 'S' as const,
+      invoices: [{ series: 'T', number: '1', issueDate: '01-10-2025' }],
+    }
+    assert.throws(
+      () => buildInvoice(sampleInvoice({ rectification }), { previous: null }),
+      /replacedBaseCents/,
+    )
+    const made = buildInvoice(
+      sampleInvoice({ rectification: { ...rectification, replacedBaseCents: 100, replacedTaxCents: 21 } }),
+      { previous: null },
+    )
+    assert.match(
+      JSON.stringify(made.document),
+      /"ImporteRectificacionSustitutiva".*"BaseRectificada".*"1\.00".*"CuotaRectificada".*"0\.21"/,
+    )
+  })
+})

@@ -181,7 +181,7 @@ export class TicketBaiService {
     const number = textAt(root, 'Factura', 'CabeceraFactura', 'NumFactura') ?? ''
     const issueDate = textAt(root, 'Factura', 'CabeceraFactura', 'FechaExpedicionFactura') ?? ''
     const nif = textAt(root, 'Sujetos', 'Emisor', 'NIF') ?? ''
-    const structure = checkStructure(root)
+    const structure = checkStructure(root, territory)
     if (structure) return refused(series, number, issueDate, TBAI_CODES.malformed, structure)
     const check = verifyEnvelopedSignature(xml)
     if (!check.ok || !check.signatureValue)
@@ -268,7 +268,7 @@ function refused(
 }
 
 /** The simulator's structural checks of a TicketBAI 1.2 document (first problem found, or undefined). */
-function checkStructure(root: XmlElement): string | undefined {
+function checkStructure(root: XmlElement, territory: Territory): string | undefined {
   if (localName(root.name) !== 'TicketBai' || namespaceOf([root]) !== TBAI_NAMESPACE)
     return 'El elemento raíz debe ser TicketBai de urn:ticketbai:emision'
   if (textAt(root, 'Cabecera', 'IDVersionTBAI') !== '1.2') return 'IDVersionTBAI debe ser 1.2'

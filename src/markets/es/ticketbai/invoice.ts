@@ -57,6 +57,9 @@ export interface TicketBaiInvoiceInput {
     code: 'R1' | 'R2' | 'R3' | 'R4' | 'R5'
     type: 'S' | 'I'
     invoices: Array<{ series?: string; number: string; issueDate: string }>
+    /** By substitution (S): base and tax of the invoices replaced (ImporteRectificacionSustitutiva) */
+    replacedBaseCents?: number
+    replacedTaxCents?: number
   }
   software: TicketBaiSoftware
   deviceSerial?: string
@@ -85,6 +88,22 @@ export function buildInvoice(input: TicketBaiInvoiceInput, chain: TicketBaiChain
   if (vat.length + exempt.length === 0)
     throw invalid('vat', 'an invoice needs at least one taxed or exempt line')
   if (!input.simplified && !input.recipient) throw invalid('recipient', 'a full invoice needs a recipient')
+  if (vat.length > 6) throw invalid('vat', 'at most 6 taxed lines (DetalleIVA)')
+  if (exempt.length > 7) throw invalid('exempt', 'at most 7 exempt lines (DetalleExenta)')
+  // Araba and Gipuzkoa require the invoice lines, and the recipient's postal code and address.
+  const strict = input.territory !== 'bizkaia'
+  if (strict && !input.lines?.length) throw invalid('lines', `${input.territory} requires the invoice lines`)
+  if (strict && input.recipient && (!input.recipient.postalCode || !input.recipient.address))
+    throw invalid('recipient', `${input.territory} requires the recipient's postalCode and address`)
+  if (
+    input.rectification?.type === 'S' &&
+    (input.rectification.replacedBaseCents === undefined ||
+      input.rectification.replacedTaxCents === undefined)
+  )
+    throw invalid(
+      'rectification',
+      'a rectification by substitution (S) needs replacedBaseCents and replacedTaxCents',
+    )
   let totalCents = 0
   for (const v of vat) totalCents += v.baseCents + v.taxCents
   for (const e of exempt) totalCents += e.baseCents
@@ -130,7 +149,28 @@ export function buildInvoice(input: TicketBaiInvoiceInput, chain: TicketBaiChain
         el('FechaExpedicionFactura', null, date),
         el('HoraExpedicionFactura', null, time),
         input.simplified && el('FacturaSimplificada', null, 'S'),
-        rect && el('FacturaRectificativa', null, el('Codigo', null, rect.code), el('Tipo', null, rect.type)),
+        rect &&
+          el(
+            'FacturaRectificativa',
+            null,
+            el('Codigo', null, rect.code),
+            el('Tipo', null, rect.type),
+            rect.type === 'S' &&
+              el(
+                'ImporteRectificacionSustitutiva',
+                null,
+                el(
+                  'BaseRectificada',
+                  null,
+                  amountText(rect.replacedBaseCents ?? 0, 'rectification.replacedBaseCents'),
+                ),
+                el(
+                  'CuotaRectificada',
+                  null,
+                  amountText(rect.replacedTaxCents ?? 0, 'rectification.replacedTaxCents'),
+                ),
+              ),
+          ),
         rect &&
           el(
             'FacturasRectificadasSustituidas',
