@@ -291,6 +291,8 @@ function checkStructure(root: XmlElement, territory: Territory): string | undefi
     return 'ImporteTotalFactura incorrecto'
   if (!childAt(data, 'Claves', 'IDClave', 'ClaveRegimenIvaOpTrascendencia'))
     return 'Falta ClaveRegimenIvaOpTrascendencia'
+  if (territory !== 'bizkaia' && !childAt(data, 'DetallesFactura', 'IDDetalleFactura'))
+    return `${TERRITORY_RULES[territory].name} exige DetallesFactura`
   if (!childAt(root, 'Factura', 'TipoDesglose')) return 'Falta TipoDesglose'
   if (!textAt(root, 'HuellaTBAI', 'Software', 'LicenciaTBAI')) return 'Falta LicenciaTBAI'
   return undefined
