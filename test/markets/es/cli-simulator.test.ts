@@ -22,6 +22,18 @@ describe('fiscalbox es-simulator', () => {
       assert.ok(result.stdout.includes(name), `lacks ${name}`)
   })
 
+  it('verify-es and its subcommands have help', async () => {
+    const [group, verifactu, ticketbai] = await Promise.all([
+      runCli(['verify-es', '--help'], cliEnv({})),
+      runCli(['verify-es', 'verifactu', '--help'], cliEnv({})),
+      runCli(['verify-es', 'ticketbai', '--help'], cliEnv({})),
+    ])
+    assert.match(group.stdout, /verifactu/)
+    assert.match(group.stdout, /ticketbai/)
+    assert.match(verifactu.stdout, /<files\.\.\.>/)
+    assert.match(ticketbai.stdout, /--json/)
+  })
+
   it('refuses a rate above 1 and says what to send', async () => {
     const result = await runCli(['es-simulator', '--error-rate', '2'], cliEnv({}))
     assert.notEqual(result.code, 0)
