@@ -122,5 +122,7 @@ describe('XML parser, serializer and C14N', () => {
     assert.throws(() => parseXml('<r>a & b</r>'), /bare &/)
     assert.throws(() => parseXml('<r a="1" a="2"/>'), /duplicate attribute/)
     assert.throws(() => parseXml('<r/><s/>'), /after the document element/)
+    assert.throws(() => parseXml('<r>&#0;</r>'), /not an XML character/)
+    assert.throws(() => parseXml('<r>&#x110000;</r>'), /not an XML character/)
   })
 })

@@ -56,8 +56,22 @@ export function parseXml(input: string): XmlElement {
     const normalized = inAttribute ? raw.replace(/[\t\n]/g, ' ') : raw
     return normalized.replace(/&(#x[0-9A-Fa-f]+|#[0-9]+|[A-Za-z]+);|&/g, (whole, ref: string | undefined) => {
       if (ref === undefined) return fail('bare & (write &amp;)')
-      if (ref.startsWith('#x')) return String.fromCodePoint(Number.parseInt(ref.slice(2), 16))
-      if (ref.startsWith('#')) return String.fromCodePoint(Number.parseInt(ref.slice(1), 10))
+      if (ref.startsWith('#')) {
+        const code = ref.startsWith('#x')
+          ? Number.parseInt(ref.slice(2), 16)
+          : Number.parseInt(ref.slice(1), 10)
+        // Only the characters XML 1.0 allows (Char production).
+        const allowed =
+          code === 0x9 ||
+          code === 0xa ||
+          code === 0xd ||
+          (code >= 0x20 && code <= 0xd7ff) ||
+          (code >= 0xe000 && code <= 0xfffd) ||
+          (code >= 0x10000 && code <= 0x10ffff)
+        return allowed
+          ? String.fromCodePoint(code)
+          : fail(`character reference ${whole} is not an XML character`)
+      }
       const named: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" }
       return named[ref] ?? fail(`unknown entity ${whole}`)
     })
