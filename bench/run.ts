@@ -12,7 +12,7 @@ import {
   startCashboxes,
   startFiscalbox,
 } from './fiscalbox.ts'
-import { esBench, esTable } from './es.ts'
+import { type EsResult, esBench, esTable } from './es.ts'
 import { type LoadResult, runLoad } from './load.ts'
 import { type Machine, probeMachine, type Versions, versions } from './machine.ts'
 import { ROOT, runCli, type Server, startServer } from './processes.ts'
@@ -285,7 +285,7 @@ async function main(): Promise<void> {
   if (parts.includes('es')) {
     const result = await esBench(quick)
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true })
-    if (!quick) writeFileSync(join(ROOT, 'bench/results/es.json'), `${JSON.stringify(result, null, 2)}\n`)
+    if (!quick) writeFileSync(join(ROOT, 'bench/results/es.json'), resultsJson(result))
     process.stdout.write(`${esTable(result)}\n`)
     parts.splice(parts.indexOf('es'), 1)
     if (parts.length === 0) return
@@ -337,7 +337,7 @@ async function main(): Promise<void> {
 }
 
 /** JSON as the formatter (biome) writes it: arrays of numbers on one line. */
-const resultsJson = (results: Results) =>
+const resultsJson = (results: Results | EsResult) =>
   `${JSON.stringify(results, null, 2).replace(/\[\n\s+([-\d.e+,\s]+?)\n\s+\]/g, (_, items: string) => `[${items.split(/,\s+/).join(', ')}]`)}\n`
 
 /** The commit a --server-root copy was made from, if it says so in a COMMIT file. */
