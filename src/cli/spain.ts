@@ -165,7 +165,7 @@ function registerVerify(program: Command): void {
       conclude(
         report.problems,
         options.json ? JSON.stringify(report) : undefined,
-        `OK: ${report.invoices.length} invoice(s), signatures and chain verified\n${report.invoices.map((i) => `  ${i.identifier} (${i.territory}) ${i.file}`).join('\n')}`,
+        `OK: ${report.invoices.length} invoice(s), signatures and chain verified\n${report.invoices.map((i) => `  ${i.identifier ?? `cancels ${i.cancels}`} (${i.territory}) ${i.file}`).join('\n')}`,
       )
     })
 }

@@ -1,6 +1,6 @@
 import { TERRITORY_RULES, type Territory } from '../markets/es/ticketbai/territories.ts'
 import { verifyEnvelopedSignature } from '../markets/es/ticketbai/verify-signature.ts'
-import { textAt } from '../markets/es/xml/tree.ts'
+import { localName, textAt } from '../markets/es/xml/tree.ts'
 
 /**
  * Checks signed TicketBAI invoices given in chain order: the XAdES signature (every reference and the
@@ -8,7 +8,7 @@ import { textAt } from '../markets/es/xml/tree.ts'
  * TBAI identifier (recomputed here with its own CRC-8, from the identifier specification).
  */
 export interface TicketBaiReport {
-  invoices: Array<{ file: string; territory?: Territory; identifier?: string }>
+  invoices: Array<{ file: string; territory?: Territory; identifier?: string; cancels?: string }>
   problems: string[]
 }
 
@@ -40,6 +40,13 @@ export class TicketBaiVerifier {
     )
     if (!territory)
       this.report.problems.push(`${file}: the signature policy is none of Araba, Bizkaia, Gipuzkoa`)
+    if (localName(root.name) === 'AnulaTicketBai') {
+      // A cancellation names an invoice and is not part of the chain.
+      const header = ['IDFactura', 'CabeceraFactura']
+      const cancels = `${textAt(root, ...header, 'SerieFactura') ?? ''}${textAt(root, ...header, 'NumFactura') ?? ''} ${textAt(root, ...header, 'FechaExpedicionFactura') ?? ''}`
+      this.report.invoices.push({ file, ...(territory ? { territory } : {}), cancels })
+      return
+    }
     const nif = textAt(root, 'Sujetos', 'Emisor', 'NIF') ?? ''
     const series = textAt(root, 'Factura', 'CabeceraFactura', 'SerieFactura') ?? ''
     const number = textAt(root, 'Factura', 'CabeceraFactura', 'NumFactura') ?? ''

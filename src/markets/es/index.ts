@@ -23,7 +23,7 @@ export interface SpainLocationConfig {
   certificate?: ClientCertificate
   /** the AEAT "sello" (company seal) endpoints instead of the personal-certificate ones */
   sealCertificate?: boolean
-  endpoints?: { verifactu?: string; ticketbai?: string; ticketbaiQuery?: string }
+  endpoints?: { verifactu?: string; ticketbai?: string; ticketbaiCancel?: string; ticketbaiQuery?: string }
   timeoutMs?: number
 }
 
@@ -68,6 +68,9 @@ export function spanishAuthorityFor(
   const queryEndpoint =
     config.endpoints?.ticketbaiQuery ??
     (simulator ? `${simulator}${TBAI_PATHS.query}/${territory}` : undefined)
+  const cancelEndpoint =
+    config.endpoints?.ticketbaiCancel ??
+    (simulator ? `${simulator}${TBAI_PATHS.cancel}/${territory}` : undefined)
   if (!endpoint || !queryEndpoint)
     throw invalid(
       'country_config.endpoints',
@@ -79,6 +82,7 @@ export function spanishAuthorityFor(
       territory,
       endpoint,
       queryEndpoint,
+      ...(cancelEndpoint ? { cancelEndpoint } : {}),
       taxpayer: config.taxpayer,
       ...common,
     }),

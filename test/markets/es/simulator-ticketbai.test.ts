@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test'
 import { startSimulator } from '../../../src/markets/es/simulator/app.ts'
 import { TicketBaiAuthority } from '../../../src/markets/es/ticketbai/authority.ts'
 import {
+  cancelTicketBai,
   emptyTicketBaiChain,
   issueTicketBai,
   type TicketBaiRecord,
@@ -38,10 +39,12 @@ function issueMany(
 describe('TicketBAI clients against the simulator over HTTPS with a client certificate', () => {
   let pki: TestPki
   let sim: Sim
+  const authorityFor = (territory: Territory) => authority(territory)
   const authority = (territory: Territory) =>
     new TicketBaiAuthority({
       territory,
       endpoint: `${sim.url}${territory === 'bizkaia' ? TBAI_PATHS.lroe : TBAI_PATHS.upload}/${territory}`,
+      cancelEndpoint: `${sim.url}${TBAI_PATHS.cancel}/${territory}`,
       queryEndpoint: `${sim.url}${TBAI_PATHS.query}/${territory}`,
       taxpayer: { nif: 'B12345678', name: 'Empresa de Prueba, SL' },
       certificate: { key: pki.taxpayer.key, cert: pki.taxpayer.cert, ca: pki.ca.cert },
@@ -110,6 +113,7 @@ describe('TicketBAI clients against the simulator over HTTPS with a client certi
     const [first] = [...sim.ticketbai.invoices.values()].filter((i) => i.territory === 'gipuzkoa')
     const again = await authority('gipuzkoa').submit([
       {
+        kind: 'alta',
         territory: 'gipuzkoa',
         issuerNif: 'B12345678',
         series: 'T',
@@ -169,6 +173,68 @@ describe('TicketBAI clients against the simulator over HTTPS with a client certi
     assert.equal(skipped.kind === 'answered' && skipped.outcomes[0]?.status, 'accepted_with_errors')
     assert.equal(skipped.kind === 'answered' && skipped.outcomes[0]?.code, '006')
   })
+  for (const territory of ['gipuzkoa', 'bizkaia'] as const) {
+    it(`${territory}: cancels invoices; a second cancellation is a duplicate; an unknown invoice is refused`, async () => {
+      const cancel = (r: TicketBaiRecord) =>
+        cancelTicketBai(
+          r,
+          { issuerName: 'Empresa de Prueba, SL', software: sampleInvoice().software, at: new Date() },
+          {
+            key: pki.taxpayer.key,
+            certificate: pki.taxpayer.cert,
+          },
+        )
+      let state = emptyTicketBaiChain()
+      const invoices = [1, 2].map((i) => {
+        const made = issueTicketBai(
+          state,
+          sampleInvoice({
+            territory,
+            issuer: { nif: territory === 'bizkaia' ? 'B11111111' : 'B22222222', name: 'Otra Empresa SL' },
+            series: 'K',
+            number: String(i),
+          }),
+          {
+            key: pki.taxpayer.key,
+            certificate: pki.taxpayer.cert,
+          },
+        )
+        state = made.state
+        return made.record
+      })
+      const authority = authorityFor(territory)
+      for (const batch of territory === 'bizkaia' ? [invoices] : invoices.map((r) => [r])) {
+        const sent = await authority.submit(batch)
+        assert.ok(
+          sent.kind === 'answered' && sent.outcomes.every((o) => o.status === 'accepted'),
+          JSON.stringify(sent),
+        )
+      }
+      const cancellations = invoices.map(cancel)
+      assert.deepEqual(await authority.query(cancellations[0] as TicketBaiRecord), { kind: 'not_registered' })
+      await assert.rejects(
+        authority.submit([invoices[0] as TicketBaiRecord, cancellations[0] as TicketBaiRecord]),
+        territory === 'bizkaia' ? /either invoices or cancellations/ : /1 to 1 invoices/,
+      )
+      const done = await authority.submit(
+        territory === 'bizkaia' ? cancellations : [cancellations[0] as TicketBaiRecord],
+      )
+      assert.ok(
+        done.kind === 'answered' && done.outcomes.every((o) => o.status === 'accepted'),
+        JSON.stringify(done),
+      )
+      assert.deepEqual(await authority.query(cancellations[0] as TicketBaiRecord), {
+        kind: 'registered',
+        sameRecord: true,
+        authorityState: 'Anulado',
+      })
+      const again = await authority.submit([cancellations[0] as TicketBaiRecord])
+      assert.equal(again.kind === 'answered' && again.outcomes[0]?.status, 'duplicate')
+      const stranger = cancel({ ...(invoices[0] as TicketBaiRecord), number: '999' })
+      const unknown = await authority.submit([stranger])
+      assert.equal(unknown.kind === 'answered' && unknown.outcomes[0]?.code, '007')
+    })
+  }
 })
 
 describe('the simulator verifies signatures itself', () => {

@@ -10,6 +10,11 @@ import {
   tbaiQrUrl,
 } from '../../../src/markets/es/ticketbai/identifier.ts'
 import { buildInvoice } from '../../../src/markets/es/ticketbai/invoice.ts'
+import {
+  cancelTicketBai,
+  emptyTicketBaiChain,
+  issueTicketBai,
+} from '../../../src/markets/es/ticketbai/issue.ts'
 import { TERRITORIES, TERRITORY_RULES } from '../../../src/markets/es/ticketbai/territories.ts'
 import { signEnveloped } from '../../../src/markets/es/ticketbai/xades.ts'
 import { C14N_EXCLUSIVE, C14N_INCLUSIVE } from '../../../src/markets/es/xml/c14n.ts'
@@ -214,6 +219,39 @@ describe('TicketBAI input rules', () => {
     assert.match(
       JSON.stringify(made.document),
       /"ImporteRectificacionSustitutiva".*"BaseRectificada".*"1\.00".*"CuotaRectificada".*"0\.21"/,
+    )
+  })
+})
+
+describe('TicketBAI cancellation (AnulaTicketBai)', () => {
+  it('is signed with the territory policy, verified by xmlsec1, and leaves the chain alone', async () => {
+    const pki = await testPki()
+    const credentials = { key: pki.taxpayer.key, certificate: pki.taxpayer.cert }
+    const issued = issueTicketBai(emptyTicketBaiChain(), sampleInvoice({ territory: 'araba' }), credentials)
+    const cancellation = cancelTicketBai(
+      issued.record,
+      {
+        issuerName: 'Empresa de Prueba, SL',
+        software: sampleInvoice().software,
+        at: new Date('2025-10-20T09:00:00Z'),
+      },
+      credentials,
+    )
+    assert.equal(cancellation.kind, 'anulacion')
+    assert.equal(cancellation.identifier, issued.record.identifier)
+    assert.match(cancellation.xml, /^<\?xml[^>]*>\n<T:AnulaTicketBai xmlns:T="urn:ticketbai:anulacion">/)
+    assert.match(cancellation.xml, /<NumFactura>27174<\/NumFactura><FechaExpedicionFactura>19-10-2025</)
+    assert.match(cancellation.xml, /ticketbai\.araba\.eus\/tbai\/sinadura/)
+    const verified = xmlsecVerify(cancellation.xml, pki.ca.cert)
+    assert.ok(verified.ok, verified.output)
+    assert.throws(
+      () =>
+        cancelTicketBai(
+          cancellation,
+          { issuerName: 'x', software: sampleInvoice().software, at: new Date() },
+          credentials,
+        ),
+      /only an invoice/,
     )
   })
 })

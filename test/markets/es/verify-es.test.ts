@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import {
+  cancelTicketBai,
   emptyTicketBaiChain,
   issueTicketBai,
   type TicketBaiRecord,
@@ -133,6 +134,22 @@ describe('fiscalbox verify-es ticketbai', () => {
       report.invoices.map((i) => [i.territory, i.identifier]),
       records.map((r) => ['bizkaia', r.identifier]),
     )
+  })
+
+  it('accepts a cancellation between invoices without breaking the chain', async () => {
+    const pki = await testPki()
+    const records = await tbaiChain(2)
+    const cancellation = cancelTicketBai(
+      records[0] as TicketBaiRecord,
+      { issuerName: 'Empresa', software: sampleInvoice().software, at: new Date() },
+      { key: pki.taxpayer.key, certificate: pki.taxpayer.cert },
+    )
+    const verifier = new TicketBaiVerifier()
+    for (const [i, xml] of [records[0]?.xml, cancellation.xml, records[1]?.xml].entries())
+      verifier.document(xml ?? '', `f${i}`)
+    const report = verifier.finish()
+    assert.deepEqual(report.problems, [])
+    assert.equal(report.invoices[1]?.cancels, `T1 ${records[0]?.issueDate}`)
   })
 
   it('finds a broken chain and a broken signature', async () => {

@@ -105,6 +105,14 @@ export function buildSimulator(options: SimulatorOptions = {}): Simulator {
         'application/xml; charset=utf-8',
       ),
     )
+    app.post(`${TBAI_PATHS.cancel}/${territory}`, (request, reply) =>
+      gate(
+        request,
+        reply,
+        () => ticketbai.cancel(territory, String(request.body ?? ''), new Date()),
+        'application/xml; charset=utf-8',
+      ),
+    )
     app.get(`${TBAI_PATHS.query}/${territory}`, (request, reply) =>
       gate(
         request,

@@ -1,7 +1,12 @@
 import { randomBytes, X509Certificate } from 'node:crypto'
 import { tbaiIdentifier } from '../ticketbai/identifier.ts'
 import { LROE_ANSWER_NAMESPACE, LROE_NAMESPACE, TBAI_CODES, TBAI_PATHS } from '../ticketbai/protocol.ts'
-import { TBAI_NAMESPACE, TERRITORY_RULES, type Territory } from '../ticketbai/territories.ts'
+import {
+  TBAI_CANCEL_NAMESPACE,
+  TBAI_NAMESPACE,
+  TERRITORY_RULES,
+  type Territory,
+} from '../ticketbai/territories.ts'
 import { verifyEnvelopedSignature } from '../ticketbai/verify-signature.ts'
 import { parseXml } from '../xml/parse.ts'
 import { serializeDocument } from '../xml/serialize.ts'
@@ -40,6 +45,7 @@ export interface ReceivedInvoice {
   csv: string
   receivedAt: string
   warnings: string[]
+  cancelled: boolean
   xml: string
 }
 
@@ -68,7 +74,15 @@ export class TicketBaiService {
 
   upload(territory: Territory, xml: string, now: Date): { status: number; body: string } {
     this.uploads++
-    const a = this.receive(territory, xml, now)
+    return this.answer(this.receive(territory, xml, now), now)
+  }
+
+  cancel(territory: Territory, xml: string, now: Date): { status: number; body: string } {
+    this.uploads++
+    return this.answer(this.receiveCancellation(territory, xml), now)
+  }
+
+  private answer(a: InvoiceAnswer, now: Date): { status: number; body: string } {
     const answer = el(
       'T:TicketBaiResponse',
       { 'xmlns:T': TBAI_NAMESPACE },
@@ -104,12 +118,19 @@ export class TicketBaiService {
       localName(request.name) !== 'LROEPJ240FacturasEmitidasConSGAltaPeticion'
     )
       return { status: 400, body: 'se esperaba LROEPJ240FacturasEmitidasConSGAltaPeticion' }
+    const operation = textAt(request, 'Cabecera', 'Operacion')
+    if (operation !== 'A00' && operation !== 'AN0')
+      return { status: 400, body: 'Operacion debe ser A00 o AN0' }
     const entries = childElements(childAt(request, 'FacturasEmitidas') ?? request, 'FacturaEmitida')
     if (entries.length < 1 || entries.length > 1000)
       return { status: 400, body: 'de 1 a 1000 FacturaEmitida' }
     this.uploads++
+    const decode = (entry: XmlElement, name: string) =>
+      Buffer.from(textAt(entry, name) ?? '', 'base64').toString('utf8')
     const answers = entries.map((entry) =>
-      this.receive('bizkaia', Buffer.from(textAt(entry, 'TicketBai') ?? '', 'base64').toString('utf8'), now),
+      operation === 'A00'
+        ? this.receive('bizkaia', decode(entry, 'TicketBai'), now)
+        : this.receiveCancellation('bizkaia', decode(entry, 'AnulacionTicketBai')),
     )
     const answer = el(
       'lrpjfecsgar:LROEPJ240FacturasEmitidasConSGAltaRespuesta',
@@ -161,7 +182,8 @@ export class TicketBaiService {
           ? {
               registered,
               identifier,
-              state: 'Recibido',
+              state: found.cancelled ? 'Anulado' : 'Recibido',
+              cancelled: found.cancelled,
               signatureValue: found.signatureValue,
               csv: found.csv,
             }
@@ -215,7 +237,7 @@ export class TicketBaiService {
       )
     const key = `${territory}|${nif}|${series}|${number}|${issueDate}`
     const existing = this.invoices.get(key)
-    if (existing)
+    if (existing && !existing.cancelled)
       return {
         ...refused(series, number, issueDate, TBAI_CODES.duplicate, 'Factura duplicada'),
         identifier: existing.identifier,
@@ -241,6 +263,7 @@ export class TicketBaiService {
       csv,
       receivedAt: now.toISOString(),
       warnings,
+      cancelled: false,
       xml,
     }
     this.invoices.set(key, received)
@@ -254,6 +277,51 @@ export class TicketBaiService {
       csv,
       ...(warnings.length ? { code: TBAI_CODES.chain, description: warnings.join('; ') } : {}),
     }
+  }
+
+  private receiveCancellation(territory: Territory, xml: string): InvoiceAnswer {
+    let root: XmlElement
+    try {
+      root = parseXml(xml)
+    } catch (error) {
+      return refused('', '', '', TBAI_CODES.malformed, `XML mal formado: ${(error as Error).message}`)
+    }
+    const series = textAt(root, 'IDFactura', 'CabeceraFactura', 'SerieFactura') ?? ''
+    const number = textAt(root, 'IDFactura', 'CabeceraFactura', 'NumFactura') ?? ''
+    const issueDate = textAt(root, 'IDFactura', 'CabeceraFactura', 'FechaExpedicionFactura') ?? ''
+    const nif = textAt(root, 'IDFactura', 'Emisor', 'NIF') ?? ''
+    const fail = (code: string, description: string) => refused(series, number, issueDate, code, description)
+    if (localName(root.name) !== 'AnulaTicketBai' || namespaceOf([root]) !== TBAI_CANCEL_NAMESPACE)
+      return fail(TBAI_CODES.malformed, 'El elemento raíz debe ser AnulaTicketBai de urn:ticketbai:anulacion')
+    if (
+      textAt(root, 'Cabecera', 'IDVersionTBAI') !== '1.2' ||
+      !/^[0-9A-Z]{9}$/.test(nif) ||
+      !number ||
+      !/^\d{2}-\d{2}-\d{4}$/.test(issueDate)
+    )
+      return fail(TBAI_CODES.malformed, 'Estructura de AnulaTicketBai incorrecta')
+    const check = verifyEnvelopedSignature(xml)
+    if (!check.ok) return fail(TBAI_CODES.signature, `Firma no válida: ${check.problems.join('; ')}`)
+    const policy = TERRITORY_RULES[territory].policy
+    if (check.policy?.identifier !== policy.identifier || check.policy.digest !== policy.digestSha256)
+      return fail(TBAI_CODES.policy, `Política de firma distinta de la de ${TERRITORY_RULES[territory].name}`)
+    if (!this.trusted(check.certificate))
+      return fail(TBAI_CODES.untrusted, 'Certificado de firma no emitido por un prestador reconocido')
+    const invoice = this.invoices.get(`${territory}|${nif}|${series}|${number}|${issueDate}`)
+    if (!invoice) return fail(TBAI_CODES.unknownInvoice, 'No existe la factura a anular')
+    if (invoice.cancelled)
+      return {
+        ...fail(TBAI_CODES.alreadyCancelled, 'La factura ya está anulada'),
+        identifier: invoice.identifier,
+      }
+    invoice.cancelled = true
+    const csv = `tbai-${randomBytes(6).toString('hex')}`
+    return { accepted: true, identifier: invoice.identifier, series, number, issueDate, csv }
+  }
+
+  private trusted(certificate: X509Certificate | undefined): boolean {
+    if (!this.ca || !certificate) return true
+    return certificate.checkIssued(this.ca) && certificate.verify(this.ca.publicKey)
   }
 }
 

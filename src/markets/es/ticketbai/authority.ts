@@ -12,6 +12,8 @@ export interface TicketBaiAuthorityOptions {
   territory: Territory
   /** upload URL (Araba, Gipuzkoa) or LROE URL (Bizkaia) */
   endpoint: string
+  /** cancellation (AnulaTicketBai) URL of Araba and Gipuzkoa; Bizkaia cancels through the LROE */
+  cancelEndpoint?: string
   /** URL answering GET ?id=<TBAI identifier> with { registered, signatureValue } */
   queryEndpoint: string
   /** the taxpayer (LROE header) */
@@ -42,7 +44,15 @@ export class TicketBaiAuthority implements SpanishAuthority<TicketBaiRecord> {
       if (r.territory !== this.options.territory)
         throw invalid(`records[${i}].territory`, `must be ${this.options.territory}`)
     const lroe = this.maxBatch > 1
-    const outcome = await this.post(lroe ? this.lroeRequest(records) : (records[0] as TicketBaiRecord).xml)
+    const first = records[0] as TicketBaiRecord
+    if (records.some((r) => r.kind !== first.kind))
+      throw invalid('records', 'one submission holds either invoices or cancellations')
+    let url = this.options.endpoint
+    if (!lroe && first.kind === 'anulacion') {
+      if (!this.options.cancelEndpoint) throw invalid('cancelEndpoint', 'is needed to send cancellations')
+      url = this.options.cancelEndpoint
+    }
+    const outcome = await this.post(url, lroe ? this.lroeRequest(records) : first.xml)
     if (outcome.kind === 'not_delivered') return { kind: 'retryable', reason: outcome.reason }
     if (outcome.kind === 'unknown') return { kind: 'unknown', reason: outcome.reason }
     if ([401, 403, 429, 502, 503, 504].includes(outcome.status))
@@ -70,10 +80,16 @@ export class TicketBaiAuthority implements SpanishAuthority<TicketBaiRecord> {
     try {
       const answer = JSON.parse(outcome.body) as {
         registered?: boolean
+        cancelled?: boolean
         signatureValue?: string
         state?: string
       }
       if (!answer.registered) return { kind: 'not_registered' }
+      // A cancellation is registered when the invoice it names is cancelled.
+      if (record.kind === 'anulacion')
+        return answer.cancelled
+          ? { kind: 'registered', sameRecord: true, authorityState: answer.state ?? 'Anulado' }
+          : { kind: 'not_registered' }
       return {
         kind: 'registered',
         sameRecord: answer.signatureValue === record.signatureValue,
@@ -96,7 +112,7 @@ export class TicketBaiAuthority implements SpanishAuthority<TicketBaiRecord> {
         ? code
           ? 'accepted_with_errors'
           : 'accepted'
-        : code === TBAI_CODES.duplicate
+        : code === TBAI_CODES.duplicate || code === TBAI_CODES.alreadyCancelled
           ? 'duplicate'
           : 'rejected'
     return {
@@ -122,7 +138,7 @@ export class TicketBaiAuthority implements SpanishAuthority<TicketBaiRecord> {
           el('Modelo', null, '240'),
           el('Capitulo', null, '1'),
           el('Subcapitulo', null, '1.1'),
-          el('Operacion', null, 'A00'),
+          el('Operacion', null, records[0]?.kind === 'anulacion' ? 'AN0' : 'A00'),
           el('Version', null, '1.0'),
           el('Ejercicio', null, [...years][0] as string),
           el(
@@ -136,7 +152,15 @@ export class TicketBaiAuthority implements SpanishAuthority<TicketBaiRecord> {
           'FacturasEmitidas',
           null,
           records.map((r) =>
-            el('FacturaEmitida', null, el('TicketBai', null, Buffer.from(r.xml, 'utf8').toString('base64'))),
+            el(
+              'FacturaEmitida',
+              null,
+              el(
+                r.kind === 'anulacion' ? 'AnulacionTicketBai' : 'TicketBai',
+                null,
+                Buffer.from(r.xml, 'utf8').toString('base64'),
+              ),
+            ),
           ),
         ),
       ),
@@ -169,7 +193,7 @@ export class TicketBaiAuthority implements SpanishAuthority<TicketBaiRecord> {
           ? 'accepted'
           : state === 'AceptadoConErrores'
             ? 'accepted_with_errors'
-            : code === TBAI_CODES.duplicate
+            : code === TBAI_CODES.duplicate || code === TBAI_CODES.alreadyCancelled
               ? 'duplicate'
               : 'rejected'
       return {
@@ -182,8 +206,8 @@ export class TicketBaiAuthority implements SpanishAuthority<TicketBaiRecord> {
     })
   }
 
-  private post(body: string): Promise<PostOutcome> {
-    return postXml(this.options.endpoint, body, {
+  private post(url: string, body: string): Promise<PostOutcome> {
+    return postXml(url, body, {
       contentType: 'application/xml; charset=utf-8',
       timeoutMs: this.options.timeoutMs ?? 30_000,
       ...(this.options.certificate ? { certificate: this.options.certificate } : {}),

@@ -1,12 +1,14 @@
 /**
  * The TicketBAI wire formats shared by the client and the simulator. Araba and Gipuzkoa receive each
- * signed invoice as the body of one POST and answer a TicketBaiResponse (Estado 00 received, 01
- * refused, with validation results). Bizkaia receives invoices through the LROE channel, in batches of
- * model 240 (here the request and answer bodies; the real channel also wraps them in gzip and
+ * signed invoice as the body of one POST (cancellations, AnulaTicketBai, to another) and answer a
+ * TicketBaiResponse (Estado 00 received, 01 refused, with validation results). Bizkaia receives
+ * invoices through the LROE channel, in batches of model 240, operation A00 for invoices and AN0 for
+ * cancellations (here the request and answer bodies; the real channel also wraps them in gzip and
  * eus-bizkaia-n3-* headers, which the deployment's Bizkaia connector adds).
  */
 export const TBAI_PATHS = {
   upload: '/tbai/alta',
+  cancel: '/tbai/baja',
   query: '/tbai/consulta',
   lroe: '/tbai/lroe',
 } as const
@@ -24,4 +26,6 @@ export const TBAI_CODES = {
   untrusted: '004',
   duplicate: '005',
   chain: '006',
+  unknownInvoice: '007',
+  alreadyCancelled: '008',
 } as const

@@ -45,3 +45,4 @@ export const TERRITORY_RULES: Record<Territory, TerritoryRules> = {
 }
 
 export const TBAI_NAMESPACE = 'urn:ticketbai:emision'
+export const TBAI_CANCEL_NAMESPACE = 'urn:ticketbai:anulacion'
