@@ -178,13 +178,7 @@ export class TicketBaiAuthority implements SpanishAuthority<TicketBaiRecord> {
     return records.map((r): RecordOutcome => {
       const key = ticketBaiRecordKey(r)
       const line = byInvoice.get(`${r.series ?? ''}|${r.number}|${r.issueDate}`)
-      if (!line)
-        return {
-          key,
-          status: 'rejected',
-          authorityState: 'Incorrecto',
-          description: 'the answer has no line for this invoice',
-        }
+      if (!line) throw new Error(`the answer has no line for ${key}`)
       const state = textAt(line, 'SituacionRegistro', 'EstadoRegistro') ?? ''
       const code = textAt(line, 'SituacionRegistro', 'CodigoErrorRegistro')
       const description = textAt(line, 'SituacionRegistro', 'DescripcionErrorRegistroES')

@@ -10,7 +10,7 @@ import { serializeDocument } from '../xml/serialize.ts'
 import { consultaBody, parseConsultaResponse } from './consulta.ts'
 import { MAX_RECORDS_PER_SUBMISSION } from './namespaces.ts'
 import { type Party, recordKey, type VerifactuRecord } from './records.ts'
-import { AeatResponseError, parseSubmissionResponse } from './response.ts'
+import { parseSubmissionResponse } from './response.ts'
 import { soapEnvelope, submissionBody } from './xml.ts'
 
 export interface VerifactuAuthorityOptions {
@@ -105,16 +105,14 @@ export class VerifactuAuthority implements SpanishAuthority<VerifactuRecord> {
         l,
       ]),
     )
+    // An answer without a line for some record says nothing about it: reconcile rather than guess.
+    const missing = records.filter((r) => !byKey.has(recordKey(r)))
+    if (missing.length > 0)
+      return { kind: 'unknown', reason: `the answer has no line for ${missing.map(recordKey).join(', ')}` }
     const outcomes = records.map((record): RecordOutcome => {
       const key = recordKey(record)
       const line = byKey.get(key)
-      if (!line)
-        return {
-          key,
-          status: 'rejected',
-          authorityState: 'Incorrecto',
-          description: 'the answer has no line for this record',
-        }
+      if (!line) throw new Error('unreachable: lines were checked')
       const status =
         line.state === 'Correcto'
           ? 'accepted'
@@ -146,9 +144,7 @@ export class VerifactuAuthority implements SpanishAuthority<VerifactuRecord> {
     try {
       parsed = parseConsultaResponse(outcome.body)
     } catch (error) {
-      if (error instanceof AeatResponseError || error instanceof Error)
-        return { kind: 'retryable', reason: `unreadable answer: ${error.message}` }
-      throw error
+      return { kind: 'retryable', reason: `unreadable answer: ${(error as Error).message}` }
     }
     if (parsed.kind === 'fault') return { kind: 'retryable', reason: parsed.message }
     const found = parsed.records.find(
