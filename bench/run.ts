@@ -13,6 +13,7 @@ import {
   startFiscalbox,
 } from './fiscalbox.ts'
 import { type AtResult, atSignRequests, prepareAtCashboxes, provisionAndStart } from './at.ts'
+import { type EsResult, esBench, esTable } from './es.ts'
 import { type LoadResult, runLoad } from './load.ts'
 import { type Machine, probeMachine, type Versions, versions } from './machine.ts'
 import { ROOT, runCli, type Server, startServer } from './processes.ts'
@@ -23,13 +24,14 @@ import { type TarExportResult, tarExport } from './tar-export.ts'
 import { type DeResult, deBench } from './de.ts'
 import { step } from './terminal.ts'
 
-const PARTS = ['throughput', 'latency', 'history', 'tar-export', 'render', 'at', 'de'] as const
+const PARTS = ['throughput', 'latency', 'history', 'tar-export', 'render', 'at', 'de', 'es'] as const
 type Part = (typeof PARTS)[number]
 
-const USAGE = `usage: npm run bench -- [throughput|latency|history|tar-export|render|at|de ...] [options]
+const USAGE = `usage: npm run bench -- [throughput|latency|history|tar-export|render|at|de|es ...] [options]
 
 Runs the parts named (all of them when none is) and prints a markdown table. A full run writes
 bench/results/latest.json, docs/benchmarks.md and docs/benchmarks.svg; a part run updates its part there.
+\`es\` (Spanish records, hashes, XML and signatures, in-process) writes bench/results/es.json instead.
 
   --quick              smoke run: few cash boxes, short runs, 20,000 receipts of history; writes only
                        bench/results/quick.tmp, never the docs
@@ -128,7 +130,7 @@ if (unknown.length > 0) {
   process.stderr.write(`unknown part ${unknown.join(', ')}\n${USAGE}\n`)
   process.exit(2)
 }
-const parts: Part[] = positionals.length > 0 ? (positionals as Part[]) : [...PARTS]
+const parts: Part[] = positionals.length > 0 ? (positionals as Part[]) : ['throughput', 'latency', 'history']
 const quick = values.quick
 const settings: Settings = {
   quick,
@@ -336,6 +338,14 @@ function writeDocuments(results: Results): string {
 }
 
 async function main(): Promise<void> {
+  if (parts.includes('es')) {
+    const result = await esBench(quick)
+    mkdirSync(join(ROOT, 'bench/results'), { recursive: true })
+    if (!quick) writeFileSync(join(ROOT, 'bench/results/es.json'), resultsJson(result))
+    process.stdout.write(`${esTable(result)}\n`)
+    parts.splice(parts.indexOf('es'), 1)
+    if (parts.length === 0) return
+  }
   if (values.render) {
     const results = JSON.parse(readFileSync(join(ROOT, 'bench/results/latest.json'), 'utf8')) as Results
     process.stdout.write(`${writeDocuments(results)}\n`)
@@ -399,7 +409,7 @@ async function main(): Promise<void> {
 }
 
 /** JSON as the formatter (biome) writes it: arrays of numbers on one line. */
-const resultsJson = (results: Results) =>
+const resultsJson = (results: Results | EsResult) =>
   `${JSON.stringify(results, null, 2).replace(/\[\n\s+([-\d.e+,\s]+?)\n\s+\]/g, (_, items: string) => `[${items.split(/,\s+/).join(', ')}]`)}\n`
 
 /** The commit a --server-root copy was made from, if it says so in a COMMIT file. */

@@ -11,6 +11,7 @@ import { progress } from './progress.ts'
 import { registerSignDeCommands } from './sign-de.ts'
 import { TSS_EXPORT_HELP, verifyTssExportCommand } from './verify-tss-export.ts'
 import { isDep7File, verifyDep7File } from './verify-dep7.ts'
+import { registerSpainCommands } from './spain.ts'
 
 const program = new Command('fiscalbox')
   .description(
@@ -134,6 +135,7 @@ program
 
 registerAtCommands(program, exporter)
 registerSignDeCommands(program, exporter)
+registerSpainCommands(program)
 
 program.parseAsync().catch((error: Error) => {
   process.stderr.write(`fiscalbox: ${error.message}\n`)

@@ -1,0 +1,181 @@
+import { readFileSync } from 'node:fs'
+import { type Command, InvalidArgumentError } from 'commander'
+import { progress } from './progress.ts'
+
+/** The Spanish commands: `es-simulator` (the authority simulator) and `verify-es` (VERI*FACTU, TicketBAI files). */
+export function registerSpainCommands(program: Command): void {
+  registerVerify(program)
+  program
+    .command('es-simulator')
+    .description(
+      'run the Spanish authority simulator: AEAT VERI*FACTU SOAP service and TicketBAI (Araba, Bizkaia, Gipuzkoa) with fault injection; see docs/country-es.md',
+    )
+    .option('--port <n>', 'port to listen on (0 picks a free one)', integer(0, 65535), 8089)
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--wait-seconds <n>', 'TiempoEsperaEnvio answered by the AEAT service', integer(0, 9999), 60)
+    .option('--enforce-wait', 'refuse a submission under 1000 records sent before the waiting time is over')
+    .option('--error-rate <fraction>', 'share of requests answered 503 without processing', fraction, 0)
+    .option('--timeout-rate <fraction>', 'share of requests processed whose answer never comes', fraction, 0)
+    .option('--drop-rate <fraction>', 'share of requests held open without processing', fraction, 0)
+    .option('--slow-ms <ms>', 'delay before every answer', integer(0, 600_000), 0)
+    .option(
+      '--outage <from-to>',
+      'seconds after start during which every request gets 503, e.g. 30-90 (repeatable)',
+      outage,
+      [],
+    )
+    .option('--seed <n>', 'seed of the fault decisions', integer(0, 2 ** 31), 1)
+    .option('--tls-key <file>', 'serve HTTPS with this private key (PEM)')
+    .option('--tls-cert <file>', 'certificate of --tls-key (PEM)')
+    .option(
+      '--client-ca <file>',
+      'require client certificates issued by this CA (PEM); also the trusted CA of TicketBAI signers',
+    )
+    .action(async (options: EsSimulatorOptions) => {
+      const { startSimulator } = await import('../markets/es/simulator/app.ts')
+      if (Boolean(options.tlsKey) !== Boolean(options.tlsCert))
+        throw new Error('--tls-key and --tls-cert go together')
+      const started = Date.now()
+      const ca = options.clientCa ? readFileSync(options.clientCa, 'utf8') : undefined
+      const simulator = await startSimulator({
+        port: options.port,
+        host: options.host,
+        aeat: { waitSeconds: options.waitSeconds, enforceWait: Boolean(options.enforceWait) },
+        ...(ca ? { ticketbai: { trustedCa: ca } } : {}),
+        faults: {
+          errorRate: options.errorRate,
+          timeoutRate: options.timeoutRate,
+          dropRate: options.dropRate,
+          slowMs: options.slowMs,
+          seed: options.seed,
+          outages: options.outage.map(([from, to]) => ({
+            from: started + from * 1000,
+            to: started + to * 1000,
+          })),
+        },
+        ...(options.tlsKey && options.tlsCert
+          ? {
+              https: {
+                key: readFileSync(options.tlsKey),
+                cert: readFileSync(options.tlsCert),
+                ...(ca ? { ca, requestCert: true } : {}),
+              },
+            }
+          : {}),
+      })
+      process.stdout.write(
+        `es-simulator listening on ${simulator.url}\n` +
+          `  VERI*FACTU SOAP: ${simulator.url}/wlpl/TIKE-CONT/ws/SistemaFacturacion/VerifactuSOAP\n` +
+          `  TicketBAI: ${simulator.url}/tbai/alta/{araba|gipuzkoa}, ${simulator.url}/tbai/lroe/bizkaia, ${simulator.url}/tbai/consulta/{territory}?id=\n` +
+          `  state and faults: ${simulator.url}/_sim/state, PUT /_sim/faults, POST|DELETE /_sim/outage\n`,
+      )
+      const stop = () => {
+        void simulator.close().then(() => process.exit(0))
+      }
+      process.once('SIGINT', stop)
+      process.once('SIGTERM', stop)
+    })
+}
+
+interface EsSimulatorOptions {
+  port: number
+  host: string
+  waitSeconds: number
+  enforceWait?: boolean
+  errorRate: number
+  timeoutRate: number
+  dropRate: number
+  slowMs: number
+  outage: Array<[number, number]>
+  seed: number
+  tlsKey?: string
+  tlsCert?: string
+  clientCa?: string
+}
+
+function integer(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value)
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`)
+    return n
+  }
+}
+
+function fraction(value: string): number {
+  const n = Number(value)
+  if (!Number.isFinite(n) || n < 0 || n > 1)
+    throw new InvalidArgumentError('must be a fraction from 0 to 1, e.g. 0.3')
+  return n
+}
+
+function outage(value: string, previous: Array<[number, number]>): Array<[number, number]> {
+  const match = /^(\d+)-(\d+)$/.exec(value)
+  if (!match || Number(match[1]) >= Number(match[2]))
+    throw new InvalidArgumentError('must be <from>-<to> in seconds after start, from before to, e.g. 30-90')
+  return [...previous, [Number(match[1]), Number(match[2])]]
+}
+
+function registerVerify(program: Command): void {
+  const verify = program
+    .command('verify-es')
+    .description(
+      'check Spanish fiscal files independently of the code that wrote them (exit code 1 on any problem)',
+    )
+  verify
+    .command('verifactu')
+    .description(
+      'check VERI*FACTU submissions (RegFactuSistemaFacturacion XML, bare or in a SOAP envelope): every Huella, every chain link, the totals',
+    )
+    .argument('<files...>', 'XML files, in chain order')
+    .option('--json', 'print the report as JSON')
+    .action(async (files: string[], options: { json?: boolean }) => {
+      const { VerifactuVerifier } = await import('../verify/verifactu-verifier.ts')
+      const verifier = new VerifactuVerifier()
+      const shown = progress('verifying files', files.length)
+      files.forEach((file, i) => {
+        verifier.document(readFileSync(file, 'utf8'), file)
+        shown.update(i + 1)
+      })
+      shown.done(files.length)
+      const report = verifier.finish()
+      conclude(
+        report.problems,
+        options.json ? JSON.stringify(report) : undefined,
+        `OK: ${report.records} records in ${report.chains} chain(s), every Huella and link verified`,
+      )
+    })
+  verify
+    .command('ticketbai')
+    .description(
+      'check signed TicketBAI invoices: XAdES signature, territory policy, chaining, TBAI identifier',
+    )
+    .argument('<files...>', 'signed XML files of one issuer, in chain order')
+    .option('--json', 'print the report as JSON')
+    .action(async (files: string[], options: { json?: boolean }) => {
+      const { TicketBaiVerifier } = await import('../verify/ticketbai-verifier.ts')
+      const verifier = new TicketBaiVerifier()
+      const shown = progress('verifying files', files.length)
+      files.forEach((file, i) => {
+        verifier.document(readFileSync(file, 'utf8'), file)
+        shown.update(i + 1)
+      })
+      shown.done(files.length)
+      const report = verifier.finish()
+      conclude(
+        report.problems,
+        options.json ? JSON.stringify(report) : undefined,
+        `OK: ${report.invoices.length} invoice(s), signatures and chain verified\n${report.invoices.map((i) => `  ${i.identifier ?? `cancels ${i.cancels}`} (${i.territory}) ${i.file}`).join('\n')}`,
+      )
+    })
+}
+
+function conclude(problems: string[], json: string | undefined, ok: string): void {
+  if (json) process.stdout.write(`${json}\n`)
+  else if (problems.length === 0) process.stdout.write(`${ok}\n`)
+  else
+    process.stdout.write(
+      `FAILED: ${problems.length} problem(s)\n${problems.map((p) => `  ${p}`).join('\n')}\n`,
+    )
+  process.exitCode = problems.length === 0 ? 0 : 1
+}
