@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { RateLimiter } from '../core/rate-limiter.ts'
 import type { Runtime } from '../runtime.ts'
 import { registerErrorHandling } from './errors.ts'
 import { healthRoute } from './health.ts'
@@ -11,6 +12,11 @@ import { posSystemApiV2 } from './possystem-v2/index.ts'
 export interface AppOptions {
   bodyLimit: number
   logger: FastifyServerOptions['logger']
+  /**
+   * Failed authentications per client address: `burst` at once, then `perMinute`; past that 429 with
+   * Retry-After. Absent: no limit (in-process test harnesses); `fiscalbox serve` always sets it.
+   */
+  authFailures?: { burst: number; perMinute: number }
 }
 
 /** Header values that must never reach a log line. */
@@ -61,6 +67,12 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
   await app.register(swaggerUi, { routePrefix: '/docs' })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   await app.register(healthRoute(runtime))
-  await app.register(posSystemApiV2(runtime), { prefix: '/v2' })
+  const authFailures = options.authFailures
+    ? new RateLimiter({
+        capacity: options.authFailures.burst,
+        refillPerSecond: options.authFailures.perMinute / 60,
+      })
+    : undefined
+  await app.register(posSystemApiV2(runtime, authFailures), { prefix: '/v2' })
   return app
 }

@@ -13,6 +13,8 @@ export enum ErrorCode {
   RateLimited = 'rate_limited',
   ServiceUnavailable = 'service_unavailable',
   Internal = 'internal_error',
+  /** The database did not answer or dropped the connection: nothing was answered as done, retry the same id. */
+  DatabaseUnavailable = 'database_unavailable',
 }
 
 export interface FieldProblem {
