@@ -1,0 +1,131 @@
+import { join } from 'node:path'
+import { runCli } from '../../cli/cli-process.ts'
+import type { OperationLog } from './operations.ts'
+import { type Cashbox, cashboxHeaders } from './surfaces.ts'
+
+/**
+ * What a cash box's stored journals must look like after any amount of crashing, killing and retrying,
+ * read through the public API (journals, configuration) and checked again by the independent
+ * `fiscalbox verify` on a `fiscalbox export journal`.
+ */
+
+interface QueueItemEntry {
+  ftQueueItemId: string
+  ftQueueRow: number
+  operationId: string
+  response: unknown
+}
+
+interface ReceiptEntry {
+  ftReceiptNumber: number
+  ftQueueRow: number
+  ftQueueItemId: string
+  PreviousHash: string
+  ftReceiptHash: string
+}
+
+interface QueueConfiguration {
+  ftQueues: Array<{ ftCurrentRow: number; ftReceiptNumerator: number }>
+}
+
+/** A whole journal, page by page (x-next-after). */
+export async function readJournal<T>(baseUrl: string, cashbox: Cashbox, type: string): Promise<T[]> {
+  const entries: T[] = []
+  let after = 0
+  for (;;) {
+    const res = await fetch(`${baseUrl}/v2/journal/${cashbox.queueId}/${type}?after=${after}&limit=2000`, {
+      headers: cashboxHeaders(cashbox),
+    })
+    if (res.status !== 200) throw new Error(`journal ${type}: ${res.status} ${await res.text()}`)
+    entries.push(...((await res.json()) as T[]))
+    const next = res.headers.get('x-next-after')
+    if (!next) return entries
+    after = Number(next)
+  }
+}
+
+export interface LedgerFigures {
+  receipts: number
+  /** Every finding is a loss or a corruption: the suites assert that there are none. */
+  findings: string[]
+}
+
+/**
+ * Checks one cash box against the client's record of its operations: rows and receipt numbers 1..N with
+ * neither gap nor duplicate, every receipt linked to the one before, the queue's counters at N (nothing
+ * half written), exactly one queue item per operation (acknowledged or not), and for every acknowledged
+ * operation the stored response equal to the bytes the client received.
+ */
+export async function checkCashbox(baseUrl: string, cashbox: Cashbox, log: OperationLog): Promise<LedgerFigures> {
+  const findings: string[] = []
+  const [items, receipts, config] = await Promise.all([
+    readJournal<QueueItemEntry>(baseUrl, cashbox, 'QueueItem'),
+    readJournal<ReceiptEntry>(baseUrl, cashbox, 'ReceiptJournal'),
+    fetch(`${baseUrl}/v2/journal`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...cashboxHeaders(cashbox) },
+      body: JSON.stringify({ ftJournalType: 255 }),
+    }).then((res) => res.json() as Promise<QueueConfiguration>),
+  ])
+  const label = `cash box ${cashbox.cashboxId.slice(0, 8)}`
+  const n = items.length
+  items.forEach((item, i) => {
+    if (item.ftQueueRow !== i + 1) findings.push(`${label}: queue row ${item.ftQueueRow} at position ${i + 1}`)
+  })
+  receipts.forEach((entry, i) => {
+    if (entry.ftReceiptNumber !== i + 1)
+      findings.push(`${label}: receipt number ${entry.ftReceiptNumber} at position ${i + 1}`)
+    if (i > 0 && entry.PreviousHash !== receipts[i - 1]?.ftReceiptHash)
+      findings.push(`${label}: receipt ${i + 1} does not link to receipt ${i}`)
+  })
+  // Every queue item of these runs is a signed receipt (the queues are started first).
+  if (receipts.length !== n) findings.push(`${label}: ${n} queue items but ${receipts.length} receipts`)
+  const queue = config.ftQueues[0]
+  if (queue?.ftCurrentRow !== n || queue?.ftReceiptNumerator !== receipts.length)
+    findings.push(`${label}: queue counters ${JSON.stringify(queue)} but ${n} items, ${receipts.length} receipts`)
+
+  const byOperation = new Map<string, QueueItemEntry[]>()
+  for (const item of items) byOperation.set(item.operationId, [...(byOperation.get(item.operationId) ?? []), item])
+  const ops = log.all.filter((op) => op.cashbox.cashboxId === cashbox.cashboxId)
+  for (const op of ops) {
+    const stored = byOperation.get(op.id) ?? []
+    if (stored.length !== 1) {
+      findings.push(`${label}: operation ${op.id} (${op.acked ? 'acknowledged' : 'never acknowledged'}) executed ${stored.length} times`)
+      continue
+    }
+    if (op.acked !== undefined && JSON.stringify(stored[0]?.response) !== JSON.stringify(JSON.parse(op.acked)))
+      findings.push(`${label}: operation ${op.id}: the stored receipt differs from the acknowledged one`)
+  }
+  if (ops.length !== n) findings.push(`${label}: ${ops.length} operations sent but ${n} queue items stored`)
+  return { receipts: receipts.length, findings }
+}
+
+/** `fiscalbox export journal` + `fiscalbox verify` for each cash box; returns the findings. */
+export async function exportAndVerify(
+  env: NodeJS.ProcessEnv,
+  cashboxes: Cashbox[],
+  dir: string,
+  expected: Map<string, number>,
+): Promise<string[]> {
+  const findings: string[] = []
+  // Two at a time: each is a process of its own on a shared machine.
+  for (let i = 0; i < cashboxes.length; i += 2) {
+    await Promise.all(
+      cashboxes.slice(i, i + 2).map(async (cashbox) => {
+        const file = join(dir, `journal-${cashbox.cashboxId}.jsonl`)
+        const exported = await runCli(['export', 'journal', '--cashbox', cashbox.cashboxId, '--out', file], env, {
+          timeoutMs: 180_000,
+        })
+        if (exported.code !== 0) {
+          findings.push(`export of ${cashbox.cashboxId} failed: ${exported.stderr}`)
+          return
+        }
+        const verified = await runCli(['verify', file], env, { timeoutMs: 180_000 })
+        const count = expected.get(cashbox.cashboxId)
+        if (verified.code !== 0 || !verified.stdout.startsWith(`OK: ${count} receipts, chain verified`))
+          findings.push(`verify of ${cashbox.cashboxId}: ${verified.stdout}${verified.stderr}`.slice(0, 500))
+      }),
+    )
+  }
+  return findings
+}
