@@ -53,8 +53,9 @@ for (const engine of await engines()) {
 
       let inFlightAtKills = 0
       for (let cycle = 1; cycle <= CYCLES; cycle++) {
-        if (cycle > 1) server = await startServer(env)
-        const baseUrl = server.baseUrl
+        const running: Server = cycle > 1 ? await startServer(env) : (server as Server)
+        server = running
+        const baseUrl = running.baseUrl
         let stopping = false
         const load = drive({
           log,
@@ -66,10 +67,12 @@ for (const engine of await engines()) {
           target: () => baseUrl,
           done: () => stopping,
         })
-        await new Promise((resolve) => setTimeout(resolve, KILL_AFTER_MS.min + random() * (KILL_AFTER_MS.max - KILL_AFTER_MS.min)))
+        await new Promise((resolve) =>
+          setTimeout(resolve, KILL_AFTER_MS.min + random() * (KILL_AFTER_MS.max - KILL_AFTER_MS.min)),
+        )
         inFlightAtKills += log.all.reduce((sum, op) => sum + op.inFlight, 0)
         stopping = true
-        const exit = await server.stop('SIGKILL')
+        const exit = await running.stop('SIGKILL')
         assert.equal(exit.signal, 'SIGKILL', 'the server was still running when it was killed')
         await load
       }

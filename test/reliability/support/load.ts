@@ -38,7 +38,9 @@ export async function drive(options: DriveOptions): Promise<number> {
         created += 1
       }
       const second =
-        options.duplicateTo && options.random() < (options.duplicateShare ?? 0) ? options.duplicateTo(t) : undefined
+        options.duplicateTo && options.random() < (options.duplicateShare ?? 0)
+          ? options.duplicateTo(t)
+          : undefined
       const current = op
       const outcomes = await Promise.all(
         [baseUrl, ...(second ? [second] : [])].map((url) => options.log.send(url, current)),

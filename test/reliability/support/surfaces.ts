@@ -37,7 +37,13 @@ export const signSurface: WriteSurface = {
       cbReceiptMoment: new Date().toISOString(),
       ftReceiptCase: EU_POS,
       cbChargeItems: [
-        { Quantity: 1, Description: `item ${k}`, Amount: amount, VATRate: 20, ftChargeItemCase: '0x4555200000000013' },
+        {
+          Quantity: 1,
+          Description: `item ${k}`,
+          Amount: amount,
+          VATRate: 20,
+          ftChargeItemCase: '0x4555200000000013',
+        },
       ],
       cbPayItems: [{ Description: 'Card', Amount: amount, ftPayItemCase: '0x4555200000000005' }],
     })
