@@ -16,8 +16,8 @@ export interface DriveOptions {
   retryShare: number
   /** Ends the run once true; checked before each request. */
   done(): boolean
-  /** Called after each outcome, e.g. to stop a worker whose node is gone. */
-  onOutcome?(outcome: Outcome): void
+  /** Called (and awaited) after each outcome, e.g. to kill a node, or to back off after a 503. */
+  onOutcome?(outcome: Outcome): void | Promise<void>
 }
 
 /** Runs `workers` concurrent clients until done(); returns how many new operations were created. */
@@ -45,7 +45,7 @@ export async function drive(options: DriveOptions): Promise<number> {
       const outcomes = await Promise.all(
         [baseUrl, ...(second ? [second] : [])].map((url) => options.log.send(url, current)),
       )
-      for (const outcome of outcomes) options.onOutcome?.(outcome)
+      for (const outcome of outcomes) await options.onOutcome?.(outcome)
     }
   }
   await Promise.all(Array.from({ length: options.workers }, worker))
