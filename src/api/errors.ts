@@ -144,6 +144,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
       new FiscalError(
         ErrorCode.NotFound,
         `no route ${request.method} ${request.url.split('?')[0]}: see /docs for the API`,
+        { field: 'url', reason: 'no such route for this method' },
       ),
     ),
   )

@@ -110,6 +110,7 @@ export class SignService {
             new FiscalError(
               ErrorCode.OperationInProgress,
               `the operation is still running after x-operation-lifetime (${lifetimeMs} ms): retry later with the same x-operation-id and body`,
+              { field: 'headers.x-operation-id', reason: 'is still running' },
             ),
           ),
         lifetimeMs,
@@ -375,4 +376,5 @@ const conflict = () =>
   new FiscalError(
     ErrorCode.OperationConflict,
     'x-operation-id was already used with a different request body: retries must send the same body, new operations a new id',
+    { field: 'headers.x-operation-id', reason: 'was already used with a different body' },
   )
