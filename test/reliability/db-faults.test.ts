@@ -118,6 +118,7 @@ describe(`database faults on PostgreSQL: ${FAULTS} restarts, cuts and terminated
     })
     await injector
     await admin.end()
+    const duringFaults = { ...log.counts }
     assert.equal(server.child.exitCode, null, 'the server is still running')
 
     // Recovery without any restart of fiscalbox: /health comes back, then the retries succeed.
@@ -148,7 +149,7 @@ describe(`database faults on PostgreSQL: ${FAULTS} restarts, cuts and terminated
     findings.push(...(await exportAndVerify(env, cashboxes, root, expected)))
 
     t.diagnostic(
-      `db-faults: seed ${seed}, ${FAULTS} faults (${faults.restart} restarts with refused connections, ${faults.cut} connection cuts, ${faults.terminate} pg_terminate_backend rounds killing ${terminatedBackends} backends; ${proxy.counts.cut} connections cut), ${log.counts.sent} requests: ${log.counts.ok} receipts answered, ${log.counts.unavailable} 503 problem documents, ${log.counts.bad} other answers, ${log.counts.lost} lost; ${unansweredAfterFaults} operations retried after recovery, ${receipts} receipts stored, ${findings.length} losses or corruptions found`,
+      `db-faults: seed ${seed}, ${FAULTS} faults (${faults.restart} restarts with refused connections, ${faults.cut} connection cuts, ${faults.terminate} pg_terminate_backend rounds killing ${terminatedBackends} backends; ${proxy.counts.cut} connections cut in all); under faults ${duringFaults.sent} requests: ${duringFaults.ok} answered with a receipt, ${duringFaults.unavailable} with a 503 problem document, ${duringFaults.bad} otherwise, ${duringFaults.lost} connections lost; after recovery ${unansweredAfterFaults} operations retried and ${log.all.length} replayed; ${receipts} receipts stored, ${findings.length} losses or corruptions found`,
     )
     assert.deepEqual(findings, [])
     assert.equal(log.counts.bad, 0, 'never an answer other than a receipt or a 503 problem document')

@@ -149,7 +149,7 @@ type Damage =
   | { kind: 'none' }
   | { kind: 'truncate'; at: number }
   | { kind: 'byte'; at: number; byte: number }
-  | { kind: 'invalid-utf8'; at: number; bytes: number[] }
+  | { kind: 'invalid-utf8'; at: number; bytes: readonly number[] }
   | { kind: 'nest'; depth: number }
   | { kind: 'oversize' }
   | { kind: 'duplicate-key' }
