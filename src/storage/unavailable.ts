@@ -35,7 +35,10 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
     cause?: unknown
     errors?: unknown
   }
-  if (typeof code === 'string' && (CODES.has(code) || code.startsWith('08') || code.startsWith('SQLITE_IOERR')))
+  if (
+    typeof code === 'string' &&
+    (CODES.has(code) || code.startsWith('08') || code.startsWith('SQLITE_IOERR'))
+  )
     return true
   if (typeof message === 'string' && MESSAGES.test(message)) return true
   if (Array.isArray(errors) && errors.some((e) => isDatabaseUnavailable(e, depth + 1))) return true
