@@ -17,14 +17,17 @@ import { type Machine, probeMachine, type Versions, versions } from './machine.t
 import { ROOT, runCli, type Server, startServer } from './processes.ts'
 import { renderMarkdown, renderSvg } from './report.ts'
 import { seedHistory } from './seed-history.ts'
+import { type SoakResult, soak } from './soak.ts'
 import { step } from './terminal.ts'
 
-const PARTS = ['throughput', 'latency', 'history'] as const
+const PARTS = ['throughput', 'latency', 'history', 'soak'] as const
+/** Run when no part is named; the soak takes minutes and runs only when asked for. */
+const DEFAULT_PARTS: Part[] = ['throughput', 'latency', 'history']
 type Part = (typeof PARTS)[number]
 
-const USAGE = `usage: npm run bench -- [throughput|latency|history ...] [options]
+const USAGE = `usage: npm run bench -- [throughput|latency|history|soak ...] [options]
 
-Runs the parts named (all three when none is) and prints a markdown table. A full run writes
+Runs the parts named (throughput, latency and history when none is) and prints a markdown table. A full run writes
 bench/results/latest.json, docs/benchmarks.md and docs/benchmarks.svg; a part run updates its part there.
 
   --quick              smoke run: few cash boxes, short runs, 20,000 receipts of history; writes only
@@ -36,6 +39,8 @@ bench/results/latest.json, docs/benchmarks.md and docs/benchmarks.svg; a part ru
                        before/after figures; the docs are left alone
   --results <file>     write the results JSON there (default bench/results/latest.json)
   --keep               keep the temporary data folders
+  --minutes <n>        soak: minutes at the steady rate (default 10)
+  --soak-rate <n>      soak: requests per second (default 100)
   --render             measure nothing: write docs/benchmarks.md and .svg again from bench/results/latest.json
   -h, --help           this text`
 
@@ -94,6 +99,7 @@ export interface Results {
   throughput?: ThroughputResult
   latency?: LatencyResult
   history?: HistoryResult
+  soak?: SoakResult
 }
 
 const { values, positionals } = parseArgs({
@@ -107,6 +113,8 @@ const { values, positionals } = parseArgs({
     results: { type: 'string' },
     keep: { type: 'boolean', default: false },
     render: { type: 'boolean', default: false },
+    minutes: { type: 'string', default: '10' },
+    'soak-rate': { type: 'string', default: '100' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
@@ -119,7 +127,7 @@ if (unknown.length > 0) {
   process.stderr.write(`unknown part ${unknown.join(', ')}\n${USAGE}\n`)
   process.exit(2)
 }
-const parts: Part[] = positionals.length > 0 ? (positionals as Part[]) : [...PARTS]
+const parts: Part[] = positionals.length > 0 ? (positionals as Part[]) : [...DEFAULT_PARTS]
 const quick = values.quick
 const settings: Settings = {
   quick,
@@ -261,6 +269,25 @@ async function history(): Promise<HistoryResult> {
   }
 }
 
+async function soakPart(): Promise<SoakResult> {
+  const minutes = quick ? 0.5 : Number(values.minutes)
+  const rate = Number(values['soak-rate'])
+  const dir = fresh('soak')
+  step(`soak: /v2/sign at ${rate} req/s for ${minutes} min on 10 cash boxes (${dir})`)
+  const result = await soak({
+    dataDir: dir,
+    minutes,
+    rate,
+    connections: 8,
+    cashboxes: 10,
+    windowS: minutes >= 5 ? 30 : 10,
+  })
+  step(
+    `  ${fmt(result.ok)} receipts, other answers ${result.other}, errors ${result.errors}; live heap ${result.liveHeapMiB.first} -> ${result.liveHeapMiB.last} MiB (${result.memoryFlat ? 'flat' : 'GROWS'}), p99 ${ms(result.p99Ms.first)} -> ${ms(result.p99Ms.last)} (${result.p99Flat ? 'flat' : 'GROWS'})`,
+  )
+  return result
+}
+
 const fmt = (n: number) => Math.round(n).toLocaleString('en')
 const pct = (r: number) => `${(r * 100).toFixed(1)} %`
 const ms = (n: number) => `${n.toFixed(2)} ms`
@@ -300,18 +327,21 @@ async function main(): Promise<void> {
   // A part run keeps the other parts of the previous results (each part has its own measuredAt).
   const previous: Partial<Results> =
     !quick && existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as Results) : {}
+  // A soak alone keeps the machine and settings the other parts were measured with; it has its own.
+  const soakOnly = parts.length === 1 && parts[0] === 'soak' && previous.machine !== undefined
   const results: Results = {
     ...previous,
-    generatedAt: new Date().toISOString(),
-    machine,
-    versions: versions(),
-    settings,
+    generatedAt: soakOnly ? (previous.generatedAt as string) : new Date().toISOString(),
+    machine: soakOnly ? (previous.machine as Machine) : machine,
+    versions: soakOnly ? (previous.versions as Versions) : versions(),
+    settings: soakOnly ? (previous.settings as Settings) : settings,
     ...(values['server-root'] ? { serverCommit: commitOf(values['server-root']) } : {}),
   }
   try {
     if (parts.includes('throughput')) results.throughput = await throughput()
     if (parts.includes('latency')) results.latency = await latency()
     if (parts.includes('history')) results.history = await history()
+    if (parts.includes('soak')) results.soak = await soakPart()
   } finally {
     if (!values.keep) for (const dir of folders) rmSync(dir, { recursive: true, force: true })
   }
