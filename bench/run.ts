@@ -113,7 +113,7 @@ const { values, positionals } = parseArgs({
     results: { type: 'string' },
     keep: { type: 'boolean', default: false },
     render: { type: 'boolean', default: false },
-    minutes: { type: 'string', default: '10' },
+    minutes: { type: 'string' },
     'soak-rate': { type: 'string', default: '100' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -270,7 +270,7 @@ async function history(): Promise<HistoryResult> {
 }
 
 async function soakPart(): Promise<SoakResult> {
-  const minutes = quick ? 0.5 : Number(values.minutes)
+  const minutes = values.minutes ? Number(values.minutes) : quick ? 0.5 : 10
   const rate = Number(values['soak-rate'])
   const dir = fresh('soak')
   step(`soak: /v2/sign at ${rate} req/s for ${minutes} min on 10 cash boxes (${dir})`)
