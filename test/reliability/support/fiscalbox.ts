@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
 import { openRuntime } from '../../../src/runtime.ts'
-import { cliEnv, runCli, type Server, startServer } from '../../cli/cli-process.ts'
-import { OperationLog } from './operations.ts'
+import { cliEnv, runCli, type Server } from '../../cli/cli-process.ts'
+import type { OperationLog } from './operations.ts'
 import { type Cashbox, startBody, WRITE_SURFACES } from './surfaces.ts'
 
 /** The environment of one `fiscalbox serve` node (or CLI run) on a database shared by the suite. */
@@ -63,6 +62,3 @@ export async function startQueues(server: Server, cashboxes: Cashbox[], log: Ope
     if (outcome.kind !== 'ok') throw new Error(`start receipt failed: ${JSON.stringify(outcome)}`)
   }
 }
-
-export { OperationLog, type Server, startServer }
-export const dataDirOf = (root: string, name: string): string => join(root, name)
