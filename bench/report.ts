@@ -29,6 +29,7 @@ export function renderMarkdown(r: Results, before?: Results): { table: string; d
     '',
   ]
   if (before) parts.push(...beforeAfter(before, r), '')
+  if (r.soak) parts.push(...soakSection(r.soak), '')
   parts.push(...method(r))
   return { table, document: `${parts.join('\n')}\n` }
 }
@@ -137,6 +138,23 @@ function resultsTable(r: Results): string {
           : '',
       ])
     }
+  }
+  const s = r.soak
+  if (s) {
+    rows.push(
+      [
+        `soak: live heap, ${s.minutes} min at ${s.rate} req/s`,
+        `${s.liveHeapMiB.first.toFixed(1)} → ${s.liveHeapMiB.last.toFixed(1)} MiB`,
+        'first third → last third of the run (see Soak)',
+        s.memoryFlat ? 'flat' : '**grows**',
+      ],
+      [
+        `soak: p99, ${s.minutes} min at ${s.rate} req/s`,
+        `${ms(s.p99Ms.first)} → ${ms(s.p99Ms.last)}`,
+        `${int(s.ok)} receipts, ${s.other} other answers, ${s.errors} errors`,
+        s.p99Flat ? 'flat' : '**grows**',
+      ],
+    )
   }
   return [
     '| measure | result | compared with | target |',
@@ -371,4 +389,29 @@ ${panels.join('\n')}
 <text x="880" y="${height - 8}" class="note" text-anchor="end" fill="#616e7c" style="fill:#616e7c">fiscalbox npm run bench, ${escape(r.generatedAt.slice(0, 10))}, ${r.machine.cores} x ${escape(r.machine.cpu)}</text>
 </svg>
 `
+}
+
+/** The soak (`npm run bench -- soak`): steady rate for minutes; memory and p99 per window. */
+function soakSection(s: NonNullable<Results['soak']>): string[] {
+  const windows = s.windows.map(
+    (w) =>
+      `| ${w.startS} s | ${int(w.ok)} | ${w.other} | ${ms(w.p50Ms)} | ${ms(w.p99Ms)} | ${w.liveHeapMiB.toFixed(1)} | ${w.rssMiB.toFixed(0)} |`,
+  )
+  return [
+    '## Soak',
+    '',
+    `Measured ${s.measuredAt.slice(0, 16).replace('T', ' ')} UTC: the real server on SQLite, /v2/sign at a steady ${s.rate} req/s (${s.connections} connections, ${s.cashboxes} cash boxes) for ${s.minutes} minutes; load average ${s.loadAverageAtStart.join(', ')} when it started${s.loadAverageAtStart[0] !== undefined && s.loadAverageAtStart[0] > 1.5 ? ' (a shared, busy machine: latencies are inflated by other work)' : ''}. The live heap of a window is its smallest heapUsed (after a collection), sampled in the server every 2 s; RSS also holds SQLite's page cache, which fills up to its bound (64 MiB per connection) as the journal grows. The first window is warm-up; the verdicts compare the medians of the first and the last third of the others.`,
+    '',
+    '| measure | first third | last third | verdict |',
+    '| --- | ---: | ---: | --- |',
+    `| live heap | ${s.liveHeapMiB.first.toFixed(1)} MiB | ${s.liveHeapMiB.last.toFixed(1)} MiB | ${s.memoryFlat ? 'flat' : '**grows**'} |`,
+    `| RSS | ${s.rssMiB.first.toFixed(0)} MiB | ${s.rssMiB.last.toFixed(0)} MiB | (page cache included) |`,
+    `| p99 | ${ms(s.p99Ms.first)} | ${ms(s.p99Ms.last)} | ${s.p99Flat ? 'flat' : '**grows**'} |`,
+    '',
+    `${int(s.ok)} receipts answered 200, ${s.other} other answers, ${s.errors} connection errors or timeouts; server CPU ${s.serverCpuMicros === null ? 'n/a' : `${int(s.serverCpuMicros)} µs`} per receipt.`,
+    '',
+    '| window from | 200 answers | other | p50 | p99 | live heap MiB | RSS MiB |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...windows,
+  ]
 }

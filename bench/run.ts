@@ -22,14 +22,17 @@ import { renderMarkdown, renderSvg } from './report.ts'
 import { seedHistory } from './seed-history.ts'
 import { type TarExportResult, tarExport } from './tar-export.ts'
 import { type DeResult, deBench } from './de.ts'
+import { type SoakResult, soak } from './soak.ts'
 import { step } from './terminal.ts'
 
-const PARTS = ['throughput', 'latency', 'history', 'tar-export', 'render', 'at', 'de', 'es'] as const
+const PARTS = ['throughput', 'latency', 'history', 'tar-export', 'render', 'at', 'de', 'es', 'soak'] as const
 type Part = (typeof PARTS)[number]
+/** Run when no part is named; the soak takes minutes and runs only when asked for. */
+const DEFAULT_PARTS: Part[] = ['throughput', 'latency', 'history', 'tar-export', 'render', 'at', 'de', 'es']
 
-const USAGE = `usage: npm run bench -- [throughput|latency|history|tar-export|render|at|de|es ...] [options]
+const USAGE = `usage: npm run bench -- [throughput|latency|history|tar-export|render|at|de|es|soak ...] [options]
 
-Runs the parts named (all of them when none is) and prints a markdown table. A full run writes
+Runs the parts named (all but soak when none is) and prints a markdown table. A full run writes
 bench/results/latest.json, docs/benchmarks.md and docs/benchmarks.svg; a part run updates its part there.
 \`es\` (Spanish records, hashes, XML and signatures, in-process) writes bench/results/es.json instead.
 
@@ -42,6 +45,8 @@ bench/results/latest.json, docs/benchmarks.md and docs/benchmarks.svg; a part ru
                        before/after figures; the docs are left alone
   --results <file>     write the results JSON there (default bench/results/latest.json)
   --keep               keep the temporary data folders
+  --minutes <n>        soak: minutes at the steady rate (default 10)
+  --soak-rate <n>      soak: requests per second (default 100)
   --render             measure nothing: write docs/benchmarks.md and .svg again from bench/results/latest.json
   -h, --help           this text`
 
@@ -105,6 +110,7 @@ export interface Results {
   render?: RenderResult
   at?: AtResult
   de?: DeResult
+  soak?: SoakResult
 }
 
 const { values, positionals } = parseArgs({
@@ -118,6 +124,8 @@ const { values, positionals } = parseArgs({
     results: { type: 'string' },
     keep: { type: 'boolean', default: false },
     render: { type: 'boolean', default: false },
+    minutes: { type: 'string' },
+    'soak-rate': { type: 'string', default: '100' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
@@ -130,7 +138,7 @@ if (unknown.length > 0) {
   process.stderr.write(`unknown part ${unknown.join(', ')}\n${USAGE}\n`)
   process.exit(2)
 }
-const parts: Part[] = positionals.length > 0 ? (positionals as Part[]) : ['throughput', 'latency', 'history']
+const parts: Part[] = positionals.length > 0 ? (positionals as Part[]) : [...DEFAULT_PARTS]
 const quick = values.quick
 const settings: Settings = {
   quick,
@@ -320,6 +328,25 @@ async function atThroughput(): Promise<AtResult> {
   }
 }
 
+async function soakPart(): Promise<SoakResult> {
+  const minutes = values.minutes ? Number(values.minutes) : quick ? 0.5 : 10
+  const rate = Number(values['soak-rate'])
+  const dir = fresh('soak')
+  step(`soak: /v2/sign at ${rate} req/s for ${minutes} min on 10 cash boxes (${dir})`)
+  const result = await soak({
+    dataDir: dir,
+    minutes,
+    rate,
+    connections: 8,
+    cashboxes: 10,
+    windowS: minutes >= 5 ? 30 : 10,
+  })
+  step(
+    `  ${fmt(result.ok)} receipts, other answers ${result.other}, errors ${result.errors}; live heap ${result.liveHeapMiB.first} -> ${result.liveHeapMiB.last} MiB (${result.memoryFlat ? 'flat' : 'GROWS'}), p99 ${ms(result.p99Ms.first)} -> ${ms(result.p99Ms.last)} (${result.p99Flat ? 'flat' : 'GROWS'})`,
+  )
+  return result
+}
+
 const fmt = (n: number) => Math.round(n).toLocaleString('en')
 const pct = (r: number) => `${(r * 100).toFixed(1)} %`
 const ms = (n: number) => `${n.toFixed(2)} ms`
@@ -367,14 +394,14 @@ async function main(): Promise<void> {
   // A part run keeps the other parts of the previous results (each part has its own measuredAt).
   const previous: Partial<Results> =
     !quick && existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as Results) : {}
+  // A soak alone keeps the machine and settings the other parts were measured with; it has its own.
+  const keepsMachine = parts.every((p) => p === 'soak' || p === 'render') && previous.machine !== undefined
   const results: Results = {
     ...previous,
-    generatedAt: new Date().toISOString(),
-    // The machine section describes the load parts; a render-only run (in-process, its own load noted
-    // in its result) leaves it as it was.
-    machine: parts.every((p) => p === 'render') && previous.machine ? previous.machine : machine,
-    versions: versions(),
-    settings,
+    generatedAt: keepsMachine ? (previous.generatedAt as string) : new Date().toISOString(),
+    machine: keepsMachine ? (previous.machine as Machine) : machine,
+    versions: keepsMachine ? (previous.versions as Versions) : versions(),
+    settings: keepsMachine ? (previous.settings as Settings) : settings,
     ...(values['server-root'] ? { serverCommit: commitOf(values['server-root']) } : {}),
   }
   try {
@@ -395,6 +422,7 @@ async function main(): Promise<void> {
     }
     if (parts.includes('at')) results.at = await atThroughput()
     if (parts.includes('de')) results.de = await deBench(fresh, settings, serverOptions)
+    if (parts.includes('soak')) results.soak = await soakPart()
   } finally {
     if (!values.keep) for (const dir of folders) rmSync(dir, { recursive: true, force: true })
   }

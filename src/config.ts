@@ -17,6 +17,10 @@ const ConfigSchema = Type.Object({
   BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 }),
   PG_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 20 }),
   PAYMENT_SIMULATOR: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
+  /** Failed authentications one client address may make at once before it is answered 429 (docs/reliability.md). */
+  AUTH_FAILURE_BURST: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 20 }),
+  /** How many failed authentications per minute a client address regains after its burst. */
+  AUTH_FAILURES_PER_MINUTE: Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000, default: 10 }),
 })
 
 export type Config = Static<typeof ConfigSchema>

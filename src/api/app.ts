@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { RateLimiter } from '../core/rate-limiter.ts'
 import type { Runtime } from '../runtime.ts'
 import { atApi } from './at/index.ts'
 import { registerErrorHandling } from './errors.ts'
@@ -14,6 +15,11 @@ import { signDeApiV2 } from './sign-de-v2/index.ts'
 export interface AppOptions {
   bodyLimit: number
   logger: FastifyServerOptions['logger']
+  /**
+   * Failed authentications per client address: `burst` at once, then `perMinute`; past that 429 with
+   * Retry-After. Absent: no limit (in-process test harnesses); `fiscalbox serve` always sets it.
+   */
+  authFailures?: { burst: number; perMinute: number }
 }
 
 /** Header values that must never reach a log line. */
@@ -65,7 +71,13 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
   await app.register(swaggerUi, { routePrefix: '/docs' })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   await app.register(healthRoute(runtime))
-  await app.register(posSystemApiV2(runtime), { prefix: '/v2' })
+  const authFailures = options.authFailures
+    ? new RateLimiter({
+        capacity: options.authFailures.burst,
+        refillPerSecond: options.authFailures.perMinute / 60,
+      })
+    : undefined
+  await app.register(posSystemApiV2(runtime, authFailures), { prefix: '/v2' })
   await app.register(receiptDocuments(runtime))
   await app.register(atApi(runtime), { prefix: '/at/v1' })
   await app.register(signDeApiV2(runtime), { prefix: '/api/v2' })

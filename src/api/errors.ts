@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
 import { ErrorCode, FiscalError, type FieldProblem } from '../core/errors.ts'
+import { isDatabaseUnavailable } from '../storage/unavailable.ts'
 
 /** The one place where error codes become HTTP status codes. */
 export const STATUS: Record<ErrorCode, number> = {
@@ -39,6 +40,7 @@ export const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.DeExportIllegalTssState]: 409,
   [ErrorCode.DeTooManyExports]: 409,
   [ErrorCode.DeExportNotCompleted]: 404,
+  [ErrorCode.DatabaseUnavailable]: 503,
 }
 
 const TITLES: Record<ErrorCode, string> = {
@@ -78,6 +80,7 @@ const TITLES: Record<ErrorCode, string> = {
   [ErrorCode.DeExportIllegalTssState]: 'TSS state does not allow an export',
   [ErrorCode.DeTooManyExports]: 'Too many exports',
   [ErrorCode.DeExportNotCompleted]: 'Export not completed',
+  [ErrorCode.DatabaseUnavailable]: 'Database unavailable',
 }
 
 /**
@@ -167,8 +170,8 @@ export function fromFastifyError(
   }
   if (isDatabaseUnavailable(error)) {
     return new FiscalError(
-      ErrorCode.ServiceUnavailable,
-      'the database is not reachable: retry with the same x-operation-id',
+      ErrorCode.DatabaseUnavailable,
+      'the database is not reachable or dropped the connection: nothing was answered as done; retry with the same x-operation-id and body',
     )
   }
   return new FiscalError(
@@ -177,28 +180,14 @@ export function fromFastifyError(
   )
 }
 
-const UNAVAILABLE = [
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  '57P01',
-  '57P02',
-  '57P03',
-  '08006',
-  '08003',
-  '08001',
-  'SQLITE_BUSY',
-  'SQLITE_FULL',
-  'SQLITE_IOERR',
-]
-const isDatabaseUnavailable = (error: { code?: string; message?: string }): boolean =>
-  UNAVAILABLE.includes(String(error.code)) ||
-  /Connection terminated|timeout exceeded when trying to connect/i.test(error.message ?? '')
-
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const fiscal = fromFastifyError(error)
-    if (STATUS[fiscal.code] >= 500) request.log.error({ err: error }, 'request failed')
+    if (fiscal.code === ErrorCode.DatabaseUnavailable) {
+      // Expected while the database restarts: one line without the driver's text, and a hint when to retry.
+      request.log.warn({ code: (error as { code?: string }).code }, 'database unavailable')
+      reply.header('retry-after', '1')
+    } else if (STATUS[fiscal.code] >= 500) request.log.error({ err: error }, 'request failed')
     return sendProblem(reply, fiscal)
   })
   app.setNotFoundHandler((request, reply) =>
@@ -207,6 +196,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
       new FiscalError(
         ErrorCode.NotFound,
         `no route ${request.method} ${request.url.split('?')[0]}: see /docs for the API`,
+        { field: 'url', reason: 'no such route for this method' },
       ),
     ),
   )

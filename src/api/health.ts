@@ -21,16 +21,21 @@ export function healthRoute(runtime: Runtime): FastifyPluginAsyncTypebox {
           },
         },
       },
-      async (_request, reply) => {
+      async (request, reply) => {
         try {
           await sql`select 1`.execute(runtime.storage.db)
           return { status: 'ok' as const, database: runtime.storage.engine }
         } catch (error) {
-          return reply.code(503).send({
-            status: 'unavailable' as const,
-            database: runtime.storage.engine,
-            reason: (error as Error).message,
-          })
+          // The driver's text can name hosts, users or paths: it goes to the log, never to the client.
+          request.log.warn({ code: (error as { code?: string }).code }, 'health: database not reachable')
+          return reply
+            .code(503)
+            .header('retry-after', '1')
+            .send({
+              status: 'unavailable' as const,
+              database: runtime.storage.engine,
+              reason: 'the database is not reachable',
+            })
         }
       },
     )

@@ -79,7 +79,11 @@ export function demoCurl(baseUrl: string, demo: DemoCashbox): string {
 export async function serve(config: Config): Promise<void> {
   const runtime = await openRuntime(config)
   const demo = await ensureDemoCashbox(runtime, config.FISCALBOX_DATA_DIR)
-  const app = await buildApp(runtime, { bodyLimit: config.BODY_LIMIT, logger: { level: config.LOG_LEVEL } })
+  const app = await buildApp(runtime, {
+    bodyLimit: config.BODY_LIMIT,
+    logger: { level: config.LOG_LEVEL },
+    authFailures: { burst: config.AUTH_FAILURE_BURST, perMinute: config.AUTH_FAILURES_PER_MINUTE },
+  })
   const shutdown = async (signal: string) => {
     app.log.info({ signal }, 'shutting down: finishing in-flight requests')
     // A keep-alive connection whose response finishes during the drain would otherwise stay open, and the

@@ -73,6 +73,8 @@ export class Cashboxes {
       new FiscalError(
         ErrorCode.Unauthorized,
         'x-cashbox-id and x-cashbox-accesstoken do not identify a cash box: send the id and access token printed by `fiscalbox cashbox create`',
+        // The same field whatever was wrong: which of the two did not match is not told.
+        { field: 'headers.x-cashbox-accesstoken', reason: 'with x-cashbox-id, must identify a cash box' },
       )
     if (!cashboxId || !token) throw denied()
     let cashbox = this.cache.get(cashboxId)

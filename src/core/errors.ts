@@ -42,6 +42,8 @@ export enum ErrorCode {
   DeExportIllegalTssState = 'E_TSS_ILLEGAL_STATE_TO_PERFORM_EXPORT',
   DeTooManyExports = 'E_TOO_MANY_EXPORTS',
   DeExportNotCompleted = 'E_EXPORT_NOT_COMPLETED',
+  /** The database did not answer or dropped the connection: nothing was answered as done, retry the same id. */
+  DatabaseUnavailable = 'database_unavailable',
 }
 
 export interface FieldProblem {

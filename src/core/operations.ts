@@ -15,6 +15,7 @@ export const operationConflict = () =>
   new FiscalError(
     ErrorCode.OperationConflict,
     'x-operation-id was already used with a different request body: retries must send the same body, new operations a new id',
+    { field: 'headers.x-operation-id', reason: 'was already used with a different body' },
   )
 
 export const EXPIRED: unique symbol = Symbol('expired')

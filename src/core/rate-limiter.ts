@@ -51,6 +51,26 @@ export class RateLimiter {
     }
   }
 
+  /**
+   * Whether `key` could spend a token now, without spending it. A key never seen is not stored: a gate that
+   * peeks on every request must not fill the map with sources that never failed.
+   */
+  peek(key: string, now: number = Date.now()): RateLimitDecision {
+    const { capacity, refillPerSecond } = this.options
+    if (!this.buckets.has(key)) {
+      return { allowed: true, limit: capacity, remaining: capacity, resetSeconds: 0, retryAfterSeconds: 0 }
+    }
+    const bucket = this.refilled(key, now)
+    const allowed = bucket.tokens >= 1
+    return {
+      allowed,
+      limit: capacity,
+      remaining: Math.floor(bucket.tokens),
+      resetSeconds: Math.ceil((capacity - bucket.tokens) / refillPerSecond),
+      retryAfterSeconds: allowed ? 0 : Math.ceil((1 - bucket.tokens) / refillPerSecond),
+    }
+  }
+
   /** Forgets a key, e.g. after a successful login ends a run of failures. */
   reset(key: string): void {
     this.buckets.delete(key)

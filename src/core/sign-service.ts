@@ -107,6 +107,7 @@ export class SignService {
       throw new FiscalError(
         ErrorCode.OperationInProgress,
         `the operation is still running after x-operation-lifetime (${lifetimeMs} ms): retry later with the same x-operation-id and body`,
+        { field: 'headers.x-operation-id', reason: 'is still running' },
       )
     }
     return settled

@@ -107,6 +107,10 @@ function openPostgres(url: string, poolSize: number): Storage {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000 })
   // An idle client losing its server (restart, dropped connection) must not crash the process.
   pool.on('error', () => {})
+  // Nor may a checked-out one: between two statements of a unit of work no query is active, so pg emits the
+  // lost connection as an 'error' event of the client, which the pool listens to only while it is idle. The
+  // unit's next statement fails instead (answered 503), and the pool drops the client when it is released.
+  pool.on('connect', (client) => client.on('error', () => {}))
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   return {
     engine: 'postgres',

@@ -22,6 +22,18 @@ describe('RateLimiter', () => {
     assert.equal(limiter.take('k', 3_000).allowed, true)
   })
 
+  it('peek tells whether a key could spend, without spending and without storing new keys', () => {
+    const limiter = new RateLimiter({ capacity: 2, refillPerSecond: 1, maxKeys: 1 })
+    assert.equal(limiter.peek('a', 0).allowed, true)
+    assert.equal(limiter.take('b', 0).allowed, true)
+    // 'a' was not stored by peek, so 'b' (the only key room allows) is still remembered.
+    assert.equal(limiter.take('b', 0).allowed, true)
+    assert.equal(limiter.peek('b', 0).allowed, false)
+    assert.equal(limiter.peek('b', 0).retryAfterSeconds, 1)
+    assert.equal(limiter.take('b', 0).allowed, false)
+    assert.equal(limiter.peek('b', 1_000).allowed, true)
+  })
+
   it('keeps keys apart and forgets a key on reset', () => {
     const limiter = new RateLimiter({ capacity: 1, refillPerSecond: 1 })
     assert.equal(limiter.take('a', 0).allowed, true)

@@ -155,7 +155,10 @@ export function journalRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         const { queueId, type } = request.params
         if (queueId.toLowerCase() !== request.cashbox.queueId) {
-          throw new FiscalError(ErrorCode.NotFound, `queue ${queueId} is not a queue of this cash box`)
+          throw new FiscalError(ErrorCode.NotFound, `queue ${queueId} is not a queue of this cash box`, {
+            field: 'queueId',
+            reason: 'must be the queue of the cash box of the credentials',
+          })
         }
         if (!TYPES.includes(type as JournalType)) throw invalid('type', `must be one of ${TYPES.join(', ')}`)
         const limit = request.query.limit === undefined ? 1000 : Number(request.query.limit)

@@ -121,5 +121,6 @@ export const problemResponses = {
   413: Problem,
   415: Problem,
   422: Problem,
+  429: Problem,
   503: Problem,
 }
