@@ -103,6 +103,9 @@ export interface ProcessData {
 /** processType and processData of a TR-03151 transaction log from a transaction's schema (DSFinV-K formats). */
 export function processDataOf(schema: TxSchema): ProcessData {
   if ('raw' in schema) {
+    // The receipt QR code separates its fields by ';': only processData may hold one (see receipt-qr.ts).
+    if (schema.raw.process_type.includes(';'))
+      throw invalid('schema.raw.process_type', "must not contain ';'")
     const data = Buffer.from(schema.raw.process_data, 'base64')
     if (data.toString('base64') !== schema.raw.process_data.replace(/\s/g, ''))
       throw invalid('schema.raw.process_data', 'must be base64')
