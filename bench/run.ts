@@ -22,12 +22,23 @@ import { renderMarkdown, renderSvg } from './report.ts'
 import { seedHistory } from './seed-history.ts'
 import { type TarExportResult, tarExport } from './tar-export.ts'
 import { type DeResult, deBench } from './de.ts'
+import { type DeSignResult, deSignBench } from './de-sign.ts'
 import { step } from './terminal.ts'
 
-const PARTS = ['throughput', 'latency', 'history', 'tar-export', 'render', 'at', 'de', 'es'] as const
+const PARTS = [
+  'throughput',
+  'latency',
+  'history',
+  'tar-export',
+  'render',
+  'at',
+  'de',
+  'de-sign',
+  'es',
+] as const
 type Part = (typeof PARTS)[number]
 
-const USAGE = `usage: npm run bench -- [throughput|latency|history|tar-export|render|at|de|es ...] [options]
+const USAGE = `usage: npm run bench -- [throughput|latency|history|tar-export|render|at|de|de-sign|es ...] [options]
 
 Runs the parts named (all of them when none is) and prints a markdown table. A full run writes
 bench/results/latest.json, docs/benchmarks.md and docs/benchmarks.svg; a part run updates its part there.
@@ -105,6 +116,7 @@ export interface Results {
   render?: RenderResult
   at?: AtResult
   de?: DeResult
+  deSign?: DeSignResult
 }
 
 const { values, positionals } = parseArgs({
@@ -395,6 +407,8 @@ async function main(): Promise<void> {
     }
     if (parts.includes('at')) results.at = await atThroughput()
     if (parts.includes('de')) results.de = await deBench(fresh, settings, serverOptions)
+    if (parts.includes('de-sign'))
+      results.deSign = await deSignBench(fresh('de-sign'), settings, serverOptions)
   } finally {
     if (!values.keep) for (const dir of folders) rmSync(dir, { recursive: true, force: true })
   }
