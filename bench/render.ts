@@ -30,11 +30,11 @@ export interface RenderResult {
 /** A café receipt of five lines at two VAT rates, paid in cash and by card: a typical digital receipt. */
 function sampleReceipt(): ReceiptRequestBody {
   const charges = [
-    ['Cappuccino grande', '4.20', 10],
-    ['Croissant', '2.80', 10],
-    ['Orange juice 0.3 l', '3.90', 20],
-    ['Club sandwich', '8.50', 10],
-    ['Mineral water', '2.60', 20],
+    ['Cappuccino grande', '4.20', 7],
+    ['Croissant', '2.80', 7],
+    ['Orange juice 0.3 l', '3.90', 19],
+    ['Club sandwich', '8.50', 7],
+    ['Mineral water', '2.60', 19],
   ] as const
   return {
     cbReceiptReference: `bench-${randomUUID()}`,

@@ -22,15 +22,37 @@ import { renderMarkdown, renderSvg } from './report.ts'
 import { seedHistory } from './seed-history.ts'
 import { type TarExportResult, tarExport } from './tar-export.ts'
 import { type DeResult, deBench } from './de.ts'
+import { type DeSignResult, deSignBench } from './de-sign.ts'
 import { type SoakResult, soak } from './soak.ts'
 import { step } from './terminal.ts'
 
-const PARTS = ['throughput', 'latency', 'history', 'tar-export', 'render', 'at', 'de', 'es', 'soak'] as const
+const PARTS = [
+  'throughput',
+  'latency',
+  'history',
+  'tar-export',
+  'render',
+  'at',
+  'de',
+  'de-sign',
+  'es',
+  'soak',
+] as const
 type Part = (typeof PARTS)[number]
 /** Run when no part is named; the soak takes minutes and runs only when asked for. */
-const DEFAULT_PARTS: Part[] = ['throughput', 'latency', 'history', 'tar-export', 'render', 'at', 'de', 'es']
+const DEFAULT_PARTS: Part[] = [
+  'throughput',
+  'latency',
+  'history',
+  'tar-export',
+  'render',
+  'at',
+  'de',
+  'de-sign',
+  'es',
+]
 
-const USAGE = `usage: npm run bench -- [throughput|latency|history|tar-export|render|at|de|es|soak ...] [options]
+const USAGE = `usage: npm run bench -- [throughput|latency|history|tar-export|render|at|de|de-sign|es|soak ...] [options]
 
 Runs the parts named (all but soak when none is) and prints a markdown table. A full run writes
 bench/results/latest.json, docs/benchmarks.md and docs/benchmarks.svg; a part run updates its part there.
@@ -111,6 +133,7 @@ export interface Results {
   at?: AtResult
   de?: DeResult
   soak?: SoakResult
+  deSign?: DeSignResult
 }
 
 const { values, positionals } = parseArgs({
@@ -423,6 +446,8 @@ async function main(): Promise<void> {
     if (parts.includes('at')) results.at = await atThroughput()
     if (parts.includes('de')) results.de = await deBench(fresh, settings, serverOptions)
     if (parts.includes('soak')) results.soak = await soakPart()
+    if (parts.includes('de-sign'))
+      results.deSign = await deSignBench(fresh('de-sign'), settings, serverOptions)
   } finally {
     if (!values.keep) for (const dir of folders) rmSync(dir, { recursive: true, force: true })
   }

@@ -47,7 +47,11 @@ export async function openRuntime(
   try {
     const master = await unlockMasterKey(storage, config)
     const cashboxes = new Cashboxes(cashboxRepository(storage), master)
-    const marketFor = createMarketRegistry({ storage, master })
+    const de = createDeServices(storage, master)
+    // The TSS of a DE cash box is created inside its start receipt's unit: the certificate authorities
+    // (written in a transaction of their own the very first time) must exist before.
+    await de.tss.certificateAuthorities()
+    const marketFor = createMarketRegistry({ storage, master, de })
     const simulator =
       options.paymentSimulator ?? (config.PAYMENT_SIMULATOR === 'off' ? false : new PaymentSimulator())
     const payments = new PayService(paymentRepository(storage), createPaymentProviders({ simulator }))
@@ -60,7 +64,7 @@ export async function openRuntime(
       payments,
       paymentSimulator: simulator || undefined,
       receipts: new IssueService(issuedReceiptRepository(storage), cashboxes),
-      de: createDeServices(storage, master),
+      de,
       close: () => storage.close(),
     }
   } catch (error) {

@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { RateLimiter } from '../core/rate-limiter.ts'
 import type { Runtime } from '../runtime.ts'
 import { atApi } from './at/index.ts'
+import { deApi } from './de/index.ts'
 import { registerErrorHandling } from './errors.ts'
 import { healthRoute } from './health.ts'
 import { parseJsonBody, rejectInvalidUtf8 } from './json-body.ts'
@@ -80,6 +81,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
   await app.register(posSystemApiV2(runtime, authFailures), { prefix: '/v2' })
   await app.register(receiptDocuments(runtime))
   await app.register(atApi(runtime), { prefix: '/at/v1' })
+  await app.register(deApi(runtime), { prefix: '/de/v1' })
   await app.register(signDeApiV2(runtime), { prefix: '/api/v2' })
   return app
 }

@@ -6,6 +6,7 @@ import { loadConfig } from '../config.ts'
 import { openRuntime } from '../runtime.ts'
 import { JournalVerifier } from '../verify/journal-verifier.ts'
 import { registerAtCommands } from './at.ts'
+import { registerDsfinvkCommand } from './dsfinvk.ts'
 import { exportJournal } from './export-journal.ts'
 import { progress } from './progress.ts'
 import { registerSignDeCommands } from './sign-de.ts'
@@ -135,6 +136,7 @@ program
 
 registerAtCommands(program, exporter)
 registerSignDeCommands(program, exporter)
+registerDsfinvkCommand(exporter)
 registerSpainCommands(program)
 
 program.parseAsync().catch((error: Error) => {

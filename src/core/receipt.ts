@@ -26,6 +26,8 @@ export interface PayItem {
   description: string
   amount: Micros
   caseCode: CaseCode
+  /** ISO 4217 code of a payment in another currency than the receipt's (Currency), as sent. */
+  currency?: string
 }
 
 export interface Receipt {
@@ -88,6 +90,12 @@ function text(value: unknown, field: string): string {
   return value
 }
 
+function currencyCode(value: unknown, field: string): string {
+  if (typeof value !== 'string' || !/^[A-Z]{3}$/.test(value))
+    throw invalid(field, 'must be an ISO 4217 currency code such as EUR or CHF')
+  return value
+}
+
 function optionalCase(value: unknown, field: string): CaseCode {
   return value === undefined || value === null ? 0n : parseCaseCode(value, field)
 }
@@ -121,6 +129,9 @@ export function parseReceipt(body: ReceiptRequestBody): Receipt {
       description: text(item.Description, `${at}.Description`),
       amount: parseDecimal(item.Amount, `${at}.Amount`),
       caseCode: optionalCase(item.ftPayItemCase, `${at}.ftPayItemCase`),
+      ...(item.Currency === undefined || item.Currency === null
+        ? {}
+        : { currency: currencyCode(item.Currency, `${at}.Currency`) }),
     }
   })
   chargeItems.forEach((item, i) => {

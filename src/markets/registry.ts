@@ -3,12 +3,16 @@ import type { Market } from '../core/market.ts'
 import type { MasterKey } from '../core/secrets.ts'
 import type { Storage } from '../storage/database.ts'
 import { createAtMarket } from './at/index.ts'
+import { createDeMarket } from './de/market/create.ts'
+import type { DeServices } from './de/services.ts'
 import { genericMarket } from './generic/index.ts'
 
 /** What a market plug may be built with: keys it keeps at rest are sealed by the master key. */
 export interface MarketDependencies {
   storage: Storage
   master: MasterKey
+  /** Germany's TSS and stores, shared with the SIGN DE API. */
+  de: DeServices
 }
 
 export type MarketFor = (countryCode: number) => Market
@@ -20,5 +24,6 @@ export type MarketFor = (countryCode: number) => Market
 export function createMarketRegistry(dependencies: MarketDependencies): MarketFor {
   const markets = new Map<number, Market>()
   markets.set(countryCode('AT'), createAtMarket(dependencies))
+  markets.set(countryCode('DE'), createDeMarket(dependencies))
   return (countryCode) => markets.get(countryCode) ?? genericMarket
 }

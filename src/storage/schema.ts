@@ -125,6 +125,8 @@ export interface Database {
   at_cashboxes: AtCashboxTable
   at_signature_devices: AtSignatureDeviceTable
   at_receipts: AtReceiptTable
+  de_cashboxes: DeCashboxTable
+  de_receipts: DeReceiptTable
 }
 
 /** Austria (RKSV): the Kassen-ID and the AES key (sealed by the master key) of a queue. */
@@ -309,4 +311,25 @@ export interface DeTssExportTable {
   time_start: Count | null
   time_end: Count | null
   time_expiration: Count | null
+}
+
+/** Germany on /v2/sign: a DE cash box's TSS and client. */
+export interface DeCashboxTable {
+  queue_id: string
+  organization_id: string
+  tss_id: string
+  client_id: string
+  client_serial: string
+  tss_out_of_service_since: string | null
+  created_at: string
+}
+
+/** A DE receipt as DSFinV-K records it (data: JSON), in the cash point closing z_nr. */
+export interface DeReceiptTable {
+  queue_id: string
+  receipt_number: Count
+  z_nr: Count
+  kind: string
+  moment: string
+  data: string
 }

@@ -119,7 +119,8 @@ describe('DSFinV-K receipt QR code V0', () => {
     const qr = fc.record<ReceiptQr>({
       clientSerial: text,
       processType: text,
-      processData: text,
+      // processData may hold ';' (order data always does): it is what lies between the fixed fields.
+      processData: fc.string({ maxLength: 60 }),
       transactionNumber: fc.bigInt({ min: 0n, max: 2n ** 64n }),
       signatureCounter: fc.bigInt({ min: 0n, max: 2n ** 64n }),
       startTime: fc.integer({ min: 0, max: 4_102_444_800 }),
@@ -132,6 +133,36 @@ describe('DSFinV-K receipt QR code V0', () => {
     fc.assert(
       fc.property(qr, (value) => assert.deepEqual(parseReceiptQr(buildReceiptQr(value)), { ...value })),
     )
+  })
+
+  test("order data with ';' and line breaks self-verifies (Bestellung-V1)", () => {
+    const orderData = '2;"Eisbecher ""Spezial""";4.50\r1;"Kaffee";2.20'
+    const facts = {
+      kind: 'transaction',
+      operationType: 'FinishTransaction',
+      clientId: 'Kasse-01',
+      processData: orderData,
+      processType: 'Bestellung-V1',
+      transactionNumber: 12,
+      counter: 40,
+      logTime: 1_795_289_461,
+    } as const
+    const der = logMessage(tss, facts)
+    const text = buildReceiptQr({
+      clientSerial: facts.clientId,
+      processType: facts.processType,
+      processData: orderData,
+      transactionNumber: 12n,
+      signatureCounter: 40n,
+      startTime: facts.logTime,
+      endTime: facts.logTime,
+      signatureAlgorithm: 'ecdsa-plain-SHA256',
+      logTimeFormat: 'unixTime',
+      signature: der.subarray(der.length - 64),
+      publicKey: tss.publicPoint,
+    })
+    assert.equal(parseReceiptQr(text).processData, orderData)
+    assert.ok(selfVerifies(text))
   })
 
   test('rejects malformed codes with the field named', () => {
@@ -151,8 +182,8 @@ describe('DSFinV-K receipt QR code V0', () => {
       )
     }
     assert.throws(
-      () => buildReceiptQr({ ...parseReceiptQr(qr), processData: 'a;b' }),
-      /processData must not contain/,
+      () => buildReceiptQr({ ...parseReceiptQr(qr), processType: 'a;b' }),
+      /processType must not contain/,
     )
   })
 })

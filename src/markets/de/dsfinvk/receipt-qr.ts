@@ -4,6 +4,11 @@
  *  {sigAlg};{logTimeFormat};{signature base64};{public key base64}`, times as `YYYY-MM-DDThh:mm:ss.fffZ`.
  * With it alone the Finish log's signed bytes can be rebuilt and its signature checked, so every field
  * must be exactly what the TSS signed (seconds of the end time, the case of the client id).
+ *
+ * processData is written as the TSS signed it, without escaping: order data (Bestellung-V1) always holds
+ * ';'. The fields before it (version, client serial, processType) and the eight after it never contain
+ * ';', so a reader takes three fields from the front, eight from the back, and processData is what lies
+ * between. That is why only processData may contain ';'.
  */
 
 export interface ReceiptQr {
@@ -26,6 +31,8 @@ export interface ReceiptQr {
 
 export const QR_VERSION = 'V0'
 const FIELDS = 12
+const HEAD = 3
+const TAIL = 8
 const ISO_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 
@@ -45,7 +52,7 @@ export function buildReceiptQr(qr: ReceiptQr): string {
     QR_VERSION,
     field('clientSerial', qr.clientSerial),
     field('processType', qr.processType),
-    field('processData', qr.processData),
+    qr.processData,
     qr.transactionNumber.toString(),
     qr.signatureCounter.toString(),
     qrTime(qr.startTime),
@@ -77,10 +84,20 @@ function base64(name: string, text: string): Buffer {
 
 export function parseReceiptQr(text: string): ReceiptQr {
   const parts = text.split(';')
-  if (parts.length !== FIELDS)
+  if (parts.length < FIELDS)
     throw new ReceiptQrError(`expected ${FIELDS} fields separated by ';', got ${parts.length}`)
-  const [version, clientSerial, processType, processData, tx, counter, start, end, alg, format, sig, key] =
-    parts as [string, string, string, string, string, string, string, string, string, string, string, string]
+  const [version, clientSerial, processType] = parts.slice(0, HEAD) as [string, string, string]
+  const processData = parts.slice(HEAD, parts.length - TAIL).join(';')
+  const [tx, counter, start, end, alg, format, sig, key] = parts.slice(-TAIL) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ]
   if (version !== QR_VERSION) throw new ReceiptQrError(`version "${version}", expected ${QR_VERSION}`)
   return {
     clientSerial,

@@ -1,4 +1,11 @@
 import { invalid } from '../../../core/errors.ts'
+import {
+  formatCents as centsText,
+  KASSENBELEG_V1,
+  type KassenbelegPayment,
+  kassenbelegV1,
+  toCents,
+} from '../dsfinvk/kassenbeleg.ts'
 
 /** The transaction data schemas of the SIGN DE API: exactly one of standard_v1 (receipt/order/other) or raw. */
 export interface ReceiptSchema {
@@ -43,13 +50,7 @@ export function parseAmount(text: string, field: string): bigint {
 }
 
 /** Exactly two decimals, rounded half away from zero (DSFinV-K prints cents). */
-export function formatCents(value: bigint): string {
-  const negative = value < 0n
-  const abs = negative ? -value : value
-  const cents = (abs + 500n) / 1000n
-  const text = `${cents / 100n}.${(cents % 100n).toString().padStart(2, '0')}`
-  return negative && cents !== 0n ? `-${text}` : text
-}
+export const formatCents = (value: bigint): string => centsText(toCents(value, 5))
 
 function receiptData(receipt: ReceiptSchema): string {
   const bonTyp = BON_TYP[receipt.receipt_type]
@@ -68,17 +69,20 @@ function receiptData(receipt: ReceiptSchema): string {
       (gross.get(entry.vat_rate) ?? 0n) + parseAmount(entry.amount, `${field}.amount`),
     )
   })
-  const payments = receipt.amounts_per_payment_type.map((entry, i) => {
+  const payments = receipt.amounts_per_payment_type.map((entry, i): KassenbelegPayment => {
     const field = `schema.standard_v1.receipt.amounts_per_payment_type[${i}]`
-    const type =
+    const kind =
       entry.payment_type === 'CASH' ? 'Bar' : entry.payment_type === 'NON_CASH' ? 'Unbar' : undefined
-    if (!type) throw invalid(`${field}.payment_type`, 'must be CASH or NON_CASH')
+    if (!kind) throw invalid(`${field}.payment_type`, 'must be CASH or NON_CASH')
     const currency = entry.currency_code ?? 'EUR'
     if (!/^[A-Z]{3}$/.test(currency)) throw invalid(`${field}.currency_code`, 'must be an ISO 4217 code')
-    const amount = formatCents(parseAmount(entry.amount, `${field}.amount`))
-    return currency === 'EUR' ? `${amount}:${type}` : `${amount}:${type}:${currency}`
+    return { kind, cents: toCents(parseAmount(entry.amount, `${field}.amount`), 5), currency }
   })
-  return `${bonTyp}^${VAT_ORDER.map((rate) => formatCents(gross.get(rate) ?? 0n)).join('_')}^${payments.join('_')}`
+  return kassenbelegV1(
+    bonTyp,
+    VAT_ORDER.map((rate) => toCents(gross.get(rate) ?? 0n, 5)),
+    payments,
+  )
 }
 
 function orderData(order: OrderSchema): string {
@@ -103,6 +107,9 @@ export interface ProcessData {
 /** processType and processData of a TR-03151 transaction log from a transaction's schema (DSFinV-K formats). */
 export function processDataOf(schema: TxSchema): ProcessData {
   if ('raw' in schema) {
+    // The receipt QR code separates its fields by ';': only processData may hold one (see receipt-qr.ts).
+    if (schema.raw.process_type.includes(';'))
+      throw invalid('schema.raw.process_type', "must not contain ';'")
     const data = Buffer.from(schema.raw.process_data, 'base64')
     if (data.toString('base64') !== schema.raw.process_data.replace(/\s/g, ''))
       throw invalid('schema.raw.process_data', 'must be base64')
@@ -112,7 +119,7 @@ export function processDataOf(schema: TxSchema): ProcessData {
   if ('receipt' in standard)
     return {
       kind: 'standard_v1',
-      processType: 'Kassenbeleg-V1',
+      processType: KASSENBELEG_V1,
       processData: Buffer.from(receiptData(standard.receipt)),
     }
   if ('order' in standard)

@@ -3,6 +3,7 @@ import { canonicalJson } from '../../../core/canonical-json.ts'
 import { ErrorCode, invalid } from '../../../core/errors.ts'
 import type { UnitOfWork } from '../../../core/ports.ts'
 import type { MasterKey } from '../../../core/secrets.ts'
+import { buildReceiptQr } from '../dsfinvk/receipt-qr.ts'
 import { hashSecret, newPuk, secretMatches } from './admin-secrets.ts'
 import { DEFAULT_TSS_ALGORITHM, TSS_ALGORITHMS, type TssAlgorithm } from './algorithms.ts'
 import { type CertificateAuthority, issueTssCertificate, newCertificateAuthorities } from './certificates.ts'
@@ -54,8 +55,6 @@ const MAX_OPEN_EXPORTS = 10
 const STALE_EXPORT_S = 300
 /** Client serial numbers: the SIGN DE pattern, without '/' (and '_'), which export file names cannot carry. */
 const CLIENT_SERIAL = /^[A-Za-z0-9 '()+,\-.:=?]{1,70}$/
-
-const iso = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString()
 
 /**
  * The software TSS (BSI TR-03151 semantics): lifecycle, admin PIN/PUK, clients, transactions, and one
@@ -639,20 +638,19 @@ export class TssService {
       processData: process.processData.toString('base64'),
       qrCodeData:
         operation === 'FinishTransaction'
-          ? [
-              'V0',
-              client.serialNumber,
-              process.processType,
-              process.processData.toString('utf8'),
-              tx.number,
-              log.signatureCounter,
-              iso(tx.timeStart),
-              iso(log.logTime),
-              tss.algorithm,
-              'unixTime',
-              log.signature.toString('base64'),
-              tss.publicKey,
-            ].join(';')
+          ? buildReceiptQr({
+              clientSerial: client.serialNumber,
+              processType: process.processType,
+              processData: process.processData.toString('utf8'),
+              transactionNumber: BigInt(tx.number),
+              signatureCounter: BigInt(log.signatureCounter),
+              startTime: tx.timeStart,
+              endTime: log.logTime,
+              signatureAlgorithm: tss.algorithm,
+              logTimeFormat: 'unixTime',
+              signature: log.signature,
+              publicKey: Buffer.from(tss.publicKey, 'base64'),
+            })
           : null,
     }
     if (existing) await work.saveTransaction(tx)

@@ -1,0 +1,139 @@
+import { Readable } from 'node:stream'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { ErrorCode, FiscalError } from '../../core/errors.ts'
+import type { CashboxRecord } from '../../core/ports.ts'
+import { dsfinvkTar } from '../../markets/de/dsfinvk/archive.ts'
+import type { Runtime } from '../../runtime.ts'
+import { cashboxAuth } from '../possystem-v2/auth.ts'
+import { CashboxHeaders, problemResponses } from '../possystem-v2/schemas.ts'
+
+const german = (cashbox: CashboxRecord): CashboxRecord => {
+  if (cashbox.country !== 'DE') {
+    throw new FiscalError(
+      ErrorCode.MarketNotConfigured,
+      `this cash box's country is ${cashbox.country}: the /de/v1 endpoints are for cash boxes created with --country DE`,
+    )
+  }
+  return cashbox
+}
+
+const tags = ['Germany (KassenSichV)']
+
+const TssStatus = Type.Object({
+  tss_id: Type.String({ description: 'the TSS id, also usable on /api/v2 (organization = cash box id)' }),
+  client_id: Type.String(),
+  client_serial_number: Type.String({ description: 'KASSE_SERIENNR / Z_KASSE_ID of DSFinV-K' }),
+  serial_number: Type.String({ description: 'TSS serial number (hex SHA-256 of the public key)' }),
+  public_key: Type.String(),
+  signature_algorithm: Type.String(),
+  signature_counter: Type.Integer(),
+  in_service: Type.Boolean(),
+  out_of_service_since: Type.Union([Type.String(), Type.Null()]),
+})
+
+const noTss = () =>
+  new FiscalError(
+    ErrorCode.MarketNotConfigured,
+    'this German cash box has no TSS yet: send its start receipt first',
+  )
+
+/**
+ * Germany on /v2/sign: the cash box's TSS (status, out-of-service switch) and the DSFinV-K export. See
+ * docs/country-de.md.
+ */
+export function deApi(runtime: Runtime): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    const de = runtime.de
+    app.decorateRequest('cashbox', null as never)
+    app.addHook('onRequest', cashboxAuth(runtime))
+
+    const status = async (cashbox: CashboxRecord) => {
+      const box = await de.market.cashbox(german(cashbox).queueId)
+      if (!box) throw noTss()
+      const tss = await de.tss.getTss({ organizationId: box.organizationId, env: 'LIVE' }, box.tssId)
+      return {
+        tss_id: box.tssId,
+        client_id: box.clientId,
+        client_serial_number: box.clientSerial,
+        serial_number: tss.serialNumber,
+        public_key: tss.publicKey,
+        signature_algorithm: tss.algorithm,
+        signature_counter: tss.signatureCounter,
+        in_service: box.tssOutOfServiceSince === null,
+        out_of_service_since: box.tssOutOfServiceSince,
+      }
+    }
+
+    app.get(
+      '/tss',
+      {
+        schema: {
+          tags,
+          summary: "The cash box's TSS (set up by its start receipt)",
+          headers: CashboxHeaders,
+          response: { 200: TssStatus, ...problemResponses },
+        },
+      },
+      async (request) => status(request.cashbox),
+    )
+
+    app.put(
+      '/tss/status',
+      {
+        schema: {
+          tags,
+          summary: 'Report the TSS out of service or back in service',
+          description:
+            'While the TSS is out of service, receipts are answered without it (ftState 0x2, "TSE ausgefallen") and appear in DSFinV-K with TSE_TA_FEHLER; after it is back, a zero receipt (0x4445200000002000) ends the failure.',
+          headers: CashboxHeaders,
+          body: Type.Object({ inService: Type.Boolean() }, { additionalProperties: false }),
+          response: { 200: TssStatus, ...problemResponses },
+        },
+      },
+      async (request) => {
+        const cashbox = german(request.cashbox)
+        const since = request.body.inService ? null : new Date().toISOString()
+        const current = await de.market.cashbox(cashbox.queueId)
+        if (!current) throw noTss()
+        // Reporting an outage twice keeps its first moment.
+        if (request.body.inService || current.tssOutOfServiceSince === null)
+          await de.market.setOutOfService(cashbox.queueId, since)
+        return status(cashbox)
+      },
+    )
+
+    app.get(
+      '/dsfinvk',
+      {
+        schema: {
+          tags,
+          summary: 'DSFinV-K export (TAR: index.xml and the CSV files) for a range of cash point closings',
+          description:
+            'from/to: closing numbers (Z_NR) or business days (YYYY-MM-DD), inclusive; without them every closing. Only closed days are exported: send a daily closing (0x4445200000002011) first.',
+          headers: CashboxHeaders,
+          querystring: Type.Object(
+            {
+              from: Type.Optional(Type.String({ maxLength: 10 })),
+              to: Type.Optional(Type.String({ maxLength: 10 })),
+            },
+            { additionalProperties: false },
+          ),
+          produces: ['application/x-tar'],
+        },
+      },
+      async (request, reply) => {
+        const cashbox = german(request.cashbox)
+        const exported = await de.dsfinvk.export(
+          { queueId: cashbox.queueId, cashboxId: cashbox.id },
+          request.query,
+        )
+        const name = `dsfinvk-${cashbox.id}-z${exported.closings[0]}-${exported.closings[exported.closings.length - 1]}.tar`
+        return reply
+          .type('application/x-tar')
+          .header('content-disposition', `attachment; filename="${name}"`)
+          .send(Readable.from(dsfinvkTar(exported)))
+      },
+    )
+  }
+}

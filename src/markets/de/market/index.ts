@@ -1,0 +1,456 @@
+import { randomUUID } from 'node:crypto'
+import { ErrorCode, FiscalError, invalid } from '../../../core/errors.ts'
+import type { Market, MarketOutcome, SignatureItem, SigningContext } from '../../../core/market.ts'
+import { formatDecimal } from '../../../core/money.ts'
+import type { Receipt } from '../../../core/receipt.ts'
+import { KASSENBELEG_V1, formatCents, kassenbelegV1 } from '../dsfinvk/kassenbeleg.ts'
+import type { ClosingRecord, VorgangLine, VorgangRecord } from '../dsfinvk/records.ts'
+import type { DeServices } from '../services.ts'
+import type { TransactionView } from '../tss/model.ts'
+import type { Caller, TransactionUpsert } from '../tss/tss-service.ts'
+import { BUCKET_OF, businessCaseOf, centsOf, paymentOf, paymentsForProcessData, vatKeyOf } from './items.ts'
+import { callerOf } from './caller.ts'
+import type { DeCashboxRecord, DeStore } from './ports.ts'
+import { type DeQueueState, initialState, parseState, serializeState } from './queue-state.ts'
+import { bonTypOf, type DeReceiptKind, deReceiptKind, isImplicit } from './receipt-kind.ts'
+import {
+  closingSignature,
+  failureSignature,
+  finishedTransactionSignatures,
+  recoveredSignature,
+  transactionSignatures,
+} from './signatures.ts'
+
+export const DE_COUNTRY = 0x4445
+const SIGNING_UNIT_FAILED = 0x2n
+const SONSTIGER_VORGANG = 'SonstigerVorgang'
+const BESTELLUNG_V1 = 'Bestellung-V1'
+const ORDER_CASE = 0x3004
+
+const FAILED = Symbol('tss failed')
+
+/** One receipt's work with the TSS: every call goes through attempt(), which turns a TSS error into failure mode. */
+class TssSession {
+  failure: string | null = null
+
+  constructor(
+    private readonly tss: ReturnType<DeServices['tss']['within']>,
+    private readonly caller: Caller,
+    private readonly box: DeCashboxRecord,
+    private available: boolean,
+    unavailableReason: string,
+  ) {
+    if (!available) this.failure = unavailableReason
+  }
+
+  get ok(): boolean {
+    return this.available
+  }
+
+  private async attempt<T>(operation: () => Promise<T>): Promise<T | typeof FAILED> {
+    if (!this.available) return FAILED
+    try {
+      return await operation()
+    } catch (error) {
+      // The TSS answered with one of its errors: from now on the receipts go without it. Anything else
+      // (storage, a bug) fails the receipt as a whole.
+      if (!(error instanceof FiscalError) || error.code === ErrorCode.ValidationError) throw error
+      this.available = false
+      this.failure = `${error.code}: ${error.message}`
+      return FAILED
+    }
+  }
+
+  start(txId: string) {
+    return this.attempt(async () => {
+      const { view } = await this.tss.upsertTransaction(this.caller, this.box.tssId, txId, 1, {
+        state: 'ACTIVE',
+        clientId: this.box.clientId,
+      })
+      return view
+    })
+  }
+
+  step(txId: string, revision: number, input: Omit<TransactionUpsert, 'clientId'>) {
+    return this.attempt(async () => {
+      const { view } = await this.tss.upsertTransaction(this.caller, this.box.tssId, txId, revision, {
+        ...input,
+        clientId: this.box.clientId,
+      })
+      return view
+    })
+  }
+
+  disable() {
+    return this.attempt(() => this.tss.updateTss(this.caller, this.box.tssId, { state: 'DISABLED' }))
+  }
+}
+
+const rawSchema = (processType: string, processData: string) => ({
+  raw: { process_type: processType, process_data: Buffer.from(processData).toString('base64') },
+})
+
+/** The explicit-flow key of a receipt: its reference, per terminal. */
+const transactionKey = (receipt: Receipt) => `${receipt.terminalId ?? ''}|${receipt.reference}`
+
+/**
+ * Germany (KassenSichV): every receipt runs a transaction on the cash box's TSS (BSI TR-03151, the
+ * software TSS of src/markets/de/tss) inside the receipt's unit of work, and is kept for the DSFinV-K
+ * export. See docs/country-de.md.
+ */
+export class GermanMarket implements Market {
+  readonly name = 'de'
+
+  constructor(
+    private readonly store: DeStore,
+    private readonly services: DeServices,
+  ) {}
+
+  validate(receipt: Receipt): void {
+    receipt.chargeItems.forEach((item, i) => {
+      vatKeyOf(item, `cbChargeItems[${i}]`)
+    })
+    const kind = deReceiptKind(receipt)
+    const noItems: DeReceiptKind[] = ['start', 'stop', 'zero', 'daily-closing', 'tx-start']
+    if (noItems.includes(kind) && (receipt.chargeItems.length > 0 || receipt.payItems.length > 0)) {
+      throw invalid('cbChargeItems', `this receipt case (${kind}) carries no charge or pay items`)
+    }
+    if (kind.startsWith('tx-') && isImplicit(receipt)) {
+      throw invalid(
+        'ftReceiptCase',
+        'start/update/delta/fail-transaction receipts are the explicit flow: they cannot carry the implicit-flow flag 0x0000000100000000',
+      )
+    }
+  }
+
+  async sign(context: SigningContext, receipt: Receipt): Promise<MarketOutcome> {
+    const kind = deReceiptKind(receipt)
+    const state = parseState(context.marketState) ?? initialState()
+    const caller = callerOf(context.cashboxId)
+    const tss = this.services.tss.within(context.unit)
+    let box = await this.store.cashboxIn(context.unit, context.queueId)
+    if (kind === 'start') box = await this.initialize(context, box)
+    if (!box) {
+      throw new FiscalError(
+        ErrorCode.MarketNotConfigured,
+        'this German cash box has no TSS: it is set up by the start receipt (0x4445200000004001)',
+      )
+    }
+    // Circuit breaker: after a failure no TSS call until a zero receipt; the operator's switch always holds.
+    const outOfService = box.tssOutOfServiceSince !== null
+    const tries = !outOfService && (state.failedSince === null || kind === 'zero' || kind === 'start')
+    const session = new TssSession(
+      tss,
+      caller,
+      box,
+      tries,
+      outOfService
+        ? `TSS out of service since ${box.tssOutOfServiceSince}`
+        : `TSS failed since ${state.failedSince}: a zero receipt ends the failure`,
+    )
+    const signatures: SignatureItem[] = []
+    let suffix = ''
+    const zNr = state.closingNumber + 1
+    const key = transactionKey(receipt)
+    const moment = receipt.moment.toISOString()
+    let vorgang: VorgangRecord | null = null
+    let closing: ClosingRecord | null = null
+
+    const cancelOpen = async (only?: (key: string) => boolean) => {
+      let cancelled = 0
+      for (const [openKey, open] of Object.entries(state.open)) {
+        if (only && !only(openKey)) continue
+        const view = await session.step(open.txId, open.revision + 1, { state: 'CANCELLED' })
+        if (view === FAILED) break
+        delete state.open[openKey]
+        cancelled += 1
+      }
+      return cancelled
+    }
+
+    /** Start (unless open) and finish one transaction; the Vorgang records what happened. */
+    const finishVorgang = async (
+      processType: string,
+      processData: string,
+      open: DeQueueState['open'][string] | undefined,
+    ) => {
+      let txId = open?.txId
+      let revision = open ? open.revision + 1 : 2
+      if (!open) {
+        txId = randomUUID()
+        const started = await session.start(txId)
+        if (started === FAILED) return FAILED
+        revision = 2
+      }
+      const view = await session.step(txId as string, revision, {
+        state: 'FINISHED',
+        schema: rawSchema(processType, processData) as never,
+      })
+      if (view === FAILED) {
+        // Started but not finished: the zero receipt or the daily closing cancels it.
+        if (!open)
+          state.open[`orphan|${txId}`] = { txId: txId as string, number: 0, revision: 1, start: moment }
+        return FAILED
+      }
+      delete state.open[key]
+      return view
+    }
+
+    switch (kind) {
+      case 'tx-start':
+      case 'tx-update':
+      case 'tx-delta': {
+        const open = state.open[key]
+        if (kind === 'tx-start' && open) {
+          throw invalid(
+            'cbReceiptReference',
+            `a TSS transaction (${open.number}) is already open for this reference`,
+          )
+        }
+        if (kind !== 'tx-start' && !open && session.ok) {
+          throw invalid(
+            'cbReceiptReference',
+            'no TSS transaction is open for this reference: start one (0x3008) first',
+          )
+        }
+        let view: TransactionView | typeof FAILED
+        if (kind === 'tx-start') {
+          const txId = randomUUID()
+          view = await session.start(txId)
+          if (view !== FAILED)
+            state.open[key] = { txId, number: view.number, revision: 1, start: isoOf(view.timeStart) }
+        } else {
+          const current = open as NonNullable<typeof open>
+          view = await session.step(current.txId, current.revision + 1, {
+            state: 'ACTIVE',
+            schema: rawSchema(BESTELLUNG_V1, orderData(receipt)) as never,
+          })
+          if (view !== FAILED) current.revision += 1
+        }
+        if (view !== FAILED) {
+          signatures.push(...transactionSignatures(context.countryCode, view))
+          suffix = `${{ 'tx-start': 'ST', 'tx-update': 'UT', 'tx-delta': 'DT' }[kind]}${view.number}`
+        }
+        break
+      }
+      case 'daily-closing': {
+        const cancelled = await cancelOpen()
+        state.closingNumber = zNr
+        closing = {
+          type: 'closing',
+          zNr,
+          createdAt: context.moment.toISOString(),
+          businessDay: moment.slice(0, 10),
+          cancelledTransactions: cancelled,
+          tseError: session.failure,
+        }
+        signatures.push(
+          closingSignature(
+            context.countryCode,
+            `Kassenabschluss Z-Nr. ${zNr}`,
+            `${cancelled} offene TSE-Transaktion(en) abgebrochen${Object.keys(state.open).length > 0 ? `, ${Object.keys(state.open).length} noch offen (TSE ausgefallen)` : ''}`,
+          ),
+        )
+        suffix = `Z${zNr}`
+        break
+      }
+      default: {
+        // A Vorgang: sale, fail-transaction, start, stop, zero, other closings and other log receipts.
+        const bonTyp = bonTypOf(receipt, kind)
+        const recovering = kind === 'zero' && state.failedSince !== null
+        if (kind === 'stop') await cancelOpen()
+        let view: TransactionView | typeof FAILED
+        let processType = SONSTIGER_VORGANG
+        let processData = ''
+        let explicit = false
+        if (kind === 'tx-fail') {
+          const open = state.open[key]
+          if (!open && session.ok) {
+            throw invalid('cbReceiptReference', 'no TSS transaction is open for this reference')
+          }
+          processType = KASSENBELEG_V1
+          processData = 'AVBelegabbruch^0.00_0.00_0.00_0.00_0.00^'
+          view = open ? await session.step(open.txId, open.revision + 1, { state: 'CANCELLED' }) : FAILED
+          if (view !== FAILED) delete state.open[key]
+        } else {
+          if (kind === 'sale') {
+            processType = KASSENBELEG_V1
+            processData = kassenbelegData(receipt, bonTyp)
+          } else if (receipt.caseCode % 0x10000n === BigInt(ORDER_CASE)) {
+            processType = BESTELLUNG_V1
+            processData = orderData(receipt)
+          }
+          const open = state.open[key]
+          if (open && isImplicit(receipt)) {
+            throw invalid(
+              'ftReceiptCase',
+              `a TSS transaction (${open.number}) is open for this reference: finish it without the implicit-flow flag`,
+            )
+          }
+          explicit = kind === 'sale' && open !== undefined
+          view = await finishVorgang(processType, processData, explicit ? open : undefined)
+        }
+        if (view !== FAILED) {
+          signatures.push(...finishedTransactionSignatures(context.countryCode, view))
+          suffix = `${explicit ? 'T' : 'IT'}${view.number}`
+          if (recovering) {
+            const cancelled = await cancelOpen((k) => k.startsWith('orphan|'))
+            signatures.push(
+              recoveredSignature(
+                context.countryCode,
+                `ausgefallen seit ${state.failedSince}, ${state.failedReceipts} Vorgang/Vorgänge ohne TSE, ${cancelled} abgebrochene TSE-Transaktion(en) beendet`,
+              ),
+            )
+            state.failedSince = null
+            state.failedReceipts = 0
+          }
+        }
+        if (kind === 'stop' && session.ok) await session.disable()
+        vorgang = vorgangOf(context, receipt, bonTyp, view === FAILED ? null : view, session.failure)
+      }
+    }
+
+    let flags = 0n
+    if (!session.ok) {
+      flags |= SIGNING_UNIT_FAILED
+      state.failedSince ??= moment
+      state.failedReceipts += vorgang ? 1 : 0
+      signatures.push(
+        failureSignature(
+          context.countryCode,
+          `Sicherheitseinrichtung ausgefallen (${session.failure}); seit ${state.failedSince}, ${state.failedReceipts} Vorgang/Vorgänge ohne TSE; ein Nullbeleg beendet den Ausfall`,
+        ),
+      )
+    }
+    if (vorgang) {
+      await this.store.insertReceiptIn(context.unit, {
+        queueId: context.queueId,
+        receiptNumber: context.receiptNumber,
+        zNr,
+        kind: 'receipt',
+        moment,
+        data: JSON.stringify(vorgang),
+      })
+    }
+    if (closing) {
+      await this.store.insertReceiptIn(context.unit, {
+        queueId: context.queueId,
+        receiptNumber: context.receiptNumber,
+        zNr,
+        kind: 'closing',
+        moment,
+        data: JSON.stringify(closing),
+      })
+    }
+    return { signatures, stateFlags: flags, identificationSuffix: suffix, marketState: serializeState(state) }
+  }
+
+  /** The start receipt creates and initializes the cash box's TSS and registers the cash box as its client. */
+  private async initialize(context: SigningContext, existing: DeCashboxRecord | undefined) {
+    if (existing) return existing
+    const caller = callerOf(context.cashboxId)
+    const box: DeCashboxRecord = {
+      queueId: context.queueId,
+      organizationId: caller.organizationId,
+      tssId: context.queueId,
+      clientId: context.cashboxId,
+      clientSerial: context.cashboxId,
+      tssOutOfServiceSince: null,
+      createdAt: context.moment.toISOString(),
+    }
+    const tss = this.services.tss.within(context.unit)
+    try {
+      await tss.createTss(caller, box.tssId, { description: `fiscalbox cash box ${context.cashboxId}` })
+      await tss.updateTss(caller, box.tssId, { state: 'UNINITIALIZED' })
+      await tss.updateTss(caller, box.tssId, { state: 'INITIALIZED' })
+      await tss.registerClient(caller, box.tssId, box.clientId, box.clientSerial)
+    } catch (error) {
+      if (!(error instanceof FiscalError)) throw error
+      throw new FiscalError(
+        ErrorCode.MarketNotConfigured,
+        `the start receipt could not set up the TSS (${error.code}: ${error.message})`,
+      )
+    }
+    await this.store.insertCashboxIn(context.unit, box)
+    return box
+  }
+}
+
+const isoOf = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString()
+
+/** Kassenbeleg-V1 of a receipt: gross per rate bucket, payments per means and currency. */
+export function kassenbelegData(receipt: Receipt, bonTyp: string): string {
+  const gross = [0n, 0n, 0n, 0n, 0n]
+  receipt.chargeItems.forEach((item, i) => {
+    const bucket = BUCKET_OF[vatKeyOf(item, `cbChargeItems[${i}]`)]
+    gross[bucket] = (gross[bucket] as bigint) + item.amount
+  })
+  return kassenbelegV1(bonTyp, gross.map(centsOf), paymentsForProcessData(receipt.payItems))
+}
+
+/** Bestellung-V1: one line per charge item, `quantity;"text";unit price`, lines separated by CR. */
+export function orderData(receipt: Receipt): string {
+  return receipt.chargeItems
+    .map((item) => {
+      const unit = item.quantity === 0n ? 0n : (item.amount * 1_000_000n) / item.quantity
+      return `${formatDecimal(item.quantity)};"${item.description.replaceAll('"', '""')}";${formatCents(centsOf(unit))}`
+    })
+    .join('\r')
+}
+
+function vorgangOf(
+  context: SigningContext,
+  receipt: Receipt,
+  bonTyp: string,
+  view: TransactionView | null,
+  failure: string | null,
+): VorgangRecord {
+  const moment = receipt.moment.toISOString()
+  const lines: VorgangLine[] = receipt.chargeItems.map((item, i) => ({
+    position: i + 1,
+    text: item.description,
+    businessCase: businessCaseOf(item),
+    vatKey: vatKeyOf(item, `cbChargeItems[${i}]`),
+    grossCents: centsOf(item.amount).toString(),
+    quantityMicros: item.quantity.toString(),
+    storno: (item.caseCode & 0x1_0000n) !== 0n,
+    productNumber: null,
+  }))
+  const previous = receipt.previousReference
+  return {
+    type: 'vorgang',
+    bonId: String(context.receiptNumber),
+    bonNr: context.receiptNumber,
+    bonTyp,
+    reference: receipt.reference,
+    terminalId: receipt.terminalId ?? null,
+    storno: bonTyp === 'AVBelegstorno',
+    start: view ? isoOf(view.timeStart) : moment,
+    end: view?.timeEnd ? isoOf(view.timeEnd) : moment,
+    lines,
+    payments: receipt.payItems.map((item) => {
+      const p = paymentOf(item)
+      return {
+        kind: p.kind,
+        name: p.name,
+        currency: p.currency,
+        cents: p.cents.toString(),
+        baseCents: p.baseCents.toString(),
+      }
+    }),
+    references: previous === undefined ? [] : Array.isArray(previous) ? previous : [previous],
+    tse: view
+      ? {
+          tssId: view.tssId,
+          number: view.number,
+          start: isoOf(view.timeStart),
+          end: isoOf(view.timeEnd ?? view.timeStart),
+          processType: view.processType,
+          processData: Buffer.from(view.processData, 'base64').toString('utf8'),
+          signatureCounter: view.signature.counter,
+          signature: view.signature.value,
+        }
+      : null,
+    tseError: view ? null : failure,
+  }
+}
