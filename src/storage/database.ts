@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Transaction } from 'kysely'
 import pg from 'pg'
+import { startCheckpointer } from './checkpointer.ts'
 import { GroupCommit } from './group-commit.ts'
 import { migrations } from './migrations/index.ts'
 import type { Database } from './schema.ts'
@@ -61,6 +62,8 @@ export async function openStorage(url: string, options: { poolSize?: number } = 
 
 /** Page cache per connection: the hot indexes of a queue with millions of receipts stay in memory. */
 const SQLITE_CACHE_KIB = 64 * 1024
+/** 256 MiB of WAL: a backstop, normally never reached (see checkpointer.ts). */
+const WRITER_CHECKPOINT_PAGES = 65_536
 
 async function openSqlite(file: string): Promise<Storage> {
   mkdirSync(dirname(file), { recursive: true })
@@ -90,12 +93,16 @@ async function openSqlite(file: string): Promise<Storage> {
   // The WAL lives as long as a connection is open, and the writer stays open until close().
   const wal = openSync(`${file}-wal`, 'r')
   const group = new GroupCommit(db, writer, () => fdatasyncWal(wal))
+  // Checkpoints run in a worker; the writer checkpoints by itself only if the worker falls far behind.
+  writer.pragma(`wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`)
+  const checkpointer = startCheckpointer(file)
   return {
     engine: 'sqlite',
     db,
     transact: (work) => group.run(work),
     sqlite: { writer, reader, durable: () => group.durable() },
     close: async () => {
+      await checkpointer.stop()
       reader.close()
       await db.destroy()
       closeSync(wal)
