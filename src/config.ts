@@ -16,6 +16,15 @@ const ConfigSchema = Type.Object({
   ),
   BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 }),
   PG_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 20 }),
+  // Transactions API v1 and its outbox (docs/transactions-api-v1.md, docs/jobs.md)
+  FISCALBOX_LIVE_ENABLED: Type.Boolean({ default: false }),
+  RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, default: 100 }),
+  RATE_LIMIT_BURST: Type.Integer({ minimum: 1, default: 200 }),
+  JOBS_WORKERS: Type.Boolean({ default: true }),
+  JOBS_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
+  JOBS_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
+  JOBS_BACKOFF_BASE_MS: Type.Integer({ minimum: 1, default: 1000 }),
+  JOBS_BACKOFF_MAX_MS: Type.Integer({ minimum: 1, default: 3_600_000 }),
 })
 
 export type Config = Static<typeof ConfigSchema>

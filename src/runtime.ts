@@ -9,6 +9,7 @@ import { openStorage, type Storage } from './storage/database.ts'
 import { cashboxRepository, metaRepository } from './storage/repositories/cashboxes.ts'
 import { journalRepository } from './storage/repositories/journal.ts'
 import { createLedger } from './storage/repositories/ledger.ts'
+import { createV1Runtime, type V1Runtime, type V1Settings } from './v1-runtime.ts'
 
 /** The composition root: storage, master key and the core services, wired once per process. */
 export interface Runtime {
@@ -17,24 +18,32 @@ export interface Runtime {
   signService: SignService
   marketFor: MarketFor
   journal: ReturnType<typeof journalRepository>
+  /** The transactions API v1: accounts, transactions and the jobs outbox (src/v1-runtime.ts). */
+  v1: V1Runtime
   close(): Promise<void>
 }
 
 export async function openRuntime(
   config: Pick<Config, 'DATABASE_URL' | 'FISCALBOX_DATA_DIR' | 'FISCALBOX_MASTER_KEY' | 'PG_POOL_SIZE'>,
+  options: { v1?: V1Settings } = {},
 ): Promise<Runtime> {
   const storage = await openStorage(config.DATABASE_URL, { poolSize: config.PG_POOL_SIZE })
   try {
     const master = await unlockMasterKey(storage, config)
     const cashboxes = new Cashboxes(cashboxRepository(storage), master)
     const marketFor = createMarketRegistry({ storage, master })
+    const v1 = createV1Runtime(storage, master, options.v1)
     return {
       storage,
       cashboxes,
       marketFor,
       signService: new SignService(createLedger(storage), cashboxes, marketFor),
       journal: journalRepository(storage),
-      close: () => storage.close(),
+      v1,
+      close: async () => {
+        await v1.stop()
+        await storage.close()
+      },
     }
   } catch (error) {
     await storage.close()

@@ -7,6 +7,7 @@ import { registerErrorHandling } from './errors.ts'
 import { healthRoute } from './health.ts'
 import { parseJsonBody, rejectInvalidUtf8 } from './json-body.ts'
 import { posSystemApiV2 } from './possystem-v2/index.ts'
+import { transactionsApiV1 } from './transactions-v1/index.ts'
 
 export interface AppOptions {
   bodyLimit: number
@@ -53,6 +54,11 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
         securitySchemes: {
           cashboxId: { type: 'apiKey', in: 'header', name: 'x-cashbox-id' },
           cashboxToken: { type: 'apiKey', in: 'header', name: 'x-cashbox-accesstoken' },
+          apiKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'fsk_test_… or fsk_live_… (transactions API v1)',
+          },
         },
       },
       security: [{ cashboxId: [], cashboxToken: [] }],
@@ -62,5 +68,6 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   await app.register(healthRoute(runtime))
   await app.register(posSystemApiV2(runtime), { prefix: '/v2' })
+  await app.register(transactionsApiV1(runtime.v1), { prefix: '/v1' })
   return app
 }

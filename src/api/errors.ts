@@ -13,6 +13,8 @@ export const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.RateLimited]: 429,
   [ErrorCode.Internal]: 500,
   [ErrorCode.ServiceUnavailable]: 503,
+  [ErrorCode.Forbidden]: 403,
+  [ErrorCode.Conflict]: 409,
 }
 
 const TITLES: Record<ErrorCode, string> = {
@@ -26,6 +28,8 @@ const TITLES: Record<ErrorCode, string> = {
   [ErrorCode.RateLimited]: 'Too many requests',
   [ErrorCode.Internal]: 'Internal error',
   [ErrorCode.ServiceUnavailable]: 'Service unavailable',
+  [ErrorCode.Forbidden]: 'Forbidden',
+  [ErrorCode.Conflict]: 'Conflict with the current state',
 }
 
 /**
@@ -76,7 +80,7 @@ interface AjvError {
   params: Record<string, unknown>
 }
 
-function fromFastifyError(
+export function fromFastifyError(
   error: FastifyError & { validation?: AjvError[]; validationContext?: string },
 ): FiscalError {
   if (error instanceof FiscalError) return error

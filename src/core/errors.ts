@@ -13,6 +13,9 @@ export enum ErrorCode {
   RateLimited = 'rate_limited',
   ServiceUnavailable = 'service_unavailable',
   Internal = 'internal_error',
+  // Transactions API v1
+  Forbidden = 'forbidden',
+  Conflict = 'conflict',
 }
 
 export interface FieldProblem {
