@@ -126,12 +126,13 @@ export class Transactions {
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
     }
+    const inlineMs = options.timeoutMs ?? this.settings.defaultInlineTimeoutMs
     const stored = await this.store.unit(async (unit) => {
       // The UNIQUE (account, idempotency key) decides a race between two requests with the same key.
       if (!(await unit.insertTransaction(transaction))) {
         return { existing: await unit.findByIdempotencyKey(accountId, idempotencyKey) }
       }
-      const jobId = await this.seal(unit, fiscalizer, signer, location, transaction, {
+      const jobId = await this.seal(unit, fiscalizer, signer, location, transaction, inlineMs, {
         transactionId: transaction.id,
         type: 'sale',
         environment: caller.environment,
@@ -147,9 +148,7 @@ export class Transactions {
       if (!stored.existing) throw new FiscalError(ErrorCode.Internal, 'idempotency conflict without a row')
       return replay(stored.existing)
     }
-    if (stored.jobId) {
-      await this.runner.runInline(stored.jobId, options.timeoutMs ?? this.settings.defaultInlineTimeoutMs)
-    }
+    if (stored.jobId) await this.runner.runInline(stored.jobId, inlineMs)
     return { transaction: await this.reload(accountId, transaction.id), replayed: false }
   }
 
@@ -176,6 +175,7 @@ export class Transactions {
     if (!location) throw notFound()
     const fiscalizer = this.fiscalizerFor(location)
     const signer = await this.signerOf(location.id)
+    const inlineMs = options.timeoutMs ?? this.settings.defaultInlineTimeoutMs
     const outcome = await this.store.unit(async (unit) => {
       const locked = await unit.findTransaction(accountId, original.id, true)
       if (!locked) throw notFound()
@@ -204,7 +204,7 @@ export class Transactions {
         return { existing: await unit.findCancellationOf(locked.id) }
       }
       await unit.updateTransaction(locked.id, { status: 'cancelled', updatedAt: now.toISOString() })
-      const jobId = await this.seal(unit, fiscalizer, signer, location, cancellation, {
+      const jobId = await this.seal(unit, fiscalizer, signer, location, cancellation, inlineMs, {
         transactionId: cancellation.id,
         type: 'cancellation',
         environment: locked.environment,
@@ -237,9 +237,7 @@ export class Transactions {
       if (!outcome.existing) throw new FiscalError(ErrorCode.Internal, 'cancellation conflict without a row')
       return { transaction: outcome.existing, replayed: true }
     }
-    if (outcome.jobId) {
-      await this.runner.runInline(outcome.jobId, options.timeoutMs ?? this.settings.defaultInlineTimeoutMs)
-    }
+    if (outcome.jobId) await this.runner.runInline(outcome.jobId, inlineMs)
     return { transaction: await this.reload(accountId, outcome.created.id), replayed: false }
   }
 
@@ -254,6 +252,7 @@ export class Transactions {
     signer: QueueSigner,
     location: LocationRecord,
     transaction: TransactionRecord,
+    inlineMs: number,
     input: FiscalInput,
   ): Promise<string | undefined> {
     const environment: Environment = input.environment
@@ -318,7 +317,9 @@ export class Transactions {
       subjectId: transaction.id,
       groupKey: `${location.id}:${environment}`,
       maxAttempts: this.settings.maxAttempts,
-      runAt: now.getTime(),
+      // Reserved for the inline attempt of this request (claimed by id); other workers take it only if
+      // this node dies before it, once the timeout has passed.
+      runAt: now.getTime() + inlineMs,
       createdAt: now.toISOString(),
     })
     return jobId

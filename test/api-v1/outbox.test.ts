@@ -1,0 +1,233 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import { AuthorityFiscalizer } from '../../src/core/v1/fiscalizer.ts'
+import { sealGenericRecord } from '../../src/markets/generic/transaction-record.ts'
+import { openRuntime, type Runtime } from '../../src/runtime.ts'
+import type { V1Settings } from '../../src/v1-runtime.ts'
+import { type StubProcess, startAuthorityStub, stubClient } from '../helpers/authority-client.ts'
+import { engines } from '../helpers/engines.ts'
+import { type Harness, startHarness } from '../helpers/harness.ts'
+import {
+  allTransactions,
+  bearer,
+  createTransaction,
+  eventually,
+  getTransaction,
+  newAccount,
+  newLocation,
+  sale,
+  SPAIN,
+  verifyChain,
+} from './support.ts'
+
+// The asynchronous engine against a real failing peer: a stub authority in its own process that is told
+// to be down, to hang after registering, or to refuse chosen records.
+const CLIENT_TIMEOUT_MS = 600
+const MAX_ATTEMPTS = 8
+
+function settings(stub: StubProcess): V1Settings {
+  return {
+    fiscalizers: {
+      'ES:verifactu': new AuthorityFiscalizer('es-stand-in', sealGenericRecord, () => stubClient(stub.url, CLIENT_TIMEOUT_MS), {
+        batchSize: 10,
+      }),
+    },
+    engine: { pollMs: 10, backoffBaseMs: 10, backoffMaxMs: 200, maxAttempts: MAX_ATTEMPTS, concurrency: 2, leaseMs: 5_000 },
+    defaultInlineTimeoutMs: 3_000,
+    // The tests poll the API while the outbox works: no rate limit in the way.
+    rateLimit: { perMinute: 1_000_000, burst: 1_000_000 },
+  }
+}
+
+for (const engine of await engines()) {
+  void describe(`jobs outbox with an authority (${engine})`, () => {
+    let h: Harness
+    let stub: StubProcess
+    before(async () => {
+      stub = await startAuthorityStub()
+      h = await startHarness(engine, { v1: settings(stub) })
+      h.runtime.v1.start()
+    })
+    after(async () => {
+      await h.close()
+      await stub.stop()
+    })
+
+    async function setup() {
+      const { key } = await newAccount(h.app)
+      const location = await newLocation(h.app, key, 'ES', SPAIN)
+      return { key, location }
+    }
+    const settle = (key: string, id: string) =>
+      eventually(
+        () => getTransaction(h.app, key, id),
+        (t) => ['success', 'failed_permanent'].includes(t.status),
+        `transaction ${id} to settle`,
+      )
+    const noDuplicates = async () => assert.equal((await stub.stats()).duplicates, 0, 'no record registered twice')
+
+    void test('inline: registered within the timeout, answered 201 with success and the authority id', async () => {
+      await stub.control({ mode: 'ok', rejectIds: [], failEvery: 0 })
+      const { key, location } = await setup()
+      const response = await createTransaction(h.app, key, sale(location.id), { 'x-fiscalization-timeout': '5' })
+      assert.equal(response.statusCode, 201)
+      const t = response.json()
+      assert.equal(t.status, 'success')
+      assert.match(t.fiscal_id, /^AUTH-\d+$/)
+      assert.ok(t.submitted_at && t.completed_at)
+      assert.equal(t.response_payload.authority.status, 'registered')
+      assert.equal(t.response_payload.record.fiscalizer, 'generic')
+    })
+
+    void test('X-Fiscalization-Timeout: 0 answers at once (pending), the outbox finishes it', async () => {
+      await stub.control({ mode: 'slow', delayMs: 200 })
+      const { key, location } = await setup()
+      const response = await createTransaction(h.app, key, sale(location.id), { 'x-fiscalization-timeout': '0' })
+      assert.equal(response.statusCode, 201)
+      assert.ok(['pending', 'processing'].includes(response.json().status), response.json().status)
+      const done = await settle(key, response.json().id)
+      assert.equal(done.status, 'success')
+      const bad = await createTransaction(h.app, key, sale(location.id), { 'x-fiscalization-timeout': 'soon' })
+      assert.equal(bad.statusCode, 400)
+      await stub.control({ mode: 'ok' })
+    })
+
+    void test('a slow authority: 201 when the timeout hint runs out, fiscalized in the background', async () => {
+      await stub.control({ mode: 'slow', delayMs: 300 })
+      const { key, location } = await setup()
+      const response = await createTransaction(h.app, key, sale(location.id), { 'x-fiscalization-timeout': '0.05' })
+      assert.equal(response.statusCode, 201)
+      // Answered before the authority: the attempt is under way (processing) or just being claimed.
+      assert.ok(['pending', 'processing'].includes(response.json().status), response.json().status)
+      assert.equal((await settle(key, response.json().id)).status, 'success')
+      await stub.control({ mode: 'ok' })
+    })
+
+    void test('an outage: transactions are failed (retrying) with the error, then all registered once', async () => {
+      await stub.control({ mode: 'down' })
+      const { key, location } = await setup()
+      const ids: string[] = []
+      for (let i = 0; i < 5; i++) ids.push((await createTransaction(h.app, key, sale(location.id), { 'x-fiscalization-timeout': '0' })).json().id)
+      const failing = await eventually(
+        () => getTransaction(h.app, key, ids[0] as string),
+        (t) => t.status === 'failed',
+        'a retry to be scheduled',
+      )
+      assert.match(failing.error_message, /503/)
+      await stub.control({ mode: 'ok' })
+      for (const id of ids) assert.equal((await settle(key, id)).status, 'success')
+      await noDuplicates()
+      verifyChain(await allTransactions(h.app, key), location.public_key)
+    })
+
+    void test('max attempts: failed_permanent, dead letter in the retry queue, manual retry registers it', async () => {
+      await stub.control({ mode: 'down' })
+      const { key, location } = await setup()
+      const t = (await createTransaction(h.app, key, sale(location.id), { 'x-fiscalization-timeout': '0' })).json()
+      const dead = await settle(key, t.id)
+      assert.equal(dead.status, 'failed_permanent')
+      assert.match(dead.error_message, new RegExp(`gave up after ${MAX_ATTEMPTS} attempts`))
+      const stats = (await h.app.inject({ method: 'GET', url: '/v1/retry-queue/stats', headers: bearer(key) })).json()
+      assert.equal(stats.dead, 1)
+      assert.equal(stats.by_kind.fiscalize.dead, 1)
+      const list = (await h.app.inject({ method: 'GET', url: '/v1/retry-queue?status=dead', headers: bearer(key) })).json()
+      assert.equal(list.total, 1)
+      const job = list.data[0]
+      assert.equal(job.subject_id, t.id)
+      assert.equal(job.attempts, MAX_ATTEMPTS)
+      assert.equal(dead.status, 'failed_permanent')
+      // A dead transaction cannot be cancelled.
+      const cancel = await h.app.inject({ method: 'POST', url: `/v1/transactions/${t.id}/cancel`, headers: bearer(key), payload: {} })
+      assert.equal(cancel.statusCode, 409)
+      await stub.control({ mode: 'ok' })
+      const retried = await h.app.inject({ method: 'POST', url: `/v1/retry-queue/${job.id}/retry`, headers: bearer(key) })
+      assert.equal(retried.statusCode, 200)
+      assert.equal(retried.json().attempts, 0)
+      assert.equal((await settle(key, t.id)).status, 'success')
+      const again = await h.app.inject({ method: 'POST', url: `/v1/retry-queue/${job.id}/retry`, headers: bearer(key) })
+      assert.equal(again.statusCode, 409)
+      const stranger = (await newAccount(h.app)).key
+      assert.equal((await h.app.inject({ method: 'POST', url: `/v1/retry-queue/${job.id}/retry`, headers: bearer(stranger) })).statusCode, 404)
+      await noDuplicates()
+    })
+
+    void test('a refused record goes to the dead letter alone; the records behind it are registered', async () => {
+      await stub.control({ mode: 'down' })
+      const { key, location } = await setup()
+      const ids: string[] = []
+      for (let i = 0; i < 5; i++) ids.push((await createTransaction(h.app, key, sale(location.id), { 'x-fiscalization-timeout': '0' })).json().id)
+      await stub.control({ mode: 'ok', rejectIds: [ids[1]] })
+      const settled = await Promise.all(ids.map((id) => settle(key, id)))
+      assert.deepEqual(settled.map((t) => t.status), ['success', 'failed_permanent', 'success', 'success', 'success'])
+      assert.match(settled[1].error_message, /rejected by the authority/)
+      assert.equal(settled[1].response_payload.authority.status, 'rejected')
+      verifyChain(await allTransactions(h.app, key), location.public_key)
+      await stub.control({ rejectIds: [] })
+    })
+
+    void test('unknown outcome: the authority registered but never answered; reconciled, not sent twice', async () => {
+      await stub.control({ mode: 'hang' })
+      const { key, location } = await setup()
+      const t = (await createTransaction(h.app, key, sale(location.id), { 'x-fiscalization-timeout': '0' })).json()
+      await eventually(() => stub.stats(), (s) => s.ids.includes(t.id), 'the stub to register the record')
+      const job = await eventually(
+        async () => (await h.app.inject({ method: 'GET', url: '/v1/retry-queue', headers: bearer(key) })).json().data[0],
+        (j) => j?.reconcile === true,
+        'the job to be marked for reconciliation',
+      )
+      assert.match(job.last_error, /no answer from the authority/)
+      const submissions = (await stub.stats()).submissions
+      await stub.control({ mode: 'ok' })
+      const done = await settle(key, t.id)
+      assert.equal(done.status, 'success')
+      assert.match(done.fiscal_id, /^AUTH-\d+$/)
+      assert.equal(done.response_payload.authority.registered, true, 'the answer came from the query')
+      await noDuplicates()
+      // Submissions after the outage are other transactions' or none: this record was looked up, not resent.
+      const stats = await stub.stats()
+      assert.ok(stats.submissions >= submissions)
+      assert.equal(stats.ids.filter((id) => id === t.id).length, 1)
+    })
+
+    void test('fault injection: every third submission fails, some answers hang; all settle, none twice', async () => {
+      await stub.control({ mode: 'ok', failEvery: 3 })
+      const { key, location } = await setup()
+      const ids: string[] = []
+      for (let i = 0; i < 30; i++) {
+        if (i === 10) await stub.control({ mode: 'hang' })
+        if (i === 13) await stub.control({ mode: 'ok' })
+        ids.push((await createTransaction(h.app, key, sale(location.id), { 'x-fiscalization-timeout': '0' })).json().id)
+      }
+      await stub.control({ mode: 'ok', failEvery: 0 })
+      const settled = await Promise.all(ids.map((id) => settle(key, id)))
+      assert.equal(settled.length, 30)
+      assert.ok(settled.every((t) => ['success', 'failed_permanent'].includes(t.status)))
+      const registered = new Set((await stub.stats()).ids)
+      assert.ok(settled.filter((t) => t.status === 'success').every((t) => registered.has(t.id)))
+      await noDuplicates()
+      verifyChain(await allTransactions(h.app, key), location.public_key)
+    })
+
+    if (engine === 'postgres') {
+      void test('two nodes on one PostgreSQL drain a backlog side by side (SKIP LOCKED), none twice', async () => {
+        await stub.control({ mode: 'slow', delayMs: 20 })
+        const second: Runtime = await openRuntime(
+          { DATABASE_URL: h.databaseUrl, FISCALBOX_DATA_DIR: h.dataDir, PG_POOL_SIZE: 5 },
+          { v1: settings(stub) },
+        )
+        try {
+          second.v1.start()
+          const { key, location } = await setup()
+          const ids: string[] = []
+          for (let i = 0; i < 40; i++) ids.push((await createTransaction(h.app, key, sale(location.id), { 'x-fiscalization-timeout': '0' })).json().id)
+          await stub.control({ mode: 'ok' })
+          const settled = await Promise.all(ids.map((id) => settle(key, id)))
+          assert.ok(settled.every((t) => t.status === 'success'))
+          await noDuplicates()
+        } finally {
+          await second.close()
+        }
+      })
+    }
+  })
+}
