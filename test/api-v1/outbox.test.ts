@@ -28,11 +28,23 @@ const MAX_ATTEMPTS = 8
 function settings(stub: StubProcess): V1Settings {
   return {
     fiscalizers: {
-      'ES:verifactu': new AuthorityFiscalizer('es-stand-in', sealGenericRecord, () => stubClient(stub.url, CLIENT_TIMEOUT_MS), {
-        batchSize: 10,
-      }),
+      'ES:verifactu': new AuthorityFiscalizer(
+        'es-stand-in',
+        sealGenericRecord,
+        () => stubClient(stub.url, CLIENT_TIMEOUT_MS),
+        {
+          batchSize: 10,
+        },
+      ),
     },
-    engine: { pollMs: 10, backoffBaseMs: 10, backoffMaxMs: 200, maxAttempts: MAX_ATTEMPTS, concurrency: 2, leaseMs: 5_000 },
+    engine: {
+      pollMs: 10,
+      backoffBaseMs: 10,
+      backoffMaxMs: 200,
+      maxAttempts: MAX_ATTEMPTS,
+      concurrency: 2,
+      leaseMs: 5_000,
+    },
     defaultInlineTimeoutMs: 3_000,
     // The tests poll the API while the outbox works: no rate limit in the way.
     rateLimit: { perMinute: 1_000_000, burst: 1_000_000 },
@@ -64,12 +76,15 @@ for (const engine of await engines()) {
         (t) => ['success', 'failed_permanent'].includes(t.status),
         `transaction ${id} to settle`,
       )
-    const noDuplicates = async () => assert.equal((await stub.stats()).duplicates, 0, 'no record registered twice')
+    const noDuplicates = async () =>
+      assert.equal((await stub.stats()).duplicates, 0, 'no record registered twice')
 
     void test('inline: registered within the timeout, answered 201 with success and the authority id', async () => {
       await stub.control({ mode: 'ok', rejectIds: [], failEvery: 0 })
       const { key, location } = await setup()
-      const response = await createTransaction(h.app, key, sale(location.id), { 'x-fiscalization-timeout': '5' })
+      const response = await createTransaction(h.app, key, sale(location.id), {
+        'x-fiscalization-timeout': '5',
+      })
       assert.equal(response.statusCode, 201)
       const t = response.json()
       assert.equal(t.status, 'success')
@@ -82,12 +97,16 @@ for (const engine of await engines()) {
     void test('X-Fiscalization-Timeout: 0 answers at once (pending), the outbox finishes it', async () => {
       await stub.control({ mode: 'slow', delayMs: 200 })
       const { key, location } = await setup()
-      const response = await createTransaction(h.app, key, sale(location.id), { 'x-fiscalization-timeout': '0' })
+      const response = await createTransaction(h.app, key, sale(location.id), {
+        'x-fiscalization-timeout': '0',
+      })
       assert.equal(response.statusCode, 201)
       assert.ok(['pending', 'processing'].includes(response.json().status), response.json().status)
       const done = await settle(key, response.json().id)
       assert.equal(done.status, 'success')
-      const bad = await createTransaction(h.app, key, sale(location.id), { 'x-fiscalization-timeout': 'soon' })
+      const bad = await createTransaction(h.app, key, sale(location.id), {
+        'x-fiscalization-timeout': 'soon',
+      })
       assert.equal(bad.statusCode, 400)
       await stub.control({ mode: 'ok' })
     })
@@ -95,7 +114,9 @@ for (const engine of await engines()) {
     void test('a slow authority: 201 when the timeout hint runs out, fiscalized in the background', async () => {
       await stub.control({ mode: 'slow', delayMs: 300 })
       const { key, location } = await setup()
-      const response = await createTransaction(h.app, key, sale(location.id), { 'x-fiscalization-timeout': '0.05' })
+      const response = await createTransaction(h.app, key, sale(location.id), {
+        'x-fiscalization-timeout': '0.05',
+      })
       assert.equal(response.statusCode, 201)
       // Answered before the authority: the attempt is under way (processing) or just being claimed.
       assert.ok(['pending', 'processing'].includes(response.json().status), response.json().status)
@@ -107,7 +128,11 @@ for (const engine of await engines()) {
       await stub.control({ mode: 'down' })
       const { key, location } = await setup()
       const ids: string[] = []
-      for (let i = 0; i < 5; i++) ids.push((await createTransaction(h.app, key, sale(location.id), { 'x-fiscalization-timeout': '0' })).json().id)
+      for (let i = 0; i < 5; i++)
+        ids.push(
+          (await createTransaction(h.app, key, sale(location.id), { 'x-fiscalization-timeout': '0' })).json()
+            .id,
+        )
       const failing = await eventually(
         () => getTransaction(h.app, key, ids[0] as string),
         (t) => t.status === 'failed',
@@ -123,31 +148,59 @@ for (const engine of await engines()) {
     void test('max attempts: failed_permanent, dead letter in the retry queue, manual retry registers it', async () => {
       await stub.control({ mode: 'down' })
       const { key, location } = await setup()
-      const t = (await createTransaction(h.app, key, sale(location.id), { 'x-fiscalization-timeout': '0' })).json()
+      const t = (
+        await createTransaction(h.app, key, sale(location.id), { 'x-fiscalization-timeout': '0' })
+      ).json()
       const dead = await settle(key, t.id)
       assert.equal(dead.status, 'failed_permanent')
       assert.match(dead.error_message, new RegExp(`gave up after ${MAX_ATTEMPTS} attempts`))
-      const stats = (await h.app.inject({ method: 'GET', url: '/v1/retry-queue/stats', headers: bearer(key) })).json()
+      const stats = (
+        await h.app.inject({ method: 'GET', url: '/v1/retry-queue/stats', headers: bearer(key) })
+      ).json()
       assert.equal(stats.dead, 1)
       assert.equal(stats.by_kind.fiscalize.dead, 1)
-      const list = (await h.app.inject({ method: 'GET', url: '/v1/retry-queue?status=dead', headers: bearer(key) })).json()
+      const list = (
+        await h.app.inject({ method: 'GET', url: '/v1/retry-queue?status=dead', headers: bearer(key) })
+      ).json()
       assert.equal(list.total, 1)
       const job = list.data[0]
       assert.equal(job.subject_id, t.id)
       assert.equal(job.attempts, MAX_ATTEMPTS)
       assert.equal(dead.status, 'failed_permanent')
       // A dead transaction cannot be cancelled.
-      const cancel = await h.app.inject({ method: 'POST', url: `/v1/transactions/${t.id}/cancel`, headers: bearer(key), payload: {} })
+      const cancel = await h.app.inject({
+        method: 'POST',
+        url: `/v1/transactions/${t.id}/cancel`,
+        headers: bearer(key),
+        payload: {},
+      })
       assert.equal(cancel.statusCode, 409)
       await stub.control({ mode: 'ok' })
-      const retried = await h.app.inject({ method: 'POST', url: `/v1/retry-queue/${job.id}/retry`, headers: bearer(key) })
+      const retried = await h.app.inject({
+        method: 'POST',
+        url: `/v1/retry-queue/${job.id}/retry`,
+        headers: bearer(key),
+      })
       assert.equal(retried.statusCode, 200)
       assert.equal(retried.json().attempts, 0)
       assert.equal((await settle(key, t.id)).status, 'success')
-      const again = await h.app.inject({ method: 'POST', url: `/v1/retry-queue/${job.id}/retry`, headers: bearer(key) })
+      const again = await h.app.inject({
+        method: 'POST',
+        url: `/v1/retry-queue/${job.id}/retry`,
+        headers: bearer(key),
+      })
       assert.equal(again.statusCode, 409)
       const stranger = (await newAccount(h.app)).key
-      assert.equal((await h.app.inject({ method: 'POST', url: `/v1/retry-queue/${job.id}/retry`, headers: bearer(stranger) })).statusCode, 404)
+      assert.equal(
+        (
+          await h.app.inject({
+            method: 'POST',
+            url: `/v1/retry-queue/${job.id}/retry`,
+            headers: bearer(stranger),
+          })
+        ).statusCode,
+        404,
+      )
       await noDuplicates()
     })
 
@@ -155,10 +208,17 @@ for (const engine of await engines()) {
       await stub.control({ mode: 'down' })
       const { key, location } = await setup()
       const ids: string[] = []
-      for (let i = 0; i < 5; i++) ids.push((await createTransaction(h.app, key, sale(location.id), { 'x-fiscalization-timeout': '0' })).json().id)
+      for (let i = 0; i < 5; i++)
+        ids.push(
+          (await createTransaction(h.app, key, sale(location.id), { 'x-fiscalization-timeout': '0' })).json()
+            .id,
+        )
       await stub.control({ mode: 'ok', rejectIds: [ids[1]] })
       const settled = await Promise.all(ids.map((id) => settle(key, id)))
-      assert.deepEqual(settled.map((t) => t.status), ['success', 'failed_permanent', 'success', 'success', 'success'])
+      assert.deepEqual(
+        settled.map((t) => t.status),
+        ['success', 'failed_permanent', 'success', 'success', 'success'],
+      )
       assert.match(settled[1].error_message, /rejected by the authority/)
       assert.equal(settled[1].response_payload.authority.status, 'rejected')
       verifyChain(await allTransactions(h.app, key), location.public_key)
@@ -168,10 +228,18 @@ for (const engine of await engines()) {
     void test('unknown outcome: the authority registered but never answered; reconciled, not sent twice', async () => {
       await stub.control({ mode: 'hang' })
       const { key, location } = await setup()
-      const t = (await createTransaction(h.app, key, sale(location.id), { 'x-fiscalization-timeout': '0' })).json()
-      await eventually(() => stub.stats(), (s) => s.ids.includes(t.id), 'the stub to register the record')
+      const t = (
+        await createTransaction(h.app, key, sale(location.id), { 'x-fiscalization-timeout': '0' })
+      ).json()
+      await eventually(
+        () => stub.stats(),
+        (s) => s.ids.includes(t.id),
+        'the stub to register the record',
+      )
       const job = await eventually(
-        async () => (await h.app.inject({ method: 'GET', url: '/v1/retry-queue', headers: bearer(key) })).json().data[0],
+        async () =>
+          (await h.app.inject({ method: 'GET', url: '/v1/retry-queue', headers: bearer(key) })).json()
+            .data[0],
         (j) => j?.reconcile === true,
         'the job to be marked for reconciliation',
       )
@@ -196,7 +264,10 @@ for (const engine of await engines()) {
       for (let i = 0; i < 30; i++) {
         if (i === 10) await stub.control({ mode: 'hang' })
         if (i === 13) await stub.control({ mode: 'ok' })
-        ids.push((await createTransaction(h.app, key, sale(location.id), { 'x-fiscalization-timeout': '0' })).json().id)
+        ids.push(
+          (await createTransaction(h.app, key, sale(location.id), { 'x-fiscalization-timeout': '0' })).json()
+            .id,
+        )
       }
       await stub.control({ mode: 'ok', failEvery: 0 })
       const settled = await Promise.all(ids.map((id) => settle(key, id)))
@@ -219,7 +290,12 @@ for (const engine of await engines()) {
           second.v1.start()
           const { key, location } = await setup()
           const ids: string[] = []
-          for (let i = 0; i < 40; i++) ids.push((await createTransaction(h.app, key, sale(location.id), { 'x-fiscalization-timeout': '0' })).json().id)
+          for (let i = 0; i < 40; i++)
+            ids.push(
+              (
+                await createTransaction(h.app, key, sale(location.id), { 'x-fiscalization-timeout': '0' })
+              ).json().id,
+            )
           await stub.control({ mode: 'ok' })
           const settled = await Promise.all(ids.map((id) => settle(key, id)))
           assert.ok(settled.every((t) => t.status === 'success'))

@@ -102,7 +102,12 @@ const sha256 = (previousHash: string, text: string) =>
 export function verifyChain(transactions: any[], publicKeySpki: string, environment = 'test'): void {
   const key = createPublicKey({ key: Buffer.from(publicKeySpki, 'base64'), format: 'der', type: 'spki' })
   const records = transactions
-    .map((t) => ({ t, r: (typeof t.response_payload.record === 'object' ? t.response_payload.record : t.response_payload) as any }))
+    .map((t) => ({
+      t,
+      r: (typeof t.response_payload.record === 'object'
+        ? t.response_payload.record
+        : t.response_payload) as any,
+    }))
     .sort((a, b) => a.r.sequence - b.r.sequence)
   let previous = '0'.repeat(64)
   records.forEach(({ t, r }, i) => {
