@@ -87,6 +87,23 @@ function resultsTable(r: Results): string {
       ],
     )
   }
+  const x = r.transactions
+  if (x) {
+    rows.push(
+      [
+        `POST /v1/transactions, generic fiscalization inline, ${x.locations} locations, ${x.create.connections} connections`,
+        `${int(x.create.okPerSecond)} transactions/s`,
+        `server CPU ${cpu(x.create)} per transaction; p50 ${ms(x.create.latencyMs.p50)}, p99 ${ms(x.create.latencyMs.p99)}; non-2xx ${int(x.create.non2xx)}`,
+        '',
+      ],
+      [
+        `outbox drain: ${int(x.drain.jobs)} webhook jobs after the receiver's outage`,
+        `${x.drain.seconds.toFixed(1)} s (${int(x.drain.jobsPerSecond)} jobs/s)`,
+        `server CPU ${x.drain.serverCpuMicrosPerJob === null ? 'n/a' : `${int(x.drain.serverCpuMicrosPerJob)} µs`} per job; backoff ${x.drain.backoffBaseMs} ms doubling to ${x.drain.backoffMaxMs} ms`,
+        '',
+      ],
+    )
+  }
   return [
     '| measure | result | compared with | target |',
     '| --- | ---: | --- | --- |',

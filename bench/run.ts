@@ -18,13 +18,20 @@ import { ROOT, runCli, type Server, startServer } from './processes.ts'
 import { renderMarkdown, renderSvg } from './report.ts'
 import { seedHistory } from './seed-history.ts'
 import { step } from './terminal.ts'
+import {
+  createRequests,
+  drainBacklog,
+  setupAccount,
+  TRANSACTIONS_ENV,
+  type TransactionsResult,
+} from './transactions.ts'
 
-const PARTS = ['throughput', 'latency', 'history'] as const
+const PARTS = ['throughput', 'latency', 'history', 'transactions'] as const
 type Part = (typeof PARTS)[number]
 
-const USAGE = `usage: npm run bench -- [throughput|latency|history ...] [options]
+const USAGE = `usage: npm run bench -- [throughput|latency|history|transactions ...] [options]
 
-Runs the parts named (all three when none is) and prints a markdown table. A full run writes
+Runs the parts named (all of them when none is) and prints a markdown table. A full run writes
 bench/results/latest.json, docs/benchmarks.md and docs/benchmarks.svg; a part run updates its part there.
 
   --quick              smoke run: few cash boxes, short runs, 20,000 receipts of history; writes only
@@ -94,6 +101,7 @@ export interface Results {
   throughput?: ThroughputResult
   latency?: LatencyResult
   history?: HistoryResult
+  transactions?: TransactionsResult
 }
 
 const { values, positionals } = parseArgs({
@@ -261,6 +269,35 @@ async function history(): Promise<HistoryResult> {
   }
 }
 
+async function transactions(): Promise<TransactionsResult> {
+  const dir = fresh('transactions')
+  const locations = settings.quick ? 4 : 50
+  const drainJobs = settings.quick ? 1_000 : 10_000
+  step(
+    `transactions: POST /v1/transactions on ${locations} locations, ${settings.connections} connections (${dir})`,
+  )
+  const options = { ...serverOptions, env: TRANSACTIONS_ENV }
+  return withServer(startFiscalbox(dir, options), async (server) => {
+    const account = await setupAccount(server, locations)
+    const create = await warmThenMeasure({
+      label: 'POST /v1/transactions',
+      url: server.url,
+      connections: settings.connections,
+      serverPid: server.pid,
+      okStatus: 201,
+      requests: createRequests(account.key, account.locations),
+    })
+    step(
+      `  accepted ${fmt(create.okPerSecond)} transactions/s (201, fiscalized inline), server CPU ${fmt(create.serverCpuMicros ?? Number.NaN)} µs per transaction, p50 ${ms(create.latencyMs.p50)}, p99 ${ms(create.latencyMs.p99)}, non-2xx ${create.non2xx}`,
+    )
+    const drain = await drainBacklog(server, drainJobs)
+    step(
+      `  drained ${fmt(drain.jobs)} jobs in ${drain.seconds.toFixed(1)} s (${fmt(drain.jobsPerSecond)} jobs/s), server CPU ${fmt(drain.serverCpuMicrosPerJob ?? Number.NaN)} µs per job`,
+    )
+    return { measuredAt: new Date().toISOString(), locations, create, drain }
+  })
+}
+
 const fmt = (n: number) => Math.round(n).toLocaleString('en')
 const pct = (r: number) => `${(r * 100).toFixed(1)} %`
 const ms = (n: number) => `${n.toFixed(2)} ms`
@@ -312,6 +349,7 @@ async function main(): Promise<void> {
     if (parts.includes('throughput')) results.throughput = await throughput()
     if (parts.includes('latency')) results.latency = await latency()
     if (parts.includes('history')) results.history = await history()
+    if (parts.includes('transactions')) results.transactions = await transactions()
   } finally {
     if (!values.keep) for (const dir of folders) rmSync(dir, { recursive: true, force: true })
   }

@@ -18,6 +18,7 @@ import type {
   WebhookEndpointTable,
 } from '../schema.ts'
 import { GENESIS_HASH } from '../../core/journal-chain.ts'
+import { readsOf } from './v1-reader.ts'
 
 const toAccount = (row: Selectable<AccountTable>): AccountRecord => ({
   id: row.id,
@@ -84,7 +85,7 @@ export const toDelivery = (row: Selectable<WebhookDeliveryTable>): WebhookDelive
 })
 
 export function accountStore(storage: Storage): AccountStore {
-  const { db } = storage
+  const db = readsOf(storage)
   return {
     createAccount: (account, key) =>
       storage.transact(async (trx) => {
@@ -236,7 +237,7 @@ export function accountStore(storage: Storage): AccountStore {
 }
 
 export function webhookStore(storage: Storage): WebhookStore {
-  const { db } = storage
+  const db = readsOf(storage)
   return {
     insertEndpoint: async (endpoint, secretEncrypted) => {
       await storage.transact((trx) =>

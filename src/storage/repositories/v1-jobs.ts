@@ -4,6 +4,7 @@ import type { JobStats, JobStore } from '../../core/v1/ports.ts'
 import type { Storage } from '../database.ts'
 import type { JobTable } from '../schema.ts'
 import { KyselyV1Unit } from './v1-transactions.ts'
+import { readsOf } from './v1-reader.ts'
 
 export const toJob = (row: Selectable<JobTable>): JobRecord => ({
   id: row.id,
@@ -29,7 +30,7 @@ const zeroes = (): Record<JobStatus, number> =>
 
 /** The outbox's job table: claims, attempts and the retry queue. */
 export function jobStore(storage: Storage): JobStore {
-  const { db } = storage
+  const db = readsOf(storage)
   const postgres = storage.engine === 'postgres'
   return {
     claimDue: (workerId, now, leaseMs, limit) =>

@@ -11,6 +11,7 @@ import type {
 import type { ChainState, TransactionStore, V1Unit } from '../../core/v1/ports.ts'
 import type { Engine, Storage } from '../database.ts'
 import type { Database, FiscalRecordTable, TransactionTable } from '../schema.ts'
+import { readsOf } from './v1-reader.ts'
 
 const json = (text: string | null): unknown => (text === null ? null : JSON.parse(text))
 
@@ -260,7 +261,7 @@ export class KyselyV1Unit implements V1Unit {
 }
 
 export function transactionStore(storage: Storage): TransactionStore {
-  const { db } = storage
+  const db = readsOf(storage)
   return {
     unit: (work) => storage.transact((trx) => work(new KyselyV1Unit(trx, storage.engine))),
     get: async (accountId, id) => {
