@@ -46,7 +46,7 @@ async function json(server: Server, method: string, path: string, key?: string, 
   })
   const text = await response.text()
   if (response.status >= 300) throw new Error(`${method} ${path} answered ${response.status}: ${text}`)
-  return JSON.parse(text) as Record<string, any>
+  return JSON.parse(text) as Record<string, number | string>
 }
 
 export async function setupAccount(server: Server, locations: number) {
@@ -163,7 +163,7 @@ export async function drainBacklog(server: Server, jobs: number): Promise<Transa
   await receiver.up()
   for (let polls = 0; ; polls++) {
     const s = await stats()
-    if (s.completed >= jobs) break
+    if (Number(s.completed) >= jobs) break
     if (polls % 200 === 199) step(`  drain: ${JSON.stringify(s)}`)
     await new Promise((r) => setTimeout(r, 50))
   }
