@@ -257,6 +257,47 @@ for (const engine of await engines()) {
       assert.equal(stats.ids.filter((id) => id === t.id).length, 1)
     })
 
+    void test('pending_lroe: accepted for a later batch; cancellable; the cancellation is submitted too', async () => {
+      await stub.control({ mode: 'down' })
+      const { key, location } = await setup()
+      const t = (
+        await createTransaction(h.app, key, sale(location.id), { 'x-fiscalization-timeout': '0' })
+      ).json()
+      await stub.control({ mode: 'ok', lroeIds: [t.id] })
+      const accepted = await eventually(
+        () => getTransaction(h.app, key, t.id),
+        (x) => x.status === 'pending_lroe',
+        'pending_lroe',
+      )
+      assert.match(accepted.fiscal_id, /^AUTH-\d+$/)
+      assert.equal(accepted.completed_at, null)
+      const listed = (
+        await h.app.inject({
+          method: 'GET',
+          url: '/v1/transactions?status=pending_lroe',
+          headers: bearer(key),
+        })
+      ).json()
+      assert.deepEqual(
+        listed.data.map((x: any) => x.id),
+        [t.id],
+      )
+      const cancel = await h.app.inject({
+        method: 'POST',
+        url: `/v1/transactions/${t.id}/cancel`,
+        headers: bearer(key),
+        payload: { reason: 'void' },
+      })
+      assert.equal(cancel.statusCode, 201)
+      const c = await settle(key, cancel.json().id)
+      assert.equal(c.status, 'success')
+      assert.equal(c.type, 'cancellation')
+      assert.equal((await getTransaction(h.app, key, t.id)).status, 'cancelled')
+      assert.ok((await stub.stats()).ids.includes(c.id), 'the cancellation record went to the authority')
+      verifyChain(await allTransactions(h.app, key), location.public_key)
+      await stub.control({ lroeIds: [] })
+    })
+
     void test('fault injection: every third submission fails, some answers hang; all settle, none twice', async () => {
       await stub.control({ mode: 'ok', failEvery: 3 })
       const { key, location } = await setup()

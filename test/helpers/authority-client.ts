@@ -37,7 +37,11 @@ export function stubClient(baseUrl: string, timeoutMs = 2_000): AuthorityClient 
         outcomes[id] =
           outcome.status === 'rejected'
             ? { status: 'rejected', error: outcome.error ?? 'rejected', response: outcome }
-            : { status: 'registered', fiscalId: outcome.fiscal_id ?? null, response: outcome }
+            : {
+                status: outcome.status === 'pending_lroe' ? 'pending_lroe' : 'registered',
+                fiscalId: outcome.fiscal_id ?? null,
+                response: outcome,
+              }
       }
       return { kind: 'outcomes', outcomes }
     },

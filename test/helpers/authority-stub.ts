@@ -15,6 +15,8 @@ interface State {
   mode: 'ok' | 'down' | 'hang' | 'slow'
   delayMs: number
   rejectIds: Set<string>
+  /** Records accepted into a later batch (TicketBAI Bizkaia's LROE): registered, answered pending_lroe. */
+  lroeIds: Set<string>
   failEvery: number
   registered: Map<string, { fiscalId: string; hash: string }>
   duplicates: number
@@ -41,6 +43,7 @@ export function authorityStub(): Server {
     mode: 'ok',
     delayMs: 0,
     rejectIds: new Set(),
+    lroeIds: new Set(),
     failEvery: 0,
     registered: new Map(),
     duplicates: 0,
@@ -60,6 +63,7 @@ export function authorityStub(): Server {
         if (body.mode) state.mode = body.mode
         if (body.delayMs !== undefined) state.delayMs = body.delayMs
         if (body.rejectIds) state.rejectIds = new Set(body.rejectIds)
+        if (body.lroeIds) state.lroeIds = new Set(body.lroeIds)
         if (body.failEvery !== undefined) state.failEvery = body.failEvery
         return send(response, 200, { ok: true })
       }
@@ -103,7 +107,10 @@ export function authorityStub(): Server {
           }
           const fiscalId = `AUTH-${state.registered.size + 1}`
           state.registered.set(record.id, { fiscalId, hash: record.hash })
-          outcomes[record.id] = { status: 'registered', fiscal_id: fiscalId }
+          outcomes[record.id] = {
+            status: state.lroeIds.has(record.id) ? 'pending_lroe' : 'registered',
+            fiscal_id: fiscalId,
+          }
         }
         if (state.mode === 'hang') return // registered, but the answer never comes
         if (state.mode === 'slow') await new Promise((r) => setTimeout(r, state.delayMs))

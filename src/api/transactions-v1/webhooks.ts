@@ -48,7 +48,7 @@ export function webhookRoutes(v1: V1Runtime): FastifyPluginAsyncTypebox {
       '/webhooks/:id',
       {
         schema: {
-          summary: 'Remove a webhook endpoint (pending deliveries are dropped)',
+          summary: 'Remove a webhook endpoint (its pending deliveries end in the dead letter)',
           tags,
           params: IdParams,
           response: { 204: Type.Null(), ...problems(401, 403, 404, 429) },
