@@ -209,54 +209,56 @@ for (const engine of await engines()) {
   })
 }
 
-void describe('live environment enabled, rate limits (sqlite)', () => {
-  let h: Harness
-  before(async () => {
-    h = await startHarness('sqlite', { v1: { liveEnabled: true, rateLimit: { perMinute: 1, burst: 3 } } })
-  })
-  after(async () => {
-    await h.close()
-  })
+for (const engine of await engines()) {
+  void describe(`live environment enabled, rate limits (${engine})`, () => {
+    let h: Harness
+    before(async () => {
+      h = await startHarness(engine, { v1: { liveEnabled: true, rateLimit: { perMinute: 1, burst: 3 } } })
+    })
+    after(async () => {
+      await h.close()
+    })
 
-  void test('a live key works when enabled, and its transactions are live with their own chain', async () => {
-    const { key } = await newAccount(h.app)
-    const live = (
-      await h.app.inject({
-        method: 'POST',
-        url: '/v1/api-keys',
-        headers: bearer(key),
-        payload: { environment: 'live' },
-      })
-    ).json().api_key
-    const location = await newLocation(h.app, live)
-    const t = (await createTransaction(h.app, live, sale(location.id))).json()
-    assert.equal(t.environment, 'live')
-    assert.match(t.fiscal_id, /-L-000001$/)
-  })
+    void test('a live key works when enabled, and its transactions are live with their own chain', async () => {
+      const { key } = await newAccount(h.app)
+      const live = (
+        await h.app.inject({
+          method: 'POST',
+          url: '/v1/api-keys',
+          headers: bearer(key),
+          payload: { environment: 'live' },
+        })
+      ).json().api_key
+      const location = await newLocation(h.app, live)
+      const t = (await createTransaction(h.app, live, sale(location.id))).json()
+      assert.equal(t.environment, 'live')
+      assert.match(t.fiscal_id, /-L-000001$/)
+    })
 
-  void test('per key: X-RateLimit-* on every answer, 429 with Retry-After when the bucket is empty', async () => {
-    const { key } = await newAccount(h.app)
-    const other = (await newAccount(h.app)).key
-    const answers = []
-    for (let i = 0; i < 4; i++)
-      answers.push(await h.app.inject({ method: 'GET', url: '/v1/transactions', headers: bearer(key) }))
-    assert.deepEqual(
-      answers.map((a) => a.statusCode),
-      [200, 200, 200, 429],
-    )
-    assert.deepEqual(
-      answers.map((a) => a.headers['x-ratelimit-remaining']),
-      ['2', '1', '0', '0'],
-    )
-    assert.ok(answers.every((a) => a.headers['x-ratelimit-limit'] === '3'))
-    const limited = answers[3]
-    assert.ok(Number(limited?.headers['retry-after']) >= 1)
-    assert.ok(Number(limited?.headers['x-ratelimit-reset']) >= 1)
-    assert.match(limited?.json().error, /rate limit exceeded/)
-    // Another key has its own bucket.
-    assert.equal(
-      (await h.app.inject({ method: 'GET', url: '/v1/transactions', headers: bearer(other) })).statusCode,
-      200,
-    )
+    void test('per key: X-RateLimit-* on every answer, 429 with Retry-After when the bucket is empty', async () => {
+      const { key } = await newAccount(h.app)
+      const other = (await newAccount(h.app)).key
+      const answers = []
+      for (let i = 0; i < 4; i++)
+        answers.push(await h.app.inject({ method: 'GET', url: '/v1/transactions', headers: bearer(key) }))
+      assert.deepEqual(
+        answers.map((a) => a.statusCode),
+        [200, 200, 200, 429],
+      )
+      assert.deepEqual(
+        answers.map((a) => a.headers['x-ratelimit-remaining']),
+        ['2', '1', '0', '0'],
+      )
+      assert.ok(answers.every((a) => a.headers['x-ratelimit-limit'] === '3'))
+      const limited = answers[3]
+      assert.ok(Number(limited?.headers['retry-after']) >= 1)
+      assert.ok(Number(limited?.headers['x-ratelimit-reset']) >= 1)
+      assert.match(limited?.json().error, /rate limit exceeded/)
+      // Another key has its own bucket.
+      assert.equal(
+        (await h.app.inject({ method: 'GET', url: '/v1/transactions', headers: bearer(other) })).statusCode,
+        200,
+      )
+    })
   })
-})
+}

@@ -58,6 +58,7 @@ export function authorityStub(): Server {
           mode: State['mode']
           delayMs: number
           rejectIds: string[]
+          lroeIds: string[]
           failEvery: number
         }>
         if (body.mode) state.mode = body.mode
