@@ -36,6 +36,7 @@ export const TRANSACTIONS_ENV = {
   JOBS_BACKOFF_BASE_MS: '200',
   JOBS_BACKOFF_MAX_MS: '2000',
   JOBS_MAX_ATTEMPTS: '1000',
+  WEBHOOK_MAX_ATTEMPTS: '1000',
 }
 
 async function json(server: Server, method: string, path: string, key?: string, body?: unknown) {
@@ -153,6 +154,7 @@ export async function drainBacklog(server: Server, jobs: number): Promise<Transa
   const stats = () => json(server, 'GET', '/v1/retry-queue/stats', key)
   for (;;) {
     const s = await stats()
+    if (Number(s.dead) > 0) throw new Error(`jobs died during the outage: ${JSON.stringify(s)}`)
     if (s.pending === 0 && s.processing === 0) break
     await new Promise((r) => setTimeout(r, 200))
   }
@@ -164,6 +166,7 @@ export async function drainBacklog(server: Server, jobs: number): Promise<Transa
   for (let polls = 0; ; polls++) {
     const s = await stats()
     if (Number(s.completed) >= jobs) break
+    if (Number(s.dead) > 0) throw new Error(`jobs died during the drain: ${JSON.stringify(s)}`)
     if (polls % 200 === 199) step(`  drain: ${JSON.stringify(s)}`)
     await new Promise((r) => setTimeout(r, 50))
   }

@@ -25,6 +25,7 @@ const ConfigSchema = Type.Object({
   JOBS_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
   JOBS_BACKOFF_BASE_MS: Type.Integer({ minimum: 1, default: 1000 }),
   JOBS_BACKOFF_MAX_MS: Type.Integer({ minimum: 1, default: 3_600_000 }),
+  WEBHOOK_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }),
 })
 
 export type Config = Static<typeof ConfigSchema>

@@ -42,6 +42,7 @@ export type V1Settings = Partial<Omit<V1Options, 'engine'>> & { engine?: Partial
 export function v1OptionsFromConfig(config: Config): V1Settings {
   return {
     liveEnabled: config.FISCALBOX_LIVE_ENABLED,
+    webhookMaxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
     rateLimit: { perMinute: config.RATE_LIMIT_PER_MINUTE, burst: config.RATE_LIMIT_BURST },
     engine: {
       concurrency: config.JOBS_CONCURRENCY,
