@@ -161,7 +161,9 @@ export async function drainBacklog(server: Server, jobs: number): Promise<Transa
     await new Promise((r) => setTimeout(r, 200))
   }
   const before = await stats()
-  step(`drain: backlog of ${Number(before.failed) + Number(before.processing)} failing jobs; receiver back up`)
+  step(
+    `drain: backlog of ${Number(before.failed) + Number(before.processing)} failing jobs; receiver back up`,
+  )
   const cpuBefore = cpuSeconds(server.pid)
   const start = process.hrtime.bigint()
   await receiver.up()

@@ -321,6 +321,67 @@ for (const engine of await engines()) {
     })
 
     if (engine === 'postgres') {
+      void test('a node that stops answering loses its job after the lease; the other node reconciles it', async () => {
+        await stub.control({ mode: 'hang' })
+        // Node A: a short lease and a client that waits long, no background workers: it takes the job
+        // inline and then hangs on the authority as a stuck or dying node would.
+        const slow = settings(stub)
+        const a = await startHarness(engine, {
+          v1: {
+            ...slow,
+            fiscalizers: {
+              'ES:verifactu': new AuthorityFiscalizer('es-stand-in', sealGenericRecord, () =>
+                stubClient(stub.url, 4_000),
+              ),
+            },
+            engine: { ...slow.engine, leaseMs: 300 },
+          },
+        })
+        const b = await openRuntime(
+          { DATABASE_URL: a.databaseUrl, FISCALBOX_DATA_DIR: a.dataDir, PG_POOL_SIZE: 5 },
+          { v1: settings(stub) },
+        )
+        try {
+          const { key } = await newAccount(a.app)
+          const location = await newLocation(a.app, key, 'ES', SPAIN)
+          const t = (
+            await createTransaction(a.app, key, sale(location.id), { 'x-fiscalization-timeout': '0.1' })
+          ).json()
+          await eventually(
+            () => stub.stats(),
+            (x) => x.ids.includes(t.id),
+            'node A to reach the authority',
+          )
+          b.v1.start()
+          const done = await eventually(
+            () => getTransaction(a.app, key, t.id),
+            (x) => x.status === 'success',
+            'node B to take the job over and reconcile it',
+          )
+          assert.equal(done.response_payload.authority.registered, true, 'found by the query, not sent again')
+          const job = (
+            await a.app.inject({ method: 'GET', url: '/v1/retry-queue', headers: bearer(key) })
+          ).json().data[0]
+          assert.equal(job.status, 'completed')
+          assert.equal(job.attempts, 2)
+          await stub.control({ mode: 'ok' })
+          // Node A's attempt ends later (its client times out): it no longer holds the job, so it changes nothing.
+          await a.runtime.v1.jobs.stop() // waits for node A's attempts in flight to end
+          const after = await getTransaction(a.app, key, t.id)
+          assert.equal(after.status, 'success')
+          assert.equal(after.error_message, null)
+          const jobAfter = (
+            await a.app.inject({ method: 'GET', url: `/v1/retry-queue/${job.id}`, headers: bearer(key) })
+          ).json()
+          assert.equal(jobAfter.status, 'completed')
+          await noDuplicates()
+        } finally {
+          await stub.control({ mode: 'ok' })
+          await b.close()
+          await a.close()
+        }
+      })
+
       void test('two nodes on one PostgreSQL drain a backlog side by side (SKIP LOCKED), none twice', async () => {
         await stub.control({ mode: 'slow', delayMs: 20 })
         const second: Runtime = await openRuntime(
