@@ -102,7 +102,13 @@ export class JobEngine {
       this.notify()
       return
     }
-    const job = await this.store.claimById(jobId, this.workerId, Date.now(), this.settings.leaseMs)
+    let job: JobRecord | undefined
+    try {
+      job = await this.store.claimById(jobId, this.workerId, Date.now(), this.settings.leaseMs)
+    } catch {
+      // The transaction is stored and answered 201 regardless: the job waits for a worker.
+      return
+    }
     if (!job) return
     const attempt = this.track(this.process([job]))
     let timer: NodeJS.Timeout | undefined

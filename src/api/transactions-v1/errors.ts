@@ -13,6 +13,7 @@ export function sendV1Problem(reply: FastifyReply, error: FiscalError): FastifyR
     .type('application/problem+json')
     .send({
       ...problem(error.code, error.message, error.details, error.extra),
+      ...(error.code === ErrorCode.ValidationError ? { title: 'Request validation failed' } : {}),
       error: error.message,
       code: error.code,
     })
