@@ -6,6 +6,7 @@ import { loadConfig } from '../config.ts'
 import { openRuntime } from '../runtime.ts'
 import { JournalVerifier } from '../verify/journal-verifier.ts'
 import { exportJournal } from './export-journal.ts'
+import { addTransactionsExport, verifierFor } from './export-transactions.ts'
 import { progress } from './progress.ts'
 
 const program = new Command('fiscalbox')
@@ -92,14 +93,16 @@ exporter
     }
   })
 
+addTransactionsExport(exporter)
+
 program
   .command('verify')
   .description('check a journal export: numbering, hash chain, request/response hashes and every signature')
-  .argument('<file>', 'journal export written by `fiscalbox export journal`')
+  .argument('<file>', 'journal export written by `fiscalbox export journal` (or `export transactions`)')
   .addOption(new Option('--json', 'print the report as JSON'))
   .action(async (file: string, options: { json?: boolean }) => {
     const size = (await stat(file)).size
-    const verifier = new JournalVerifier()
+    const verifier = (await verifierFor(file)) ?? new JournalVerifier()
     const shown = progress('verifying bytes', size)
     const input = createReadStream(file)
     let n = 0
