@@ -13,7 +13,14 @@ import { backoffDelay } from './backoff.ts'
 export type JobOutcome =
   | { kind: 'done'; effects?: (unit: V1Unit) => Promise<void> }
   /** `reconcile`: the attempt may have reached the peer; the next attempt must ask before sending again. */
-  | { kind: 'retry'; error: string; reconcile?: boolean; effects?: (unit: V1Unit) => Promise<void> }
+  | {
+      kind: 'retry'
+      error: string
+      reconcile?: boolean
+      /** The peer asked for a wait: the next attempt comes no earlier, whatever the backoff says. */
+      retryAfterMs?: number
+      effects?: (unit: V1Unit) => Promise<void>
+    }
   /** Refused for good: straight to the dead letter. */
   | { kind: 'dead'; error: string; effects?: (unit: V1Unit) => Promise<void> }
 
@@ -236,10 +243,10 @@ export class JobEngine {
       )
       return
     }
-    const delay = backoffDelay(job.attempts, {
-      baseMs: this.settings.backoffBaseMs,
-      maxMs: this.settings.backoffMaxMs,
-    })
+    const delay = Math.max(
+      backoffDelay(job.attempts, { baseMs: this.settings.backoffBaseMs, maxMs: this.settings.backoffMaxMs }),
+      outcome.retryAfterMs ?? 0,
+    )
     await this.store.finish(
       job,
       {

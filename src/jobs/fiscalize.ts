@@ -49,10 +49,16 @@ export function fiscalizeHandler(deps: {
     },
   })
 
-  const failed = (transaction: TransactionRecord, error: string, reconcile: boolean): JobOutcome => ({
+  const failed = (
+    transaction: TransactionRecord,
+    error: string,
+    reconcile: boolean,
+    retryAfterMs?: number,
+  ): JobOutcome => ({
     kind: 'retry',
     error,
     reconcile,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     effects: async (unit) => {
       await unit.updateTransaction(transaction.id, {
         status: 'failed',
@@ -196,7 +202,8 @@ export function fiscalizeHandler(deps: {
               fromOutcome(item.transaction, item.record, result.outcomes[item.transaction.id]),
             )
           } else {
-            outcomes.set(item.job.id, failed(item.transaction, result.error, result.kind === 'unknown'))
+            const wait = result.kind === 'retryable' ? result.retryAfterMs : undefined
+            outcomes.set(item.job.id, failed(item.transaction, result.error, result.kind === 'unknown', wait))
           }
         }
       }

@@ -145,6 +145,29 @@ for (const engine of await engines()) {
       verifyChain(await allTransactions(h.app, key), location.public_key)
     })
 
+    void test('the authority asks for a wait (Retry-After): the next attempt is no earlier', async () => {
+      await stub.control({ mode: 'down', retryAfterS: 2 })
+      const { key, location } = await setup()
+      const t = (
+        await createTransaction(h.app, key, sale(location.id), { 'x-fiscalization-timeout': '0' })
+      ).json()
+      const job = await eventually(
+        async () =>
+          (await h.app.inject({ method: 'GET', url: '/v1/retry-queue', headers: bearer(key) })).json()
+            .data[0],
+        (j) => j?.status === 'failed',
+        'the first attempt to fail',
+      )
+      const wait = Date.parse(job.next_attempt_at) - Date.parse(job.updated_at)
+      assert.ok(
+        wait >= 1_900,
+        `the next attempt is ${wait} ms after the failure, the authority asked for 2000`,
+      )
+      assert.equal(job.attempts, 1)
+      await stub.control({ mode: 'ok', retryAfterS: 0 })
+      assert.equal((await settle(key, t.id)).status, 'success')
+    })
+
     void test('max attempts: failed_permanent, dead letter in the retry queue, manual retry registers it', async () => {
       await stub.control({ mode: 'down' })
       const { key, location } = await setup()

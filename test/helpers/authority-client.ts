@@ -26,8 +26,15 @@ export function stubClient(baseUrl: string, timeoutMs = 2_000): AuthorityClient 
           return { kind: 'retryable', error: `authority unreachable: ${cause.code}` }
         return { kind: 'unknown', error: `no answer from the authority: ${(error as Error).name}` }
       }
-      if (response.status === 503)
-        return { kind: 'retryable', error: 'authority answered 503 (not processed)' }
+      if (response.status === 503) {
+        await response.arrayBuffer()
+        const after = Number(response.headers.get('retry-after'))
+        return {
+          kind: 'retryable',
+          error: 'authority answered 503 (not processed)',
+          ...(after > 0 ? { retryAfterMs: after * 1000 } : {}),
+        }
+      }
       if (!response.ok) return { kind: 'unknown', error: `authority answered ${response.status}` }
       const body = (await response.json()) as {
         outcomes: Record<string, { status: string; fiscal_id?: string; error?: string }>

@@ -18,6 +18,8 @@ interface State {
   /** Records accepted into a later batch (TicketBAI Bizkaia's LROE): registered, answered pending_lroe. */
   lroeIds: Set<string>
   failEvery: number
+  /** Retry-After (seconds) on the 503 answers, when set. */
+  retryAfterS: number
   registered: Map<string, { fiscalId: string; hash: string }>
   duplicates: number
   submissions: number
@@ -45,6 +47,7 @@ export function authorityStub(): Server {
     rejectIds: new Set(),
     lroeIds: new Set(),
     failEvery: 0,
+    retryAfterS: 0,
     registered: new Map(),
     duplicates: 0,
     submissions: 0,
@@ -60,12 +63,14 @@ export function authorityStub(): Server {
           rejectIds: string[]
           lroeIds: string[]
           failEvery: number
+          retryAfterS: number
         }>
         if (body.mode) state.mode = body.mode
         if (body.delayMs !== undefined) state.delayMs = body.delayMs
         if (body.rejectIds) state.rejectIds = new Set(body.rejectIds)
         if (body.lroeIds) state.lroeIds = new Set(body.lroeIds)
         if (body.failEvery !== undefined) state.failEvery = body.failEvery
+        if (body.retryAfterS !== undefined) state.retryAfterS = body.retryAfterS
         return send(response, 200, { ok: true })
       }
       if (request.method === 'GET' && url === '/stats') {
@@ -91,6 +96,7 @@ export function authorityStub(): Server {
         state.submissions += 1
         if (state.mode === 'down' || (state.failEvery > 0 && state.submissions % state.failEvery === 0)) {
           state.failed += 1
+          if (state.retryAfterS > 0) response.setHeader('retry-after', String(state.retryAfterS))
           return send(response, 503, { error: 'service unavailable, not processed' })
         }
         const outcomes: Record<string, unknown> = {}

@@ -89,8 +89,11 @@ export type RecordOutcome =
 export type SubmitResult =
   /** Per record (by transactionId). A record missing from the map is treated as an unknown outcome. */
   | { kind: 'outcomes'; outcomes: Record<string, RecordOutcome> }
-  /** Nothing was registered (refused connection, 5xx with a clear "not processed"): send again later. */
-  | { kind: 'retryable'; error: string }
+  /**
+   * Nothing was registered (refused connection, 5xx with a clear "not processed"): send again later, not
+   * before `retryAfterMs` when the authority says so (e.g. AEAT's TiempoEsperaEnvio, or Retry-After).
+   */
+  | { kind: 'retryable'; error: string; retryAfterMs?: number }
   /** The request may or may not have been processed (timeout, connection lost after sending). */
   | { kind: 'unknown'; error: string }
 
