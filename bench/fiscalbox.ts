@@ -20,6 +20,8 @@ export interface ServerOptions {
   profileDir?: string
   /** Another checkout whose src/cli/main.ts is started instead of this one (for before/after figures). */
   serverRoot?: string
+  /** More environment for the server (e.g. the transactions part's rate limit and backoff settings). */
+  env?: NodeJS.ProcessEnv
 }
 
 export const freshDataDir = (label: string) => mkdtempSync(join(tmpdir(), `fiscalbox-bench-${label}-`))
@@ -65,6 +67,7 @@ export function startFiscalbox(dataDir: string, options: ServerOptions): Promise
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: options.logLevel,
+    ...options.env,
   })
 }
 

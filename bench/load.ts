@@ -14,6 +14,8 @@ export interface LoadOptions {
   requests?: Request[]
   /** The server's process id: its CPU time during the run is reported per 200 answer. */
   serverPid?: number
+  /** The status that counts as done work (default 200; POST /v1/transactions answers 201). */
+  okStatus?: number
 }
 
 export interface Percentiles {
@@ -66,7 +68,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     ...(o.requests ? { requests: o.requests } : {}),
   })
   instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
-    if (statusCode === 200) latencies.push(responseTime)
+    if (statusCode === (o.okStatus ?? 200)) latencies.push(responseTime)
   })
   const cpuBefore = o.serverPid ? cpuSeconds(o.serverPid) : undefined
   let seconds = 0
@@ -82,7 +84,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const statusCodes = Object.fromEntries(
     Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count]),
   )
-  const ok = statusCodes['200'] ?? 0
+  const ok = statusCodes[String(o.okStatus ?? 200)] ?? 0
   return {
     durationS: result.duration,
     connections: o.connections,

@@ -158,6 +158,23 @@ function resultsTable(r: Results): string {
       ],
     )
   }
+  const tx = r.transactions
+  if (tx) {
+    rows.push(
+      [
+        `POST /v1/transactions, generic fiscalization inline, ${tx.locations} locations, ${tx.create.connections} connections`,
+        `${int(tx.create.okPerSecond)} transactions/s`,
+        `server CPU ${cpu(tx.create)} per transaction; p50 ${ms(tx.create.latencyMs.p50)}, p99 ${ms(tx.create.latencyMs.p99)}; non-2xx ${int(tx.create.non2xx)}`,
+        '',
+      ],
+      [
+        `outbox drain: ${int(tx.drain.jobs)} webhook jobs after the receiver's outage`,
+        `${tx.drain.seconds.toFixed(1)} s (${int(tx.drain.jobsPerSecond)} jobs/s)`,
+        `server CPU ${tx.drain.serverCpuMicrosPerJob === null ? 'n/a' : `${int(tx.drain.serverCpuMicrosPerJob)} µs`} per job; backoff ${tx.drain.backoffBaseMs} ms doubling to ${tx.drain.backoffMaxMs} ms`,
+        '',
+      ],
+    )
+  }
   return [
     '| measure | result | compared with | target |',
     '| --- | ---: | --- | --- |',
@@ -255,6 +272,7 @@ function method(r: Results): string[] {
     `- *SIGN DE pairs*: \`fiscalbox sign-de credentials create\`, then \`fiscalbox serve\` (embedded SQLite) and the documented set-up of 1, then 20 TSS through /api/v2 (one client each). Each of ${s.connections} autocannon connections runs start (PUT tx, tx_revision=1, ACTIVE) then finish (tx_revision=2, FINISHED with a standard_v1 receipt) of its own transactions on one TSS, the connections spread over the TSS in turn; ${s.warmupS} s warm-up, ${s.durationS} s measured. Pairs per second is half the 200 answers per second; server CPU per pair is twice the CPU per answer.${r.de ? ` Measured on ${r.de.measuredAt.slice(0, 10)} on a machine shared with other work, so CPU per pair says more than the rates.` : ''}`,
     `- *DE receipts on /v2/sign*: 20 cash boxes created with \`fiscalbox cashbox create --country DE\`, each started with its start receipt (which creates, initializes and registers its own TSS); then POS receipts with the implicit-flow flag (0x4445200100000001, two VAT rates, cash), first all on one cash box, then spread over the 20. Each receipt runs a start and a finish TSS transaction inside its unit of work, so receipts per second are start+finish pairs per second and server CPU per receipt is CPU per pair.${r.deSign ? ` Measured on ${r.deSign.measuredAt.slice(0, 10)} on a machine shared with other work.` : ''}`,
     `- *Server CPU per request*: user + system CPU time of the server process (all its threads, from /proc) during the measured run, divided by the 200 answers. Other load on the machine changes it far less than requests per second.`,
+    `- *Transactions API v1* (\`npm run bench -- transactions\`): one account, ${r.transactions?.locations ?? 50} locations of country EU (generic fiscalizer: each transaction is sealed, chained, signed and committed before its 201), then POST /v1/transactions with ${s.connections} connections, ${s.warmupS} s warm-up and ${s.durationS} s measured, the locations in turn, each request with a new Idempotency-Key (the seed's example sale). Only 201 answers are counted. Then the *drain*: a second account registers a webhook endpoint (a receiver in the bench process) and the receiver goes away (connections refused); ${int(r.transactions?.drain.jobs ?? 10_000)} transactions are created, each committing one delivery job, and the outbox workers (4 loops, JOBS_BACKOFF ${r.transactions?.drain.backoffBaseMs ?? 500} ms doubling to ${r.transactions?.drain.backoffMaxMs ?? 5000} ms with jitter) fail on all of them until none is left unattempted; then the receiver comes back on the same port and the time until the retry queue stats count every job completed is measured, with the server's CPU time per job. The drain time includes the wait for each job's next attempt (up to the backoff cap).`,
     '',
     '**Reproduce.** `npm ci`, then `npm run bench` (all parts, about 10 minutes) or `npm run bench -- throughput` (or `latency`, `history`, `render`) for one part; `--quick` is a smoke run of about a minute that writes nothing but bench/results/quick.tmp; `--duration S` sets the measured seconds; `--profile` writes a CPU profile of the server to bench/results/profiles; `--server-root DIR --results FILE` measures another checkout (with node_modules) for before/after figures. A part run updates its part of bench/results/latest.json and the docs; progress goes to stderr on a terminal.',
     '',

@@ -25,6 +25,13 @@ import { type DeResult, deBench } from './de.ts'
 import { type DeSignResult, deSignBench } from './de-sign.ts'
 import { type SoakResult, soak } from './soak.ts'
 import { step } from './terminal.ts'
+import {
+  createRequests,
+  drainBacklog,
+  setupAccount,
+  TRANSACTIONS_ENV,
+  type TransactionsResult,
+} from './transactions.ts'
 
 const PARTS = [
   'throughput',
@@ -36,6 +43,7 @@ const PARTS = [
   'de',
   'de-sign',
   'es',
+  'transactions',
   'soak',
 ] as const
 type Part = (typeof PARTS)[number]
@@ -50,9 +58,10 @@ const DEFAULT_PARTS: Part[] = [
   'de',
   'de-sign',
   'es',
+  'transactions',
 ]
 
-const USAGE = `usage: npm run bench -- [throughput|latency|history|tar-export|render|at|de|de-sign|es|soak ...] [options]
+const USAGE = `usage: npm run bench -- [throughput|latency|history|tar-export|render|at|de|de-sign|es|transactions|soak ...] [options]
 
 Runs the parts named (all but soak when none is) and prints a markdown table. A full run writes
 bench/results/latest.json, docs/benchmarks.md and docs/benchmarks.svg; a part run updates its part there.
@@ -134,6 +143,7 @@ export interface Results {
   de?: DeResult
   soak?: SoakResult
   deSign?: DeSignResult
+  transactions?: TransactionsResult
 }
 
 const { values, positionals } = parseArgs({
@@ -370,6 +380,35 @@ async function soakPart(): Promise<SoakResult> {
   return result
 }
 
+async function transactions(): Promise<TransactionsResult> {
+  const dir = fresh('transactions')
+  const locations = settings.quick ? 4 : 50
+  const drainJobs = settings.quick ? 1_000 : 10_000
+  step(
+    `transactions: POST /v1/transactions on ${locations} locations, ${settings.connections} connections (${dir})`,
+  )
+  const options = { ...serverOptions, env: TRANSACTIONS_ENV }
+  return withServer(startFiscalbox(dir, options), async (server) => {
+    const account = await setupAccount(server, locations)
+    const create = await warmThenMeasure({
+      label: 'POST /v1/transactions',
+      url: server.url,
+      connections: settings.connections,
+      serverPid: server.pid,
+      okStatus: 201,
+      requests: createRequests(account.key, account.locations),
+    })
+    step(
+      `  accepted ${fmt(create.okPerSecond)} transactions/s (201, fiscalized inline), server CPU ${fmt(create.serverCpuMicros ?? Number.NaN)} µs per transaction, p50 ${ms(create.latencyMs.p50)}, p99 ${ms(create.latencyMs.p99)}, non-2xx ${create.non2xx}`,
+    )
+    const drain = await drainBacklog(server, drainJobs)
+    step(
+      `  drained ${fmt(drain.jobs)} jobs in ${drain.seconds.toFixed(1)} s (${fmt(drain.jobsPerSecond)} jobs/s), server CPU ${fmt(drain.serverCpuMicrosPerJob ?? Number.NaN)} µs per job`,
+    )
+    return { measuredAt: new Date().toISOString(), locations, create, drain }
+  })
+}
+
 const fmt = (n: number) => Math.round(n).toLocaleString('en')
 const pct = (r: number) => `${(r * 100).toFixed(1)} %`
 const ms = (n: number) => `${n.toFixed(2)} ms`
@@ -448,6 +487,7 @@ async function main(): Promise<void> {
     if (parts.includes('soak')) results.soak = await soakPart()
     if (parts.includes('de-sign'))
       results.deSign = await deSignBench(fresh('de-sign'), settings, serverOptions)
+    if (parts.includes('transactions')) results.transactions = await transactions()
   } finally {
     if (!values.keep) for (const dir of folders) rmSync(dir, { recursive: true, force: true })
   }

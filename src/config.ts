@@ -21,6 +21,16 @@ const ConfigSchema = Type.Object({
   AUTH_FAILURE_BURST: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 20 }),
   /** How many failed authentications per minute a client address regains after its burst. */
   AUTH_FAILURES_PER_MINUTE: Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000, default: 10 }),
+  // Transactions API v1 and its outbox (docs/transactions-api-v1.md, docs/jobs.md)
+  FISCALBOX_LIVE_ENABLED: Type.Boolean({ default: false }),
+  RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, default: 100 }),
+  RATE_LIMIT_BURST: Type.Integer({ minimum: 1, default: 200 }),
+  JOBS_WORKERS: Type.Boolean({ default: true }),
+  JOBS_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
+  JOBS_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
+  JOBS_BACKOFF_BASE_MS: Type.Integer({ minimum: 1, default: 1000 }),
+  JOBS_BACKOFF_MAX_MS: Type.Integer({ minimum: 1, default: 3_600_000 }),
+  WEBHOOK_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }),
 })
 
 export type Config = Static<typeof ConfigSchema>

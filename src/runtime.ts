@@ -16,6 +16,7 @@ import { journalRepository } from './storage/repositories/journal.ts'
 import { createLedger } from './storage/repositories/ledger.ts'
 import { issuedReceiptRepository } from './storage/repositories/issued-receipts.ts'
 import { paymentRepository } from './storage/repositories/payments.ts'
+import { createV1Runtime, type V1Runtime, type V1Settings } from './v1-runtime.ts'
 
 /** The composition root: storage, master key and the core services, wired once per process. */
 export interface Runtime {
@@ -30,12 +31,16 @@ export interface Runtime {
   receipts: IssueService
   /** Germany: the software TSS and the SIGN DE v2 API credentials. */
   de: DeServices
+  /** The transactions API v1: accounts, transactions and the jobs outbox (src/v1-runtime.ts). */
+  v1: V1Runtime
   close(): Promise<void>
 }
 
 export interface RuntimeOptions {
   /** A simulator terminal that outlives this runtime (restart tests), or false for none. */
   paymentSimulator?: PaymentSimulator | false
+  /** The transactions API v1's settings (rate limits, workers, fiscalizers). */
+  v1?: V1Settings
 }
 
 export async function openRuntime(
@@ -52,6 +57,7 @@ export async function openRuntime(
     // (written in a transaction of their own the very first time) must exist before.
     await de.tss.certificateAuthorities()
     const marketFor = createMarketRegistry({ storage, master, de })
+    const v1 = createV1Runtime(storage, master, options.v1)
     const simulator =
       options.paymentSimulator ?? (config.PAYMENT_SIMULATOR === 'off' ? false : new PaymentSimulator())
     const payments = new PayService(paymentRepository(storage), createPaymentProviders({ simulator }))
@@ -65,7 +71,11 @@ export async function openRuntime(
       paymentSimulator: simulator || undefined,
       receipts: new IssueService(issuedReceiptRepository(storage), cashboxes),
       de,
-      close: () => storage.close(),
+      v1,
+      close: async () => {
+        await v1.stop()
+        await storage.close()
+      },
     }
   } catch (error) {
     await storage.close()

@@ -12,6 +12,7 @@ import { parseJsonBody, rejectInvalidUtf8 } from './json-body.ts'
 import { posSystemApiV2 } from './possystem-v2/index.ts'
 import { receiptDocuments } from './receipt-documents.ts'
 import { signDeApiV2 } from './sign-de-v2/index.ts'
+import { transactionsApiV1 } from './transactions-v1/index.ts'
 
 export interface AppOptions {
   bodyLimit: number
@@ -64,6 +65,11 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
           cashboxId: { type: 'apiKey', in: 'header', name: 'x-cashbox-id' },
           cashboxToken: { type: 'apiKey', in: 'header', name: 'x-cashbox-accesstoken' },
           signDeBearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          apiKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'fsk_test_… or fsk_live_… (transactions API v1)',
+          },
         },
       },
       security: [{ cashboxId: [], cashboxToken: [] }],
@@ -83,5 +89,6 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
   await app.register(atApi(runtime), { prefix: '/at/v1' })
   await app.register(deApi(runtime), { prefix: '/de/v1' })
   await app.register(signDeApiV2(runtime), { prefix: '/api/v2' })
+  await app.register(transactionsApiV1(runtime.v1), { prefix: '/v1' })
   return app
 }

@@ -41,6 +41,8 @@ export const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.DeTooManyExports]: 409,
   [ErrorCode.DeExportNotCompleted]: 404,
   [ErrorCode.DatabaseUnavailable]: 503,
+  [ErrorCode.Forbidden]: 403,
+  [ErrorCode.Conflict]: 409,
 }
 
 const TITLES: Record<ErrorCode, string> = {
@@ -81,6 +83,8 @@ const TITLES: Record<ErrorCode, string> = {
   [ErrorCode.DeTooManyExports]: 'Too many exports',
   [ErrorCode.DeExportNotCompleted]: 'Export not completed',
   [ErrorCode.DatabaseUnavailable]: 'Database unavailable',
+  [ErrorCode.Forbidden]: 'Forbidden',
+  [ErrorCode.Conflict]: 'Conflict with the current state',
 }
 
 /**

@@ -8,6 +8,7 @@ import { JournalVerifier } from '../verify/journal-verifier.ts'
 import { registerAtCommands } from './at.ts'
 import { registerDsfinvkCommand } from './dsfinvk.ts'
 import { exportJournal } from './export-journal.ts'
+import { addTransactionsExport, verifierFor } from './export-transactions.ts'
 import { progress } from './progress.ts'
 import { registerSignDeCommands } from './sign-de.ts'
 import { TSS_EXPORT_HELP, verifyTssExportCommand } from './verify-tss-export.ts'
@@ -98,10 +99,12 @@ exporter
     }
   })
 
+addTransactionsExport(exporter)
+
 program
   .command('verify')
   .description('check a journal export: numbering, hash chain, request/response hashes and every signature')
-  .argument('<file>', 'journal export written by `fiscalbox export journal`')
+  .argument('<file>', 'journal export written by `fiscalbox export journal` (or `export transactions`)')
   .addOption(new Option('--json', 'print the report as JSON'))
   .addHelpText('after', TSS_EXPORT_HELP)
   .addOption(
@@ -114,7 +117,7 @@ program
     if (await verifyTssExportCommand(file, options)) return
     if (await isDep7File(file)) return verifyDep7File(file, options)
     const size = (await stat(file)).size
-    const verifier = new JournalVerifier()
+    const verifier = (await verifierFor(file)) ?? new JournalVerifier()
     const shown = progress('verifying bytes', size)
     const input = createReadStream(file)
     let n = 0

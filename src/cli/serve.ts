@@ -7,6 +7,7 @@ import { parseReceipt } from '../core/receipt.ts'
 import { describeDatabaseUrl } from '../storage/database.ts'
 import { openRuntime, type Runtime } from '../runtime.ts'
 import { metaRepository } from '../storage/repositories/cashboxes.ts'
+import { v1OptionsFromConfig } from '../v1-runtime.ts'
 
 interface DemoCashbox {
   cashboxId: string
@@ -77,7 +78,8 @@ export function demoCurl(baseUrl: string, demo: DemoCashbox): string {
 }
 
 export async function serve(config: Config): Promise<void> {
-  const runtime = await openRuntime(config)
+  const runtime = await openRuntime(config, { v1: v1OptionsFromConfig(config) })
+  if (config.JOBS_WORKERS) runtime.v1.start()
   const demo = await ensureDemoCashbox(runtime, config.FISCALBOX_DATA_DIR)
   const app = await buildApp(runtime, {
     bodyLimit: config.BODY_LIMIT,

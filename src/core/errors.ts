@@ -44,6 +44,9 @@ export enum ErrorCode {
   DeExportNotCompleted = 'E_EXPORT_NOT_COMPLETED',
   /** The database did not answer or dropped the connection: nothing was answered as done, retry the same id. */
   DatabaseUnavailable = 'database_unavailable',
+  // Transactions API v1
+  Forbidden = 'forbidden',
+  Conflict = 'conflict',
 }
 
 export interface FieldProblem {

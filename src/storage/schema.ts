@@ -12,6 +12,8 @@ export interface AccountTable {
   id: string
   name: string
   created_at: string
+  /** Transactions API v1 accounts (migration 008); null for the local account of the POS System API. */
+  billing_email?: string | null
 }
 
 export interface CashboxTable {
@@ -121,6 +123,14 @@ export interface Database {
   de_tss_tx_revisions: DeTssTxRevisionTable
   de_tss_logs: DeTssLogTable
   de_tss_exports: DeTssExportTable
+  api_keys: ApiKeyTable
+  locations: LocationTable
+  fiscal_chains: FiscalChainTable
+  transactions: TransactionTable
+  fiscal_records: FiscalRecordTable
+  jobs: JobTable
+  webhook_endpoints: WebhookEndpointTable
+  webhook_deliveries: WebhookDeliveryTable
   kysely_migration?: Generated<never>
   at_cashboxes: AtCashboxTable
   at_signature_devices: AtSignatureDeviceTable
@@ -332,4 +342,122 @@ export interface DeReceiptTable {
   kind: string
   moment: string
   data: string
+}
+
+// Transactions API v1 (migration 008-transactions-v1)
+
+export interface ApiKeyTable {
+  id: string
+  account_id: string
+  environment: string
+  key_hash: string
+  /** The key's first characters and last four, to tell keys apart in a list; never enough to use it. */
+  key_hint: string
+  name: string
+  created_at: string
+  revoked_at: string | null
+}
+
+export interface LocationTable {
+  id: string
+  account_id: string
+  name: string
+  country: string
+  /** JSON object: the country's settings (Spain: system, territory, nif, certificate_id). */
+  country_config: string
+  active: number
+  public_key: string
+  private_key_encrypted: string
+  created_at: string
+  deactivated_at: string | null
+}
+
+export interface FiscalChainTable {
+  location_id: string
+  environment: string
+  last_sequence: Count
+  last_hash: string
+  state: string | null
+}
+
+export interface TransactionTable {
+  id: string
+  account_id: string
+  location_id: string
+  idempotency_key: string
+  request_hash: string
+  type: string
+  status: string
+  amount: Count
+  currency: string
+  country: string
+  environment: string
+  request_payload: string
+  response_payload: string | null
+  fiscal_id: string | null
+  error_message: string | null
+  original_transaction_id: string | null
+  submitted_at: string | null
+  completed_at: string | null
+  created_at: string
+  updated_at: string
+}
+
+export interface FiscalRecordTable {
+  transaction_id: string
+  location_id: string
+  environment: string
+  sequence: Count
+  fiscalizer: string
+  previous_hash: string
+  hash: string
+  record: string
+  fiscal_id: string | null
+  created_at: string
+}
+
+export interface JobTable {
+  id: string
+  account_id: string
+  kind: string
+  subject_id: string
+  group_key: string
+  status: string
+  attempts: number
+  max_attempts: number
+  /** Epoch milliseconds: when the job is due. */
+  run_at: Count
+  locked_by: string | null
+  locked_until: Count | null
+  /** 1 when the last attempt may have reached the peer: ask it before sending again. */
+  reconcile: number
+  last_error: string | null
+  created_at: string
+  updated_at: string
+  completed_at: string | null
+}
+
+export interface WebhookEndpointTable {
+  id: string
+  account_id: string
+  url: string
+  events: string
+  secret_encrypted: string
+  active: number
+  created_at: string
+}
+
+export interface WebhookDeliveryTable {
+  id: string
+  endpoint_id: string
+  account_id: string
+  event_id: string
+  event_type: string
+  payload: string
+  status: string
+  attempts: number
+  last_status_code: number | null
+  last_error: string | null
+  created_at: string
+  delivered_at: string | null
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/api/app.ts'
 import { openRuntime, type Runtime } from '../../src/runtime.ts'
+import type { V1Settings } from '../../src/v1-runtime.ts'
 import { type EngineName, freshPostgresDatabase } from './engines.ts'
 
 export interface Harness {
@@ -16,15 +17,18 @@ export interface Harness {
 }
 
 /** A real server (routes, core, storage) on a fresh database of the given engine, driven through inject(). */
-export async function startHarness(engine: EngineName): Promise<Harness> {
+export async function startHarness(engine: EngineName, options: { v1?: V1Settings } = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fiscalbox-test-'))
   const pgDb = engine === 'postgres' ? await freshPostgresDatabase() : undefined
   const databaseUrl = pgDb ? pgDb.url : `sqlite:${join(dataDir, 'fiscalbox.db')}`
-  const runtime = await openRuntime({
-    DATABASE_URL: databaseUrl,
-    FISCALBOX_DATA_DIR: dataDir,
-    PG_POOL_SIZE: 10,
-  })
+  const runtime = await openRuntime(
+    {
+      DATABASE_URL: databaseUrl,
+      FISCALBOX_DATA_DIR: dataDir,
+      PG_POOL_SIZE: 10,
+    },
+    options,
+  )
   const app = await buildApp(runtime, { bodyLimit: 1024 * 1024, logger: false })
   await app.ready()
   return {

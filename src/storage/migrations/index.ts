@@ -4,6 +4,7 @@ import * as marketState from './002-market-state.ts'
 import * as at from './003-at.ts'
 import * as deTss from './004-de-tss.ts'
 import * as payIssue from './005-pay-issue.ts'
+import * as transactionsV1 from './008-transactions-v1.ts'
 import * as deMarket from './009-de-market.ts'
 
 /** Every migration in order of name; a new one is one more line here. */
@@ -13,5 +14,6 @@ export const migrations: Record<string, Migration> = {
   '003-at': at,
   '004-de-tss': deTss,
   '005-pay-issue': payIssue,
+  '008-transactions-v1': transactionsV1,
   '009-de-market': deMarket,
 }

@@ -1,0 +1,141 @@
+import type { QueueSigner } from '../market.ts'
+import type { UnitOfWork } from '../ports.ts'
+import type { Environment, FiscalRecord, LocationRecord, TransactionType } from './model.ts'
+
+/**
+ * How a transaction of the v1 API becomes a fiscal record. Two steps, because a record's place in the
+ * location's chain must be fixed when the transaction is stored, while the authority may answer much later:
+ *
+ * 1. `seal` runs inside the storage transaction that stores the transaction row (the location's chain row
+ *    is locked). It builds and signs the record, chained to the previous one. What it returns is committed
+ *    together with the transaction, so the chain has no gaps and no forks.
+ * 2. `submit` (authority fiscalizers only) runs in the jobs outbox, outside any storage transaction, with
+ *    retries. `query` asks the authority whether a record whose submission had an unknown outcome (a
+ *    timeout, a crash) was registered, so that it is never sent twice.
+ *
+ * One fiscalizer per country (and Spanish system): `generic` for countries without an authority, and the
+ * `AuthorityFiscalizer` below for authorities reached through an `AuthorityClient`.
+ */
+export interface Fiscalizer {
+  readonly name: string
+  /** Checks a location's country_config when the location is created (throw `invalid(field, reason)`). */
+  validateConfig?(config: Record<string, unknown>): void
+  seal(context: SealContext, input: FiscalInput): Promise<SealedRecord>
+  /** Present when records go to an authority: then the transaction waits for its answer. */
+  readonly authority?: AuthorityClientFor
+  /** Most records one submit() call may carry (VeriFactu: 1000); 1 when absent. */
+  readonly batchSize?: number
+}
+
+export interface FiscalInput {
+  transactionId: string
+  type: TransactionType
+  environment: Environment
+  location: LocationRecord
+  /** The POS's timestamp of the sale (request `timestamp`), or the cancellation's creation time. */
+  timestamp: string
+  amountCents: number
+  currency: string
+  /** The request body as received (a sale) or {reason} (a cancellation). */
+  request: unknown
+  /** For a cancellation: the transaction it cancels and that transaction's sealed record. */
+  original?: { transactionId: string; fiscalId: string | null; record: FiscalRecord | undefined }
+}
+
+export interface SealContext {
+  /** This record's number in the location's chain for this environment (1, 2, ...), final. */
+  sequence: number
+  /** The previous record's hash (64 zeros for the first). */
+  previousHash: string
+  /** What this fiscalizer returned as `state` for the previous record of the chain, or null. */
+  state: string | null
+  /** The location's own P-256 key (sealed at rest by the master key). */
+  signer: QueueSigner
+  /** The storage transaction, for a fiscalizer's own tables (`transactionOf(unit)` in the ledger). */
+  unit: UnitOfWork
+  now: Date
+}
+
+export interface SealedRecord {
+  /** The record's chain hash; the next record's `previousHash`. */
+  hash: string
+  /** Opaque per-chain state for the next seal (e.g. TicketBAI's previous signature value); omitted = null. */
+  state?: string | null
+  /** The record as it is (or will be) sent: XML, JSON or text. */
+  record: string
+  /** The fiscal identifier known at sealing time (e.g. a TBAI identifier), or null. */
+  fiscalId: string | null
+  /** Goes into the transaction's response_payload. */
+  payload: Record<string, unknown>
+}
+
+/** A sealed record as the outbox hands it to the authority. */
+export interface SubmittedRecord extends FiscalRecord {
+  type: TransactionType
+  location: LocationRecord
+}
+
+export type RecordOutcome =
+  | { status: 'registered'; fiscalId?: string | null; response: Record<string, unknown> }
+  /** Accepted for later processing (Bizkaia LROE batch, or a deferred remission). */
+  | {
+      status: 'pending_lroe' | 'pending_submission'
+      fiscalId?: string | null
+      response: Record<string, unknown>
+    }
+  /** The authority refused this record for good: the job goes to the dead letter. */
+  | { status: 'rejected'; error: string; response: Record<string, unknown> }
+
+export type SubmitResult =
+  /** Per record (by transactionId). A record missing from the map is treated as an unknown outcome. */
+  | { kind: 'outcomes'; outcomes: Record<string, RecordOutcome> }
+  /**
+   * Nothing was registered (refused connection, 5xx with a clear "not processed"): send again later, not
+   * before `retryAfterMs` when the authority says so (e.g. AEAT's TiempoEsperaEnvio, or Retry-After).
+   */
+  | { kind: 'retryable'; error: string; retryAfterMs?: number }
+  /** The request may or may not have been processed (timeout, connection lost after sending). */
+  | { kind: 'unknown'; error: string }
+
+export type QueryResult =
+  | { registered: true; fiscalId?: string | null; response: Record<string, unknown> }
+  | { registered: false }
+
+/** The interface the Spanish SOAP clients (and the authority simulator) implement. */
+export interface AuthorityClient {
+  submit(records: SubmittedRecord[]): Promise<SubmitResult>
+  query(record: SubmittedRecord): Promise<QueryResult>
+}
+
+/** Test keys talk to the sandbox (or the simulator), live keys to production. */
+export type AuthorityClientFor = (environment: Environment) => AuthorityClient
+
+/** Sealing without an authority of its own: used by AuthorityFiscalizer to build the records it submits. */
+export type Sealer = (context: SealContext, input: FiscalInput) => Promise<SealedRecord>
+
+/**
+ * The shape of a fiscalizer whose records are registered by an authority: a sealer (the country's record
+ * format, chain and signature) plus a client per environment. The Spanish VeriFactu and TicketBAI
+ * fiscalizers are built as `new AuthorityFiscalizer('es-verifactu', sealVerifactu, clients, {...})`.
+ */
+export class AuthorityFiscalizer implements Fiscalizer {
+  readonly batchSize: number
+  constructor(
+    readonly name: string,
+    private readonly sealer: Sealer,
+    readonly authority: AuthorityClientFor,
+    options: { batchSize?: number; validateConfig?: (config: Record<string, unknown>) => void } = {},
+  ) {
+    this.batchSize = options.batchSize ?? 1
+    if (options.validateConfig) this.validateConfig = options.validateConfig
+  }
+
+  validateConfig?(config: Record<string, unknown>): void
+
+  seal(context: SealContext, input: FiscalInput): Promise<SealedRecord> {
+    return this.sealer(context, input)
+  }
+}
+
+/** Picks the fiscalizer of a location, or throws a FiscalError when its country/system is not supported. */
+export type FiscalizerFor = (location: Pick<LocationRecord, 'country' | 'countryConfig'>) => Fiscalizer

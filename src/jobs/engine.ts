@@ -1,0 +1,271 @@
+import { randomUUID } from 'node:crypto'
+import type { JobRecord } from '../core/v1/model.ts'
+import type { JobStore, V1Unit } from '../core/v1/ports.ts'
+import { backoffDelay } from './backoff.ts'
+
+/**
+ * The transactional outbox's workers (docs/jobs.md). A job row is committed in the same storage
+ * transaction as the change that caused it; workers claim due jobs (FOR UPDATE SKIP LOCKED on PostgreSQL,
+ * the single writer on SQLite), run them outside any storage transaction, and record each attempt's end
+ * together with its effects in one commit. A failed attempt is retried after an exponential backoff with
+ * jitter; after max_attempts the job is dead (the dead letter) until it is retried by hand.
+ */
+export type JobOutcome =
+  | { kind: 'done'; effects?: (unit: V1Unit) => Promise<void> }
+  /** `reconcile`: the attempt may have reached the peer; the next attempt must ask before sending again. */
+  | {
+      kind: 'retry'
+      error: string
+      reconcile?: boolean
+      /** The peer asked for a wait: the next attempt comes no earlier, whatever the backoff says. */
+      retryAfterMs?: number
+      effects?: (unit: V1Unit) => Promise<void>
+    }
+  /** Refused for good: straight to the dead letter. */
+  | { kind: 'dead'; error: string; effects?: (unit: V1Unit) => Promise<void> }
+
+export interface JobHandler {
+  readonly kind: string
+  /** The claimed jobs of one group (same kind and group key), oldest first. One outcome per job id. */
+  run(jobs: JobRecord[]): Promise<Map<string, JobOutcome>>
+  /** Effects committed with the job's move to the dead letter. */
+  onDead(unit: V1Unit, job: JobRecord, error: string): Promise<void>
+  /** Effects committed with a manual retry of a dead job. */
+  onRevive?(unit: V1Unit, job: JobRecord): Promise<void>
+}
+
+export interface EngineSettings {
+  /** Worker loops in this process. */
+  concurrency: number
+  /** Most jobs one loop claims at once. */
+  claimBatch: number
+  /** How often an idle loop looks for due jobs (a job enqueued in this process wakes the loops at once). */
+  pollMs: number
+  /** How long a claim is held; a job still processing after it is claimed again (and reconciled). */
+  leaseMs: number
+  maxAttempts: number
+  backoffBaseMs: number
+  backoffMaxMs: number
+}
+
+export const DEFAULT_ENGINE_SETTINGS: EngineSettings = {
+  concurrency: 4,
+  claimBatch: 20,
+  pollMs: 250,
+  leaseMs: 120_000,
+  maxAttempts: 50,
+  backoffBaseMs: 1_000,
+  backoffMaxMs: 3_600_000,
+}
+
+export class JobEngine {
+  readonly workerId = `worker-${randomUUID()}`
+  private readonly handlers = new Map<string, JobHandler>()
+  private running = false
+  private loops: Promise<void>[] = []
+  private readonly inFlight = new Set<Promise<unknown>>()
+  private wakeUp: Array<() => void> = []
+
+  constructor(
+    private readonly store: JobStore,
+    readonly settings: EngineSettings,
+  ) {}
+
+  register(handler: JobHandler): void {
+    this.handlers.set(handler.kind, handler)
+  }
+
+  get started(): boolean {
+    return this.running
+  }
+
+  start(): void {
+    if (this.running) return
+    this.running = true
+    this.loops = Array.from({ length: this.settings.concurrency }, () => this.loop())
+  }
+
+  async stop(): Promise<void> {
+    this.running = false
+    this.notify()
+    await Promise.allSettled(this.loops)
+    await Promise.allSettled([...this.inFlight])
+    this.loops = []
+  }
+
+  /** A job was committed in this process: idle loops look for it now instead of at the next poll. */
+  notify(): void {
+    const waiting = this.wakeUp
+    this.wakeUp = []
+    for (const wake of waiting) wake()
+  }
+
+  /**
+   * The inline attempt of a just-committed job, waited for at most `timeoutMs`. When the time is up the
+   * attempt goes on in the background and records its end like any other.
+   */
+  async runInline(jobId: string, timeoutMs: number): Promise<void> {
+    if (timeoutMs <= 0) {
+      this.notify()
+      return
+    }
+    let job: JobRecord | undefined
+    try {
+      job = await this.store.claimById(jobId, this.workerId, Date.now(), this.settings.leaseMs)
+    } catch {
+      // The transaction is stored and answered 201 regardless: the job waits for a worker.
+      return
+    }
+    if (!job) return
+    const attempt = this.track(this.process([job]))
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([attempt, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))])
+    clearTimeout(timer)
+  }
+
+  /** Claims and runs due jobs once (for tests and the CLI): the number of jobs claimed. */
+  async runDueOnce(): Promise<number> {
+    const jobs = await this.store.claimDue(
+      this.workerId,
+      Date.now(),
+      this.settings.leaseMs,
+      this.settings.claimBatch,
+    )
+    if (jobs.length > 0) await this.track(this.process(jobs))
+    return jobs.length
+  }
+
+  private track<T>(promise: Promise<T>): Promise<T> {
+    this.inFlight.add(promise)
+    void promise.finally(() => this.inFlight.delete(promise)).catch(() => {})
+    return promise
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      let claimed = 0
+      try {
+        claimed = await this.runDueOnce()
+      } catch {
+        // Storage unavailable: wait for the next poll, the jobs are safe in the table.
+      }
+      if (claimed === 0 && this.running) await this.idle()
+    }
+  }
+
+  private idle(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, this.settings.pollMs)
+      function done() {
+        clearTimeout(timer)
+        resolve()
+      }
+      this.wakeUp.push(done)
+    })
+  }
+
+  private async process(jobs: JobRecord[]): Promise<void> {
+    const groups = new Map<string, JobRecord[]>()
+    for (const job of jobs) {
+      const key = `${job.kind}\u0000${job.groupKey}`
+      groups.set(key, [...(groups.get(key) ?? []), job])
+    }
+    // Groups are different peers or chains: one slow peer does not hold up the others.
+    await Promise.all([...groups.values()].map((group) => this.runGroup(group)))
+  }
+
+  private async runGroup(jobs: JobRecord[]): Promise<void> {
+    const handler = this.handlers.get(jobs[0]?.kind ?? '')
+    let outcomes: Map<string, JobOutcome>
+    if (!handler) {
+      outcomes = new Map(
+        jobs.map((job) => [
+          job.id,
+          { kind: 'retry', error: `no handler for job kind ${job.kind} on this node` },
+        ]),
+      )
+    } else {
+      try {
+        outcomes = await handler.run(jobs)
+      } catch (error) {
+        // A fault of ours, not of the peer: retried like one, and visible in the retry queue.
+        const message = `job handler failed: ${(error as Error).message}`
+        outcomes = new Map(
+          jobs.map((job) => [job.id, { kind: 'retry', error: message, reconcile: job.reconcile }]),
+        )
+      }
+    }
+    await Promise.all(
+      jobs.map((job) =>
+        this.finish(
+          handler,
+          job,
+          outcomes.get(job.id) ?? { kind: 'retry', error: 'no outcome', reconcile: true },
+        ).catch(() => {
+          // The end of this attempt could not be recorded: the lease runs out and the job is claimed again.
+        }),
+      ),
+    )
+  }
+
+  private async finish(handler: JobHandler | undefined, job: JobRecord, outcome: JobOutcome): Promise<void> {
+    const now = Date.now()
+    if (outcome.kind === 'done') {
+      await this.store.finish(
+        job,
+        {
+          status: 'completed',
+          runAt: job.runAt,
+          reconcile: false,
+          lastError: null,
+          completedAt: new Date(now).toISOString(),
+        },
+        async (unit) => outcome.effects?.(unit),
+      )
+      return
+    }
+    if (outcome.kind === 'dead' || job.attempts >= job.maxAttempts) {
+      const error =
+        outcome.kind === 'dead' ? outcome.error : `${outcome.error} (gave up after ${job.attempts} attempts)`
+      await this.store.finish(
+        job,
+        {
+          status: 'dead',
+          runAt: job.runAt,
+          reconcile: outcome.kind === 'retry' && outcome.reconcile === true,
+          lastError: error,
+          completedAt: null,
+        },
+        async (unit) => {
+          await outcome.effects?.(unit)
+          await handler?.onDead(unit, job, error)
+        },
+      )
+      return
+    }
+    const delay = Math.max(
+      backoffDelay(job.attempts, { baseMs: this.settings.backoffBaseMs, maxMs: this.settings.backoffMaxMs }),
+      outcome.retryAfterMs ?? 0,
+    )
+    await this.store.finish(
+      job,
+      {
+        status: 'failed',
+        runAt: now + delay,
+        reconcile: outcome.reconcile === true,
+        lastError: outcome.error,
+        completedAt: null,
+      },
+      async (unit) => outcome.effects?.(unit),
+    )
+  }
+
+  /** Manual retry of a dead job: back to pending with its attempts reset. */
+  async revive(accountId: string, jobId: string): Promise<JobRecord | undefined> {
+    const job = await this.store.revive(accountId, jobId, Date.now(), async (unit, revived) => {
+      await this.handlers.get(revived.kind)?.onRevive?.(unit, revived)
+    })
+    if (job) this.notify()
+    return job
+  }
+}

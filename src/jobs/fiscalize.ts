@@ -1,0 +1,235 @@
+import type { Fiscalizer, FiscalizerFor, RecordOutcome, SubmittedRecord } from '../core/v1/fiscalizer.ts'
+import type { JobRecord, LocationRecord, TransactionRecord, TransactionStatus } from '../core/v1/model.ts'
+import type { AccountStore, TransactionStore, V1Unit } from '../core/v1/ports.ts'
+import { emitWebhook, FISCALIZE_JOB } from '../core/v1/transactions.ts'
+import { transactionView } from '../core/v1/views.ts'
+import type { JobHandler, JobOutcome } from './engine.ts'
+
+/**
+ * Submission of sealed records to their authority. Per group (one location's chain in one environment):
+ * records whose previous attempt had an unknown outcome are first looked up at the authority (`query`) and
+ * only sent again when it does not have them; the others are submitted in batches of the fiscalizer's
+ * size. Each record gets its own outcome, so a refused record never holds back the ones behind it.
+ */
+export function fiscalizeHandler(deps: {
+  transactions: TransactionStore
+  locations: Pick<AccountStore, 'findLocation'>
+  fiscalizerFor: FiscalizerFor
+  webhookMaxAttempts: number
+}): JobHandler {
+  const finished = (
+    transaction: TransactionRecord,
+    record: SubmittedRecord,
+    status: TransactionStatus,
+    fiscalId: string | null | undefined,
+    response: Record<string, unknown>,
+  ): JobOutcome => ({
+    kind: 'done',
+    effects: async (unit) => {
+      const now = new Date().toISOString()
+      const patch = {
+        status,
+        fiscalId: fiscalId ?? record.fiscalId,
+        responsePayload: {
+          ...(transaction.responsePayload as Record<string, unknown> | null),
+          authority: response,
+        },
+        errorMessage: null,
+        completedAt: status === 'success' ? now : null,
+        updatedAt: now,
+      }
+      await unit.updateTransaction(transaction.id, patch)
+      await emitWebhook(
+        unit,
+        transaction.accountId,
+        'fiscalization.completed',
+        { transaction: transactionView({ ...transaction, ...patch }) },
+        deps.webhookMaxAttempts,
+      )
+    },
+  })
+
+  const failed = (
+    transaction: TransactionRecord,
+    error: string,
+    reconcile: boolean,
+    retryAfterMs?: number,
+  ): JobOutcome => ({
+    kind: 'retry',
+    error,
+    reconcile,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    effects: async (unit) => {
+      await unit.updateTransaction(transaction.id, {
+        status: 'failed',
+        errorMessage: error,
+        updatedAt: new Date().toISOString(),
+      })
+    },
+  })
+
+  const fromOutcome = (
+    transaction: TransactionRecord,
+    record: SubmittedRecord,
+    outcome: RecordOutcome | undefined,
+  ): JobOutcome => {
+    if (!outcome)
+      return failed(transaction, 'the authority answered without an outcome for this record', true)
+    if (outcome.status === 'rejected') {
+      return {
+        kind: 'dead',
+        error: `rejected by the authority: ${outcome.error}`,
+        effects: async (unit) => {
+          const payload = {
+            ...(transaction.responsePayload as Record<string, unknown> | null),
+            authority: outcome.response,
+          }
+          await unit.updateTransaction(transaction.id, {
+            responsePayload: payload,
+            updatedAt: new Date().toISOString(),
+          })
+        },
+      }
+    }
+    return finished(
+      transaction,
+      record,
+      outcome.status === 'registered' ? 'success' : outcome.status,
+      outcome.fiscalId,
+      outcome.response,
+    )
+  }
+
+  return {
+    kind: FISCALIZE_JOB,
+    async run(jobs) {
+      const outcomes = new Map<string, JobOutcome>()
+      const rows = new Map(
+        (await deps.transactions.withRecords(jobs.map((j) => j.subjectId))).map((r) => [r.transaction.id, r]),
+      )
+      await deps.transactions.unit(async (unit) => {
+        const now = new Date().toISOString()
+        for (const job of jobs) {
+          const row = rows.get(job.subjectId)
+          if (!row || row.transaction.status === 'success') continue
+          await unit.updateTransaction(job.subjectId, {
+            status: 'processing',
+            submittedAt: row.transaction.submittedAt ?? now,
+            updatedAt: now,
+          })
+        }
+      })
+      const locations = new Map<string, LocationRecord | undefined>()
+      const toReconcile: Array<{
+        job: JobRecord
+        transaction: TransactionRecord
+        record: SubmittedRecord
+        fiscalizer: Fiscalizer
+      }> = []
+      const toSend: typeof toReconcile = []
+      for (const job of jobs) {
+        const row = rows.get(job.subjectId)
+        if (!row?.record) {
+          outcomes.set(job.id, { kind: 'dead', error: 'the transaction or its sealed record is missing' })
+          continue
+        }
+        const { transaction, record } = row
+        const key = `${transaction.accountId}:${transaction.locationId}`
+        if (!locations.has(key))
+          locations.set(key, await deps.locations.findLocation(transaction.accountId, transaction.locationId))
+        const location = locations.get(key)
+        if (!location) {
+          outcomes.set(job.id, { kind: 'dead', error: 'the location of the transaction is missing' })
+          continue
+        }
+        const fiscalizer = deps.fiscalizerFor(location)
+        const submitted: SubmittedRecord = { ...record, type: transaction.type, location }
+        ;(job.reconcile ? toReconcile : toSend).push({ job, transaction, record: submitted, fiscalizer })
+      }
+      // Unknown outcome before: ask the authority, never register an invoice twice.
+      for (const item of toReconcile) {
+        const client = item.fiscalizer.authority?.(item.transaction.environment)
+        if (!client) {
+          outcomes.set(item.job.id, {
+            kind: 'dead',
+            error: `fiscalizer ${item.fiscalizer.name} has no authority`,
+          })
+          continue
+        }
+        try {
+          const found = await client.query(item.record)
+          if (found.registered) {
+            outcomes.set(
+              item.job.id,
+              finished(item.transaction, item.record, 'success', found.fiscalId, found.response),
+            )
+          } else {
+            toSend.push(item)
+          }
+        } catch (error) {
+          outcomes.set(
+            item.job.id,
+            failed(item.transaction, `authority query failed: ${(error as Error).message}`, true),
+          )
+        }
+      }
+      // Chain order within a batch: the authority sees records in the order they were sealed.
+      toSend.sort((a, b) => a.record.sequence - b.record.sequence)
+      const batchSize = Math.max(1, toSend[0]?.fiscalizer.batchSize ?? 1)
+      for (let i = 0; i < toSend.length; i += batchSize) {
+        const batch = toSend.slice(i, i + batchSize)
+        const first = batch[0]
+        const client = first?.fiscalizer.authority?.(first.transaction.environment)
+        if (!first || !client) {
+          for (const item of batch)
+            outcomes.set(item.job.id, {
+              kind: 'dead',
+              error: `fiscalizer ${item.fiscalizer.name} has no authority`,
+            })
+          continue
+        }
+        let result: Awaited<ReturnType<typeof client.submit>>
+        try {
+          result = await client.submit(batch.map((item) => item.record))
+        } catch (error) {
+          // A client that throws cannot tell whether the records arrived: treat it as unknown.
+          result = { kind: 'unknown', error: (error as Error).message }
+        }
+        for (const item of batch) {
+          if (result.kind === 'outcomes') {
+            outcomes.set(
+              item.job.id,
+              fromOutcome(item.transaction, item.record, result.outcomes[item.transaction.id]),
+            )
+          } else {
+            const wait = result.kind === 'retryable' ? result.retryAfterMs : undefined
+            outcomes.set(item.job.id, failed(item.transaction, result.error, result.kind === 'unknown', wait))
+          }
+        }
+      }
+      return outcomes
+    },
+    async onDead(unit: V1Unit, job: JobRecord, error: string) {
+      // Only through the unit: on SQLite a read outside it would wait for this very transaction.
+      const now = new Date().toISOString()
+      const patch = { status: 'failed_permanent' as const, errorMessage: error, updatedAt: now }
+      await unit.updateTransaction(job.subjectId, patch)
+      const current = await unit.findTransaction(job.accountId, job.subjectId)
+      if (!current) return
+      await emitWebhook(
+        unit,
+        job.accountId,
+        'fiscalization.dead_letter',
+        { transaction: transactionView(current), job_id: job.id, error },
+        deps.webhookMaxAttempts,
+      )
+    },
+    async onRevive(unit: V1Unit, job: JobRecord) {
+      await unit.updateTransaction(job.subjectId, {
+        status: 'pending',
+        errorMessage: null,
+        updatedAt: new Date().toISOString(),
+      })
+    },
+  }
+}

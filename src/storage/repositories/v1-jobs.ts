@@ -1,0 +1,188 @@
+import type { Selectable } from 'kysely'
+import { JOB_STATUSES, type JobRecord, type JobStatus } from '../../core/v1/model.ts'
+import type { JobStats, JobStore } from '../../core/v1/ports.ts'
+import type { Storage } from '../database.ts'
+import type { JobTable } from '../schema.ts'
+import { KyselyV1Unit } from './v1-transactions.ts'
+import { readsOf } from './v1-reader.ts'
+
+export const toJob = (row: Selectable<JobTable>): JobRecord => ({
+  id: row.id,
+  accountId: row.account_id,
+  kind: row.kind,
+  subjectId: row.subject_id,
+  groupKey: row.group_key,
+  status: row.status as JobStatus,
+  attempts: Number(row.attempts),
+  maxAttempts: Number(row.max_attempts),
+  runAt: Number(row.run_at),
+  lockedBy: row.locked_by,
+  lockedUntil: row.locked_until === null ? null : Number(row.locked_until),
+  reconcile: Number(row.reconcile) === 1,
+  lastError: row.last_error,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+  completedAt: row.completed_at,
+})
+
+const zeroes = (): Record<JobStatus, number> =>
+  Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>
+
+/** The outbox's job table: claims, attempts and the retry queue. */
+export function jobStore(storage: Storage): JobStore {
+  const db = readsOf(storage)
+  const postgres = storage.engine === 'postgres'
+  return {
+    claimDue: (workerId, now, leaseMs, limit) =>
+      storage.transact(async (trx) => {
+        let due = trx
+          .selectFrom('jobs')
+          .select('id')
+          .where((eb) =>
+            eb.or([
+              eb.and([eb('status', 'in', ['pending', 'failed']), eb('run_at', '<=', now)]),
+              // A worker that died mid-attempt: its lease ran out. The attempt may have reached the peer.
+              eb.and([eb('status', '=', 'processing'), eb('locked_until', '<', now)]),
+            ]),
+          )
+          .orderBy('run_at')
+          .limit(limit)
+        // Several nodes claim side by side without waiting on each other's rows.
+        if (postgres) due = due.forUpdate().skipLocked()
+        const ids = (await due.execute()).map((row) => row.id)
+        if (ids.length === 0) return []
+        const rows = await trx
+          .updateTable('jobs')
+          .set((eb) => ({
+            reconcile: eb.case().when('status', '=', 'processing').then(1).else(eb.ref('reconcile')).end(),
+            status: 'processing',
+            locked_by: workerId,
+            locked_until: now + leaseMs,
+            attempts: eb('attempts', '+', 1),
+            updated_at: new Date(now).toISOString(),
+          }))
+          .where('id', 'in', ids)
+          .returningAll()
+          .execute()
+        return rows.map(toJob).sort((a, b) => a.runAt - b.runAt)
+      }),
+    claimById: (id, workerId, now, leaseMs) =>
+      storage.transact(async (trx) => {
+        const row = await trx
+          .updateTable('jobs')
+          .set((eb) => ({
+            status: 'processing',
+            locked_by: workerId,
+            locked_until: now + leaseMs,
+            attempts: eb('attempts', '+', 1),
+            updated_at: new Date(now).toISOString(),
+          }))
+          .where('id', '=', id)
+          .where('status', '=', 'pending')
+          .returningAll()
+          .executeTakeFirst()
+        return row ? toJob(row) : undefined
+      }),
+    finish: (job, patch, effects) =>
+      storage.transact(async (trx) => {
+        const result = await trx
+          .updateTable('jobs')
+          .set({
+            status: patch.status,
+            run_at: patch.runAt,
+            reconcile: patch.reconcile ? 1 : 0,
+            last_error: patch.lastError,
+            completed_at: patch.completedAt,
+            locked_by: null,
+            locked_until: null,
+            updated_at: new Date().toISOString(),
+          })
+          .where('id', '=', job.id)
+          .where('status', '=', 'processing')
+          .where('locked_by', '=', job.lockedBy)
+          .where('attempts', '=', job.attempts)
+          .executeTakeFirst()
+        if (Number(result.numUpdatedRows) !== 1) return false
+        await effects(new KyselyV1Unit(trx, storage.engine))
+        return true
+      }),
+    find: async (accountId, id) => {
+      const row = await db
+        .selectFrom('jobs')
+        .selectAll()
+        .where('id', '=', id)
+        .where('account_id', '=', accountId)
+        .executeTakeFirst()
+      return row ? toJob(row) : undefined
+    },
+    list: async (accountId, { status, kind, limit, offset }) => {
+      let base = db.selectFrom('jobs').where('account_id', '=', accountId)
+      if (status) base = base.where('status', '=', status)
+      if (kind) base = base.where('kind', '=', kind)
+      const [rows, count] = await Promise.all([
+        base
+          .selectAll()
+          .orderBy('created_at', 'desc')
+          .orderBy('id', 'desc')
+          .limit(limit)
+          .offset(offset)
+          .execute(),
+        base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+      ])
+      return { data: rows.map(toJob), total: Number(count.n) }
+    },
+    stats: async (accountId): Promise<JobStats> => {
+      const [groups, due] = await Promise.all([
+        db
+          .selectFrom('jobs')
+          .select(['kind', 'status', (eb) => eb.fn.countAll<number>().as('n')])
+          .where('account_id', '=', accountId)
+          .groupBy(['kind', 'status'])
+          .execute(),
+        db
+          .selectFrom('jobs')
+          .select((eb) => eb.fn.min<number | null>('run_at').as('oldest'))
+          .where('account_id', '=', accountId)
+          .where('status', 'in', ['pending', 'failed'])
+          .executeTakeFirst(),
+      ])
+      const byStatus = zeroes()
+      const byKind: Record<string, Record<JobStatus, number>> = {}
+      for (const group of groups) {
+        const status = group.status as JobStatus
+        byStatus[status] += Number(group.n)
+        byKind[group.kind] ??= zeroes()
+        ;(byKind[group.kind] as Record<JobStatus, number>)[status] += Number(group.n)
+      }
+      const oldest = due?.oldest
+      return {
+        byStatus,
+        byKind,
+        oldestDueAt: oldest === null || oldest === undefined ? null : Number(oldest),
+      }
+    },
+    revive: (accountId, id, now, effects) =>
+      storage.transact(async (trx) => {
+        const row = await trx
+          .updateTable('jobs')
+          .set({ status: 'pending', attempts: 0, run_at: now, updated_at: new Date(now).toISOString() })
+          .where('id', '=', id)
+          .where('account_id', '=', accountId)
+          .where('status', '=', 'dead')
+          .returningAll()
+          .executeTakeFirst()
+        if (!row) return undefined
+        const job = toJob(row)
+        await effects(new KyselyV1Unit(trx, storage.engine), job)
+        return job
+      }),
+    openCount: async () => {
+      const row = await db
+        .selectFrom('jobs')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('status', 'in', ['pending', 'failed', 'processing'])
+        .executeTakeFirstOrThrow()
+      return Number(row.n)
+    },
+  }
+}

@@ -1,0 +1,118 @@
+import type { Config } from './config.ts'
+import { RateLimiter } from './core/rate-limiter.ts'
+import type { MasterKey } from './core/secrets.ts'
+import { Accounts } from './core/v1/accounts.ts'
+import type { Fiscalizer } from './core/v1/fiscalizer.ts'
+import type { JobStore } from './core/v1/ports.ts'
+import { Transactions } from './core/v1/transactions.ts'
+import { Webhooks } from './core/v1/webhooks.ts'
+import { DEFAULT_ENGINE_SETTINGS, type EngineSettings, JobEngine } from './jobs/engine.ts'
+import { fiscalizeHandler } from './jobs/fiscalize.ts'
+import { webhookDeliveryHandler } from './jobs/webhook-delivery.ts'
+import { createFiscalizerRegistry } from './markets/fiscalizers.ts'
+import type { Storage } from './storage/database.ts'
+import { accountStore, webhookStore } from './storage/repositories/v1-accounts.ts'
+import { jobStore } from './storage/repositories/v1-jobs.ts'
+import { transactionStore } from './storage/repositories/v1-transactions.ts'
+
+/** Settings of the transactions API v1 and its outbox; `v1OptionsFromConfig` reads them from the environment. */
+export interface V1Options {
+  liveEnabled: boolean
+  engine: EngineSettings
+  webhookMaxAttempts: number
+  webhookTimeoutMs: number
+  defaultInlineTimeoutMs: number
+  rateLimit: { perMinute: number; burst: number }
+  /** Fiscalizers by `{country}` or `{country}:{system}` (e.g. `ES:verifactu`); generic serves the rest. */
+  fiscalizers: Record<string, Fiscalizer>
+}
+
+export const DEFAULT_V1_OPTIONS: V1Options = {
+  liveEnabled: false,
+  engine: DEFAULT_ENGINE_SETTINGS,
+  webhookMaxAttempts: 20,
+  webhookTimeoutMs: 10_000,
+  defaultInlineTimeoutMs: 5_000,
+  rateLimit: { perMinute: 100, burst: 200 },
+  fiscalizers: {},
+}
+
+export type V1Settings = Partial<Omit<V1Options, 'engine'>> & { engine?: Partial<EngineSettings> }
+
+export function v1OptionsFromConfig(config: Config): V1Settings {
+  return {
+    liveEnabled: config.FISCALBOX_LIVE_ENABLED,
+    webhookMaxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+    rateLimit: { perMinute: config.RATE_LIMIT_PER_MINUTE, burst: config.RATE_LIMIT_BURST },
+    engine: {
+      concurrency: config.JOBS_CONCURRENCY,
+      maxAttempts: config.JOBS_MAX_ATTEMPTS,
+      backoffBaseMs: config.JOBS_BACKOFF_BASE_MS,
+      backoffMaxMs: config.JOBS_BACKOFF_MAX_MS,
+    },
+  }
+}
+
+export interface V1Runtime {
+  accounts: Accounts
+  transactions: Transactions
+  webhooks: Webhooks
+  jobs: JobEngine
+  jobStore: JobStore
+  rateLimiter: RateLimiter
+  /** Starts this process's outbox workers (serve does; CLI commands and some tests do not). */
+  start(): void
+  stop(): Promise<void>
+}
+
+export function createV1Runtime(storage: Storage, master: MasterKey, settings: V1Settings = {}): V1Runtime {
+  const options: V1Options = {
+    ...DEFAULT_V1_OPTIONS,
+    ...settings,
+    engine: { ...DEFAULT_ENGINE_SETTINGS, ...settings.engine },
+  }
+  const fiscalizerFor = createFiscalizerRegistry(options.fiscalizers)
+  const accountsStore = accountStore(storage)
+  const webhooksStore = webhookStore(storage)
+  const transactionsStore = transactionStore(storage)
+  const jobs = jobStore(storage)
+  const engine = new JobEngine(jobs, options.engine)
+  const accounts = new Accounts(accountsStore, master, fiscalizerFor, { liveEnabled: options.liveEnabled })
+  const webhooks = new Webhooks(webhooksStore, master)
+  const transactions = new Transactions(
+    transactionsStore,
+    accountsStore,
+    (locationId) => accounts.signer(locationId),
+    fiscalizerFor,
+    engine,
+    {
+      maxAttempts: options.engine.maxAttempts,
+      webhookMaxAttempts: options.webhookMaxAttempts,
+      defaultInlineTimeoutMs: options.defaultInlineTimeoutMs,
+    },
+  )
+  engine.register(
+    fiscalizeHandler({
+      transactions: transactionsStore,
+      locations: accountsStore,
+      fiscalizerFor,
+      webhookMaxAttempts: options.webhookMaxAttempts,
+    }),
+  )
+  engine.register(
+    webhookDeliveryHandler({ webhooks, deliveries: webhooksStore, timeoutMs: options.webhookTimeoutMs }),
+  )
+  return {
+    accounts,
+    transactions,
+    webhooks,
+    jobs: engine,
+    jobStore: jobs,
+    rateLimiter: new RateLimiter({
+      capacity: options.rateLimit.burst,
+      refillPerSecond: options.rateLimit.perMinute / 60,
+    }),
+    start: () => engine.start(),
+    stop: () => engine.stop(),
+  }
+}
