@@ -25,7 +25,7 @@ export interface TarExportResult {
   measuredAt: string
   /** The machine when this part ran: a part run keeps other parts' figures, so it says its own. */
   machine: { loadAverage: number[]; ecdsaSignPerSecond: number }
-  /** 'sqlite', or 'postgres' with --tar-postgres. */
+  /** The database the log is read from ('sqlite'; absent in results of before). */
   engine?: string
   messages: number
   archiveMiB: number
@@ -110,16 +110,14 @@ export async function tarExport(
   dir: string,
   messages: number,
   ecdsaSignPerSecond: number,
-  postgresUrl?: string,
 ): Promise<TarExportResult> {
   const loadAverage = loadavg()
   const env = {
     ...databaseEnv(dir),
-    ...(postgresUrl ? { DATABASE_URL: postgresUrl } : {}),
     FISCALBOX_MASTER_KEY: MasterKey.generate().text,
     LOG_LEVEL: 'warn',
   }
-  const engine = postgresUrl ? 'postgres' : 'sqlite'
+  const engine = 'sqlite'
   const out = join(dir, 'export.tar')
   step(
     `tar-export: a TSS through the TSS service and ${messages.toLocaleString('en')} signed log messages in de_tss_logs (${engine}, ${dir})`,
