@@ -1,5 +1,5 @@
 import type { Compilable, Insertable, Kysely, Selectable, SelectQueryBuilder, Transaction } from 'kysely'
-import type { Database as SqliteDatabase } from 'better-sqlite3'
+import SqliteConnection, { type Database as SqliteDatabase } from 'better-sqlite3'
 import type { UnitOfWork } from '../../core/ports.ts'
 import type { TssAlgorithm } from '../../markets/de/tss/algorithms.ts'
 import type { LogKind } from '../../markets/de/tss/log-message.ts'
@@ -491,6 +491,8 @@ const EMPTY_EXPORT = toExport({
 })
 
 const LOG_PAGE = 1000
+/** Page cache of an export's own SQLite connection, KiB. */
+const SCAN_CACHE_KIB = 2048
 
 export function tssRepository(storage: Storage): TssStore {
   const { db } = storage
@@ -622,18 +624,40 @@ export function tssRepository(storage: Storage): TssStore {
       return Number(row?.n ?? 0)
     },
     async *streamLogs(selection) {
-      let after = 0
-      for (;;) {
-        const rows = await all(
-          logsQuery(selection)
+      // On SQLite an export reads through a connection of its own with a small page cache: a scan of
+      // millions of messages reads each page once, and would otherwise fill (and evict) the shared
+      // reader's 64 MiB cache. Pages of LOG_PAGE rows by counter, each its own short read, so a long
+      // download holds no snapshot that keeps the WAL from being checkpointed.
+      const scan = reader
+        ? new SqliteConnection(reader.name, { readonly: true, fileMustExist: true })
+        : undefined
+      try {
+        scan?.pragma(`cache_size = -${SCAN_CACHE_KIB}`)
+        let after = 0
+        for (;;) {
+          const query = logsQuery(selection)
             .selectAll()
             .where('signature_counter', '>', after)
             .orderBy('signature_counter')
-            .limit(LOG_PAGE),
-        )
-        for (const row of rows) yield toLog(row)
-        if (rows.length < LOG_PAGE) return
-        after = (rows[rows.length - 1] as Selectable<DeTssLogTable>).signature_counter
+            .limit(LOG_PAGE)
+          // SQLite hands the rows over one by one, so each dies young instead of a page of them
+          // surviving into the old generation; the statement (and its read) ends with the page.
+          const compiled = query.compile()
+          const rows: Iterable<Selectable<DeTssLogTable>> = scan
+            ? (scan.prepare(compiled.sql).iterate(...(compiled.parameters as unknown[])) as Iterable<
+                Selectable<DeTssLogTable>
+              >)
+            : await query.execute()
+          let count = 0
+          for (const row of rows) {
+            count += 1
+            after = row.signature_counter
+            yield toLog(row)
+          }
+          if (count < LOG_PAGE) return
+        }
+      } finally {
+        scan?.close()
       }
     },
     async findLogByCounter(tssId, signatureCounter) {
