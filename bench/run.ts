@@ -427,6 +427,12 @@ function writeDocuments(results: Results): string {
 }
 
 async function main(): Promise<void> {
+  if (values.render) {
+    const results = JSON.parse(readFileSync(join(ROOT, 'bench/results/latest.json'), 'utf8')) as Results
+    process.stdout.write(`${writeDocuments(results)}\n`)
+    step('wrote docs/benchmarks.md and docs/benchmarks.svg from bench/results/latest.json')
+    return
+  }
   if (parts.includes('es')) {
     const result = await esBench(quick)
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true })
@@ -434,12 +440,6 @@ async function main(): Promise<void> {
     process.stdout.write(`${esTable(result)}\n`)
     parts.splice(parts.indexOf('es'), 1)
     if (parts.length === 0) return
-  }
-  if (values.render) {
-    const results = JSON.parse(readFileSync(join(ROOT, 'bench/results/latest.json'), 'utf8')) as Results
-    process.stdout.write(`${writeDocuments(results)}\n`)
-    step('wrote docs/benchmarks.md and docs/benchmarks.svg from bench/results/latest.json')
-    return
   }
   step(`fiscalbox benchmark: ${parts.join(', ')}${quick ? ' (quick)' : ''}`)
   const machine = probeMachine()
