@@ -165,16 +165,31 @@ export function saleOf(request: unknown, timestamp: string): Sale {
   const cents = (value: number, field: string) => microsToCents(parseDecimal(value, field))
   const customer = body.customer_context
   const nif = typeof customer?.nif === 'string' ? customer.nif.trim().toUpperCase() : undefined
+  const items = body.items.map((item, i) => ({
+    description: item.description,
+    quantity: quantityText(item.quantity, `items[${i}].quantity`),
+    unitPriceCents: cents(item.unit_price, `items[${i}].unit_price`),
+    taxRateBasisPoints: rateFromFraction(item.tax_rate, `items[${i}].tax_rate`),
+  }))
+  const pretaxCents = cents(body.pretax_amount, 'pretax_amount')
+  const taxCents = cents(body.tax_amount, 'tax_amount')
+  // Retail prices include VAT (the seed's example: 2 x 2.50 + 3.00 = total 8.00, pretax 6.61): when the
+  // items add up to the total rather than to the pretax amount, they are read as tax-inclusive.
+  const itemsSum = items.reduce(
+    (sum, item) =>
+      sum + (parseDecimal(Number(item.quantity), 'quantity') * BigInt(item.unitPriceCents)) / 1_000_000n,
+    0n,
+  )
+  const near = (a: bigint, b: number) =>
+    (a > BigInt(b) ? a - BigInt(b) : BigInt(b) - a) <= BigInt(items.length)
+  const pricesIncludeTax =
+    taxCents > 0 && near(itemsSum, pretaxCents + taxCents) && !near(itemsSum, pretaxCents)
   return {
     issuedAt: new Date(timestamp),
-    items: body.items.map((item, i) => ({
-      description: item.description,
-      quantity: quantityText(item.quantity, `items[${i}].quantity`),
-      unitPriceCents: cents(item.unit_price, `items[${i}].unit_price`),
-      taxRateBasisPoints: rateFromFraction(item.tax_rate, `items[${i}].tax_rate`),
-    })),
-    pretaxCents: cents(body.pretax_amount, 'pretax_amount'),
-    taxCents: cents(body.tax_amount, 'tax_amount'),
+    items,
+    pretaxCents,
+    taxCents,
+    pricesIncludeTax,
     ...(nif
       ? {
           customer: {
@@ -438,7 +453,10 @@ export function spanishFiscalizers(options: SpanishFiscalizerOptions = {}) {
   const seal = sealer(software, options)
   return {
     // VERI*FACTU and Bizkaia's LROE take up to 1000 records; Araba and Gipuzkoa one (split by the client).
-    'ES:verifactu': new AuthorityFiscalizer('es-verifactu', seal, clientFor, { batchSize: 1000, validateConfig }),
+    'ES:verifactu': new AuthorityFiscalizer('es-verifactu', seal, clientFor, {
+      batchSize: 1000,
+      validateConfig,
+    }),
     'ES:ticketbai': new AuthorityFiscalizer('es-ticketbai', seal, clientFor, {
       batchSize: Math.max(...Object.values(TERRITORY_RULES).map((r) => (r.channel === 'lroe' ? 1000 : 1))),
       validateConfig,
