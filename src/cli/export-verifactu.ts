@@ -38,7 +38,9 @@ export async function exportVerifactu(
   if (!row) throw new Error(`no location ${locationId}: GET /v1/locations lists an account's locations`)
   const location = toLocation(row)
   if (location.country !== 'ES' || location.countryConfig.system !== 'verifactu')
-    throw new Error(`location ${locationId} is not a Spanish VERI*FACTU location (country ${location.country})`)
+    throw new Error(
+      `location ${locationId} is not a Spanish VERI*FACTU location (country ${location.country})`,
+    )
   const repository = exportRepository(runtime.storage)
   const total = await repository.lastSequence(location.id, environment)
   if (total === 0) throw new Error(`location ${locationId} has no ${environment} records`)

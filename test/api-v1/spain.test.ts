@@ -173,7 +173,10 @@ for (const engine of await engines()) {
         for (const t of settled) {
           assert.match(t.fiscal_id, /^TBAI-B87654329-090326-.{13}-\d{3}$/)
           assert.equal(t.response_payload.record.territory, territory)
-          assert.ok(t.response_payload.record.qr_url.includes(`id=${encodeURIComponent(t.fiscal_id)}`), t.response_payload.record.qr_url)
+          assert.ok(
+            t.response_payload.record.qr_url.includes(`id=${encodeURIComponent(t.fiscal_id)}`),
+            t.response_payload.record.qr_url,
+          )
         }
         const { report, count } = verifyTicketBaiChain(settled)
         assert.deepEqual(report.problems, [])

@@ -39,7 +39,9 @@ export async function spainForServe(
     ...(config.FISCALBOX_ES_VERIFACTU_ENDPOINT
       ? { endpoints: { verifactu: config.FISCALBOX_ES_VERIFACTU_ENDPOINT } }
       : {}),
-    ...(config.FISCALBOX_ES_PRODUCER_NIF ? { software: { producerNif: config.FISCALBOX_ES_PRODUCER_NIF } } : {}),
+    ...(config.FISCALBOX_ES_PRODUCER_NIF
+      ? { software: { producerNif: config.FISCALBOX_ES_PRODUCER_NIF } }
+      : {}),
     timeoutMs: config.FISCALBOX_ES_TIMEOUT_MS,
     // Live TicketBAI needs the taxpayer's certificate: no certificate store yet, so live records are refused.
     signingCredentials: (_location, environment) => (environment === 'test' ? sandbox : undefined),

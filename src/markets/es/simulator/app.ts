@@ -133,7 +133,11 @@ export function buildSimulator(options: SimulatorOptions = {}): Simulator {
 
   app.get('/_sim/health', async () => ({ ok: true }))
   app.get('/_sim/state', async () => ({
-    aeat: { submissions: aeat.submissions, duplicates: aeat.duplicates, invoices: [...aeat.invoices.values()] },
+    aeat: {
+      submissions: aeat.submissions,
+      duplicates: aeat.duplicates,
+      invoices: [...aeat.invoices.values()],
+    },
     ticketbai: {
       uploads: ticketbai.uploads,
       duplicates: ticketbai.duplicates,
