@@ -31,6 +31,15 @@ const ConfigSchema = Type.Object({
   JOBS_BACKOFF_BASE_MS: Type.Integer({ minimum: 1, default: 1000 }),
   JOBS_BACKOFF_MAX_MS: Type.Integer({ minimum: 1, default: 3_600_000 }),
   WEBHOOK_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }),
+  // Spain (docs/country-es.md "Transactions API v1"): where test-environment records go
+  FISCALBOX_ES_SIMULATOR_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  /** Without a simulator URL, `serve` starts the simulator in-process for test records (off: none). */
+  FISCALBOX_ES_SIMULATOR: Type.Union([Type.Literal('in-process'), Type.Literal('off')], {
+    default: 'in-process',
+  }),
+  FISCALBOX_ES_VERIFACTU_ENDPOINT: Type.Optional(Type.String({ pattern: '^https://' })),
+  FISCALBOX_ES_PRODUCER_NIF: Type.Optional(Type.String({ pattern: '^[0-9A-Z][0-9]{7}[0-9A-Z]$' })),
+  FISCALBOX_ES_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 300_000, default: 30_000 }),
 })
 
 export type Config = Static<typeof ConfigSchema>

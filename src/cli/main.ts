@@ -13,7 +13,8 @@ import { progress } from './progress.ts'
 import { registerSignDeCommands } from './sign-de.ts'
 import { TSS_EXPORT_HELP, verifyTssExportCommand } from './verify-tss-export.ts'
 import { isDep7File, verifyDep7File } from './verify-dep7.ts'
-import { registerSpainCommands } from './spain.ts'
+import { registerSpainCommands, verifyVerifactuFiles } from './spain.ts'
+import { addVerifactuExport, isVerifactuXml } from './export-verifactu.ts'
 
 const program = new Command('fiscalbox')
   .description(
@@ -100,6 +101,7 @@ exporter
   })
 
 addTransactionsExport(exporter)
+addVerifactuExport(exporter)
 
 program
   .command('verify')
@@ -115,6 +117,7 @@ program
   )
   .action(async (file: string, options: { json?: boolean; keys?: string }) => {
     if (await verifyTssExportCommand(file, options)) return
+    if (await isVerifactuXml(file)) return verifyVerifactuFiles([file], options)
     if (await isDep7File(file)) return verifyDep7File(file, options)
     const size = (await stat(file)).size
     const verifier = (await verifierFor(file)) ?? new JournalVerifier()

@@ -7,6 +7,7 @@ import { parseReceipt } from '../core/receipt.ts'
 import { describeDatabaseUrl } from '../storage/database.ts'
 import { openRuntime, type Runtime } from '../runtime.ts'
 import { metaRepository } from '../storage/repositories/cashboxes.ts'
+import { spainForServe } from '../markets/es/v1-setup.ts'
 import { v1OptionsFromConfig } from '../v1-runtime.ts'
 
 interface DemoCashbox {
@@ -78,7 +79,10 @@ export function demoCurl(baseUrl: string, demo: DemoCashbox): string {
 }
 
 export async function serve(config: Config): Promise<void> {
-  const runtime = await openRuntime(config, { v1: v1OptionsFromConfig(config) })
+  const spain = await spainForServe(config)
+  const runtime = await openRuntime(config, {
+    v1: { ...v1OptionsFromConfig(config), fiscalizers: spain.fiscalizers },
+  })
   if (config.JOBS_WORKERS) runtime.v1.start()
   const demo = await ensureDemoCashbox(runtime, config.FISCALBOX_DATA_DIR)
   const app = await buildApp(runtime, {
@@ -93,6 +97,7 @@ export async function serve(config: Config): Promise<void> {
     app.server.keepAliveTimeout = 1
     await app.close()
     await runtime.close()
+    await spain.close()
     process.exit(0)
   }
   process.once('SIGTERM', () => void shutdown('SIGTERM'))
@@ -106,6 +111,7 @@ export async function serve(config: Config): Promise<void> {
     ``,
     `fiscalbox listening on ${base} (${engine}: ${location})`,
     `API docs: ${base}/docs   OpenAPI: ${base}/openapi.json`,
+    `Spain, test records (fsk_test_ keys) go to: ${spain.simulatorUrl ?? 'the AEAT test endpoint (no simulator)'}`,
   ]
   if (demo) {
     lines.push(

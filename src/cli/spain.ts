@@ -129,22 +129,7 @@ function registerVerify(program: Command): void {
     )
     .argument('<files...>', 'XML files, in chain order')
     .option('--json', 'print the report as JSON')
-    .action(async (files: string[], options: { json?: boolean }) => {
-      const { VerifactuVerifier } = await import('../verify/verifactu-verifier.ts')
-      const verifier = new VerifactuVerifier()
-      const shown = progress('verifying files', files.length)
-      files.forEach((file, i) => {
-        verifier.document(readFileSync(file, 'utf8'), file)
-        shown.update(i + 1)
-      })
-      shown.done(files.length)
-      const report = verifier.finish()
-      conclude(
-        report.problems,
-        options.json ? JSON.stringify(report) : undefined,
-        `OK: ${report.records} records in ${report.chains} chain(s), every Huella and link verified`,
-      )
-    })
+    .action((files: string[], options: { json?: boolean }) => verifyVerifactuFiles(files, options))
   verify
     .command('ticketbai')
     .description(
@@ -168,6 +153,24 @@ function registerVerify(program: Command): void {
         `OK: ${report.invoices.length} invoice(s), signatures and chain verified\n${report.invoices.map((i) => `  ${i.identifier ?? `cancels ${i.cancels}`} (${i.territory}) ${i.file}`).join('\n')}`,
       )
     })
+}
+
+/** Checks VERI*FACTU XML files given in chain order (also `fiscalbox verify FILE` for such a file). */
+export async function verifyVerifactuFiles(files: string[], options: { json?: boolean }): Promise<void> {
+  const { VerifactuVerifier } = await import('../verify/verifactu-verifier.ts')
+  const verifier = new VerifactuVerifier()
+  const shown = progress('verifying files', files.length)
+  files.forEach((file, i) => {
+    verifier.document(readFileSync(file, 'utf8'), file)
+    shown.update(i + 1)
+  })
+  shown.done(files.length)
+  const report = verifier.finish()
+  conclude(
+    report.problems,
+    options.json ? JSON.stringify(report) : undefined,
+    `OK: ${report.records} records in ${report.chains} chain(s), every Huella and link verified`,
+  )
 }
 
 function conclude(problems: string[], json: string | undefined, ok: string): void {

@@ -71,6 +71,8 @@ export interface Sale {
   pretaxCents: number
   taxCents: number
   customer?: { nif: string; name: string; postalCode?: string; address?: string }
+  /** the unit prices include VAT (retail prices); otherwise they are net */
+  pricesIncludeTax?: boolean
   description?: string
   externalRef?: string
 }
@@ -101,6 +103,7 @@ export function breakdownByRate(
   items: readonly SaleItem[],
   pretaxCents: number,
   taxCents: number,
+  pricesIncludeTax = false,
 ): RateLine[] {
   if (items.length === 0) throw invalid('items', 'must be a non-empty array')
   const byRate = new Map<number, bigint>()
@@ -123,7 +126,13 @@ export function breakdownByRate(
   })
   const lines = [...byRate.entries()]
     .sort(([a], [b]) => b - a)
-    .map(([rate, base]) => {
+    .map(([rate, amount]) => {
+      // Tax-inclusive prices (retail): the base is the gross amount divided by (1 + rate), half up.
+      const base = pricesIncludeTax
+        ? (amount * 20_000n + 10_000n + BigInt(rate)) / (2n * (10_000n + BigInt(rate)))
+        : amount
+      if (pricesIncludeTax)
+        return { rateBasisPoints: rate, baseCents: Number(base), taxCents: Number(amount - base) }
       const raw = base * BigInt(rate)
       const tax = raw >= 0n ? (raw + 5_000n) / 10_000n : -((-raw + 5_000n) / 10_000n)
       return { rateBasisPoints: rate, baseCents: Number(base), taxCents: Number(tax) }
@@ -172,7 +181,7 @@ export function issueSale(
   state: SpainState,
   sale: Sale,
 ): { document: SpainDocument; state: SpainState } {
-  const lines = breakdownByRate(sale.items, sale.pretaxCents, sale.taxCents)
+  const lines = breakdownByRate(sale.items, sale.pretaxCents, sale.taxCents, sale.pricesIncludeTax)
   const invoiceNumber = formatInvoiceNumber(config.series, state.nextNumber)
   const issueDate = isoLocalDate(sale.issuedAt, config.timeZone)
   const customer = sale.customer?.nif ? sale.customer : undefined

@@ -63,6 +63,8 @@ export class AeatService {
   readonly chainHeads = new Map<string, string>()
   private readonly nextAllowed = new Map<string, number>()
   submissions = 0
+  /** records sent again after they were registered (3000, 3001): what reconciliation must keep at 0 */
+  duplicates = 0
   private sequence = 0
 
   constructor(public options: AeatOptions) {}
@@ -217,14 +219,17 @@ export class AeatService {
     const previous = textAt(record, 'Encadenamiento', 'RegistroAnterior', 'Huella') ?? ''
     const generatedAt = textAt(record, 'FechaHoraHusoGenRegistro') ?? ''
     if (operation === 'Alta') {
-      if (existing && existing.state !== 'Anulada')
+      if (existing && existing.state !== 'Anulada') {
+        this.duplicates++
         return line('Incorrecto', '3000', 'Registro de facturación duplicado.', {
           requestId: existing.requestId,
           state: existing.state,
         })
+      }
     } else if (!existing) {
       return line('Incorrecto', '3002', 'No existe el registro de facturación.')
     } else if (existing.state === 'Anulada') {
+      this.duplicates++
       return line('Incorrecto', '3001', 'El registro de facturación ya ha sido anulado.', {
         requestId: existing.requestId,
         state: existing.state,

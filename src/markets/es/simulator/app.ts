@@ -133,9 +133,14 @@ export function buildSimulator(options: SimulatorOptions = {}): Simulator {
 
   app.get('/_sim/health', async () => ({ ok: true }))
   app.get('/_sim/state', async () => ({
-    aeat: { submissions: aeat.submissions, invoices: [...aeat.invoices.values()] },
+    aeat: {
+      submissions: aeat.submissions,
+      duplicates: aeat.duplicates,
+      invoices: [...aeat.invoices.values()],
+    },
     ticketbai: {
       uploads: ticketbai.uploads,
+      duplicates: ticketbai.duplicates,
       invoices: [...ticketbai.invoices.values()].map(({ xml: _xml, ...rest }) => rest),
     },
     faults: faults.config,

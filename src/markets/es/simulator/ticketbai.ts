@@ -66,6 +66,8 @@ export class TicketBaiService {
   /** per territory and issuer: the first 100 characters of the last received signature */
   private readonly chainHeads = new Map<string, string>()
   uploads = 0
+  /** invoices or cancellations sent again after they were received: what reconciliation must keep at 0 */
+  duplicates = 0
   private readonly ca?: X509Certificate
 
   constructor(options: TicketBaiSimOptions) {
@@ -237,11 +239,13 @@ export class TicketBaiService {
       )
     const key = `${territory}|${nif}|${series}|${number}|${issueDate}`
     const existing = this.invoices.get(key)
-    if (existing && !existing.cancelled)
+    if (existing && !existing.cancelled) {
+      this.duplicates++
       return {
         ...refused(series, number, issueDate, TBAI_CODES.duplicate, 'Factura duplicada'),
         identifier: existing.identifier,
       }
+    }
     const identifier = tbaiIdentifier(nif, issueDate, check.signatureValue)
     const warnings: string[] = []
     const chainKey = `${territory}|${nif}`
@@ -309,11 +313,13 @@ export class TicketBaiService {
       return fail(TBAI_CODES.untrusted, 'Certificado de firma no emitido por un prestador reconocido')
     const invoice = this.invoices.get(`${territory}|${nif}|${series}|${number}|${issueDate}`)
     if (!invoice) return fail(TBAI_CODES.unknownInvoice, 'No existe la factura a anular')
-    if (invoice.cancelled)
+    if (invoice.cancelled) {
+      this.duplicates++
       return {
         ...fail(TBAI_CODES.alreadyCancelled, 'La factura ya está anulada'),
         identifier: invoice.identifier,
       }
+    }
     invoice.cancelled = true
     const csv = `tbai-${randomBytes(6).toString('hex')}`
     return { accepted: true, identifier: invoice.identifier, series, number, issueDate, csv }

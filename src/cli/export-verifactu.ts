@@ -1,0 +1,114 @@
+import { writeFileSync } from 'node:fs'
+import { open } from 'node:fs/promises'
+import type { Command } from 'commander'
+import { loadConfig } from '../config.ts'
+import { verifactuDocuments, verifactuRecordOf } from '../markets/es/v1-export.ts'
+import type { VerifactuRecord } from '../markets/es/verifactu/records.ts'
+import { openRuntime, type Runtime } from '../runtime.ts'
+import { toLocation } from '../storage/repositories/v1-accounts.ts'
+import { exportRepository } from '../storage/repositories/v1-export.ts'
+import { readsOf } from '../storage/repositories/v1-reader.ts'
+import { progress } from './progress.ts'
+
+const PAGE = 2_000
+
+/** File names of an export of n documents: FILE, then FILE-2, FILE-3 ... before the extension. */
+export function partNames(out: string, count: number): string[] {
+  const dot = out.lastIndexOf('.')
+  const slash = out.lastIndexOf('/')
+  const [base, ext] = dot > slash ? [out.slice(0, dot), out.slice(dot)] : [out, '']
+  return Array.from({ length: count }, (_, i) => (i === 0 ? out : `${base}-${i + 1}${ext}`))
+}
+
+/**
+ * Writes a v1 location's VERI*FACTU records of one environment as AEAT XML in chain order
+ * (RegFactuSistemaFacturacion, 1000 records per document). Returns the files and the record count.
+ */
+export async function exportVerifactu(
+  runtime: Runtime,
+  locationId: string,
+  environment: string,
+  out: string,
+): Promise<{ files: string[]; records: number }> {
+  const row = await readsOf(runtime.storage)
+    .selectFrom('locations')
+    .selectAll()
+    .where('id', '=', locationId)
+    .executeTakeFirst()
+  if (!row) throw new Error(`no location ${locationId}: GET /v1/locations lists an account's locations`)
+  const location = toLocation(row)
+  if (location.country !== 'ES' || location.countryConfig.system !== 'verifactu')
+    throw new Error(
+      `location ${locationId} is not a Spanish VERI*FACTU location (country ${location.country})`,
+    )
+  const repository = exportRepository(runtime.storage)
+  const total = await repository.lastSequence(location.id, environment)
+  if (total === 0) throw new Error(`location ${locationId} has no ${environment} records`)
+  const shown = progress('reading records', total)
+  const records: VerifactuRecord[] = []
+  let after = 0
+  for (;;) {
+    const page = await repository.records(location.id, environment, after, PAGE)
+    for (const r of page.filter((x) => x.sequence <= total)) {
+      records.push(verifactuRecordOf(r.record, r.sequence))
+      after = r.sequence
+    }
+    shown.update(after)
+    if (page.length < PAGE || after >= total) break
+  }
+  shown.done(after)
+  const first = records.find((r) => r.kind === 'alta')
+  const taxpayer = {
+    nif: String(location.countryConfig.nif),
+    name:
+      first?.kind === 'alta'
+        ? first.issuerName
+        : typeof location.countryConfig.name === 'string'
+          ? location.countryConfig.name
+          : location.name,
+  }
+  const documents = verifactuDocuments(taxpayer, records)
+  const files = partNames(out, documents.length)
+  documents.forEach((xml, i) => writeFileSync(files[i] as string, xml))
+  return { files, records: records.length }
+}
+
+/** `fiscalbox export verifactu`, added to the `export` command by main.ts. */
+export function addVerifactuExport(exporter: Command): void {
+  exporter
+    .command('verifactu')
+    .description(
+      "write a Spanish v1 location's VERI*FACTU records as AEAT XML (RegFactuSistemaFacturacion) in chain order",
+    )
+    .requiredOption('--location <id>', 'location id (GET /v1/locations)')
+    .option('--environment <env>', 'test or live', 'live')
+    .requiredOption('--out <file>', 'file to write (more than 1000 records: FILE, FILE-2, ... in order)')
+    .action(async (options: { location: string; environment: string; out: string }) => {
+      if (options.environment !== 'test' && options.environment !== 'live')
+        throw new Error('--environment must be test or live')
+      const runtime = await openRuntime(loadConfig())
+      try {
+        const { files, records } = await exportVerifactu(
+          runtime,
+          options.location,
+          options.environment,
+          options.out,
+        )
+        process.stdout.write(`wrote ${records} records to ${files.join(' ')}\n`)
+      } finally {
+        await runtime.close()
+      }
+    })
+}
+
+/** True for a VERI*FACTU XML file (so that `fiscalbox verify FILE` can hand it to the VERI*FACTU verifier). */
+export async function isVerifactuXml(file: string): Promise<boolean> {
+  const handle = await open(file, 'r')
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(4096), 0, 4096, 0)
+    const head = buffer.subarray(0, bytesRead).toString('utf8')
+    return head.trimStart().startsWith('<') && head.includes('RegFactuSistemaFacturacion')
+  } finally {
+    await handle.close()
+  }
+}

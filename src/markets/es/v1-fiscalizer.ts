@@ -1,0 +1,465 @@
+import { createHash } from 'node:crypto'
+import { invalid } from '../../core/errors.ts'
+import { parseDecimal } from '../../core/money.ts'
+import {
+  type AuthorityClient,
+  AuthorityFiscalizer,
+  type FiscalInput,
+  type QueryResult,
+  type RecordOutcome,
+  type SealContext,
+  type SealedRecord,
+  type SubmitResult,
+  type SubmittedRecord,
+} from '../../core/v1/fiscalizer.ts'
+import type { Environment, LocationRecord } from '../../core/v1/model.ts'
+import { microsToCents } from '../../core/v1/transaction-input.ts'
+import type { RecordOutcome as SpanishOutcome, SpanishAuthority } from './authority.ts'
+import {
+  issueCancellation,
+  issueSale,
+  newSpainState,
+  rateFromFraction,
+  type Sale,
+  type SpainDocument,
+  type SpainIssuerConfig,
+  type SpainState,
+} from './documents.ts'
+import { spanishAuthorityFor } from './index.ts'
+import { validateSpanishConfig } from './location-config.ts'
+import type { TicketBaiSoftware } from './ticketbai/invoice.ts'
+import { ticketBaiRecordKey, type TicketBaiRecord } from './ticketbai/issue.ts'
+import { TERRITORY_RULES, type Territory } from './ticketbai/territories.ts'
+import type { SigningCredentials } from './ticketbai/xades.ts'
+import type { ClientCertificate } from './transport.ts'
+import { memoryPacer, type SubmissionPacer } from './verifactu/authority.ts'
+import { recordKey, type SoftwareSystem, type VerifactuRecord } from './verifactu/records.ts'
+
+/**
+ * The Spanish fiscalizers of the transactions API v1 (`ES:verifactu`, `ES:ticketbai`): a location's sale
+ * becomes the document of its system when the transaction is stored (numbered, chained, QR code, fiscal
+ * id), and the outbox submits it to the authority through the Spanish clients. The location's
+ * `SpainState` (next number and chain) is the fiscalizer state of the location's chain row, so it is read
+ * and written under the same lock and in the same commit as the record.
+ */
+
+/** The software identity written into every record (SistemaInformatico, TicketBAI Software). */
+export interface SpanishSoftware {
+  producerName: string
+  producerNif: string
+  name: string
+  id: string
+  version: string
+  /** LicenciaTBAI (given to the software by the territories) */
+  ticketbaiLicense: string
+}
+
+export const FISCALBOX_SOFTWARE: SpanishSoftware = {
+  producerName: 'fiscalbox contributors',
+  // A placeholder in the format of a NIF: set FISCALBOX_ES_PRODUCER_NIF to the producer's own.
+  producerNif: 'B00000034',
+  name: 'fiscalbox',
+  id: 'FB',
+  version: '0.1.0',
+  ticketbaiLicense: 'TBAIFISCALBOX00',
+}
+
+export interface SpanishFiscalizerOptions {
+  /** Where test-environment (fsk_test_) submissions go: the simulator's base URL. */
+  simulatorUrl?: string
+  /** Production endpoints (live keys): VERI*FACTU defaults to the AEAT's; TicketBAI must be configured. */
+  endpoints?: { verifactu?: string; ticketbai?: Partial<Record<Territory, TicketBaiEndpoints>> }
+  /** TLS client certificate of live submissions (the taxpayer's or a representative's). */
+  clientCertificate?: (location: LocationRecord) => ClientCertificate | undefined
+  /** TicketBAI signing credentials of a location in an environment. */
+  signingCredentials?: (location: LocationRecord, environment: Environment) => SigningCredentials | undefined
+  software?: Partial<SpanishSoftware>
+  /** HTTP timeout of one submission (an unanswered request is an unknown outcome). */
+  timeoutMs?: number
+  /** Records generated longer ago are sent with Incidencia=S (default 300 s). */
+  lateAfterSeconds?: number
+  pacer?: SubmissionPacer
+}
+
+export interface TicketBaiEndpoints {
+  submit: string
+  cancel?: string
+  query: string
+}
+
+/** What a v1 record of Spain holds: the document as issued, JSON. */
+export interface StoredSpanishRecord {
+  format: 'fiscalbox-es-v1'
+  document: SpainDocument
+}
+
+export const SPANISH_RECORD_FORMAT = 'fiscalbox-es-v1'
+
+export function parseSpanishRecord(text: string): SpainDocument {
+  const parsed = JSON.parse(text) as StoredSpanishRecord
+  if (parsed.format !== SPANISH_RECORD_FORMAT) throw new Error('not a Spanish record of fiscalbox')
+  return parsed.document
+}
+
+/** The invoice series of a location when its country_config gives none: unique per location and environment. */
+export const defaultSeries = (locationId: string, environment: Environment): string =>
+  `FB${locationId.slice(0, 8).toUpperCase()}${environment === 'live' ? 'L' : 'T'}-`
+
+/** Optional Spanish fields a fiscalizer reads beyond validateSpanishConfig's. */
+function validateConfig(config: Record<string, unknown>): void {
+  validateSpanishConfig(config)
+  const { series, name } = config
+  if (series !== undefined && (typeof series !== 'string' || !/^[\x21-\x7e]{1,40}$/.test(series)))
+    throw invalid('country_config.series', 'must be 1 to 40 printable ASCII characters without spaces')
+  if (name !== undefined && (typeof name !== 'string' || name.trim().length === 0 || name.length > 120))
+    throw invalid('country_config.name', "must be the issuer's legal name, 1 to 120 characters")
+}
+
+function issuerConfig(
+  location: LocationRecord,
+  environment: Environment,
+  software: SpanishSoftware,
+  credentials: SigningCredentials | undefined,
+): SpainIssuerConfig {
+  const c = location.countryConfig
+  const system = c.system === 'ticketbai' ? 'ticketbai' : 'verifactu'
+  const verifactuSystem: SoftwareSystem = {
+    producerName: software.producerName,
+    producerNif: software.producerNif,
+    name: software.name,
+    id: software.id,
+    version: software.version,
+    // One chain per installation: a location's test and live records are two chains.
+    installationNumber: `${location.id}-${environment}`,
+    onlyVerifactu: true,
+    multipleTaxpayers: true,
+    hasMultipleTaxpayers: true,
+  }
+  const tbaiSoftware: TicketBaiSoftware = {
+    license: software.ticketbaiLicense,
+    developerNif: software.producerNif,
+    name: software.name,
+    version: software.version,
+  }
+  return {
+    system,
+    ...(system === 'ticketbai' ? { territory: c.territory as Territory } : {}),
+    issuer: { nif: String(c.nif), name: typeof c.name === 'string' ? c.name : location.name },
+    environment: environment === 'live' ? 'production' : 'test',
+    series: typeof c.series === 'string' ? c.series : defaultSeries(location.id, environment),
+    verifactuSystem,
+    ticketbaiSoftware: tbaiSoftware,
+    deviceSerial: location.id.slice(0, 30),
+    ...(credentials ? { credentials } : {}),
+  }
+}
+
+/** The sale of a v1 request body (already checked by parseCreateTransaction) as the Spanish documents take it. */
+export function saleOf(request: unknown, timestamp: string): Sale {
+  const body = request as {
+    items: Array<{ description: string; quantity: number; unit_price: number; tax_rate: number }>
+    pretax_amount: number
+    tax_amount: number
+    customer_context?: Record<string, unknown>
+  }
+  const cents = (value: number, field: string) => microsToCents(parseDecimal(value, field))
+  const customer = body.customer_context
+  const nif = typeof customer?.nif === 'string' ? customer.nif.trim().toUpperCase() : undefined
+  const items = body.items.map((item, i) => ({
+    description: item.description,
+    quantity: quantityText(item.quantity, `items[${i}].quantity`),
+    unitPriceCents: cents(item.unit_price, `items[${i}].unit_price`),
+    taxRateBasisPoints: rateFromFraction(item.tax_rate, `items[${i}].tax_rate`),
+  }))
+  const pretaxCents = cents(body.pretax_amount, 'pretax_amount')
+  const taxCents = cents(body.tax_amount, 'tax_amount')
+  // Retail prices include VAT (the seed's example: 2 x 2.50 + 3.00 = total 8.00, pretax 6.61): when the
+  // items add up to the total rather than to the pretax amount, they are read as tax-inclusive.
+  const itemsSum = items.reduce(
+    (sum, item) =>
+      sum + (parseDecimal(Number(item.quantity), 'quantity') * BigInt(item.unitPriceCents)) / 1_000_000n,
+    0n,
+  )
+  const near = (a: bigint, b: number) =>
+    (a > BigInt(b) ? a - BigInt(b) : BigInt(b) - a) <= BigInt(items.length)
+  const pricesIncludeTax =
+    taxCents > 0 && near(itemsSum, pretaxCents + taxCents) && !near(itemsSum, pretaxCents)
+  return {
+    issuedAt: new Date(timestamp),
+    items,
+    pretaxCents,
+    taxCents,
+    pricesIncludeTax,
+    ...(nif
+      ? {
+          customer: {
+            nif,
+            name: typeof customer?.name === 'string' ? customer.name : nif,
+            ...(typeof customer?.postal_code === 'string' ? { postalCode: customer.postal_code } : {}),
+            ...(typeof customer?.address === 'string' ? { address: customer.address } : {}),
+          },
+        }
+      : {}),
+  }
+}
+
+function quantityText(value: number, field: string): string {
+  const micros = parseDecimal(value, field)
+  if (micros % 1000n !== 0n) throw invalid(field, 'must have at most 3 decimals')
+  const whole = micros / 1_000_000n
+  const thousandths = (micros % 1_000_000n) / 1000n
+  return thousandths === 0n ? String(whole) : `${whole}.${String(thousandths).padStart(3, '0')}`
+}
+
+const readState = (state: string | null): SpainState =>
+  state ? (JSON.parse(state) as SpainState) : newSpainState()
+
+function sealer(software: SpanishSoftware, options: SpanishFiscalizerOptions) {
+  return async (context: SealContext, input: FiscalInput): Promise<SealedRecord> => {
+    const credentials = options.signingCredentials?.(input.location, input.environment)
+    const config = issuerConfig(input.location, input.environment, software, credentials)
+    if (config.system === 'ticketbai' && !credentials)
+      throw invalid(
+        'country_config.certificate_id',
+        `no TicketBAI signing certificate is configured for ${input.environment} records of this location`,
+      )
+    const state = readState(context.state)
+    let made: { document: SpainDocument; state: SpainState }
+    if (input.type === 'cancellation') {
+      const original = input.original?.record
+      if (!original) throw invalid('transaction', 'the cancelled transaction has no sealed record')
+      made = issueCancellation(config, state, parseSpanishRecord(original.record), context.now)
+    } else {
+      made = issueSale(config, state, saleOf(input.request, input.timestamp))
+    }
+    const { document } = made
+    const stored: StoredSpanishRecord = { format: SPANISH_RECORD_FORMAT, document }
+    const record = JSON.stringify(stored)
+    const value = document.record.value
+    // The location's chain hash: VERI*FACTU's Huella; for TicketBAI (chained by signature values) the
+    // SHA-256 of the signed document.
+    const hash =
+      document.record.system === 'verifactu'
+        ? document.record.value.huella
+        : createHash('sha256').update(document.record.value.xml, 'utf8').digest('hex').toUpperCase()
+    const payload: Record<string, unknown> = {
+      fiscalizer: `es-${document.system}`,
+      system: document.system,
+      sequence: context.sequence,
+      invoice_number: document.invoiceNumber,
+      fiscal_id: document.fiscalId,
+      qr_url: document.qrUrl,
+      record_kind: value.kind,
+      hash,
+      previous_hash: context.previousHash,
+    }
+    if (document.record.system === 'verifactu') {
+      const v = document.record.value
+      payload.huella = v.huella
+      payload.issue_date = v.issueDate
+      if (v.kind === 'alta') {
+        payload.invoice_type = v.invoiceType
+        payload.total = v.total
+        payload.tax_total = v.taxTotal
+      }
+    } else {
+      const t = document.record.value
+      payload.territory = t.territory
+      payload.tbai_identifier = t.identifier
+      payload.signature_value = t.signatureValue
+      payload.issue_date = t.issueDate
+      payload.total = t.total
+      payload.xml = t.xml
+    }
+    return { hash, state: JSON.stringify(made.state), record, fiscalId: document.fiscalId, payload }
+  }
+}
+
+/**
+ * The AuthorityClient of the outbox over the Spanish authorities: one authority per location and
+ * environment (taxpayer, territory), records split by location and kind into the submissions the
+ * authority takes, outcomes per record.
+ */
+class SpanishClient implements AuthorityClient {
+  private readonly authorities = new Map<string, SpanishAuthority<VerifactuRecord | TicketBaiRecord>>()
+
+  constructor(
+    private readonly environment: Environment,
+    private readonly options: SpanishFiscalizerOptions,
+    private readonly pacer: SubmissionPacer,
+  ) {}
+
+  private authorityOf(location: LocationRecord): SpanishAuthority<VerifactuRecord | TicketBaiRecord> {
+    const key = `${location.id}:${this.environment}`
+    const cached = this.authorities.get(key)
+    if (cached) return cached
+    const c = location.countryConfig
+    const territory = c.territory as Territory | undefined
+    const tbai = territory ? this.options.endpoints?.ticketbai?.[territory] : undefined
+    const certificate = this.environment === 'live' ? this.options.clientCertificate?.(location) : undefined
+    const made = spanishAuthorityFor(
+      {
+        system: c.system === 'ticketbai' ? 'ticketbai' : 'verifactu',
+        ...(territory ? { territory } : {}),
+        taxpayer: { nif: String(c.nif), name: typeof c.name === 'string' ? c.name : location.name },
+        environment: this.environment === 'live' ? 'production' : 'test',
+        ...(certificate ? { certificate } : {}),
+        endpoints: {
+          ...(this.environment === 'live' && this.options.endpoints?.verifactu
+            ? { verifactu: this.options.endpoints.verifactu }
+            : {}),
+          ...(this.environment === 'live' && tbai
+            ? {
+                ticketbai: tbai.submit,
+                ticketbaiQuery: tbai.query,
+                ...(tbai.cancel ? { ticketbaiCancel: tbai.cancel } : {}),
+              }
+            : {}),
+        },
+        ...(this.options.timeoutMs ? { timeoutMs: this.options.timeoutMs } : {}),
+      },
+      {
+        ...(this.environment === 'test' && this.options.simulatorUrl
+          ? { simulatorUrl: this.options.simulatorUrl }
+          : {}),
+        pacer: this.pacer,
+      },
+    )
+    const authority = made.authority as SpanishAuthority<VerifactuRecord | TicketBaiRecord>
+    this.authorities.set(key, authority)
+    return authority
+  }
+
+  async submit(records: SubmittedRecord[]): Promise<SubmitResult> {
+    // Submissions the authority takes: one location (taxpayer), one kind for TicketBAI, at most maxBatch.
+    const runs: SubmittedRecord[][] = []
+    for (const record of records) {
+      const last = runs.at(-1)
+      const head = last?.[0]
+      const authority = this.authorityOf(record.location)
+      if (
+        head &&
+        last &&
+        head.location.id === record.location.id &&
+        last.length < authority.maxBatch &&
+        (head.location.countryConfig.system !== 'ticketbai' || kindOf(head) === kindOf(record))
+      )
+        last.push(record)
+      else runs.push([record])
+    }
+    const outcomes: Record<string, RecordOutcome> = {}
+    for (const [i, run] of runs.entries()) {
+      const result = await this.submitRun(run)
+      if (result.kind === 'outcomes') Object.assign(outcomes, result.outcomes)
+      // The first submission failed as a whole: so does the call (the wait it asks for is kept). A later
+      // one leaves its records without an outcome: the outbox asks the authority before sending them again.
+      else if (i === 0) return result
+      else break
+    }
+    return { kind: 'outcomes', outcomes }
+  }
+
+  private async submitRun(run: SubmittedRecord[]): Promise<SubmitResult> {
+    const authority = this.authorityOf((run[0] as SubmittedRecord).location)
+    const values = run.map((r) => parseSpanishRecord(r.record).record.value)
+    const result = await authority.submit(values)
+    if (result.kind === 'retryable')
+      return {
+        kind: 'retryable',
+        error: result.reason,
+        ...(result.retryAfterSeconds !== undefined ? { retryAfterMs: result.retryAfterSeconds * 1000 } : {}),
+      }
+    if (result.kind === 'unknown') return { kind: 'unknown', error: result.reason }
+    const byKey = new Map(result.outcomes.map((o) => [o.key, o]))
+    const outcomes: Record<string, RecordOutcome> = {}
+    for (const [i, record] of run.entries()) {
+      const value = values[i] as VerifactuRecord | TicketBaiRecord
+      const outcome = byKey.get(keyOf(value))
+      if (!outcome) continue
+      const mapped = await this.outcomeOf(authority, value, outcome, result.waitSeconds)
+      if (mapped) outcomes[record.transactionId] = mapped
+    }
+    return { kind: 'outcomes', outcomes }
+  }
+
+  private async outcomeOf(
+    authority: SpanishAuthority<VerifactuRecord | TicketBaiRecord>,
+    value: VerifactuRecord | TicketBaiRecord,
+    outcome: SpanishOutcome,
+    waitSeconds: number,
+  ): Promise<RecordOutcome | undefined> {
+    const response: Record<string, unknown> = {
+      state: outcome.authorityState,
+      status: outcome.status,
+      ...(outcome.code ? { code: outcome.code } : {}),
+      ...(outcome.description ? { description: outcome.description } : {}),
+      ...(outcome.csv ? { csv: outcome.csv } : {}),
+      ...(waitSeconds > 0 ? { wait_seconds: waitSeconds } : {}),
+    }
+    if (outcome.status === 'accepted' || outcome.status === 'accepted_with_errors')
+      return { status: 'registered', response }
+    if (outcome.status === 'rejected')
+      return {
+        status: 'rejected',
+        error: `${outcome.authorityState} ${outcome.code ?? ''} ${outcome.description ?? ''}`.trim(),
+        response,
+      }
+    // Already registered: ours (an earlier attempt got through) or someone else's record under our number.
+    const found = await authority.query(value)
+    if (found.kind === 'registered' && found.sameRecord)
+      return { status: 'registered', response: { ...response, reconciled: true } }
+    if (found.kind === 'registered')
+      return {
+        status: 'rejected',
+        error: `the authority holds a different record under ${keyOf(value)}: needs a person`,
+        response,
+      }
+    // The query failed or disagrees: leave the record without an outcome, the outbox reconciles it.
+    return undefined
+  }
+
+  async query(record: SubmittedRecord): Promise<QueryResult> {
+    const authority = this.authorityOf(record.location)
+    const value = parseSpanishRecord(record.record).record.value
+    const found = await authority.query(value)
+    if (found.kind === 'retryable') throw new Error(`authority query failed: ${found.reason}`)
+    if (found.kind === 'not_registered') return { registered: false }
+    if (!found.sameRecord)
+      // A different record under our number: never send ours over it; the attempt fails until a person looks.
+      throw new Error(`the authority holds a different record under ${keyOf(value)}`)
+    return { registered: true, response: { state: found.authorityState, reconciled: true } }
+  }
+}
+
+const kindOf = (record: SubmittedRecord): string => parseSpanishRecord(record.record).record.value.kind
+
+function keyOf(value: VerifactuRecord | TicketBaiRecord): string {
+  return 'huella' in value ? recordKey(value) : ticketBaiRecordKey(value)
+}
+
+/** The fiscalizers to register: `createV1Runtime(storage, master, { fiscalizers: spanishFiscalizers(...) })`. */
+export function spanishFiscalizers(options: SpanishFiscalizerOptions = {}) {
+  const software = { ...FISCALBOX_SOFTWARE, ...options.software }
+  const pacer = options.pacer ?? memoryPacer()
+  const clients = new Map<Environment, SpanishClient>()
+  const clientFor = (environment: Environment) => {
+    let client = clients.get(environment)
+    if (!client) {
+      client = new SpanishClient(environment, options, pacer)
+      clients.set(environment, client)
+    }
+    return client
+  }
+  const seal = sealer(software, options)
+  return {
+    // VERI*FACTU and Bizkaia's LROE take up to 1000 records; Araba and Gipuzkoa one (split by the client).
+    'ES:verifactu': new AuthorityFiscalizer('es-verifactu', seal, clientFor, {
+      batchSize: 1000,
+      validateConfig,
+    }),
+    'ES:ticketbai': new AuthorityFiscalizer('es-ticketbai', seal, clientFor, {
+      batchSize: Math.max(...Object.values(TERRITORY_RULES).map((r) => (r.channel === 'lroe' ? 1000 : 1))),
+      validateConfig,
+    }),
+  }
+}

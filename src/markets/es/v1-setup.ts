@@ -1,0 +1,50 @@
+import type { Config } from '../../config.ts'
+import type { Fiscalizer } from '../../core/v1/fiscalizer.ts'
+import { sandboxSigningCredentials } from './sandbox-signer.ts'
+import { startSimulator } from './simulator/app.ts'
+import { spanishFiscalizers } from './v1-fiscalizer.ts'
+
+/**
+ * Spain for `fiscalbox serve`: the fiscalizers of the transactions API v1 and, when no simulator URL is
+ * configured, an in-process authority simulator (127.0.0.1, a free port, no faults) that test-environment
+ * records go to. Live records go to the production endpoints (VERI*FACTU: the AEAT's by default).
+ */
+export interface SpainSetup {
+  fiscalizers: Record<string, Fiscalizer>
+  /** Where test records go (undefined: FISCALBOX_ES_SIMULATOR=off and no URL). */
+  simulatorUrl: string | undefined
+  close(): Promise<void>
+}
+
+export async function spainForServe(
+  config: Pick<
+    Config,
+    | 'FISCALBOX_ES_SIMULATOR_URL'
+    | 'FISCALBOX_ES_SIMULATOR'
+    | 'FISCALBOX_ES_VERIFACTU_ENDPOINT'
+    | 'FISCALBOX_ES_PRODUCER_NIF'
+    | 'FISCALBOX_ES_TIMEOUT_MS'
+  >,
+): Promise<SpainSetup> {
+  let simulatorUrl = config.FISCALBOX_ES_SIMULATOR_URL?.replace(/\/+$/, '')
+  let close = async () => {}
+  if (!simulatorUrl && config.FISCALBOX_ES_SIMULATOR === 'in-process') {
+    const simulator = await startSimulator()
+    simulatorUrl = simulator.url
+    close = () => simulator.close()
+  }
+  const sandbox = await sandboxSigningCredentials()
+  const fiscalizers = spanishFiscalizers({
+    ...(simulatorUrl ? { simulatorUrl } : {}),
+    ...(config.FISCALBOX_ES_VERIFACTU_ENDPOINT
+      ? { endpoints: { verifactu: config.FISCALBOX_ES_VERIFACTU_ENDPOINT } }
+      : {}),
+    ...(config.FISCALBOX_ES_PRODUCER_NIF
+      ? { software: { producerNif: config.FISCALBOX_ES_PRODUCER_NIF } }
+      : {}),
+    timeoutMs: config.FISCALBOX_ES_TIMEOUT_MS,
+    // Live TicketBAI needs the taxpayer's certificate: no certificate store yet, so live records are refused.
+    signingCredentials: (_location, environment) => (environment === 'test' ? sandbox : undefined),
+  })
+  return { fiscalizers, simulatorUrl, close }
+}
