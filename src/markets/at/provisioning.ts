@@ -157,9 +157,17 @@ export class AtProvisioning {
       number,
       inService ? null : new Date().toISOString(),
     )
-    if (!found) throw new FiscalError(ErrorCode.NotFound, `this cash box has no signature device ${number}`)
+    if (!found)
+      throw new FiscalError(ErrorCode.NotFound, `this cash box has no signature device ${number}`, {
+        field: 'number',
+        reason: 'no signature device of this cash box has this number',
+      })
     const device = (await this.store.devices(queueId)).find((d) => d.number === number)
-    if (!device) throw new FiscalError(ErrorCode.NotFound, `this cash box has no signature device ${number}`)
+    if (!device)
+      throw new FiscalError(ErrorCode.NotFound, `this cash box has no signature device ${number}`, {
+        field: 'number',
+        reason: 'no signature device of this cash box has this number',
+      })
     return summarizeDevice(device)
   }
 
