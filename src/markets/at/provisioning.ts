@@ -301,4 +301,5 @@ export const notProvisioned = () =>
   new FiscalError(
     ErrorCode.MarketNotConfigured,
     'this Austrian cash box is not provisioned: set its Kassen-ID, AES key and signature devices first (PUT /at/v1/cashbox or `fiscalbox at provision`, see docs/country-at.md)',
+    { field: 'headers.x-cashbox-id', reason: 'the cash box is not provisioned for Austria yet' },
   )
