@@ -533,7 +533,11 @@ for (const engine of await engines()) {
             for (const secret of leaks) assert.ok(!response.payload.includes(secret), context)
           }
         }),
-        { numRuns: REQUESTS, includeErrorInReport: true, ...(process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {}) },
+        {
+          numRuns: REQUESTS,
+          includeErrorInReport: true,
+          ...(process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {}),
+        },
       )
       const figures = Object.fromEntries([...tally].map(([name, s]) => [name, Object.fromEntries(s)]))
       t.diagnostic(
