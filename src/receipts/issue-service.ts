@@ -98,7 +98,11 @@ export class IssueService {
         ? await this.store.byQueueItem(cashbox.queueId, queueItemId.toLowerCase())
         : undefined
     if (!issued) {
-      throw new FiscalError(ErrorCode.NotFound, `receipt ${queueItemId} of queue ${queueId} was not issued`)
+      // Another cash box's queue answers as an unknown one: the same words, no hint that it exists.
+      throw new FiscalError(ErrorCode.NotFound, `receipt ${queueItemId} of queue ${queueId} was not issued`, {
+        field: 'queueItemId',
+        reason: 'no issued receipt of this cash box has this queue and queue item id',
+      })
     }
     return issued
   }
@@ -122,7 +126,7 @@ export class IssueService {
     const issued = await this.issuedDocument(id)
     const stored = await this.store.storedReceipt(issued.queueId, issued.queueItemId)
     const cashbox = await this.cashboxes.find(issued.cashboxId)
-    if (!stored || !cashbox) throw new FiscalError(ErrorCode.NotFound, 'no such receipt')
+    if (!stored || !cashbox) throw noSuchDocument()
     const moment = new Date(
       String((JSON.parse(stored.response) as { ftReceiptMoment: string }).ftReceiptMoment),
     )
@@ -140,7 +144,7 @@ export class IssueService {
 
   private async issuedDocument(id: string): Promise<IssuedReceipt> {
     const issued = /^[A-Za-z0-9_-]{22}$/.test(id) ? await this.store.byId(id) : undefined
-    if (!issued) throw new FiscalError(ErrorCode.NotFound, 'no such receipt')
+    if (!issued) throw noSuchDocument()
     return issued
   }
 }
@@ -170,3 +174,10 @@ function checkAgainstJournal(stored: StoredReceipt, body: IssueRequestBody): voi
     throw invalid('ReceiptRequest', 'does not match the request stored in the journal for this receipt')
   }
 }
+
+/** The one answer to a link that leads nowhere, whatever the reason: nothing to tell a guesser apart. */
+const noSuchDocument = (): FiscalError =>
+  new FiscalError(ErrorCode.NotFound, 'no such receipt', {
+    field: 'id',
+    reason: 'no receipt document has this link id',
+  })

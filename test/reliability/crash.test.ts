@@ -5,8 +5,16 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { type Server, startServer } from '../cli/cli-process.ts'
 import { engines, freshPostgresDatabase } from '../helpers/engines.ts'
-import { createCashboxes, newMasterKey, nodeEnv, startQueues } from './support/fiscalbox.ts'
-import { checkCashbox, exportAndVerify } from './support/ledger.ts'
+import {
+  createAtCashboxes,
+  createCashboxes,
+  createSignDeTargets,
+  newMasterKey,
+  nodeEnv,
+  provisionAt,
+  startQueues,
+} from './support/fiscalbox.ts'
+import { checkCashbox, checkSignDe, exportAndVerify, verifyDep7 } from './support/ledger.ts'
 import { drive } from './support/load.ts'
 import { OperationLog } from './support/operations.ts'
 import { seededRandom, runSeed } from './support/random.ts'
@@ -21,6 +29,9 @@ import { WRITE_SURFACES } from './support/surfaces.ts'
 
 const CYCLES = Number(process.env.CRASH_CYCLES ?? 20)
 const CASHBOXES = 4
+/** Austrian cash boxes (RKSV receipts through /v2/sign) and SIGN DE clients of one TSS (transactions through /api/v2). */
+const AT_CASHBOXES = 2
+const DE_CLIENTS = 2
 const WORKERS = 12
 /** The kill comes this long after the server answered its first request of the cycle. */
 const KILL_AFTER_MS = { min: 30, max: 1_200 }
@@ -46,10 +57,16 @@ for (const engine of await engines()) {
         dropDatabase = database.drop
       }
       const env = nodeEnv(databaseUrl, newMasterKey(), join(root, 'data'))
-      const cashboxes = await createCashboxes(env, CASHBOXES)
+      const cashboxes = [
+        ...(await createCashboxes(env, CASHBOXES)),
+        ...(await createAtCashboxes(env, AT_CASHBOXES)),
+      ]
       const log = new OperationLog()
       server = await startServer(env)
+      await provisionAt(server.baseUrl, cashboxes)
       await startQueues(server, cashboxes, log)
+      const signDe = await createSignDeTargets(env, server.baseUrl, DE_CLIENTS)
+      const targets = [...cashboxes, ...signDe]
 
       let inFlightAtKills = 0
       for (let cycle = 1; cycle <= CYCLES; cycle++) {
@@ -59,7 +76,7 @@ for (const engine of await engines()) {
         let stopping = false
         const load = drive({
           log,
-          cashboxes,
+          cashboxes: targets,
           surfaces: WRITE_SURFACES,
           workers: WORKERS,
           random,
@@ -104,12 +121,19 @@ for (const engine of await engines()) {
         expected.set(cashbox.cashboxId, checked.receipts)
         receipts += checked.receipts
       }
+      const de = await checkSignDe(server.baseUrl, env, signDe, log, root)
+      findings.push(...de.findings)
       await server.stop('SIGTERM')
       findings.push(...(await exportAndVerify(env, cashboxes, root, expected)))
+      const dep7 = await verifyDep7(env, cashboxes, root, expected)
+      findings.push(...dep7.findings)
+      const perSurface = WRITE_SURFACES.map(
+        (s) => `${s.name}: ${log.all.filter((op) => op.surface === s).length}`,
+      ).join(', ')
 
       const acknowledged = log.all.filter((op) => op.attempts > 0 && op.acked !== undefined).length
       t.diagnostic(
-        `crash/${engine}: seed ${seed}, ${CYCLES} kill -9 cycles, ${log.all.length} operations (${neverAnswered} unanswered at the end of the cycles, ${inFlightAtKills} requests in flight at the kills), ${log.counts.sent} requests (${log.counts.lost} lost with the process), ${receipts} receipts, ${replayed} replays (${log.counts.replayMismatch - before} differing), ${findings.length} losses or corruptions found`,
+        `crash/${engine}: seed ${seed}, ${CYCLES} kill -9 cycles, ${log.all.length} operations (${neverAnswered} unanswered at the end of the cycles, ${inFlightAtKills} requests in flight at the kills), ${log.counts.sent} requests (${log.counts.lost} lost with the process), ${receipts} receipts (${dep7.receipts} Austrian, in DEP7 exports verified), ${de.transactions} SIGN DE transactions (TAR export verified), operations per surface: ${perSurface}; ${replayed} replays (${log.counts.replayMismatch - before} differing), ${findings.length} losses or corruptions found`,
       )
       assert.equal(acknowledged, log.all.length)
       assert.deepEqual(findings, [])

@@ -7,8 +7,16 @@ import { after, describe, it } from 'node:test'
 import pg from 'pg'
 import { type Server, startServer } from '../cli/cli-process.ts'
 import { engines, freshPostgresDatabase, PG_ADMIN_URL } from '../helpers/engines.ts'
-import { createCashboxes, newMasterKey, nodeEnv, startQueues } from './support/fiscalbox.ts'
-import { checkCashbox, exportAndVerify } from './support/ledger.ts'
+import {
+  createAtCashboxes,
+  createCashboxes,
+  createSignDeTargets,
+  newMasterKey,
+  nodeEnv,
+  provisionAt,
+  startQueues,
+} from './support/fiscalbox.ts'
+import { checkCashbox, checkSignDe, exportAndVerify, verifyDep7 } from './support/ledger.ts'
 import { drive } from './support/load.ts'
 import { OperationLog } from './support/operations.ts'
 import { runSeed, seededRandom } from './support/random.ts'
@@ -63,12 +71,16 @@ describe(`database faults on PostgreSQL: ${FAULTS} restarts, cuts and terminated
     proxied.hostname = '127.0.0.1'
     proxied.port = String(proxy.port)
     const masterKey = newMasterKey()
-    const cashboxes = await createCashboxes(nodeEnv(database.url, masterKey, join(root, 'cli')), CASHBOXES)
+    const cli = nodeEnv(database.url, masterKey, join(root, 'cli'))
+    const cashboxes = [...(await createCashboxes(cli, CASHBOXES)), ...(await createAtCashboxes(cli, 2))]
     const env = nodeEnv(proxied.toString(), masterKey, join(root, 'node'), { LOG_LEVEL: 'warn' })
     server = await startServer(env)
     const baseUrl = server.baseUrl
     const log = new OperationLog()
+    await provisionAt(baseUrl, cashboxes)
     await startQueues(server, cashboxes, log)
+    const signDe = await createSignDeTargets(cli, baseUrl, 2)
+    const targets = [...cashboxes, ...signDe]
 
     const admin = new pg.Client({ connectionString: PG_ADMIN_URL })
     await admin.connect()
@@ -104,7 +116,7 @@ describe(`database faults on PostgreSQL: ${FAULTS} restarts, cuts and terminated
 
     await drive({
       log,
-      cashboxes,
+      cashboxes: targets,
       surfaces: WRITE_SURFACES,
       workers: WORKERS,
       random,
@@ -145,11 +157,15 @@ describe(`database faults on PostgreSQL: ${FAULTS} restarts, cuts and terminated
       expected.set(cashbox.cashboxId, checked.receipts)
       receipts += checked.receipts
     }
+    const de = await checkSignDe(baseUrl, cli, signDe, log, root)
+    findings.push(...de.findings)
     await server.stop('SIGTERM')
     findings.push(...(await exportAndVerify(env, cashboxes, root, expected)))
+    const dep7 = await verifyDep7(cli, cashboxes, root, expected)
+    findings.push(...dep7.findings)
 
     t.diagnostic(
-      `db-faults: seed ${seed}, ${FAULTS} faults (${faults.restart} restarts with refused connections, ${faults.cut} connection cuts, ${faults.terminate} pg_terminate_backend rounds killing ${terminatedBackends} backends; ${proxy.counts.cut} connections cut in all); under faults ${duringFaults.sent} requests: ${duringFaults.ok} answered with a receipt, ${duringFaults.unavailable} with a 503 problem document, ${duringFaults.bad} otherwise, ${duringFaults.lost} connections lost; after recovery ${unansweredAfterFaults} operations retried and ${log.all.length} replayed; ${receipts} receipts stored, ${findings.length} losses or corruptions found`,
+      `db-faults: seed ${seed}, ${FAULTS} faults (${faults.restart} restarts with refused connections, ${faults.cut} connection cuts, ${faults.terminate} pg_terminate_backend rounds killing ${terminatedBackends} backends; ${proxy.counts.cut} connections cut in all); under faults ${duringFaults.sent} requests: ${duringFaults.ok} answered (receipt or finished transaction), ${duringFaults.unavailable} with a 503 problem document, ${duringFaults.bad} otherwise, ${duringFaults.lost} connections lost; after recovery ${unansweredAfterFaults} operations retried and ${log.all.length} replayed; ${receipts} receipts stored (${dep7.receipts} Austrian, DEP7 verified), ${de.transactions} SIGN DE transactions (TAR export verified), ${findings.length} losses or corruptions found`,
     )
     assert.deepEqual(findings, [])
     assert.equal(log.counts.bad, 0, 'never an answer other than a receipt or a 503 problem document')

@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict'
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
 import fc from 'fast-check'
-import { sql } from 'kysely'
-import { caseHex, FLAG, type Pos, RECEIPT_CASE, receipt, startedPos } from '../api/support.ts'
+import { caseHex, FLAG, type Pos, RECEIPT_CASE } from '../api/support.ts'
 import { engines } from '../helpers/engines.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
+import {
+  buildWorld,
+  type Endpoint,
+  ENDPOINTS,
+  rowCounts,
+  tableNames,
+  type World,
+} from './support/fuzz-endpoints.ts'
 
 /**
  * Hostile input to every endpoint: a table of endpoints, each with a valid request that the generators
@@ -17,81 +24,8 @@ import { type Harness, startHarness } from '../helpers/harness.ts'
 
 const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 10_000)
 const BODY_LIMIT = 1024 * 1024
-
-interface Endpoint {
-  name: string
-  method: 'GET' | 'POST'
-  /** The valid path and query. */
-  url(pos: Pos): string
-  /** A valid body (POST). */
-  body?(): Record<string, unknown>
-  /** Paths into the body the generators attack. */
-  fields: Array<Array<string | number>>
-  /** Whether a 200 writes a queue item (then exactly one). */
-  writes: boolean
-}
-
-const ENDPOINTS: Endpoint[] = [
-  {
-    name: 'POST /v2/sign',
-    method: 'POST',
-    url: () => '/v2/sign',
-    body: () =>
-      receipt({
-        extra: { cbTerminalID: 'T1' },
-        charges: [
-          { amount: '10.00', vat: 20 },
-          { amount: 2.5, vat: 7 },
-        ],
-      }),
-    fields: [
-      ['cbReceiptReference'],
-      ['cbReceiptMoment'],
-      ['ftReceiptCase'],
-      ['cbTerminalID'],
-      ['cbPreviousReceiptReference'],
-      ['cbChargeItems'],
-      ['cbPayItems'],
-      ['cbChargeItems', 0],
-      ['cbChargeItems', 0, 'Amount'],
-      ['cbChargeItems', 0, 'Quantity'],
-      ['cbChargeItems', 0, 'VATRate'],
-      ['cbChargeItems', 0, 'Description'],
-      ['cbChargeItems', 0, 'ftChargeItemCase'],
-      ['cbChargeItems', 1, 'Amount'],
-      ['cbPayItems', 0, 'Amount'],
-      ['cbPayItems', 0, 'ftPayItemCase'],
-      ['cbPayItems', 0, 'Description'],
-      ['ftQueueID'],
-      ['__proto__'],
-    ],
-    writes: true,
-  },
-  {
-    name: 'POST /v2/echo',
-    method: 'POST',
-    url: () => '/v2/echo',
-    body: () => ({ Message: 'hello' }),
-    fields: [['Message'], ['message']],
-    writes: false,
-  },
-  {
-    name: 'GET /v2/journal/:queueId/:type',
-    method: 'GET',
-    url: (pos) => `/v2/journal/${pos.queueId}/QueueItem?after=0&limit=5`,
-    fields: [],
-    writes: false,
-  },
-  {
-    name: 'POST /v2/journal',
-    method: 'POST',
-    url: () => '/v2/journal',
-    body: () => ({ ftJournalType: 2, From: 0, To: -3 }),
-    fields: [['ftJournalType'], ['From'], ['To']],
-    writes: false,
-  },
-  { name: 'GET /health', method: 'GET', url: () => '/health', fields: [], writes: false },
-]
+/** Transactions started before the run, for the finish endpoint to finish. */
+const ACTIVE_TRANSACTIONS = Math.ceil(REQUESTS / ENDPOINTS.length) + 20
 
 const nasty = fc.constantFrom<unknown>(
   '',
@@ -203,9 +137,25 @@ interface Plan {
   mutations: Array<{ path: number; key?: string; value: unknown; remove: boolean }>
   damage: Damage
   contentType: string | undefined
-  credentials: 'valid' | 'missing-id' | 'missing-token' | 'bad-token' | 'other-cashbox' | 'garbage'
+  credentials:
+    | 'valid'
+    | 'missing-id'
+    | 'missing-token'
+    | 'bad-token'
+    | 'other-cashbox'
+    | 'other-organization'
+    | 'tampered'
+    | 'garbage'
   operationId: 'fresh' | 'missing' | 'garbage' | 'reused'
-  url: 'valid' | 'other-queue' | 'random-queue' | 'bad-type' | 'bad-query' | 'extra-query' | 'traversal'
+  url:
+    | 'valid'
+    | 'other-tenant'
+    | 'random-id'
+    | 'upper-case'
+    | 'bad-type'
+    | 'bad-query'
+    | 'extra-query'
+    | 'traversal'
   query: string
   method: 'valid' | 'other'
   oversize: boolean
@@ -246,7 +196,15 @@ const plan: fc.Arbitrary<Plan> = fc.record({
     { weight: 12, arbitrary: fc.constant('valid' as const) },
     {
       weight: 1,
-      arbitrary: fc.constantFrom('missing-id', 'missing-token', 'bad-token', 'other-cashbox', 'garbage'),
+      arbitrary: fc.constantFrom(
+        'missing-id',
+        'missing-token',
+        'bad-token',
+        'other-cashbox',
+        'other-organization',
+        'tampered',
+        'garbage',
+      ),
     },
   ),
   operationId: fc.oneof(
@@ -258,8 +216,9 @@ const plan: fc.Arbitrary<Plan> = fc.record({
     {
       weight: 2,
       arbitrary: fc.constantFrom(
-        'other-queue',
-        'random-queue',
+        'other-tenant',
+        'random-id',
+        'upper-case',
         'bad-type',
         'bad-query',
         'extra-query',
@@ -343,125 +302,254 @@ function damaged(text: string, d: Damage): string | Buffer {
   }
 }
 
-/** Every table that a request could write to, counted in one statement. */
-async function rowCounts(harness: Harness): Promise<string> {
-  const result = await sql<Record<string, number>>`select
-    (select count(*) from queue_items) as queue_items,
-    (select count(*) from receipt_journal) as receipts,
-    (select count(*) from action_journal) as actions,
-    (select count(*) from operations) as operations,
-    (select count(*) from queues) as queues,
-    (select count(*) from cashboxes) as cashboxes,
-    (select count(*) from meta) as meta`.execute(harness.runtime.storage.db)
-  return JSON.stringify(Object.values(result.rows[0] ?? {}).map(Number))
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/
+
+/** The bent path and query of a plan. */
+function bentUrl(w: World, url: string, p: Plan): string {
+  const [path = '', query] = url.split('?')
+  const withQuery = (q: string | undefined) => (q === undefined ? path : `${path}?${q}`)
+  // The ids in a path, in the order they appear: a queue, a TSS, a document, an operation...
+  const swaps: Array<[string, string]> = [
+    [w.pos.queueId, w.other.queueId],
+    [w.de.tssId, w.de.otherTssId],
+    [w.issued.docId, randomBytes(16).toString('base64url')],
+  ]
+  switch (p.url) {
+    case 'valid':
+      return url
+    case 'other-tenant': {
+      const swap = swaps.find(([mine]) => url.includes(mine))
+      return swap ? url.replace(swap[0], swap[1]) : url
+    }
+    case 'random-id':
+      return url.replace(UUID, randomUUID()).replace(w.issued.docId, randomBytes(16).toString('base64url'))
+    case 'upper-case':
+      return url.replace(UUID, (id) => id.toUpperCase()).replace(w.issued.docId, w.issued.docId.toUpperCase())
+    case 'bad-type':
+      return withQuery(path.replace(/\/[^/]+$/, '/Secrets')) + (query === undefined ? '' : '')
+    case 'bad-query':
+      return `${path}?${p.query}`
+    case 'extra-query':
+      return `${url}${url.includes('?') ? '&' : '?'}${p.query}`
+    case 'traversal': {
+      const match = UUID.exec(url) ?? (url.includes(w.issued.docId) ? [w.issued.docId] : null)
+      return match
+        ? url.replace(match[0], `..%2F..%2F${match[0]}`)
+        : url.replace(/\/[^/]*$/, '/..%2F..%2Fetc%2Fpasswd')
+    }
+  }
+}
+
+/** The credential headers of a plan for an endpoint's kind of authentication. */
+function credentialHeaders(
+  w: World,
+  endpoint: Endpoint,
+  tenant: Pos,
+  p: Plan,
+): Record<string, string | undefined> {
+  if (endpoint.auth === 'bearer') {
+    const token = w.de.api.token
+    const bearer: Record<Plan['credentials'], string | undefined> = {
+      valid: `Bearer ${token}`,
+      'missing-id': undefined,
+      'missing-token': 'Bearer ',
+      'bad-token': `Bearer ${randomUUID()}`,
+      'other-cashbox': `Basic ${Buffer.from('a:b').toString('base64')}`,
+      'other-organization': `Bearer ${w.de.other.token}`,
+      tampered: `Bearer ${token.slice(0, -3)}${token.endsWith('AAA') ? 'BBB' : 'AAA'}`,
+      garbage: `Bearer ${'x'.repeat(300)}.${'y'.repeat(20)}.z`,
+    }
+    return { authorization: bearer[p.credentials] }
+  }
+  const headers: Record<string, string | undefined> = {
+    'x-cashbox-id': tenant.box.cashboxId,
+    'x-cashbox-accesstoken': tenant.box.accessToken,
+  }
+  if (p.credentials === 'missing-id') headers['x-cashbox-id'] = undefined
+  if (p.credentials === 'missing-token') headers['x-cashbox-accesstoken'] = undefined
+  if (p.credentials === 'bad-token' || p.credentials === 'tampered')
+    headers['x-cashbox-accesstoken'] = randomUUID()
+  if (p.credentials === 'other-cashbox') headers['x-cashbox-id'] = w.other.box.cashboxId
+  if (p.credentials === 'other-organization') headers.authorization = `Bearer ${w.de.api.token}`
+  if (p.credentials === 'garbage') headers['x-cashbox-id'] = 'x'.repeat(300)
+  return headers
+}
+
+/** A refusal of the SIGN DE API: its own error shape (docs/sign-de-v2.md#errors). */
+function assertSignDeError(
+  response: { statusCode: number; headers: Record<string, unknown>; payload: string },
+  context: string,
+): void {
+  assert.match(String(response.headers['content-type']), /^application\/json/, context)
+  const error = JSON.parse(response.payload)
+  assert.deepEqual(Object.keys(error).sort(), ['code', 'error', 'message', 'status_code'], context)
+  assert.equal(error.status_code, response.statusCode, context)
+  assert.equal(typeof error.error, 'string', context)
+  assert.match(error.code, /^E_[A-Z_]+$/, context)
+  assert.ok(typeof error.message === 'string' && error.message.length > 0, context)
+  // A validation error names what broke the schema: the message says which field (or that the body is not JSON).
+  if (error.code === 'E_VALIDATION')
+    assert.match(
+      error.message,
+      /[a-z_]+[\s:'"`/.[]|body|json|JSON|query|path|param/,
+      `names the field (${context})`,
+    )
+}
+
+function assertProblemDocument(
+  response: { statusCode: number; headers: Record<string, unknown>; payload: string; json(): any },
+  context: string,
+): void {
+  const status = response.statusCode
+  assert.match(String(response.headers['content-type']), /^application\/problem\+json/, context)
+  const problem = response.json()
+  assert.equal(problem.status, status, context)
+  assert.equal(typeof problem.error, 'string', context)
+  assert.ok(typeof problem.message === 'string' && problem.message.length > 0, context)
+  if (status === 402) return // payment_error: the provider's errorCode, per the reference
+  assert.ok(
+    typeof problem.details?.field === 'string' && problem.details.field.length > 0,
+    `names a field (${context})`,
+  )
+  assert.ok(typeof problem.details?.reason === 'string' && problem.details.reason.length > 0, context)
+}
+
+const OTHER_METHOD: Record<Endpoint['method'], 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'> = {
+  GET: 'DELETE',
+  POST: 'PUT',
+  PUT: 'POST',
+  PATCH: 'DELETE',
+  DELETE: 'PATCH',
 }
 
 for (const engine of await engines()) {
   describe(`fuzzing every endpoint (${engine})`, () => {
     let harness: Harness
-    let pos: Pos
-    let other: Pos
+    let world: World
+    let tables: string[]
     before(async () => {
       harness = await startHarness(engine)
-      pos = await startedPos(harness)
-      other = await startedPos(harness)
+      world = await buildWorld(harness, ACTIVE_TRANSACTIONS)
+      tables = await tableNames(harness)
     })
     after(async () => {
       await harness?.close()
     })
 
-    test(`${REQUESTS} hostile requests: zero 5xx, every refusal a problem naming a field, zero rows written`, async (t) => {
+    test(`${REQUESTS} hostile requests: zero 5xx, every refusal naming a field, zero rows written by refusals`, async (t) => {
       const tally = new Map<string, Map<number, number>>()
       const reusedId = randomUUID()
       let acceptedSigns = 0
       let rowsWrittenByRefusals = 0
+      const refusalsThatLogged = new Map<string, number>()
+      const leaks = [
+        world.other.box.accessToken,
+        world.de.otherCredentials.api_secret,
+        world.de.other.token,
+        world.de.credentials.api_secret,
+      ]
       await fc.assert(
         fc.asyncProperty(plan, async (p) => {
           const endpoint = ENDPOINTS[p.endpoint] as Endpoint
-          const body = endpoint.body?.()
+          const tenant = (await endpoint.tenant?.(world)) ?? world.pos
+          const body = endpoint.body?.(world)
           if (body) for (const m of p.mutations) mutate(body, endpoint, m)
           let payload: string | Buffer | undefined = body
             ? damaged(JSON.stringify(body) ?? '', p.damage)
             : undefined
           if (p.oversize) payload = `{"Message":"${'x'.repeat(BODY_LIMIT)}"}`
           if (!payload && p.damage.kind === 'raw') payload = p.damage.text
-          let url = endpoint.url(pos)
-          if (p.url === 'other-queue') url = url.replace(pos.queueId, other.queueId)
-          else if (p.url === 'random-queue') url = url.replace(pos.queueId, randomUUID())
-          else if (p.url === 'bad-type') url = url.replace('QueueItem', 'Secrets')
-          else if (p.url === 'bad-query') url = `${url.split('?')[0]}?${p.query}`
-          else if (p.url === 'extra-query') url = `${url}${url.includes('?') ? '&' : '?'}${p.query}`
-          else if (p.url === 'traversal') url = url.replace(pos.queueId, `..%2F..%2F${other.queueId}`)
+          const url = bentUrl(world, endpoint.url(world), p)
           const headers: Record<string, string | undefined> = {
             'content-type': payload === undefined ? undefined : p.contentType,
-            'x-operation-id':
+            ...(endpoint.auth === 'none' ? {} : credentialHeaders(world, endpoint, tenant, p)),
+            ...endpoint.headers,
+          }
+          if (endpoint.auth === 'cashbox' || endpoint.auth === 'none')
+            headers['x-operation-id'] =
               p.operationId === 'fresh'
                 ? randomUUID()
                 : p.operationId === 'reused'
                   ? reusedId
                   : p.operationId === 'garbage'
                     ? 'op-1'
-                    : undefined,
-          }
-          if (p.credentials === 'missing-id') headers['x-cashbox-id'] = undefined
-          if (p.credentials === 'missing-token') headers['x-cashbox-accesstoken'] = undefined
-          if (p.credentials === 'bad-token') headers['x-cashbox-accesstoken'] = randomUUID()
-          if (p.credentials === 'other-cashbox') headers['x-cashbox-id'] = other.box.cashboxId
-          if (p.credentials === 'garbage') headers['x-cashbox-id'] = 'x'.repeat(300)
-          const method = p.method === 'valid' ? endpoint.method : endpoint.method === 'GET' ? 'DELETE' : 'PUT'
+                    : undefined
+          const method = p.method === 'valid' ? endpoint.method : OTHER_METHOD[endpoint.method]
 
-          const before = await rowCounts(harness)
+          const before = await rowCounts(harness, tables)
           const response = await harness.app.inject({
             method,
             url,
-            headers: pos.headers(headers),
+            headers: Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)) as Record<
+              string,
+              string
+            >,
             ...(payload === undefined || method === 'GET' ? {} : { payload }),
           })
           const status = response.statusCode
           const byStatus = tally.get(endpoint.name) ?? new Map<number, number>()
           byStatus.set(status, (byStatus.get(status) ?? 0) + 1)
           tally.set(endpoint.name, byStatus)
-          const context = `${method} ${url.slice(0, 120)} -> ${status}: ${response.payload.slice(0, 300)}`
+          const context = `${endpoint.name}: ${method} ${url.slice(0, 140)} -> ${status}: ${response.payload.slice(0, 300)}`
           assert.ok(status < 500, `never a 5xx (${context})`)
-          const after = await rowCounts(harness)
-          if (status === 200 && endpoint.writes && method === endpoint.method) {
-            acceptedSigns += 1
-            const [items0, , , ops0] = JSON.parse(before) as number[]
-            const [items1, , , ops1] = JSON.parse(after) as number[]
-            assert.equal(items1, (items0 as number) + 1, `one queue item per receipt (${context})`)
-            assert.equal(ops1, (ops0 as number) + 1, `one operation per receipt (${context})`)
+          const after = await rowCounts(harness, tables)
+          const written = tables.filter((name) => after[name] !== before[name])
+          const executed = (status >= 200 && status < 300) || (endpoint.executedOn ?? []).includes(status)
+          if (executed && method === endpoint.method) {
+            if (endpoint.receipt && status === 200) {
+              acceptedSigns += 1
+              assert.equal(
+                after.queue_items,
+                (before.queue_items as number) + 1,
+                `one queue item per receipt (${context})`,
+              )
+              assert.equal(
+                after.operations,
+                (before.operations as number) + 1,
+                `one operation per receipt (${context})`,
+              )
+            }
             return
           }
-          if (after !== before) rowsWrittenByRefusals += 1
-          assert.equal(after, before, `nothing written (${context})`)
+          const isSignDe = url.startsWith('/api/v2/') || url === '/api/v2'
+          if (isSignDe && status >= 400) {
+            assertSignDeError(response, context)
+            const code = JSON.parse(response.payload).code as string
+            if (
+              (endpoint.loggedRefusals ?? []).includes(code) &&
+              written.every((n) => n === 'de_tss_logs' || n === 'de_tss')
+            ) {
+              // Documented: a failed admin login or PIN change is logged by the TSS (TR-03151).
+              if (written.length > 0) refusalsThatLogged.set(code, (refusalsThatLogged.get(code) ?? 0) + 1)
+              return
+            }
+          } else if (status >= 400) {
+            assertProblemDocument(response, context)
+          }
+          if (written.length > 0) rowsWrittenByRefusals += 1
+          assert.deepEqual(written, [], `nothing written (${context})`)
           if (status >= 400) {
-            assert.match(String(response.headers['content-type']), /^application\/problem\+json/, context)
-            const problem = response.json()
-            assert.equal(problem.status, status, context)
-            assert.equal(typeof problem.error, 'string', context)
-            assert.ok(typeof problem.message === 'string' && problem.message.length > 0, context)
-            assert.ok(
-              typeof problem.details?.field === 'string' && problem.details.field.length > 0,
-              `names a field (${context})`,
-            )
-            assert.ok(
-              typeof problem.details?.reason === 'string' && problem.details.reason.length > 0,
-              context,
-            )
-            // Another cash box's data never appears in a refusal.
-            assert.ok(!response.payload.includes(other.box.accessToken), context)
+            // Another tenant's secrets never appear in a refusal.
+            for (const secret of leaks) assert.ok(!response.payload.includes(secret), context)
           }
         }),
-        { numRuns: REQUESTS, ...(process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {}) },
+        {
+          numRuns: REQUESTS,
+          includeErrorInReport: true,
+          ...(process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {}),
+        },
       )
       const figures = Object.fromEntries([...tally].map(([name, s]) => [name, Object.fromEntries(s)]))
       t.diagnostic(
-        `fuzz/${engine}: ${REQUESTS} requests, statuses per endpoint ${JSON.stringify(figures)}; ${acceptedSigns} receipts accepted; 0 5xx, ${rowsWrittenByRefusals} refusals that wrote rows`,
+        `fuzz/${engine}: ${REQUESTS} requests over ${ENDPOINTS.length} endpoints, ${tables.length} tables counted before and after each; statuses per endpoint ${JSON.stringify(figures)}; ${acceptedSigns} receipts accepted; 0 5xx, ${rowsWrittenByRefusals} refusals that wrote rows; documented TSS log entries of failed admin logins ${JSON.stringify(Object.fromEntries(refusalsThatLogged))}`,
       )
       // The generators reach both sides of every endpoint, or the property says little.
       for (const endpoint of ENDPOINTS) {
         const statuses = tally.get(endpoint.name) ?? new Map()
-        assert.ok((statuses.get(200) ?? 0) > 0, `${endpoint.name}: no request was accepted`)
+        assert.ok(
+          [...statuses.keys()].some((s) => s >= 200 && s < 300),
+          `${endpoint.name}: no request was accepted`,
+        )
         assert.ok(
           [...statuses.keys()].some((s) => s >= 400) || endpoint.name === 'GET /health',
           `${endpoint.name}: nothing was refused`,

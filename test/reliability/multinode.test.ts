@@ -5,8 +5,16 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { type Server, startServer } from '../cli/cli-process.ts'
 import { engines, freshPostgresDatabase, PG_ADMIN_URL } from '../helpers/engines.ts'
-import { createCashboxes, newMasterKey, nodeEnv, startQueues } from './support/fiscalbox.ts'
-import { checkCashbox, exportAndVerify } from './support/ledger.ts'
+import {
+  createAtCashboxes,
+  createCashboxes,
+  createSignDeTargets,
+  newMasterKey,
+  nodeEnv,
+  provisionAt,
+  startQueues,
+} from './support/fiscalbox.ts'
+import { checkCashbox, checkSignDe, exportAndVerify, verifyDep7 } from './support/ledger.ts'
 import { drive } from './support/load.ts'
 import { OperationLog } from './support/operations.ts'
 import { runSeed, seededRandom } from './support/random.ts'
@@ -22,7 +30,10 @@ import { WRITE_SURFACES } from './support/surfaces.ts'
 
 const NODES = 3
 const CASHBOXES = 20
-const RECEIPTS = Number(process.env.MULTINODE_RECEIPTS ?? 20_000)
+const AT_CASHBOXES = 4
+const DE_CLIENTS = 4
+// Two thirds of the operations are /v2/sign receipts: 30,000 keeps them above issue 3's 20,000.
+const RECEIPTS = Number(process.env.MULTINODE_RECEIPTS ?? 30_000)
 const WORKERS = 48
 const DUPLICATE_SHARE = 0.05
 
@@ -48,7 +59,10 @@ describe(`multinode: ${NODES} nodes, one PostgreSQL, ${CASHBOXES} cash boxes, ${
     dropDatabase = database.drop
     const masterKey = newMasterKey()
     const cli = nodeEnv(database.url, masterKey, join(root, 'cli'))
-    const cashboxes = await createCashboxes(cli, CASHBOXES)
+    const cashboxes = [
+      ...(await createCashboxes(cli, CASHBOXES)),
+      ...(await createAtCashboxes(cli, AT_CASHBOXES)),
+    ]
     servers.push(
       ...(await Promise.all(
         Array.from({ length: NODES }, (_, i) =>
@@ -57,7 +71,10 @@ describe(`multinode: ${NODES} nodes, one PostgreSQL, ${CASHBOXES} cash boxes, ${
       )),
     )
     const log = new OperationLog()
+    await provisionAt((servers[0] as Server).baseUrl, cashboxes)
     await startQueues(servers[0] as Server, cashboxes, log)
+    const signDe = await createSignDeTargets(cli, (servers[0] as Server).baseUrl, DE_CLIENTS)
+    const targets = [...cashboxes, ...signDe]
 
     const alive = new Set(servers.map((_, i) => i))
     const urlOf = (turn: number, shift = 0): string | undefined => {
@@ -70,7 +87,7 @@ describe(`multinode: ${NODES} nodes, one PostgreSQL, ${CASHBOXES} cash boxes, ${
     const started = Date.now()
     await drive({
       log,
-      cashboxes,
+      cashboxes: targets,
       surfaces: WRITE_SURFACES,
       workers: WORKERS,
       random,
@@ -81,7 +98,7 @@ describe(`multinode: ${NODES} nodes, one PostgreSQL, ${CASHBOXES} cash boxes, ${
         duplicates += 1
         return urlOf(turn, 1)
       },
-      done: () => log.all.length >= RECEIPTS + CASHBOXES,
+      done: () => log.all.length >= RECEIPTS + cashboxes.length,
       onOutcome: () => {
         if (!killed && log.counts.ok >= RECEIPTS / 2) {
           okAtKill = log.counts.ok
@@ -117,11 +134,15 @@ describe(`multinode: ${NODES} nodes, one PostgreSQL, ${CASHBOXES} cash boxes, ${
         receipts += result.receipts
       })
     }
+    const de = await checkSignDe(survivor, cli, signDe, log, root)
+    findings.push(...de.findings)
     findings.push(...(await exportAndVerify(cli, cashboxes, root, expected)))
+    const dep7 = await verifyDep7(cli, cashboxes, root, expected)
+    findings.push(...dep7.findings)
     t.diagnostic(
-      `multinode: seed ${seed}, ${NODES} nodes (node ${NODES - 1} killed after ${okAtKill} answers; ${answeredAfterKill} answered after), ${CASHBOXES} cash boxes, ${log.all.length} operations, ${log.counts.sent} requests (${duplicates} operations sent to two nodes at once, ${log.counts.lost} lost with the killed node, ${log.counts.unavailable} 503), ${receipts} receipts in ${seconds.toFixed(0)} s of load, ${log.counts.replayMismatch} differing answers, ${findings.length} losses or corruptions found`,
+      `multinode: seed ${seed}, ${NODES} nodes (node ${NODES - 1} killed after ${okAtKill} answers; ${answeredAfterKill} answered after), ${CASHBOXES} cash boxes, ${log.all.length} operations, ${log.counts.sent} requests (${duplicates} operations sent to two nodes at once, ${log.counts.lost} lost with the killed node, ${log.counts.unavailable} 503), ${receipts} receipts (${dep7.receipts} Austrian, DEP7 verified) and ${de.transactions} SIGN DE transactions (TAR export verified) in ${seconds.toFixed(0)} s of load, ${log.counts.replayMismatch} differing answers, ${findings.length} losses or corruptions found`,
     )
-    assert.ok(receipts >= RECEIPTS)
+    assert.ok(receipts + de.transactions >= RECEIPTS)
     assert.ok(answeredAfterKill > RECEIPTS / 4, 'the surviving nodes went on')
     assert.ok(duplicates > 0)
     assert.deepEqual(findings, [])

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { generateKeyPairSync, randomUUID } from 'node:crypto'
+import { createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes, randomUUID } from 'node:crypto'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -10,6 +10,7 @@ import { type Pos, receipt, startedPos } from '../api/support.ts'
 import { runCli, type Server, startServe, startServer } from '../cli/cli-process.ts'
 import { engines, freshPostgresDatabase } from '../helpers/engines.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
+import { MasterKey } from '../../src/core/secrets.ts'
 import { newMasterKey, nodeEnv } from './support/fiscalbox.ts'
 
 /**
@@ -215,6 +216,56 @@ function findPrivateKey(bytes: Buffer): string | undefined {
   return undefined
 }
 
+/** A P-256/P-384 private key's scalar, the bytes a careless store could keep without any DER around them. */
+function rawScalar(key: KeyObject): Buffer {
+  return Buffer.from(key.export({ format: 'jwk' }).d as string, 'base64url')
+}
+
+/** A secret in the encodings a careless store or log would use. */
+function encodings(secret: Buffer): Array<string | Buffer> {
+  return [secret, secret.toString('hex'), secret.toString('base64'), secret.toString('base64url')]
+}
+
+/** Every sealed value of the database, by column (what the master key protects). */
+async function sealedValues(
+  engine: string,
+  dataDir: string,
+  databaseUrl: string,
+): Promise<Array<{ column: string; value: string }>> {
+  const columns = [
+    ['signing_keys', 'private_key_encrypted'],
+    ['de_tss', 'private_key_encrypted'],
+    ['de_secrets', 'sealed'],
+    ['at_cashboxes', 'aes_key_encrypted'],
+    ['at_signature_devices', 'private_key_encrypted'],
+  ] as const
+  const out: Array<{ column: string; value: string }> = []
+  if (engine === 'sqlite') {
+    const { default: Database } = await import('better-sqlite3')
+    const db = new Database(join(dataDir, 'fiscalbox.db'), { readonly: true })
+    try {
+      for (const [table, column] of columns)
+        for (const row of db.prepare(`select ${column} as v from ${table}`).all() as Array<{ v: string }>)
+          if (row.v) out.push({ column: `${table}.${column}`, value: row.v })
+    } finally {
+      db.close()
+    }
+    return out
+  }
+  const client = new pg.Client({ connectionString: databaseUrl })
+  await client.connect()
+  try {
+    for (const [table, column] of columns)
+      for (const row of (await client.query(`select ${column} as v from ${table}`)).rows as Array<{
+        v: string
+      }>)
+        if (row.v) out.push({ column: `${table}.${column}`, value: row.v })
+  } finally {
+    await client.end()
+  }
+  return out
+}
+
 /** Every byte of the stored data: the SQLite files, or every row of the PostgreSQL database as text. */
 async function storedBytes(engine: string, dataDir: string, databaseUrl: string): Promise<Buffer> {
   if (engine === 'sqlite') {
@@ -277,6 +328,10 @@ for (const engine of await engines()) {
     let env: NodeJS.ProcessEnv
     let server: Server | undefined
     const tokens: string[] = []
+    /** SIGN DE api_secret, JWTs, refresh tokens, admin PIN and PUK (right and wrong). */
+    const deSecrets: string[] = []
+    /** Keys the suite gave the server (AT AES key, an imported device key): their bytes. */
+    const plainKeys: Buffer[] = []
     let cashbox: { cashboxId: string; accessToken: string; queueId: string }
     let logs = ''
 
@@ -350,6 +405,172 @@ for (const engine of await engines()) {
       assert.equal(invalid.status, 400)
     })
 
+    it('serves the SIGN DE API, Austrian provisioning and receipts, payments and issued receipts with their secrets', async () => {
+      const base = (server as Server).baseUrl
+      const json = async (
+        method: string,
+        path: string,
+        body: unknown,
+        headers: Record<string, string> = {},
+      ) => {
+        const res = await fetch(`${base}${path}`, {
+          method,
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify(body),
+        })
+        const text = await res.text()
+        assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${text}`)
+        return JSON.parse(text)
+      }
+      // SIGN DE: credentials from the CLI, a token pair, a TSS set up with PUK and PIN, a transaction.
+      const made = await runCli(['sign-de', 'credentials', 'create', '--json'], env)
+      assert.equal(made.code, 0, made.stderr)
+      const credentials = JSON.parse(made.stdout) as { api_key: string; api_secret: string }
+      deSecrets.push(credentials.api_secret)
+      const grant = await json('POST', '/api/v2/auth', credentials)
+      const refreshed = await json('POST', '/api/v2/auth', { refresh_token: grant.refresh_token })
+      deSecrets.push(grant.access_token, grant.refresh_token, refreshed.access_token, refreshed.refresh_token)
+      const bearer = { authorization: `Bearer ${grant.access_token}` }
+      const tssId = randomUUID()
+      const created = await json('PUT', `/api/v2/tss/${tssId}`, {}, bearer)
+      const pin = `${randomUUID().replace(/-/g, '').slice(0, 12)}`
+      deSecrets.push(created.admin_puk, pin)
+      await json('PATCH', `/api/v2/tss/${tssId}`, { state: 'UNINITIALIZED' }, bearer)
+      await json(
+        'PATCH',
+        `/api/v2/tss/${tssId}/admin`,
+        { admin_puk: created.admin_puk, new_admin_pin: pin },
+        bearer,
+      )
+      await json('POST', `/api/v2/tss/${tssId}/admin/auth`, { admin_pin: pin }, bearer)
+      await json('PATCH', `/api/v2/tss/${tssId}`, { state: 'INITIALIZED' }, bearer)
+      const clientId = randomUUID()
+      await json('PUT', `/api/v2/tss/${tssId}/client/${clientId}`, { serial_number: 'POS-1' }, bearer)
+      const txId = randomUUID()
+      await json(
+        'PUT',
+        `/api/v2/tss/${tssId}/tx/${txId}?tx_revision=1`,
+        { state: 'ACTIVE', client_id: clientId },
+        bearer,
+      )
+      await json(
+        'PUT',
+        `/api/v2/tss/${tssId}/tx/${txId}?tx_revision=2`,
+        {
+          state: 'FINISHED',
+          client_id: clientId,
+          schema: {
+            standard_v1: {
+              receipt: {
+                receipt_type: 'RECEIPT',
+                amounts_per_vat_rate: [{ vat_rate: 'NORMAL', amount: '10.00' }],
+                amounts_per_payment_type: [{ payment_type: 'CASH', amount: '10.00' }],
+              },
+            },
+          },
+        },
+        bearer,
+      )
+      // A wrong PIN and a wrong secret are refused, and must not be logged either.
+      const wrongPin = `${pin}x`
+      const wrongSecret = `${credentials.api_secret.slice(0, -2)}zz`
+      deSecrets.push(wrongPin, wrongSecret)
+      assert.equal(
+        (
+          await fetch(`${base}/api/v2/tss/${tssId}/admin/auth`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...bearer },
+            body: JSON.stringify({ admin_pin: wrongPin }),
+          })
+        ).status,
+        401,
+      )
+      assert.equal(
+        (
+          await fetch(`${base}/api/v2/auth`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ ...credentials, api_secret: wrongSecret }),
+          })
+        ).status,
+        401,
+      )
+
+      // Austria: a cash box provisioned with a known AES key and an imported device key, then receipts.
+      const atMade = await runCli(['cashbox', 'create', '--country', 'AT', '--json'], env)
+      assert.equal(atMade.code, 0, atMade.stderr)
+      const atBox = JSON.parse(atMade.stdout) as { cashboxId: string; accessToken: string }
+      tokens.push(atBox.accessToken)
+      const atAuth = { 'x-cashbox-id': atBox.cashboxId, 'x-cashbox-accesstoken': atBox.accessToken }
+      const aesKey = randomBytes(32)
+      const deviceKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey
+      plainKeys.push(aesKey, deviceKey.export({ type: 'pkcs8', format: 'der' }), rawScalar(deviceKey))
+      const provisioned = await json(
+        'PUT',
+        '/at/v1/cashbox',
+        {
+          kassenId: 'KASSE-SEC-1',
+          aesKey: aesKey.toString('base64'),
+          companyId: 'U:ATU12345678',
+          devices: [
+            { number: 0, privateKey: deviceKey.export({ type: 'pkcs8', format: 'der' }).toString('base64') },
+            { number: 1 },
+          ],
+        },
+        atAuth,
+      )
+      assert.equal(provisioned.aesKey, undefined, 'a given AES key is not echoed')
+      const moment = new Date().toISOString()
+      for (const [reference, ftReceiptCase, amount] of [
+        ['S1', '0x4154200000004001', undefined],
+        ['B1', '0x4154200000000001', '4.20'],
+      ] as const) {
+        await json(
+          'POST',
+          '/v2/sign',
+          {
+            cbReceiptReference: reference,
+            cbReceiptMoment: moment,
+            ftReceiptCase,
+            cbChargeItems: amount
+              ? [
+                  {
+                    Quantity: 1,
+                    Description: 'Melange',
+                    Amount: amount,
+                    VATRate: 20,
+                    ftChargeItemCase: '0x4154200000000003',
+                  },
+                ]
+              : [],
+            cbPayItems: amount
+              ? [{ Description: 'Bar', Amount: amount, ftPayItemCase: '0x4154200000000001' }]
+              : [],
+          },
+          { ...atAuth, 'x-operation-id': randomUUID() },
+        )
+      }
+      const dep7 = await fetch(`${base}/at/v1/dep7`, { headers: atAuth })
+      assert.equal(dep7.status, 200)
+
+      // A payment and an issued receipt of the EU cash box.
+      await json(
+        'POST',
+        '/v2/pay',
+        { Action: 'payment', Protocol: 'simulator', cbPayItem: { Description: 'Card', Amount: 5 } },
+        { ...auth(), 'x-operation-id': randomUUID() },
+      )
+      const request = { ...receipt(), cbReceiptMoment: new Date().toISOString() }
+      const signed = await json('POST', '/v2/sign', request, { ...auth(), 'x-operation-id': randomUUID() })
+      const issued = await json(
+        'POST',
+        '/v2/issue',
+        { ReceiptRequest: request, ReceiptResponse: signed },
+        auth(),
+      )
+      assert.equal((await fetch(issued.DocumentURL)).status, 200)
+    })
+
     it(`answers 429 with Retry-After after ${BURST} bad credentials from one address, even to the right token, and not to other addresses`, async () => {
       const base = (server as Server).baseUrl
       const guesses: number[] = []
@@ -391,8 +612,17 @@ for (const engine of await engines()) {
         assert.deepEqual(hits, [], `a log line holds the token ${token.slice(0, 6)}...`)
       }
       assert.ok(!logs.includes(masterKey), 'the master key is never printed')
+      for (const secret of deSecrets)
+        assert.ok(!logs.includes(secret), `the output holds a SIGN DE secret ${secret.slice(0, 6)}...`)
+      for (const key of plainKeys)
+        for (const form of encodings(key).filter((f) => typeof f === 'string'))
+          assert.ok(!logs.includes(form), 'the output holds a key the suite gave the server')
+      assert.ok(
+        lines.some((l) => l.includes('/api/v2/')),
+        'the SIGN DE requests were logged',
+      )
       t.diagnostic(
-        `security/${engine}: ${lines.length} log lines searched for ${tokens.length} tokens (${tokens.filter((x) => x.startsWith('guess-')).length} of them guessed), 0 found`,
+        `security/${engine}: ${lines.length} log lines searched for ${deSecrets.length} SIGN DE secrets (api_secret, JWTs, refresh tokens, PIN, PUK, wrong ones too), ${plainKeys.length} keys, and ${tokens.length} tokens (${tokens.filter((x) => x.startsWith('guess-')).length} of them guessed), 0 found`,
       )
     })
 
@@ -404,8 +634,43 @@ for (const engine of await engines()) {
         assert.ok(!bytes.includes(token), `a token is stored in plaintext: ${token.slice(0, 6)}...`)
       assert.equal(findPrivateKey(bytes), undefined, 'a private key is stored in plaintext')
       assert.ok(!bytes.includes(masterKey), 'the master key is stored with the data')
+      for (const secret of deSecrets)
+        assert.ok(
+          !bytes.includes(secret),
+          `a SIGN DE secret is stored in plaintext: ${secret.slice(0, 6)}...`,
+        )
+      // Every sealed column opens with the master key (so it is sealed, not plaintext), and its plaintext, in
+      // any encoding, is nowhere in the stored bytes: TSS and AT device private keys, AT AES keys, the JWT key.
+      const sealed = await sealedValues(engine, dataDir, databaseUrl)
+      const master = MasterKey.fromText(masterKey)
+      const opened = [...plainKeys]
+      for (const { column, value } of sealed) {
+        const plaintext = master.decrypt(value)
+        opened.push(plaintext)
+        if (/private_key/.test(column))
+          opened.push(rawScalar(createPrivateKey({ key: plaintext, format: 'der', type: 'pkcs8' })))
+      }
+      for (const column of [
+        'de_tss.private_key_encrypted',
+        'at_cashboxes.aes_key_encrypted',
+        'at_signature_devices.private_key_encrypted',
+        'signing_keys.private_key_encrypted',
+      ])
+        assert.ok(
+          sealed.some((s) => s.column === column),
+          `no sealed ${column} was found to check`,
+        )
+      let forms = 0
+      for (const key of opened)
+        for (const form of encodings(key)) {
+          forms += 1
+          assert.ok(
+            !bytes.includes(form),
+            `a sealed secret is also stored in plaintext (${form.length} bytes)`,
+          )
+        }
       t.diagnostic(
-        `security/${engine}: ${bytes.length} bytes of stored data searched: 0 tokens, 0 private keys, 0 master keys`,
+        `security/${engine}: ${bytes.length} bytes of stored data searched: 0 tokens, 0 private keys, 0 master keys; ${deSecrets.length} SIGN DE secrets (api_secret, JWTs, refresh tokens, PIN, PUK) 0 found; ${sealed.length} sealed values (${[...new Set(sealed.map((s) => s.column))].join(', ')}) opened with the master key, their ${forms} plaintext forms 0 found`,
       )
       // The detector finds a plaintext key when there is one (else this test could not fail).
       const plain = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({

@@ -22,6 +22,7 @@ const austrian = (cashbox: CashboxRecord): string => {
     throw new FiscalError(
       ErrorCode.MarketNotConfigured,
       `this cash box's country is ${cashbox.country}: the /at/v1 endpoints are for cash boxes created with --country AT`,
+      { field: 'headers.x-cashbox-id', reason: 'the /at/v1 endpoints serve Austrian cash boxes only' },
     )
   }
   return cashbox.queueId

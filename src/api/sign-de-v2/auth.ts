@@ -31,13 +31,16 @@ export function authRoute(runtime: Runtime): FastifyPluginAsyncTypebox {
           tags: ['SIGN DE v2'],
           summary: 'Authenticate with api_key/api_secret or a refresh_token',
           security: [],
-          body: Type.Union([
-            Type.Object({
-              api_key: Type.String({ maxLength: 200 }),
-              api_secret: Type.String({ maxLength: 200 }),
-            }),
-            Type.Object({ refresh_token: Type.String({ maxLength: 200 }) }),
-          ]),
+          // One object, every member typed: with a union, a branch's extra members went unchecked, and a
+          // refresh_token that was no string reached the hash (a 500).
+          body: Type.Object(
+            {
+              api_key: Type.Optional(Type.String({ maxLength: 200 })),
+              api_secret: Type.Optional(Type.String({ maxLength: 200 })),
+              refresh_token: Type.Optional(Type.String({ maxLength: 200 })),
+            },
+            { description: 'api_key and api_secret, or refresh_token' },
+          ),
           response: { 200: Grant, ...errorResponses(400, 401, 429) },
         },
       },

@@ -26,6 +26,8 @@ const GENERIC_CODES: Partial<Record<ErrorCode, string>> = {
   [ErrorCode.UnsupportedMediaType]: 'E_UNSUPPORTED_MEDIA_TYPE',
   [ErrorCode.RateLimited]: 'E_RATE_LIMITED',
   [ErrorCode.ServiceUnavailable]: 'E_SERVICE_UNAVAILABLE',
+  // A lost database is the documented E_SERVICE_UNAVAILABLE (with Retry-After), not an internal error.
+  [ErrorCode.DatabaseUnavailable]: 'E_SERVICE_UNAVAILABLE',
   [ErrorCode.Internal]: 'E_INTERNAL',
 }
 
@@ -58,7 +60,9 @@ export function signDeApiV2(runtime: Runtime): FastifyPluginAsync {
     })
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const fiscal = fromFastifyError(error)
-      if (STATUS[fiscal.code] >= 500) request.log.error({ err: error }, 'request failed')
+      if (fiscal.code === ErrorCode.DatabaseUnavailable)
+        request.log.warn({ code: (error as { code?: string }).code }, 'database unavailable')
+      else if (STATUS[fiscal.code] >= 500) request.log.error({ err: error }, 'request failed')
       return sendSignDeError(reply, fiscal)
     })
     app.setNotFoundHandler((request, reply) =>

@@ -109,7 +109,11 @@ export class PayService {
   /** GET /v2/pay/{operationId}: the payment's answer, or its state while it runs (driving it if no one is). */
   async status(cashbox: CashboxRecord, operationId: string, lifetimeMs: number): Promise<PayAnswer> {
     const record = await this.store.find(cashbox.id, operationId)
-    if (!record) throw new FiscalError(ErrorCode.NotFound, `no payment with x-operation-id ${operationId}`)
+    if (!record)
+      throw new FiscalError(ErrorCode.NotFound, `no payment with x-operation-id ${operationId}`, {
+        field: 'operationId',
+        reason: 'no payment of this cash box has this operation id',
+      })
     return this.follow(record, record.requestHash, lifetimeMs)
   }
 

@@ -154,6 +154,10 @@ export class AustrianMarket implements AtMarket {
       throw new FiscalError(
         ErrorCode.MarketNotConfigured,
         `the Startbeleg must be signed, but signature device ${chosen.device.number} is out of service: put a device back in service first`,
+        {
+          field: 'ftReceiptCaseData.AT.SignatureDevice',
+          reason: 'the start receipt needs a signature device in service',
+        },
       )
     }
     const amounts: TaxSetAmounts = isZeroKind(kind)

@@ -157,9 +157,17 @@ export class AtProvisioning {
       number,
       inService ? null : new Date().toISOString(),
     )
-    if (!found) throw new FiscalError(ErrorCode.NotFound, `this cash box has no signature device ${number}`)
+    if (!found)
+      throw new FiscalError(ErrorCode.NotFound, `this cash box has no signature device ${number}`, {
+        field: 'number',
+        reason: 'no signature device of this cash box has this number',
+      })
     const device = (await this.store.devices(queueId)).find((d) => d.number === number)
-    if (!device) throw new FiscalError(ErrorCode.NotFound, `this cash box has no signature device ${number}`)
+    if (!device)
+      throw new FiscalError(ErrorCode.NotFound, `this cash box has no signature device ${number}`, {
+        field: 'number',
+        reason: 'no signature device of this cash box has this number',
+      })
     return summarizeDevice(device)
   }
 
@@ -293,4 +301,5 @@ export const notProvisioned = () =>
   new FiscalError(
     ErrorCode.MarketNotConfigured,
     'this Austrian cash box is not provisioned: set its Kassen-ID, AES key and signature devices first (PUT /at/v1/cashbox or `fiscalbox at provision`, see docs/country-at.md)',
+    { field: 'headers.x-cashbox-id', reason: 'the cash box is not provisioned for Austria yet' },
   )

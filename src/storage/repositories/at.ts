@@ -120,6 +120,7 @@ export function atRepository(storage: Storage): AtStore {
           throw new FiscalError(
             ErrorCode.AlreadyConfigured,
             'this cash box is already provisioned for Austria: its Kassen-ID and AES key never change; add devices with POST /at/v1/signature-devices',
+            { field: 'headers.x-cashbox-id', reason: 'the cash box is provisioned once' },
           )
         }
         throw error
@@ -135,6 +136,7 @@ export function atRepository(storage: Storage): AtStore {
           throw new FiscalError(
             ErrorCode.AlreadyConfigured,
             `signature device ${device.number} (or its key id / serial ${device.certificateField}) already exists on this cash box`,
+            { field: 'number', reason: 'device numbers, key ids and serials are unique per cash box' },
           )
         }
         throw error

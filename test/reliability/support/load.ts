@@ -1,5 +1,5 @@
 import type { OperationLog, Outcome } from './operations.ts'
-import type { Cashbox, WriteSurface } from './surfaces.ts'
+import { type Cashbox, kindOf, type WriteSurface } from './surfaces.ts'
 
 export interface DriveOptions {
   log: OperationLog
@@ -32,8 +32,11 @@ export async function drive(options: DriveOptions): Promise<number> {
       let op = options.random() < options.retryShare ? options.log.takeRetry() : undefined
       if (!op) {
         const k = options.log.all.length
-        const surface = options.surfaces[k % options.surfaces.length] as WriteSurface
-        const cashbox = options.cashboxes[Math.floor(options.random() * options.cashboxes.length)] as Cashbox
+        // Surfaces without a target in this suite are left out.
+        const usable = options.surfaces.filter((s) => options.cashboxes.some((c) => kindOf(c) === s.kind))
+        const surface = usable[k % usable.length] as WriteSurface
+        const targets = options.cashboxes.filter((c) => kindOf(c) === surface.kind)
+        const cashbox = targets[Math.floor(options.random() * targets.length)] as Cashbox
         op = options.log.add(surface, cashbox, surface.body(k))
         created += 1
       }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { type Cashbox, cashboxHeaders, type WriteSurface } from './surfaces.ts'
+import type { Cashbox, Step, WriteSurface } from './surfaces.ts'
 
 /**
  * The client's side of every operation a suite sends: its id and exact body, every answer, and the bytes of
@@ -82,17 +82,22 @@ export class OperationLog {
 }
 
 async function sendOnce(baseUrl: string, op: Operation, signal?: AbortSignal): Promise<Outcome> {
+  let outcome: Outcome = { kind: 'lost', error: 'no step' }
+  for (const step of op.surface.steps(op.cashbox, op.id, op.body)) {
+    outcome = await sendStep(baseUrl, step, signal)
+    if (outcome.kind !== 'ok') return outcome
+  }
+  return outcome
+}
+
+async function sendStep(baseUrl: string, step: Step, signal?: AbortSignal): Promise<Outcome> {
   let response: Response
   let text: string
   try {
-    response = await fetch(`${baseUrl}${op.surface.path}`, {
-      method: op.surface.method,
-      headers: {
-        'content-type': 'application/json',
-        ...cashboxHeaders(op.cashbox),
-        [op.surface.operationHeader]: op.id,
-      },
-      body: op.body,
+    response = await fetch(`${baseUrl}${step.path}`, {
+      method: step.method,
+      headers: { 'content-type': 'application/json', ...step.headers },
+      body: step.body,
       ...(signal ? { signal } : {}),
     })
     text = await response.text()
@@ -107,8 +112,17 @@ async function sendOnce(baseUrl: string, op: Operation, signal?: AbortSignal): P
 
 /** A 503 must be a problem document that says the database (or the service) is unavailable, with Retry-After. */
 function isUnavailableProblem(response: Response, text: string): boolean {
-  if (!/^application\/problem\+json/.test(response.headers.get('content-type') ?? '')) return false
   if (!response.headers.get('retry-after')) return false
+  // The SIGN DE API answers in its own error shape (docs/sign-de-v2.md#errors).
+  if (/^application\/json/.test(response.headers.get('content-type') ?? '')) {
+    try {
+      const error = JSON.parse(text) as { status_code?: number; code?: string }
+      return error.status_code === 503 && error.code === 'E_SERVICE_UNAVAILABLE'
+    } catch {
+      return false
+    }
+  }
+  if (!/^application\/problem\+json/.test(response.headers.get('content-type') ?? '')) return false
   try {
     const problem = JSON.parse(text) as { status?: number; error?: string; message?: string }
     return (
