@@ -5,11 +5,9 @@ import { emitWebhook, FISCALIZE_JOB } from '../core/v1/transactions.ts'
 import { transactionView } from '../core/v1/views.ts'
 import type { JobHandler, JobOutcome } from './engine.ts'
 
-/**
- * Every status write of a submission is a compare-and-set on the transaction's status (in the UPDATE's WHERE
- * clause): a cancellation that commits while an attempt is under way wins, and the attempt's late answer
- * does not turn `cancelled` back into `success`.
- */
+// Every status write of a submission is a compare-and-set on the transaction's status (in the UPDATE's WHERE
+// clause): a cancellation that commits while an attempt is under way wins, and the attempt's late answer
+// does not turn `cancelled` back into `success`.
 /** What an attempt may overwrite with `processing` or `failed`: the statuses the outbox itself writes. */
 const RETRYING: readonly TransactionStatus[] = ['pending', 'processing', 'failed']
 /** Set by the seal (e.g. Bizkaia's `pending_lroe`) and kept until the authority answers. */
