@@ -11,6 +11,8 @@ export interface Server {
   name: string
   url: string
   pid: number
+  /** The last lines it printed (stdout and stderr), e.g. to read an address it announces after listening. */
+  output: readonly string[]
   stop(): Promise<void>
 }
 
@@ -60,7 +62,7 @@ export async function startServer(
     )
   })
   child.removeAllListeners('exit')
-  return { name, url, pid: child.pid ?? 0, stop: () => stopChild(child) }
+  return { name, url, pid: child.pid ?? 0, output: tail, stop: () => stopChild(child) }
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {

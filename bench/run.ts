@@ -32,6 +32,7 @@ import {
   TRANSACTIONS_ENV,
   type TransactionsResult,
 } from './transactions.ts'
+import { countTransactions, drainSpanishBacklog, setupSpanishAccount } from './transactions-es.ts'
 
 const PARTS = [
   'throughput',
@@ -405,8 +406,37 @@ async function transactions(): Promise<TransactionsResult> {
     step(
       `  drained ${fmt(drain.jobs)} jobs in ${drain.seconds.toFixed(1)} s (${fmt(drain.jobsPerSecond)} jobs/s), server CPU ${fmt(drain.serverCpuMicrosPerJob ?? Number.NaN)} µs per job`,
     )
-    return { measuredAt: new Date().toISOString(), locations, create, drain }
+    const spain = await spanishTransactions(server, locations, drainJobs)
+    return { measuredAt: new Date().toISOString(), locations, create, drain, spain }
   })
+}
+
+/** VERI*FACTU locations against the simulator the server started in-process (test key). */
+async function spanishTransactions(
+  server: Server,
+  locations: number,
+  drainJobs: number,
+): Promise<NonNullable<TransactionsResult['spain']>> {
+  step(`transactions es: POST /v1/transactions on ${locations} VERI*FACTU locations, inline to the simulator`)
+  const account = await setupSpanishAccount(server, locations)
+  const create = await warmThenMeasure({
+    label: 'POST /v1/transactions (ES)',
+    url: server.url,
+    connections: settings.connections,
+    serverPid: server.pid,
+    okStatus: 201,
+    requests: createRequests(account.key, account.locations),
+  })
+  const stored = await countTransactions(server, account.key)
+  const succeeded = await countTransactions(server, account.key, 'success')
+  step(
+    `  accepted ${fmt(create.okPerSecond)} transactions/s (201, VERI*FACTU inline), server CPU ${fmt(create.serverCpuMicros ?? Number.NaN)} µs per transaction (simulator included), p50 ${ms(create.latencyMs.p50)}, p99 ${ms(create.latencyMs.p99)}, non-2xx ${create.non2xx}; ${fmt(succeeded)} of ${fmt(stored)} success`,
+  )
+  const drain = await drainSpanishBacklog(server, drainJobs)
+  step(
+    `  drained ${fmt(drain.transactions)} VERI*FACTU transactions in ${drain.seconds.toFixed(1)} s (${fmt(drain.transactionsPerSecond)}/s), server CPU ${fmt(drain.serverCpuMicrosPerTransaction ?? Number.NaN)} µs per transaction, ${drain.submissions} submissions, ${drain.duplicates} duplicates`,
+  )
+  return { locations, create, stored, succeeded, drain }
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en')

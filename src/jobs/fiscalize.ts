@@ -5,6 +5,16 @@ import { emitWebhook, FISCALIZE_JOB } from '../core/v1/transactions.ts'
 import { transactionView } from '../core/v1/views.ts'
 import type { JobHandler, JobOutcome } from './engine.ts'
 
+// Every status write of a submission is a compare-and-set on the transaction's status (in the UPDATE's WHERE
+// clause): a cancellation that commits while an attempt is under way wins, and the attempt's late answer
+// does not turn `cancelled` back into `success`.
+/** What an attempt may overwrite with `processing` or `failed`: the statuses the outbox itself writes. */
+const RETRYING: readonly TransactionStatus[] = ['pending', 'processing', 'failed']
+/** Set by the seal (e.g. Bizkaia's `pending_lroe`) and kept until the authority answers. */
+const AWAITING: readonly TransactionStatus[] = ['pending_lroe', 'pending_submission']
+/** What the authority's answer may overwrite with `success` (again, after a reconciliation) or `failed_permanent`. */
+const ANSWERABLE: readonly TransactionStatus[] = [...RETRYING, ...AWAITING]
+
 /**
  * Submission of sealed records to their authority. Per group (one location's chain in one environment):
  * records whose previous attempt had an unknown outcome are first looked up at the authority (`query`) and
@@ -38,7 +48,18 @@ export function fiscalizeHandler(deps: {
         completedAt: status === 'success' ? now : null,
         updatedAt: now,
       }
-      await unit.updateTransaction(transaction.id, patch)
+      const applied = await unit.updateTransaction(transaction.id, {
+        ...patch,
+        onlyFrom: [...ANSWERABLE, 'success'],
+      })
+      if (!applied) {
+        // Cancelled meanwhile: the status stays, the authority's answer is still kept for the audit.
+        await unit.updateTransaction(transaction.id, {
+          responsePayload: patch.responsePayload,
+          updatedAt: now,
+        })
+        return
+      }
       await emitWebhook(
         unit,
         transaction.accountId,
@@ -60,11 +81,16 @@ export function fiscalizeHandler(deps: {
     reconcile,
     ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     effects: async (unit) => {
-      await unit.updateTransaction(transaction.id, {
+      const updatedAt = new Date().toISOString()
+      const applied = await unit.updateTransaction(transaction.id, {
         status: 'failed',
         errorMessage: error,
-        updatedAt: new Date().toISOString(),
+        updatedAt,
+        onlyFrom: RETRYING,
       })
+      // A status the seal set stays until the authority answers; the error is shown all the same.
+      if (!applied)
+        await unit.updateTransaction(transaction.id, { errorMessage: error, updatedAt, onlyFrom: AWAITING })
     },
   })
 
@@ -111,12 +137,16 @@ export function fiscalizeHandler(deps: {
         const now = new Date().toISOString()
         for (const job of jobs) {
           const row = rows.get(job.subjectId)
-          if (!row || row.transaction.status === 'success') continue
-          await unit.updateTransaction(job.subjectId, {
+          if (!row) continue
+          const submittedAt = row.transaction.submittedAt ?? now
+          const applied = await unit.updateTransaction(job.subjectId, {
             status: 'processing',
-            submittedAt: row.transaction.submittedAt ?? now,
+            submittedAt,
             updatedAt: now,
+            onlyFrom: RETRYING,
           })
+          if (!applied)
+            await unit.updateTransaction(job.subjectId, { submittedAt, updatedAt: now, onlyFrom: AWAITING })
         }
       })
       const locations = new Map<string, LocationRecord | undefined>()
@@ -213,7 +243,8 @@ export function fiscalizeHandler(deps: {
       // Only through the unit: on SQLite a read outside it would wait for this very transaction.
       const now = new Date().toISOString()
       const patch = { status: 'failed_permanent' as const, errorMessage: error, updatedAt: now }
-      await unit.updateTransaction(job.subjectId, patch)
+      // A transaction cancelled meanwhile stays cancelled; the dead letter event still tells a person.
+      await unit.updateTransaction(job.subjectId, { ...patch, onlyFrom: ANSWERABLE })
       const current = await unit.findTransaction(job.accountId, job.subjectId)
       if (!current) return
       await emitWebhook(
@@ -229,6 +260,7 @@ export function fiscalizeHandler(deps: {
         status: 'pending',
         errorMessage: null,
         updatedAt: new Date().toISOString(),
+        onlyFrom: ['failed_permanent'],
       })
     },
   }

@@ -67,6 +67,12 @@ export interface SealedRecord {
   fiscalId: string | null
   /** Goes into the transaction's response_payload. */
   payload: Record<string, unknown>
+  /**
+   * The transaction's status until the authority answers, instead of `pending` (seed 002: `pending_lroe` for
+   * a signed Bizkaia invoice awaiting its LROE batch). The outbox keeps it through retries; the answer
+   * replaces it (`success`, `failed_permanent`).
+   */
+  initialStatus?: 'pending_lroe' | 'pending_submission'
 }
 
 /** A sealed record as the outbox hands it to the authority. */

@@ -86,7 +86,14 @@ export type TransactionPatch = Partial<
     TransactionRecord,
     'status' | 'responsePayload' | 'fiscalId' | 'errorMessage' | 'submittedAt' | 'completedAt'
   >
-> & { updatedAt: string }
+> & {
+  updatedAt: string
+  /**
+   * Compare-and-set: the row is changed only while its status is one of these (checked in the UPDATE's
+   * WHERE clause, so a concurrent cancellation that committed first wins). Omitted: unconditional.
+   */
+  onlyFrom?: readonly TransactionStatus[]
+}
 
 export interface WebhookEnqueue {
   accountId: string
@@ -112,7 +119,8 @@ export interface V1Unit {
   saveChain(locationId: string, environment: Environment, chain: ChainState): Promise<void>
   insertRecord(record: FiscalRecord): Promise<void>
   findRecord(transactionId: string): Promise<FiscalRecord | undefined>
-  updateTransaction(id: string, patch: TransactionPatch): Promise<void>
+  /** false when the row was not changed (absent, or its status not in `patch.onlyFrom`). */
+  updateTransaction(id: string, patch: TransactionPatch): Promise<boolean>
   insertJob(job: NewJob): Promise<void>
   /** One delivery and its job per active endpoint of the account subscribed to the event. */
   enqueueWebhooks(event: WebhookEnqueue): Promise<number>

@@ -203,7 +203,11 @@ export class Transactions {
       if (!(await unit.insertTransaction(cancellation))) {
         return { existing: await unit.findCancellationOf(locked.id) }
       }
-      await unit.updateTransaction(locked.id, { status: 'cancelled', updatedAt: now.toISOString() })
+      await unit.updateTransaction(locked.id, {
+        status: 'cancelled',
+        updatedAt: now.toISOString(),
+        onlyFrom: [...CANCELLABLE],
+      })
       const jobId = await this.seal(unit, fiscalizer, signer, location, cancellation, inlineMs, {
         transactionId: cancellation.id,
         type: 'cancellation',
@@ -306,6 +310,8 @@ export class Transactions {
       return undefined
     }
     await unit.updateTransaction(transaction.id, {
+      // A status from the seal (Bizkaia's pending_lroe) means the record is final already: so is its fiscal id.
+      ...(sealed.initialStatus ? { status: sealed.initialStatus, fiscalId: sealed.fiscalId } : {}),
       responsePayload: { record: sealed.payload },
       updatedAt: now.toISOString(),
     })

@@ -271,7 +271,19 @@ function sealer(software: SpanishSoftware, options: SpanishFiscalizerOptions) {
       payload.total = t.total
       payload.xml = t.xml
     }
-    return { hash, state: JSON.stringify(made.state), record, fiscalId: document.fiscalId, payload }
+    // Seed 002: a Bizkaia invoice is signed here and waits for its LROE batch (pending_lroe until accepted).
+    const awaitsLroe =
+      input.type === 'sale' &&
+      document.record.system === 'ticketbai' &&
+      TERRITORY_RULES[document.record.value.territory].channel === 'lroe'
+    return {
+      hash,
+      state: JSON.stringify(made.state),
+      record,
+      fiscalId: document.fiscalId,
+      payload,
+      ...(awaitsLroe ? { initialStatus: 'pending_lroe' as const } : {}),
+    }
   }
 }
 

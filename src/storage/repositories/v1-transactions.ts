@@ -178,7 +178,13 @@ export class KyselyV1Unit implements V1Unit {
     if (patch.errorMessage !== undefined) set.error_message = patch.errorMessage
     if (patch.submittedAt !== undefined) set.submitted_at = patch.submittedAt
     if (patch.completedAt !== undefined) set.completed_at = patch.completedAt
-    await this.trx.updateTable('transactions').set(set).where('id', '=', id).execute()
+    let update = this.trx.updateTable('transactions').set(set).where('id', '=', id)
+    if (patch.onlyFrom) {
+      if (patch.onlyFrom.length === 0) return false
+      update = update.where('status', 'in', [...patch.onlyFrom])
+    }
+    const result = await update.executeTakeFirst()
+    return Number(result.numUpdatedRows) > 0
   }
 
   async insertJob(job: Parameters<V1Unit['insertJob']>[0]) {
