@@ -140,12 +140,7 @@ function registerVerify(program: Command): void {
     .action(async (files: string[], options: { json?: boolean }) => {
       const { TicketBaiVerifier } = await import('../verify/ticketbai-verifier.ts')
       const verifier = new TicketBaiVerifier()
-      const shown = progress('verifying files', files.length)
-      files.forEach((file, i) => {
-        verifier.document(readFileSync(file, 'utf8'), file)
-        shown.update(i + 1)
-      })
-      shown.done(files.length)
+      readDocuments(verifier, files)
       const report = verifier.finish()
       conclude(
         report.problems,
@@ -159,18 +154,23 @@ function registerVerify(program: Command): void {
 export async function verifyVerifactuFiles(files: string[], options: { json?: boolean }): Promise<void> {
   const { VerifactuVerifier } = await import('../verify/verifactu-verifier.ts')
   const verifier = new VerifactuVerifier()
-  const shown = progress('verifying files', files.length)
-  files.forEach((file, i) => {
-    verifier.document(readFileSync(file, 'utf8'), file)
-    shown.update(i + 1)
-  })
-  shown.done(files.length)
+  readDocuments(verifier, files)
   const report = verifier.finish()
   conclude(
     report.problems,
     options.json ? JSON.stringify(report) : undefined,
     `OK: ${report.records} records in ${report.chains} chain(s), every Huella and link verified`,
   )
+}
+
+/** Feeds the files, in chain order, to a verifier that reads one XML document at a time. */
+function readDocuments(verifier: { document(xml: string, file: string): void }, files: string[]): void {
+  const shown = progress('verifying files', files.length)
+  files.forEach((file, i) => {
+    verifier.document(readFileSync(file, 'utf8'), file)
+    shown.update(i + 1)
+  })
+  shown.done(files.length)
 }
 
 function conclude(problems: string[], json: string | undefined, ok: string): void {
