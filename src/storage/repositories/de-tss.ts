@@ -175,7 +175,49 @@ const fromExport = (e: ExportRecord): Insertable<DeTssExportTable> => ({
   time_expiration: e.timeExpiration,
 })
 
+/** The tables whose rows belong to one TSS and are keyed by (tss_id, id). */
+type TssOwnedTable = 'de_tss_transactions' | 'de_tss_exports'
+
+/** Find, insert and save of the records of a table keyed by (tss_id, id): transactions and exports. */
+function tssOwnedRows<T extends TssOwnedTable, R>(
+  trx: Transaction<Database> | Kysely<Database>,
+  table: T,
+  read: (row: Selectable<Database[T]>) => R,
+  write: (record: R) => Insertable<Database[T]> & { tss_id: string; id: string },
+) {
+  // Kysely cannot resolve the columns of a generic table; both tables have the key columns used here.
+  const scope = table as TssOwnedTable
+  return {
+    async find(tssId: string, id: string): Promise<R | undefined> {
+      const row = await trx
+        .selectFrom(scope)
+        .selectAll()
+        .where('tss_id', '=', tssId)
+        .where('id', '=', id)
+        .executeTakeFirst()
+      return row ? read(row as Selectable<Database[T]>) : undefined
+    },
+    async insert(record: R): Promise<void> {
+      await trx
+        .insertInto(scope)
+        .values(write(record) as never)
+        .execute()
+    },
+    async save(record: R): Promise<void> {
+      const { tss_id, id, ...row } = write(record)
+      await trx
+        .updateTable(scope)
+        .set(row as never)
+        .where('tss_id', '=', tss_id)
+        .where('id', '=', id)
+        .execute()
+    },
+  }
+}
+
 function work(trx: Transaction<Database> | Kysely<Database>, lockRows: boolean): TssWork {
+  const transactions = tssOwnedRows(trx, 'de_tss_transactions', toTx, fromTx)
+  const exports = tssOwnedRows(trx, 'de_tss_exports', toExport, fromExport)
   return {
     async lockTss(id) {
       let query = trx.selectFrom('de_tss').selectAll().where('id', '=', id)
@@ -216,27 +258,9 @@ function work(trx: Transaction<Database> | Kysely<Database>, lockRows: boolean):
       const { id, ...row } = fromClient(client)
       await trx.updateTable('de_tss_clients').set(row).where('id', '=', id).execute()
     },
-    async findTransaction(tssId, id) {
-      const row = await trx
-        .selectFrom('de_tss_transactions')
-        .selectAll()
-        .where('tss_id', '=', tssId)
-        .where('id', '=', id)
-        .executeTakeFirst()
-      return row ? toTx(row) : undefined
-    },
-    async insertTransaction(tx) {
-      await trx.insertInto('de_tss_transactions').values(fromTx(tx)).execute()
-    },
-    async saveTransaction(tx) {
-      const { tss_id, id, ...row } = fromTx(tx)
-      await trx
-        .updateTable('de_tss_transactions')
-        .set(row)
-        .where('tss_id', '=', tss_id)
-        .where('id', '=', id)
-        .execute()
-    },
+    findTransaction: transactions.find,
+    insertTransaction: transactions.insert,
+    saveTransaction: transactions.save,
     async findRevision(tssId, txId, revision) {
       const row = await trx
         .selectFrom('de_tss_tx_revisions')
@@ -268,27 +292,9 @@ function work(trx: Transaction<Database> | Kysely<Database>, lockRows: boolean):
         })
         .execute()
     },
-    async findExport(tssId, id) {
-      const row = await trx
-        .selectFrom('de_tss_exports')
-        .selectAll()
-        .where('tss_id', '=', tssId)
-        .where('id', '=', id)
-        .executeTakeFirst()
-      return row ? toExport(row) : undefined
-    },
-    async insertExport(record) {
-      await trx.insertInto('de_tss_exports').values(fromExport(record)).execute()
-    },
-    async saveExport(record) {
-      const { tss_id, id, ...row } = fromExport(record)
-      await trx
-        .updateTable('de_tss_exports')
-        .set(row)
-        .where('tss_id', '=', tss_id)
-        .where('id', '=', id)
-        .execute()
-    },
+    findExport: exports.find,
+    insertExport: exports.insert,
+    saveExport: exports.save,
     async countOpenExports(tssId) {
       const row = await trx
         .selectFrom('de_tss_exports')
@@ -312,9 +318,9 @@ function sqliteWork(writer: SqliteDatabase): TssWork {
   const clientColumns = Object.keys(fromClient(EMPTY_CLIENT))
   const txColumns = Object.keys(fromTx(EMPTY_TX))
   const exportColumns = Object.keys(fromExport(EMPTY_EXPORT))
-  const insert = (table: string, columns: string[]) =>
+  const insert = (table: string, columns: string[], onConflict = '') =>
     writer.prepare(
-      `insert into ${table} (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})`,
+      `insert into ${table} (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})${onConflict && ` ${onConflict}`}`,
     )
   const update = (table: string, columns: string[], keys: string[]) =>
     writer.prepare(
@@ -325,9 +331,7 @@ function sqliteWork(writer: SqliteDatabase): TssWork {
     )
   const q = {
     tss: writer.prepare<[string], Selectable<DeTssTable>>('select * from de_tss where id = ?'),
-    insertTss: writer.prepare(
-      `insert into de_tss (${tssColumns.join(', ')}) values (${tssColumns.map((c) => `@${c}`).join(', ')}) on conflict (id) do nothing`,
-    ),
+    insertTss: insert('de_tss', tssColumns, 'on conflict (id) do nothing'),
     saveTss: update('de_tss', tssColumns, ['id']),
     client: writer.prepare<[string], Selectable<DeTssClientTable>>(
       'select * from de_tss_clients where id = ?',
