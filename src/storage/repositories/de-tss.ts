@@ -315,9 +315,6 @@ function work(trx: Transaction<Database> | Kysely<Database>, lockRows: boolean):
  */
 function sqliteWork(writer: SqliteDatabase): TssWork {
   const tssColumns = Object.keys(fromTss(EMPTY_TSS))
-  const clientColumns = Object.keys(fromClient(EMPTY_CLIENT))
-  const txColumns = Object.keys(fromTx(EMPTY_TX))
-  const exportColumns = Object.keys(fromExport(EMPTY_EXPORT))
   const insert = (table: string, columns: string[], onConflict = '') =>
     writer.prepare(
       `insert into ${table} (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})${onConflict && ` ${onConflict}`}`,
@@ -329,23 +326,43 @@ function sqliteWork(writer: SqliteDatabase): TssWork {
         .map((c) => `${c} = @${c}`)
         .join(', ')} where ${keys.map((k) => `${k} = @${k}`).join(' and ')}`,
     )
+  /** Find by key, insert and save of one table's records, as tssOwnedRows does with Kysely. */
+  const keyedRows = <R, Row>(
+    table: string,
+    keys: string[],
+    read: (row: Row) => R,
+    write: (record: R) => object,
+    empty: R,
+  ) => {
+    const columns = Object.keys(write(empty))
+    const select = writer.prepare<string[], Row>(
+      `select * from ${table} where ${keys.map((k) => `${k} = ?`).join(' and ')}`,
+    )
+    const inserting = insert(table, columns)
+    const saving = update(table, columns, keys)
+    return {
+      find: async (...key: string[]): Promise<R | undefined> => {
+        const row = select.get(...key)
+        return row ? read(row) : undefined
+      },
+      insert: async (record: R): Promise<void> => {
+        inserting.run(write(record))
+      },
+      save: async (record: R): Promise<void> => {
+        saving.run(write(record))
+      },
+    }
+  }
+  const clients = keyedRows('de_tss_clients', ['id'], toClient, fromClient, EMPTY_CLIENT)
+  const transactions = keyedRows('de_tss_transactions', ['tss_id', 'id'], toTx, fromTx, EMPTY_TX)
+  const exports = keyedRows('de_tss_exports', ['tss_id', 'id'], toExport, fromExport, EMPTY_EXPORT)
   const q = {
     tss: writer.prepare<[string], Selectable<DeTssTable>>('select * from de_tss where id = ?'),
     insertTss: insert('de_tss', tssColumns, 'on conflict (id) do nothing'),
     saveTss: update('de_tss', tssColumns, ['id']),
-    client: writer.prepare<[string], Selectable<DeTssClientTable>>(
-      'select * from de_tss_clients where id = ?',
-    ),
     clientBySerial: writer.prepare<[string, string], Selectable<DeTssClientTable>>(
       'select * from de_tss_clients where tss_id = ? and serial_number = ?',
     ),
-    insertClient: insert('de_tss_clients', clientColumns),
-    saveClient: update('de_tss_clients', clientColumns, ['id']),
-    tx: writer.prepare<[string, string], Selectable<DeTssTransactionTable>>(
-      'select * from de_tss_transactions where tss_id = ? and id = ?',
-    ),
-    insertTx: insert('de_tss_transactions', txColumns),
-    saveTx: update('de_tss_transactions', txColumns, ['tss_id', 'id']),
     revision: writer.prepare<[string, string, number], { request_hash: string; response: string }>(
       'select request_hash, response from de_tss_tx_revisions where tss_id = ? and tx_id = ? and revision = ?',
     ),
@@ -355,11 +372,6 @@ function sqliteWork(writer: SqliteDatabase): TssWork {
     insertLog: writer.prepare(
       'insert into de_tss_logs (tss_id, signature_counter, kind, operation, log_time, transaction_number, client_serial, message) values (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
-    export: writer.prepare<[string, string], Selectable<DeTssExportTable>>(
-      'select * from de_tss_exports where tss_id = ? and id = ?',
-    ),
-    insertExport: insert('de_tss_exports', exportColumns),
-    saveExport: update('de_tss_exports', exportColumns, ['tss_id', 'id']),
     openExports: writer.prepare<[string], { n: number }>(
       "select count(*) as n from de_tss_exports where tss_id = ? and state in ('PENDING', 'WORKING')",
     ),
@@ -373,30 +385,16 @@ function sqliteWork(writer: SqliteDatabase): TssWork {
     saveTss: async (tss) => {
       q.saveTss.run(fromTss(tss))
     },
-    findClient: async (id) => {
-      const row = q.client.get(id)
-      return row ? toClient(row) : undefined
-    },
+    findClient: clients.find,
     findClientBySerial: async (tssId, serialNumber) => {
       const row = q.clientBySerial.get(tssId, serialNumber)
       return row ? toClient(row) : undefined
     },
-    insertClient: async (client) => {
-      q.insertClient.run(fromClient(client))
-    },
-    saveClient: async (client) => {
-      q.saveClient.run(fromClient(client))
-    },
-    findTransaction: async (tssId, id) => {
-      const row = q.tx.get(tssId, id)
-      return row ? toTx(row) : undefined
-    },
-    insertTransaction: async (tx) => {
-      q.insertTx.run(fromTx(tx))
-    },
-    saveTransaction: async (tx) => {
-      q.saveTx.run(fromTx(tx))
-    },
+    insertClient: clients.insert,
+    saveClient: clients.save,
+    findTransaction: transactions.find,
+    insertTransaction: transactions.insert,
+    saveTransaction: transactions.save,
     findRevision: async (tssId, txId, revision) => {
       const row = q.revision.get(tssId, txId, revision)
       return row ? { requestHash: row.request_hash, response: row.response } : undefined
@@ -416,16 +414,9 @@ function sqliteWork(writer: SqliteDatabase): TssWork {
         log.message.toString('base64'),
       )
     },
-    findExport: async (tssId, id) => {
-      const row = q.export.get(tssId, id)
-      return row ? toExport(row) : undefined
-    },
-    insertExport: async (record) => {
-      q.insertExport.run(fromExport(record))
-    },
-    saveExport: async (record) => {
-      q.saveExport.run(fromExport(record))
-    },
+    findExport: exports.find,
+    insertExport: exports.insert,
+    saveExport: exports.save,
     countOpenExports: async (tssId) => q.openExports.get(tssId)?.n ?? 0,
   }
 }
