@@ -28,6 +28,7 @@ import type {
   DeTssTable,
   DeTssTransactionTable,
 } from '../schema.ts'
+import { deSecretRepository } from './de-secrets.ts'
 import { transactionOf } from './ledger.ts'
 
 const json = (text: string) => JSON.parse(text) as Metadata
@@ -669,21 +670,6 @@ export function tssRepository(storage: Storage): TssStore {
       const row = await first(db.selectFrom('de_tss').select('signature_counter').where('id', '=', tssId))
       return row?.signature_counter ?? 0
     },
-    async secret(name) {
-      const row = await first(db.selectFrom('de_secrets').selectAll().where('name', '=', name))
-      return row ? { publicPart: row.public_part, sealed: row.sealed } : undefined
-    },
-    async putSecretIfAbsent(name, publicPart, sealed) {
-      await storage.transact((trx) =>
-        trx
-          .insertInto('de_secrets')
-          .values({ name, public_part: publicPart, sealed, created_at: new Date().toISOString() })
-          .onConflict((c) => c.column('name').doNothing())
-          .execute(),
-      )
-      const row = await first(db.selectFrom('de_secrets').selectAll().where('name', '=', name))
-      if (!row) throw new Error(`secret ${name} was not stored`)
-      return { publicPart: row.public_part, sealed: row.sealed }
-    },
+    ...deSecretRepository(storage, first),
   }
 }
