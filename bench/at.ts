@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto'
 import type { Request } from 'autocannon'
-import { type BenchCashbox, createCashboxes } from './fiscalbox.ts'
+import { type BenchCashbox, createCashboxes, signHeaders, signRequests } from './fiscalbox.ts'
 import type { LoadResult } from './load.ts'
 import type { Server } from './processes.ts'
 import { counter } from './terminal.ts'
@@ -18,13 +17,6 @@ export interface AtResult {
   manyRatio: number
 }
 
-const headersFor = (cashbox: BenchCashbox) => ({
-  'content-type': 'application/json',
-  'x-cashbox-id': cashbox.cashboxId,
-  'x-cashbox-accesstoken': cashbox.accessToken,
-  'x-operation-id': randomUUID(),
-})
-
 /**
  * Every receipt carries the same moment: with 64 connections the arrival order at a queue is not the order
  * the requests were made in, and RKSV refuses dates that decrease (equal ones are allowed).
@@ -37,7 +29,7 @@ const atSale = (reference: string) =>
 async function call(server: Server, cashbox: BenchCashbox, method: string, path: string, body: unknown) {
   const response = await fetch(`${server.url}${path}`, {
     method,
-    headers: headersFor(cashbox),
+    headers: signHeaders(cashbox),
     body: JSON.stringify(body),
   })
   const text = await response.text()
@@ -75,24 +67,7 @@ export async function provisionAndStart(server: Server, cashboxes: BenchCashbox[
 
 /** autocannon requests: the cash boxes in turn, a new operation id and Belegnummer each. */
 export function atSignRequests(cashboxes: BenchCashbox[], label: string): Request[] {
-  let n = 0
-  return [
-    {
-      method: 'POST',
-      path: '/v2/sign',
-      setupRequest: (request) => {
-        n += 1
-        const cashbox = cashboxes[n % cashboxes.length] as BenchCashbox
-        return {
-          ...request,
-          method: 'POST',
-          path: '/v2/sign',
-          headers: headersFor(cashbox),
-          body: atSale(`${label}-${n}`),
-        }
-      },
-    },
-  ]
+  return signRequests(cashboxes, label, atSale)
 }
 
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en') : 'n/a')

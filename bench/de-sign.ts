@@ -1,9 +1,13 @@
-import { randomUUID } from 'node:crypto'
-import type { Request } from 'autocannon'
-import { type BenchCashbox, createCashboxes, type ServerOptions, startFiscalbox } from './fiscalbox.ts'
+import {
+  type BenchCashbox,
+  createCashboxes,
+  type ServerOptions,
+  signRequests,
+  startCashboxes,
+  startFiscalbox,
+} from './fiscalbox.ts'
 import { type LoadResult, runLoad } from './load.ts'
-import type { Server } from './processes.ts'
-import { counter, step } from './terminal.ts'
+import { step } from './terminal.ts'
 
 /**
  * The German market on /v2/sign: each POS receipt (implicit flow) runs a start and a finish TSS
@@ -24,59 +28,8 @@ export interface DeSignResult {
   many: DeSignRun
 }
 
-const headersFor = (cashbox: BenchCashbox) => ({
-  'content-type': 'application/json',
-  'x-cashbox-id': cashbox.cashboxId,
-  'x-cashbox-accesstoken': cashbox.accessToken,
-  'x-operation-id': randomUUID(),
-})
-
 const sale = (reference: string) =>
   `{"cbReceiptReference":"${reference}","cbReceiptMoment":"${new Date().toISOString()}","ftReceiptCase":"0x4445200100000001","cbChargeItems":[{"Quantity":1,"Description":"Kaffee","Amount":2.2,"VATRate":19,"ftChargeItemCase":"0x4445200000000003"},{"Quantity":1,"Description":"Brezel","Amount":1.3,"VATRate":7,"ftChargeItemCase":"0x4445200000000001"}],"cbPayItems":[{"Description":"Bar","Amount":3.5,"ftPayItemCase":"0x4445200000000001"}]}`
-
-async function start(server: Server, cashboxes: BenchCashbox[]): Promise<void> {
-  const shown = counter('start receipts (TSS set-up) of the DE cash boxes', cashboxes.length)
-  let done = 0
-  for (const cashbox of cashboxes) {
-    const response = await fetch(`${server.url}/v2/sign`, {
-      method: 'POST',
-      headers: headersFor(cashbox),
-      body: JSON.stringify({
-        cbReceiptReference: 'bench-start',
-        cbReceiptMoment: new Date().toISOString(),
-        ftReceiptCase: '0x4445200000004001',
-        cbChargeItems: [],
-        cbPayItems: [],
-      }),
-    })
-    const body = (await response.json()) as { ftState?: string }
-    if (response.status !== 200 || !body.ftState?.endsWith('00000000'))
-      throw new Error(`DE start receipt answered ${response.status} ${JSON.stringify(body)}`)
-    shown.update(++done)
-  }
-  shown.done()
-}
-
-function requests(cashboxes: BenchCashbox[], label: string): Request[] {
-  let n = 0
-  return [
-    {
-      method: 'POST',
-      path: '/v2/sign',
-      setupRequest: (request) => {
-        n += 1
-        const cashbox = cashboxes[n % cashboxes.length] as BenchCashbox
-        return {
-          ...request,
-          method: 'POST',
-          path: '/v2/sign',
-          headers: headersFor(cashbox),
-          body: sale(`${label}-${n}`),
-        }
-      },
-    },
-  ]
-}
 
 export async function deSignBench(
   dataDir: string,
@@ -88,14 +41,19 @@ export async function deSignBench(
   const cashboxes = await createCashboxes(dataDir, count, 'DE')
   const server = await startFiscalbox(dataDir, serverOptions)
   try {
-    await start(server, cashboxes)
+    await startCashboxes(
+      server,
+      cashboxes,
+      '0x4445200000004001',
+      'start receipts (TSS set-up) of the DE cash boxes',
+    )
     const run = async (boxes: BenchCashbox[], label: string): Promise<DeSignRun> => {
       const options = {
         label,
         url: server.url,
         connections: settings.connections,
         serverPid: server.pid,
-        requests: requests(boxes, label),
+        requests: signRequests(boxes, label, sale),
       }
       await runLoad({ ...options, label: `${label} (warm-up)`, durationS: settings.warmupS })
       const load = await runLoad({ ...options, durationS: settings.durationS })

@@ -78,28 +78,37 @@ export function saleBody(reference: string, moment = new Date()): string {
   return `{"cbReceiptReference":"${reference}","cbReceiptMoment":"${moment.toISOString()}","ftReceiptCase":"0x4555200000000001","cbChargeItems":[{"Quantity":1,"Description":"Coffee","Amount":3.5,"VATRate":20,"ftChargeItemCase":"0x4555200000000013"}],"cbPayItems":[{"Description":"Cash","Amount":3.5,"ftPayItemCase":"0x4555200000000001"}]}`
 }
 
-const headersFor = (cashbox: BenchCashbox, operationId: string) => ({
+/** The headers of a /v2/sign call of a cash box; each call a new operation id unless one is given. */
+export const signHeaders = (cashbox: BenchCashbox, operationId: string = randomUUID()) => ({
   'content-type': 'application/json',
   'x-cashbox-id': cashbox.cashboxId,
   'x-cashbox-accesstoken': cashbox.accessToken,
   'x-operation-id': operationId,
 })
 
-/** Sends each cash box its start receipt (ftReceiptCase 0x...4001) so that it accepts sales. */
-export async function startCashboxes(server: Server, cashboxes: BenchCashbox[]): Promise<void> {
-  const shown = counter('sending start receipts', cashboxes.length)
+/**
+ * Sends each cash box its start receipt (ftReceiptCase 0x...4001, by default the generic market's) so that
+ * it accepts sales.
+ */
+export async function startCashboxes(
+  server: Server,
+  cashboxes: BenchCashbox[],
+  receiptCase: string = START_RECEIPT_CASE,
+  title = 'sending start receipts',
+): Promise<void> {
+  const shown = counter(title, cashboxes.length)
   let done = 0
   for (const cashbox of cashboxes) {
     const body = JSON.stringify({
       cbReceiptReference: 'bench-start',
       cbReceiptMoment: new Date().toISOString(),
-      ftReceiptCase: START_RECEIPT_CASE,
+      ftReceiptCase: receiptCase,
       cbChargeItems: [],
       cbPayItems: [],
     })
     const response = await fetch(`${server.url}/v2/sign`, {
       method: 'POST',
-      headers: headersFor(cashbox, randomUUID()),
+      headers: signHeaders(cashbox),
       body,
     })
     const text = await response.text()
@@ -113,9 +122,13 @@ export async function startCashboxes(server: Server, cashboxes: BenchCashbox[]):
 
 /**
  * autocannon requests for /v2/sign: every request a new x-operation-id and receipt reference, the cash boxes
- * taken in turn across all connections.
+ * taken in turn across all connections. `sale` writes the body for a reference (by default the generic one).
  */
-export function signRequests(cashboxes: BenchCashbox[], label: string): Request[] {
+export function signRequests(
+  cashboxes: BenchCashbox[],
+  label: string,
+  sale: (reference: string) => string = saleBody,
+): Request[] {
   let n = 0
   return [
     {
@@ -128,8 +141,8 @@ export function signRequests(cashboxes: BenchCashbox[], label: string): Request[
           ...request,
           method: 'POST',
           path: '/v2/sign',
-          headers: headersFor(cashbox, randomUUID()),
-          body: saleBody(`${label}-${n}`),
+          headers: signHeaders(cashbox),
+          body: sale(`${label}-${n}`),
         }
       },
     },

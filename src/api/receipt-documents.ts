@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply } from 'fastify'
 import { Type } from 'typebox'
+import type { ReceiptDocument } from '../receipts/document.ts'
 import { renderEscPos } from '../receipts/escpos.ts'
 import { renderHtml } from '../receipts/html.ts'
 import { renderPdf } from '../receipts/pdf.ts'
@@ -65,38 +66,33 @@ export function receiptDocuments(runtime: Runtime): FastifyPluginAsyncTypebox {
       },
     )
 
-    app.get(
+    /** The renderings for a receipt printer: the same document laid out for 42 or 48 columns. */
+    const printerRendering = (
+      path: string,
+      summary: string,
+      contentType: string,
+      render: (document: ReceiptDocument, width: PrinterWidth) => string | Buffer,
+    ) =>
+      app.get(
+        path,
+        { schema: { ...common, summary, params: Params, querystring: WidthQuery } },
+        async (request, reply) => {
+          const { document } = await runtime.receipts.document(request.params.id)
+          const width = Number(request.query.width ?? 48) as PrinterWidth
+          return privateDocument(reply, contentType).send(render(document, width))
+        },
+      )
+    printerRendering(
       '/r/:id/receipt.txt',
-      {
-        schema: {
-          ...common,
-          summary: 'The receipt as plain text for 42 or 48 columns',
-          params: Params,
-          querystring: WidthQuery,
-        },
-      },
-      async (request, reply) => {
-        const { document } = await runtime.receipts.document(request.params.id)
-        const width = Number(request.query.width ?? 48) as PrinterWidth
-        return privateDocument(reply, 'text/plain; charset=utf-8').send(renderText(document, width))
-      },
+      'The receipt as plain text for 42 or 48 columns',
+      'text/plain; charset=utf-8',
+      renderText,
     )
-
-    app.get(
+    printerRendering(
       '/r/:id/receipt.escpos',
-      {
-        schema: {
-          ...common,
-          summary: 'ESC/POS printer bytes (code page 16, QR code), 42 or 48 columns',
-          params: Params,
-          querystring: WidthQuery,
-        },
-      },
-      async (request, reply) => {
-        const { document } = await runtime.receipts.document(request.params.id)
-        const width = Number(request.query.width ?? 48) as PrinterWidth
-        return privateDocument(reply, 'application/octet-stream').send(renderEscPos(document, width))
-      },
+      'ESC/POS printer bytes (code page 16, QR code), 42 or 48 columns',
+      'application/octet-stream',
+      renderEscPos,
     )
 
     app.post(

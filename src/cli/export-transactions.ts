@@ -14,6 +14,17 @@ import { progress } from './progress.ts'
 const PAGE = 2_000
 export const TRANSACTIONS_EXPORT_FORMAT = 'fiscalbox-transactions-export-v1'
 
+/** The location an export command names, read from committed data; an unknown one is an error that says where to look. */
+export async function locationToExport(runtime: Runtime, locationId: string) {
+  const row = await readsOf(runtime.storage)
+    .selectFrom('locations')
+    .selectAll()
+    .where('id', '=', locationId)
+    .executeTakeFirst()
+  if (!row) throw new Error(`no location ${locationId}: GET /v1/locations lists an account's locations`)
+  return toLocation(row)
+}
+
 /**
  * Writes a location's generic records of one environment (docs/transactions-api-v1.md "Export") as JSON
  * Lines for `fiscalbox verify`: a header with the location's public key, then every record in chain order.
@@ -24,13 +35,7 @@ export async function exportTransactions(
   environment: string,
   out: string,
 ): Promise<number> {
-  const row = await readsOf(runtime.storage)
-    .selectFrom('locations')
-    .selectAll()
-    .where('id', '=', locationId)
-    .executeTakeFirst()
-  if (!row) throw new Error(`no location ${locationId}: GET /v1/locations lists an account's locations`)
-  const location = toLocation(row)
+  const location = await locationToExport(runtime, locationId)
   const repository = exportRepository(runtime.storage)
   const total = await repository.lastSequence(location.id, environment)
   const file = createWriteStream(out)

@@ -5,9 +5,8 @@ import { loadConfig } from '../config.ts'
 import { verifactuDocuments, verifactuRecordOf } from '../markets/es/v1-export.ts'
 import type { VerifactuRecord } from '../markets/es/verifactu/records.ts'
 import { openRuntime, type Runtime } from '../runtime.ts'
-import { toLocation } from '../storage/repositories/v1-accounts.ts'
 import { exportRepository } from '../storage/repositories/v1-export.ts'
-import { readsOf } from '../storage/repositories/v1-reader.ts'
+import { locationToExport } from './export-transactions.ts'
 import { progress } from './progress.ts'
 
 const PAGE = 2_000
@@ -30,13 +29,7 @@ export async function exportVerifactu(
   environment: string,
   out: string,
 ): Promise<{ files: string[]; records: number }> {
-  const row = await readsOf(runtime.storage)
-    .selectFrom('locations')
-    .selectAll()
-    .where('id', '=', locationId)
-    .executeTakeFirst()
-  if (!row) throw new Error(`no location ${locationId}: GET /v1/locations lists an account's locations`)
-  const location = toLocation(row)
+  const location = await locationToExport(runtime, locationId)
   if (location.country !== 'ES' || location.countryConfig.system !== 'verifactu')
     throw new Error(
       `location ${locationId} is not a Spanish VERI*FACTU location (country ${location.country})`,

@@ -139,18 +139,12 @@ function registerVerify(program: Command): void {
     .option('--json', 'print the report as JSON')
     .action(async (files: string[], options: { json?: boolean }) => {
       const { TicketBaiVerifier } = await import('../verify/ticketbai-verifier.ts')
-      const verifier = new TicketBaiVerifier()
-      const shown = progress('verifying files', files.length)
-      files.forEach((file, i) => {
-        verifier.document(readFileSync(file, 'utf8'), file)
-        shown.update(i + 1)
-      })
-      shown.done(files.length)
-      const report = verifier.finish()
-      conclude(
-        report.problems,
-        options.json ? JSON.stringify(report) : undefined,
-        `OK: ${report.invoices.length} invoice(s), signatures and chain verified\n${report.invoices.map((i) => `  ${i.identifier ?? `cancels ${i.cancels}`} (${i.territory}) ${i.file}`).join('\n')}`,
+      verifyDocuments(
+        new TicketBaiVerifier(),
+        files,
+        options,
+        (report) =>
+          `OK: ${report.invoices.length} invoice(s), signatures and chain verified\n${report.invoices.map((i) => `  ${i.identifier ?? `cancels ${i.cancels}`} (${i.territory}) ${i.file}`).join('\n')}`,
       )
     })
 }
@@ -158,7 +152,24 @@ function registerVerify(program: Command): void {
 /** Checks VERI*FACTU XML files given in chain order (also `fiscalbox verify FILE` for such a file). */
 export async function verifyVerifactuFiles(files: string[], options: { json?: boolean }): Promise<void> {
   const { VerifactuVerifier } = await import('../verify/verifactu-verifier.ts')
-  const verifier = new VerifactuVerifier()
+  verifyDocuments(
+    new VerifactuVerifier(),
+    files,
+    options,
+    (report) => `OK: ${report.records} records in ${report.chains} chain(s), every Huella and link verified`,
+  )
+}
+
+/**
+ * Feeds the files, in chain order, to a verifier that reads one XML document at a time, then prints its
+ * report: as JSON, `ok` when nothing is wrong, or the problems.
+ */
+function verifyDocuments<R extends { problems: string[] }>(
+  verifier: { document(xml: string, file: string): void; finish(): R },
+  files: string[],
+  options: { json?: boolean },
+  ok: (report: R) => string,
+): void {
   const shown = progress('verifying files', files.length)
   files.forEach((file, i) => {
     verifier.document(readFileSync(file, 'utf8'), file)
@@ -166,11 +177,7 @@ export async function verifyVerifactuFiles(files: string[], options: { json?: bo
   })
   shown.done(files.length)
   const report = verifier.finish()
-  conclude(
-    report.problems,
-    options.json ? JSON.stringify(report) : undefined,
-    `OK: ${report.records} records in ${report.chains} chain(s), every Huella and link verified`,
-  )
+  conclude(report.problems, options.json ? JSON.stringify(report) : undefined, ok(report))
 }
 
 function conclude(problems: string[], json: string | undefined, ok: string): void {

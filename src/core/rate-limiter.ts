@@ -38,17 +38,10 @@ export class RateLimiter {
 
   /** Spends one token of `key` if it has one; `now` is in milliseconds. */
   take(key: string, now: number = Date.now()): RateLimitDecision {
-    const { capacity, refillPerSecond } = this.options
     const bucket = this.refilled(key, now)
     const allowed = bucket.tokens >= 1
     if (allowed) bucket.tokens -= 1
-    return {
-      allowed,
-      limit: capacity,
-      remaining: Math.floor(bucket.tokens),
-      resetSeconds: Math.ceil((capacity - bucket.tokens) / refillPerSecond),
-      retryAfterSeconds: allowed ? 0 : Math.ceil((1 - bucket.tokens) / refillPerSecond),
-    }
+    return this.decision(allowed, bucket.tokens)
   }
 
   /**
@@ -56,24 +49,30 @@ export class RateLimiter {
    * peeks on every request must not fill the map with sources that never failed.
    */
   peek(key: string, now: number = Date.now()): RateLimitDecision {
-    const { capacity, refillPerSecond } = this.options
+    const { capacity } = this.options
     if (!this.buckets.has(key)) {
       return { allowed: true, limit: capacity, remaining: capacity, resetSeconds: 0, retryAfterSeconds: 0 }
     }
     const bucket = this.refilled(key, now)
     const allowed = bucket.tokens >= 1
-    return {
-      allowed,
-      limit: capacity,
-      remaining: Math.floor(bucket.tokens),
-      resetSeconds: Math.ceil((capacity - bucket.tokens) / refillPerSecond),
-      retryAfterSeconds: allowed ? 0 : Math.ceil((1 - bucket.tokens) / refillPerSecond),
-    }
+    return this.decision(allowed, bucket.tokens)
   }
 
   /** Forgets a key, e.g. after a successful login ends a run of failures. */
   reset(key: string): void {
     this.buckets.delete(key)
+  }
+
+  /** The answer for a bucket holding `tokens` after the request was (or would be) counted. */
+  private decision(allowed: boolean, tokens: number): RateLimitDecision {
+    const { capacity, refillPerSecond } = this.options
+    return {
+      allowed,
+      limit: capacity,
+      remaining: Math.floor(tokens),
+      resetSeconds: Math.ceil((capacity - tokens) / refillPerSecond),
+      retryAfterSeconds: allowed ? 0 : Math.ceil((1 - tokens) / refillPerSecond),
+    }
   }
 
   private refilled(key: string, now: number): Bucket {

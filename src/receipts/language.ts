@@ -1,3 +1,5 @@
+import { wallClockFormat } from '../core/wall-clock.ts'
+
 /** Receipt languages: the market's language, English for countries without one of their own. */
 export type Language = 'de' | 'en' | 'es' | 'it' | 'fr' | 'pt'
 
@@ -225,16 +227,7 @@ export const labelsOf = (language: Language): Labels => LABELS[language]
 /** "21.11.2026 20:59:43" in the market's time zone; "UTC" is named where it is not a local time. */
 export function formatMoment(iso: string, locale: Locale): string {
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-GB', {
-      timeZone: locale.timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    })
+    wallClockFormat(locale.timeZone)
       .formatToParts(new Date(iso))
       .map((p) => [p.type, p.value]),
   )

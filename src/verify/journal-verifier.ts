@@ -1,17 +1,13 @@
-import { createHash, createPublicKey, verify as ecdsaVerify } from 'node:crypto'
+import { createHash, type KeyObject, verify as ecdsaVerify } from 'node:crypto'
+import { JsonlExportVerifier, spkiPublicKey, type VerifyReport, ZERO_HASH } from './jsonl-export.ts'
+
+export type { VerifyReport } from './jsonl-export.ts'
 
 /**
  * Checks a journal export (docs/journal-format.md) from its bytes alone. Written from the format document,
  * not from the writer's code, so that a bug in the writer cannot hide itself.
  */
-export interface VerifyReport {
-  receipts: number
-  head: string
-  problems: string[]
-}
-
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex')
-const ZERO = '0'.repeat(64)
 
 interface Header {
   format: string
@@ -36,29 +32,11 @@ interface Entry {
   response: string
 }
 
-export class JournalVerifier {
-  private header: Header | undefined
-  private key: ReturnType<typeof createPublicKey> | undefined
+export class JournalVerifier extends JsonlExportVerifier<Header, Entry> {
+  private key: KeyObject | undefined
   private expectedNumber = 1
   private lastRow = 0
-  private previous = ZERO
-  readonly report: VerifyReport = { receipts: 0, head: ZERO, problems: [] }
-
-  line(text: string, lineNumber: number): void {
-    if (text.trim() === '') return
-    let value: unknown
-    try {
-      value = JSON.parse(text)
-    } catch {
-      this.problem(`line ${lineNumber}: not JSON`)
-      return
-    }
-    if (!this.header) {
-      this.readHeader(value as Header, lineNumber)
-      return
-    }
-    this.checkEntry(value as Entry)
-  }
+  private previous = ZERO_HASH
 
   finish(): VerifyReport {
     if (!this.header) this.problem('the file has no header line: is it a fiscalbox journal export?')
@@ -71,25 +49,17 @@ export class JournalVerifier {
     return this.report
   }
 
-  private readHeader(header: Header, lineNumber: number): void {
+  protected readHeader(header: Header, lineNumber: number): void {
     if (header.format !== 'fiscalbox-journal-export-v1') {
       this.problem(
         `line ${lineNumber}: format is ${JSON.stringify(header.format)}, expected "fiscalbox-journal-export-v1"`,
       )
     }
-    this.header = header
-    try {
-      this.key = createPublicKey({
-        key: Buffer.from(header.publicKey, 'base64'),
-        format: 'der',
-        type: 'spki',
-      })
-    } catch {
-      this.problem('header: publicKey is not a base64 SPKI public key')
-    }
+    this.key = spkiPublicKey(header.publicKey)
+    if (!this.key) this.problem('header: publicKey is not a base64 SPKI public key')
   }
 
-  private checkEntry(e: Entry): void {
+  protected check(e: Entry): void {
     const at = `receipt ${e.number}`
     this.report.receipts += 1
     if (e.number !== this.expectedNumber)
@@ -166,9 +136,5 @@ export class JournalVerifier {
     ) {
       this.problem(`${at}: signature does not verify with the queue's public key`)
     }
-  }
-
-  private problem(text: string): void {
-    if (this.report.problems.length < 1000) this.report.problems.push(text)
   }
 }

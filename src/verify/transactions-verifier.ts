@@ -1,13 +1,11 @@
-import { createHash, createPublicKey, verify as ecdsaVerify } from 'node:crypto'
-import type { VerifyReport } from './journal-verifier.ts'
+import { createHash, type KeyObject, verify as ecdsaVerify } from 'node:crypto'
+import { JsonlExportVerifier, spkiPublicKey, type VerifyReport, ZERO_HASH } from './jsonl-export.ts'
 
 /**
  * Checks a transactions export (docs/transactions-api-v1.md "Generic fiscal records" and "Export") from
  * its bytes alone, written from that document and not from the producer's code: numbering without gaps,
  * the hash chain, the record text's own fields, every signature, and the generic fiscal ids.
  */
-const ZERO = '0'.repeat(64)
-
 interface Header {
   format: string
   location_id: string
@@ -27,28 +25,10 @@ interface Line {
   signature: string | null
 }
 
-export class TransactionsVerifier {
-  private header: Header | undefined
-  private key: ReturnType<typeof createPublicKey> | undefined
+export class TransactionsVerifier extends JsonlExportVerifier<Header, Line> {
+  private key: KeyObject | undefined
   private expected = 1
-  private previous = ZERO
-  readonly report: VerifyReport = { receipts: 0, head: ZERO, problems: [] }
-
-  line(text: string, lineNumber: number): void {
-    if (text.trim() === '') return
-    let value: unknown
-    try {
-      value = JSON.parse(text)
-    } catch {
-      this.problem(`line ${lineNumber}: not JSON`)
-      return
-    }
-    if (!this.header) {
-      this.readHeader(value as Header)
-      return
-    }
-    this.check(value as Line)
-  }
+  private previous = ZERO_HASH
 
   finish(): VerifyReport {
     if (!this.header) this.problem('the file is empty')
@@ -61,22 +41,14 @@ export class TransactionsVerifier {
     return this.report
   }
 
-  private readHeader(header: Header): void {
-    this.header = header
+  protected readHeader(header: Header): void {
     if (header.format !== 'fiscalbox-transactions-export-v1')
       this.problem(`unknown format ${String(header.format)}`)
-    try {
-      this.key = createPublicKey({
-        key: Buffer.from(header.public_key, 'base64'),
-        format: 'der',
-        type: 'spki',
-      })
-    } catch {
-      this.problem('the header public_key is not a SPKI public key')
-    }
+    this.key = spkiPublicKey(header.public_key)
+    if (!this.key) this.problem('the header public_key is not a SPKI public key')
   }
 
-  private check(line: Line): void {
+  protected check(line: Line): void {
     const header = this.header as Header
     const at = `record ${line.sequence}`
     this.report.receipts += 1
@@ -118,9 +90,5 @@ export class TransactionsVerifier {
     }
     this.expected = line.sequence + 1
     this.previous = line.hash
-  }
-
-  private problem(text: string): void {
-    if (this.report.problems.length < 1000) this.report.problems.push(text)
   }
 }

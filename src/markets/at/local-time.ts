@@ -1,17 +1,10 @@
+import { wallClockFormat } from '../../core/wall-clock.ts'
+
 /**
  * Austrian receipts carry the receipt's moment as local time in Vienna without a zone
  * (yyyy-MM-ddTHH:mm:ss). One formatter per process: building an Intl formatter costs far more than using it.
  */
-const VIENNA = new Intl.DateTimeFormat('en-GB', {
-  timeZone: 'Europe/Vienna',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-  hourCycle: 'h23',
-})
+const VIENNA = wallClockFormat('Europe/Vienna')
 
 const HOUR_MS = 3_600_000
 

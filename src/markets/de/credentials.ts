@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose'
 import { ErrorCode, FiscalError } from '../../core/errors.ts'
 import { hashToken, type MasterKey, tokenMatches } from '../../core/secrets.ts'
+import type { InstallationSecrets } from './tss/ports.ts'
 import type { Caller } from './tss/tss-service.ts'
 
 export interface CredentialRecord {
@@ -12,17 +13,11 @@ export interface CredentialRecord {
   createdAt: string
 }
 
-export interface CredentialStore {
+export interface CredentialStore extends InstallationSecrets {
   insert(credential: CredentialRecord): Promise<void>
   find(apiKey: string): Promise<CredentialRecord | undefined>
   insertRefreshToken(tokenHash: string, apiKey: string, expiresAt: number): Promise<void>
   findRefreshToken(tokenHash: string): Promise<{ apiKey: string; expiresAt: number } | undefined>
-  secret(name: string): Promise<{ publicPart: string; sealed: string } | undefined>
-  putSecretIfAbsent(
-    name: string,
-    publicPart: string,
-    sealed: string,
-  ): Promise<{ publicPart: string; sealed: string }>
 }
 
 export const ACCESS_TOKEN_S = 86_400

@@ -1,4 +1,5 @@
 import { invalid } from '../../core/errors.ts'
+import { wallClockFormat } from '../../core/wall-clock.ts'
 
 /**
  * Value formats shared by VeriFactu and TicketBAI. Amounts travel as integer cents inside fiscalbox and
@@ -49,30 +50,10 @@ export function spanishDate(isoDate: string, field: string): string {
   return `${d}-${m}-${y}`
 }
 
-// Building an Intl.DateTimeFormat costs far more than using one: one per time zone, kept.
-const formats = new Map<string, Intl.DateTimeFormat>()
-function formatFor(timeZone: string): Intl.DateTimeFormat {
-  let format = formats.get(timeZone)
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-GB', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    })
-    if (formats.size < 64) formats.set(timeZone, format)
-  }
-  return format
-}
-
 /** Wall-clock parts of an instant in a time zone, and that zone's offset at the instant. */
 function zoned(moment: Date, timeZone: string) {
   const parts = Object.fromEntries(
-    formatFor(timeZone)
+    wallClockFormat(timeZone)
       .formatToParts(moment)
       .map((p) => [p.type, p.value]),
   ) as Record<string, string>

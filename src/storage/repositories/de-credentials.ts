@@ -1,12 +1,9 @@
 import type { CredentialStore } from '../../markets/de/credentials.ts'
 import type { Storage } from '../database.ts'
+import { deSecretRepository } from './de-secrets.ts'
 
 export function deCredentialRepository(storage: Storage): CredentialStore {
   const { db } = storage
-  const secret = async (name: string) => {
-    const row = await db.selectFrom('de_secrets').selectAll().where('name', '=', name).executeTakeFirst()
-    return row ? { publicPart: row.public_part, sealed: row.sealed } : undefined
-  }
   return {
     async insert(c) {
       await storage.transact((trx) =>
@@ -54,18 +51,6 @@ export function deCredentialRepository(storage: Storage): CredentialStore {
         .executeTakeFirst()
       return row ? { apiKey: row.api_key, expiresAt: row.expires_at } : undefined
     },
-    secret,
-    async putSecretIfAbsent(name, publicPart, sealed) {
-      await storage.transact((trx) =>
-        trx
-          .insertInto('de_secrets')
-          .values({ name, public_part: publicPart, sealed, created_at: new Date().toISOString() })
-          .onConflict((c) => c.column('name').doNothing())
-          .execute(),
-      )
-      const stored = await secret(name)
-      if (!stored) throw new Error(`secret ${name} was not stored`)
-      return stored
-    },
+    ...deSecretRepository(storage),
   }
 }

@@ -28,6 +28,7 @@ import type {
   DeTssTable,
   DeTssTransactionTable,
 } from '../schema.ts'
+import { deSecretRepository } from './de-secrets.ts'
 import { transactionOf } from './ledger.ts'
 
 const json = (text: string) => JSON.parse(text) as Metadata
@@ -175,7 +176,49 @@ const fromExport = (e: ExportRecord): Insertable<DeTssExportTable> => ({
   time_expiration: e.timeExpiration,
 })
 
+/** The tables whose rows belong to one TSS and are keyed by (tss_id, id). */
+type TssOwnedTable = 'de_tss_transactions' | 'de_tss_exports'
+
+/** Find, insert and save of the records of a table keyed by (tss_id, id): transactions and exports. */
+function tssOwnedRows<T extends TssOwnedTable, R>(
+  trx: Transaction<Database> | Kysely<Database>,
+  table: T,
+  read: (row: Selectable<Database[T]>) => R,
+  write: (record: R) => Insertable<Database[T]> & { tss_id: string; id: string },
+) {
+  // Kysely cannot resolve the columns of a generic table; both tables have the key columns used here.
+  const scope = table as TssOwnedTable
+  return {
+    async find(tssId: string, id: string): Promise<R | undefined> {
+      const row = await trx
+        .selectFrom(scope)
+        .selectAll()
+        .where('tss_id', '=', tssId)
+        .where('id', '=', id)
+        .executeTakeFirst()
+      return row ? read(row as Selectable<Database[T]>) : undefined
+    },
+    async insert(record: R): Promise<void> {
+      await trx
+        .insertInto(scope)
+        .values(write(record) as never)
+        .execute()
+    },
+    async save(record: R): Promise<void> {
+      const { tss_id, id, ...row } = write(record)
+      await trx
+        .updateTable(scope)
+        .set(row as never)
+        .where('tss_id', '=', tss_id)
+        .where('id', '=', id)
+        .execute()
+    },
+  }
+}
+
 function work(trx: Transaction<Database> | Kysely<Database>, lockRows: boolean): TssWork {
+  const transactions = tssOwnedRows(trx, 'de_tss_transactions', toTx, fromTx)
+  const exports = tssOwnedRows(trx, 'de_tss_exports', toExport, fromExport)
   return {
     async lockTss(id) {
       let query = trx.selectFrom('de_tss').selectAll().where('id', '=', id)
@@ -216,27 +259,9 @@ function work(trx: Transaction<Database> | Kysely<Database>, lockRows: boolean):
       const { id, ...row } = fromClient(client)
       await trx.updateTable('de_tss_clients').set(row).where('id', '=', id).execute()
     },
-    async findTransaction(tssId, id) {
-      const row = await trx
-        .selectFrom('de_tss_transactions')
-        .selectAll()
-        .where('tss_id', '=', tssId)
-        .where('id', '=', id)
-        .executeTakeFirst()
-      return row ? toTx(row) : undefined
-    },
-    async insertTransaction(tx) {
-      await trx.insertInto('de_tss_transactions').values(fromTx(tx)).execute()
-    },
-    async saveTransaction(tx) {
-      const { tss_id, id, ...row } = fromTx(tx)
-      await trx
-        .updateTable('de_tss_transactions')
-        .set(row)
-        .where('tss_id', '=', tss_id)
-        .where('id', '=', id)
-        .execute()
-    },
+    findTransaction: transactions.find,
+    insertTransaction: transactions.insert,
+    saveTransaction: transactions.save,
     async findRevision(tssId, txId, revision) {
       const row = await trx
         .selectFrom('de_tss_tx_revisions')
@@ -268,27 +293,9 @@ function work(trx: Transaction<Database> | Kysely<Database>, lockRows: boolean):
         })
         .execute()
     },
-    async findExport(tssId, id) {
-      const row = await trx
-        .selectFrom('de_tss_exports')
-        .selectAll()
-        .where('tss_id', '=', tssId)
-        .where('id', '=', id)
-        .executeTakeFirst()
-      return row ? toExport(row) : undefined
-    },
-    async insertExport(record) {
-      await trx.insertInto('de_tss_exports').values(fromExport(record)).execute()
-    },
-    async saveExport(record) {
-      const { tss_id, id, ...row } = fromExport(record)
-      await trx
-        .updateTable('de_tss_exports')
-        .set(row)
-        .where('tss_id', '=', tss_id)
-        .where('id', '=', id)
-        .execute()
-    },
+    findExport: exports.find,
+    insertExport: exports.insert,
+    saveExport: exports.save,
     async countOpenExports(tssId) {
       const row = await trx
         .selectFrom('de_tss_exports')
@@ -309,12 +316,9 @@ function work(trx: Transaction<Database> | Kysely<Database>, lockRows: boolean):
  */
 function sqliteWork(writer: SqliteDatabase): TssWork {
   const tssColumns = Object.keys(fromTss(EMPTY_TSS))
-  const clientColumns = Object.keys(fromClient(EMPTY_CLIENT))
-  const txColumns = Object.keys(fromTx(EMPTY_TX))
-  const exportColumns = Object.keys(fromExport(EMPTY_EXPORT))
-  const insert = (table: string, columns: string[]) =>
+  const insert = (table: string, columns: string[], onConflict = '') =>
     writer.prepare(
-      `insert into ${table} (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})`,
+      `insert into ${table} (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})${onConflict && ` ${onConflict}`}`,
     )
   const update = (table: string, columns: string[], keys: string[]) =>
     writer.prepare(
@@ -323,25 +327,43 @@ function sqliteWork(writer: SqliteDatabase): TssWork {
         .map((c) => `${c} = @${c}`)
         .join(', ')} where ${keys.map((k) => `${k} = @${k}`).join(' and ')}`,
     )
+  /** Find by key, insert and save of one table's records, as tssOwnedRows does with Kysely. */
+  const keyedRows = <R, Row>(
+    table: string,
+    keys: string[],
+    read: (row: Row) => R,
+    write: (record: R) => object,
+    empty: R,
+  ) => {
+    const columns = Object.keys(write(empty))
+    const select = writer.prepare<string[], Row>(
+      `select * from ${table} where ${keys.map((k) => `${k} = ?`).join(' and ')}`,
+    )
+    const inserting = insert(table, columns)
+    const saving = update(table, columns, keys)
+    return {
+      find: async (...key: string[]): Promise<R | undefined> => {
+        const row = select.get(...key)
+        return row ? read(row) : undefined
+      },
+      insert: async (record: R): Promise<void> => {
+        inserting.run(write(record))
+      },
+      save: async (record: R): Promise<void> => {
+        saving.run(write(record))
+      },
+    }
+  }
+  const clients = keyedRows('de_tss_clients', ['id'], toClient, fromClient, EMPTY_CLIENT)
+  const transactions = keyedRows('de_tss_transactions', ['tss_id', 'id'], toTx, fromTx, EMPTY_TX)
+  const exports = keyedRows('de_tss_exports', ['tss_id', 'id'], toExport, fromExport, EMPTY_EXPORT)
   const q = {
     tss: writer.prepare<[string], Selectable<DeTssTable>>('select * from de_tss where id = ?'),
-    insertTss: writer.prepare(
-      `insert into de_tss (${tssColumns.join(', ')}) values (${tssColumns.map((c) => `@${c}`).join(', ')}) on conflict (id) do nothing`,
-    ),
+    insertTss: insert('de_tss', tssColumns, 'on conflict (id) do nothing'),
     saveTss: update('de_tss', tssColumns, ['id']),
-    client: writer.prepare<[string], Selectable<DeTssClientTable>>(
-      'select * from de_tss_clients where id = ?',
-    ),
     clientBySerial: writer.prepare<[string, string], Selectable<DeTssClientTable>>(
       'select * from de_tss_clients where tss_id = ? and serial_number = ?',
     ),
-    insertClient: insert('de_tss_clients', clientColumns),
-    saveClient: update('de_tss_clients', clientColumns, ['id']),
-    tx: writer.prepare<[string, string], Selectable<DeTssTransactionTable>>(
-      'select * from de_tss_transactions where tss_id = ? and id = ?',
-    ),
-    insertTx: insert('de_tss_transactions', txColumns),
-    saveTx: update('de_tss_transactions', txColumns, ['tss_id', 'id']),
     revision: writer.prepare<[string, string, number], { request_hash: string; response: string }>(
       'select request_hash, response from de_tss_tx_revisions where tss_id = ? and tx_id = ? and revision = ?',
     ),
@@ -351,11 +373,6 @@ function sqliteWork(writer: SqliteDatabase): TssWork {
     insertLog: writer.prepare(
       'insert into de_tss_logs (tss_id, signature_counter, kind, operation, log_time, transaction_number, client_serial, message) values (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
-    export: writer.prepare<[string, string], Selectable<DeTssExportTable>>(
-      'select * from de_tss_exports where tss_id = ? and id = ?',
-    ),
-    insertExport: insert('de_tss_exports', exportColumns),
-    saveExport: update('de_tss_exports', exportColumns, ['tss_id', 'id']),
     openExports: writer.prepare<[string], { n: number }>(
       "select count(*) as n from de_tss_exports where tss_id = ? and state in ('PENDING', 'WORKING')",
     ),
@@ -369,30 +386,16 @@ function sqliteWork(writer: SqliteDatabase): TssWork {
     saveTss: async (tss) => {
       q.saveTss.run(fromTss(tss))
     },
-    findClient: async (id) => {
-      const row = q.client.get(id)
-      return row ? toClient(row) : undefined
-    },
+    findClient: clients.find,
     findClientBySerial: async (tssId, serialNumber) => {
       const row = q.clientBySerial.get(tssId, serialNumber)
       return row ? toClient(row) : undefined
     },
-    insertClient: async (client) => {
-      q.insertClient.run(fromClient(client))
-    },
-    saveClient: async (client) => {
-      q.saveClient.run(fromClient(client))
-    },
-    findTransaction: async (tssId, id) => {
-      const row = q.tx.get(tssId, id)
-      return row ? toTx(row) : undefined
-    },
-    insertTransaction: async (tx) => {
-      q.insertTx.run(fromTx(tx))
-    },
-    saveTransaction: async (tx) => {
-      q.saveTx.run(fromTx(tx))
-    },
+    insertClient: clients.insert,
+    saveClient: clients.save,
+    findTransaction: transactions.find,
+    insertTransaction: transactions.insert,
+    saveTransaction: transactions.save,
     findRevision: async (tssId, txId, revision) => {
       const row = q.revision.get(tssId, txId, revision)
       return row ? { requestHash: row.request_hash, response: row.response } : undefined
@@ -412,16 +415,9 @@ function sqliteWork(writer: SqliteDatabase): TssWork {
         log.message.toString('base64'),
       )
     },
-    findExport: async (tssId, id) => {
-      const row = q.export.get(tssId, id)
-      return row ? toExport(row) : undefined
-    },
-    insertExport: async (record) => {
-      q.insertExport.run(fromExport(record))
-    },
-    saveExport: async (record) => {
-      q.saveExport.run(fromExport(record))
-    },
+    findExport: exports.find,
+    insertExport: exports.insert,
+    saveExport: exports.save,
     countOpenExports: async (tssId) => q.openExports.get(tssId)?.n ?? 0,
   }
 }
@@ -674,21 +670,6 @@ export function tssRepository(storage: Storage): TssStore {
       const row = await first(db.selectFrom('de_tss').select('signature_counter').where('id', '=', tssId))
       return row?.signature_counter ?? 0
     },
-    async secret(name) {
-      const row = await first(db.selectFrom('de_secrets').selectAll().where('name', '=', name))
-      return row ? { publicPart: row.public_part, sealed: row.sealed } : undefined
-    },
-    async putSecretIfAbsent(name, publicPart, sealed) {
-      await storage.transact((trx) =>
-        trx
-          .insertInto('de_secrets')
-          .values({ name, public_part: publicPart, sealed, created_at: new Date().toISOString() })
-          .onConflict((c) => c.column('name').doNothing())
-          .execute(),
-      )
-      const row = await first(db.selectFrom('de_secrets').selectAll().where('name', '=', name))
-      if (!row) throw new Error(`secret ${name} was not stored`)
-      return { publicPart: row.public_part, sealed: row.sealed }
-    },
+    ...deSecretRepository(storage, first),
   }
 }

@@ -458,5 +458,33 @@ for (const engine of await engines()) {
       assert.equal(list.body._type, 'EXPORT_LIST')
       assert.equal(list.body.count, 1)
     })
+
+    it('exports: metadata merges; DELETE cancels an export but leaves an ERROR one as it is', async () => {
+      const { tssId } = await setUpTss(api)
+      const failed = randomUUID()
+      assert.equal(
+        (await api.call('PUT', `/tss/${tssId}/export/${failed}?maximum_number_records=1`, {})).status,
+        200,
+      )
+      let state = 'PENDING'
+      for (let poll = 0; poll < 200 && (state === 'PENDING' || state === 'WORKING'); poll++) {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        state = (await api.call('GET', `/tss/${tssId}/export/${failed}`)).body.state
+      }
+      assert.equal(state, 'ERROR')
+      const first = await api.call('PATCH', `/tss/${tssId}/export/${failed}/metadata`, { a: '1' })
+      assert.deepEqual(first.body, { a: '1' })
+      const second = await api.call('PATCH', `/tss/${tssId}/export/${failed}/metadata`, { b: '2' })
+      assert.deepEqual(second.body, { a: '1', b: '2' })
+      assert.equal((await api.call('DELETE', `/tss/${tssId}/export/${failed}`)).body.state, 'ERROR')
+      const cancelled = randomUUID()
+      assert.equal((await api.call('PUT', `/tss/${tssId}/export/${cancelled}`, {})).status, 200)
+      const answer = await api.call('DELETE', `/tss/${tssId}/export/${cancelled}`)
+      assert.equal(answer.status, 200)
+      assert.equal(answer.body.state, 'CANCELLED')
+      assert.equal((await api.call('GET', `/tss/${tssId}/export/${cancelled}`)).body.state, 'CANCELLED')
+      const unknown = await api.call('DELETE', `/tss/${tssId}/export/${randomUUID()}`)
+      expectError(unknown, 404, 'E_EXPORT_NOT_FOUND')
+    })
   })
 }

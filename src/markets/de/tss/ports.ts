@@ -46,7 +46,7 @@ export interface Page<T> {
   count: number
 }
 
-export interface TssStore {
+export interface TssStore extends InstallationSecrets {
   /** A durable transaction of its own (answer only after it resolves). */
   run<T>(work: (store: TssWork) => Promise<T>): Promise<T>
   /** The same work inside another unit of work (a receipt's), committed with it. */
@@ -71,7 +71,10 @@ export interface TssStore {
   streamLogs(selection: LogSelection): AsyncIterable<LogRecord>
   findLogByCounter(tssId: string, signatureCounter: number): Promise<LogRecord | undefined>
   newestSignatureCounter(tssId: string): Promise<number>
-  /** Installation secrets (certificate authorities, token key), created once across nodes. */
+}
+
+/** Installation secrets (certificate authorities, token key), created once across nodes. */
+export interface InstallationSecrets {
   secret(name: string): Promise<{ publicPart: string; sealed: string } | undefined>
   putSecretIfAbsent(
     name: string,

@@ -850,16 +850,11 @@ export class TssService {
 
   /** DELETE: a PENDING or WORKING export is cancelled, a finished one withdrawn (its file is gone). */
   async cancelExport(caller: Caller, tssId: string, exportId: string): Promise<ExportRecord> {
-    await this.getExport(caller, tssId, exportId)
-    return this.store.run(async (work) => {
-      await this.lockTss(work, caller, tssId)
-      const record = (await work.findExport(tssId, exportId)) as ExportRecord
-      if (record.state !== 'CANCELLED' && record.state !== 'ERROR') {
-        record.state = 'CANCELLED'
-        record.timeEnd = this.now()
-        await work.saveExport(record)
-      }
-      return record
+    return this.changeExport(caller, tssId, exportId, (record) => {
+      if (record.state === 'CANCELLED' || record.state === 'ERROR') return false
+      record.state = 'CANCELLED'
+      record.timeEnd = this.now()
+      return true
     })
   }
 
@@ -869,12 +864,24 @@ export class TssService {
     exportId: string,
     metadata: Metadata,
   ): Promise<ExportRecord> {
+    return this.changeExport(caller, tssId, exportId, (record) => {
+      record.metadata = { ...record.metadata, ...metadata }
+      return true
+    })
+  }
+
+  /** Changes an export under the TSS lock; `change` says whether there is anything to save. */
+  private async changeExport(
+    caller: Caller,
+    tssId: string,
+    exportId: string,
+    change: (record: ExportRecord) => boolean,
+  ): Promise<ExportRecord> {
     await this.getExport(caller, tssId, exportId)
     return this.store.run(async (work) => {
       await this.lockTss(work, caller, tssId)
       const record = (await work.findExport(tssId, exportId)) as ExportRecord
-      record.metadata = { ...record.metadata, ...metadata }
-      await work.saveExport(record)
+      if (change(record)) await work.saveExport(record)
       return record
     })
   }

@@ -1,6 +1,6 @@
 import { invalid } from '../../../core/errors.ts'
 import { amountText, localDateAndTime, nif, rateText, text } from '../format.ts'
-import { el, leaf, type XmlElement } from '../xml/tree.ts'
+import { type Child, el, leaf, type XmlElement } from '../xml/tree.ts'
 import { TBAI_NAMESPACE, type Territory } from './territories.ts'
 
 /**
@@ -144,9 +144,7 @@ export function buildInvoice(input: TicketBaiInvoiceInput, chain: TicketBaiChain
       el(
         'CabeceraFactura',
         null,
-        leaf('SerieFactura', input.series),
-        el('NumFactura', null, input.number),
-        el('FechaExpedicionFactura', null, date),
+        invoiceIdFields(input.series, input.number, date),
         el('HoraExpedicionFactura', null, time),
         input.simplified && el('FacturaSimplificada', null, 'S'),
         rect &&
@@ -176,13 +174,7 @@ export function buildInvoice(input: TicketBaiInvoiceInput, chain: TicketBaiChain
             'FacturasRectificadasSustituidas',
             null,
             rect.invoices.map((r) =>
-              el(
-                'IDFacturaRectificadaSustituida',
-                null,
-                leaf('SerieFactura', r.series),
-                el('NumFactura', null, r.number),
-                el('FechaExpedicionFactura', null, r.issueDate),
-              ),
+              el('IDFacturaRectificadaSustituida', null, invoiceIdFields(r.series, r.number, r.issueDate)),
             ),
           ),
       ),
@@ -276,18 +268,7 @@ export function buildInvoice(input: TicketBaiInvoiceInput, chain: TicketBaiChain
           el('FechaExpedicionFacturaAnterior', null, previous.issueDate),
           el('SignatureValueFirmaFacturaAnterior', null, previous.signatureValue.slice(0, 100)),
         ),
-      el(
-        'Software',
-        null,
-        el('LicenciaTBAI', null, text(input.software.license, 20, 'software.license')),
-        el(
-          'EntidadDesarrolladora',
-          null,
-          el('NIF', null, nif(input.software.developerNif, 'software.developerNif')),
-        ),
-        el('Nombre', null, text(input.software.name, 120, 'software.name')),
-        el('Version', null, text(input.software.version, 20, 'software.version')),
-      ),
+      softwareElement(input.software),
       leaf('NumSerieDispositivo', input.deviceSerial),
     ),
   )
@@ -299,6 +280,27 @@ export function buildInvoice(input: TicketBaiInvoiceInput, chain: TicketBaiChain
     issueDate: date,
     total,
   }
+}
+
+/** The Software element of HuellaTBAI: the same in an invoice (TicketBai) and a cancellation (AnulaTicketBai). */
+export function softwareElement(software: TicketBaiSoftware): XmlElement {
+  return el(
+    'Software',
+    null,
+    el('LicenciaTBAI', null, text(software.license, 20, 'software.license')),
+    el('EntidadDesarrolladora', null, el('NIF', null, nif(software.developerNif, 'software.developerNif'))),
+    el('Nombre', null, text(software.name, 120, 'software.name')),
+    el('Version', null, text(software.version, 20, 'software.version')),
+  )
+}
+
+/** Series, number and date that identify an invoice, as CabeceraFactura and IDFacturaRectificadaSustituida name them. */
+export function invoiceIdFields(series: string | undefined, number: string, issueDate: string): Child[] {
+  return [
+    leaf('SerieFactura', series),
+    el('NumFactura', null, number),
+    el('FechaExpedicionFactura', null, issueDate),
+  ]
 }
 
 function quantity(value: string, field: string): string {

@@ -5,6 +5,8 @@ import { el, leaf } from '../xml/tree.ts'
 import { tbaiIdentifier, tbaiQrUrl } from './identifier.ts'
 import {
   buildInvoice,
+  invoiceIdFields,
+  softwareElement,
   type TicketBaiChainState,
   type TicketBaiInvoiceInput,
   type TicketBaiSoftware,
@@ -115,31 +117,9 @@ export function cancelTicketBai(
         el('NIF', null, nif(invoice.issuerNif, 'invoice.issuerNif')),
         el('ApellidosNombreRazonSocial', null, text(input.issuerName, 120, 'issuerName')),
       ),
-      el(
-        'CabeceraFactura',
-        null,
-        leaf('SerieFactura', invoice.series),
-        el('NumFactura', null, invoice.number),
-        el('FechaExpedicionFactura', null, invoice.issueDate),
-      ),
+      el('CabeceraFactura', null, invoiceIdFields(invoice.series, invoice.number, invoice.issueDate)),
     ),
-    el(
-      'HuellaTBAI',
-      null,
-      el(
-        'Software',
-        null,
-        el('LicenciaTBAI', null, text(input.software.license, 20, 'software.license')),
-        el(
-          'EntidadDesarrolladora',
-          null,
-          el('NIF', null, nif(input.software.developerNif, 'software.developerNif')),
-        ),
-        el('Nombre', null, text(input.software.name, 120, 'software.name')),
-        el('Version', null, text(input.software.version, 20, 'software.version')),
-      ),
-      leaf('NumSerieDispositivo', input.deviceSerial),
-    ),
+    el('HuellaTBAI', null, softwareElement(input.software), leaf('NumSerieDispositivo', input.deviceSerial)),
   )
   const signed = signEnveloped(document, credentials, {
     policy: TERRITORY_RULES[invoice.territory].policy,
