@@ -68,7 +68,8 @@ try {
   await service.changeAdminPin(caller, tssId, adminPuk as string, '123456')
   await service.authenticateAdmin(caller, tssId, '123456')
   await service.updateTss(caller, tssId, { state: 'INITIALIZED' })
-  for (const serialNumber of CLIENTS) await service.upsertClient(caller, tssId, randomUUID(), { serialNumber })
+  for (const serialNumber of CLIENTS)
+    await service.upsertClient(caller, tssId, randomUUID(), { serialNumber })
   await service.logoutAdmin(caller, tssId)
   const clients = await service.listClients(caller, { limit: 100, offset: 0, order: 'asc' }, tssId)
   const firstClient = clients.data[0]?.id as string

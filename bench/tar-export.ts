@@ -97,8 +97,7 @@ function measuredChild(args: string[], env: NodeJS.ProcessEnv): Promise<Measured
   })
 }
 
-const fiscalbox = (args: string[], env: NodeJS.ProcessEnv) =>
-  measuredChild(['src/cli/main.ts', ...args], env)
+const fiscalbox = (args: string[], env: NodeJS.ProcessEnv) => measuredChild(['src/cli/main.ts', ...args], env)
 
 /**
  * The export path of the product, measured end to end: a TSS made through the TSS service gets a log of
