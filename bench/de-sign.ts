@@ -83,7 +83,7 @@ export function deSignRows(d: DeSignResult): string[][] {
   return [d.one, d.many].map((run) => [
     `DE /v2/sign receipts (implicit start+finish pair each) on ${run.cashboxes} cash box${run.cashboxes === 1 ? '' : 'es'} (${run.load.connections} connections)`,
     `${int(run.pairsPerSecond)} pairs/s, p99 ${run.load.latencyMs.p99.toFixed(1)} ms`,
-    `server CPU ${run.cpuMicrosPerReceipt === null ? 'n/a' : int(run.cpuMicrosPerReceipt)} µs per receipt; non-2xx ${int(run.load.non2xx)}; machine shared with other work`,
+    `server CPU ${run.cpuMicrosPerReceipt === null ? 'n/a' : int(run.cpuMicrosPerReceipt)} µs per receipt; non-2xx ${int(run.load.non2xx)}`,
     '',
   ])
 }
