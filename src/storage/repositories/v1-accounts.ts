@@ -19,6 +19,7 @@ import type {
 } from '../schema.ts'
 import { GENESIS_HASH } from '../../core/journal-chain.ts'
 import { readsOf } from './v1-reader.ts'
+import { newestFirstPage } from './newest-first-page.ts'
 
 const toAccount = (row: Selectable<AccountTable>): AccountRecord => ({
   id: row.id,
@@ -291,17 +292,8 @@ export function webhookStore(storage: Storage): WebhookStore {
         .selectFrom('webhook_deliveries')
         .where('account_id', '=', accountId)
         .where('endpoint_id', '=', endpointId)
-      const [rows, count] = await Promise.all([
-        base
-          .selectAll()
-          .orderBy('created_at', 'desc')
-          .orderBy('id', 'desc')
-          .limit(limit)
-          .offset(offset)
-          .execute(),
-        base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-      ])
-      return { data: rows.map(toDelivery), total: Number(count.n) }
+      const { rows, total } = await newestFirstPage(base, limit, offset)
+      return { data: rows.map(toDelivery), total }
     },
     findDelivery: async (id) => {
       const row = await db

@@ -5,6 +5,7 @@ import type { Storage } from '../database.ts'
 import type { JobTable } from '../schema.ts'
 import { KyselyV1Unit } from './v1-transactions.ts'
 import { readsOf } from './v1-reader.ts'
+import { newestFirstPage } from './newest-first-page.ts'
 
 export const toJob = (row: Selectable<JobTable>): JobRecord => ({
   id: row.id,
@@ -119,17 +120,8 @@ export function jobStore(storage: Storage): JobStore {
       let base = db.selectFrom('jobs').where('account_id', '=', accountId)
       if (status) base = base.where('status', '=', status)
       if (kind) base = base.where('kind', '=', kind)
-      const [rows, count] = await Promise.all([
-        base
-          .selectAll()
-          .orderBy('created_at', 'desc')
-          .orderBy('id', 'desc')
-          .limit(limit)
-          .offset(offset)
-          .execute(),
-        base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-      ])
-      return { data: rows.map(toJob), total: Number(count.n) }
+      const { rows, total } = await newestFirstPage(base, limit, offset)
+      return { data: rows.map(toJob), total }
     },
     stats: async (accountId): Promise<JobStats> => {
       const [groups, due] = await Promise.all([

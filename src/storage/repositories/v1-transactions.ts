@@ -12,6 +12,7 @@ import type { ChainState, TransactionStore, V1Unit } from '../../core/v1/ports.t
 import type { Engine, Storage } from '../database.ts'
 import type { Database, FiscalRecordTable, TransactionTable } from '../schema.ts'
 import { readsOf } from './v1-reader.ts'
+import { newestFirstPage } from './newest-first-page.ts'
 
 const json = (text: string | null): unknown => (text === null ? null : JSON.parse(text))
 
@@ -291,17 +292,8 @@ export function transactionStore(storage: Storage): TransactionStore {
     list: async (accountId, { status, limit, offset }) => {
       let base = db.selectFrom('transactions').where('account_id', '=', accountId)
       if (status) base = base.where('status', '=', status)
-      const [rows, count] = await Promise.all([
-        base
-          .selectAll()
-          .orderBy('created_at', 'desc')
-          .orderBy('id', 'desc')
-          .limit(limit)
-          .offset(offset)
-          .execute(),
-        base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-      ])
-      return { data: rows.map(toTransaction), total: Number(count.n) }
+      const { rows, total } = await newestFirstPage(base, limit, offset)
+      return { data: rows.map(toTransaction), total }
     },
     withRecords: async (ids) => {
       if (ids.length === 0) return []
