@@ -49,20 +49,9 @@ const PARTS = [
 ] as const
 type Part = (typeof PARTS)[number]
 /** Run when no part is named; the soak takes minutes and runs only when asked for. */
-const DEFAULT_PARTS: Part[] = [
-  'throughput',
-  'latency',
-  'history',
-  'tar-export',
-  'render',
-  'at',
-  'de',
-  'de-sign',
-  'es',
-  'transactions',
-]
+const DEFAULT_PARTS: Part[] = PARTS.filter((part) => part !== 'soak')
 
-const USAGE = `usage: npm run bench -- [throughput|latency|history|tar-export|render|at|de|de-sign|es|transactions|soak ...] [options]
+const USAGE = `usage: npm run bench -- [${PARTS.join('|')} ...] [options]
 
 Runs the parts named (all but soak when none is) and prints a markdown table. A full run writes
 bench/results/latest.json, docs/benchmarks.md and docs/benchmarks.svg; a part run updates its part there.
