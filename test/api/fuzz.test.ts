@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test'
 import fc from 'fast-check'
 import { engines } from '../helpers/engines.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
+import { attackAt, RECEIPT_FIELD_PATHS } from '../helpers/hostile-json.ts'
 import { caseHex, FLAG, type Pos, RECEIPT_CASE, receipt, startedPos } from './support.ts'
 
 /**
@@ -14,35 +15,6 @@ import { caseHex, FLAG, type Pos, RECEIPT_CASE, receipt, startedPos } from './su
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300)
 
-/** Where a field may be attacked; an index beyond the items just adds to the array. */
-const PATHS: Array<Array<string | number>> = [
-  ['cbReceiptReference'],
-  ['cbReceiptMoment'],
-  ['ftReceiptCase'],
-  ['cbTerminalID'],
-  ['cbPreviousReceiptReference'],
-  ['cbChargeItems'],
-  ['cbPayItems'],
-  ['cbChargeItems', 0],
-  ['cbChargeItems', 1],
-  ['cbPayItems', 0],
-  ['cbChargeItems', 0, 'Amount'],
-  ['cbChargeItems', 0, 'Quantity'],
-  ['cbChargeItems', 0, 'VATRate'],
-  ['cbChargeItems', 0, 'VATAmount'],
-  ['cbChargeItems', 0, 'Description'],
-  ['cbChargeItems', 0, 'ftChargeItemCase'],
-  ['cbPayItems', 0, 'Amount'],
-  ['cbPayItems', 0, 'Quantity'],
-  ['cbPayItems', 0, 'Description'],
-  ['cbPayItems', 0, 'ftPayItemCase'],
-  ['ftCashBoxID'],
-  ['ftQueueID'],
-  ['cbCustomer'],
-  ['__proto__'],
-  ['constructor'],
-]
-
 /** Roots a problem's details.field may name. */
 const FIELD_ROOTS = new Set([
   'body',
@@ -51,6 +23,8 @@ const FIELD_ROOTS = new Set([
   'cbReceiptMoment',
   'cbTerminalID',
   'ftReceiptCase',
+  'ftReceiptCaseData',
+  'cbCustomer',
   'cbChargeItems',
   'cbPayItems',
   'cbPreviousReceiptReference',
@@ -144,7 +118,7 @@ type Mutation = { path: Array<string | number>; value: unknown; remove: boolean 
 
 const mutation: fc.Arbitrary<Mutation> = fc.record({
   path: fc.oneof(
-    { weight: 5, arbitrary: fc.constantFrom(...PATHS) },
+    { weight: 5, arbitrary: fc.constantFrom(...RECEIPT_FIELD_PATHS) },
     { weight: 1, arbitrary: fc.string({ maxLength: 12 }).map((k) => [k]) },
   ),
   value: hostileValue,
@@ -308,27 +282,6 @@ const scenario: fc.Arbitrary<Scenario> = fc.oneof(
   },
 )
 
-function applyMutation(body: Record<string, unknown>, m: Mutation): void {
-  let target: any = body
-  for (const key of m.path.slice(0, -1)) {
-    if (target === null || typeof target !== 'object') return
-    target = target[key as keyof typeof target]
-  }
-  if (target === null || typeof target !== 'object') return
-  const last = m.path.at(-1) as string | number
-  if (m.remove) {
-    if (Array.isArray(target) && typeof last === 'number') target.splice(last, 1)
-    else delete target[last]
-  } else {
-    Object.defineProperty(target, last, {
-      value: m.value,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    })
-  }
-}
-
 function damage(text: string, d: TextDamage): string | Buffer {
   switch (d.kind) {
     case 'none':
@@ -461,7 +414,7 @@ for (const engine of await engines()) {
               { amount: 2.5, vat: 7 },
             ],
           })
-          for (const m of mutations) applyMutation(body, m)
+          for (const m of mutations) attackAt(body, m.path, m.value, m.remove)
           const raw = damage(JSON.stringify(body) ?? '', textDamageSpec)
           const headers: Record<string, string | undefined> = {
             'x-operation-id': plan.operationId === 'fresh' ? randomUUID() : plan.operationId,

@@ -5,6 +5,7 @@ import fc from 'fast-check'
 import { caseHex, FLAG, type Pos, RECEIPT_CASE } from '../api/support.ts'
 import { engines } from '../helpers/engines.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
+import { attackAt } from '../helpers/hostile-json.ts'
 import {
   buildWorld,
   type Endpoint,
@@ -255,24 +256,7 @@ function mutate(body: Record<string, unknown>, endpoint: Endpoint, m: Plan['muta
     m.key !== undefined || endpoint.fields.length === 0
       ? [m.key ?? 'x']
       : (endpoint.fields[m.path % endpoint.fields.length] as Array<string | number>)
-  let target: any = body
-  for (const key of path.slice(0, -1)) {
-    if (target === null || typeof target !== 'object') return
-    target = target[key]
-  }
-  if (target === null || typeof target !== 'object') return
-  const last = path.at(-1) as string | number
-  if (m.remove) {
-    if (Array.isArray(target) && typeof last === 'number') target.splice(last, 1)
-    else delete target[last]
-  } else {
-    Object.defineProperty(target, last, {
-      value: m.value,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    })
-  }
+  attackAt(body, path, m.value, m.remove)
 }
 
 function damaged(text: string, d: Damage): string | Buffer {

@@ -10,6 +10,7 @@ import {
   signDeClient,
 } from '../../api/sign-de-v2/support.ts'
 import type { Harness } from '../../helpers/harness.ts'
+import { RECEIPT_FIELD_PATHS } from '../../helpers/hostile-json.ts'
 
 /**
  * The fuzz suite's table of every endpoint (ENDPOINTS) and the world it runs against: cash boxes (EU and
@@ -79,28 +80,7 @@ const EU_SIGN_BODY = () =>
     ],
   })
 
-const SIGN_FIELDS: Array<Array<string | number>> = [
-  ['cbReceiptReference'],
-  ['cbReceiptMoment'],
-  ['ftReceiptCase'],
-  ['cbTerminalID'],
-  ['cbPreviousReceiptReference'],
-  ['cbChargeItems'],
-  ['cbPayItems'],
-  ['cbChargeItems', 0],
-  ['cbChargeItems', 0, 'Amount'],
-  ['cbChargeItems', 0, 'Quantity'],
-  ['cbChargeItems', 0, 'VATRate'],
-  ['cbChargeItems', 0, 'Description'],
-  ['cbChargeItems', 0, 'ftChargeItemCase'],
-  ['cbChargeItems', 1, 'Amount'],
-  ['cbPayItems', 0, 'Amount'],
-  ['cbPayItems', 0, 'ftPayItemCase'],
-  ['cbPayItems', 0, 'Description'],
-  ['ftReceiptCaseData'],
-  ['ftQueueID'],
-  ['__proto__'],
-]
+const SIGN_FIELDS = RECEIPT_FIELD_PATHS
 
 /** One moment for every Austrian receipt of the run: RKSV dates must not decrease. */
 const AT_MOMENT = new Date().toISOString()
