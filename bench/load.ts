@@ -42,6 +42,11 @@ export interface LoadResult {
   latencyMs: Percentiles
   /** Server CPU time (user + system, all its threads) per 200 answer, in µs; null where /proc is missing. */
   serverCpuMicros: number | null
+  /**
+   * CPU time of the load generator (this process: autocannon, the request set-up, the progress line) per
+   * counted answer, in µs. It shares the machine with the server, so it bounds what the server can get.
+   */
+  clientCpuMicros: number | null
 }
 
 /** Nearest-rank percentiles over every recorded latency. */
@@ -71,6 +76,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     if (statusCode === (o.okStatus ?? 200)) latencies.push(responseTime)
   })
   const cpuBefore = o.serverPid ? cpuSeconds(o.serverPid) : undefined
+  const clientBefore = process.cpuUsage()
   let seconds = 0
   instance.on('tick', (tick: { counter: number }) => {
     seconds += 1
@@ -80,6 +86,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   })
   const result = await instance
   const cpuAfter = o.serverPid ? cpuSeconds(o.serverPid) : undefined
+  const client = process.cpuUsage(clientBefore)
   endStatus()
   const statusCodes = Object.fromEntries(
     Object.entries(result.statusCodeStats).map(([code, s]) => [code, s.count]),
@@ -100,5 +107,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       cpuBefore !== undefined && cpuAfter !== undefined && ok > 0
         ? ((cpuAfter - cpuBefore) / ok) * 1e6
         : null,
+    clientCpuMicros: ok > 0 ? (client.user + client.system) / ok : null,
   }
 }

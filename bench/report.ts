@@ -14,6 +14,25 @@ const pct = (r: number) => (Number.isFinite(r) ? `${(r * 100).toFixed(1)} %` : '
 const verdict = (ok: boolean) => (ok ? 'met' : '**missed**')
 const cpu = (r: LoadResult) => (r.serverCpuMicros === null ? 'n/a' : `${int(r.serverCpuMicros)} µs`)
 
+/**
+ * The CPU that /v2/sign at the target share of hello-world would take on this machine: the server's and the
+ * load generator's CPU per receipt, both measured, times the target rate. Above the machine's cores the
+ * target is out of reach however the server spreads its work over threads or processes.
+ */
+function targetCpuBudget(hello: LoadResult, sign: LoadResult, cores: number): string[] | undefined {
+  // Results written before the bench measured its own CPU have no clientCpuMicros.
+  const client = sign.clientCpuMicros ?? null
+  if (sign.serverCpuMicros === null || client === null) return undefined
+  const rate = TARGETS.signShare * hello.okPerSecond
+  const needed = (rate * (sign.serverCpuMicros + client)) / 1e6
+  return [
+    `CPU that /v2/sign at ${pct(TARGETS.signShare)} of hello-world takes`,
+    `${needed.toFixed(2)} cores`,
+    `(${int(sign.serverCpuMicros)} µs server + ${int(client)} µs load generator per receipt) × ${int(rate)} receipts/s; the machine has ${cores} cores${needed > cores ? ': out of reach at this CPU per receipt, whatever runs on which core' : ''}`,
+    '',
+  ]
+}
+
 /** The results table alone (printed by the bench) and the whole document (docs/benchmarks.md). */
 export function renderMarkdown(r: Results, before?: Results): { table: string; document: string } {
   const table = resultsTable(r)
@@ -65,6 +84,8 @@ function resultsTable(r: Results): string {
         '',
       ],
     )
+    const budget = targetCpuBudget(t.hello, t.sign, r.machine.cores)
+    if (budget) rows.push(budget)
   }
   const l = r.latency
   if (l) {
@@ -261,11 +282,15 @@ function beforeAfter(before: Results, after: Results): string[] {
     '',
     '### Why /v2/sign stays below a quarter of hello-world',
     '',
-    'A CPU profile of the server under the throughput load (after all changes) splits its one event loop roughly so: 19 % the prepared SQLite statements of the receipts (five rows with their indexes, the request and response texts), 13 % ECDSA signing, 12 % the COMMIT (writing the batch to the WAL, now without waiting for the disk), 6 % garbage collection, about 20 % the rest of the signing core (canonical JSON, four SHA-256, totals, response) and the rest HTTP parsing, routing and the reply. The server spends about 190 µs of CPU per receipt against 9 µs for a whole hello-world request, and ECDSA alone costs 25 to 30 µs on this machine: one event loop cannot reach a quarter of hello-world (about 12,500 receipts/s here, 80 µs per receipt in all) by trimming. What would close the gap is a change of architecture, each a decision beyond a performance fix:',
+    'A CPU profile of the server under the throughput load (after all changes) splits its one event loop roughly so: 19 % the prepared SQLite statements of the receipts (five rows with their indexes, the request and response texts), 13 % ECDSA signing, 12 % the COMMIT (writing the batch to the WAL, now without waiting for the disk), 6 % garbage collection, about 20 % the rest of the signing core (canonical JSON, four SHA-256, totals, response) and the rest HTTP parsing, routing and the reply.',
     '',
-    '- spread the signing core over both cores (worker threads that sign and build rows, one writer that commits), which still shares two cores with the load generator;',
-    '- PostgreSQL, where several fiscalbox nodes share one database and the machine has more cores;',
-    '- a cheaper signature per receipt where the law allows it (the generic market could sign a batch hash instead of each receipt), which changes what a receipt proves on its own.',
+    "The target is a question of CPU, not of how the work is spread over the cores. A quarter of the 50,327 hello-world requests/s of the quiet run is 12,582 receipts/s; at 194 µs of server CPU per receipt that is 2.44 cores, more than the machine's two, before the load generator, which shares them, has used any (the results table shows this budget for every run, with the load generator's own CPU per request). Worker threads, a process per core or a writer thread move CPU from one core to another and add the cost of handing work over; none of them removes any. The target needs the server's CPU per receipt below 159 µs here even if the load generator cost nothing, and lower by the load generator's share (its CPU per request is in the table); what makes up the 194 µs is mostly work that the invariants require:",
+    '',
+    '- ECDSA P-256 on every receipt: 25 to 30 µs.',
+    '- SQLite: a receipt inserts three rows and updates its queue, and five of those index entries are keyed by queue (queue item by row and by moment, journal entry by number and by moment, operation id by cash box). With 50 cash boxes in turn, each of them lands on a leaf page of its own, so the server writes about 40 KiB per receipt in about 17 write system calls: the WAL frames (SQLite writes each 4 KiB page frame on its own) and the checkpointer copying the pages into the database file. Smaller pages cut the bytes but not the work: with 1 KiB pages a receipt took 36 write calls and more CPU (382 to 390 µs against 316 to 347 µs with 4 KiB pages in the same loaded conditions, core and storage alone).',
+    '- HTTP: a POST with a 334-byte body, its validation, and a signed answer of 780 bytes, against a GET answering 17 bytes for hello-world.',
+    '',
+    "Measured and not kept: ECDSA on the libuv thread pool (`crypto.sign` with a callback) in the generic market. The event loop then spends 8 to 11 µs per signature instead of 33 to 35, but each receipt of a group commit waits for the pool in turn and the hand-over costs CPU on both sides: in alternating runs of both servers on the same (busy) machine it answered 761 receipts/s against 868, at 733 against 650 µs of server CPU per receipt. What could still close the gap is less work per receipt, each a decision beyond a performance fix: fewer indexes per receipt (the journal's time-range reads use two of them), a cheaper signature where the law allows it (the generic market could sign a batch hash instead of each receipt, which changes what a receipt proves on its own), or PostgreSQL with several fiscalbox nodes on more cores than this machine has.",
   ]
 }
 
@@ -291,6 +316,7 @@ function method(r: Results): string[] {
     `- *SIGN DE pairs*: \`fiscalbox sign-de credentials create\`, then \`fiscalbox serve\` (embedded SQLite) and the documented set-up of 1, then 20 TSS through /api/v2 (one client each). Each of ${s.connections} autocannon connections runs start (PUT tx, tx_revision=1, ACTIVE) then finish (tx_revision=2, FINISHED with a standard_v1 receipt) of its own transactions on one TSS, the connections spread over the TSS in turn; ${s.warmupS} s warm-up, ${s.durationS} s measured. Pairs per second is half the 200 answers per second; server CPU per pair is twice the CPU per answer.${r.de ? ` Measured on ${r.de.measuredAt.slice(0, 10)} on a machine shared with other work, so CPU per pair says more than the rates.` : ''}`,
     `- *DE receipts on /v2/sign*: 20 cash boxes created with \`fiscalbox cashbox create --country DE\`, each started with its start receipt (which creates, initializes and registers its own TSS); then POS receipts with the implicit-flow flag (0x4445200100000001, two VAT rates, cash), first all on one cash box, then spread over the 20. Each receipt runs a start and a finish TSS transaction inside its unit of work, so receipts per second are start+finish pairs per second and server CPU per receipt is CPU per pair.${r.deSign ? ` Measured on ${r.deSign.measuredAt.slice(0, 10)}.` : ''}`,
     `- *Server CPU per request*: user + system CPU time of the server process (all its threads, from /proc) during the measured run, divided by the 200 answers. Other load on the machine changes it far less than requests per second.`,
+    `- *Load generator CPU per request*: user + system CPU time of the bench process (autocannon and the request set-up, from process.cpuUsage) during the measured run, divided by the counted answers. The server and the load generator share the machine's cores, so the CPU row for the target multiplies the sum of both by the target rate (${pct(TARGETS.signShare)} of the hello-world requests/s of the same run) and compares it with the cores.`,
     `- *Transactions API v1* (\`npm run bench -- transactions\`): one account, ${r.transactions?.locations ?? 50} locations of country EU (generic fiscalizer: each transaction is sealed, chained, signed and committed before its 201), then POST /v1/transactions with ${s.connections} connections, ${s.warmupS} s warm-up and ${s.durationS} s measured, the locations in turn, each request with a new Idempotency-Key (the seed's example sale). Only 201 answers are counted. Then the *drain*: a second account registers a webhook endpoint (a receiver in the bench process) and the receiver goes away (connections refused); ${int(r.transactions?.drain.jobs ?? 10_000)} transactions are created, each committing one delivery job, and the outbox workers (4 loops, JOBS_BACKOFF ${r.transactions?.drain.backoffBaseMs ?? 500} ms doubling to ${r.transactions?.drain.backoffMaxMs ?? 5000} ms with jitter) fail on all of them until none is left unattempted; then the receiver comes back on the same port and the time until the retry queue stats count every job completed is measured, with the server's CPU time per job. The drain time includes the wait for each job's next attempt (up to the backoff cap). *Spain*: the same server, a third account with the same number of VERI*FACTU locations (test key, one NIF); their records go to the authority simulator that \`fiscalbox serve\` starts in-process, so each transaction is sealed (number, Huella, QR) in its commit and then submitted inline as SOAP, which the simulator parses, checks (structure, Huella, chain link, totals) and registers before the 201 (X-Fiscalization-Timeout 5 s, the default). The same autocannon settings; afterwards GET /v1/transactions counts how many of them are success. Then the Spanish drain: a fourth account with 10 VERI*FACTU locations, \`POST /_sim/outage\` puts the simulator in an outage (503 to everything), ${int(r.transactions?.spain?.drain.transactions ?? 10_000)} transactions are created with \`X-Fiscalization-Timeout: 0\`, every submission job fails at least once, then \`DELETE /_sim/outage\` ends the outage and the time until every job is completed is measured; the bench then checks that every one of the transactions is success and reads the simulator's count of submissions and duplicates. Server CPU includes the simulator's work (same process).`,
     '',
     '**Reproduce.** `npm ci`, then `npm run bench` (all parts, about 10 minutes) or `npm run bench -- throughput` (or `latency`, `history`, `render`) for one part; `--quick` is a smoke run of about a minute that writes nothing but bench/results/quick.tmp; `--duration S` sets the measured seconds; `--profile` writes a CPU profile of the server to bench/results/profiles; `--server-root DIR --results FILE` measures another checkout (with node_modules) for before/after figures. A part run updates its part of bench/results/latest.json and the docs; progress goes to stderr on a terminal.',

@@ -219,7 +219,7 @@ async function throughput(): Promise<ThroughputResult> {
       }),
   )
   step(
-    `  hello-world: ${fmt(hello.okPerSecond)} req/s, server CPU ${fmt(hello.serverCpuMicros ?? Number.NaN)} µs per request`,
+    `  hello-world: ${fmt(hello.okPerSecond)} req/s, server CPU ${fmt(hello.serverCpuMicros ?? Number.NaN)} µs per request (load generator ${fmt(hello.clientCpuMicros ?? Number.NaN)} µs)`,
   )
   const dir = fresh('throughput')
   step(
@@ -238,7 +238,7 @@ async function throughput(): Promise<ThroughputResult> {
   })
   const journaled = journaledReceipts(dir)
   step(
-    `  /v2/sign: ${fmt(sign.okPerSecond)} req/s (${pct(sign.okPerSecond / hello.okPerSecond)} of hello-world), server CPU ${fmt(sign.serverCpuMicros ?? Number.NaN)} µs per request, non-2xx ${sign.non2xx}, errors ${sign.errors}`,
+    `  /v2/sign: ${fmt(sign.okPerSecond)} req/s (${pct(sign.okPerSecond / hello.okPerSecond)} of hello-world), server CPU ${fmt(sign.serverCpuMicros ?? Number.NaN)} µs per request (load generator ${fmt(sign.clientCpuMicros ?? Number.NaN)} µs), non-2xx ${sign.non2xx}, errors ${sign.errors}`,
   )
   return {
     measuredAt: new Date().toISOString(),
