@@ -105,8 +105,8 @@ export function parseSpanishRecord(text: string): SpainDocument {
 export const defaultSeries = (locationId: string, environment: Environment): string =>
   `FB${locationId.slice(0, 8).toUpperCase()}${environment === 'live' ? 'L' : 'T'}-`
 
-/** Optional Spanish fields a fiscalizer reads beyond validateSpanishConfig's. */
-function validateConfig(config: Record<string, unknown>): void {
+/** Optional Spanish fields a fiscalizer (and the ES market of /v2/sign) reads beyond validateSpanishConfig's. */
+export function validateConfig(config: Record<string, unknown>): void {
   validateSpanishConfig(config)
   const { series, name } = config
   if (series !== undefined && (typeof series !== 'string' || !/^[\x21-\x7e]{1,40}$/.test(series)))
@@ -445,7 +445,7 @@ class SpanishClient implements AuthorityClient {
 
 const kindOf = (record: SubmittedRecord): string => parseSpanishRecord(record.record).record.value.kind
 
-function keyOf(value: VerifactuRecord | TicketBaiRecord): string {
+export function keyOf(value: VerifactuRecord | TicketBaiRecord): string {
   return 'huella' in value ? recordKey(value) : ticketBaiRecordKey(value)
 }
 
