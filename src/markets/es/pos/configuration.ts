@@ -1,10 +1,14 @@
 import { FiscalError, invalid } from '../../../core/errors.ts'
 import type { SpainIssuerConfig } from '../documents.ts'
-import type { TicketBaiSoftware } from '../ticketbai/invoice.ts'
 import type { Territory } from '../ticketbai/territories.ts'
 import type { SigningCredentials } from '../ticketbai/xades.ts'
-import { FISCALBOX_SOFTWARE, type SpanishSoftware, validateConfig } from '../v1-fiscalizer.ts'
-import type { SoftwareSystem } from '../verifactu/records.ts'
+import {
+  FISCALBOX_SOFTWARE,
+  type SpanishSoftware,
+  ticketBaiSoftwareOf,
+  validateConfig,
+  verifactuSystemOf,
+} from '../v1-fiscalizer.ts'
 import type { EsCashboxConfig } from './ports.ts'
 
 /** What an operator sends to configure an ES cash box (PUT /es/v1/cashbox, `fiscalbox es configure`). */
@@ -89,23 +93,6 @@ export function issuerOf(
   software: SpanishSoftware = FISCALBOX_SOFTWARE,
   credentials?: SigningCredentials,
 ): SpainIssuerConfig {
-  const verifactuSystem: SoftwareSystem = {
-    producerName: software.producerName,
-    producerNif: software.producerNif,
-    name: software.name,
-    id: software.id,
-    version: software.version,
-    installationNumber: cashboxId,
-    onlyVerifactu: true,
-    multipleTaxpayers: true,
-    hasMultipleTaxpayers: true,
-  }
-  const ticketbaiSoftware: TicketBaiSoftware = {
-    license: software.ticketbaiLicense,
-    developerNif: software.producerNif,
-    name: software.name,
-    version: software.version,
-  }
   return {
     system: config.system,
     ...(config.territory ? { territory: config.territory } : {}),
@@ -114,8 +101,9 @@ export function issuerOf(
     series: config.series,
     rectifyingSeries: config.rectifyingSeries,
     timeZone: 'Europe/Madrid',
-    verifactuSystem,
-    ticketbaiSoftware,
+    // Each cash box is an installation of its own: one chain per cash box.
+    verifactuSystem: verifactuSystemOf(software, cashboxId),
+    ticketbaiSoftware: ticketBaiSoftwareOf(software),
     deviceSerial: cashboxId.slice(0, 30),
     ...(credentials ? { credentials } : {}),
   }
