@@ -15,7 +15,7 @@ import { sandboxSigningCredentials } from '../sandbox-signer.ts'
 import type { SigningCredentials } from '../ticketbai/xades.ts'
 import type { SpanishSoftware } from '../v1-fiscalizer.ts'
 import { issuerOf } from './configuration.ts'
-import type { EsRecord, EsStore } from './ports.ts'
+import type { EsCashboxConfig, EsRecord, EsStore } from './ports.ts'
 import { esReceiptAction } from './receipt-records.ts'
 
 export const ES_COUNTRY = 0x4553
@@ -67,6 +67,8 @@ export class SpanishPosMarket implements Market {
   readonly name = 'es'
   private sandbox: Promise<SigningCredentials> | undefined
   private readonly accounts = new Map<string, string>()
+  /** Configurations of cash boxes with records: fixed from the first record on, so kept in memory. */
+  private readonly configs = new Map<string, EsCashboxConfig>()
 
   constructor(
     private readonly store: EsStore,
@@ -81,15 +83,14 @@ export class SpanishPosMarket implements Market {
     const action = esReceiptAction(receipt)
     // Training receipts and receipts of no fiscal document (closings, lifecycle, logs) make no record.
     if (action.kind === 'none' || hasFlag(receipt.caseCode, ReceiptFlag.Training)) return { signatures: [] }
-    const config = await this.store.configIn(context.unit, context.queueId)
-    if (!config) throw notConfigured()
+    const state = parseState(context.marketState)
+    const config = await this.configOf(context, state.seq > 0)
     const issuer = issuerOf(
       context.cashboxId,
       config,
       this.options.software,
       config.system === 'ticketbai' ? await this.credentials() : undefined,
     )
-    const state = parseState(context.marketState)
     let made: { document: SpainDocument; state: SpainState }
     let invoiceType: string | undefined
     if (action.kind === 'void') {
@@ -162,6 +163,15 @@ export class SpanishPosMarket implements Market {
         `the invoice ${found.invoice.invoiceNumber} of receipt ${JSON.stringify(reference)} is cancelled already`,
       )
     return found.invoice
+  }
+
+  private async configOf(context: SigningContext, hasRecords: boolean): Promise<EsCashboxConfig> {
+    const cached = hasRecords ? this.configs.get(context.queueId) : undefined
+    if (cached) return cached
+    const config = await this.store.configIn(context.unit, context.queueId)
+    if (!config) throw notConfigured()
+    this.configs.set(context.queueId, config)
+    return config
   }
 
   private async accountOf(context: SigningContext): Promise<string> {
