@@ -1,4 +1,5 @@
 import { atRows } from './at.ts'
+import { esPosRows } from './es-pos.ts'
 import { deSignRows } from './de-sign.ts'
 import type { LoadResult } from './load.ts'
 import type { Results } from './run.ts'
@@ -148,6 +149,7 @@ function resultsTable(r: Results): string {
     )
   }
   if (r.at) rows.push(...atRows(r.at))
+  if (r.esPos) rows.push(...esPosRows(r.esPos))
   if (r.deSign) rows.push(...deSignRows(r.deSign))
   const de = r.de
   if (de) {

@@ -13,6 +13,13 @@ import {
   startFiscalbox,
 } from './fiscalbox.ts'
 import { type AtResult, atSignRequests, prepareAtCashboxes, provisionAndStart } from './at.ts'
+import {
+  configureAndStart,
+  type EsPosResult,
+  esSignRequests,
+  prepareEsCashboxes,
+  submissionProgress,
+} from './es-pos.ts'
 import { type EsResult, esBench, esTable } from './es.ts'
 import { type LoadResult, runLoad } from './load.ts'
 import { type Machine, probeMachine, type Versions, versions } from './machine.ts'
@@ -44,6 +51,7 @@ const PARTS = [
   'de',
   'de-sign',
   'es',
+  'es-pos',
   'transactions',
   'soak',
 ] as const
@@ -130,6 +138,7 @@ export interface Results {
   tarExport?: TarExportResult
   render?: RenderResult
   at?: AtResult
+  esPos?: EsPosResult
   de?: DeResult
   soak?: SoakResult
   deSign?: DeSignResult
@@ -302,6 +311,30 @@ async function history(): Promise<HistoryResult> {
     p50Ratio: large.sign.latencyMs.p50 / small.sign.latencyMs.p50,
     ...(verified ? { verified } : {}),
   }
+}
+
+/** Spain: VERI*FACTU receipts per second on /v2/sign, the outbox submitting them meanwhile. */
+async function esPosThroughput(): Promise<EsPosResult> {
+  const dir = fresh('es-pos')
+  step(
+    `es-pos: VERI*FACTU /v2/sign on ${settings.cashboxes} ES cash boxes, ${settings.connections} connections (${dir})`,
+  )
+  const cashboxes = await prepareEsCashboxes(dir, settings.cashboxes)
+  const { load, submitted } = await withServer(startFiscalbox(dir, serverOptions), async (server) => {
+    await configureAndStart(server, cashboxes)
+    const load = await warmThenMeasure({
+      label: 'es-pos',
+      url: server.url,
+      connections: settings.connections,
+      serverPid: server.pid,
+      requests: esSignRequests(cashboxes, 'es-pos'),
+    })
+    return { load, submitted: await submissionProgress(server, cashboxes) }
+  })
+  step(
+    `  ES ${cashboxes.length} cash boxes: ${fmt(load.okPerSecond)} req/s, CPU ${fmt(load.serverCpuMicros ?? Number.NaN)} µs/receipt, non-2xx ${load.non2xx}; ${fmt(submitted.accepted)} of ${fmt(submitted.records)} records accepted by then`,
+  )
+  return { measuredAt: new Date().toISOString(), load, cashboxes: cashboxes.length, submitted }
 }
 
 /** Austria: RKSV receipts per second on one cash box and across many, against hello-world in the same run. */
@@ -502,6 +535,7 @@ async function main(): Promise<void> {
       }
     }
     if (parts.includes('at')) results.at = await atThroughput()
+    if (parts.includes('es-pos')) results.esPos = await esPosThroughput()
     if (parts.includes('de')) results.de = await deBench(fresh, settings, serverOptions)
     if (parts.includes('soak')) results.soak = await soakPart()
     if (parts.includes('de-sign'))

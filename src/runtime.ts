@@ -5,7 +5,9 @@ import { Cashboxes } from './core/cashboxes.ts'
 import { PayService } from './core/payments/pay-service.ts'
 import { MasterKey } from './core/secrets.ts'
 import { SignService } from './core/sign-service.ts'
+import { esPosSubmitHandler } from './jobs/es-pos-submit.ts'
 import { createDeServices, type DeServices } from './markets/de/services.ts'
+import { type EsMarketOptions, esServicesOf } from './markets/es/pos/index.ts'
 import { createMarketRegistry, type MarketFor } from './markets/registry.ts'
 import { createPaymentProviders } from './payments/registry.ts'
 import { PaymentSimulator } from './payments/simulator.ts'
@@ -41,6 +43,8 @@ export interface RuntimeOptions {
   paymentSimulator?: PaymentSimulator | false
   /** The transactions API v1's settings (rate limits, workers, fiscalizers). */
   v1?: V1Settings
+  /** Spain on /v2/sign: the simulator and endpoints its records go to. */
+  es?: EsMarketOptions
 }
 
 export async function openRuntime(
@@ -56,8 +60,13 @@ export async function openRuntime(
     // The TSS of a DE cash box is created inside its start receipt's unit: the certificate authorities
     // (written in a transaction of their own the very first time) must exist before.
     await de.tss.certificateAuthorities()
-    const marketFor = createMarketRegistry({ storage, master, de })
+    const maxAttempts = options.v1?.engine?.maxAttempts
+    const es = { ...options.es, ...(maxAttempts ? { maxAttempts } : {}) }
+    const marketFor = createMarketRegistry({ storage, master, de, es })
     const v1 = createV1Runtime(storage, master, options.v1)
+    // The outbox of the transactions API also submits the Spanish records of /v2/sign receipts.
+    const spain = esServicesOf(marketFor)
+    v1.jobs.register(esPosSubmitHandler({ store: spain.store, authorityOf: spain.authorityOf }))
     const simulator =
       options.paymentSimulator ?? (config.PAYMENT_SIMULATOR === 'off' ? false : new PaymentSimulator())
     const payments = new PayService(paymentRepository(storage), createPaymentProviders({ simulator }))

@@ -6,6 +6,7 @@ import { RateLimiter } from '../core/rate-limiter.ts'
 import type { Runtime } from '../runtime.ts'
 import { atApi } from './at/index.ts'
 import { deApi } from './de/index.ts'
+import { esApi } from './es/index.ts'
 import { registerErrorHandling } from './errors.ts'
 import { healthRoute } from './health.ts'
 import { parseJsonBody, rejectInvalidUtf8 } from './json-body.ts'
@@ -88,6 +89,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
   await app.register(receiptDocuments(runtime))
   await app.register(atApi(runtime), { prefix: '/at/v1' })
   await app.register(deApi(runtime), { prefix: '/de/v1' })
+  await app.register(esApi(runtime), { prefix: '/es/v1' })
   await app.register(signDeApiV2(runtime), { prefix: '/api/v2' })
   await app.register(transactionsApiV1(runtime.v1), { prefix: '/v1' })
   return app

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import type { Command } from 'commander'
 import { loadConfig } from '../config.ts'
+import { esServicesOf } from '../markets/es/pos/index.ts'
 import { verifactuDocuments, verifactuRecordOf } from '../markets/es/v1-export.ts'
 import type { VerifactuRecord } from '../markets/es/verifactu/records.ts'
 import { openRuntime, type Runtime } from '../runtime.ts'
@@ -66,27 +67,59 @@ export async function exportVerifactu(
   return { files, records: records.length }
 }
 
+/**
+ * Writes a Spanish /v2/sign cash box's VERI*FACTU records as AEAT XML in chain order, like a location's.
+ * Returns the files and the record count.
+ */
+export async function exportCashboxVerifactu(
+  runtime: Runtime,
+  cashboxId: string,
+  out: string,
+): Promise<{ files: string[]; records: number }> {
+  const cashbox = await runtime.cashboxes.find(cashboxId)
+  if (!cashbox) throw new Error(`no cash box ${cashboxId}: see \`fiscalbox cashbox list\``)
+  const es = esServicesOf(runtime.marketFor)
+  const config = cashbox.country === 'ES' ? await es.store.config(cashbox.queueId) : undefined
+  if (config?.system !== 'verifactu')
+    throw new Error(`cash box ${cashboxId} is not a Spanish VERI*FACTU cash box (see \`fiscalbox es show\`)`)
+  const records: VerifactuRecord[] = []
+  for (let after = 0; ; ) {
+    const page = await es.records(cashbox.queueId, { afterSeq: after, limit: 1000 })
+    for (const r of page) {
+      if (r.document.record.system !== 'verifactu') throw new Error(`record ${r.seq} is not VERI*FACTU`)
+      records.push(r.document.record.value)
+    }
+    if (page.length < 1000) break
+    after = page.at(-1)?.seq ?? after
+  }
+  if (records.length === 0) throw new Error(`cash box ${cashboxId} has no records`)
+  const documents = verifactuDocuments({ nif: config.nif, name: config.name }, records)
+  const files = partNames(out, documents.length)
+  documents.forEach((xml, i) => writeFileSync(files[i] as string, xml))
+  return { files, records: records.length }
+}
+
 /** `fiscalbox export verifactu`, added to the `export` command by main.ts. */
 export function addVerifactuExport(exporter: Command): void {
   exporter
     .command('verifactu')
     .description(
-      "write a Spanish v1 location's VERI*FACTU records as AEAT XML (RegFactuSistemaFacturacion) in chain order",
+      "write a Spanish v1 location's or ES cash box's VERI*FACTU records as AEAT XML (RegFactuSistemaFacturacion) in chain order",
     )
-    .requiredOption('--location <id>', 'location id (GET /v1/locations)')
-    .option('--environment <env>', 'test or live', 'live')
+    .option('--location <id>', 'location id of the transactions API v1 (GET /v1/locations)')
+    .option('--cashbox <id>', 'or: an ES cash box of the POS System API v2 (`fiscalbox es configure`)')
+    .option('--environment <env>', 'test or live (locations only)', 'live')
     .requiredOption('--out <file>', 'file to write (more than 1000 records: FILE, FILE-2, ... in order)')
-    .action(async (options: { location: string; environment: string; out: string }) => {
+    .action(async (options: { location?: string; cashbox?: string; environment: string; out: string }) => {
       if (options.environment !== 'test' && options.environment !== 'live')
         throw new Error('--environment must be test or live')
+      if ((options.location === undefined) === (options.cashbox === undefined))
+        throw new Error('give either --location or --cashbox')
       const runtime = await openRuntime(loadConfig())
       try {
-        const { files, records } = await exportVerifactu(
-          runtime,
-          options.location,
-          options.environment,
-          options.out,
-        )
+        const { files, records } = options.cashbox
+          ? await exportCashboxVerifactu(runtime, options.cashbox, options.out)
+          : await exportVerifactu(runtime, options.location as string, options.environment, options.out)
         process.stdout.write(`wrote ${records} records to ${files.join(' ')}\n`)
       } finally {
         await runtime.close()

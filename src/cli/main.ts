@@ -15,6 +15,7 @@ import { TSS_EXPORT_HELP, verifyTssExportCommand } from './verify-tss-export.ts'
 import { isDep7File, verifyDep7File } from './verify-dep7.ts'
 import { registerSpainCommands, verifyVerifactuFiles } from './spain.ts'
 import { addVerifactuExport, isVerifactuXml } from './export-verifactu.ts'
+import { registerEsCommands } from './es.ts'
 
 const program = new Command('fiscalbox')
   .description(
@@ -141,6 +142,7 @@ program
   })
 
 registerAtCommands(program, exporter)
+registerEsCommands(program)
 registerSignDeCommands(program, exporter)
 registerDsfinvkCommand(exporter)
 registerSpainCommands(program)

@@ -82,6 +82,14 @@ export async function serve(config: Config): Promise<void> {
   const spain = await spainForServe(config)
   const runtime = await openRuntime(config, {
     v1: { ...v1OptionsFromConfig(config), fiscalizers: spain.fiscalizers },
+    es: {
+      ...(spain.simulatorUrl ? { simulatorUrl: spain.simulatorUrl } : {}),
+      ...(config.FISCALBOX_ES_VERIFACTU_ENDPOINT
+        ? { verifactuEndpoint: config.FISCALBOX_ES_VERIFACTU_ENDPOINT }
+        : {}),
+      ...(config.FISCALBOX_ES_PRODUCER_NIF ? { producerNif: config.FISCALBOX_ES_PRODUCER_NIF } : {}),
+      timeoutMs: config.FISCALBOX_ES_TIMEOUT_MS,
+    },
   })
   if (config.JOBS_WORKERS) runtime.v1.start()
   const demo = await ensureDemoCashbox(runtime, config.FISCALBOX_DATA_DIR)

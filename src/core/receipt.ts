@@ -41,6 +41,8 @@ export interface Receipt {
   total: Micros
   /** ftReceiptCaseData: market-specific options keyed by market (e.g. {"AT": {...}}), as sent. */
   caseData?: Record<string, unknown>
+  /** cbCustomer as sent (an object such as {"CustomerName": ..., "CustomerVATId": ...}), for markets that invoice */
+  customer?: Record<string, unknown>
 }
 
 /** The wire shape after structural (schema) validation: values are still unparsed JSON. */
@@ -175,6 +177,7 @@ export function parseReceipt(body: ReceiptRequestBody): Receipt {
     previousReference,
     total: chargeTotal,
     ...(isObject(body.ftReceiptCaseData) ? { caseData: body.ftReceiptCaseData } : {}),
+    ...(isObject(body.cbCustomer) ? { customer: body.cbCustomer } : {}),
   }
 }
 

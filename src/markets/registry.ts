@@ -5,6 +5,7 @@ import type { Storage } from '../storage/database.ts'
 import { createAtMarket } from './at/index.ts'
 import { createDeMarket } from './de/market/create.ts'
 import type { DeServices } from './de/services.ts'
+import { createEsMarket, type EsMarketOptions } from './es/pos/index.ts'
 import { genericMarket } from './generic/index.ts'
 
 /** What a market plug may be built with: keys it keeps at rest are sealed by the master key. */
@@ -13,6 +14,8 @@ export interface MarketDependencies {
   master: MasterKey
   /** Germany's TSS and stores, shared with the SIGN DE API. */
   de: DeServices
+  /** Spain: where records of test and production cash boxes go (absent: test records wait in the outbox). */
+  es?: EsMarketOptions
 }
 
 export type MarketFor = (countryCode: number) => Market
@@ -25,5 +28,6 @@ export function createMarketRegistry(dependencies: MarketDependencies): MarketFo
   const markets = new Map<number, Market>()
   markets.set(countryCode('AT'), createAtMarket(dependencies))
   markets.set(countryCode('DE'), createDeMarket(dependencies))
+  markets.set(countryCode('ES'), createEsMarket(dependencies))
   return (countryCode) => markets.get(countryCode) ?? genericMarket
 }

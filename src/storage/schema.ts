@@ -137,6 +137,8 @@ export interface Database {
   at_receipts: AtReceiptTable
   de_cashboxes: DeCashboxTable
   de_receipts: DeReceiptTable
+  es_cashboxes: EsCashboxTable
+  es_records: EsRecordTable
 }
 
 /** Austria (RKSV): the Kassen-ID and the AES key (sealed by the master key) of a queue. */
@@ -460,4 +462,28 @@ export interface WebhookDeliveryTable {
   last_error: string | null
   created_at: string
   delivered_at: string | null
+}
+
+/** Spain on /v2/sign: an ES cash box's configuration (JSON, see markets/es/pos/configuration.ts). */
+export interface EsCashboxTable {
+  queue_id: string
+  config: string
+  updated_at: string
+}
+
+/** A Spanish record of a /v2/sign receipt (document: the SpainDocument JSON) and its submission status. */
+export interface EsRecordTable {
+  queue_id: string
+  seq: Count
+  queue_row: Count
+  receipt_reference: string
+  invoice_number: string
+  kind: string
+  invoice_type: string | null
+  document: string
+  status: string
+  authority: string | null
+  sent_at: string | null
+  created_at: string
+  updated_at: string
 }

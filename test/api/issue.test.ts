@@ -19,13 +19,29 @@ import { assertProblem, newPos, qrSignatureOf, receipt, startedPos } from './sup
 /** A receipt with two VAT rates, paid partly in cash and partly by card (through /v2/pay). */
 async function mixedReceipt(pos: Awaited<ReturnType<typeof startedPos>>, country: string) {
   const paid = (await pay(pos, payment('10.00'))).json()
-  // A German cash box has its own market, which takes German rates only (19 % and 7 %).
+  // German and Spanish cash boxes have their own markets, which take their own rates only.
   const german = country === 'DE'
+  const spanish = country === 'ES'
+  if (spanish) {
+    // A Spanish cash box invoices once it knows its issuer (docs/country-es.md).
+    const configured = await pos.app.inject({
+      method: 'PUT',
+      url: '/es/v1/cashbox',
+      headers: pos.headers(),
+      payload: { system: 'verifactu', nif: 'B12345674', name: 'Cafetería Ejemplo SL' },
+    })
+    assert.equal(configured.statusCode, 200, configured.body)
+  }
   return {
     ...receipt({
       country,
       charges: [
-        { amount: '12.50', vat: german ? 19 : 20, quantity: 2, description: 'Cappuccino grande' },
+        {
+          amount: '12.50',
+          vat: german ? 19 : spanish ? 21 : 20,
+          quantity: 2,
+          description: 'Cappuccino grande',
+        },
         { amount: '4.20', vat: german ? 7 : 10, description: 'Croissant' },
       ],
     }),

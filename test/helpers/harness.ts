@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/api/app.ts'
-import { openRuntime, type Runtime } from '../../src/runtime.ts'
-import type { V1Settings } from '../../src/v1-runtime.ts'
+import { openRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime.ts'
 import { type EngineName, freshPostgresDatabase } from './engines.ts'
 
 export interface Harness {
@@ -17,7 +16,10 @@ export interface Harness {
 }
 
 /** A real server (routes, core, storage) on a fresh database of the given engine, driven through inject(). */
-export async function startHarness(engine: EngineName, options: { v1?: V1Settings } = {}): Promise<Harness> {
+export async function startHarness(
+  engine: EngineName,
+  options: Pick<RuntimeOptions, 'v1' | 'es'> = {},
+): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fiscalbox-test-'))
   const pgDb = engine === 'postgres' ? await freshPostgresDatabase() : undefined
   const databaseUrl = pgDb ? pgDb.url : `sqlite:${join(dataDir, 'fiscalbox.db')}`

@@ -36,6 +36,8 @@ export interface SpainIssuerConfig {
   environment: AeatEnvironment
   /** the invoice series of this location or cash box, e.g. `T2025-` */
   series: string
+  /** the series of rectifying invoices (Spanish law wants them apart); absent: they share `series` */
+  rectifyingSeries?: string
   timeZone?: string
   /** VERI*FACTU: the information system (fiscalbox) and its installation */
   verifactuSystem?: SoftwareSystem
@@ -49,6 +51,8 @@ export interface SpainIssuerConfig {
 export interface SpainState {
   /** the number the next invoice of the series gets (1 for a new series) */
   nextNumber: number
+  /** the number the next rectifying invoice gets when they have a series of their own */
+  nextRectifyingNumber?: number
   verifactu?: VerifactuChainState
   ticketbai?: TicketBaiChainState
 }
@@ -75,6 +79,14 @@ export interface Sale {
   pricesIncludeTax?: boolean
   description?: string
   externalRef?: string
+  /** a rectifying invoice (by differences: the items are the correction, negative for a refund) */
+  rectifies?: Rectification
+}
+
+/** What a rectifying invoice corrects: R5 for a simplified invoice, R1 for a complete one. */
+export interface Rectification {
+  code: 'R1' | 'R5'
+  original: SpainDocument
 }
 
 export interface SpainDocument {
@@ -182,10 +194,13 @@ export function issueSale(
   sale: Sale,
 ): { document: SpainDocument; state: SpainState } {
   const lines = breakdownByRate(sale.items, sale.pretaxCents, sale.taxCents, sale.pricesIncludeTax)
-  const invoiceNumber = formatInvoiceNumber(config.series, state.nextNumber)
+  const { series, number, next } = numbering(config, state, sale.rectifies !== undefined)
+  const invoiceNumber = formatInvoiceNumber(series, number)
   const issueDate = isoLocalDate(sale.issuedAt, config.timeZone)
   const customer = sale.customer?.nif ? sale.customer : undefined
-  const description = sale.description ?? (customer ? 'Factura' : 'Factura simplificada')
+  const rectifies = sale.rectifies
+  const description =
+    sale.description ?? (rectifies ? 'Factura rectificativa' : customer ? 'Factura' : 'Factura simplificada')
   if (config.system === 'verifactu') {
     const system = need(
       config.verifactuSystem,
@@ -198,7 +213,7 @@ export function issueSale(
         issuer: config.issuer,
         seriesNumber: invoiceNumber,
         issueDate,
-        invoiceType: customer ? 'F1' : 'F2',
+        invoiceType: rectifies ? rectifies.code : customer ? 'F1' : 'F2',
         description,
         lines: lines.map(
           (l): LineInput => ({
@@ -208,6 +223,7 @@ export function issueSale(
           }),
         ),
         ...(customer ? { recipients: [{ nif: customer.nif, name: customer.name }] } : {}),
+        ...(rectifies ? { rectifies: verifactuRectified(rectifies.original) } : {}),
         generatedAt: sale.issuedAt,
         ...(config.timeZone ? { timeZone: config.timeZone } : {}),
         ...(sale.externalRef ? { externalRef: sale.externalRef } : {}),
@@ -223,7 +239,7 @@ export function issueSale(
         qrUrl: verifactuQrUrl(record, config.environment),
         record: { system: 'verifactu', value: record },
       },
-      state: { ...state, nextNumber: state.nextNumber + 1, verifactu: made.state },
+      state: { ...next, verifactu: made.state },
     }
   }
   const territory = need(config.territory, 'country_config.territory', 'is required for TicketBAI')
@@ -239,12 +255,21 @@ export function issueSale(
       territory,
       issuer: config.issuer,
       ...(customer ? { recipient: customer } : {}),
-      series: config.series,
-      number: String(state.nextNumber),
+      series,
+      number: String(number),
       issuedAt: sale.issuedAt,
       ...(config.timeZone ? { timeZone: config.timeZone } : {}),
       simplified: !customer,
       description,
+      ...(rectifies
+        ? {
+            rectification: {
+              code: rectifies.code,
+              type: 'I' as const,
+              invoices: [ticketBaiRectified(rectifies.original)],
+            },
+          }
+        : {}),
       lines: sale.items.map((item, i) => ({
         description: item.description,
         quantity: item.quantity,
@@ -264,12 +289,12 @@ export function issueSale(
   return {
     document: {
       system: 'ticketbai',
-      invoiceNumber: `${config.series}${state.nextNumber}`,
+      invoiceNumber: `${series}${number}`,
       fiscalId: made.record.identifier,
       qrUrl: made.record.qrUrl,
       record: { system: 'ticketbai', value: made.record },
     },
-    state: { ...state, nextNumber: state.nextNumber + 1, ticketbai: made.state },
+    state: { ...next, ticketbai: made.state },
   }
 }
 
@@ -339,6 +364,51 @@ export function issueCancellation(
       record: { system: 'ticketbai', value: cancellation },
     },
     state,
+  }
+}
+
+/** The series and number of the next invoice, and the state after it: rectifying invoices may count apart. */
+function numbering(
+  config: SpainIssuerConfig,
+  state: SpainState,
+  rectifying: boolean,
+): { series: string; number: number; next: SpainState } {
+  if (rectifying && config.rectifyingSeries !== undefined) {
+    const number = state.nextRectifyingNumber ?? 1
+    return { series: config.rectifyingSeries, number, next: { ...state, nextRectifyingNumber: number + 1 } }
+  }
+  return {
+    series: config.series,
+    number: state.nextNumber,
+    next: { ...state, nextNumber: state.nextNumber + 1 },
+  }
+}
+
+function verifactuRectified(original: SpainDocument) {
+  if (original.record.system !== 'verifactu' || original.record.value.kind !== 'alta')
+    throw invalid('rectifies', 'a VERI*FACTU rectifying invoice corrects a VERI*FACTU invoice')
+  const invoice = original.record.value
+  const [day, month, year] = invoice.issueDate.split('-')
+  return {
+    type: 'I' as const,
+    invoices: [
+      {
+        issuerNif: invoice.issuerNif,
+        seriesNumber: invoice.seriesNumber,
+        issueDate: `${year}-${month}-${day}`,
+      },
+    ],
+  }
+}
+
+function ticketBaiRectified(original: SpainDocument) {
+  if (original.record.system !== 'ticketbai' || original.record.value.kind !== 'alta')
+    throw invalid('rectifies', 'a TicketBAI rectifying invoice corrects a TicketBAI invoice')
+  const invoice = original.record.value
+  return {
+    ...(invoice.series !== undefined ? { series: invoice.series } : {}),
+    number: invoice.number,
+    issueDate: invoice.issueDate,
   }
 }
 

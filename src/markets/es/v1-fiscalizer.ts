@@ -87,6 +87,27 @@ export interface TicketBaiEndpoints {
   query: string
 }
 
+/** The information system of VERI*FACTU records (SistemaInformatico): fiscalbox, in one installation. */
+export const verifactuSystemOf = (software: SpanishSoftware, installationNumber: string): SoftwareSystem => ({
+  producerName: software.producerName,
+  producerNif: software.producerNif,
+  name: software.name,
+  id: software.id,
+  version: software.version,
+  installationNumber,
+  onlyVerifactu: true,
+  multipleTaxpayers: true,
+  hasMultipleTaxpayers: true,
+})
+
+/** The software of TicketBAI documents (Software: licence, developer, name, version). */
+export const ticketBaiSoftwareOf = (software: SpanishSoftware): TicketBaiSoftware => ({
+  license: software.ticketbaiLicense,
+  developerNif: software.producerNif,
+  name: software.name,
+  version: software.version,
+})
+
 /** What a v1 record of Spain holds: the document as issued, JSON. */
 export interface StoredSpanishRecord {
   format: 'fiscalbox-es-v1'
@@ -105,8 +126,8 @@ export function parseSpanishRecord(text: string): SpainDocument {
 export const defaultSeries = (locationId: string, environment: Environment): string =>
   `FB${locationId.slice(0, 8).toUpperCase()}${environment === 'live' ? 'L' : 'T'}-`
 
-/** Optional Spanish fields a fiscalizer reads beyond validateSpanishConfig's. */
-function validateConfig(config: Record<string, unknown>): void {
+/** Optional Spanish fields a fiscalizer (and the ES market of /v2/sign) reads beyond validateSpanishConfig's. */
+export function validateConfig(config: Record<string, unknown>): void {
   validateSpanishConfig(config)
   const { series, name } = config
   if (series !== undefined && (typeof series !== 'string' || !/^[\x21-\x7e]{1,40}$/.test(series)))
@@ -123,24 +144,9 @@ function issuerConfig(
 ): SpainIssuerConfig {
   const c = location.countryConfig
   const system = c.system === 'ticketbai' ? 'ticketbai' : 'verifactu'
-  const verifactuSystem: SoftwareSystem = {
-    producerName: software.producerName,
-    producerNif: software.producerNif,
-    name: software.name,
-    id: software.id,
-    version: software.version,
-    // One chain per installation: a location's test and live records are two chains.
-    installationNumber: `${location.id}-${environment}`,
-    onlyVerifactu: true,
-    multipleTaxpayers: true,
-    hasMultipleTaxpayers: true,
-  }
-  const tbaiSoftware: TicketBaiSoftware = {
-    license: software.ticketbaiLicense,
-    developerNif: software.producerNif,
-    name: software.name,
-    version: software.version,
-  }
+  // One chain per installation: a location's test and live records are two chains.
+  const verifactuSystem = verifactuSystemOf(software, `${location.id}-${environment}`)
+  const tbaiSoftware = ticketBaiSoftwareOf(software)
   return {
     system,
     ...(system === 'ticketbai' ? { territory: c.territory as Territory } : {}),
@@ -445,7 +451,7 @@ class SpanishClient implements AuthorityClient {
 
 const kindOf = (record: SubmittedRecord): string => parseSpanishRecord(record.record).record.value.kind
 
-function keyOf(value: VerifactuRecord | TicketBaiRecord): string {
+export function keyOf(value: VerifactuRecord | TicketBaiRecord): string {
   return 'huella' in value ? recordKey(value) : ticketBaiRecordKey(value)
 }
 

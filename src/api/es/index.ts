@@ -1,0 +1,106 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { ErrorCode, FiscalError, invalid } from '../../core/errors.ts'
+import type { CashboxRecord } from '../../core/ports.ts'
+import { esServicesOf } from '../../markets/es/pos/index.ts'
+import type { EsRecord, EsRecordStatus } from '../../markets/es/pos/ports.ts'
+import type { Runtime } from '../../runtime.ts'
+import { cashboxAuth } from '../possystem-v2/auth.ts'
+import { CashboxHeaders, problemResponses } from '../possystem-v2/schemas.ts'
+import { EsConfig, EsConfigBody, EsRecordsQuery, EsRecordView } from './schemas.ts'
+
+const spanish = (cashbox: CashboxRecord): CashboxRecord => {
+  if (cashbox.country !== 'ES') {
+    throw new FiscalError(
+      ErrorCode.MarketNotConfigured,
+      `this cash box's country is ${cashbox.country}: the /es/v1 endpoints are for cash boxes created with --country ES`,
+      { field: 'headers.x-cashbox-id', reason: 'the /es/v1 endpoints serve Spanish cash boxes only' },
+    )
+  }
+  return cashbox
+}
+
+export const recordView = (r: EsRecord) => ({
+  seq: r.seq,
+  ftQueueRow: r.queueRow,
+  cbReceiptReference: r.receiptReference,
+  system: r.document.system,
+  kind: r.kind,
+  invoiceType: r.invoiceType,
+  invoiceNumber: r.invoiceNumber,
+  identifier: r.document.record.system === 'verifactu' ? r.document.record.value.huella : r.document.fiscalId,
+  qrUrl: r.document.qrUrl,
+  ...(r.document.record.system === 'ticketbai' ? { xml: r.document.record.value.xml } : {}),
+  status: r.status,
+  authority: r.authority,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+})
+
+const tags = ['Spain (VERI*FACTU, TicketBAI)']
+
+/**
+ * Spain on /v2/sign: the configuration of the cash box of the request's credentials, and its records
+ * with their submission status. See docs/country-es.md "ES receipts on /v2/sign".
+ */
+export function esApi(runtime: Runtime): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    const es = esServicesOf(runtime.marketFor)
+    app.decorateRequest('cashbox', null as never)
+    app.addHook('onRequest', cashboxAuth(runtime))
+
+    app.put(
+      '/cashbox',
+      {
+        schema: {
+          tags,
+          summary: 'Configure the Spanish cash box: system, territory, issuer, series, environment',
+          description:
+            'Allowed until the first Spanish record of the cash box; afterwards only the same configuration is accepted (409 otherwise).',
+          headers: CashboxHeaders,
+          body: EsConfigBody,
+          response: { 200: EsConfig, ...problemResponses },
+        },
+      },
+      async (request) => es.configure(spanish(request.cashbox), request.body),
+    )
+
+    app.get(
+      '/cashbox',
+      {
+        schema: {
+          tags,
+          summary: 'The Spanish configuration of the cash box',
+          headers: CashboxHeaders,
+          response: { 200: EsConfig, ...problemResponses },
+        },
+      },
+      async (request) => es.describe(spanish(request.cashbox).queueId),
+    )
+
+    app.get(
+      '/records',
+      {
+        schema: {
+          tags,
+          summary: "The cash box's Spanish records in chain order, with their submission status",
+          headers: CashboxHeaders,
+          querystring: EsRecordsQuery,
+          response: { 200: Type.Object({ records: Type.Array(EsRecordView) }), ...problemResponses },
+        },
+      },
+      async (request) => {
+        const { after, limit, status, queueRow } = request.query
+        const count = limit === undefined ? 100 : Number(limit)
+        if (count < 1 || count > 1000) throw invalid('limit', 'must be from 1 to 1000')
+        const records = await es.records(spanish(request.cashbox).queueId, {
+          afterSeq: Number(after ?? 0),
+          limit: count,
+          ...(status ? { status: status as EsRecordStatus } : {}),
+          ...(queueRow !== undefined ? { queueRow: Number(queueRow) } : {}),
+        })
+        return { records: records.map(recordView) }
+      },
+    )
+  }
+}

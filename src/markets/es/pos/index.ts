@@ -1,0 +1,118 @@
+import { ErrorCode, FiscalError } from '../../../core/errors.ts'
+import type { Market } from '../../../core/market.ts'
+import { esPosRepository } from '../../../storage/repositories/es-pos.ts'
+import type { MarketDependencies } from '../../registry.ts'
+import type { SpanishAuthority } from '../authority.ts'
+import { spanishAuthorityFor } from '../index.ts'
+import type { TicketBaiRecord } from '../ticketbai/issue.ts'
+import type { SigningCredentials } from '../ticketbai/xades.ts'
+import { FISCALBOX_SOFTWARE } from '../v1-fiscalizer.ts'
+import { memoryPacer } from '../verifactu/authority.ts'
+import type { VerifactuRecord } from '../verifactu/records.ts'
+import { type EsConfigRequest, parseEsConfig } from './configuration.ts'
+import { ES_COUNTRY, notConfigured, SpanishPosMarket } from './market.ts'
+import type { EsCashboxConfig, EsRecord, EsRecordQuery, EsStore } from './ports.ts'
+
+/** Where Spanish /v2/sign records go and what signs them (serve: from the FISCALBOX_ES_* settings). */
+export interface EsMarketOptions {
+  /** test cash boxes: the authority simulator's base URL (none: test records wait in the outbox) */
+  simulatorUrl?: string
+  /** production VERI*FACTU endpoint (default: the AEAT's) */
+  verifactuEndpoint?: string
+  producerNif?: string
+  timeoutMs?: number
+  /** TicketBAI signing certificate of test cash boxes (default: a self-signed one made at start) */
+  testCredentials?: SigningCredentials
+  /** attempts of a record's submission before the dead letter */
+  maxAttempts?: number
+}
+
+export interface EsServices {
+  store: EsStore
+  configure(cashbox: { id: string; queueId: string }, request: EsConfigRequest): Promise<EsCashboxConfig>
+  describe(queueId: string): Promise<EsCashboxConfig>
+  records(queueId: string, query: EsRecordQuery): Promise<EsRecord[]>
+  /** The authority of a cash box's records (one per cash box, cached). */
+  authorityOf(queueId: string, config: EsCashboxConfig): SpanishAuthority<VerifactuRecord | TicketBaiRecord>
+}
+
+export interface EsMarket extends Market {
+  readonly es: EsServices
+}
+
+const isEsMarket = (market: Market): market is EsMarket => 'es' in market
+
+/** The Spanish services (configuration, records) of a market registry, for the API, the CLI and the outbox. */
+export function esServicesOf(marketFor: (countryCode: number) => Market): EsServices {
+  const market = marketFor(ES_COUNTRY)
+  if (!isEsMarket(market)) throw new Error('the market registry has no Spanish market')
+  return market.es
+}
+
+const conflict = (message: string) =>
+  new FiscalError(ErrorCode.Conflict, message, {
+    field: 'body',
+    reason: 'the configuration of a cash box with records is fixed',
+  })
+
+export function createEsMarket(dependencies: MarketDependencies): EsMarket {
+  const options = dependencies.es ?? {}
+  const store = esPosRepository(dependencies.storage)
+  const software = {
+    ...FISCALBOX_SOFTWARE,
+    ...(options.producerNif ? { producerNif: options.producerNif } : {}),
+  }
+  const market = new SpanishPosMarket(store, {
+    software,
+    ...(options.testCredentials ? { testCredentials: options.testCredentials } : {}),
+    maxAttempts: options.maxAttempts ?? 50,
+  })
+  const pacer = memoryPacer()
+  const authorities = new Map<
+    string,
+    { key: string; authority: SpanishAuthority<VerifactuRecord | TicketBaiRecord> }
+  >()
+  const es: EsServices = {
+    store,
+    async configure(cashbox, request) {
+      const config = parseEsConfig(cashbox.id, request)
+      const saved = await store.saveConfig(cashbox.queueId, config, new Date().toISOString())
+      if (!saved) {
+        const current = await store.config(cashbox.queueId)
+        if (JSON.stringify(current) !== JSON.stringify(config))
+          throw conflict(
+            'the cash box has Spanish records already: its configuration can no longer change (create a new cash box)',
+          )
+      }
+      return config
+    },
+    async describe(queueId) {
+      const config = await store.config(queueId)
+      if (!config) throw notConfigured()
+      return config
+    },
+    records: (queueId, query) => store.records(queueId, query),
+    authorityOf(queueId, config) {
+      const key = JSON.stringify(config)
+      const cached = authorities.get(queueId)
+      if (cached?.key === key) return cached.authority
+      const made = spanishAuthorityFor(
+        {
+          system: config.system,
+          ...(config.territory ? { territory: config.territory } : {}),
+          taxpayer: { nif: config.nif, name: config.name },
+          environment: config.environment,
+          ...(config.environment === 'production' && options.verifactuEndpoint
+            ? { endpoints: { verifactu: options.verifactuEndpoint } }
+            : {}),
+          ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+        },
+        { ...(options.simulatorUrl ? { simulatorUrl: options.simulatorUrl } : {}), pacer },
+      )
+      const authority = made.authority as SpanishAuthority<VerifactuRecord | TicketBaiRecord>
+      authorities.set(queueId, { key, authority })
+      return authority
+    },
+  }
+  return Object.assign(market, { es })
+}

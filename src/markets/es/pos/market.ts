@@ -1,0 +1,252 @@
+import { randomUUID } from 'node:crypto'
+import { hasFlag, ReceiptFlag, SignatureFormat, State, v2Code } from '../../../core/case-codes.ts'
+import { ErrorCode, FiscalError, invalid } from '../../../core/errors.ts'
+import type { Market, MarketOutcome, SignatureItem, SigningContext } from '../../../core/market.ts'
+import type { Receipt } from '../../../core/receipt.ts'
+import {
+  issueCancellation,
+  issueSale,
+  newSpainState,
+  type Sale,
+  type SpainDocument,
+  type SpainState,
+} from '../documents.ts'
+import { sandboxSigningCredentials } from '../sandbox-signer.ts'
+import type { SigningCredentials } from '../ticketbai/xades.ts'
+import type { SpanishSoftware } from '../v1-fiscalizer.ts'
+import { issuerOf } from './configuration.ts'
+import type { EsCashboxConfig, EsRecord, EsStore } from './ports.ts'
+import { esReceiptAction } from './receipt-records.ts'
+
+export const ES_COUNTRY = 0x4553
+
+/** ftSignatureType low parts of the Spanish signature items (docs/country-es.md). */
+export const ES_SIGNATURE = { qr: 0x1n, identifier: 0x2n, invoiceNumber: 0x3n, cancellation: 0x4n } as const
+
+/** The market's per-queue state: the position in the cash box's chain and documents.ts's numbering and chain. */
+interface EsQueueState {
+  v: 1
+  /** records made so far (the seq of the last one in es_records) */
+  seq: number
+  spain: SpainState
+}
+
+const parseState = (text: string | null): EsQueueState => {
+  const parsed = text ? (JSON.parse(text) as EsQueueState) : undefined
+  return parsed?.v === 1 ? parsed : { v: 1, seq: 0, spain: newSpainState() }
+}
+
+export interface EsSigningOptions {
+  software: SpanishSoftware
+  /** TicketBAI signing certificate of test cash boxes; a self-signed one is made when absent. */
+  testCredentials?: SigningCredentials
+  /** Attempts of a record's submission job before it goes to the dead letter. */
+  maxAttempts: number
+}
+
+export const notConfigured = () =>
+  new FiscalError(
+    ErrorCode.MarketNotConfigured,
+    'this Spanish cash box is not configured: set its system (verifactu or ticketbai), issuer NIF and name first (PUT /es/v1/cashbox or `fiscalbox es configure`, see docs/country-es.md)',
+    { field: 'headers.x-cashbox-id', reason: 'the cash box is not configured for Spain yet' },
+  )
+
+const INVOICE_CAPTIONS: Record<string, string> = {
+  F1: 'Factura',
+  F2: 'Factura simplificada',
+  R1: 'Factura rectificativa',
+  R5: 'Factura rectificativa (simplificada)',
+}
+
+/**
+ * Spain on /v2/sign (VERI*FACTU or TicketBAI per cash box): each invoicing receipt becomes the next
+ * document of the cash box's chain (documents.ts), stored with its submission job in the receipt's
+ * commit; the outbox submits it later (jobs/es-pos-submit.ts), so the answer carries "message pending".
+ */
+export class SpanishPosMarket implements Market {
+  readonly name = 'es'
+  private sandbox: Promise<SigningCredentials> | undefined
+  private readonly accounts = new Map<string, string>()
+  /** Configurations of cash boxes with records: fixed from the first record on, so kept in memory. */
+  private readonly configs = new Map<string, EsCashboxConfig>()
+
+  constructor(
+    private readonly store: EsStore,
+    private readonly options: EsSigningOptions,
+  ) {}
+
+  validate(receipt: Receipt): void {
+    esReceiptAction(receipt)
+  }
+
+  async sign(context: SigningContext, receipt: Receipt): Promise<MarketOutcome> {
+    const action = esReceiptAction(receipt)
+    // Training receipts and receipts of no fiscal document (closings, lifecycle, logs) make no record.
+    if (action.kind === 'none' || hasFlag(receipt.caseCode, ReceiptFlag.Training)) return { signatures: [] }
+    const state = parseState(context.marketState)
+    const config = await this.configOf(context, state.seq > 0)
+    const issuer = issuerOf(
+      context.cashboxId,
+      config,
+      this.options.software,
+      config.system === 'ticketbai' ? await this.credentials() : undefined,
+    )
+    let made: { document: SpainDocument; state: SpainState }
+    let invoiceType: string | undefined
+    if (action.kind === 'void') {
+      const original = await this.original(context, action.previous)
+      made = issueCancellation(issuer, state.spain, original.document, context.moment)
+    } else {
+      const sale: Sale = {
+        issuedAt: context.moment,
+        ...action.lines,
+        pricesIncludeTax: true,
+        externalRef: receipt.reference.slice(0, 60),
+        ...(action.customer ? { customer: action.customer } : {}),
+      }
+      if (action.kind === 'refund') {
+        const original = await this.original(context, action.previous)
+        const code = simplified(original) ? 'R5' : 'R1'
+        if (code === 'R1' && !action.customer)
+          throw invalid(
+            'cbCustomer.CustomerVATId',
+            `the refunded receipt was a complete invoice (${original.invoiceNumber}): its rectifying invoice (R1) needs the customer with a NIF`,
+          )
+        if (code === 'R5') delete sale.customer
+        sale.rectifies = { code, original: original.document }
+        invoiceType = code
+      } else invoiceType = action.customer ? 'F1' : 'F2'
+      made = inReceiptTerms(() => issueSale(issuer, state.spain, sale))
+    }
+    const { document } = made
+    const seq = state.seq + 1
+    const kind = document.record.value.kind
+    await this.store.insertRecordIn(
+      context.unit,
+      {
+        queueId: context.queueId,
+        seq,
+        queueRow: context.queueRow,
+        receiptReference: receipt.reference,
+        invoiceNumber: document.invoiceNumber,
+        kind,
+        invoiceType: invoiceType ?? null,
+        document,
+        createdAt: context.moment.toISOString(),
+      },
+      {
+        id: randomUUID(),
+        accountId: await this.accountOf(context),
+        maxAttempts: this.options.maxAttempts,
+        runAt: context.moment.getTime(),
+      },
+    )
+    return {
+      signatures: signaturesOf(context.countryCode, document, invoiceType),
+      stateFlags: State.MessagePending,
+      identificationSuffix: document.invoiceNumber,
+      marketState: JSON.stringify({ v: 1, seq, spain: made.state } satisfies EsQueueState),
+    }
+  }
+
+  /** The invoice a void or refund is about: made by that receipt reference on this cash box, not cancelled. */
+  private async original(context: SigningContext, reference: string): Promise<EsRecord> {
+    const found = await this.store.invoiceOfReferenceIn(context.unit, context.queueId, reference)
+    if (!found)
+      throw invalid(
+        'cbPreviousReceiptReference',
+        `no Spanish invoice of this cash box was made by receipt ${JSON.stringify(reference)}`,
+      )
+    if (found.cancelled)
+      throw invalid(
+        'cbPreviousReceiptReference',
+        `the invoice ${found.invoice.invoiceNumber} of receipt ${JSON.stringify(reference)} is cancelled already`,
+      )
+    return found.invoice
+  }
+
+  private async configOf(context: SigningContext, hasRecords: boolean): Promise<EsCashboxConfig> {
+    const cached = hasRecords ? this.configs.get(context.queueId) : undefined
+    if (cached) return cached
+    const config = await this.store.configIn(context.unit, context.queueId)
+    if (!config) throw notConfigured()
+    this.configs.set(context.queueId, config)
+    return config
+  }
+
+  private async accountOf(context: SigningContext): Promise<string> {
+    let account = this.accounts.get(context.queueId)
+    if (!account) {
+      account = await this.store.accountOfIn(context.unit, context.queueId)
+      this.accounts.set(context.queueId, account)
+    }
+    return account
+  }
+
+  private credentials(): Promise<SigningCredentials> {
+    if (this.options.testCredentials) return Promise.resolve(this.options.testCredentials)
+    this.sandbox ??= sandboxSigningCredentials()
+    return this.sandbox
+  }
+}
+
+/** Fields of documents.ts named as the POS sent them (cbCustomer, cbChargeItems). */
+const RECEIPT_FIELDS: Record<string, string> = {
+  recipient: 'cbCustomer',
+  recipients: 'cbCustomer',
+  items: 'cbChargeItems',
+  tax_amount: 'cbChargeItems',
+}
+
+function inReceiptTerms<T>(issue: () => T): T {
+  try {
+    return issue()
+  } catch (error) {
+    const field = error instanceof FiscalError ? error.details?.field : undefined
+    const renamed = field === undefined ? undefined : RECEIPT_FIELDS[field.split('.')[0] as string]
+    if (!renamed || !(error instanceof FiscalError) || !error.details) throw error
+    throw invalid(renamed, error.details.reason)
+  }
+}
+
+const simplified = (record: EsRecord): boolean => record.invoiceType === 'F2' || record.invoiceType === 'R5'
+
+function signaturesOf(
+  country: number,
+  document: SpainDocument,
+  invoiceType: string | undefined,
+): SignatureItem[] {
+  const type = (low: bigint) => v2Code(country, low)
+  const verifactu = document.record.system === 'verifactu'
+  const identifier: SignatureItem = {
+    ftSignatureFormat: SignatureFormat.Text,
+    ftSignatureType: type(ES_SIGNATURE.identifier),
+    Caption: verifactu ? 'Huella' : 'TBAI',
+    Data: document.record.system === 'verifactu' ? document.record.value.huella : document.fiscalId,
+  }
+  if (document.record.value.kind === 'anulacion')
+    return [
+      {
+        ftSignatureFormat: SignatureFormat.Text,
+        ftSignatureType: type(ES_SIGNATURE.cancellation),
+        Caption: 'Anulación de factura',
+        Data: document.invoiceNumber,
+      },
+      identifier,
+    ]
+  return [
+    {
+      ftSignatureFormat: SignatureFormat.QrCode,
+      ftSignatureType: type(ES_SIGNATURE.qr),
+      Caption: verifactu ? 'VERI*FACTU' : 'TicketBAI',
+      Data: document.qrUrl,
+    },
+    identifier,
+    {
+      ftSignatureFormat: SignatureFormat.Text,
+      ftSignatureType: type(ES_SIGNATURE.invoiceNumber),
+      Caption: INVOICE_CAPTIONS[invoiceType ?? 'F2'] ?? 'Factura',
+      Data: document.invoiceNumber,
+    },
+  ]
+}

@@ -1,0 +1,189 @@
+import type { Kysely, Selectable } from 'kysely'
+import type { SpainDocument } from '../../markets/es/documents.ts'
+import {
+  ES_SUBMIT_JOB,
+  type EsCashboxConfig,
+  type EsRecord,
+  type EsRecordStatus,
+  type EsStore,
+  jobSubject,
+} from '../../markets/es/pos/ports.ts'
+import type { Storage } from '../database.ts'
+import type { Database, EsRecordTable } from '../schema.ts'
+import { transactionOf } from './ledger.ts'
+import { KyselyV1Unit } from './v1-transactions.ts'
+
+const toRecord = (row: Selectable<EsRecordTable>): EsRecord => ({
+  queueId: row.queue_id,
+  seq: Number(row.seq),
+  queueRow: Number(row.queue_row),
+  receiptReference: row.receipt_reference,
+  invoiceNumber: row.invoice_number,
+  kind: row.kind as EsRecord['kind'],
+  invoiceType: row.invoice_type,
+  document: JSON.parse(row.document) as SpainDocument,
+  status: row.status as EsRecordStatus,
+  authority: row.authority === null ? null : (JSON.parse(row.authority) as Record<string, unknown>),
+  sentAt: row.sent_at,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+})
+
+const configOf = (db: Kysely<Database>, queueId: string) =>
+  db
+    .selectFrom('es_cashboxes')
+    .select('config')
+    .where('queue_id', '=', queueId)
+    .executeTakeFirst()
+    .then((row) => (row ? (JSON.parse(row.config) as EsCashboxConfig) : undefined))
+
+/** Spain on /v2/sign: cash box configurations, records and their submission jobs. */
+export function esPosRepository(storage: Storage): EsStore {
+  const db = storage.db
+  return {
+    config: (queueId) => configOf(db, queueId),
+    async saveConfig(queueId, config, at) {
+      const text = JSON.stringify(config)
+      // One statement decides: a cash box with records keeps the configuration they were made with.
+      const result = await db
+        .insertInto('es_cashboxes')
+        .values({ queue_id: queueId, config: text, updated_at: at })
+        .onConflict((oc) =>
+          oc
+            .column('queue_id')
+            .doUpdateSet({ config: text, updated_at: at })
+            .where((eb) =>
+              eb.not(eb.exists(eb.selectFrom('es_records').select('seq').where('queue_id', '=', queueId))),
+            ),
+        )
+        .executeTakeFirst()
+      return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0
+    },
+    async records(queueId, query) {
+      let select = db
+        .selectFrom('es_records')
+        .selectAll()
+        .where('queue_id', '=', queueId)
+        .where('seq', '>', query.afterSeq)
+      if (query.status) select = select.where('status', '=', query.status)
+      if (query.queueRow !== undefined) select = select.where('queue_row', '=', query.queueRow)
+      return (await select.orderBy('seq').limit(query.limit).execute()).map(toRecord)
+    },
+    async recordsBySeq(queueId, seqs) {
+      if (seqs.length === 0) return []
+      const rows = await db
+        .selectFrom('es_records')
+        .selectAll()
+        .where('queue_id', '=', queueId)
+        .where('seq', 'in', [...seqs])
+        .orderBy('seq')
+        .execute()
+      return rows.map(toRecord)
+    },
+    async pendingBelow(queueId, seq) {
+      const rows = await db
+        .selectFrom('es_records')
+        .select('seq')
+        .where('queue_id', '=', queueId)
+        .where('status', '=', 'pending')
+        .where('seq', '<', seq)
+        .orderBy('seq')
+        .execute()
+      return rows.map((r) => Number(r.seq))
+    },
+    configIn: (unit, queueId) => configOf(transactionOf(unit), queueId),
+    async accountOfIn(unit, queueId) {
+      const row = await transactionOf(unit)
+        .selectFrom('queues')
+        .innerJoin('cashboxes', 'cashboxes.id', 'queues.cashbox_id')
+        .select('cashboxes.account_id')
+        .where('queues.id', '=', queueId)
+        .executeTakeFirstOrThrow()
+      return row.account_id
+    },
+    async invoiceOfReferenceIn(unit, queueId, receiptReference) {
+      const trx = transactionOf(unit)
+      const row = await trx
+        .selectFrom('es_records')
+        .selectAll()
+        .where('queue_id', '=', queueId)
+        .where('receipt_reference', '=', receiptReference)
+        .where('kind', '=', 'alta')
+        .executeTakeFirst()
+      if (!row) return undefined
+      const cancellation = await trx
+        .selectFrom('es_records')
+        .select('seq')
+        .where('queue_id', '=', queueId)
+        .where('invoice_number', '=', row.invoice_number)
+        .where('kind', '=', 'anulacion')
+        .executeTakeFirst()
+      return { invoice: toRecord(row), cancelled: cancellation !== undefined }
+    },
+    async insertRecordIn(unit, record, job) {
+      const trx = transactionOf(unit)
+      await trx
+        .insertInto('es_records')
+        .values({
+          queue_id: record.queueId,
+          seq: record.seq,
+          queue_row: record.queueRow,
+          receipt_reference: record.receiptReference,
+          invoice_number: record.invoiceNumber,
+          kind: record.kind,
+          invoice_type: record.invoiceType,
+          document: JSON.stringify(record.document),
+          status: 'pending',
+          authority: null,
+          sent_at: null,
+          created_at: record.createdAt,
+          updated_at: record.createdAt,
+        })
+        .execute()
+      await new KyselyV1Unit(trx, storage.engine).insertJob({
+        id: job.id,
+        accountId: job.accountId,
+        kind: ES_SUBMIT_JOB,
+        subjectId: jobSubject(record.queueId, record.seq),
+        groupKey: record.queueId,
+        maxAttempts: job.maxAttempts,
+        runAt: job.runAt,
+        createdAt: record.createdAt,
+      })
+    },
+    async markSent(queueId, seqs, at) {
+      await db
+        .updateTable('es_records')
+        .set({ sent_at: at })
+        .where('queue_id', '=', queueId)
+        .where('seq', 'in', [...seqs])
+        .where('sent_at', 'is', null)
+        .execute()
+    },
+    setStatus: (queueId, seq, status, authority) =>
+      setStatusOf(db, queueId, seq, status, authority, 'pending'),
+    setStatusIn: (unit, queueId, seq, status, authority, onlyFrom) =>
+      setStatusOf(transactionOf(unit), queueId, seq, status, authority, onlyFrom),
+  }
+}
+
+async function setStatusOf(
+  db: Kysely<Database>,
+  queueId: string,
+  seq: number,
+  status: EsRecordStatus,
+  authority: Record<string, unknown> | undefined,
+  onlyFrom: EsRecordStatus | undefined,
+): Promise<void> {
+  let update = db
+    .updateTable('es_records')
+    .set({
+      status,
+      ...(authority === undefined ? {} : { authority: JSON.stringify(authority) }),
+      updated_at: new Date().toISOString(),
+    })
+    .where('queue_id', '=', queueId)
+    .where('seq', '=', seq)
+  if (onlyFrom) update = update.where('status', '=', onlyFrom)
+  await update.execute()
+}
