@@ -6,6 +6,7 @@ import * as deTss from './004-de-tss.ts'
 import * as payIssue from './005-pay-issue.ts'
 import * as transactionsV1 from './008-transactions-v1.ts'
 import * as deMarket from './009-de-market.ts'
+import * as batchWindows from './011-batch-windows.ts'
 
 /** Every migration in order of name; a new one is one more line here. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '005-pay-issue': payIssue,
   '008-transactions-v1': transactionsV1,
   '009-de-market': deMarket,
+  '011-batch-windows': batchWindows,
 }
