@@ -134,22 +134,15 @@ export class JobEngine {
 
   /**
    * Claims and runs due jobs once (for tests and the CLI): the number of jobs claimed. Kinds whose handler
-   * sets its own claim size are claimed apart, each in one claim of that size, the others together.
+   * sets its own claim size are claimed apart, up to that size each, the others together up to
+   * `claimBatch`; all in one storage transaction.
    */
   async runDueOnce(): Promise<number> {
     const own = [...this.handlers.values()].filter((h) => h.claimBatch !== undefined)
-    const now = this.now()
-    const claims = await Promise.all([
-      ...own.map((handler) =>
-        this.store.claimDue(this.workerId, now, this.settings.leaseMs, handler.claimBatch ?? 1, {
-          only: handler.kind,
-        }),
-      ),
-      this.store.claimDue(this.workerId, now, this.settings.leaseMs, this.settings.claimBatch, {
-        except: own.map((handler) => handler.kind),
-      }),
+    const jobs = await this.store.claimDue(this.workerId, this.now(), this.settings.leaseMs, [
+      ...own.map((handler) => ({ limit: handler.claimBatch ?? 1, only: handler.kind })),
+      { limit: this.settings.claimBatch, except: own.map((handler) => handler.kind) },
     ])
-    const jobs = claims.flat()
     if (jobs.length > 0) await this.track(this.process(jobs))
     return jobs.length
   }

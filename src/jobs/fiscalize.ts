@@ -1,6 +1,6 @@
 import type { Fiscalizer, FiscalizerFor, RecordOutcome, SubmittedRecord } from '../core/v1/fiscalizer.ts'
 import type { JobRecord, LocationRecord, TransactionRecord, TransactionStatus } from '../core/v1/model.ts'
-import type { AccountStore, JobStore, TransactionStore, V1Unit } from '../core/v1/ports.ts'
+import type { AccountStore, JobStore, TransactionPatch, TransactionStore, V1Unit } from '../core/v1/ports.ts'
 import { emitWebhook, FISCALIZE_JOB } from '../core/v1/transactions.ts'
 import { transactionView } from '../core/v1/views.ts'
 import type { JobHandler, JobOutcome } from './engine.ts'
@@ -14,6 +14,24 @@ const RETRYING: readonly TransactionStatus[] = ['pending', 'processing', 'failed
 const AWAITING: readonly TransactionStatus[] = ['pending_lroe', 'pending_submission']
 /** What the authority's answer may overwrite with `success` (again, after a reconciliation) or `failed_permanent`. */
 const ANSWERABLE: readonly TransactionStatus[] = [...RETRYING, ...AWAITING]
+
+/**
+ * Writes what an attempt shows: the patch over the outbox's own statuses, or the patch without its status
+ * over a status the seal set (kept until the authority answers; the error is shown all the same). The status
+ * read with the job picks which to try first, the other one follows only when it changed meanwhile; a
+ * cancellation makes both miss.
+ */
+async function writeAttempt(
+  unit: V1Unit,
+  transaction: TransactionRecord,
+  patch: TransactionPatch & { status: 'processing' | 'failed' },
+): Promise<void> {
+  const retrying = { ...patch, onlyFrom: RETRYING }
+  const awaiting = { ...patch, status: undefined, onlyFrom: AWAITING }
+  const [first, second] = AWAITING.includes(transaction.status) ? [awaiting, retrying] : [retrying, awaiting]
+  if (!(await unit.updateTransaction(transaction.id, first)))
+    await unit.updateTransaction(transaction.id, second)
+}
 
 /**
  * Submission of sealed records to their authority. Per group (one location's chain in one environment):
@@ -87,15 +105,7 @@ export function fiscalizeHandler(deps: {
     ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     effects: async (unit) => {
       const updatedAt = new Date().toISOString()
-      const applied = await unit.updateTransaction(transaction.id, {
-        status: 'failed',
-        errorMessage: error,
-        updatedAt,
-        onlyFrom: RETRYING,
-      })
-      // A status the seal set stays until the authority answers; the error is shown all the same.
-      if (!applied)
-        await unit.updateTransaction(transaction.id, { errorMessage: error, updatedAt, onlyFrom: AWAITING })
+      await writeAttempt(unit, transaction, { status: 'failed', errorMessage: error, updatedAt })
     },
   })
 
@@ -166,14 +176,7 @@ export function fiscalizeHandler(deps: {
           const row = rows.get(job.subjectId)
           if (!row) continue
           const submittedAt = row.transaction.submittedAt ?? now
-          const applied = await unit.updateTransaction(job.subjectId, {
-            status: 'processing',
-            submittedAt,
-            updatedAt: now,
-            onlyFrom: RETRYING,
-          })
-          if (!applied)
-            await unit.updateTransaction(job.subjectId, { submittedAt, updatedAt: now, onlyFrom: AWAITING })
+          await writeAttempt(unit, row.transaction, { status: 'processing', submittedAt, updatedAt: now })
         }
       })
       const locations = new Map<string, LocationRecord | undefined>()

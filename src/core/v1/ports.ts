@@ -157,15 +157,14 @@ export interface JobStats {
 
 export interface JobStore {
   /**
-   * Claims up to `limit` due jobs (and jobs whose lease expired, marked for reconciliation), of one kind
-   * (`only`) or of every kind but some (`except`).
+   * Claims due jobs (and jobs whose lease expired, marked for reconciliation) in one storage transaction:
+   * per claim up to `limit` of one kind (`only`) or of every kind but some (`except`).
    */
   claimDue(
     workerId: string,
     now: number,
     leaseMs: number,
-    limit: number,
-    kinds?: { only?: string; except?: readonly string[] },
+    claims: ReadonlyArray<{ limit: number; only?: string; except?: readonly string[] }>,
   ): Promise<JobRecord[]>
   /** Claims one pending job by id (the inline attempt right after the create). */
   claimById(id: string, workerId: string, now: number, leaseMs: number): Promise<JobRecord | undefined>

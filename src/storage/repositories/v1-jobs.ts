@@ -35,25 +35,28 @@ export function jobStore(storage: Storage): JobStore {
   const db = readsOf(storage)
   const postgres = storage.engine === 'postgres'
   return {
-    claimDue: (workerId, now, leaseMs, limit, kinds = {}) =>
+    claimDue: (workerId, now, leaseMs, claims) =>
       storage.transact(async (trx) => {
-        let due = trx
-          .selectFrom('jobs')
-          .select('id')
-          .where((eb) =>
-            eb.or([
-              eb.and([eb('status', 'in', ['pending', 'failed']), eb('run_at', '<=', now)]),
-              // A worker that died mid-attempt: its lease ran out. The attempt may have reached the peer.
-              eb.and([eb('status', '=', 'processing'), eb('locked_until', '<', now)]),
-            ]),
-          )
-          .orderBy('run_at')
-          .limit(limit)
-        if (kinds.only !== undefined) due = due.where('kind', '=', kinds.only)
-        if (kinds.except?.length) due = due.where('kind', 'not in', kinds.except)
-        // Several nodes claim side by side without waiting on each other's rows.
-        if (postgres) due = due.forUpdate().skipLocked()
-        const ids = (await due.execute()).map((row) => row.id)
+        const ids: string[] = []
+        for (const claim of claims) {
+          let due = trx
+            .selectFrom('jobs')
+            .select('id')
+            .where((eb) =>
+              eb.or([
+                eb.and([eb('status', 'in', ['pending', 'failed']), eb('run_at', '<=', now)]),
+                // A worker that died mid-attempt: its lease ran out. The attempt may have reached the peer.
+                eb.and([eb('status', '=', 'processing'), eb('locked_until', '<', now)]),
+              ]),
+            )
+            .orderBy('run_at')
+            .limit(claim.limit)
+          if (claim.only !== undefined) due = due.where('kind', '=', claim.only)
+          if (claim.except?.length) due = due.where('kind', 'not in', claim.except)
+          // Several nodes claim side by side without waiting on each other's rows.
+          if (postgres) due = due.forUpdate().skipLocked()
+          ids.push(...(await due.execute()).map((row) => row.id))
+        }
         if (ids.length === 0) return []
         const rows = await trx
           .updateTable('jobs')
