@@ -226,7 +226,7 @@ export function esRows(result: EsResult): string[][] {
       [
         `POST /v1/transactions, Spain VERI*FACTU inline to the simulator, ${t.locations} locations, ${t.create.connections} connections`,
         `${int(t.create.okPerSecond)} transactions/s`,
-        `server CPU ${micros(t.create.serverCpuMicros)} per transaction (simulator included); p50 ${t.create.latencyMs.p50.toFixed(2)} ms, p99 ${t.create.latencyMs.p99.toFixed(2)} ms; non-2xx ${int(t.create.non2xx)}; ${int(t.succeeded)} of ${int(t.stored)} success at the end`,
+        `server CPU ${micros(t.create.serverCpuMicros)} per transaction (simulator included; load average ${load} at the start of the es part); p50 ${t.create.latencyMs.p50.toFixed(2)} ms, p99 ${t.create.latencyMs.p99.toFixed(2)} ms; non-2xx ${int(t.create.non2xx)}; ${int(t.succeeded)} of ${int(t.stored)} success at the end`,
         '',
       ],
       [

@@ -482,8 +482,10 @@ async function main(): Promise<void> {
   // A part run keeps the other parts of the previous results (each part has its own measuredAt).
   const previous: Partial<Results> =
     !quick && existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as Results) : {}
-  // A soak alone keeps the machine and settings the other parts were measured with; it has its own.
-  const keepsMachine = parts.every((p) => p === 'soak' || p === 'render') && previous.machine !== undefined
+  // A soak or es alone keeps the machine and settings the other parts were measured with; they carry their
+  // own (the soak its settings, es its load average).
+  const keepsMachine =
+    parts.every((p) => p === 'soak' || p === 'render' || p === 'es') && previous.machine !== undefined
   const results: Results = {
     ...previous,
     generatedAt: keepsMachine ? (previous.generatedAt as string) : new Date().toISOString(),
