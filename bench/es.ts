@@ -37,6 +37,8 @@ export interface EsResult {
   cores: number
   loadAverage: number[]
   measures: EsMeasure[]
+  /** POST /v1/transactions on VERI*FACTU locations through `fiscalbox serve` (bench/transactions-es.ts). */
+  transactions?: import('./transactions-es.ts').SpainTransactionsResult
 }
 
 const SYSTEM: SoftwareSystem = {
@@ -206,16 +208,33 @@ export async function esBench(quick: boolean): Promise<EsResult> {
   return { measuredAt: new Date().toISOString(), cores: cpus().length, loadAverage: loadavg(), measures }
 }
 
-export function esTable(result: EsResult): string {
-  const rows = result.measures.map(
-    (m) =>
-      `| ${m.label} | ${m.operations.toLocaleString('en')} | ${Math.round(m.perSecond).toLocaleString('en')} | ${m.cpuMicrosPerOperation.toFixed(0)} |`,
-  )
-  return [
-    `Spain, in-process, one Node.js thread (${result.cores} cores, load average ${result.loadAverage.map((l) => l.toFixed(2)).join(' / ')} at the start):`,
+const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en') : 'n/a')
+const micros = (n: number | null) => (n === null ? 'n/a' : `${int(n)} µs`)
+
+/** The rows of docs/benchmarks.md's results table: the in-process work, then the API figures. */
+export function esRows(result: EsResult): string[][] {
+  const load = result.loadAverage.map((l) => l.toFixed(2)).join(' / ')
+  const rows = result.measures.map((m) => [
+    `Spain in-process, one thread: ${m.label}`,
+    `${int(m.perSecond)}/s`,
+    `${m.cpuMicrosPerOperation.toFixed(0)} µs CPU per operation (${int(m.operations)} operations; load average ${load} at the start)`,
     '',
-    '| work | operations | per second | CPU µs per operation |',
-    '| --- | ---: | ---: | ---: |',
-    ...rows,
-  ].join('\n')
+  ])
+  const t = result.transactions
+  if (t)
+    rows.push(
+      [
+        `POST /v1/transactions, Spain VERI*FACTU inline to the simulator, ${t.locations} locations, ${t.create.connections} connections`,
+        `${int(t.create.okPerSecond)} transactions/s`,
+        `server CPU ${micros(t.create.serverCpuMicros)} per transaction (simulator included; load average ${load} at the start of the es part); p50 ${t.create.latencyMs.p50.toFixed(2)} ms, p99 ${t.create.latencyMs.p99.toFixed(2)} ms; non-2xx ${int(t.create.non2xx)}; ${int(t.succeeded)} of ${int(t.stored)} success at the end`,
+        '',
+      ],
+      [
+        `Spain: drain of ${int(t.drain.transactions)} VERI*FACTU transactions after a simulator outage`,
+        `${t.drain.seconds.toFixed(1)} s (${int(t.drain.transactionsPerSecond)} transactions/s)`,
+        `server CPU ${micros(t.drain.serverCpuMicrosPerTransaction)} per transaction (simulator included); ${int(t.drain.submissions)} AEAT submissions (up to ${int(t.submissionClaimBatch)} submission jobs claimed at once), ${int(t.drain.duplicates)} duplicates`,
+        '',
+      ],
+    )
+  return rows
 }

@@ -20,7 +20,7 @@ import {
   prepareEsCashboxes,
   submissionProgress,
 } from './es-pos.ts'
-import { type EsResult, esBench, esTable } from './es.ts'
+import { type EsResult, esBench } from './es.ts'
 import { type LoadResult, runLoad } from './load.ts'
 import { type Machine, probeMachine, type Versions, versions } from './machine.ts'
 import { ROOT, runCli, type Server, startServer } from './processes.ts'
@@ -63,7 +63,8 @@ const USAGE = `usage: npm run bench -- [${PARTS.join('|')} ...] [options]
 
 Runs the parts named (all but soak when none is) and prints a markdown table. A full run writes
 bench/results/latest.json, docs/benchmarks.md and docs/benchmarks.svg; a part run updates its part there.
-\`es\` (Spanish records, hashes, XML and signatures, in-process) writes bench/results/es.json instead.
+\`es\` measures the Spanish records, hashes, XML and signatures in-process, then VERI*FACTU through
+POST /v1/transactions (inline, and the drain of a backlog after an authority outage).
 
   --quick              smoke run: few cash boxes, short runs, 20,000 receipts of history; writes only
                        bench/results/quick.tmp, never the docs
@@ -143,6 +144,7 @@ export interface Results {
   soak?: SoakResult
   deSign?: DeSignResult
   transactions?: TransactionsResult
+  es?: EsResult
 }
 
 const { values, positionals } = parseArgs({
@@ -428,9 +430,21 @@ async function transactions(): Promise<TransactionsResult> {
     step(
       `  drained ${fmt(drain.jobs)} jobs in ${drain.seconds.toFixed(1)} s (${fmt(drain.jobsPerSecond)} jobs/s), server CPU ${fmt(drain.serverCpuMicrosPerJob ?? Number.NaN)} µs per job`,
     )
-    const spain = await spanishTransactions(server, locations, drainJobs)
-    return { measuredAt: new Date().toISOString(), locations, create, drain, spain }
+    return { measuredAt: new Date().toISOString(), locations, create, drain }
   })
+}
+
+/** Spain: the in-process work, then VERI*FACTU through the transactions API against the server's simulator. */
+async function spain(): Promise<EsResult> {
+  const inProcess = await esBench(quick)
+  const dir = fresh('es')
+  const locations = settings.quick ? 4 : 50
+  const drainJobs = settings.quick ? 1_000 : 10_000
+  const options = { ...serverOptions, env: TRANSACTIONS_ENV }
+  const transactions = await withServer(startFiscalbox(dir, options), (server) =>
+    spanishTransactions(server, locations, drainJobs),
+  )
+  return { ...inProcess, transactions }
 }
 
 /** VERI*FACTU locations against the simulator the server started in-process (test key). */
@@ -438,8 +452,8 @@ async function spanishTransactions(
   server: Server,
   locations: number,
   drainJobs: number,
-): Promise<NonNullable<TransactionsResult['spain']>> {
-  step(`transactions es: POST /v1/transactions on ${locations} VERI*FACTU locations, inline to the simulator`)
+): Promise<NonNullable<EsResult['transactions']>> {
+  step(`es: POST /v1/transactions on ${locations} VERI*FACTU locations, inline to the simulator`)
   const account = await setupSpanishAccount(server, locations)
   const create = await warmThenMeasure({
     label: 'POST /v1/transactions (ES)',
@@ -458,7 +472,8 @@ async function spanishTransactions(
   step(
     `  drained ${fmt(drain.transactions)} VERI*FACTU transactions in ${drain.seconds.toFixed(1)} s (${fmt(drain.transactionsPerSecond)}/s), server CPU ${fmt(drain.serverCpuMicrosPerTransaction ?? Number.NaN)} µs per transaction, ${drain.submissions} submissions, ${drain.duplicates} duplicates`,
   )
-  return { locations, create, stored, succeeded, drain }
+  const submissionClaimBatch = Number(process.env.JOBS_SUBMISSION_CLAIM_BATCH ?? 1000)
+  return { locations, create, submissionClaimBatch, stored, succeeded, drain }
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en')
@@ -485,14 +500,6 @@ async function main(): Promise<void> {
     step('wrote docs/benchmarks.md and docs/benchmarks.svg from bench/results/latest.json')
     return
   }
-  if (parts.includes('es')) {
-    const result = await esBench(quick)
-    mkdirSync(join(ROOT, 'bench/results'), { recursive: true })
-    if (!quick) writeFileSync(join(ROOT, 'bench/results/es.json'), resultsJson(result))
-    process.stdout.write(`${esTable(result)}\n`)
-    parts.splice(parts.indexOf('es'), 1)
-    if (parts.length === 0) return
-  }
   step(`fiscalbox benchmark: ${parts.join(', ')}${quick ? ' (quick)' : ''}`)
   const machine = probeMachine()
   step(
@@ -508,8 +515,10 @@ async function main(): Promise<void> {
   // A part run keeps the other parts of the previous results (each part has its own measuredAt).
   const previous: Partial<Results> =
     !quick && existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as Results) : {}
-  // A soak alone keeps the machine and settings the other parts were measured with; it has its own.
-  const keepsMachine = parts.every((p) => p === 'soak' || p === 'render') && previous.machine !== undefined
+  // A soak or es alone keeps the machine and settings the other parts were measured with; they carry their
+  // own (the soak its settings, es its load average).
+  const keepsMachine =
+    parts.every((p) => p === 'soak' || p === 'render' || p === 'es') && previous.machine !== undefined
   const results: Results = {
     ...previous,
     generatedAt: keepsMachine ? (previous.generatedAt as string) : new Date().toISOString(),
@@ -541,6 +550,7 @@ async function main(): Promise<void> {
     if (parts.includes('de-sign'))
       results.deSign = await deSignBench(fresh('de-sign'), settings, serverOptions)
     if (parts.includes('transactions')) results.transactions = await transactions()
+    if (parts.includes('es')) results.es = await spain()
   } finally {
     if (!values.keep) for (const dir of folders) rmSync(dir, { recursive: true, force: true })
   }
@@ -555,7 +565,7 @@ async function main(): Promise<void> {
 }
 
 /** JSON as the formatter (biome) writes it: arrays of numbers on one line. */
-const resultsJson = (results: Results | EsResult) =>
+const resultsJson = (results: Results) =>
   `${JSON.stringify(results, null, 2).replace(/\[\n\s+([-\d.e+,\s]+?)\n\s+\]/g, (_, items: string) => `[${items.split(/,\s+/).join(', ')}]`)}\n`
 
 /** The commit a --server-root copy was made from, if it says so in a COMMIT file. */

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto'
+import type { LoadResult } from './load.ts'
 import { cpuSeconds, type Server } from './processes.ts'
 import { counter, step } from './terminal.ts'
 import { saleBody } from './transactions.ts'
 
 /**
- * The Spanish half of `npm run bench -- transactions`: VERI*FACTU locations (test key) whose records go to
+ * The API half of `npm run bench -- es`: VERI*FACTU locations (test key) whose records go to
  * the authority simulator that `fiscalbox serve` starts in-process, so every accepted transaction costs a
  * seal (number, Huella, QR) in the commit plus a SOAP submission the simulator parses, checks and registers.
  * 1. accepted transactions/s with inline fiscalization (the default X-Fiscalization-Timeout of 5 s);
@@ -15,6 +16,9 @@ import { saleBody } from './transactions.ts'
  */
 export interface SpainTransactionsResult {
   locations: number
+  create: LoadResult
+  /** JOBS_SUBMISSION_CLAIM_BATCH of the server: submission jobs one worker loop claims at once. */
+  submissionClaimBatch: number
   /** Of the transactions stored by the run (warm-up included), those `success` right after it ended. */
   succeeded: number
   stored: number

@@ -28,10 +28,6 @@ export interface TransactionsResult {
     /** Jobs waiting for their next attempt (failed or being retried) when the receiver came back. */
     backlogAtRecovery: number
   }
-  /** The same two measures on Spanish VERI*FACTU locations against the simulator (bench/transactions-es.ts). */
-  spain?: import('./transactions-es.ts').SpainTransactionsResult & {
-    create: import('./load.ts').LoadResult
-  }
 }
 
 /** The environment of the measured server: no rate limit in the way, a short backoff cap for the drain. */

@@ -1,5 +1,6 @@
 import envSchema from 'env-schema'
 import { type Static, Type } from 'typebox'
+import { DEFAULT_LROE_AT, LROE_AT_PATTERN } from './markets/es/ticketbai/lroe-window.ts'
 
 const ConfigSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
@@ -27,6 +28,8 @@ const ConfigSchema = Type.Object({
   RATE_LIMIT_BURST: Type.Integer({ minimum: 1, default: 200 }),
   JOBS_WORKERS: Type.Boolean({ default: true }),
   JOBS_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
+  /** Submission jobs one worker loop claims at once (batched per location, up to 1000 per AEAT submission). */
+  JOBS_SUBMISSION_CLAIM_BATCH: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
   JOBS_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
   JOBS_BACKOFF_BASE_MS: Type.Integer({ minimum: 1, default: 1000 }),
   JOBS_BACKOFF_MAX_MS: Type.Integer({ minimum: 1, default: 3_600_000 }),
@@ -40,6 +43,8 @@ const ConfigSchema = Type.Object({
   FISCALBOX_ES_VERIFACTU_ENDPOINT: Type.Optional(Type.String({ pattern: '^https://' })),
   FISCALBOX_ES_PRODUCER_NIF: Type.Optional(Type.String({ pattern: '^[0-9A-Z][0-9]{7}[0-9A-Z]$' })),
   FISCALBOX_ES_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 300_000, default: 30_000 }),
+  /** When Bizkaia's LROE batches go out: HH:MM UTC once a day, or `immediate` (each record when stored). */
+  FISCALBOX_ES_LROE_AT: Type.String({ pattern: LROE_AT_PATTERN, default: DEFAULT_LROE_AT }),
 })
 
 export type Config = Static<typeof ConfigSchema>

@@ -22,6 +22,13 @@ export interface V1Options {
   webhookMaxAttempts: number
   webhookTimeoutMs: number
   defaultInlineTimeoutMs: number
+  /**
+   * Most submission jobs one worker loop claims at once. They are batched per location (VERI*FACTU and
+   * Bizkaia's LROE take up to 1000 records per submission), so a backlog drains in few large submissions.
+   */
+  submissionClaimBatch: number
+  /** Epoch milliseconds: the outbox's and the seals' time, injectable so that tests move it. */
+  clock: () => number
   rateLimit: { perMinute: number; burst: number }
   /** Fiscalizers by `{country}` or `{country}:{system}` (e.g. `ES:verifactu`); generic serves the rest. */
   fiscalizers: Record<string, Fiscalizer>
@@ -33,6 +40,8 @@ export const DEFAULT_V1_OPTIONS: V1Options = {
   webhookMaxAttempts: 20,
   webhookTimeoutMs: 10_000,
   defaultInlineTimeoutMs: 5_000,
+  submissionClaimBatch: 1_000,
+  clock: Date.now,
   rateLimit: { perMinute: 100, burst: 200 },
   fiscalizers: {},
 }
@@ -43,6 +52,7 @@ export function v1OptionsFromConfig(config: Config): V1Settings {
   return {
     liveEnabled: config.FISCALBOX_LIVE_ENABLED,
     webhookMaxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+    submissionClaimBatch: config.JOBS_SUBMISSION_CLAIM_BATCH,
     rateLimit: { perMinute: config.RATE_LIMIT_PER_MINUTE, burst: config.RATE_LIMIT_BURST },
     engine: {
       concurrency: config.JOBS_CONCURRENCY,
@@ -76,7 +86,7 @@ export function createV1Runtime(storage: Storage, master: MasterKey, settings: V
   const webhooksStore = webhookStore(storage)
   const transactionsStore = transactionStore(storage)
   const jobs = jobStore(storage)
-  const engine = new JobEngine(jobs, options.engine)
+  const engine = new JobEngine(jobs, options.engine, options.clock)
   const accounts = new Accounts(accountsStore, master, fiscalizerFor, { liveEnabled: options.liveEnabled })
   const webhooks = new Webhooks(webhooksStore, master)
   const transactions = new Transactions(
@@ -89,14 +99,18 @@ export function createV1Runtime(storage: Storage, master: MasterKey, settings: V
       maxAttempts: options.engine.maxAttempts,
       webhookMaxAttempts: options.webhookMaxAttempts,
       defaultInlineTimeoutMs: options.defaultInlineTimeoutMs,
+      clock: options.clock,
     },
   )
   engine.register(
     fiscalizeHandler({
       transactions: transactionsStore,
+      jobs,
       locations: accountsStore,
       fiscalizerFor,
       webhookMaxAttempts: options.webhookMaxAttempts,
+      claimBatch: options.submissionClaimBatch,
+      clock: options.clock,
     }),
   )
   engine.register(

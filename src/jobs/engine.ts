@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { JobRecord } from '../core/v1/model.ts'
+import type { Environment, JobRecord } from '../core/v1/model.ts'
 import type { JobStore, V1Unit } from '../core/v1/ports.ts'
 import { backoffDelay } from './backoff.ts'
 
@@ -23,9 +23,16 @@ export type JobOutcome =
     }
   /** Refused for good: straight to the dead letter. */
   | { kind: 'dead'; error: string; effects?: (unit: V1Unit) => Promise<void> }
+  /** Not attempted (it must wait for another job): pending again at `runAt`, the attempt not counted. */
+  | { kind: 'wait'; reason: string; runAt: number }
 
 export interface JobHandler {
   readonly kind: string
+  /**
+   * Most jobs of this kind one loop claims at once, when it differs from the engine's `claimBatch`: an
+   * authority takes up to 1000 records per submission, so its jobs are claimed in larger groups.
+   */
+  readonly claimBatch?: number
   /** The claimed jobs of one group (same kind and group key), oldest first. One outcome per job id. */
   run(jobs: JobRecord[]): Promise<Map<string, JobOutcome>>
   /** Effects committed with the job's move to the dead letter. */
@@ -37,7 +44,7 @@ export interface JobHandler {
 export interface EngineSettings {
   /** Worker loops in this process. */
   concurrency: number
-  /** Most jobs one loop claims at once. */
+  /** Most jobs one loop claims at once (of the kinds whose handler does not set its own). */
   claimBatch: number
   /** How often an idle loop looks for due jobs (a job enqueued in this process wakes the loops at once). */
   pollMs: number
@@ -69,6 +76,8 @@ export class JobEngine {
   constructor(
     private readonly store: JobStore,
     readonly settings: EngineSettings,
+    /** Epoch milliseconds; injectable so that tests move time (due jobs, batch windows) without sleeping. */
+    private readonly now: () => number = Date.now,
   ) {}
 
   register(handler: JobHandler): void {
@@ -111,7 +120,7 @@ export class JobEngine {
     }
     let job: JobRecord | undefined
     try {
-      job = await this.store.claimById(jobId, this.workerId, Date.now(), this.settings.leaseMs)
+      job = await this.store.claimById(jobId, this.workerId, this.now(), this.settings.leaseMs)
     } catch {
       // The transaction is stored and answered 201 regardless: the job waits for a worker.
       return
@@ -123,14 +132,17 @@ export class JobEngine {
     clearTimeout(timer)
   }
 
-  /** Claims and runs due jobs once (for tests and the CLI): the number of jobs claimed. */
+  /**
+   * Claims and runs due jobs once (for tests and the CLI): the number of jobs claimed. Kinds whose handler
+   * sets its own claim size are claimed apart, up to that size each, the others together up to
+   * `claimBatch`; all in one storage transaction.
+   */
   async runDueOnce(): Promise<number> {
-    const jobs = await this.store.claimDue(
-      this.workerId,
-      Date.now(),
-      this.settings.leaseMs,
-      this.settings.claimBatch,
-    )
+    const own = [...this.handlers.values()].filter((h) => h.claimBatch !== undefined)
+    const jobs = await this.store.claimDue(this.workerId, this.now(), this.settings.leaseMs, [
+      ...own.map((handler) => ({ limit: handler.claimBatch ?? 1, only: handler.kind })),
+      { limit: this.settings.claimBatch, except: own.map((handler) => handler.kind) },
+    ])
     if (jobs.length > 0) await this.track(this.process(jobs))
     return jobs.length
   }
@@ -209,7 +221,7 @@ export class JobEngine {
   }
 
   private async finish(handler: JobHandler | undefined, job: JobRecord, outcome: JobOutcome): Promise<void> {
-    const now = Date.now()
+    const now = this.now()
     if (outcome.kind === 'done') {
       await this.store.finish(
         job,
@@ -221,6 +233,21 @@ export class JobEngine {
           completedAt: new Date(now).toISOString(),
         },
         async (unit) => outcome.effects?.(unit),
+      )
+      return
+    }
+    if (outcome.kind === 'wait') {
+      await this.store.finish(
+        job,
+        {
+          status: 'pending',
+          runAt: Math.max(outcome.runAt, now),
+          reconcile: job.reconcile,
+          lastError: outcome.reason,
+          completedAt: null,
+          attempts: job.attempts - 1,
+        },
+        async () => {},
       )
       return
     }
@@ -260,9 +287,16 @@ export class JobEngine {
     )
   }
 
+  /** The account's submissions held for a batch window go now (the rest of the window stays as it is). */
+  async releaseWindow(accountId: string, environment: Environment, window: string): Promise<number> {
+    const released = await this.store.releaseWindow(accountId, environment, window, this.now())
+    if (released > 0) this.notify()
+    return released
+  }
+
   /** Manual retry of a dead job: back to pending with its attempts reset. */
   async revive(accountId: string, jobId: string): Promise<JobRecord | undefined> {
-    const job = await this.store.revive(accountId, jobId, Date.now(), async (unit, revived) => {
+    const job = await this.store.revive(accountId, jobId, this.now(), async (unit, revived) => {
       await this.handlers.get(revived.kind)?.onRevive?.(unit, revived)
     })
     if (job) this.notify()

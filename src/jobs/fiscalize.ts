@@ -1,6 +1,6 @@
 import type { Fiscalizer, FiscalizerFor, RecordOutcome, SubmittedRecord } from '../core/v1/fiscalizer.ts'
 import type { JobRecord, LocationRecord, TransactionRecord, TransactionStatus } from '../core/v1/model.ts'
-import type { AccountStore, TransactionStore, V1Unit } from '../core/v1/ports.ts'
+import type { AccountStore, JobStore, TransactionPatch, TransactionStore, V1Unit } from '../core/v1/ports.ts'
 import { emitWebhook, FISCALIZE_JOB } from '../core/v1/transactions.ts'
 import { transactionView } from '../core/v1/views.ts'
 import type { JobHandler, JobOutcome } from './engine.ts'
@@ -16,6 +16,24 @@ const AWAITING: readonly TransactionStatus[] = ['pending_lroe', 'pending_submiss
 const ANSWERABLE: readonly TransactionStatus[] = [...RETRYING, ...AWAITING]
 
 /**
+ * Writes what an attempt shows: the patch over the outbox's own statuses, or the patch without its status
+ * over a status the seal set (kept until the authority answers; the error is shown all the same). The status
+ * read with the job picks which to try first, the other one follows only when it changed meanwhile; a
+ * cancellation makes both miss.
+ */
+async function writeAttempt(
+  unit: V1Unit,
+  transaction: TransactionRecord,
+  patch: TransactionPatch & { status: 'processing' | 'failed' },
+): Promise<void> {
+  const retrying = { ...patch, onlyFrom: RETRYING }
+  const awaiting = { ...patch, status: undefined, onlyFrom: AWAITING }
+  const [first, second] = AWAITING.includes(transaction.status) ? [awaiting, retrying] : [retrying, awaiting]
+  if (!(await unit.updateTransaction(transaction.id, first)))
+    await unit.updateTransaction(transaction.id, second)
+}
+
+/**
  * Submission of sealed records to their authority. Per group (one location's chain in one environment):
  * records whose previous attempt had an unknown outcome are first looked up at the authority (`query`) and
  * only sent again when it does not have them; the others are submitted in batches of the fiscalizer's
@@ -23,9 +41,14 @@ const ANSWERABLE: readonly TransactionStatus[] = [...RETRYING, ...AWAITING]
  */
 export function fiscalizeHandler(deps: {
   transactions: TransactionStore
+  jobs: Pick<JobStore, 'openJobsOf'>
   locations: Pick<AccountStore, 'findLocation'>
   fiscalizerFor: FiscalizerFor
   webhookMaxAttempts: number
+  /** Most submission jobs one worker loop claims at once (they are then batched per location). */
+  claimBatch: number
+  /** The outbox's clock (epoch milliseconds). */
+  clock: () => number
 }): JobHandler {
   const finished = (
     transaction: TransactionRecord,
@@ -82,15 +105,7 @@ export function fiscalizeHandler(deps: {
     ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     effects: async (unit) => {
       const updatedAt = new Date().toISOString()
-      const applied = await unit.updateTransaction(transaction.id, {
-        status: 'failed',
-        errorMessage: error,
-        updatedAt,
-        onlyFrom: RETRYING,
-      })
-      // A status the seal set stays until the authority answers; the error is shown all the same.
-      if (!applied)
-        await unit.updateTransaction(transaction.id, { errorMessage: error, updatedAt, onlyFrom: AWAITING })
+      await writeAttempt(unit, transaction, { status: 'failed', errorMessage: error, updatedAt })
     },
   })
 
@@ -128,25 +143,40 @@ export function fiscalizeHandler(deps: {
 
   return {
     kind: FISCALIZE_JOB,
+    claimBatch: deps.claimBatch,
     async run(jobs) {
       const outcomes = new Map<string, JobOutcome>()
       const rows = new Map(
         (await deps.transactions.withRecords(jobs.map((j) => j.subjectId))).map((r) => [r.transaction.id, r]),
       )
+      // A cancellation goes out only after the cancelled invoice's own submission (unless both are in this
+      // claim, where chain order puts the invoice first): the authority refuses to cancel what it does not
+      // hold (AEAT 3002, TicketBAI 007). The wait does not count as an attempt.
+      const claimed = new Set(jobs.map((j) => j.subjectId))
+      const originals = new Map<string, string>()
+      for (const row of rows.values())
+        if (row.transaction.type === 'cancellation' && row.transaction.originalTransactionId)
+          originals.set(row.transaction.id, row.transaction.originalTransactionId)
+      const open = await deps.jobs.openJobsOf(FISCALIZE_JOB, [...originals.values()])
+      const attempted = jobs.filter((job) => {
+        const original = originals.get(job.subjectId)
+        const due = original === undefined || claimed.has(original) ? undefined : open.get(original)
+        if (due === undefined) return true
+        outcomes.set(job.id, {
+          kind: 'wait',
+          reason: 'waiting for the cancelled invoice to reach the authority first',
+          // Not before the invoice's next attempt; a second later when that attempt is under way now.
+          runAt: Math.max(due, deps.clock() + 1_000),
+        })
+        return false
+      })
       await deps.transactions.unit(async (unit) => {
         const now = new Date().toISOString()
-        for (const job of jobs) {
+        for (const job of attempted) {
           const row = rows.get(job.subjectId)
           if (!row) continue
           const submittedAt = row.transaction.submittedAt ?? now
-          const applied = await unit.updateTransaction(job.subjectId, {
-            status: 'processing',
-            submittedAt,
-            updatedAt: now,
-            onlyFrom: RETRYING,
-          })
-          if (!applied)
-            await unit.updateTransaction(job.subjectId, { submittedAt, updatedAt: now, onlyFrom: AWAITING })
+          await writeAttempt(unit, row.transaction, { status: 'processing', submittedAt, updatedAt: now })
         }
       })
       const locations = new Map<string, LocationRecord | undefined>()
@@ -157,7 +187,7 @@ export function fiscalizeHandler(deps: {
         fiscalizer: Fiscalizer
       }> = []
       const toSend: typeof toReconcile = []
-      for (const job of jobs) {
+      for (const job of attempted) {
         const row = rows.get(job.subjectId)
         if (!row?.record) {
           outcomes.set(job.id, { kind: 'dead', error: 'the transaction or its sealed record is missing' })

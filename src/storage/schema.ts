@@ -437,6 +437,8 @@ export interface JobTable {
   created_at: string
   updated_at: string
   completed_at: string | null
+  /** The batch window a submission is held for (`lroe`), null for the others. */
+  batch_window: string | null
 }
 
 export interface WebhookEndpointTable {

@@ -16,10 +16,13 @@ import {
   sale,
 } from './support.ts'
 
-// The statuses a Spanish transaction goes through when the authority answers later: Bizkaia's
-// `pending_lroe` (seed 002), and a cancellation that lands while an attempt is still waiting for the
-// authority. The workers are not started: each attempt is run by hand (runDueOnce), so the test decides
-// what happens in between.
+// The statuses a Spanish transaction goes through when the authority answers later (the table in
+// docs/transactions-api-v1.md): a sale is `pending_submission` (VERI*FACTU, Araba, Gipuzkoa) or
+// `pending_lroe` (Bizkaia) from its seal until the authority answers, then `success` or `failed_permanent`;
+// a cancellation is `pending` / `processing` / `failed` until then. Also a cancellation that lands while an
+// attempt is still waiting for the authority, and Bizkaia's daily LROE window on a clock the test moves.
+// The workers are not started: each attempt is run by hand (runDueOnce), so the test decides what happens
+// in between.
 type Sim = Awaited<ReturnType<typeof startSimulator>>
 
 const TICKETBAI = (territory: string, nif: string) => ({
@@ -28,13 +31,27 @@ const TICKETBAI = (territory: string, nif: string) => ({
   nif,
   name: 'Taberna Ejemplo SL',
 })
+const VERIFACTU = (nif: string) => ({ system: 'verifactu', nif, name: 'Bar Ejemplo SL' })
 const NOW = { 'x-fiscalization-timeout': '0' }
+const MAX_ATTEMPTS = 4
+const FOREVER = () => ({ outages: [{ from: Date.now(), to: Date.now() + 3_600_000 }] })
+
+const simState = async (sim: Sim) => (await (await fetch(`${sim.url}/_sim/state`)).json()) as any
+const cancelOf = (h: Harness, key: string, id: string) =>
+  h.app.inject({
+    method: 'POST',
+    url: `/v1/transactions/${id}/cancel`,
+    headers: { ...bearer(key), ...NOW },
+    payload: { reason: 'wrong table' },
+  })
 
 for (const engine of await engines()) {
-  void describe(`Spain: pending_lroe and cancellations during an attempt (${engine})`, () => {
+  void describe(`Spain: pending_submission, pending_lroe and cancellations during an attempt (${engine})`, () => {
     let h: Harness
     let sim: Sim
     let credentials: SigningCredentials
+    /** The outbox's time stands still while set: what is due is then up to the test. */
+    let frozen: number | undefined
     before(async () => {
       credentials = await sandboxSigningCredentials()
       sim = await startSimulator()
@@ -44,10 +61,12 @@ for (const engine of await engines()) {
             simulatorUrl: sim.url,
             timeoutMs: 10_000,
             signingCredentials: () => credentials,
+            lroeAt: 'immediate',
           }),
-          engine: { backoffBaseMs: 20, backoffMaxMs: 100, leaseMs: 60_000 },
+          engine: { backoffBaseMs: 20, backoffMaxMs: 100, leaseMs: 60_000, maxAttempts: MAX_ATTEMPTS },
           defaultInlineTimeoutMs: 5_000,
           rateLimit: { perMinute: 1_000_000, burst: 1_000_000 },
+          clock: () => frozen ?? Date.now(),
         },
       })
     })
@@ -89,9 +108,10 @@ for (const engine of await engines()) {
         listed.json().data.map((x: any) => x.id),
         [t.id],
       )
-      // Gipuzkoa takes invoices one by one: no LROE, plain pending.
+      // Gipuzkoa takes invoices one by one: no LROE, the signed invoice waits for its submission.
       const other = (await createTransaction(h.app, key, sale(gipuzkoa.id), NOW)).json()
-      assert.equal(other.status, 'pending')
+      assert.equal(other.status, 'pending_submission')
+      assert.match(other.fiscal_id, /^TBAI-B55555557-/)
 
       // A refused attempt (outage) keeps pending_lroe and shows the error.
       sim.faults.reconfigure({ outages: [{ from: Date.now(), to: Date.now() + 3_600_000 }] })
@@ -99,7 +119,9 @@ for (const engine of await engines()) {
       const waiting = await getTransaction(h.app, key, t.id)
       assert.equal(waiting.status, 'pending_lroe')
       assert.ok(waiting.error_message, 'the refused attempt is shown')
-      assert.equal((await getTransaction(h.app, key, other.id)).status, 'failed')
+      const otherWaiting = await getTransaction(h.app, key, other.id)
+      assert.equal(otherWaiting.status, 'pending_submission')
+      assert.ok(otherWaiting.error_message)
       sim.faults.reconfigure({ outages: [] })
 
       const done = await runUntilNot(key, t.id, ['pending_lroe'])
@@ -110,11 +132,106 @@ for (const engine of await engines()) {
       assert.equal(done.response_payload.authority.status, 'accepted')
       const state = (await (await fetch(`${sim.url}/_sim/state`)).json()) as any
       assert.ok(state.ticketbai.invoices.some((i: any) => i.identifier === t.fiscal_id))
-      assert.equal((await runUntilNot(key, other.id, ['pending', 'failed', 'processing'])).status, 'success')
+      assert.equal((await runUntilNot(key, other.id, ['pending_submission'])).status, 'success')
 
       // With time to wait, the batch is answered inline and the 201 already says success.
       const inline = await createTransaction(h.app, key, sale(bizkaia.id))
       assert.equal(inline.json().status, 'success', inline.body)
+    })
+
+    test('VERI*FACTU: a slow AEAT answer leaves the sealed sale pending_submission, then success', async () => {
+      const { key } = await newAccount(h.app)
+      const location = await newLocation(h.app, key, 'ES', VERIFACTU('B12345674'))
+      // The AEAT takes 1.5 s; the POS gives the inline attempt 0.2 s.
+      sim.faults.reconfigure({ slowMs: 1_500 })
+      try {
+        const created = await createTransaction(h.app, key, sale(location.id), {
+          'x-fiscalization-timeout': '0.2',
+        })
+        assert.equal(created.statusCode, 201, created.body)
+        const t = created.json()
+        // Sealed inline: number, Huella and QR are final and printable; the AEAT has not answered yet.
+        assert.equal(t.status, 'pending_submission', created.body)
+        assert.match(t.fiscal_id, /^FB[0-9A-F]{8}T-000001$/)
+        assert.match(t.response_payload.record.huella, /^[0-9A-F]{64}$/)
+        assert.match(t.response_payload.record.qr_url, /ValidarQR\?nif=B12345674/)
+        assert.ok(t.submitted_at, 'the inline attempt was sent')
+        assert.equal(t.completed_at, null)
+        // The inline attempt goes on in the background and its answer settles the sale.
+        const done = await eventually(
+          () => getTransaction(h.app, key, t.id),
+          (x) => x.status !== 'pending_submission',
+          'the AEAT answer',
+        )
+        assert.equal(done.status, 'success', JSON.stringify(done))
+        assert.equal(done.fiscal_id, t.fiscal_id)
+        assert.equal(done.response_payload.authority.state, 'Correcto')
+        assert.ok(done.completed_at)
+      } finally {
+        sim.faults.reconfigure({ slowMs: 0 })
+      }
+    })
+
+    test('VERI*FACTU outage: pending_submission through failed attempts, cancellable; the anulación waits for its alta', async () => {
+      const { key } = await newAccount(h.app)
+      const location = await newLocation(h.app, key, 'ES', VERIFACTU('B23456785'))
+      sim.faults.reconfigure(FOREVER())
+      const t = (await createTransaction(h.app, key, sale(location.id))).json()
+      // The inline attempt was refused (503): sealed, not registered, not `failed` either.
+      assert.equal(t.status, 'pending_submission', JSON.stringify(t))
+      assert.ok(t.error_message, 'the refused attempt is shown')
+      // From now on the alta's next attempt is in the future (it is rescheduled after this one if due).
+      frozen = Date.now()
+      await h.runtime.v1.jobs.runDueOnce()
+      assert.equal((await getTransaction(h.app, key, t.id)).status, 'pending_submission')
+
+      // Cancellable while it waits: a chained RegistroAnulacion, `pending` like any cancellation.
+      const cancel = await cancelOf(h, key, t.id)
+      assert.equal(cancel.statusCode, 201, cancel.body)
+      const cancellation = cancel.json()
+      assert.equal(cancellation.status, 'pending')
+      assert.equal((await getTransaction(h.app, key, t.id)).status, 'cancelled')
+      // The alta is due later (backoff) than the anulación: the anulación waits for it, uncounted.
+      await h.runtime.v1.jobs.runDueOnce()
+      const queue = await h.app.inject({
+        method: 'GET',
+        url: '/v1/retry-queue?kind=fiscalize',
+        headers: bearer(key),
+      })
+      const cancelJob = queue.json().data.find((j: any) => j.subject_id === cancellation.id)
+      assert.equal(cancelJob.attempts, 0, JSON.stringify(cancelJob))
+      assert.match(cancelJob.last_error, /waiting for the cancelled invoice/)
+      assert.equal(cancelJob.status, 'pending')
+      assert.equal((await getTransaction(h.app, key, cancellation.id)).status, 'pending')
+
+      frozen = undefined
+      sim.faults.reconfigure({ outages: [] })
+      const done = await runUntilNot(key, cancellation.id, ['pending', 'processing', 'failed'])
+      assert.equal(done.status, 'success', JSON.stringify(done))
+      const original = await getTransaction(h.app, key, t.id)
+      assert.equal(original.status, 'cancelled')
+      assert.equal(original.response_payload.authority.state, 'Correcto')
+      // The AEAT got the alta first and then the anulación: registered, then cancelled, never refused.
+      const invoice = (await simState(sim)).aeat.invoices.find((i: any) => i.seriesNumber === t.fiscal_id)
+      assert.equal(invoice.state, 'Anulada')
+    })
+
+    test('out of attempts: pending_submission becomes failed_permanent, which is not cancellable', async () => {
+      const { key } = await newAccount(h.app)
+      const location = await newLocation(h.app, key, 'ES', VERIFACTU('B34567896'))
+      sim.faults.reconfigure(FOREVER())
+      try {
+        const t = (await createTransaction(h.app, key, sale(location.id), NOW)).json()
+        assert.equal(t.status, 'pending_submission')
+        const dead = await runUntilNot(key, t.id, ['pending_submission'])
+        assert.equal(dead.status, 'failed_permanent', JSON.stringify(dead))
+        assert.match(dead.error_message, new RegExp(`gave up after ${MAX_ATTEMPTS} attempts`))
+        const cancel = await cancelOf(h, key, t.id)
+        assert.equal(cancel.statusCode, 409, cancel.body)
+        assert.equal(cancel.json().error, 'transaction cannot be cancelled')
+      } finally {
+        sim.faults.reconfigure({ outages: [] })
+      }
     })
 
     test('a cancellation that lands while the attempt waits for the authority stays cancelled', async () => {
@@ -133,12 +250,7 @@ for (const engine of await engines()) {
       )
       // The answer is still on its way: the transaction is cancellable, and is cancelled.
       assert.equal((await getTransaction(h.app, key, t.id)).status, 'pending_lroe')
-      const cancel = await h.app.inject({
-        method: 'POST',
-        url: `/v1/transactions/${t.id}/cancel`,
-        headers: { ...bearer(key), ...NOW },
-        payload: { reason: 'wrong table' },
-      })
+      const cancel = await cancelOf(h, key, t.id)
       assert.equal(cancel.statusCode, 201, cancel.body)
       const cancellation = cancel.json()
       assert.equal((await getTransaction(h.app, key, t.id)).status, 'cancelled')

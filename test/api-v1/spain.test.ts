@@ -38,6 +38,8 @@ function settings(sim: Sim, credentials: SigningCredentials, maxAttempts = 40): 
       simulatorUrl: sim.url,
       timeoutMs: CLIENT_TIMEOUT_MS,
       signingCredentials: () => credentials,
+      // Bizkaia's batches as soon as stored: these runs wait for answers (spain-status.test.ts covers the window).
+      lroeAt: 'immediate',
     }),
     engine: {
       pollMs: 10,
@@ -356,6 +358,7 @@ void test('serve: without FISCALBOX_ES_SIMULATOR_URL the simulator runs in-proce
   const spain = await spainForServe({
     FISCALBOX_ES_SIMULATOR: 'in-process',
     FISCALBOX_ES_TIMEOUT_MS: 5_000,
+    FISCALBOX_ES_LROE_AT: '02:00',
   })
   try {
     assert.match(spain.simulatorUrl ?? '', /^http:\/\/127\.0\.0\.1:\d+$/)
@@ -365,7 +368,11 @@ void test('serve: without FISCALBOX_ES_SIMULATOR_URL the simulator runs in-proce
   } finally {
     await spain.close()
   }
-  const off = await spainForServe({ FISCALBOX_ES_SIMULATOR: 'off', FISCALBOX_ES_TIMEOUT_MS: 5_000 })
+  const off = await spainForServe({
+    FISCALBOX_ES_SIMULATOR: 'off',
+    FISCALBOX_ES_TIMEOUT_MS: 5_000,
+    FISCALBOX_ES_LROE_AT: 'immediate',
+  })
   assert.equal(off.simulatorUrl, undefined)
   await off.close()
 })

@@ -3,6 +3,7 @@ import type { V1Runtime } from '../../v1-runtime.ts'
 import { accountRoutes } from './accounts.ts'
 import { apiKeyRoutes } from './api-keys.ts'
 import { apiKeyAuth } from './auth.ts'
+import { batchRoutes } from './batches.ts'
 import { registerV1Errors } from './errors.ts'
 import { locationRoutes } from './locations.ts'
 import { retryQueueRoutes } from './retry-queue.ts'
@@ -27,6 +28,7 @@ export function transactionsApiV1(v1: V1Runtime): FastifyPluginAsync {
       await scoped.register(locationRoutes(v1))
       await scoped.register(transactionRoutes(v1))
       await scoped.register(retryQueueRoutes(v1))
+      await scoped.register(batchRoutes(v1))
       await scoped.register(webhookRoutes(v1))
     })
   }

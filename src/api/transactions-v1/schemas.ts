@@ -1,4 +1,5 @@
 import { Type } from 'typebox'
+import { BATCH_WINDOWS } from '../../core/v1/fiscalizer.ts'
 import { JOB_STATUSES, TRANSACTION_STATUSES, WEBHOOK_EVENTS } from '../../core/v1/model.ts'
 import { PAYMENT_METHODS } from '../../core/v1/transaction-input.ts'
 
@@ -190,6 +191,12 @@ export const Job = Type.Object({
   created_at: Timestamp,
   updated_at: Timestamp,
   completed_at: nullable(Timestamp),
+  batch_window: nullable(
+    Type.String({
+      description:
+        'The batch window a submission is held for until next_attempt_at (lroe: Bizkaia); POST /v1/batches/{window}/run sends it now',
+    }),
+  ),
 })
 
 const Counts = Type.Object(Object.fromEntries(JOB_STATUSES.map((s) => [s, Type.Integer()])))
@@ -256,4 +263,16 @@ export const LocationList = Type.Object({
   total: Type.Integer(),
   limit: Type.Integer(),
   offset: Type.Integer(),
+})
+
+export const BatchParams = Type.Object({
+  window: literals(BATCH_WINDOWS),
+})
+
+export const BatchRun = Type.Object({
+  window: literals(BATCH_WINDOWS),
+  environment: literals(['test', 'live'] as const),
+  released: Type.Integer({
+    description: 'Held submissions of the account (in the key environment) made due now',
+  }),
 })

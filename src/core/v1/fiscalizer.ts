@@ -68,12 +68,24 @@ export interface SealedRecord {
   /** Goes into the transaction's response_payload. */
   payload: Record<string, unknown>
   /**
-   * The transaction's status until the authority answers, instead of `pending` (seed 002: `pending_lroe` for
-   * a signed Bizkaia invoice awaiting its LROE batch). The outbox keeps it through retries; the answer
-   * replaces it (`success`, `failed_permanent`).
+   * The transaction's status until the authority answers, instead of `pending`, for a sale whose fiscal
+   * document is final at the seal (numbered, chained, its QR code printable) and so may be cancelled:
+   * `pending_lroe` for a signed Bizkaia invoice awaiting its LROE batch (seed 002), `pending_submission` for
+   * one awaiting its submission. The outbox keeps it through its attempts; the answer replaces it
+   * (`success`, `failed_permanent`).
    */
   initialStatus?: 'pending_lroe' | 'pending_submission'
+  /**
+   * The record goes out in a batch window rather than at once (Bizkaia's daily LROE batch): its submission
+   * job is held until `until` (no inline attempt), unless the account runs the batch earlier
+   * (POST /v1/batches/{name}/run).
+   */
+  batchWindow?: { name: BatchWindow; until: Date }
 }
+
+/** The batch windows a submission may be held for. */
+export const BATCH_WINDOWS = ['lroe'] as const
+export type BatchWindow = (typeof BATCH_WINDOWS)[number]
 
 /** A sealed record as the outbox hands it to the authority. */
 export interface SubmittedRecord extends FiscalRecord {

@@ -111,6 +111,8 @@ export interface JobRecord {
   createdAt: string
   updatedAt: string
   completedAt: string | null
+  /** The batch window the job is held for (`lroe`), or null. */
+  batchWindow: string | null
 }
 
 export const WEBHOOK_EVENTS = [

@@ -79,6 +79,8 @@ export interface NewJob {
   maxAttempts: number
   runAt: number
   createdAt: string
+  /** Held for this batch window until runAt (Bizkaia's LROE). */
+  batchWindow?: string
 }
 
 export type TransactionPatch = Partial<
@@ -154,8 +156,16 @@ export interface JobStats {
 }
 
 export interface JobStore {
-  /** Claims up to `limit` due jobs (and jobs whose lease expired, marked for reconciliation). */
-  claimDue(workerId: string, now: number, leaseMs: number, limit: number): Promise<JobRecord[]>
+  /**
+   * Claims due jobs (and jobs whose lease expired, marked for reconciliation) in one storage transaction:
+   * per claim up to `limit` of one kind (`only`) or of every kind but some (`except`).
+   */
+  claimDue(
+    workerId: string,
+    now: number,
+    leaseMs: number,
+    claims: ReadonlyArray<{ limit: number; only?: string; except?: readonly string[] }>,
+  ): Promise<JobRecord[]>
   /** Claims one pending job by id (the inline attempt right after the create). */
   claimById(id: string, workerId: string, now: number, leaseMs: number): Promise<JobRecord | undefined>
   /**
@@ -164,7 +174,11 @@ export interface JobStore {
    */
   finish(
     job: JobRecord,
-    patch: Pick<JobRecord, 'status' | 'runAt' | 'reconcile' | 'lastError'> & { completedAt: string | null },
+    patch: Pick<JobRecord, 'status' | 'runAt' | 'reconcile' | 'lastError'> & {
+      completedAt: string | null
+      /** Set when the attempt is not to be counted (a job that had to wait). */
+      attempts?: number
+    },
     effects: (unit: V1Unit) => Promise<void>,
   ): Promise<boolean>
   find(accountId: string, id: string): Promise<JobRecord | undefined>
@@ -180,6 +194,13 @@ export interface JobStore {
     now: number,
     effects: (unit: V1Unit, job: JobRecord) => Promise<void>,
   ): Promise<JobRecord | undefined>
+  /**
+   * Makes the account's submissions held for a batch window due now (those of its transactions in one
+   * environment, still pending): the number of jobs released.
+   */
+  releaseWindow(accountId: string, environment: Environment, window: string, now: number): Promise<number>
+  /** The open (pending, processing, failed) jobs of a kind about these subjects: subject id -> due time. */
+  openJobsOf(kind: string, subjectIds: readonly string[]): Promise<Map<string, number>>
   /** For tests and the bench: jobs not yet completed or dead. */
   openCount(): Promise<number>
 }

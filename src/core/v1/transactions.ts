@@ -22,6 +22,8 @@ export interface TransactionSettings {
   webhookMaxAttempts: number
   /** How long a create waits for the inline attempt when X-Fiscalization-Timeout is absent. */
   defaultInlineTimeoutMs: number
+  /** Epoch milliseconds, the outbox's clock: seals and due times use the same time as the workers. */
+  clock: () => number
 }
 
 /** What the service needs from the outbox's workers. */
@@ -103,7 +105,7 @@ export class Transactions {
     if (!location.active) throw seedError('location is not active', 'location_id')
     const fiscalizer = this.fiscalizerFor(location)
     const signer = await this.signerOf(location.id)
-    const now = new Date()
+    const now = new Date(this.settings.clock())
     const transaction: TransactionRecord = {
       id: randomUUID(),
       accountId,
@@ -182,7 +184,7 @@ export class Transactions {
       const existing = await unit.findCancellationOf(locked.id)
       if (existing) return { existing }
       if (!CANCELLABLE.has(locked.status)) throw cannot()
-      const now = new Date()
+      const now = new Date(this.settings.clock())
       const cancellation: TransactionRecord = {
         ...locked,
         id: randomUUID(),
@@ -248,7 +250,7 @@ export class Transactions {
   /**
    * Fixes the record's place in the location's chain and seals it, in the caller's storage transaction.
    * Without an authority the transaction is fiscalized here; otherwise a submission job is committed with
-   * it (the outbox) and its id returned.
+   * it (the outbox) and its id returned for the inline attempt (none when the job waits for a batch window).
    */
   private async seal(
     unit: V1Unit,
@@ -262,7 +264,7 @@ export class Transactions {
     const environment: Environment = input.environment
     const chain = await unit.lockChain(location.id, environment)
     const sequence = chain.lastSequence + 1
-    const now = new Date()
+    const now = new Date(this.settings.clock())
     const sealed = await fiscalizer.seal(
       { sequence, previousHash: chain.lastHash, state: chain.state, signer, unit: unit.unit, now },
       input,
@@ -316,6 +318,7 @@ export class Transactions {
       updatedAt: now.toISOString(),
     })
     const jobId = randomUUID()
+    const window = sealed.batchWindow
     await unit.insertJob({
       id: jobId,
       accountId: transaction.accountId,
@@ -323,12 +326,13 @@ export class Transactions {
       subjectId: transaction.id,
       groupKey: `${location.id}:${environment}`,
       maxAttempts: this.settings.maxAttempts,
-      // Reserved for the inline attempt of this request (claimed by id); other workers take it only if
-      // this node dies before it, once the timeout has passed.
-      runAt: now.getTime() + inlineMs,
+      // Held for its batch window; otherwise reserved for the inline attempt of this request (claimed by
+      // id), and other workers take it only if this node dies before it, once the timeout has passed.
+      runAt: window ? window.until.getTime() : now.getTime() + inlineMs,
       createdAt: now.toISOString(),
+      ...(window ? { batchWindow: window.name } : {}),
     })
-    return jobId
+    return window ? undefined : jobId
   }
 
   private findByKey(accountId: string, key: string) {

@@ -53,6 +53,7 @@ export const jobView = (j: JobRecord) => ({
   created_at: j.createdAt,
   updated_at: j.updatedAt,
   completed_at: j.completedAt,
+  batch_window: j.batchWindow,
 })
 
 export const endpointView = (e: WebhookEndpointRecord) => ({

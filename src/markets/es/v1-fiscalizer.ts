@@ -29,6 +29,7 @@ import { spanishAuthorityFor } from './index.ts'
 import { validateSpanishConfig } from './location-config.ts'
 import type { TicketBaiSoftware } from './ticketbai/invoice.ts'
 import { ticketBaiRecordKey, type TicketBaiRecord } from './ticketbai/issue.ts'
+import { DEFAULT_LROE_AT, nextLroeWindow, parseLroeSchedule } from './ticketbai/lroe-window.ts'
 import { TERRITORY_RULES, type Territory } from './ticketbai/territories.ts'
 import type { SigningCredentials } from './ticketbai/xades.ts'
 import type { ClientCertificate } from './transport.ts'
@@ -79,6 +80,11 @@ export interface SpanishFiscalizerOptions {
   /** Records generated longer ago are sent with Incidencia=S (default 300 s). */
   lateAfterSeconds?: number
   pacer?: SubmissionPacer
+  /**
+   * When Bizkaia's LROE batches go out: `HH:MM` UTC once a day (default 02:00), or `immediate` (each record
+   * as soon as it is stored, e.g. for test set-ups that want the answer in the 201).
+   */
+  lroeAt?: string
 }
 
 export interface TicketBaiEndpoints {
@@ -221,6 +227,7 @@ const readState = (state: string | null): SpainState =>
   state ? (JSON.parse(state) as SpainState) : newSpainState()
 
 function sealer(software: SpanishSoftware, options: SpanishFiscalizerOptions) {
+  const lroeSchedule = parseLroeSchedule(options.lroeAt ?? DEFAULT_LROE_AT)
   return async (context: SealContext, input: FiscalInput): Promise<SealedRecord> => {
     const credentials = options.signingCredentials?.(input.location, input.environment)
     const config = issuerConfig(input.location, input.environment, software, credentials)
@@ -277,18 +284,24 @@ function sealer(software: SpanishSoftware, options: SpanishFiscalizerOptions) {
       payload.total = t.total
       payload.xml = t.xml
     }
-    // Seed 002: a Bizkaia invoice is signed here and waits for its LROE batch (pending_lroe until accepted).
-    const awaitsLroe =
-      input.type === 'sale' &&
+    // A sale's document is final here (number, chain, QR; TicketBAI: signed, with its TBAI identifier): it
+    // may be printed and cancelled while it waits for the authority. Seed 002: a Bizkaia invoice waits for
+    // its LROE batch (pending_lroe), the others for their submission (pending_submission). A cancellation
+    // is not cancellable and keeps the plain pending / processing / failed.
+    const lroe =
       document.record.system === 'ticketbai' &&
       TERRITORY_RULES[document.record.value.territory].channel === 'lroe'
+    const until = lroe ? nextLroeWindow(lroeSchedule, context.now) : undefined
     return {
       hash,
       state: JSON.stringify(made.state),
       record,
       fiscalId: document.fiscalId,
       payload,
-      ...(awaitsLroe ? { initialStatus: 'pending_lroe' as const } : {}),
+      ...(input.type === 'sale'
+        ? { initialStatus: lroe ? ('pending_lroe' as const) : ('pending_submission' as const) }
+        : {}),
+      ...(until ? { batchWindow: { name: 'lroe' as const, until } } : {}),
     }
   }
 }

@@ -24,6 +24,7 @@ export async function spainForServe(
     | 'FISCALBOX_ES_VERIFACTU_ENDPOINT'
     | 'FISCALBOX_ES_PRODUCER_NIF'
     | 'FISCALBOX_ES_TIMEOUT_MS'
+    | 'FISCALBOX_ES_LROE_AT'
   >,
 ): Promise<SpainSetup> {
   let simulatorUrl = config.FISCALBOX_ES_SIMULATOR_URL?.replace(/\/+$/, '')
@@ -43,6 +44,7 @@ export async function spainForServe(
       ? { software: { producerNif: config.FISCALBOX_ES_PRODUCER_NIF } }
       : {}),
     timeoutMs: config.FISCALBOX_ES_TIMEOUT_MS,
+    lroeAt: config.FISCALBOX_ES_LROE_AT,
     // Live TicketBAI needs the taxpayer's certificate: no certificate store yet, so live records are refused.
     signingCredentials: (_location, environment) => (environment === 'test' ? sandbox : undefined),
   })

@@ -7,6 +7,7 @@ import * as payIssue from './005-pay-issue.ts'
 import * as transactionsV1 from './008-transactions-v1.ts'
 import * as deMarket from './009-de-market.ts'
 import * as esMarket from './010-es-market.ts'
+import * as batchWindows from './011-batch-windows.ts'
 
 /** Every migration in order of name; a new one is one more line here. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '008-transactions-v1': transactionsV1,
   '009-de-market': deMarket,
   '010-es-market': esMarket,
+  '011-batch-windows': batchWindows,
 }

@@ -24,6 +24,7 @@ export const toJob = (row: Selectable<JobTable>): JobRecord => ({
   createdAt: row.created_at,
   updatedAt: row.updated_at,
   completedAt: row.completed_at,
+  batchWindow: row.batch_window,
 })
 
 const zeroes = (): Record<JobStatus, number> =>
@@ -34,23 +35,28 @@ export function jobStore(storage: Storage): JobStore {
   const db = readsOf(storage)
   const postgres = storage.engine === 'postgres'
   return {
-    claimDue: (workerId, now, leaseMs, limit) =>
+    claimDue: (workerId, now, leaseMs, claims) =>
       storage.transact(async (trx) => {
-        let due = trx
-          .selectFrom('jobs')
-          .select('id')
-          .where((eb) =>
-            eb.or([
-              eb.and([eb('status', 'in', ['pending', 'failed']), eb('run_at', '<=', now)]),
-              // A worker that died mid-attempt: its lease ran out. The attempt may have reached the peer.
-              eb.and([eb('status', '=', 'processing'), eb('locked_until', '<', now)]),
-            ]),
-          )
-          .orderBy('run_at')
-          .limit(limit)
-        // Several nodes claim side by side without waiting on each other's rows.
-        if (postgres) due = due.forUpdate().skipLocked()
-        const ids = (await due.execute()).map((row) => row.id)
+        const ids: string[] = []
+        for (const claim of claims) {
+          let due = trx
+            .selectFrom('jobs')
+            .select('id')
+            .where((eb) =>
+              eb.or([
+                eb.and([eb('status', 'in', ['pending', 'failed']), eb('run_at', '<=', now)]),
+                // A worker that died mid-attempt: its lease ran out. The attempt may have reached the peer.
+                eb.and([eb('status', '=', 'processing'), eb('locked_until', '<', now)]),
+              ]),
+            )
+            .orderBy('run_at')
+            .limit(claim.limit)
+          if (claim.only !== undefined) due = due.where('kind', '=', claim.only)
+          if (claim.except?.length) due = due.where('kind', 'not in', claim.except)
+          // Several nodes claim side by side without waiting on each other's rows.
+          if (postgres) due = due.forUpdate().skipLocked()
+          ids.push(...(await due.execute()).map((row) => row.id))
+        }
         if (ids.length === 0) return []
         const rows = await trx
           .updateTable('jobs')
@@ -94,6 +100,7 @@ export function jobStore(storage: Storage): JobStore {
             reconcile: patch.reconcile ? 1 : 0,
             last_error: patch.lastError,
             completed_at: patch.completedAt,
+            ...(patch.attempts === undefined ? {} : { attempts: patch.attempts }),
             locked_by: null,
             locked_until: null,
             updated_at: new Date().toISOString(),
@@ -168,6 +175,37 @@ export function jobStore(storage: Storage): JobStore {
         await effects(new KyselyV1Unit(trx, storage.engine), job)
         return job
       }),
+    releaseWindow: async (accountId, environment, window, now) => {
+      const result = await storage.transact((trx) =>
+        trx
+          .updateTable('jobs')
+          .set({ run_at: now, updated_at: new Date(now).toISOString() })
+          .where('account_id', '=', accountId)
+          .where('batch_window', '=', window)
+          .where('status', '=', 'pending')
+          .where('run_at', '>', now)
+          .where('subject_id', 'in', (eb) =>
+            eb
+              .selectFrom('transactions')
+              .select('id')
+              .where('account_id', '=', accountId)
+              .where('environment', '=', environment),
+          )
+          .executeTakeFirst(),
+      )
+      return Number(result.numUpdatedRows)
+    },
+    openJobsOf: async (kind, subjectIds) => {
+      if (subjectIds.length === 0) return new Map()
+      const rows = await db
+        .selectFrom('jobs')
+        .select(['subject_id', 'run_at'])
+        .where('kind', '=', kind)
+        .where('subject_id', 'in', subjectIds)
+        .where('status', 'in', ['pending', 'processing', 'failed'])
+        .execute()
+      return new Map(rows.map((row) => [row.subject_id, Number(row.run_at)]))
+    },
     openCount: async () => {
       const row = await db
         .selectFrom('jobs')

@@ -208,6 +208,7 @@ export class KyselyV1Unit implements V1Unit {
         created_at: job.createdAt,
         updated_at: job.createdAt,
         completed_at: null,
+        batch_window: job.batchWindow ?? null,
       })
       .execute()
   }
