@@ -2,11 +2,13 @@ import { readFileSync } from 'node:fs'
 import { type Command, InvalidArgumentError } from 'commander'
 import { progress } from './progress.ts'
 
-/** The Spanish commands: `es-simulator` (the authority simulator) and `verify-es` (VERI*FACTU, TicketBAI files). */
+/** The Spanish commands: `es-simulator` (alias `authority-sim`, the authority simulator) and `verify-es` (VERI*FACTU, TicketBAI files). */
 export function registerSpainCommands(program: Command): void {
   registerVerify(program)
   program
     .command('es-simulator')
+    // the name the issue and the reference give the authority simulator
+    .alias('authority-sim')
     .description(
       'run the Spanish authority simulator: AEAT VERI*FACTU SOAP service and TicketBAI (Araba, Bizkaia, Gipuzkoa) with fault injection; see docs/country-es.md',
     )

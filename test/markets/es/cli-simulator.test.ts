@@ -40,10 +40,10 @@ describe('fiscalbox es-simulator', () => {
     assert.match(result.stderr, /fraction from 0 to 1/)
   })
 
-  it('serves the AEAT service on the port it prints, and stops on SIGTERM', async () => {
+  it('serves the AEAT service on the port it prints (as authority-sim, its alias), and stops on SIGTERM', async () => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'es-simulator', '--port', '0', '--wait-seconds', '5'],
+      ['--import', 'tsx', 'src/cli/main.ts', 'authority-sim', '--port', '0', '--wait-seconds', '5'],
       {
         cwd: ROOT,
         env: cliEnv({}),
