@@ -60,13 +60,19 @@ export async function openRuntime(
     // The TSS of a DE cash box is created inside its start receipt's unit: the certificate authorities
     // (written in a transaction of their own the very first time) must exist before.
     await de.tss.certificateAuthorities()
-    const maxAttempts = options.v1?.engine?.maxAttempts
-    const es = { ...options.es, ...(maxAttempts ? { maxAttempts } : {}) }
-    const marketFor = createMarketRegistry({ storage, master, de, es })
     const v1 = createV1Runtime(storage, master, options.v1)
-    // The outbox of the transactions API also submits the Spanish records of /v2/sign receipts.
+    const maxAttempts = options.v1?.engine?.maxAttempts
+    // The Spanish records of /v2/sign receipts go through the same outbox, on its clock.
+    const es = { ...options.es, clock: v1.options.clock, ...(maxAttempts ? { maxAttempts } : {}) }
+    const marketFor = createMarketRegistry({ storage, master, de, es })
     const spain = esServicesOf(marketFor)
-    v1.jobs.register(esPosSubmitHandler({ store: spain.store, authorityOf: spain.authorityOf }))
+    v1.jobs.register(
+      esPosSubmitHandler({
+        store: spain.store,
+        authorityOf: spain.authorityOf,
+        claimBatch: v1.options.submissionClaimBatch,
+      }),
+    )
     const simulator =
       options.paymentSimulator ?? (config.PAYMENT_SIMULATOR === 'off' ? false : new PaymentSimulator())
     const payments = new PayService(paymentRepository(storage), createPaymentProviders({ simulator }))

@@ -64,6 +64,8 @@ export function v1OptionsFromConfig(config: Config): V1Settings {
 }
 
 export interface V1Runtime {
+  /** The settings in force (defaults filled in). */
+  options: V1Options
   accounts: Accounts
   transactions: Transactions
   webhooks: Webhooks
@@ -117,6 +119,7 @@ export function createV1Runtime(storage: Storage, master: MasterKey, settings: V
     webhookDeliveryHandler({ webhooks, deliveries: webhooksStore, timeoutMs: options.webhookTimeoutMs }),
   )
   return {
+    options,
     accounts,
     transactions,
     webhooks,

@@ -1,12 +1,14 @@
 import type { Command } from 'commander'
 import { loadConfig } from '../config.ts'
+import type { CashboxRecord } from '../core/ports.ts'
 import type { EsConfigRequest } from '../markets/es/pos/configuration.ts'
 import { esServicesOf } from '../markets/es/pos/index.ts'
+import { cashboxJobScope } from '../markets/es/pos/ports.ts'
 import { openRuntime, type Runtime } from '../runtime.ts'
 
 async function withEsCashbox<T>(
   cashboxId: string,
-  use: (runtime: Runtime, cashbox: { id: string; queueId: string }) => Promise<T>,
+  use: (runtime: Runtime, cashbox: CashboxRecord) => Promise<T>,
 ): Promise<T> {
   const runtime = await openRuntime(loadConfig())
   try {
@@ -29,7 +31,10 @@ const print = (value: unknown, json: boolean | undefined) =>
           .join('\n')}\n`,
   )
 
-/** `fiscalbox es configure | show`: the Spanish configuration of an ES cash box of /v2/sign. */
+/**
+ * `fiscalbox es configure | show`: the Spanish configuration of an ES cash box of /v2/sign;
+ * `fiscalbox es lroe-run`: its held LROE batch sent now.
+ */
 export function registerEsCommands(program: Command): void {
   const es = program
     .command('es')
@@ -63,5 +68,17 @@ export function registerEsCommands(program: Command): void {
         esServicesOf(runtime.marketFor).describe(cashbox.queueId),
       )
       print(config, o.json)
+    })
+  es.command('lroe-run')
+    .description(
+      "make a Bizkaia cash box's records held for the daily LROE batch due now (the workers of `fiscalbox serve` send them)",
+    )
+    .requiredOption('--cashbox <id>', 'cash box id')
+    .option('--json', 'print JSON for scripts')
+    .action(async (o: { cashbox: string; json?: boolean }) => {
+      const released = await withEsCashbox(o.cashbox, (runtime, cashbox) =>
+        runtime.v1.jobs.releaseWindow(cashboxJobScope(cashbox), 'lroe'),
+      )
+      print({ window: 'lroe', released }, o.json)
     })
 }

@@ -89,6 +89,7 @@ export async function serve(config: Config): Promise<void> {
         : {}),
       ...(config.FISCALBOX_ES_PRODUCER_NIF ? { producerNif: config.FISCALBOX_ES_PRODUCER_NIF } : {}),
       timeoutMs: config.FISCALBOX_ES_TIMEOUT_MS,
+      lroeAt: config.FISCALBOX_ES_LROE_AT,
     },
   })
   if (config.JOBS_WORKERS) runtime.v1.start()

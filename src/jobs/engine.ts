@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Environment, JobRecord } from '../core/v1/model.ts'
-import type { JobStore, V1Unit } from '../core/v1/ports.ts'
+import type { JobScope, JobStore, V1Unit } from '../core/v1/ports.ts'
 import { backoffDelay } from './backoff.ts'
 
 /**
@@ -287,16 +287,16 @@ export class JobEngine {
     )
   }
 
-  /** The account's submissions held for a batch window go now (the rest of the window stays as it is). */
-  async releaseWindow(accountId: string, environment: Environment, window: string): Promise<number> {
-    const released = await this.store.releaseWindow(accountId, environment, window, this.now())
+  /** The scope's submissions held for a batch window go now (the rest of the window stays as it is). */
+  async releaseWindow(scope: JobScope & { environment?: Environment }, window: string): Promise<number> {
+    const released = await this.store.releaseWindow(scope, window, this.now())
     if (released > 0) this.notify()
     return released
   }
 
   /** Manual retry of a dead job: back to pending with its attempts reset. */
-  async revive(accountId: string, jobId: string): Promise<JobRecord | undefined> {
-    const job = await this.store.revive(accountId, jobId, this.now(), async (unit, revived) => {
+  async revive(scope: JobScope, jobId: string): Promise<JobRecord | undefined> {
+    const job = await this.store.revive(scope, jobId, this.now(), async (unit, revived) => {
       await this.handlers.get(revived.kind)?.onRevive?.(unit, revived)
     })
     if (job) this.notify()

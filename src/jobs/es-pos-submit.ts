@@ -39,7 +39,16 @@ type Verdict =
  * record is settled (and its job goes to the dead letter), so it never holds back the ones behind it; a
  * record whose submission failed holds back the later ones until it is retried.
  */
-export function esPosSubmitHandler(deps: { store: EsStore; authorityOf: EsAuthorityOf }): JobHandler {
+export function esPosSubmitHandler(deps: {
+  store: EsStore
+  authorityOf: EsAuthorityOf
+  /**
+   * Most record jobs one worker loop claims at once (JOBS_SUBMISSION_CLAIM_BATCH, as v1's submissions):
+   * a cash box's backlog or its held LROE batch goes out in submissions of up to the authority's 1000
+   * records instead of one submission per 20 claimed jobs.
+   */
+  claimBatch: number
+}): JobHandler {
   const { store } = deps
   // One attempt per cash box at a time in this process: two would send the same pending records.
   const busy = new Map<string, Promise<unknown>>()
@@ -243,6 +252,7 @@ export function esPosSubmitHandler(deps: { store: EsStore; authorityOf: EsAuthor
 
   return {
     kind: ES_SUBMIT_JOB,
+    claimBatch: deps.claimBatch,
     async run(jobs) {
       const queueId = parseJobSubject(jobs[0]?.subjectId ?? '').queueId
       const previous = busy.get(queueId) ?? Promise.resolve()

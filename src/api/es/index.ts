@@ -3,10 +3,11 @@ import { Type } from 'typebox'
 import { ErrorCode, FiscalError, invalid } from '../../core/errors.ts'
 import type { CashboxRecord } from '../../core/ports.ts'
 import { esServicesOf } from '../../markets/es/pos/index.ts'
-import type { EsRecord, EsRecordStatus } from '../../markets/es/pos/ports.ts'
+import type { EsListedRecord, EsRecordStatus } from '../../markets/es/pos/ports.ts'
 import type { Runtime } from '../../runtime.ts'
 import { cashboxAuth } from '../possystem-v2/auth.ts'
 import { CashboxHeaders, problemResponses } from '../possystem-v2/schemas.ts'
+import { esJobRoutes } from './jobs.ts'
 import { EsConfig, EsConfigBody, EsRecordsQuery, EsRecordView } from './schemas.ts'
 
 const spanish = (cashbox: CashboxRecord): CashboxRecord => {
@@ -20,7 +21,7 @@ const spanish = (cashbox: CashboxRecord): CashboxRecord => {
   return cashbox
 }
 
-export const recordView = (r: EsRecord) => ({
+export const recordView = (r: EsListedRecord) => ({
   seq: r.seq,
   ftQueueRow: r.queueRow,
   cbReceiptReference: r.receiptReference,
@@ -32,6 +33,7 @@ export const recordView = (r: EsRecord) => ({
   qrUrl: r.document.qrUrl,
   ...(r.document.record.system === 'ticketbai' ? { xml: r.document.record.value.xml } : {}),
   status: r.status,
+  held: r.held,
   authority: r.authority,
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
@@ -102,5 +104,7 @@ export function esApi(runtime: Runtime): FastifyPluginAsyncTypebox {
         return { records: records.map(recordView) }
       },
     )
+
+    await app.register(esJobRoutes(runtime, spanish))
   }
 }

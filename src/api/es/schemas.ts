@@ -65,6 +65,19 @@ export const EsRecordView = Type.Object({
   qrUrl: Type.String({ description: "'' for a cancellation" }),
   xml: Type.Optional(Type.String({ description: 'TicketBAI: the signed XML document (XAdES-EPES)' })),
   status: Type.String({ description: STATUS_TEXT }),
+  held: Type.Union(
+    [
+      Type.Object({
+        window: Type.String({ description: 'lroe: Bizkaia' }),
+        until: Type.String({ description: 'when the batch goes out (FISCALBOX_ES_LROE_AT)' }),
+      }),
+      Type.Null(),
+    ],
+    {
+      description:
+        'the batch window the record waits for (a pending Bizkaia record until the next LROE batch time; POST /es/v1/batches/lroe/run sends it now); null otherwise',
+    },
+  ),
   authority: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], {
     description:
       "the authority's answer: state (Correcto, AceptadoConErrores, Incorrecto...), code, description, csv",

@@ -24,7 +24,10 @@ export function batchRoutes(v1: V1Runtime): FastifyPluginAsyncTypebox {
       },
       async (request) => {
         const { account, environment } = request.caller
-        const released = await v1.jobs.releaseWindow(account.id, environment, request.params.window)
+        const released = await v1.jobs.releaseWindow(
+          { accountId: account.id, environment },
+          request.params.window,
+        )
         return { window: request.params.window, environment, released }
       },
     )

@@ -155,6 +155,16 @@ export interface JobStats {
   oldestDueAt: number | null
 }
 
+/**
+ * The jobs a caller may see and act on: an account's (transactions API v1), or one group of them (an ES
+ * cash box: its queue's submissions, the cash box's credentials reach no other jobs of its account).
+ */
+export interface JobScope {
+  accountId: string
+  /** only the jobs of this group (an ES cash box: its queue id) */
+  groupKey?: string
+}
+
 export interface JobStore {
   /**
    * Claims due jobs (and jobs whose lease expired, marked for reconciliation) in one storage transaction:
@@ -181,24 +191,24 @@ export interface JobStore {
     },
     effects: (unit: V1Unit) => Promise<void>,
   ): Promise<boolean>
-  find(accountId: string, id: string): Promise<JobRecord | undefined>
+  find(scope: JobScope, id: string): Promise<JobRecord | undefined>
   list(
-    accountId: string,
+    scope: JobScope,
     filter: { status?: JobStatus; kind?: string; limit: number; offset: number },
   ): Promise<{ data: JobRecord[]; total: number }>
-  stats(accountId: string): Promise<JobStats>
+  stats(scope: JobScope): Promise<JobStats>
   /** A dead job back to pending with its attempts reset, with the effects in the same commit. */
   revive(
-    accountId: string,
+    scope: JobScope,
     id: string,
     now: number,
     effects: (unit: V1Unit, job: JobRecord) => Promise<void>,
   ): Promise<JobRecord | undefined>
   /**
-   * Makes the account's submissions held for a batch window due now (those of its transactions in one
-   * environment, still pending): the number of jobs released.
+   * Makes the submissions of the scope held for a batch window due now (still pending; with `environment`,
+   * only those of the account's v1 transactions in that environment): the number of jobs released.
    */
-  releaseWindow(accountId: string, environment: Environment, window: string, now: number): Promise<number>
+  releaseWindow(scope: JobScope & { environment?: Environment }, window: string, now: number): Promise<number>
   /** The open (pending, processing, failed) jobs of a kind about these subjects: subject id -> due time. */
   openJobsOf(kind: string, subjectIds: readonly string[]): Promise<Map<string, number>>
   /** For tests and the bench: jobs not yet completed or dead. */

@@ -29,7 +29,7 @@ import { spanishAuthorityFor } from './index.ts'
 import { validateSpanishConfig } from './location-config.ts'
 import type { TicketBaiSoftware } from './ticketbai/invoice.ts'
 import { ticketBaiRecordKey, type TicketBaiRecord } from './ticketbai/issue.ts'
-import { DEFAULT_LROE_AT, nextLroeWindow, parseLroeSchedule } from './ticketbai/lroe-window.ts'
+import { DEFAULT_LROE_AT, lroeHoldOf, parseLroeSchedule } from './ticketbai/lroe-window.ts'
 import { TERRITORY_RULES, type Territory } from './ticketbai/territories.ts'
 import type { SigningCredentials } from './ticketbai/xades.ts'
 import type { ClientCertificate } from './transport.ts'
@@ -288,10 +288,9 @@ function sealer(software: SpanishSoftware, options: SpanishFiscalizerOptions) {
     // may be printed and cancelled while it waits for the authority. Seed 002: a Bizkaia invoice waits for
     // its LROE batch (pending_lroe), the others for their submission (pending_submission). A cancellation
     // is not cancellable and keeps the plain pending / processing / failed.
-    const lroe =
-      document.record.system === 'ticketbai' &&
-      TERRITORY_RULES[document.record.value.territory].channel === 'lroe'
-    const until = lroe ? nextLroeWindow(lroeSchedule, context.now) : undefined
+    const territory = document.record.system === 'ticketbai' ? document.record.value.territory : undefined
+    const lroe = territory !== undefined && TERRITORY_RULES[territory].channel === 'lroe'
+    const until = lroeHoldOf(lroeSchedule, territory, context.now)
     return {
       hash,
       state: JSON.stringify(made.state),

@@ -7,6 +7,7 @@ import {
   type EsRecordStatus,
   type EsStore,
   jobSubject,
+  parseJobSubject,
 } from '../../markets/es/pos/ports.ts'
 import type { Storage } from '../database.ts'
 import type { Database, EsRecordTable } from '../schema.ts'
@@ -68,6 +69,28 @@ export function esPosRepository(storage: Storage): EsStore {
       if (query.status) select = select.where('status', '=', query.status)
       if (query.queueRow !== undefined) select = select.where('queue_row', '=', query.queueRow)
       return (await select.orderBy('seq').limit(query.limit).execute()).map(toRecord)
+    },
+    async heldOf(queueId, seqs, now) {
+      if (seqs.length === 0) return new Map()
+      const rows = await db
+        .selectFrom('jobs')
+        .select(['subject_id', 'batch_window', 'run_at'])
+        .where('kind', '=', ES_SUBMIT_JOB)
+        .where(
+          'subject_id',
+          'in',
+          seqs.map((seq) => jobSubject(queueId, seq)),
+        )
+        .where('status', '=', 'pending')
+        .where('batch_window', 'is not', null)
+        .where('run_at', '>', now)
+        .execute()
+      return new Map(
+        rows.map((row) => [
+          parseJobSubject(row.subject_id).seq,
+          { window: row.batch_window as string, until: Number(row.run_at) },
+        ]),
+      )
     },
     async recordsBySeq(queueId, seqs) {
       if (seqs.length === 0) return []
@@ -148,6 +171,7 @@ export function esPosRepository(storage: Storage): EsStore {
         groupKey: record.queueId,
         maxAttempts: job.maxAttempts,
         runAt: job.runAt,
+        ...(job.batchWindow ? { batchWindow: job.batchWindow } : {}),
         createdAt: record.createdAt,
       })
     },

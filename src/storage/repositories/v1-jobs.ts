@@ -1,8 +1,8 @@
-import type { Selectable } from 'kysely'
+import type { Selectable, WhereInterface } from 'kysely'
 import { JOB_STATUSES, type JobRecord, type JobStatus } from '../../core/v1/model.ts'
-import type { JobStats, JobStore } from '../../core/v1/ports.ts'
+import type { JobScope, JobStats, JobStore } from '../../core/v1/ports.ts'
 import type { Storage } from '../database.ts'
-import type { JobTable } from '../schema.ts'
+import type { Database, JobTable } from '../schema.ts'
 import { KyselyV1Unit } from './v1-transactions.ts'
 import { readsOf } from './v1-reader.ts'
 import { newestFirstPage } from './newest-first-page.ts'
@@ -26,6 +26,12 @@ export const toJob = (row: Selectable<JobTable>): JobRecord => ({
   completedAt: row.completed_at,
   batchWindow: row.batch_window,
 })
+
+/** Only the jobs of the scope: the account's, or one group of them. */
+function inScope<Q extends WhereInterface<Database, 'jobs'>>(query: Q, scope: JobScope): Q {
+  const own = query.where('account_id', '=', scope.accountId) as Q
+  return scope.groupKey === undefined ? own : (own.where('group_key', '=', scope.groupKey) as Q)
+}
 
 const zeroes = (): Record<JobStatus, number> =>
   Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>
@@ -114,34 +120,28 @@ export function jobStore(storage: Storage): JobStore {
         await effects(new KyselyV1Unit(trx, storage.engine))
         return true
       }),
-    find: async (accountId, id) => {
-      const row = await db
-        .selectFrom('jobs')
-        .selectAll()
-        .where('id', '=', id)
-        .where('account_id', '=', accountId)
-        .executeTakeFirst()
+    find: async (scope, id) => {
+      const row = await inScope(
+        db.selectFrom('jobs').selectAll().where('id', '=', id),
+        scope,
+      ).executeTakeFirst()
       return row ? toJob(row) : undefined
     },
-    list: async (accountId, { status, kind, limit, offset }) => {
-      let base = db.selectFrom('jobs').where('account_id', '=', accountId)
+    list: async (scope, { status, kind, limit, offset }) => {
+      let base = inScope(db.selectFrom('jobs'), scope)
       if (status) base = base.where('status', '=', status)
       if (kind) base = base.where('kind', '=', kind)
       const { rows, total } = await newestFirstPage(base, limit, offset)
       return { data: rows.map(toJob), total }
     },
-    stats: async (accountId): Promise<JobStats> => {
+    stats: async (scope): Promise<JobStats> => {
       const [groups, due] = await Promise.all([
-        db
-          .selectFrom('jobs')
+        inScope(db.selectFrom('jobs'), scope)
           .select(['kind', 'status', (eb) => eb.fn.countAll<number>().as('n')])
-          .where('account_id', '=', accountId)
           .groupBy(['kind', 'status'])
           .execute(),
-        db
-          .selectFrom('jobs')
+        inScope(db.selectFrom('jobs'), scope)
           .select((eb) => eb.fn.min<number | null>('run_at').as('oldest'))
-          .where('account_id', '=', accountId)
           .where('status', 'in', ['pending', 'failed'])
           .executeTakeFirst(),
       ])
@@ -160,14 +160,16 @@ export function jobStore(storage: Storage): JobStore {
         oldestDueAt: oldest === null || oldest === undefined ? null : Number(oldest),
       }
     },
-    revive: (accountId, id, now, effects) =>
+    revive: (scope, id, now, effects) =>
       storage.transact(async (trx) => {
-        const row = await trx
-          .updateTable('jobs')
-          .set({ status: 'pending', attempts: 0, run_at: now, updated_at: new Date(now).toISOString() })
-          .where('id', '=', id)
-          .where('account_id', '=', accountId)
-          .where('status', '=', 'dead')
+        const row = await inScope(
+          trx
+            .updateTable('jobs')
+            .set({ status: 'pending', attempts: 0, run_at: now, updated_at: new Date(now).toISOString() })
+            .where('id', '=', id)
+            .where('status', '=', 'dead'),
+          scope,
+        )
           .returningAll()
           .executeTakeFirst()
         if (!row) return undefined
@@ -175,24 +177,28 @@ export function jobStore(storage: Storage): JobStore {
         await effects(new KyselyV1Unit(trx, storage.engine), job)
         return job
       }),
-    releaseWindow: async (accountId, environment, window, now) => {
-      const result = await storage.transact((trx) =>
-        trx
-          .updateTable('jobs')
-          .set({ run_at: now, updated_at: new Date(now).toISOString() })
-          .where('account_id', '=', accountId)
-          .where('batch_window', '=', window)
-          .where('status', '=', 'pending')
-          .where('run_at', '>', now)
-          .where('subject_id', 'in', (eb) =>
+    releaseWindow: async (scope, window, now) => {
+      const { accountId, environment } = scope
+      const result = await storage.transact((trx) => {
+        let release = inScope(
+          trx
+            .updateTable('jobs')
+            .set({ run_at: now, updated_at: new Date(now).toISOString() })
+            .where('batch_window', '=', window)
+            .where('status', '=', 'pending')
+            .where('run_at', '>', now),
+          scope,
+        )
+        if (environment !== undefined)
+          release = release.where('subject_id', 'in', (eb) =>
             eb
               .selectFrom('transactions')
               .select('id')
               .where('account_id', '=', accountId)
               .where('environment', '=', environment),
           )
-          .executeTakeFirst(),
-      )
+        return release.executeTakeFirst()
+      })
       return Number(result.numUpdatedRows)
     },
     openJobsOf: async (kind, subjectIds) => {

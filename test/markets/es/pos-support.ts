@@ -103,7 +103,7 @@ export class EsPos {
       headers: {
         'x-cashbox-id': this.box.cashboxId,
         'x-cashbox-accesstoken': this.box.accessToken,
-        'content-type': 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         ...(url === '/v2/sign' ? { 'x-operation-id': operationId ?? randomUUID() } : {}),
       },
       ...(body === undefined ? {} : { payload: JSON.stringify(body) }),

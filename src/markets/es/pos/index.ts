@@ -5,13 +5,14 @@ import type { MarketDependencies } from '../../registry.ts'
 import type { SpanishAuthority } from '../authority.ts'
 import { spanishAuthorityFor } from '../index.ts'
 import type { TicketBaiRecord } from '../ticketbai/issue.ts'
+import { DEFAULT_LROE_AT, parseLroeSchedule } from '../ticketbai/lroe-window.ts'
 import type { SigningCredentials } from '../ticketbai/xades.ts'
 import { FISCALBOX_SOFTWARE } from '../v1-fiscalizer.ts'
 import { memoryPacer } from '../verifactu/authority.ts'
 import type { VerifactuRecord } from '../verifactu/records.ts'
 import { type EsConfigRequest, parseEsConfig } from './configuration.ts'
 import { ES_COUNTRY, notConfigured, SpanishPosMarket } from './market.ts'
-import type { EsCashboxConfig, EsRecord, EsRecordQuery, EsStore } from './ports.ts'
+import type { EsCashboxConfig, EsListedRecord, EsRecordQuery, EsStore } from './ports.ts'
 
 /** Where Spanish /v2/sign records go and what signs them (serve: from the FISCALBOX_ES_* settings). */
 export interface EsMarketOptions {
@@ -25,13 +26,18 @@ export interface EsMarketOptions {
   testCredentials?: SigningCredentials
   /** attempts of a record's submission before the dead letter */
   maxAttempts?: number
+  /** when Bizkaia's LROE batches go out: `HH:MM` UTC or `immediate` (FISCALBOX_ES_LROE_AT, default 02:00) */
+  lroeAt?: string
+  /** the outbox's clock (epoch milliseconds; tests move it) */
+  clock?: () => number
 }
 
 export interface EsServices {
   store: EsStore
   configure(cashbox: { id: string; queueId: string }, request: EsConfigRequest): Promise<EsCashboxConfig>
   describe(queueId: string): Promise<EsCashboxConfig>
-  records(queueId: string, query: EsRecordQuery): Promise<EsRecord[]>
+  /** The records, each with the batch window its submission is held for (as of the outbox's clock). */
+  records(queueId: string, query: EsRecordQuery): Promise<EsListedRecord[]>
   /** The authority of a cash box's records (one per cash box, cached). */
   authorityOf(queueId: string, config: EsCashboxConfig): SpanishAuthority<VerifactuRecord | TicketBaiRecord>
 }
@@ -62,10 +68,13 @@ export function createEsMarket(dependencies: MarketDependencies): EsMarket {
     ...FISCALBOX_SOFTWARE,
     ...(options.producerNif ? { producerNif: options.producerNif } : {}),
   }
+  const clock = options.clock ?? Date.now
   const market = new SpanishPosMarket(store, {
     software,
     ...(options.testCredentials ? { testCredentials: options.testCredentials } : {}),
     maxAttempts: options.maxAttempts ?? 50,
+    lroeSchedule: parseLroeSchedule(options.lroeAt ?? DEFAULT_LROE_AT),
+    clock,
   })
   const pacer = memoryPacer()
   const authorities = new Map<
@@ -91,7 +100,21 @@ export function createEsMarket(dependencies: MarketDependencies): EsMarket {
       if (!config) throw notConfigured()
       return config
     },
-    records: (queueId, query) => store.records(queueId, query),
+    async records(queueId, query) {
+      const records = await store.records(queueId, query)
+      const held = await store.heldOf(
+        queueId,
+        records.filter((r) => r.status === 'pending').map((r) => r.seq),
+        clock(),
+      )
+      return records.map((record) => {
+        const hold = held.get(record.seq)
+        return {
+          ...record,
+          held: hold ? { window: hold.window, until: new Date(hold.until).toISOString() } : null,
+        }
+      })
+    },
     authorityOf(queueId, config) {
       const key = JSON.stringify(config)
       const cached = authorities.get(queueId)

@@ -15,7 +15,8 @@ import { sandboxSigningCredentials } from '../sandbox-signer.ts'
 import type { SigningCredentials } from '../ticketbai/xades.ts'
 import type { SpanishSoftware } from '../v1-fiscalizer.ts'
 import { issuerOf } from './configuration.ts'
-import type { EsCashboxConfig, EsRecord, EsStore } from './ports.ts'
+import { type LroeSchedule, lroeHoldOf } from '../ticketbai/lroe-window.ts'
+import type { EsCashboxConfig, EsRecord, EsStore, EsSubmissionJob } from './ports.ts'
 import { esReceiptAction } from './receipt-records.ts'
 
 export const ES_COUNTRY = 0x4553
@@ -42,6 +43,10 @@ export interface EsSigningOptions {
   testCredentials?: SigningCredentials
   /** Attempts of a record's submission job before it goes to the dead letter. */
   maxAttempts: number
+  /** When Bizkaia's LROE batches go out (FISCALBOX_ES_LROE_AT), as for v1 locations. */
+  lroeSchedule: LroeSchedule
+  /** The outbox's clock (epoch milliseconds): a record's submission is due from then, or from its window. */
+  clock: () => number
 }
 
 export const notConfigured = () =>
@@ -134,18 +139,29 @@ export class SpanishPosMarket implements Market {
         document,
         createdAt: context.moment.toISOString(),
       },
-      {
-        id: randomUUID(),
-        accountId: await this.accountOf(context),
-        maxAttempts: this.options.maxAttempts,
-        runAt: context.moment.getTime(),
-      },
+      this.submissionJob(config, await this.accountOf(context)),
     )
     return {
       signatures: signaturesOf(context.countryCode, document, invoiceType),
       stateFlags: State.MessagePending,
       identificationSuffix: document.invoiceNumber,
       marketState: JSON.stringify({ v: 1, seq, spain: made.state } satisfies EsQueueState),
+    }
+  }
+
+  /**
+   * A record's submission job: due now, or, for a Bizkaia cash box, held until the next LROE batch time
+   * (its invoices and cancellations go out together then, or earlier by POST /es/v1/batches/lroe/run).
+   */
+  private submissionJob(config: EsCashboxConfig, accountId: string): EsSubmissionJob {
+    const now = this.options.clock()
+    const until = lroeHoldOf(this.options.lroeSchedule, config.territory, new Date(now))
+    return {
+      id: randomUUID(),
+      accountId,
+      maxAttempts: this.options.maxAttempts,
+      runAt: until?.getTime() ?? now,
+      ...(until ? { batchWindow: 'lroe' } : {}),
     }
   }
 

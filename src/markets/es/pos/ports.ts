@@ -1,4 +1,5 @@
 import type { UnitOfWork } from '../../../core/ports.ts'
+import type { JobScope } from '../../../core/v1/ports.ts'
 import type { SpainDocument } from '../documents.ts'
 import type { Territory } from '../ticketbai/territories.ts'
 
@@ -49,6 +50,11 @@ export interface EsRecord {
   updatedAt: string
 }
 
+/** A record as GET /es/v1/records lists it: with the batch window its submission is held for, if any. */
+export interface EsListedRecord extends EsRecord {
+  held: { window: string; until: string } | null
+}
+
 export type NewEsRecord = Omit<EsRecord, 'status' | 'authority' | 'sentAt' | 'updatedAt'>
 
 export interface EsRecordQuery {
@@ -64,6 +70,12 @@ export interface EsStore {
   /** Sets the configuration unless the cash box has records already; false when it has. */
   saveConfig(queueId: string, config: EsCashboxConfig, at: string): Promise<boolean>
   records(queueId: string, query: EsRecordQuery): Promise<EsRecord[]>
+  /** Of these records, those whose submission job is held for a batch window past `now`: seq -> hold. */
+  heldOf(
+    queueId: string,
+    seqs: readonly number[],
+    now: number,
+  ): Promise<Map<number, { window: string; until: number }>>
   recordsBySeq(queueId: string, seqs: readonly number[]): Promise<EsRecord[]>
   /** seqs of the cash box's records still pending below `seq`, in chain order */
   pendingBelow(queueId: string, seq: number): Promise<number[]>
@@ -105,6 +117,8 @@ export interface EsSubmissionJob {
   accountId: string
   maxAttempts: number
   runAt: number
+  /** held for this batch window until `runAt` (Bizkaia: lroe) */
+  batchWindow?: string
 }
 
 /** The outbox job kind of /v2/sign's Spanish records; subject `{queueId}:{seq}`, group the queue. */
@@ -114,3 +128,9 @@ export function parseJobSubject(subject: string): { queueId: string; seq: number
   const at = subject.lastIndexOf(':')
   return { queueId: subject.slice(0, at), seq: Number(subject.slice(at + 1)) }
 }
+
+/** The outbox jobs of one ES cash box: its records' submissions (group: its queue) in its account. */
+export const cashboxJobScope = (cashbox: { accountId: string; queueId: string }): JobScope => ({
+  accountId: cashbox.accountId,
+  groupKey: cashbox.queueId,
+})

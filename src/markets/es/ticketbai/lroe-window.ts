@@ -1,4 +1,5 @@
 import { invalid } from '../../../core/errors.ts'
+import { TERRITORY_RULES, type Territory } from './territories.ts'
 
 /**
  * When Bizkaia's LROE batches go out. The Batuz channel takes invoices in batches; fiscalbox sends one per
@@ -24,4 +25,18 @@ export function nextLroeWindow(schedule: LroeSchedule, now: Date): Date | undefi
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate())
   const at = today + schedule.minuteOfDay * 60_000
   return new Date(at > now.getTime() ? at : at + 86_400_000)
+}
+
+/**
+ * Until when a record of this territory is held for its LROE batch: Bizkaia's records (v1 locations and ES
+ * cash boxes alike) wait for the next batch time; other territories, VERI*FACTU and `immediate`: not held.
+ */
+export function lroeHoldOf(
+  schedule: LroeSchedule,
+  territory: Territory | undefined,
+  now: Date,
+): Date | undefined {
+  return territory !== undefined && TERRITORY_RULES[territory].channel === 'lroe'
+    ? nextLroeWindow(schedule, now)
+    : undefined
 }
