@@ -1,11 +1,10 @@
 import { Readable } from 'node:stream'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { ErrorCode, FiscalError } from '../../core/errors.ts'
 import type { CashboxRecord } from '../../core/ports.ts'
 import { atServicesOf } from '../../markets/at/index.ts'
 import type { Runtime } from '../../runtime.ts'
-import { cashboxAuth } from '../possystem-v2/auth.ts'
+import { cashboxAuth, cashboxOfCountry } from '../possystem-v2/auth.ts'
 import { CashboxHeaders, problemResponses } from '../possystem-v2/schemas.ts'
 import { sendJsonText } from '../send-json.ts'
 import {
@@ -17,16 +16,8 @@ import {
   ProvisionBody,
 } from './schemas.ts'
 
-const austrian = (cashbox: CashboxRecord): string => {
-  if (cashbox.country !== 'AT') {
-    throw new FiscalError(
-      ErrorCode.MarketNotConfigured,
-      `this cash box's country is ${cashbox.country}: the /at/v1 endpoints are for cash boxes created with --country AT`,
-      { field: 'headers.x-cashbox-id', reason: 'the /at/v1 endpoints serve Austrian cash boxes only' },
-    )
-  }
-  return cashbox.queueId
-}
+const austrian = (cashbox: CashboxRecord): string =>
+  cashboxOfCountry(cashbox, 'AT', '/at/v1', 'Austrian').queueId
 
 const tags = ['Austria (RKSV)']
 

@@ -5,18 +5,10 @@ import { ErrorCode, FiscalError } from '../../core/errors.ts'
 import type { CashboxRecord } from '../../core/ports.ts'
 import { dsfinvkTar } from '../../markets/de/dsfinvk/archive.ts'
 import type { Runtime } from '../../runtime.ts'
-import { cashboxAuth } from '../possystem-v2/auth.ts'
+import { cashboxAuth, cashboxOfCountry } from '../possystem-v2/auth.ts'
 import { CashboxHeaders, problemResponses } from '../possystem-v2/schemas.ts'
 
-const german = (cashbox: CashboxRecord): CashboxRecord => {
-  if (cashbox.country !== 'DE') {
-    throw new FiscalError(
-      ErrorCode.MarketNotConfigured,
-      `this cash box's country is ${cashbox.country}: the /de/v1 endpoints are for cash boxes created with --country DE`,
-    )
-  }
-  return cashbox
-}
+const german = (cashbox: CashboxRecord): CashboxRecord => cashboxOfCountry(cashbox, 'DE', '/de/v1', 'German')
 
 const tags = ['Germany (KassenSichV)']
 

@@ -1,25 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { ErrorCode, FiscalError, invalid } from '../../core/errors.ts'
+import { invalid } from '../../core/errors.ts'
 import type { CashboxRecord } from '../../core/ports.ts'
 import { esServicesOf } from '../../markets/es/pos/index.ts'
 import type { EsListedRecord, EsRecordStatus } from '../../markets/es/pos/ports.ts'
 import type { Runtime } from '../../runtime.ts'
-import { cashboxAuth } from '../possystem-v2/auth.ts'
+import { cashboxAuth, cashboxOfCountry } from '../possystem-v2/auth.ts'
 import { CashboxHeaders, problemResponses } from '../possystem-v2/schemas.ts'
 import { esJobRoutes } from './jobs.ts'
 import { EsConfig, EsConfigBody, EsRecordsQuery, EsRecordView } from './schemas.ts'
 
-const spanish = (cashbox: CashboxRecord): CashboxRecord => {
-  if (cashbox.country !== 'ES') {
-    throw new FiscalError(
-      ErrorCode.MarketNotConfigured,
-      `this cash box's country is ${cashbox.country}: the /es/v1 endpoints are for cash boxes created with --country ES`,
-      { field: 'headers.x-cashbox-id', reason: 'the /es/v1 endpoints serve Spanish cash boxes only' },
-    )
-  }
-  return cashbox
-}
+const spanish = (cashbox: CashboxRecord): CashboxRecord =>
+  cashboxOfCountry(cashbox, 'ES', '/es/v1', 'Spanish')
 
 export const recordView = (r: EsListedRecord) => ({
   seq: r.seq,

@@ -49,3 +49,26 @@ export function cashboxAuth(runtime: Runtime, failures?: RateLimiter) {
     }
   }
 }
+
+/**
+ * The guard of a country's own endpoints (/at/v1, /de/v1, /es/v1): the authenticated cash box must be of
+ * that country, or the request is refused (409) before anything is read or written.
+ */
+export function cashboxOfCountry(
+  cashbox: CashboxRecord,
+  country: string,
+  surface: string,
+  countryAdjective: string,
+): CashboxRecord {
+  if (cashbox.country !== country) {
+    throw new FiscalError(
+      ErrorCode.MarketNotConfigured,
+      `this cash box's country is ${cashbox.country}: the ${surface} endpoints are for cash boxes created with --country ${country}`,
+      {
+        field: 'headers.x-cashbox-id',
+        reason: `the ${surface} endpoints serve ${countryAdjective} cash boxes only`,
+      },
+    )
+  }
+  return cashbox
+}
