@@ -13,7 +13,7 @@ import { parseReceipt, type ReceiptRequestBody } from '../src/core/receipt.ts'
 import { serializeReceiptResponse } from '../src/core/receipt-response.ts'
 import { SignService } from '../src/core/sign-service.ts'
 import { addReceipt } from '../src/core/totalizers.ts'
-import type { Market } from '../src/core/market.ts'
+import { type Market, needsExternalStep } from '../src/core/market.ts'
 import { openRuntime } from '../src/runtime.ts'
 import { createLedger, SqliteStatements } from '../src/storage/repositories/ledger.ts'
 import { type BenchCashbox, databaseEnv, START_RECEIPT_CASE, saleBody } from './fiscalbox.ts'
@@ -151,7 +151,7 @@ export async function seedHistory(options: SeedOptions): Promise<SeedResult> {
     const queueItemId = randomUUID()
     const operationId = randomUUID()
     const receipt = { ...sale, reference, moment }
-    const result = await market.sign(
+    const sealed = await market.seal(
       {
         queueId: queue.id,
         cashboxId: cashbox.cashboxId,
@@ -168,6 +168,9 @@ export async function seedHistory(options: SeedOptions): Promise<SeedResult> {
       },
       receipt,
     )
+    if (needsExternalStep(sealed))
+      throw new Error(`history seeding needs an in-process market, not ${market.name}`)
+    const result = sealed
     const response = serializeReceiptResponse({
       queueId: queue.id,
       queueItemId,

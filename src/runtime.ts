@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { Config } from './config.ts'
 import { Cashboxes } from './core/cashboxes.ts'
 import { PayService } from './core/payments/pay-service.ts'
+import type { Market } from './core/market.ts'
 import { MasterKey } from './core/secrets.ts'
 import { SignService } from './core/sign-service.ts'
 import { esPosSubmitHandler } from './jobs/es-pos-submit.ts'
@@ -35,6 +36,12 @@ export interface Runtime {
   de: DeServices
   /** The transactions API v1: accounts, transactions and the jobs outbox (src/v1-runtime.ts). */
   v1: V1Runtime
+  /**
+   * Settles when the reservations left by a process that died between a receipt's two transactions have
+   * been recovered (started at open, in the background: a unit that does not answer must not hold up
+   * start-up); the number of queues it settled.
+   */
+  reservationsRecovered: Promise<number>
   close(): Promise<void>
 }
 
@@ -45,6 +52,11 @@ export interface RuntimeOptions {
   v1?: V1Settings
   /** Spain on /v2/sign: the simulator and endpoints its records go to. */
   es?: EsMarketOptions
+  /**
+   * Puts another market in front of a country's, or in its place (tests and benches: an external unit
+   * double, a fault decorator around a real market).
+   */
+  markets?: (countryCode: number, market: Market) => Market
 }
 
 export async function openRuntime(
@@ -64,7 +76,9 @@ export async function openRuntime(
     const maxAttempts = options.v1?.engine?.maxAttempts
     // The Spanish records of /v2/sign receipts go through the same outbox, on its clock.
     const es = { ...options.es, clock: v1.options.clock, ...(maxAttempts ? { maxAttempts } : {}) }
-    const marketFor = createMarketRegistry({ storage, master, de, es })
+    const registered = createMarketRegistry({ storage, master, de, es })
+    const override = options.markets
+    const marketFor: MarketFor = override ? (code) => override(code, registered(code)) : registered
     const spain = esServicesOf(marketFor)
     v1.jobs.register(
       esPosSubmitHandler({
@@ -76,11 +90,16 @@ export async function openRuntime(
     const simulator =
       options.paymentSimulator ?? (config.PAYMENT_SIMULATOR === 'off' ? false : new PaymentSimulator())
     const payments = new PayService(paymentRepository(storage), createPaymentProviders({ simulator }))
+    const signService = new SignService(createLedger(storage), cashboxes, marketFor)
+    const reservationsRecovered = signService.recoverReservations()
+    // Observed by serve (which logs a failure) and by close(); never an unhandled rejection.
+    reservationsRecovered.catch(() => {})
     return {
       storage,
       cashboxes,
       marketFor,
-      signService: new SignService(createLedger(storage), cashboxes, marketFor),
+      signService,
+      reservationsRecovered,
       journal: journalRepository(storage),
       payments,
       paymentSimulator: simulator || undefined,
@@ -88,6 +107,7 @@ export async function openRuntime(
       de,
       v1,
       close: async () => {
+        await reservationsRecovered.catch(() => 0)
         await v1.stop()
         await storage.close()
       },

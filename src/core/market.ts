@@ -46,13 +46,54 @@ export interface MarketOutcome {
   marketState?: string
 }
 
+/** What seal() hands to the market's external unit: opaque to the core, read back by the market. */
+export interface ExternalStep {
+  external: { request: string }
+}
+
+/** seal() either finishes the receipt in the queue's transaction or asks for a call to the external unit. */
+export type Sealed = MarketOutcome | ExternalStep
+
+/** One call of an external unit: the key is unique per reserved receipt, so a unit can deduplicate by it. */
+export interface UnitCall {
+  key: string
+  cashboxId: string
+  queueId: string
+  receiptNumber: number
+  request: string
+}
+
+/** What came back from the unit: its answer, or why there is none (timeout, unreachable, refused). */
+export type UnitResult = { answer: string } | { failure: string }
+
+/**
+ * A signing unit outside the process (an RT printer, a certified cloud TSE, an HSM on the network). The core
+ * calls it with no database transaction open, between a reservation committed first and the result
+ * committed after, so a slow unit costs its own queue time and no one else's.
+ */
+export interface ExternalUnit {
+  /** After this long a call is aborted and the receipt is completed as failed (ftState 0x2). */
+  readonly timeoutMs: number
+  perform(call: UnitCall, signal: AbortSignal): Promise<string>
+  /**
+   * After a crash between reservation and commit: what the unit did for this call. Its answer, or
+   * undefined when it issued nothing (then the reservation is released and nothing was ever issued).
+   */
+  recover(call: UnitCall, signal: AbortSignal): Promise<string | undefined>
+  /** In the second transaction: turns the unit's result into the receipt's signatures and state. */
+  complete(context: SigningContext, receipt: Receipt, result: UnitResult): Promise<MarketOutcome>
+}
+
 /**
  * One plug per country. The core owns numbering, chaining, idempotency and storage; a market adds the
- * country's rules (validate) and its signature (sign). How the four kinds of signing unit fit is in
- * docs/markets.md.
+ * country's rules (validate, pure, before any write) and its signature (seal, inside the queue's
+ * transaction; with an external unit, completed after the unit's call). docs/markets.md has the contract.
  */
 export interface Market {
   readonly name: string
   validate(receipt: Receipt): void
-  sign(context: SigningContext, receipt: Receipt): Promise<MarketOutcome>
+  seal(context: SigningContext, receipt: Receipt): Promise<Sealed>
+  readonly external?: ExternalUnit
 }
+
+export const needsExternalStep = (sealed: Sealed): sealed is ExternalStep => 'external' in sealed

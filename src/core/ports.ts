@@ -14,6 +14,30 @@ export interface QueueState {
   totalizers: Totalizers
   /** Opaque to the core: the market's own state for this queue (e.g. a turnover counter), or null. */
   marketState: string | null
+  /** The receipt whose external unit call is under way (or was, before a crash): it blocks the queue. */
+  reservation: Reservation | null
+}
+
+/**
+ * A receipt's place in the queue, taken and committed before its external unit is called: the row, number
+ * and moment are fixed, and no other receipt of the queue commits until it is completed or released.
+ */
+export interface Reservation {
+  /** Unique per reservation, the unit's idempotency key. */
+  key: string
+  operationId: string
+  cashboxId: string
+  queueRow: number
+  receiptNumber: number
+  queueItemId: string
+  moment: string
+  requestText: string
+  requestHash: string
+  /** What seal() asked of the unit. */
+  unitRequest: string
+  /** The process that made it, and until when it may still be completing it (epoch ms). */
+  owner: string
+  leaseUntil: number
 }
 
 /**
@@ -88,6 +112,8 @@ export interface QueueWork {
 
 export interface Ledger {
   work<T>(fn: (work: QueueWork) => Promise<T>): Promise<T>
+  /** Queues holding a reservation, to recover at start-up. */
+  reservedQueues(): Promise<Array<{ queueId: string; countryCode: number }>>
   findOperation(cashboxId: string, operationId: string): Promise<OperationRecord | undefined>
   queueItemResponse(queueItemId: string): Promise<string | undefined>
 }

@@ -16,11 +16,21 @@ import {
 import type { Cashboxes } from './cashboxes.ts'
 import { ErrorCode, FiscalError, invalid } from './errors.ts'
 import { chainHash } from './journal-chain.ts'
-import type { Market, SignatureItem } from './market.ts'
+import {
+  type ExternalUnit,
+  type Market,
+  type MarketOutcome,
+  needsExternalStep,
+  type QueueSigner,
+  type SignatureItem,
+  type SigningContext,
+  type UnitCall,
+  type UnitResult,
+} from './market.ts'
 import { formatDecimal } from './money.ts'
 import { EXPIRED, fingerprint, operationConflict as conflict, settleWithin } from './operations.ts'
-import type { CashboxRecord, Ledger, OperationRecord, QueueState, QueueWork } from './ports.ts'
-import type { Receipt, ReceiptRequestBody } from './receipt.ts'
+import type { CashboxRecord, Ledger, OperationRecord, QueueState, QueueWork, Reservation } from './ports.ts'
+import { parseReceipt, type Receipt, type ReceiptRequestBody } from './receipt.ts'
 import { serializeReceiptResponse } from './receipt-response.ts'
 import { addReceipt, closePeriod, type Period } from './totalizers.ts'
 import { timeOrderedId } from './time-ordered-id.ts'
@@ -47,6 +57,29 @@ const CLOSINGS: Partial<Record<number, Period>> = {
   [ReceiptCase.YearlyClosing]: 'yearly',
 }
 
+/** A sign command with its canonical body and that body's hash. */
+interface Request extends SignCommand {
+  requestText: string
+  requestHash: string
+}
+
+/** The receipt's place in the queue, fixed before the market is called. */
+interface Place {
+  queueItemId: string
+  queueRow: number
+  moment: Date
+}
+
+type FirstStep =
+  | { response: string }
+  | { duplicate: OperationRecord }
+  | { blockedBy: Reservation }
+  | { reserved: Reservation }
+
+/** A reservation's owner may be slower than its unit's timeout by this much before others recover it. */
+const LEASE_MARGIN_MS = 2_000
+const LEASE_POLL_MS = 50
+
 interface Action {
   type: string
   message: string
@@ -59,6 +92,12 @@ interface Action {
  */
 export class SignService {
   private readonly running = new Map<string, Running>()
+  /** Per queue with an external unit: the tail of its operations in this process. */
+  private readonly queueTurns = new Map<string, Promise<void>>()
+  /** Reservations whose unit call this process is making now. */
+  private readonly inFlight = new Set<string>()
+  /** This process, in the reservations it makes: another node waits for their lease, this one need not. */
+  private readonly owner = timeOrderedId()
 
   constructor(
     private readonly ledger: Ledger,
@@ -121,85 +160,262 @@ export class SignService {
   }
 
   private async execute(command: SignCommand, requestText: string, requestHash: string): Promise<string> {
-    const { cashbox, receipt } = command
+    const queueId = command.cashbox.queueId
+    const market = this.marketFor(countryCode(command.cashbox.country))
+    const request: Request = { ...command, requestText, requestHash }
+    if (!market.external) return this.attempt(market, request)
+    // A unit's call runs between two transactions: the queue's next receipt waits for it in this process,
+    // and on other nodes for the reservation that it finds on the queue row.
+    return this.queueTurn(queueId, () => this.attempt(market, request))
+  }
+
+  /** Runs `fn` after every earlier turn of the same queue in this process has settled. */
+  private queueTurn<T>(queueId: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.queueTurns.get(queueId) ?? Promise.resolve()
+    const turn = previous.then(fn, fn)
+    const tail = turn.then(
+      () => undefined,
+      () => undefined,
+    )
+    this.queueTurns.set(queueId, tail)
+    void tail.then(() => {
+      if (this.queueTurns.get(queueId) === tail) this.queueTurns.delete(queueId)
+    })
+    return turn
+  }
+
+  private async attempt(market: Market, request: Request): Promise<string> {
+    const { cashbox, receipt } = request
     const signer = await this.cashboxes.signer(cashbox.queueId)
-    const outcome = await this.ledger.work(
-      async (work): Promise<{ duplicate: OperationRecord } | { response: string }> => {
+    for (;;) {
+      const step = await this.ledger.work(async (work): Promise<FirstStep> => {
         const queue = await work.lockQueue(cashbox.queueId)
         // Under the queue lock no other node can be running this cash box's operations: a hit here is a
         // duplicate that another node committed while this one waited for the lock.
-        const duplicate = await work.findOperation(cashbox.id, command.operationId)
+        const duplicate = await work.findOperation(cashbox.id, request.operationId)
         if (duplicate) return { duplicate }
-        const market = this.marketFor(queue.countryCode)
+        if (queue.reservation) return { blockedBy: queue.reservation }
         const moment = this.clock()
         const verdict = lifecycleVerdict(queue, receipt)
-        const queueItemId = timeOrderedId()
-        const queueRow = queue.currentRow + 1
-        const actions: Action[] = []
-        let signatures: SignatureItem[]
-        let stateFlags: bigint
-        let identification = ''
-        let stateData: unknown
-        const journaled = verdict === 'sign'
-        if (verdict === 'sign') {
-          const number = queue.receiptNumerator + 1
-          const result = await market.sign(
-            {
-              queueId: queue.id,
-              cashboxId: cashbox.id,
-              countryCode: queue.countryCode,
-              queueRow,
-              receiptNumber: number,
-              previousHash: queue.lastReceiptHash,
-              moment,
-              requestHash,
-              signer,
-              marketState: queue.marketState,
-              unit: work.unit,
-            },
-            receipt,
-          )
-          signatures = result.signatures
-          if (result.marketState !== undefined) queue.marketState = result.marketState
-          stateFlags = result.stateFlags ?? State.Ok
-          identification = `ft${number.toString(16).toUpperCase()}#${result.identificationSuffix ?? ''}`
-          stateData = this.applyLifecycle(queue, receipt, moment, actions, signatures)
-        } else {
-          const rejection = rejectionOf(verdict, queue)
-          signatures = [rejection.signature]
-          stateFlags = rejection.state
-          actions.push({ type: 'receipt-rejected', message: rejection.signature.Data })
+        const place = { queueItemId: timeOrderedId(), queueRow: queue.currentRow + 1, moment }
+        if (verdict !== 'sign') return { response: await this.conclude(work, queue, request, place, verdict) }
+        const context = signingContext(work, queue, cashbox.id, place.moment, request.requestHash, signer)
+        const sealed = await market.seal(context, receipt)
+        if (!needsExternalStep(sealed)) {
+          return { response: await this.conclude(work, queue, request, place, sealed) }
         }
-        const response = serializeReceiptResponse({
-          queueId: queue.id,
-          queueItemId,
-          queueRow,
+        if (!market.external)
+          throw new FiscalError(ErrorCode.Internal, `market ${market.name} has no external unit`)
+        queue.reservation = {
+          key: timeOrderedId(),
+          operationId: request.operationId,
           cashboxId: cashbox.id,
-          terminalId: receipt.terminalId,
-          receiptReference: receipt.reference,
-          receiptIdentification: identification,
-          moment,
-          signatures,
-          state: v2Code(queue.countryCode, stateFlags),
-          stateData,
-        })
-        await this.persist(work, queue, {
-          command,
-          requestText,
-          requestHash,
-          response,
-          queueItemId,
-          queueRow,
-          moment,
-          journaled,
-          actions,
-          stateFlags,
-        })
-        return { response }
-      },
-    )
-    if ('duplicate' in outcome) return this.replay(outcome.duplicate, requestHash)
-    return outcome.response
+          queueRow: place.queueRow,
+          receiptNumber: context.receiptNumber,
+          queueItemId: place.queueItemId,
+          moment: place.moment.toISOString(),
+          requestText: request.requestText,
+          requestHash: request.requestHash,
+          unitRequest: sealed.external.request,
+          owner: this.owner,
+          leaseUntil: place.moment.getTime() + market.external.timeoutMs + LEASE_MARGIN_MS,
+        }
+        await work.saveQueue(queue)
+        return { reserved: queue.reservation }
+      })
+      if ('response' in step) return step.response
+      if ('duplicate' in step) return this.replay(step.duplicate, request.requestHash)
+      if ('blockedBy' in step) {
+        await this.settleReservation(market, step.blockedBy)
+        continue
+      }
+      const unit = market.external as ExternalUnit
+      this.inFlight.add(step.reserved.key)
+      try {
+        const performed = await callUnit(unit.timeoutMs, (signal) =>
+          unit.perform(unitCall(cashbox.queueId, step.reserved), signal),
+        )
+        const result = 'failure' in performed ? performed : { answer: performed.value }
+        const response = await this.completeReservation(
+          market,
+          cashbox.queueId,
+          step.reserved,
+          result,
+          request,
+        )
+        if (response !== undefined) return response
+      } finally {
+        this.inFlight.delete(step.reserved.key)
+      }
+      // Another node recovered the reservation meanwhile: its result is this operation's, or it was released.
+      const stored = await this.ledger.findOperation(cashbox.id, request.operationId)
+      if (stored) return this.replay(stored, request.requestHash)
+    }
+  }
+
+  /**
+   * The second transaction: the unit's result becomes the receipt, unless the reservation is no longer there
+   * (another node recovered it after its lease ran out), then undefined.
+   */
+  private completeReservation(
+    market: Market,
+    queueId: string,
+    reservation: Reservation,
+    result: UnitResult,
+    request?: Request,
+  ): Promise<string | undefined> {
+    return this.ledger.work(async (work) => {
+      const queue = await work.lockQueue(queueId)
+      if (queue.reservation?.key !== reservation.key) return undefined
+      queue.reservation = null
+      const unit = market.external as ExternalUnit
+      const original = request ?? (await this.requestOf(reservation))
+      const moment = new Date(reservation.moment)
+      const signer = await this.cashboxes.signer(queueId)
+      const context = signingContext(
+        work,
+        queue,
+        reservation.cashboxId,
+        moment,
+        reservation.requestHash,
+        signer,
+      )
+      if (
+        context.receiptNumber !== reservation.receiptNumber ||
+        queue.currentRow + 1 !== reservation.queueRow
+      ) {
+        throw new FiscalError(
+          ErrorCode.Internal,
+          `queue ${queueId} moved past its reservation ${reservation.key}`,
+        )
+      }
+      const outcome = await unit.complete(context, original.receipt, result)
+      const place = { queueItemId: reservation.queueItemId, queueRow: reservation.queueRow, moment }
+      return this.conclude(work, queue, original, place, outcome)
+    })
+  }
+
+  /**
+   * A reservation found on the queue that no call of this process is completing: wait while its owner may
+   * still be at it (another node, within its lease), then ask the unit what it did. An answer is committed
+   * as the receipt, "nothing issued" releases the row and number, and no answer at all completes the
+   * receipt as failed, as a timeout does.
+   */
+  private async settleReservation(market: Market, reservation: Reservation): Promise<void> {
+    const unit = market.external
+    if (!unit) throw new FiscalError(ErrorCode.Internal, `queue reserved for a market without external unit`)
+    const ownedHere = reservation.owner === this.owner
+    if (ownedHere && this.inFlight.has(reservation.key)) {
+      throw new FiscalError(ErrorCode.Internal, `reservation ${reservation.key} is still in flight`)
+    }
+    if (!ownedHere) {
+      const wait = reservation.leaseUntil - this.clock().getTime()
+      if (wait > 0) {
+        await delay(Math.min(wait, LEASE_POLL_MS))
+        return
+      }
+    }
+    const queueId = await this.queueOfReservation(reservation)
+    const call = unitCall(queueId, reservation)
+    const recovered = await callUnit(unit.timeoutMs, (signal) => unit.recover(call, signal))
+    if ('failure' in recovered) {
+      await this.completeReservation(market, queueId, reservation, recovered)
+    } else if (recovered.value === undefined) {
+      await this.ledger.work(async (work) => {
+        const queue = await work.lockQueue(queueId)
+        if (queue.reservation?.key !== reservation.key) return
+        queue.reservation = null
+        await work.saveQueue(queue)
+      })
+    } else {
+      await this.completeReservation(market, queueId, reservation, { answer: recovered.value })
+    }
+  }
+
+  /** Start-up: every reservation left by a process that died between its two transactions. */
+  async recoverReservations(): Promise<number> {
+    let settled = 0
+    for (const { queueId, countryCode } of await this.ledger.reservedQueues()) {
+      const market = this.marketFor(countryCode)
+      await this.queueTurn(queueId, async () => {
+        for (;;) {
+          const reservation = await this.ledger.work(
+            async (work) => (await work.lockQueue(queueId)).reservation,
+          )
+          if (!reservation) return
+          await this.settleReservation(market, reservation)
+        }
+      })
+      settled += 1
+    }
+    return settled
+  }
+
+  private async queueOfReservation(reservation: Reservation): Promise<string> {
+    const cashbox = await this.cashboxes.find(reservation.cashboxId)
+    if (!cashbox) throw new FiscalError(ErrorCode.Internal, `no cash box ${reservation.cashboxId}`)
+    return cashbox.queueId
+  }
+
+  /** The request a reservation was made for, read back from its stored canonical body (recovery). */
+  private async requestOf(reservation: Reservation): Promise<Request> {
+    const cashbox = await this.cashboxes.find(reservation.cashboxId)
+    if (!cashbox) throw new FiscalError(ErrorCode.Internal, `no cash box ${reservation.cashboxId}`)
+    const body = JSON.parse(reservation.requestText) as ReceiptRequestBody
+    return {
+      cashbox,
+      operationId: reservation.operationId,
+      lifetimeMs: 0,
+      body,
+      receipt: parseReceipt(body),
+      requestText: reservation.requestText,
+      requestHash: reservation.requestHash,
+    }
+  }
+
+  /** The receipt's response, written with its journal entries, totals and operation record. */
+  private async conclude(
+    work: QueueWork,
+    queue: QueueState,
+    request: Request,
+    place: Place,
+    decided: MarketOutcome | Exclude<Verdict, 'sign'>,
+  ): Promise<string> {
+    const { cashbox, receipt } = request
+    const actions: Action[] = []
+    let signatures: SignatureItem[]
+    let stateFlags: bigint
+    let identification = ''
+    let stateData: unknown
+    const journaled = typeof decided !== 'string'
+    if (typeof decided !== 'string') {
+      const number = queue.receiptNumerator + 1
+      signatures = decided.signatures
+      if (decided.marketState !== undefined) queue.marketState = decided.marketState
+      stateFlags = decided.stateFlags ?? State.Ok
+      identification = `ft${number.toString(16).toUpperCase()}#${decided.identificationSuffix ?? ''}`
+      stateData = this.applyLifecycle(queue, receipt, place.moment, actions, signatures)
+    } else {
+      const rejection = rejectionOf(decided, queue)
+      signatures = [rejection.signature]
+      stateFlags = rejection.state
+      actions.push({ type: 'receipt-rejected', message: rejection.signature.Data })
+    }
+    const response = serializeReceiptResponse({
+      queueId: queue.id,
+      queueItemId: place.queueItemId,
+      queueRow: place.queueRow,
+      cashboxId: cashbox.id,
+      terminalId: receipt.terminalId,
+      receiptReference: receipt.reference,
+      receiptIdentification: identification,
+      moment: place.moment,
+      signatures,
+      state: v2Code(queue.countryCode, stateFlags),
+      stateData,
+    })
+    await this.persist(work, queue, { request, response, ...place, journaled, actions, stateFlags })
+    return response
   }
 
   /** Core rules of lifecycle and daily-operation receipts; returns ftStateData for closings. */
@@ -246,9 +462,7 @@ export class SignService {
     work: QueueWork,
     queue: QueueState,
     p: {
-      command: SignCommand
-      requestText: string
-      requestHash: string
+      request: Request
       response: string
       queueItemId: string
       queueRow: number
@@ -258,7 +472,7 @@ export class SignService {
       stateFlags: bigint
     },
   ): Promise<void> {
-    const { cashbox, receipt, operationId } = p.command
+    const { cashbox, receipt, operationId, requestText, requestHash } = p.request
     const at = p.moment.toISOString()
     const responseHash = sha256Hex(p.response)
     const receiptCase = formatCaseCode(receipt.caseCode)
@@ -272,8 +486,8 @@ export class SignService {
       ftReceiptCase: receiptCase,
       cbReceiptMoment: receipt.moment.toISOString(),
       ftMoment: at,
-      request: p.requestText,
-      requestHash: p.requestHash,
+      request: requestText,
+      requestHash,
       response: p.response,
       responseHash,
       ftState: formatCaseCode(v2Code(queue.countryCode, p.stateFlags)),
@@ -288,7 +502,7 @@ export class SignService {
         moment: at,
         receiptCase,
         total: formatDecimal(receipt.total),
-        requestHash: p.requestHash,
+        requestHash,
         responseHash,
       }
       const hash = chainHash(queue.lastReceiptHash, link)
@@ -320,7 +534,7 @@ export class SignService {
       cashboxId: cashbox.id,
       operationId,
       kind: 'sign',
-      requestHash: p.requestHash,
+      requestHash,
       queueItemId: p.queueItemId,
       createdAt: at,
     })
@@ -354,6 +568,63 @@ function rejectionOf(
     },
   }
 }
+
+function signingContext(
+  work: QueueWork,
+  queue: QueueState,
+  cashboxId: string,
+  moment: Date,
+  requestHash: string,
+  signer: QueueSigner,
+): SigningContext {
+  return {
+    queueId: queue.id,
+    cashboxId,
+    countryCode: queue.countryCode,
+    queueRow: queue.currentRow + 1,
+    receiptNumber: queue.receiptNumerator + 1,
+    previousHash: queue.lastReceiptHash,
+    moment,
+    requestHash,
+    signer,
+    marketState: queue.marketState,
+    unit: work.unit,
+  }
+}
+
+const unitCall = (queueId: string, reservation: Reservation): UnitCall => ({
+  key: reservation.key,
+  cashboxId: reservation.cashboxId,
+  queueId,
+  receiptNumber: reservation.receiptNumber,
+  request: reservation.unitRequest,
+})
+
+/** Calls a unit with no transaction open, aborting it after its timeout; a throw becomes a failure. */
+async function callUnit<T>(
+  timeoutMs: number,
+  call: (signal: AbortSignal) => Promise<T>,
+): Promise<{ value: T } | { failure: string }> {
+  const controller = new AbortController()
+  let timer: NodeJS.Timeout | undefined
+  const timedOut = new Promise<{ failure: string }>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort()
+      resolve({ failure: `the signing unit did not answer within ${timeoutMs} ms` })
+    }, timeoutMs)
+  })
+  const answered = call(controller.signal).then(
+    (value) => ({ value }),
+    (error: unknown) => ({ failure: `the signing unit failed: ${(error as Error).message}` }),
+  )
+  try {
+    return await Promise.race([answered, timedOut])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 const infoSignature = (countryCode: number, caption: string, data: string): SignatureItem => ({
   ftSignatureFormat: SignatureFormat.Text,

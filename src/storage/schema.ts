@@ -39,6 +39,8 @@ export interface QueueTable {
   totalizers: string
   /** The market plug's own per-queue state (JSON or null), written in the same unit of work as its receipt. */
   market_state: string | null
+  /** JSON or null: the receipt reserved while its external signing unit is called (core/ports.ts). */
+  reservation: string | null
   created_at: string
 }
 

@@ -18,7 +18,7 @@ export interface Harness {
 /** A real server (routes, core, storage) on a fresh database of the given engine, driven through inject(). */
 export async function startHarness(
   engine: EngineName,
-  options: Pick<RuntimeOptions, 'v1' | 'es'> = {},
+  options: Pick<RuntimeOptions, 'v1' | 'es' | 'markets'> = {},
 ): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fiscalbox-test-'))
   const pgDb = engine === 'postgres' ? await freshPostgresDatabase() : undefined

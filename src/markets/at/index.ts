@@ -129,7 +129,7 @@ export class AustrianMarket implements AtMarket {
     }
   }
 
-  async sign(context: SigningContext, receipt: Receipt): Promise<MarketOutcome> {
+  async seal(context: SigningContext, receipt: Receipt): Promise<MarketOutcome> {
     const kind = receiptKind(receipt)
     const options = optionsOf(receipt)
     const keys = await this.keysOf(context.unit, context.queueId)

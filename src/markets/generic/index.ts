@@ -15,7 +15,7 @@ const RECEIPT_SIGNATURE = 0x1n
 export const genericMarket: Market = {
   name: 'generic',
   validate(_receipt: Receipt): void {},
-  async sign(context: SigningContext, receipt: Receipt): Promise<MarketOutcome> {
+  async seal(context: SigningContext, receipt: Receipt): Promise<MarketOutcome> {
     const signed = signedPart({
       queueId: context.queueId,
       receiptNumber: context.receiptNumber,

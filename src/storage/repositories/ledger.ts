@@ -8,6 +8,7 @@ import type {
   QueueState,
   QueueWork,
   ReceiptJournalRecord,
+  Reservation,
   UnitOfWork,
 } from '../../core/ports.ts'
 import type { Totalizers } from '../../core/totalizers.ts'
@@ -52,7 +53,19 @@ const toQueueState = (row: Selectable<QueueTable>): QueueState => ({
   stopMoment: row.stop_moment,
   totalizers: JSON.parse(row.totalizers) as Totalizers,
   marketState: row.market_state,
+  reservation: row.reservation ? (JSON.parse(row.reservation) as Reservation) : null,
 })
+
+const reservationText = (state: QueueState) => (state.reservation ? JSON.stringify(state.reservation) : null)
+
+function reservedQueues(db: Kysely<Database>) {
+  return db
+    .selectFrom('queues')
+    .select(['id', 'country_code'])
+    .where('reservation', 'is not', null)
+    .execute()
+    .then((rows) => rows.map((row) => ({ queueId: row.id, countryCode: row.country_code })))
+}
 
 /** The PostgreSQL unit of work (SQLite runs on SqliteStatements below). */
 class TransactionWork implements QueueWork {
@@ -160,6 +173,7 @@ class TransactionWork implements QueueWork {
         stop_moment: state.stopMoment,
         totalizers: JSON.stringify(state.totalizers),
         market_state: state.marketState,
+        reservation: reservationText(state),
       })
       .where('id', '=', state.id)
       .execute()
@@ -199,7 +213,7 @@ export class SqliteStatements {
       'insert into operations (cashbox_id, operation_id, kind, request_hash, queue_item_id, created_at) values (?, ?, ?, ?, ?, ?)',
     )
     this.updateQueue = writer.prepare(
-      'update queues set current_row = ?, receipt_numerator = ?, action_numerator = ?, last_receipt_hash = ?, start_moment = ?, stop_moment = ?, totalizers = ?, market_state = ? where id = ?',
+      'update queues set current_row = ?, receipt_numerator = ?, action_numerator = ?, last_receipt_hash = ?, start_moment = ?, stop_moment = ?, totalizers = ?, market_state = ?, reservation = ? where id = ?',
     )
     this.work = {
       lockQueue: async (queueId) => {
@@ -261,6 +275,7 @@ export class SqliteStatements {
           q.stopMoment,
           JSON.stringify(q.totalizers),
           q.marketState,
+          reservationText(q),
           q.id,
         )
       },
@@ -290,6 +305,7 @@ function createSqliteLedger(storage: Storage, sqlite: SqliteConnections): Ledger
   return {
     // storage.transact is looked up on each call, not bound once: it stays replaceable (tests hold it).
     work: (fn) => storage.transact((trx) => fn(statements.workIn(trx))),
+    reservedQueues: () => reservedQueues(storage.db),
     findOperation: async (cashboxId, operationId) => {
       const row = source().operation.get(cashboxId, operationId)
       return row ? toOperation(row) : undefined
@@ -308,6 +324,7 @@ export function createLedger(storage: Storage): Ledger {
   if (storage.sqlite) return createSqliteLedger(storage, storage.sqlite)
   return {
     work: (fn) => storage.transact((trx) => fn(new TransactionWork(trx))),
+    reservedQueues: () => reservedQueues(storage.db),
     findOperation: (cashboxId, operationId) => findOperation(storage.db, cashboxId, operationId),
     queueItemResponse: (queueItemId) =>
       storage.db

@@ -123,7 +123,7 @@ export class GermanMarket implements Market {
     }
   }
 
-  async sign(context: SigningContext, receipt: Receipt): Promise<MarketOutcome> {
+  async seal(context: SigningContext, receipt: Receipt): Promise<MarketOutcome> {
     const kind = deReceiptKind(receipt)
     const state = parseState(context.marketState) ?? initialState()
     const caller = callerOf(context.cashboxId)

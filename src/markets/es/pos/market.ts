@@ -84,7 +84,7 @@ export class SpanishPosMarket implements Market {
     esReceiptAction(receipt)
   }
 
-  async sign(context: SigningContext, receipt: Receipt): Promise<MarketOutcome> {
+  async seal(context: SigningContext, receipt: Receipt): Promise<MarketOutcome> {
     const action = esReceiptAction(receipt)
     // Training receipts and receipts of no fiscal document (closings, lifecycle, logs) make no record.
     if (action.kind === 'none' || hasFlag(receipt.caseCode, ReceiptFlag.Training)) return { signatures: [] }

@@ -1,0 +1,105 @@
+import { type MarketImplementation, marketContract } from './contract.ts'
+import { AT_CASE, atReceipt } from './at/support.ts'
+import { DE_CASE, deReceipt, VAT as DE_VAT } from './de/support.ts'
+import { ES_CASE, esReceipt } from './es/pos-support.ts'
+
+/** Every market runs the one contract suite (test/markets/contract.ts); a new country adds its line here. */
+
+const now = () => new Date().toISOString()
+let counter = 0
+const reference = (prefix: string) => `${prefix}-${++counter}`
+
+const plain = (country: string, low: string) => ({
+  cbReceiptReference: reference(country),
+  cbReceiptMoment: now(),
+  ftReceiptCase: `0x${Buffer.from(country).toString('hex').toUpperCase()}2000${low}`,
+  cbChargeItems: [] as unknown[],
+  cbPayItems: [] as unknown[],
+})
+
+const generic: MarketImplementation = {
+  country: 'EU',
+  start: () => plain('EU', '00004001'),
+  sale: () => ({
+    ...plain('EU', '00000001'),
+    cbChargeItems: [{ Quantity: 1, Description: 'Coffee', Amount: 3.5, VATRate: 20 }],
+    cbPayItems: [{ Description: 'Cash', Amount: 3.5 }],
+  }),
+}
+
+const austria: MarketImplementation = {
+  country: 'AT',
+  async provision(pos) {
+    const reply = await pos.request('PUT', '/at/v1/cashbox', {
+      kassenId: `KASSE-${pos.box.cashboxId.slice(0, 8)}`,
+      companyId: 'U:ATU12345678',
+      devices: [{ number: 0 }],
+    })
+    if (reply.status !== 200) throw new Error(reply.payload)
+  },
+  start: () => atReceipt({ reference: reference('AT'), moment: now(), caseCode: AT_CASE.start }),
+  sale: () =>
+    atReceipt({
+      reference: reference('AT'),
+      moment: now(),
+      caseCode: AT_CASE.pos,
+      sets: [1250n, 0n, 0n, 0n, 0n],
+    }),
+  refused: () => ({
+    body: atReceipt({
+      reference: 'AT 1',
+      moment: now(),
+      caseCode: AT_CASE.pos,
+      sets: [100n, 0n, 0n, 0n, 0n],
+    }),
+    field: 'cbReceiptReference',
+  }),
+}
+
+const germany: MarketImplementation = {
+  country: 'DE',
+  start: () => deReceipt(DE_CASE.start),
+  sale: () =>
+    deReceipt(DE_CASE.posImplicit, [{ amount: '11.90', vat: DE_VAT.normal }], [{ amount: '11.90' }]),
+  refused: () => ({
+    body: deReceipt(DE_CASE.zero, [{ amount: '1.00', vat: DE_VAT.normal }], [{ amount: '1.00' }]),
+    field: 'cbChargeItems',
+  }),
+}
+
+const spain: MarketImplementation = {
+  country: 'ES',
+  async provision(pos) {
+    const reply = await pos.request('PUT', '/es/v1/cashbox', {
+      system: 'verifactu',
+      nif: 'B12345674',
+      name: 'Bar Ejemplo SL',
+      series: `C${pos.box.cashboxId.slice(0, 4)}-`,
+    })
+    if (reply.status !== 200) throw new Error(reply.payload)
+  },
+  start: () => esReceipt(ES_CASE.start, []),
+  sale: () => esReceipt(ES_CASE.pos, [{ amount: '12.10', vat: 21 }]),
+  refused: () => ({
+    body: esReceipt(ES_CASE.pos, [{ amount: '12.10', vat: 19 }]),
+    field: 'cbChargeItems[0].VATRate',
+  }),
+}
+
+/** The test double of an external signing unit (test/helpers/external-unit.ts) on a user-assigned code. */
+const externalUnit: MarketImplementation = {
+  country: 'XT',
+  external: true,
+  start: () => plain('XT', '00004001'),
+  sale: () => ({
+    ...plain('XT', '00000001'),
+    cbChargeItems: [{ Quantity: 1, Description: 'Coffee', Amount: 3.5, VATRate: 20 }],
+    cbPayItems: [{ Description: 'Cash', Amount: 3.5 }],
+  }),
+}
+
+await marketContract('generic', generic)
+await marketContract('AT', austria)
+await marketContract('DE', germany)
+await marketContract('ES', spain)
+await marketContract('external unit (test double, 0x5854)', externalUnit)
