@@ -21,6 +21,7 @@ import {
   submissionProgress,
 } from './es-pos.ts'
 import { type EsResult, esBench } from './es.ts'
+import { type ExternalUnitResult, externalUnitBench } from './external-unit.ts'
 import { type LoadResult, runLoad } from './load.ts'
 import { type Machine, probeMachine, type Versions, versions } from './machine.ts'
 import { ROOT, runCli, type Server, startServer } from './processes.ts'
@@ -52,6 +53,7 @@ const PARTS = [
   'de-sign',
   'es',
   'es-pos',
+  'external-unit',
   'transactions',
   'soak',
 ] as const
@@ -145,6 +147,7 @@ export interface Results {
   deSign?: DeSignResult
   transactions?: TransactionsResult
   es?: EsResult
+  externalUnit?: ExternalUnitResult
 }
 
 const { values, positionals } = parseArgs({
@@ -549,6 +552,8 @@ async function main(): Promise<void> {
     if (parts.includes('soak')) results.soak = await soakPart()
     if (parts.includes('de-sign'))
       results.deSign = await deSignBench(fresh('de-sign'), settings, serverOptions)
+    if (parts.includes('external-unit'))
+      results.externalUnit = await externalUnitBench(fresh('external-unit'), settings, serverOptions)
     if (parts.includes('transactions')) results.transactions = await transactions()
     if (parts.includes('es')) results.es = await spain()
   } finally {
