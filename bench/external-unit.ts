@@ -48,7 +48,7 @@ export async function externalUnitBench(
       : []
     const server = await startServer(
       'fiscalbox (external unit)',
-      [...profile, '--import', 'tsx', 'bench/external-unit-server.ts'],
+      [...profile, '--import', 'tsx', 'test/helpers/external-unit-server.ts'],
       {
         ...databaseEnv(dataDir),
         PORT: '0',
@@ -131,4 +131,4 @@ export function externalUnitRows(e: ExternalUnitResult): string[][] {
 }
 
 export const externalUnitMethod = (e: ExternalUnitResult | undefined) =>
-  `- *External unit* (\`npm run bench -- external-unit\`): a server like \`fiscalbox serve\` (bench/external-unit-server.ts) whose cash boxes of the user-assigned country XT are signed by the external unit test double (test/helpers/external-unit.ts, an HTTP server in the bench process that answers each document after ${e?.unitLatencyMs ?? 300} ms): each XT receipt is reserved in one transaction, sent to the unit with no transaction open, and committed in a second one. ${e?.genericCashboxes ?? 45} generic cash boxes are loaded with the throughput settings alone, then again while ${e?.externalCashboxes ?? 5} XT cash boxes send receipts on as many connections (the cash boxes in turn); both runs have the same warm-up and duration. The share is the generic 200 answers per second beside the external unit over those alone.${e ? ` Measured on ${e.measuredAt.slice(0, 10)}.` : ''}`
+  `- *External unit* (\`npm run bench -- external-unit\`): a server like \`fiscalbox serve\` (test/helpers/external-unit-server.ts) whose cash boxes of the user-assigned country XT are signed by the external unit test double (test/helpers/external-unit.ts, an HTTP server in the bench process that answers each document after ${e?.unitLatencyMs ?? 300} ms): each XT receipt is reserved in one transaction, sent to the unit with no transaction open, and committed in a second one. ${e?.genericCashboxes ?? 45} generic cash boxes are loaded with the throughput settings alone, then again while ${e?.externalCashboxes ?? 5} XT cash boxes send receipts on as many connections (the cash boxes in turn); both runs have the same warm-up and duration. The share is the generic 200 answers per second beside the external unit over those alone.${e ? ` Measured on ${e.measuredAt.slice(0, 10)}.` : ''}`

@@ -111,6 +111,8 @@ export interface QueueWork {
 }
 
 export interface Ledger {
+  /** Whether other processes may write the same queues (PostgreSQL with several nodes), or only this one. */
+  readonly sharedByNodes: boolean
   work<T>(fn: (work: QueueWork) => Promise<T>): Promise<T>
   /** Queues holding a reservation, to recover at start-up. */
   reservedQueues(): Promise<Array<{ queueId: string; countryCode: number }>>

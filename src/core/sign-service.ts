@@ -257,21 +257,22 @@ export class SignService {
    * The second transaction: the unit's result becomes the receipt, unless the reservation is no longer there
    * (another node recovered it after its lease ran out), then undefined.
    */
-  private completeReservation(
+  private async completeReservation(
     market: Market,
     queueId: string,
     reservation: Reservation,
     result: UnitResult,
     request?: Request,
   ): Promise<string | undefined> {
+    // Read before the unit of work: on SQLite a read of storage inside it would wait for its own transaction.
+    const original = request ?? (await this.requestOf(reservation))
+    const signer = await this.cashboxes.signer(queueId)
+    const unit = market.external as ExternalUnit
     return this.ledger.work(async (work) => {
       const queue = await work.lockQueue(queueId)
       if (queue.reservation?.key !== reservation.key) return undefined
       queue.reservation = null
-      const unit = market.external as ExternalUnit
-      const original = request ?? (await this.requestOf(reservation))
       const moment = new Date(reservation.moment)
-      const signer = await this.cashboxes.signer(queueId)
       const context = signingContext(
         work,
         queue,
@@ -297,18 +298,18 @@ export class SignService {
 
   /**
    * A reservation found on the queue that no call of this process is completing: wait while its owner may
-   * still be at it (another node, within its lease), then ask the unit what it did. An answer is committed
+   * still be at it (another node sharing the database, within its lease), then ask the unit what it did. An answer is committed
    * as the receipt, "nothing issued" releases the row and number, and no answer at all completes the
    * receipt as failed, as a timeout does.
    */
   private async settleReservation(market: Market, reservation: Reservation): Promise<void> {
     const unit = market.external
     if (!unit) throw new FiscalError(ErrorCode.Internal, `queue reserved for a market without external unit`)
-    const ownedHere = reservation.owner === this.owner
-    if (ownedHere && this.inFlight.has(reservation.key)) {
+    if (this.inFlight.has(reservation.key)) {
       throw new FiscalError(ErrorCode.Internal, `reservation ${reservation.key} is still in flight`)
     }
-    if (!ownedHere) {
+    // Where no other node can be writing (SQLite), a reservation not in flight here is a dead process's.
+    if (reservation.owner !== this.owner && this.ledger.sharedByNodes) {
       const wait = reservation.leaseUntil - this.clock().getTime()
       if (wait > 0) {
         await delay(Math.min(wait, LEASE_POLL_MS))

@@ -39,11 +39,11 @@ export function runCli(
   env: NodeJS.ProcessEnv,
   options: { timeoutMs?: number } = {},
 ): Promise<CliResult> {
-  return runProcess(process.execPath, [...CLI, ...args], env, options.timeoutMs ?? 60_000)
+  return runProcess(process.execPath, [...CLI, ...args], env, options.timeoutMs ?? 180_000)
 }
 
 /** Runs a shell command line with bash -c, e.g. the curl printed by `fiscalbox serve`. */
-export function runBash(commandLine: string, timeoutMs = 30_000): Promise<CliResult> {
+export function runBash(commandLine: string, timeoutMs = 180_000): Promise<CliResult> {
   return runProcess('bash', ['-c', commandLine], cliEnv({}), timeoutMs)
 }
 
@@ -129,7 +129,7 @@ function parseDemo(stdout: string): DemoCashbox | undefined {
  * announced) or once the process exits, whichever comes first. A process that does neither within
  * timeoutMs is killed and reported.
  */
-export function startServe(env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<ServeOutcome> {
+export function startServe(env: NodeJS.ProcessEnv, timeoutMs = 180_000): Promise<ServeOutcome> {
   const child = spawn(process.execPath, [...CLI, 'serve'], {
     cwd: ROOT,
     env,

@@ -205,6 +205,12 @@ export async function marketContract(name: string, implementation: MarketImpleme
       let throwAfterSeal = false
       /** Long enough that a busy machine never trips it, except where a test shortens it on purpose. */
       let unitTimeoutMs = 120_000
+      /**
+       * On PostgreSQL another node may be completing a reservation until its lease (the unit's timeout plus
+       * 2 s) runs out, so the restarted process waits that long; 5 s keeps the wait short and is still far
+       * more than closing a process takes. On SQLite no other process writes: no wait.
+       */
+      const crashTimeoutMs = engine === 'postgres' ? 5_000 : 120_000
       const markets: RuntimeOptions['markets'] = (code, market) => {
         const chosen: Market =
           code === countryCode && implementation.external && unit
@@ -387,6 +393,7 @@ export async function marketContract(name: string, implementation: MarketImpleme
           const operationId = randomUUID()
           const body = implementation.sale()
           const issuedBefore = double.issued.length
+          unitTimeoutMs = crashTimeoutMs
           const release = double.hold()
           // The unit issues the document and holds its answer; the process dies meanwhile.
           const lost = pos.sign(body, operationId).catch((error: unknown) => error)
@@ -396,6 +403,7 @@ export async function marketContract(name: string, implementation: MarketImpleme
           await lost
           node = await where.open({ markets })
           assert.equal(await node.runtime.reservationsRecovered, 1, 'one reservation recovered at start-up')
+          unitTimeoutMs = 120_000
           const again = new ContractPos(node.app, pos.box)
           const replayed = await again.sign(body, operationId)
           assert.equal(replayed.status, 200, replayed.payload)
@@ -417,6 +425,7 @@ export async function marketContract(name: string, implementation: MarketImpleme
           const body = implementation.sale()
           const issuedBefore = double.issued.length
           const performsBefore = double.calls.perform
+          unitTimeoutMs = crashTimeoutMs
           // The call is on its way but the unit has not taken it when the process dies.
           const release = double.stall()
           const reserved = pos.sign(body, operationId).catch((error: unknown) => error)
@@ -427,6 +436,7 @@ export async function marketContract(name: string, implementation: MarketImpleme
           assert.equal(double.issued.length, issuedBefore, 'nothing issued before the crash')
           node = await where.open({ markets })
           assert.equal(await node.runtime.reservationsRecovered, 1)
+          unitTimeoutMs = 120_000
           const again = new ContractPos(node.app, pos.box)
           const signed = await again.sign(body, operationId)
           assert.equal(signed.status, 200, signed.payload)

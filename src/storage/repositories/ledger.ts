@@ -303,6 +303,7 @@ function createSqliteLedger(storage: Storage, sqlite: SqliteConnections): Ledger
   // writer sees is committed, and its page cache is warm, where the reader's is dropped after every commit.
   const source = () => (sqlite.writer.inTransaction ? read : write)
   return {
+    sharedByNodes: false,
     // storage.transact is looked up on each call, not bound once: it stays replaceable (tests hold it).
     work: (fn) => storage.transact((trx) => fn(statements.workIn(trx))),
     reservedQueues: () => reservedQueues(storage.db),
@@ -323,6 +324,7 @@ function createSqliteLedger(storage: Storage, sqlite: SqliteConnections): Ledger
 export function createLedger(storage: Storage): Ledger {
   if (storage.sqlite) return createSqliteLedger(storage, storage.sqlite)
   return {
+    sharedByNodes: true,
     work: (fn) => storage.transact((trx) => fn(new TransactionWork(trx))),
     reservedQueues: () => reservedQueues(storage.db),
     findOperation: (cashboxId, operationId) => findOperation(storage.db, cashboxId, operationId),

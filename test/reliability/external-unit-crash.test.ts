@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { type Server, startServer } from '../../bench/processes.ts'
+import type { CreatedCashbox } from '../../src/core/cashboxes.ts'
+import { openRuntime } from '../../src/runtime.ts'
+import { engines, freshPostgresDatabase } from '../helpers/engines.ts'
+import { startExternalUnitDouble } from '../helpers/external-unit.ts'
+import { newMasterKey, nodeEnv, runtimeConfig } from './support/fiscalbox.ts'
+import { seededRandom, runSeed } from './support/random.ts'
+
+/**
+ * A signing unit outside the process, and a process killed with SIGKILL while it waits for the unit: the
+ * real server (test/helpers/external-unit-server.ts, `fiscalbox serve` plus an external unit double on
+ * country XT) signs receipts of several cash boxes through the double (300 ms a document), and is killed
+ * at random moments while documents are being issued. After each restart the reservations left behind
+ * are recovered by asking the unit, and the unanswered operations are retried with their ids and bodies.
+ * At the end: every document the unit issued is on exactly one receipt, no receipt has two, every answer
+ * the POS got is the stored one, and the journals verify.
+ */
+
+const CYCLES = Number(process.env.EXTERNAL_UNIT_CRASH_CYCLES ?? 3)
+const CASHBOXES = 3
+const RECEIPTS_PER_CYCLE = 4
+/** The kill comes this long after the unit issued the cycle's first document. */
+const KILL_AFTER_MS = { min: 0, max: 400 }
+
+interface Operation {
+  cashbox: number
+  operationId: string
+  body: string
+  answer?: string
+}
+
+const sale = (reference: string) =>
+  JSON.stringify({
+    cbReceiptReference: reference,
+    cbReceiptMoment: new Date().toISOString(),
+    ftReceiptCase: '0x5854200000000001',
+    cbChargeItems: [{ Quantity: 1, Description: 'Coffee', Amount: 3.5, VATRate: 20 }],
+    cbPayItems: [{ Description: 'Cash', Amount: 3.5 }],
+  })
+
+for (const engine of await engines()) {
+  describe(`external unit, kill -9 between reservation and commit (${engine}), ${CYCLES} cycles`, () => {
+    const root = mkdtempSync(join(tmpdir(), `fiscalbox-unit-crash-${engine}-`))
+    let dropDatabase: (() => Promise<void>) | undefined
+    let server: Server | undefined
+    after(async () => {
+      if (server) process.kill(server.pid, 'SIGKILL')
+      await dropDatabase?.()
+      rmSync(root, { recursive: true, force: true })
+    })
+
+    it('issues every document once, loses none the unit acknowledged, and answers every retry the same', async (t) => {
+      const random = seededRandom(runSeed())
+      let databaseUrl = `sqlite:${join(root, 'data', 'fiscalbox.db')}`
+      if (engine === 'postgres') {
+        const database = await freshPostgresDatabase()
+        databaseUrl = database.url
+        dropDatabase = database.drop
+      }
+      const unit = await startExternalUnitDouble({ latencyMs: 300 })
+      t.after(() => unit.close())
+      const env = {
+        ...nodeEnv(databaseUrl, newMasterKey(), join(root, 'data')),
+        EXTERNAL_UNIT_URL: unit.url,
+        EXTERNAL_UNIT_COUNTRY: 'XT',
+        // Far above the unit's latency: a receipt fails only if the unit really does not answer.
+        EXTERNAL_UNIT_TIMEOUT_MS: '20000',
+      }
+      const runtime = await openRuntime(runtimeConfig(env))
+      const cashboxes: CreatedCashbox[] = []
+      try {
+        for (let i = 0; i < CASHBOXES; i++) cashboxes.push(await runtime.cashboxes.create('XT', `till ${i}`))
+      } finally {
+        await runtime.close()
+      }
+      const start = () =>
+        startServer(
+          'fiscalbox (external unit)',
+          ['--import', 'tsx', 'test/helpers/external-unit-server.ts'],
+          env,
+          180_000,
+        )
+      let lastFailure = ''
+      const send = async (op: Operation): Promise<string | undefined> => {
+        const box = cashboxes[op.cashbox] as CreatedCashbox
+        try {
+          const reply = await fetch(`${server?.url}/v2/sign`, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'x-cashbox-id': box.cashboxId,
+              'x-cashbox-accesstoken': box.accessToken,
+              'x-operation-id': op.operationId,
+            },
+            body: op.body,
+          })
+          const text = await reply.text()
+          if (reply.status !== 200) {
+            lastFailure = `${reply.status}: ${text}`
+            return undefined
+          }
+          return text
+        } catch (error) {
+          // The connection died with the process: retried after the restart.
+          lastFailure = (error as Error).message
+          return undefined
+        }
+      }
+      const operations: Operation[] = cashboxes.map((_box, i) => ({
+        cashbox: i,
+        operationId: randomUUID(),
+        body: JSON.stringify({
+          cbReceiptReference: `start-${i}`,
+          cbReceiptMoment: new Date().toISOString(),
+          ftReceiptCase: '0x5854200000004001',
+          cbChargeItems: [],
+          cbPayItems: [],
+        }),
+      }))
+      server = await start()
+      for (const op of operations) op.answer = await send(op)
+
+      let kills = 0
+      for (let cycle = 0; cycle < CYCLES; cycle++) {
+        // Each cash box's receipts one after the other, the cash boxes at once, as tills send them.
+        const fresh: Operation[] = []
+        for (let n = 0; n < RECEIPTS_PER_CYCLE; n++)
+          for (let i = 0; i < CASHBOXES; i++)
+            fresh.push({ cashbox: i, operationId: randomUUID(), body: sale(`c${cycle}-${i}-${n}`) })
+        operations.push(...fresh)
+        const issuedBefore = unit.issued.length
+        const tills = cashboxes.map(async (_box, i) => {
+          for (const op of fresh.filter((o) => o.cashbox === i)) {
+            op.answer = await send(op)
+            if (op.answer === undefined) return
+          }
+        })
+        while (unit.issued.length === issuedBefore) await new Promise((r) => setTimeout(r, 5))
+        await new Promise((r) =>
+          setTimeout(r, KILL_AFTER_MS.min + random() * (KILL_AFTER_MS.max - KILL_AFTER_MS.min)),
+        )
+        process.kill((server as Server).pid, 'SIGKILL')
+        kills += 1
+        await Promise.all(tills)
+        server = await start()
+        // Unanswered operations again, with their ids and bodies, each cash box in its order.
+        await Promise.all(
+          cashboxes.map(async (_box, i) => {
+            for (const op of operations.filter((o) => o.cashbox === i && o.answer === undefined)) {
+              op.answer = await send(op)
+              assert.ok(
+                op.answer,
+                `operation ${op.operationId} answered after the restart: ${lastFailure}\n${server?.output.join('\n')}`,
+              )
+            }
+          }),
+        )
+      }
+
+      // Every operation once more: the same bytes.
+      for (const op of operations) assert.equal(await send(op), op.answer, `replay of ${op.operationId}`)
+      process.kill((server as Server).pid, 'SIGTERM')
+      server = undefined
+
+      const receipts = operations.map((op) => JSON.parse(op.answer as string))
+      const failed = receipts.filter((r) => (BigInt(r.ftState) & 0x2n) !== 0n)
+      assert.deepEqual(failed, [], 'no receipt completed as failed: the unit always answered')
+      const documents = receipts.map((r) =>
+        r.ftSignatures.find((s: any) => /^unit document /.test(s.Caption)),
+      )
+      assert.ok(documents.every(Boolean), 'every receipt carries its unit document')
+      const signatures = documents.map((d) => d.Data as string)
+      assert.equal(new Set(signatures).size, signatures.length, 'no document on two receipts')
+      assert.equal(
+        unit.issued.length,
+        operations.length,
+        'the unit issued one document per receipt, none twice',
+      )
+      assert.deepEqual(
+        new Set(unit.issued.map((d) => d.signature)),
+        new Set(signatures),
+        'every document the unit issued is on a receipt',
+      )
+      for (let i = 0; i < CASHBOXES; i++) {
+        const rows = receipts
+          .filter((_r, k) => operations[k]?.cashbox === i)
+          .map((r) => r.ftQueueRow as number)
+        assert.deepEqual(
+          [...rows].sort((a, b) => a - b),
+          rows.map((_r, k) => k + 1),
+          `cash box ${i}: rows 1..n in the order its till sent them`,
+        )
+      }
+      t.diagnostic(`${kills} kills, ${operations.length} receipts, ${unit.calls.recover} recover calls`)
+    })
+  })
+}
