@@ -2,120 +2,25 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { describe, it } from 'node:test'
 import type { Transaction } from 'kysely'
-import type {
-  ActionJournalRecord,
-  Ledger,
-  OperationRecord,
-  QueueItemRecord,
-  QueueWork,
-  ReceiptJournalRecord,
-} from '../../../src/core/ports.ts'
+import type { Ledger, OperationRecord, QueueItemRecord } from '../../../src/core/ports.ts'
 import type { Storage } from '../../../src/storage/database.ts'
 import { journalRepository } from '../../../src/storage/repositories/journal.ts'
 import { createLedger } from '../../../src/storage/repositories/ledger.ts'
 import type { Database } from '../../../src/storage/schema.ts'
-import { addCashbox, momentOf, oneTo, runContract } from './runner.ts'
+import {
+  actionEntry,
+  addCashbox,
+  momentOf,
+  oneTo,
+  operation,
+  queueItem,
+  receiptEntry,
+  writeReceipt,
+} from './fixtures.ts'
+import { runContract } from './runner.ts'
 
 /** The core's Ledger and QueueWork (src/core/ports.ts): the receipt path's unit of work. */
 const build = (storage: Storage): Ledger => createLedger(storage)
-
-export function queueItem(queueId: string, row: number, operationId: string, moment: string): QueueItemRecord {
-  return {
-    id: randomUUID(),
-    queueId,
-    row,
-    operationId,
-    cbReceiptReference: `ref-${row}`,
-    cbTerminalId: row % 2 ? null : `terminal-${row}`,
-    ftReceiptCase: '0x4555200000000001',
-    cbReceiptMoment: moment,
-    ftMoment: moment,
-    request: JSON.stringify({ row }),
-    requestHash: `request-${row}`,
-    response: JSON.stringify({ ftQueueRow: row }),
-    responseHash: `response-${row}`,
-    ftState: '0x4555200000000000',
-  }
-}
-
-export function receiptEntry(item: QueueItemRecord, number: number): ReceiptJournalRecord {
-  return {
-    id: randomUUID(),
-    queueId: item.queueId,
-    number,
-    queueItemId: item.id,
-    queueRow: item.row,
-    moment: item.ftMoment,
-    receiptCase: item.ftReceiptCase,
-    total: `${number}.00`,
-    requestHash: item.requestHash,
-    responseHash: item.responseHash,
-    previousHash: `hash-${number - 1}`,
-    hash: `hash-${number}`,
-  }
-}
-
-export function actionEntry(item: QueueItemRecord, number: number): ActionJournalRecord {
-  return {
-    id: randomUUID(),
-    queueId: item.queueId,
-    number,
-    queueItemId: item.id,
-    moment: item.ftMoment,
-    type: 'test',
-    message: `action ${number}`,
-    data: '{}',
-  }
-}
-
-function operation(cashboxId: string, operationId: string, queueItemId: string): OperationRecord {
-  return {
-    cashboxId,
-    operationId,
-    kind: 'sign',
-    requestHash: `request ${operationId}`,
-    queueItemId,
-    createdAt: new Date().toISOString(),
-  }
-}
-
-/**
- * One receipt the way the sign service writes it: lock the queue, take the next row and number, write the
- * queue item, its journal entries and its operation, save the counters. `between` runs after the queue was
- * read and before anything is written: a database round trip there gives other units every chance to
- * interleave if the lock does not hold them off.
- */
-export async function writeReceipt(
-  work: QueueWork,
-  box: { id: string; queueId: string },
-  options: {
-    operationId?: string
-    between?: () => Promise<unknown>
-    withAction?: boolean
-    /** Told about the queue item as soon as it is written, before anything that may fail after it. */
-    onItem?: (item: QueueItemRecord) => void
-  } = {},
-): Promise<QueueItemRecord> {
-  const queue = await work.lockQueue(box.queueId)
-  const operationId = options.operationId ?? randomUUID()
-  await options.between?.()
-  const row = queue.currentRow + 1
-  const item = queueItem(box.queueId, row, operationId, momentOf(row))
-  await work.insertQueueItem(item)
-  options.onItem?.(item)
-  const number = queue.receiptNumerator + 1
-  await work.insertReceiptJournal(receiptEntry(item, number))
-  if (options.withAction) {
-    queue.actionNumerator += 1
-    await work.insertActionJournal(actionEntry(item, queue.actionNumerator))
-  }
-  queue.currentRow = row
-  queue.receiptNumerator = number
-  queue.lastReceiptHash = `hash-${number}`
-  await work.saveQueue(queue)
-  await work.insertOperation(operation(box.id, operationId, item.id))
-  return item
-}
 
 async function queueRows(storage: Storage, queueId: string) {
   const journal = journalRepository(storage)

@@ -1,12 +1,8 @@
-import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe } from 'node:test'
-import type { NewCashbox } from '../../../src/core/ports.ts'
-import { newTotalizers } from '../../../src/core/totalizers.ts'
 import { openStorage, type Storage } from '../../../src/storage/database.ts'
-import { cashboxRepository } from '../../../src/storage/repositories/cashboxes.ts'
 import { engines, freshPostgresDatabase } from '../../helpers/engines.ts'
 
 /**
@@ -23,6 +19,8 @@ export interface Target<T> {
   readonly engine: 'sqlite' | 'postgres'
   /** The storage the port's implementation was built on (for fixtures the port cannot write itself). */
   readonly storage: Storage
+  /** The database's URL, for a second storage on it (another node, a restart). */
+  readonly url: string
   /** The port's implementation under test. */
   readonly store: T
   /**
@@ -49,8 +47,7 @@ export interface PortSpec<T> {
  * the presence of storage.sqlite, so no option in src/ is needed to force the Kysely path.
  */
 export function withoutPreparedStatements(storage: Storage): Storage {
-  const { sqlite: _sqlite, ...kysely } = storage
-  return kysely
+  return { ...storage, sqlite: undefined }
 }
 
 async function implementationsOf(preparedPath: boolean): Promise<Implementation[]> {
@@ -63,6 +60,7 @@ export async function runContract<T>(port: string, spec: PortSpec<T>, suite: (ta
     const engine = implementation === 'postgres' ? 'postgres' : 'sqlite'
     let storage: Storage | undefined
     let store: T | undefined
+    let databaseUrl: string | undefined
     const forPort = (s: Storage) =>
       spec.build(spec.preparedPath && implementation === 'sqlite' ? withoutPreparedStatements(s) : s)
     const opened = <V>(value: V | undefined): V => {
@@ -74,6 +72,9 @@ export async function runContract<T>(port: string, spec: PortSpec<T>, suite: (ta
       engine,
       get storage() {
         return opened(storage)
+      },
+      get url() {
+        return opened(databaseUrl)
       },
       get store() {
         return opened(store)
@@ -93,6 +94,7 @@ export async function runContract<T>(port: string, spec: PortSpec<T>, suite: (ta
           dataDir = mkdtempSync(join(tmpdir(), `fiscalbox-contract-${implementation}-`))
           url = `sqlite:${join(dataDir, 'contract.db')}`
         }
+        databaseUrl = url
         storage = await openStorage(url, { poolSize: 8 })
         store = forPort(storage)
       })
@@ -104,38 +106,4 @@ export async function runContract<T>(port: string, spec: PortSpec<T>, suite: (ta
       suite(target)
     })
   }
-}
-
-// Fixtures shared by the suites: rows other ports own that a port's foreign keys point at.
-
-export const ACCOUNT_ID = '00000000-0000-4000-8000-00000000000a'
-const BASE_MOMENT = Date.parse('2026-03-01T08:00:00.000Z')
-/** Minute i after a fixed start: moments that sort as their index does. */
-export const momentOf = (i: number) => new Date(BASE_MOMENT + i * 60_000).toISOString()
-export const oneTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1)
-
-export function newCashbox(accountId = ACCOUNT_ID): NewCashbox & { queueId: string } {
-  const id = randomUUID()
-  const queueId = randomUUID()
-  return {
-    queueId,
-    cashbox: {
-      id,
-      accountId,
-      country: 'EU',
-      label: `contract ${id.slice(0, 8)}`,
-      accessTokenHash: 'f'.repeat(64),
-      createdAt: new Date().toISOString(),
-    },
-    accountName: 'contract tests',
-    queue: { id: queueId, countryCode: 0x4555, genesisHash: '0'.repeat(64), totalizers: newTotalizers() },
-    key: { queueId, algorithm: 'test', publicKey: `public ${queueId}`, privateKeyEncrypted: 'sealed' },
-  }
-}
-
-/** A cash box with its queue, written through the cash box port. */
-export async function addCashbox(storage: Storage, accountId = ACCOUNT_ID) {
-  const box = newCashbox(accountId)
-  await cashboxRepository(storage).insert(box)
-  return { id: box.cashbox.id, queueId: box.queueId, accountId }
 }
