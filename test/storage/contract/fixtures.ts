@@ -6,10 +6,12 @@ import type {
   QueueItemRecord,
   QueueWork,
   ReceiptJournalRecord,
+  UnitOfWork,
 } from '../../../src/core/ports.ts'
 import { newTotalizers } from '../../../src/core/totalizers.ts'
 import type { Storage } from '../../../src/storage/database.ts'
 import { cashboxRepository } from '../../../src/storage/repositories/cashboxes.ts'
+import { createLedger } from '../../../src/storage/repositories/ledger.ts'
 
 /** Fixtures shared by the suites: rows of other ports that a port's foreign keys point at. */
 
@@ -146,4 +148,9 @@ export async function writeReceipt(
   await work.saveQueue(queue)
   await work.insertOperation(operation(box.id, operationId, item.id))
   return item
+}
+
+/** Runs `fn` inside a receipt's unit of work, as a market's repositories are called on the sign path. */
+export function inUnit<T>(storage: Storage, fn: (unit: UnitOfWork) => Promise<T>): Promise<T> {
+  return createLedger(storage).work((work) => fn(work.unit))
 }
