@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import type {
   ActionJournalRecord,
@@ -9,9 +10,12 @@ import type {
   UnitOfWork,
 } from '../../../src/core/ports.ts'
 import { newTotalizers } from '../../../src/core/totalizers.ts'
+import type { AccountRecord } from '../../../src/core/v1/model.ts'
+import type { NewApiKey, NewLocation } from '../../../src/core/v1/ports.ts'
 import type { Storage } from '../../../src/storage/database.ts'
 import { cashboxRepository } from '../../../src/storage/repositories/cashboxes.ts'
 import { createLedger } from '../../../src/storage/repositories/ledger.ts'
+import { accountStore } from '../../../src/storage/repositories/v1-accounts.ts'
 
 /** Fixtures shared by the suites: rows of other ports that a port's foreign keys point at. */
 
@@ -153,4 +157,46 @@ export async function writeReceipt(
 /** Runs `fn` inside a receipt's unit of work, as a market's repositories are called on the sign path. */
 export function inUnit<T>(storage: Storage, fn: (unit: UnitOfWork) => Promise<T>): Promise<T> {
   return createLedger(storage).work((work) => fn(work.unit))
+}
+
+export const account = (extra: Partial<AccountRecord> = {}): AccountRecord => ({
+  id: randomUUID(),
+  name: 'Bäckerei',
+  billingEmail: `${randomUUID()}@example.test`,
+  createdAt: momentOf(0),
+  ...extra,
+})
+
+export const apiKey = (accountId: string, extra: Partial<NewApiKey> = {}): NewApiKey => ({
+  id: randomUUID(),
+  accountId,
+  environment: 'test',
+  keyHint: 'sk_test_…abcd',
+  name: 'default',
+  createdAt: momentOf(0),
+  revokedAt: null,
+  keyHash: randomUUID(),
+  ...extra,
+})
+
+export const location = (accountId: string, extra: Partial<NewLocation> = {}): NewLocation => ({
+  id: randomUUID(),
+  accountId,
+  name: 'Shop',
+  country: 'ES',
+  countryConfig: { nif: 'B12345678', nested: { a: [1, 2] } },
+  active: true,
+  publicKey: 'public',
+  createdAt: momentOf(0),
+  deactivatedAt: null,
+  privateKeyEncrypted: 'sealed',
+  ...extra,
+})
+
+/** An account with its first key, through the account port. */
+export async function addAccount(storage: Storage) {
+  const record = account()
+  const created = await accountStore(storage).createAccount(record, apiKey(record.id))
+  assert.ok(created)
+  return record
 }
