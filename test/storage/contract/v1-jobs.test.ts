@@ -4,9 +4,10 @@ import { describe, it } from 'node:test'
 import type { JobRecord } from '../../../src/core/v1/model.ts'
 import type { JobStore, NewJob } from '../../../src/core/v1/ports.ts'
 import type { Storage } from '../../../src/storage/database.ts'
+import { accountStore } from '../../../src/storage/repositories/v1-accounts.ts'
 import { jobStore } from '../../../src/storage/repositories/v1-jobs.ts'
 import { transactionStore } from '../../../src/storage/repositories/v1-transactions.ts'
-import { momentOf } from './fixtures.ts'
+import { addAccount, location, momentOf } from './fixtures.ts'
 import { runContract } from './runner.ts'
 
 /** The outbox's job store (core/v1/ports.ts JobStore). */
@@ -343,6 +344,57 @@ await runContract('JobStore', { build }, (t) => {
       const grouped = await jobsOf([NOW + 100, NOW + 100], { accountId, batchWindow: 'lroe' })
       assert.equal(await t.store.releaseWindow({ accountId, groupKey: 'odd' }, 'lroe', NOW), 1)
       assert.equal(grouped.jobs.length, 2)
+    })
+
+    it('releaseWindow with an environment releases the submissions of that environment only', async () => {
+      const account = await addAccount(t.storage)
+      const loc = location(account.id)
+      await accountStore(t.storage).insertLocation(loc)
+      const transactions = (['test', 'live', 'live'] as const).map((environment) => ({
+        id: randomUUID(),
+        accountId: account.id,
+        locationId: loc.id,
+        idempotencyKey: randomUUID(),
+        requestHash: 'r',
+        type: 'sale' as const,
+        status: 'pending_lroe' as const,
+        amount: 100,
+        currency: 'EUR',
+        country: 'ES',
+        environment,
+        requestPayload: {},
+        responsePayload: null,
+        fiscalId: null,
+        errorMessage: null,
+        originalTransactionId: null,
+        submittedAt: null,
+        completedAt: null,
+        createdAt: momentOf(1),
+        updatedAt: momentOf(1),
+      }))
+      const kind = `kind-${randomUUID()}`
+      await transactionStore(t.storage).unit(async (unit) => {
+        for (const tx of transactions) {
+          await unit.insertTransaction(tx)
+          await unit.insertJob({
+            id: randomUUID(),
+            accountId: account.id,
+            kind,
+            subjectId: tx.id,
+            groupKey: loc.id,
+            maxAttempts: 3,
+            runAt: NOW + 100,
+            createdAt: momentOf(1),
+            batchWindow: 'lroe',
+          })
+        }
+      })
+      assert.equal(
+        await t.store.releaseWindow({ accountId: account.id, environment: 'live' }, 'lroe', NOW),
+        2,
+      )
+      const due = await t.store.claimDue('w', NOW, LEASE, [{ limit: 10, only: kind }])
+      assert.deepEqual(due.map((j) => j.subjectId).sort(), [transactions[1]?.id, transactions[2]?.id].sort())
     })
   })
 })
