@@ -67,22 +67,24 @@ function reservedQueues(db: Kysely<Database>) {
     .then((rows) => rows.map((row) => ({ queueId: row.id, countryCode: row.country_code })))
 }
 
-/** The PostgreSQL unit of work (SQLite runs on SqliteStatements below). */
+/**
+ * The unit of work on Kysely: PostgreSQL's. SQLite runs on SqliteStatements below, and on this one only when
+ * built on a storage without its SQLite connections (the storage contract suite checks both copies).
+ */
 class TransactionWork implements QueueWork {
   readonly unit: UnitOfWork
-  constructor(private readonly trx: Transaction<Database>) {
+  constructor(
+    private readonly trx: Transaction<Database>,
+    private readonly lockRows: boolean,
+  ) {
     this.unit = unitOf(trx)
   }
 
   async lockQueue(queueId: string): Promise<QueueState> {
-    const row = await this.trx
-      .selectFrom('queues')
-      .selectAll()
-      .where('id', '=', queueId)
-      // The row lock is the queue's serialization point across nodes.
-      .forUpdate()
-      .executeTakeFirstOrThrow()
-    return toQueueState(row)
+    let query = this.trx.selectFrom('queues').selectAll().where('id', '=', queueId)
+    // The row lock is the queue's serialization point across nodes; SQLite has one writer anyway.
+    if (this.lockRows) query = query.forUpdate()
+    return toQueueState(await query.executeTakeFirstOrThrow())
   }
 
   findOperation(cashboxId: string, operationId: string) {
@@ -323,9 +325,10 @@ function createSqliteLedger(storage: Storage, sqlite: SqliteConnections): Ledger
 
 export function createLedger(storage: Storage): Ledger {
   if (storage.sqlite) return createSqliteLedger(storage, storage.sqlite)
+  const lockRows = storage.engine === 'postgres'
   return {
-    sharedByNodes: true,
-    work: (fn) => storage.transact((trx) => fn(new TransactionWork(trx))),
+    sharedByNodes: lockRows,
+    work: (fn) => storage.transact((trx) => fn(new TransactionWork(trx, lockRows))),
     reservedQueues: () => reservedQueues(storage.db),
     findOperation: (cashboxId, operationId) => findOperation(storage.db, cashboxId, operationId),
     queueItemResponse: (queueItemId) =>
