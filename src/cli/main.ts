@@ -3,19 +3,16 @@ import { stat } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import { Command, Option } from 'commander'
 import { loadConfig } from '../config.ts'
+import { marketModules } from '../markets/index.ts'
 import { openRuntime } from '../runtime.ts'
 import { JournalVerifier } from '../verify/journal-verifier.ts'
-import { registerAtCommands } from './at.ts'
-import { registerDsfinvkCommand } from './dsfinvk.ts'
 import { exportJournal } from './export-journal.ts'
 import { addTransactionsExport, verifierFor } from './export-transactions.ts'
 import { progress } from './progress.ts'
-import { registerSignDeCommands } from './sign-de.ts'
 import { TSS_EXPORT_HELP, verifyTssExportCommand } from './verify-tss-export.ts'
 import { isDep7File, verifyDep7File } from './verify-dep7.ts'
-import { registerSpainCommands, verifyVerifactuFiles } from './spain.ts'
-import { addVerifactuExport, isVerifactuXml } from './export-verifactu.ts'
-import { registerEsCommands } from './es.ts'
+import { verifyVerifactuFiles } from './spain.ts'
+import { isVerifactuXml } from './export-verifactu.ts'
 
 const program = new Command('fiscalbox')
   .description(
@@ -102,7 +99,6 @@ exporter
   })
 
 addTransactionsExport(exporter)
-addVerifactuExport(exporter)
 
 program
   .command('verify')
@@ -141,11 +137,7 @@ program
     process.exitCode = report.problems.length === 0 ? 0 : 1
   })
 
-registerAtCommands(program, exporter)
-registerEsCommands(program)
-registerSignDeCommands(program, exporter)
-registerDsfinvkCommand(exporter)
-registerSpainCommands(program)
+for (const module of marketModules) await module.commands?.(program, exporter)
 
 program.parseAsync().catch((error: Error) => {
   process.stderr.write(`fiscalbox: ${error.message}\n`)

@@ -7,6 +7,7 @@ import { dsfinvkTar } from '../../markets/de/dsfinvk/archive.ts'
 import type { Runtime } from '../../runtime.ts'
 import { cashboxAuth, cashboxOfCountry } from '../possystem-v2/auth.ts'
 import { CashboxHeaders, problemResponses } from '../possystem-v2/schemas.ts'
+import { deServicesOf } from '../../markets/de/services.ts'
 
 const german = (cashbox: CashboxRecord): CashboxRecord => cashboxOfCountry(cashbox, 'DE', '/de/v1', 'German')
 
@@ -36,7 +37,7 @@ const noTss = () =>
  */
 export function deApi(runtime: Runtime): FastifyPluginAsyncTypebox {
   return async (app) => {
-    const de = runtime.de
+    const de = deServicesOf(runtime.marketFor)
     app.decorateRequest('cashbox', null as never)
     app.addHook('onRequest', cashboxAuth(runtime))
 
