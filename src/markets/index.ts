@@ -6,3 +6,6 @@ import type { MarketModule } from './module.ts'
 
 /** The one list of country modules (see docs/markets.md "Add a country"). */
 export const marketModules: readonly MarketModule[] = [generic, austria, germany, spain]
+
+/** The batch windows of all modules, in the list's order. */
+export const batchWindows = marketModules.flatMap((module) => module.batchWindows ?? [])

@@ -5,6 +5,7 @@ import type { TProperties } from 'typebox'
 import type { Market } from '../core/market.ts'
 import type { MasterKey } from '../core/secrets.ts'
 import type { Fiscalizer } from '../core/v1/fiscalizer.ts'
+import type { BatchWindow } from '../core/v1/model.ts'
 import type { JobHandler } from '../jobs/engine.ts'
 import type { Runtime } from '../runtime.ts'
 
@@ -69,6 +70,12 @@ export interface MarketModule {
    * given generic records while that fiscalizer is not registered.
    */
   fiscalizerKey?(countryConfig: Record<string, unknown>): string
+  /**
+   * Batch windows the module's authority takes records in (each typed by adding it to core/v1/model.ts'
+   * `BatchWindows`): a record held for one has the transaction status `pending_<window>` on /v1, and
+   * POST /v1/batches/<window>/run releases it.
+   */
+  batchWindows?: readonly BatchWindow[]
   /** Outbox handlers of the module's jobs, registered on the runtime's job engine. */
   jobs?(runtime: Runtime): JobHandler[]
   /**

@@ -6,6 +6,13 @@ import * as esMarket from './migrations/010-es-market.ts'
 import { createEsMarket, type EsMarketOptions, esServicesOf } from './pos/index.ts'
 import type { EsStore } from './pos/ports.ts'
 
+declare module '../../core/v1/model.ts' {
+  interface BatchWindows {
+    /** Bizkaia's daily LROE batch (FISCALBOX_ES_LROE_AT); records wait as `pending_lroe` on /v1. */
+    lroe: true
+  }
+}
+
 declare module '../module.ts' {
   interface MarketStores {
     ES: EsStore
@@ -29,6 +36,7 @@ export const spain: MarketModule = {
     validateSpanishConfig(countryConfig)
     return spanishSystemOf(countryConfig)
   },
+  batchWindows: ['lroe'],
   jobs: (runtime) => {
     const { store, authorityOf } = esServicesOf(runtime.marketFor)
     return [esPosSubmitHandler({ store, authorityOf, claimBatch: runtime.v1.options.submissionClaimBatch })]
