@@ -55,6 +55,16 @@ export interface ServedMarket {
   close?(): Promise<void>
 }
 
+/** `fiscalbox verify FILE` for the module's own export formats. */
+export interface MarketVerify {
+  /** Shown after the command's own help. */
+  help?: string
+  /** Options only the module's formats use, e.g. `--keys <file>`. */
+  options?: readonly { flags: string; description: string }[]
+  /** Checks and reports FILE when it is in one of the module's formats; false: it is not. */
+  run(file: string, options: { json?: boolean } & Record<string, unknown>): Promise<boolean>
+}
+
 /**
  * Everything a country adds to fiscalbox. src/markets/index.ts lists the modules; the composition root,
  * the HTTP app, the CLI, the configuration, the migrations and the error table iterate that list.
@@ -85,6 +95,7 @@ export interface MarketModule {
   routes?(): Promise<readonly MarketRoutes[]>
   /** Adds the module's commands to `fiscalbox` and to `fiscalbox export`. */
   commands?(program: Command, exporter: Command): Promise<void>
+  verify?: MarketVerify
   /** The module's schema changes, by migration name (names sort into the one global order). */
   migrations?: Readonly<Record<string, Migration>>
   /** Error codes the module's services throw; the code is the wire string. */

@@ -16,5 +16,19 @@ export const austria: MarketModule = {
   routes: async () => [{ prefix: '/at/v1', plugin: (await import('../../api/at/index.ts')).atApi }],
   commands: async (program, exporter) =>
     (await import('../../cli/at.ts')).registerAtCommands(program, exporter),
+  verify: {
+    options: [
+      {
+        flags: '--keys <file>',
+        description: 'DEP7 exports: cryptographicMaterialContainer.json from `fiscalbox export dep7 --keys`',
+      },
+    ],
+    async run(file, options) {
+      const dep7 = await import('../../cli/verify-dep7.ts')
+      if (!(await dep7.isDep7File(file))) return false
+      await dep7.verifyDep7File(file, options)
+      return true
+    },
+  },
   migrations: { '003-at': at },
 }

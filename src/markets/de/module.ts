@@ -11,6 +11,12 @@ declare module '../module.ts' {
   }
 }
 
+export const TSS_EXPORT_HELP = `
+A TAR file is checked as a German TSS export (BSI TR-03151/TR-03153): every log message is parsed and
+its signature verified against the certificate in the archive (ECDSA or EC-Schnorr on P-256, P-384 or
+brainpool curves), the certificate chain, the signature counter (no gaps or repeats), transaction
+numbers, times and file names. Problems are listed by file name; the exit code is 1 when there is any.`
+
 /**
  * Germany (KassenSichV): the software TSS, the SIGN DE v2 API, /de/v1, DSFinV-K and `fiscalbox sign-de`.
  * See docs/country-de.md.
@@ -31,6 +37,11 @@ export const germany: MarketModule = {
   commands: async (program, exporter) => {
     ;(await import('../../cli/sign-de.ts')).registerSignDeCommands(program, exporter)
     ;(await import('../../cli/dsfinvk.ts')).registerDsfinvkCommand(exporter)
+  },
+  verify: {
+    help: TSS_EXPORT_HELP,
+    run: async (file, options) =>
+      (await import('../../cli/verify-tss-export.ts')).verifyTssExportCommand(file, options),
   },
   migrations: { '004-de-tss': deTss, '009-de-market': deMarket },
   errors: DE_ERRORS,

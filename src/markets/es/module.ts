@@ -47,6 +47,13 @@ export const spain: MarketModule = {
     ;(await import('../../cli/spain.ts')).registerSpainCommands(program)
     ;(await import('../../cli/export-verifactu.ts')).addVerifactuExport(exporter)
   },
+  verify: {
+    async run(file, options) {
+      if (!(await (await import('../../cli/export-verifactu.ts')).isVerifactuXml(file))) return false
+      await (await import('../../cli/spain.ts')).verifyVerifactuFiles([file], options)
+      return true
+    },
+  },
   migrations: { '010-es-market': esMarket },
   config: EsConfigSchema,
   async serve(config: EsConfig) {
