@@ -3,12 +3,13 @@ import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { buildApp } from '../api/app.ts'
 import type { Config } from '../config.ts'
+import type { Fiscalizer } from '../core/v1/fiscalizer.ts'
 import { parseReceipt } from '../core/receipt.ts'
 import { describeDatabaseUrl } from '../storage/database.ts'
 import { openRuntime, type Runtime } from '../runtime.ts'
 import { metaRepository } from '../storage/repositories/cashboxes.ts'
 import { marketModules } from '../markets/index.ts'
-import type { ServedMarket } from '../markets/module.ts'
+import type { MarketSettings, ServedMarket } from '../markets/module.ts'
 import { v1OptionsFromConfig } from '../v1-runtime.ts'
 
 interface DemoCashbox {
@@ -85,9 +86,12 @@ export async function serve(config: Config): Promise<void> {
   const runtime = await openRuntime(config, {
     v1: {
       ...v1OptionsFromConfig(config),
-      fiscalizers: Object.assign({}, ...served.map((market) => market.fiscalizers ?? {})),
+      fiscalizers: served.reduce<Record<string, Fiscalizer>>(
+        (all, market) => ({ ...all, ...market.fiscalizers }),
+        {},
+      ),
     },
-    ...Object.assign({}, ...served.map((market) => market.settings ?? {})),
+    ...served.reduce<MarketSettings>((all, market) => ({ ...all, ...market.settings }), {}),
   })
   if (config.JOBS_WORKERS) runtime.v1.start()
   const demo = await ensureDemoCashbox(runtime, config.FISCALBOX_DATA_DIR)

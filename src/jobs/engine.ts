@@ -297,7 +297,7 @@ export class JobEngine {
   }
 
   /**
-   * Manual retry of a dead job of the scope (an account's, or one ES cash box's): back to pending with its
+   * Manual retry of a dead job of the scope (an account's, or one cash box's): back to pending with its
    * attempts reset. 404 outside the scope, 409 when the job is not dead.
    */
   async retryDead(scope: JobScope, jobId: string): Promise<JobRecord> {

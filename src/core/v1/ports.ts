@@ -79,7 +79,7 @@ export interface NewJob {
   maxAttempts: number
   runAt: number
   createdAt: string
-  /** Held for this batch window until runAt (Bizkaia's LROE). */
+  /** Held for this batch window (a market's, e.g. a daily batch) until runAt. */
   batchWindow?: string
 }
 
