@@ -7,7 +7,7 @@ import * as transactionsV1 from './008-transactions-v1.ts'
 import * as batchWindows from './011-batch-windows.ts'
 
 /** The migrations of the core, not of a country: a new one is one more line here. */
-const core: Record<string, Migration> = {
+export const coreMigrations: Readonly<Record<string, Migration>> = {
   '001-initial': initial,
   '002-market-state': marketState,
   '005-pay-issue': payIssue,
@@ -20,6 +20,6 @@ const core: Record<string, Migration> = {
  * module's migration takes the next free number of the one sequence.
  */
 export const migrations: Record<string, Migration> = Object.assign(
-  { ...core },
+  { ...coreMigrations },
   ...marketModules.map((module) => module.migrations ?? {}),
 )
