@@ -28,6 +28,7 @@ import { processDataOf } from '../src/markets/de/tss/process-data.ts'
 import { openRuntime } from '../src/runtime.ts'
 import { tssRepository } from '../src/storage/repositories/de-tss.ts'
 import { counter } from './terminal.ts'
+import { deServicesOf } from '../src/markets/de/services.ts'
 
 /** Log messages per storage transaction. */
 const BATCH = 20_000
@@ -60,7 +61,7 @@ const started = process.hrtime.bigint()
 const runtime = await openRuntime({ ...config, PAYMENT_SIMULATOR: 'off' })
 try {
   // --- the documented set-up order, through the service behind /api/v2 ---------------------------------
-  const service = runtime.de.tss
+  const service = deServicesOf(runtime.marketFor).tss
   const caller = { organizationId: randomUUID(), env: 'LIVE' }
   const tssId = randomUUID()
   const { adminPuk } = await service.createTss(caller, tssId, { description: 'tar-export benchmark' })

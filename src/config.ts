@@ -1,8 +1,9 @@
 import envSchema from 'env-schema'
-import { type Static, Type } from 'typebox'
-import { DEFAULT_LROE_AT, LROE_AT_PATTERN } from './markets/es/ticketbai/lroe-window.ts'
+import { type Static, type TObject, Type } from 'typebox'
+import { marketModules } from './markets/index.ts'
 
-const ConfigSchema = Type.Object({
+/** The core's variables; each market module adds its own (`config` in markets/<cc>/module.ts). */
+const CORE_CONFIG = {
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
   HOST: Type.String({ default: '0.0.0.0' }),
   DATABASE_URL: Type.String({
@@ -34,25 +35,17 @@ const ConfigSchema = Type.Object({
   JOBS_BACKOFF_BASE_MS: Type.Integer({ minimum: 1, default: 1000 }),
   JOBS_BACKOFF_MAX_MS: Type.Integer({ minimum: 1, default: 3_600_000 }),
   WEBHOOK_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }),
-  // Spain (docs/country-es.md "Transactions API v1"): where test-environment records go
-  FISCALBOX_ES_SIMULATOR_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
-  /** Without a simulator URL, `serve` starts the simulator in-process for test records (off: none). */
-  FISCALBOX_ES_SIMULATOR: Type.Union([Type.Literal('in-process'), Type.Literal('off')], {
-    default: 'in-process',
-  }),
-  FISCALBOX_ES_VERIFACTU_ENDPOINT: Type.Optional(Type.String({ pattern: '^https://' })),
-  FISCALBOX_ES_PRODUCER_NIF: Type.Optional(Type.String({ pattern: '^[0-9A-Z][0-9]{7}[0-9A-Z]$' })),
-  FISCALBOX_ES_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 300_000, default: 30_000 }),
-  /** When Bizkaia's LROE batches go out: HH:MM UTC once a day, or `immediate` (each record when stored). */
-  FISCALBOX_ES_LROE_AT: Type.String({ pattern: LROE_AT_PATTERN, default: DEFAULT_LROE_AT }),
-})
+}
 
-export type Config = Static<typeof ConfigSchema>
+export type Config = Static<TObject<typeof CORE_CONFIG>>
 
 /** Reads the configuration from the environment; a bad value stops start-up with the variable's name. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const schema = Type.Object(
+    Object.assign({ ...CORE_CONFIG }, ...marketModules.map((module) => module.config ?? {})),
+  )
   try {
-    return envSchema<Config>({ schema: ConfigSchema, data: env, dotenv: false })
+    return envSchema<Config>({ schema, data: env, dotenv: false })
   } catch (error) {
     throw new Error(`configuration error: ${(error as Error).message}`)
   }

@@ -6,9 +6,8 @@ import { PayService } from './core/payments/pay-service.ts'
 import type { Market } from './core/market.ts'
 import { MasterKey } from './core/secrets.ts'
 import { SignService } from './core/sign-service.ts'
-import { esPosSubmitHandler } from './jobs/es-pos-submit.ts'
-import { createDeServices, type DeServices } from './markets/de/services.ts'
-import { type EsMarketOptions, esServicesOf } from './markets/es/pos/index.ts'
+import { marketModules } from './markets/index.ts'
+import type { MarketSettings } from './markets/module.ts'
 import { createMarketRegistry, type MarketFor } from './markets/registry.ts'
 import { createPaymentProviders } from './payments/registry.ts'
 import { PaymentSimulator } from './payments/simulator.ts'
@@ -19,6 +18,7 @@ import { journalRepository } from './storage/repositories/journal.ts'
 import { createLedger } from './storage/repositories/ledger.ts'
 import { issuedReceiptRepository } from './storage/repositories/issued-receipts.ts'
 import { paymentRepository } from './storage/repositories/payments.ts'
+import { marketStores } from './storage/market-stores.ts'
 import { createV1Runtime, type V1Runtime, type V1Settings } from './v1-runtime.ts'
 
 /** The composition root: storage, master key and the core services, wired once per process. */
@@ -32,8 +32,6 @@ export interface Runtime {
   /** The built-in simulator terminal, unless PAYMENT_SIMULATOR=off. */
   paymentSimulator: PaymentSimulator | undefined
   receipts: IssueService
-  /** Germany: the software TSS and the SIGN DE v2 API credentials. */
-  de: DeServices
   /** The transactions API v1: accounts, transactions and the jobs outbox (src/v1-runtime.ts). */
   v1: V1Runtime
   /**
@@ -45,13 +43,12 @@ export interface Runtime {
   close(): Promise<void>
 }
 
-export interface RuntimeOptions {
+/** Besides its own, each market module's options (markets/module.ts `MarketSettings`). */
+export interface RuntimeOptions extends MarketSettings {
   /** A simulator terminal that outlives this runtime (restart tests), or false for none. */
   paymentSimulator?: PaymentSimulator | false
   /** The transactions API v1's settings (rate limits, workers, fiscalizers). */
   v1?: V1Settings
-  /** Spain on /v2/sign: the simulator and endpoints its records go to. */
-  es?: EsMarketOptions
   /**
    * Puts another market in front of a country's, or in its place (tests and benches: an external unit
    * double, a fault decorator around a real market).
@@ -68,33 +65,26 @@ export async function openRuntime(
   try {
     const master = await unlockMasterKey(storage, config)
     const cashboxes = new Cashboxes(cashboxRepository(storage), master)
-    const de = createDeServices(storage, master)
-    // The TSS of a DE cash box is created inside its start receipt's unit: the certificate authorities
-    // (written in a transaction of their own the very first time) must exist before.
-    await de.tss.certificateAuthorities()
     const v1 = createV1Runtime(storage, master, options.v1)
     const maxAttempts = options.v1?.engine?.maxAttempts
-    // The Spanish records of /v2/sign receipts go through the same outbox, on its clock.
-    const es = { ...options.es, clock: v1.options.clock, ...(maxAttempts ? { maxAttempts } : {}) }
-    const registered = createMarketRegistry({ storage, master, de, es })
+    // Markets whose records go out later use the same outbox, on its clock.
+    const registered = await createMarketRegistry({
+      stores: marketStores(storage),
+      master,
+      settings: options,
+      clock: v1.options.clock,
+      ...(maxAttempts ? { maxAttempts } : {}),
+    })
     const override = options.markets
     const marketFor: MarketFor = override ? (code) => override(code, registered(code)) : registered
-    const spain = esServicesOf(marketFor)
-    v1.jobs.register(
-      esPosSubmitHandler({
-        store: spain.store,
-        authorityOf: spain.authorityOf,
-        claimBatch: v1.options.submissionClaimBatch,
-      }),
-    )
     const simulator =
       options.paymentSimulator ?? (config.PAYMENT_SIMULATOR === 'off' ? false : new PaymentSimulator())
     const payments = new PayService(paymentRepository(storage), createPaymentProviders({ simulator }))
     const signService = new SignService(createLedger(storage), cashboxes, marketFor)
     const reservationsRecovered = signService.recoverReservations()
-    // Observed by serve (which logs a failure) and by close(); never an unhandled rejection.
+    // Observed by close() and by whoever awaits it; never an unhandled rejection.
     reservationsRecovered.catch(() => {})
-    return {
+    const runtime: Runtime = {
       storage,
       cashboxes,
       marketFor,
@@ -104,7 +94,6 @@ export async function openRuntime(
       payments,
       paymentSimulator: simulator || undefined,
       receipts: new IssueService(issuedReceiptRepository(storage), cashboxes),
-      de,
       v1,
       close: async () => {
         await reservationsRecovered.catch(() => 0)
@@ -112,6 +101,10 @@ export async function openRuntime(
         await storage.close()
       },
     }
+    for (const module of marketModules) {
+      for (const handler of module.jobs?.(runtime) ?? []) v1.jobs.register(handler)
+    }
+    return runtime
   } catch (error) {
     await storage.close()
     throw error

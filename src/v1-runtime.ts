@@ -10,6 +10,7 @@ import { DEFAULT_ENGINE_SETTINGS, type EngineSettings, JobEngine } from './jobs/
 import { fiscalizeHandler } from './jobs/fiscalize.ts'
 import { webhookDeliveryHandler } from './jobs/webhook-delivery.ts'
 import { createFiscalizerRegistry } from './markets/fiscalizers.ts'
+import { batchWindows } from './markets/index.ts'
 import type { Storage } from './storage/database.ts'
 import { accountStore, webhookStore } from './storage/repositories/v1-accounts.ts'
 import { jobStore } from './storage/repositories/v1-jobs.ts'
@@ -102,6 +103,7 @@ export function createV1Runtime(storage: Storage, master: MasterKey, settings: V
       webhookMaxAttempts: options.webhookMaxAttempts,
       defaultInlineTimeoutMs: options.defaultInlineTimeoutMs,
       clock: options.clock,
+      batchWindows,
     },
   )
   engine.register(

@@ -3,16 +3,13 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { RateLimiter } from '../core/rate-limiter.ts'
+import { marketModules } from '../markets/index.ts'
 import type { Runtime } from '../runtime.ts'
-import { atApi } from './at/index.ts'
-import { deApi } from './de/index.ts'
-import { esApi } from './es/index.ts'
 import { registerErrorHandling } from './errors.ts'
 import { healthRoute } from './health.ts'
 import { parseJsonBody, rejectInvalidUtf8 } from './json-body.ts'
 import { posSystemApiV2 } from './possystem-v2/index.ts'
 import { receiptDocuments } from './receipt-documents.ts'
-import { signDeApiV2 } from './sign-de-v2/index.ts'
 import { transactionsApiV1 } from './transactions-v1/index.ts'
 
 export interface AppOptions {
@@ -87,10 +84,11 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
     : undefined
   await app.register(posSystemApiV2(runtime, authFailures), { prefix: '/v2' })
   await app.register(receiptDocuments(runtime))
-  await app.register(atApi(runtime), { prefix: '/at/v1' })
-  await app.register(deApi(runtime), { prefix: '/de/v1' })
-  await app.register(esApi(runtime), { prefix: '/es/v1' })
-  await app.register(signDeApiV2(runtime), { prefix: '/api/v2' })
+  for (const module of marketModules) {
+    for (const { prefix, plugin } of (await module.routes?.()) ?? []) {
+      await app.register(plugin(runtime), { prefix })
+    }
+  }
   await app.register(transactionsApiV1(runtime.v1), { prefix: '/v1' })
   return app
 }

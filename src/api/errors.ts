@@ -1,106 +1,55 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
-import { ErrorCode, FiscalError, type FieldProblem } from '../core/errors.ts'
+import { ErrorCode, FiscalError, type FieldProblem, type MarketErrorCode } from '../core/errors.ts'
+import { marketModules } from '../markets/index.ts'
+import type { ErrorCodeSpec } from '../markets/module.ts'
 import { isDatabaseUnavailable } from '../storage/unavailable.ts'
 
-/** The one place where error codes become HTTP status codes. */
-export const STATUS: Record<ErrorCode, number> = {
-  [ErrorCode.ValidationError]: 400,
-  [ErrorCode.Unauthorized]: 401,
-  [ErrorCode.NotFound]: 404,
-  [ErrorCode.OperationConflict]: 409,
-  [ErrorCode.PayloadTooLarge]: 413,
-  [ErrorCode.UnsupportedMediaType]: 415,
-  [ErrorCode.OperationInProgress]: 422,
-  [ErrorCode.RateLimited]: 429,
-  [ErrorCode.Internal]: 500,
-  [ErrorCode.ServiceUnavailable]: 503,
-  [ErrorCode.PaymentError]: 402,
-  [ErrorCode.DeviceNotReachable]: 502,
-  [ErrorCode.MarketNotConfigured]: 409,
-  [ErrorCode.AlreadyConfigured]: 409,
-  [ErrorCode.DeIllegalTssStateChange]: 400,
-  [ErrorCode.DeAdminPinBlocked]: 423,
-  [ErrorCode.DeChangeAdminPinFailed]: 400,
-  [ErrorCode.DeAdminLoginFailed]: 401,
-  [ErrorCode.DeAdminNotAuthenticated]: 401,
-  [ErrorCode.DeIllegalClientSerial]: 400,
-  [ErrorCode.DeTssDisabled]: 400,
-  [ErrorCode.DeTssNotInitialized]: 400,
-  [ErrorCode.DeClientLimitReached]: 403,
-  [ErrorCode.DeClientConflict]: 409,
-  [ErrorCode.DeTssConflict]: 409,
-  [ErrorCode.DeTxUpsert]: 400,
-  [ErrorCode.DeClientNotFound]: 400,
-  [ErrorCode.DeClientDeregistered]: 400,
-  [ErrorCode.DeTxLimitReached]: 400,
-  [ErrorCode.DeTxIllegalTypeChange]: 409,
-  [ErrorCode.DeTxNoTypeDefined]: 409,
-  [ErrorCode.DePendingTxConflict]: 409,
-  [ErrorCode.DeTxRevisionNotFound]: 400,
-  [ErrorCode.DeExportIllegalTssState]: 409,
-  [ErrorCode.DeTooManyExports]: 409,
-  [ErrorCode.DeExportNotCompleted]: 404,
-  [ErrorCode.DatabaseUnavailable]: 503,
-  [ErrorCode.Forbidden]: 403,
-  [ErrorCode.Conflict]: 409,
+const CORE: Record<ErrorCode, ErrorCodeSpec> = {
+  [ErrorCode.ValidationError]: { status: 400, title: 'Receipt validation failed' },
+  [ErrorCode.Unauthorized]: { status: 401, title: 'Authentication failed' },
+  [ErrorCode.NotFound]: { status: 404, title: 'Not found' },
+  [ErrorCode.OperationConflict]: { status: 409, title: 'Operation id reused with a different body' },
+  [ErrorCode.PayloadTooLarge]: { status: 413, title: 'Request body too large' },
+  [ErrorCode.UnsupportedMediaType]: { status: 415, title: 'Unsupported content type' },
+  [ErrorCode.OperationInProgress]: { status: 422, title: 'Operation still in progress' },
+  [ErrorCode.RateLimited]: { status: 429, title: 'Too many requests' },
+  [ErrorCode.Internal]: { status: 500, title: 'Internal error' },
+  [ErrorCode.ServiceUnavailable]: { status: 503, title: 'Service unavailable' },
+  [ErrorCode.PaymentError]: { status: 402, title: 'Payment processing failed' },
+  [ErrorCode.DeviceNotReachable]: { status: 502, title: 'Payment device not reachable' },
+  [ErrorCode.MarketNotConfigured]: { status: 409, title: 'Cash box not configured for its country' },
+  [ErrorCode.AlreadyConfigured]: { status: 409, title: 'Already configured' },
+  [ErrorCode.DatabaseUnavailable]: { status: 503, title: 'Database unavailable' },
+  [ErrorCode.Forbidden]: { status: 403, title: 'Forbidden' },
+  [ErrorCode.Conflict]: { status: 409, title: 'Conflict with the current state' },
 }
 
-const TITLES: Record<ErrorCode, string> = {
-  [ErrorCode.ValidationError]: 'Receipt validation failed',
-  [ErrorCode.Unauthorized]: 'Authentication failed',
-  [ErrorCode.NotFound]: 'Not found',
-  [ErrorCode.OperationConflict]: 'Operation id reused with a different body',
-  [ErrorCode.PayloadTooLarge]: 'Request body too large',
-  [ErrorCode.UnsupportedMediaType]: 'Unsupported content type',
-  [ErrorCode.OperationInProgress]: 'Operation still in progress',
-  [ErrorCode.RateLimited]: 'Too many requests',
-  [ErrorCode.Internal]: 'Internal error',
-  [ErrorCode.ServiceUnavailable]: 'Service unavailable',
-  [ErrorCode.PaymentError]: 'Payment processing failed',
-  [ErrorCode.DeviceNotReachable]: 'Payment device not reachable',
-  [ErrorCode.MarketNotConfigured]: 'Cash box not configured for its country',
-  [ErrorCode.AlreadyConfigured]: 'Already configured',
-  [ErrorCode.DeIllegalTssStateChange]: 'Illegal TSS state change',
-  [ErrorCode.DeAdminPinBlocked]: 'Admin PIN blocked',
-  [ErrorCode.DeChangeAdminPinFailed]: 'Admin PIN change failed',
-  [ErrorCode.DeAdminLoginFailed]: 'Admin login failed',
-  [ErrorCode.DeAdminNotAuthenticated]: 'Admin not authenticated',
-  [ErrorCode.DeIllegalClientSerial]: 'Illegal client serial number',
-  [ErrorCode.DeTssDisabled]: 'TSS disabled',
-  [ErrorCode.DeTssNotInitialized]: 'TSS not initialized',
-  [ErrorCode.DeClientLimitReached]: 'Client limit reached',
-  [ErrorCode.DeClientConflict]: 'Client conflict',
-  [ErrorCode.DeTssConflict]: 'TSS conflict',
-  [ErrorCode.DeTxUpsert]: 'Transaction upsert failed',
-  [ErrorCode.DeClientNotFound]: 'Client not found',
-  [ErrorCode.DeClientDeregistered]: 'Client deregistered',
-  [ErrorCode.DeTxLimitReached]: 'Active transaction limit reached',
-  [ErrorCode.DeTxIllegalTypeChange]: 'Illegal transaction type change',
-  [ErrorCode.DeTxNoTypeDefined]: 'Transaction has no type',
-  [ErrorCode.DePendingTxConflict]: 'Transaction revision conflict',
-  [ErrorCode.DeTxRevisionNotFound]: 'Transaction revision not found',
-  [ErrorCode.DeExportIllegalTssState]: 'TSS state does not allow an export',
-  [ErrorCode.DeTooManyExports]: 'Too many exports',
-  [ErrorCode.DeExportNotCompleted]: 'Export not completed',
-  [ErrorCode.DatabaseUnavailable]: 'Database unavailable',
-  [ErrorCode.Forbidden]: 'Forbidden',
-  [ErrorCode.Conflict]: 'Conflict with the current state',
-}
+/** The one place where error codes become HTTP status codes: the core's and each market module's. */
+const CODES: ReadonlyMap<string, ErrorCodeSpec> = new Map([
+  ...Object.entries(CORE),
+  ...marketModules.flatMap((module) => Object.entries(module.errors ?? {})),
+])
+
+/** A code no module declares is a bug of ours: answered as an internal error. */
+const specOf = (code: ErrorCode | MarketErrorCode): ErrorCodeSpec =>
+  CODES.get(code) ?? CORE[ErrorCode.Internal]
+
+export const statusOf = (code: ErrorCode | MarketErrorCode): number => specOf(code).status
 
 /**
  * A problem+json document (RFC 9457) that also carries the `error`, `message` and `details {field, reason}`
  * members of the POS System API's error examples, so either kind of client finds what it looks for.
  */
 export function problem(
-  code: ErrorCode,
+  code: ErrorCode | MarketErrorCode,
   message: string,
   details?: FieldProblem,
   extra?: Record<string, unknown>,
 ) {
   return {
     type: `https://fiscalbox.dev/problems/${code}`,
-    title: TITLES[code],
-    status: STATUS[code],
+    title: specOf(code).title,
+    status: specOf(code).status,
     detail: message,
     error: code,
     message,
@@ -111,7 +60,7 @@ export function problem(
 
 export function sendProblem(reply: FastifyReply, error: FiscalError): FastifyReply {
   return reply
-    .code(STATUS[error.code])
+    .code(statusOf(error.code))
     .type('application/problem+json')
     .send(problem(error.code, error.message, error.details, error.extra))
 }
@@ -191,7 +140,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
       // Expected while the database restarts: one line without the driver's text, and a hint when to retry.
       request.log.warn({ code: (error as { code?: string }).code }, 'database unavailable')
       reply.header('retry-after', '1')
-    } else if (STATUS[fiscal.code] >= 500) request.log.error({ err: error }, 'request failed')
+    } else if (statusOf(fiscal.code) >= 500) request.log.error({ err: error }, 'request failed')
     return sendProblem(reply, fiscal)
   })
   app.setNotFoundHandler((request, reply) =>

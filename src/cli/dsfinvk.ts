@@ -6,6 +6,7 @@ import { loadConfig } from '../config.ts'
 import { FiscalError } from '../core/errors.ts'
 import { dsfinvkTar, writeDsfinvkDirectory } from '../markets/de/dsfinvk/archive.ts'
 import { openRuntime } from '../runtime.ts'
+import { deServicesOf } from '../markets/de/services.ts'
 
 /** `fiscalbox export dsfinvk`: the DSFinV-K export of a German cash box (docs/country-de.md). */
 export function registerDsfinvkCommand(exporter: Command): void {
@@ -25,7 +26,7 @@ export function registerDsfinvkCommand(exporter: Command): void {
         if (!cashbox) throw new Error(`no cash box ${options.cashbox}: see \`fiscalbox cashbox list\``)
         if (cashbox.country !== 'DE')
           throw new Error(`cash box ${cashbox.id} is ${cashbox.country}: DSFinV-K is for German cash boxes`)
-        const exported = await runtime.de.dsfinvk.export(
+        const exported = await deServicesOf(runtime.marketFor).dsfinvk.export(
           { queueId: cashbox.queueId, cashboxId: cashbox.id },
           { from: options.from, to: options.to },
         )

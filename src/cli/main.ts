@@ -3,19 +3,12 @@ import { stat } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import { Command, Option } from 'commander'
 import { loadConfig } from '../config.ts'
+import { marketModules } from '../markets/index.ts'
 import { openRuntime } from '../runtime.ts'
 import { JournalVerifier } from '../verify/journal-verifier.ts'
-import { registerAtCommands } from './at.ts'
-import { registerDsfinvkCommand } from './dsfinvk.ts'
 import { exportJournal } from './export-journal.ts'
 import { addTransactionsExport, verifierFor } from './export-transactions.ts'
 import { progress } from './progress.ts'
-import { registerSignDeCommands } from './sign-de.ts'
-import { TSS_EXPORT_HELP, verifyTssExportCommand } from './verify-tss-export.ts'
-import { isDep7File, verifyDep7File } from './verify-dep7.ts'
-import { registerSpainCommands, verifyVerifactuFiles } from './spain.ts'
-import { addVerifactuExport, isVerifactuXml } from './export-verifactu.ts'
-import { registerEsCommands } from './es.ts'
 
 const program = new Command('fiscalbox')
   .description(
@@ -102,50 +95,41 @@ exporter
   })
 
 addTransactionsExport(exporter)
-addVerifactuExport(exporter)
 
-program
+const verify = program
   .command('verify')
   .description('check a journal export: numbering, hash chain, request/response hashes and every signature')
   .argument('<file>', 'journal export written by `fiscalbox export journal` (or `export transactions`)')
   .addOption(new Option('--json', 'print the report as JSON'))
-  .addHelpText('after', TSS_EXPORT_HELP)
-  .addOption(
-    new Option(
-      '--keys <file>',
-      'DEP7 exports: cryptographicMaterialContainer.json from `fiscalbox export dep7 --keys`',
-    ),
-  )
-  .action(async (file: string, options: { json?: boolean; keys?: string }) => {
-    if (await verifyTssExportCommand(file, options)) return
-    if (await isVerifactuXml(file)) return verifyVerifactuFiles([file], options)
-    if (await isDep7File(file)) return verifyDep7File(file, options)
-    const size = (await stat(file)).size
-    const verifier = (await verifierFor(file)) ?? new JournalVerifier()
-    const shown = progress('verifying bytes', size)
-    const input = createReadStream(file)
-    let n = 0
-    for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
-      verifier.line(line, ++n)
-      if (n % 1000 === 0) shown.update(input.bytesRead)
-    }
-    shown.done(input.bytesRead)
-    const report = verifier.finish()
-    if (options.json) process.stdout.write(`${JSON.stringify(report)}\n`)
-    else if (report.problems.length === 0)
-      process.stdout.write(`OK: ${report.receipts} receipts, chain verified, head ${report.head}\n`)
-    else
-      process.stdout.write(
-        `FAILED: ${report.problems.length} problem(s) in ${report.receipts} receipts\n${report.problems.map((p) => `  ${p}`).join('\n')}\n`,
-      )
-    process.exitCode = report.problems.length === 0 ? 0 : 1
-  })
+// The export formats of the countries: each module recognizes its own files.
+for (const { verify: market } of marketModules) {
+  if (market?.help) verify.addHelpText('after', market.help)
+  for (const option of market?.options ?? []) verify.addOption(new Option(option.flags, option.description))
+}
+verify.action(async (file: string, options: { json?: boolean }) => {
+  for (const module of marketModules) if (await module.verify?.run(file, options)) return
+  const size = (await stat(file)).size
+  const verifier = (await verifierFor(file)) ?? new JournalVerifier()
+  const shown = progress('verifying bytes', size)
+  const input = createReadStream(file)
+  let n = 0
+  for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
+    verifier.line(line, ++n)
+    if (n % 1000 === 0) shown.update(input.bytesRead)
+  }
+  shown.done(input.bytesRead)
+  const report = verifier.finish()
+  if (options.json) process.stdout.write(`${JSON.stringify(report)}\n`)
+  else if (report.problems.length === 0)
+    process.stdout.write(`OK: ${report.receipts} receipts, chain verified, head ${report.head}\n`)
+  else
+    process.stdout.write(
+      `FAILED: ${report.problems.length} problem(s) in ${report.receipts} receipts\n${report.problems.map((p) => `  ${p}`).join('\n')}\n`,
+    )
+  process.exitCode = report.problems.length === 0 ? 0 : 1
+})
 
-registerAtCommands(program, exporter)
-registerEsCommands(program)
-registerSignDeCommands(program, exporter)
-registerDsfinvkCommand(exporter)
-registerSpainCommands(program)
+for (const module of marketModules) await module.commands?.(program, exporter)
 
 program.parseAsync().catch((error: Error) => {
   process.stderr.write(`fiscalbox: ${error.message}\n`)

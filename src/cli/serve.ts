@@ -3,11 +3,13 @@ import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { buildApp } from '../api/app.ts'
 import type { Config } from '../config.ts'
+import type { Fiscalizer } from '../core/v1/fiscalizer.ts'
 import { parseReceipt } from '../core/receipt.ts'
 import { describeDatabaseUrl } from '../storage/database.ts'
 import { openRuntime, type Runtime } from '../runtime.ts'
 import { metaRepository } from '../storage/repositories/cashboxes.ts'
-import { spainForServe } from '../markets/es/v1-setup.ts'
+import { marketModules } from '../markets/index.ts'
+import type { MarketSettings, ServedMarket } from '../markets/module.ts'
 import { v1OptionsFromConfig } from '../v1-runtime.ts'
 
 interface DemoCashbox {
@@ -79,18 +81,17 @@ export function demoCurl(baseUrl: string, demo: DemoCashbox): string {
 }
 
 export async function serve(config: Config): Promise<void> {
-  const spain = await spainForServe(config)
+  const served: ServedMarket[] = []
+  for (const module of marketModules) if (module.serve) served.push(await module.serve(config))
   const runtime = await openRuntime(config, {
-    v1: { ...v1OptionsFromConfig(config), fiscalizers: spain.fiscalizers },
-    es: {
-      ...(spain.simulatorUrl ? { simulatorUrl: spain.simulatorUrl } : {}),
-      ...(config.FISCALBOX_ES_VERIFACTU_ENDPOINT
-        ? { verifactuEndpoint: config.FISCALBOX_ES_VERIFACTU_ENDPOINT }
-        : {}),
-      ...(config.FISCALBOX_ES_PRODUCER_NIF ? { producerNif: config.FISCALBOX_ES_PRODUCER_NIF } : {}),
-      timeoutMs: config.FISCALBOX_ES_TIMEOUT_MS,
-      lroeAt: config.FISCALBOX_ES_LROE_AT,
+    v1: {
+      ...v1OptionsFromConfig(config),
+      fiscalizers: served.reduce<Record<string, Fiscalizer>>(
+        (all, market) => ({ ...all, ...market.fiscalizers }),
+        {},
+      ),
     },
+    ...served.reduce<MarketSettings>((all, market) => ({ ...all, ...market.settings }), {}),
   })
   if (config.JOBS_WORKERS) runtime.v1.start()
   const demo = await ensureDemoCashbox(runtime, config.FISCALBOX_DATA_DIR)
@@ -106,7 +107,7 @@ export async function serve(config: Config): Promise<void> {
     app.server.keepAliveTimeout = 1
     await app.close()
     await runtime.close()
-    await spain.close()
+    for (const market of served) await market.close?.()
     process.exit(0)
   }
   process.once('SIGTERM', () => void shutdown('SIGTERM'))
@@ -120,7 +121,7 @@ export async function serve(config: Config): Promise<void> {
     ``,
     `fiscalbox listening on ${base} (${engine}: ${location})`,
     `API docs: ${base}/docs   OpenAPI: ${base}/openapi.json`,
-    `Spain, test records (fsk_test_ keys) go to: ${spain.simulatorUrl ?? 'the AEAT test endpoint (no simulator)'}`,
+    ...served.flatMap((market) => market.banner ?? []),
   ]
   if (demo) {
     lines.push(

@@ -6,6 +6,7 @@ import { writeTssExport } from '../markets/de/export/index.ts'
 import { tarExportContent } from '../markets/de/tss/tar-export.ts'
 import { openRuntime } from '../runtime.ts'
 import { progress } from './progress.ts'
+import { deServicesOf } from '../markets/de/services.ts'
 
 /** Germany's commands: SIGN DE API credentials and the TSS TAR export. */
 export function registerSignDeCommands(program: Command, exporter: Command): void {
@@ -26,7 +27,10 @@ export function registerSignDeCommands(program: Command, exporter: Command): voi
     .action(async (options: { env: 'LIVE' | 'TEST'; organization?: string; json?: boolean }) => {
       const runtime = await openRuntime(loadConfig())
       try {
-        const created = await runtime.de.credentials.create(options.env, options.organization)
+        const created = await deServicesOf(runtime.marketFor).credentials.create(
+          options.env,
+          options.organization,
+        )
         process.stdout.write(
           options.json
             ? `${JSON.stringify(created)}\n`
@@ -47,7 +51,7 @@ export function registerSignDeCommands(program: Command, exporter: Command): voi
     .action(async (options: { tss: string; out: string }) => {
       const runtime = await openRuntime(loadConfig())
       try {
-        const service = runtime.de.tss
+        const service = deServicesOf(runtime.marketFor).tss
         const { tss, selection } = await service.fullSelection(options.tss.toLowerCase())
         const shown = progress('log messages', selection.uptoSignatureCounter)
         const result = await writeTssExport(

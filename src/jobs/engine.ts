@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto'
+import { ErrorCode, FiscalError } from '../core/errors.ts'
+import { isUuid } from '../core/v1/accounts.ts'
 import type { Environment, JobRecord } from '../core/v1/model.ts'
 import type { JobScope, JobStore, V1Unit } from '../core/v1/ports.ts'
 import { backoffDelay } from './backoff.ts'
@@ -294,12 +296,19 @@ export class JobEngine {
     return released
   }
 
-  /** Manual retry of a dead job: back to pending with its attempts reset. */
-  async revive(scope: JobScope, jobId: string): Promise<JobRecord | undefined> {
+  /**
+   * Manual retry of a dead job of the scope (an account's, or one cash box's): back to pending with its
+   * attempts reset. 404 outside the scope, 409 when the job is not dead.
+   */
+  async retryDead(scope: JobScope, jobId: string): Promise<JobRecord> {
+    const existing = isUuid(jobId) ? await this.store.find(scope, jobId) : undefined
+    if (!existing) throw new FiscalError(ErrorCode.NotFound, 'job not found')
     const job = await this.store.revive(scope, jobId, this.now(), async (unit, revived) => {
       await this.handlers.get(revived.kind)?.onRevive?.(unit, revived)
     })
-    if (job) this.notify()
+    if (!job)
+      throw new FiscalError(ErrorCode.Conflict, `job is ${existing.status}, only a dead job can be retried`)
+    this.notify()
     return job
   }
 }

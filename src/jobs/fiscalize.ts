@@ -1,8 +1,15 @@
 import type { Fiscalizer, FiscalizerFor, RecordOutcome, SubmittedRecord } from '../core/v1/fiscalizer.ts'
-import type { JobRecord, LocationRecord, TransactionRecord, TransactionStatus } from '../core/v1/model.ts'
+import {
+  awaitingStatuses,
+  type JobRecord,
+  type LocationRecord,
+  type TransactionRecord,
+  type TransactionStatus,
+} from '../core/v1/model.ts'
 import type { AccountStore, JobStore, TransactionPatch, TransactionStore, V1Unit } from '../core/v1/ports.ts'
 import { emitWebhook, FISCALIZE_JOB } from '../core/v1/transactions.ts'
 import { transactionView } from '../core/v1/views.ts'
+import { batchWindows } from '../markets/index.ts'
 import type { JobHandler, JobOutcome } from './engine.ts'
 
 // Every status write of a submission is a compare-and-set on the transaction's status (in the UPDATE's WHERE
@@ -10,8 +17,8 @@ import type { JobHandler, JobOutcome } from './engine.ts'
 // does not turn `cancelled` back into `success`.
 /** What an attempt may overwrite with `processing` or `failed`: the statuses the outbox itself writes. */
 const RETRYING: readonly TransactionStatus[] = ['pending', 'processing', 'failed']
-/** Set by the seal (e.g. Bizkaia's `pending_lroe`) and kept until the authority answers. */
-const AWAITING: readonly TransactionStatus[] = ['pending_lroe', 'pending_submission']
+/** Set by the seal (`pending_<window>`, `pending_submission`) and kept until the authority answers. */
+const AWAITING: readonly TransactionStatus[] = awaitingStatuses(batchWindows)
 /** What the authority's answer may overwrite with `success` (again, after a reconciliation) or `failed_permanent`. */
 const ANSWERABLE: readonly TransactionStatus[] = [...RETRYING, ...AWAITING]
 

@@ -1,22 +1,16 @@
 import { ErrorCode, FiscalError } from '../core/errors.ts'
 import type { Fiscalizer, FiscalizerFor } from '../core/v1/fiscalizer.ts'
-import { spanishSystemOf, validateSpanishConfig } from './es/location-config.ts'
 import { genericFiscalizer } from './generic/transaction-record.ts'
+import { marketModules } from './index.ts'
 
 /**
- * Which fiscalizer serves a v1 location: by `{country}:{system}` (Spain), then by country, then the generic
- * one. Countries whose law requires an authority never fall back to generic records: a Spanish location
- * is refused until the Spanish fiscalizers are registered (`ES:verifactu`, `ES:ticketbai`).
+ * Which fiscalizer serves a v1 location: by `{country}:{system}` (a module's `fiscalizerKey`), then by
+ * country, then the generic one. Countries whose law requires an authority never fall back to generic
+ * records: such a location is refused until its fiscalizer is registered (e.g. `ES:verifactu`).
  */
-const AUTHORITY_COUNTRIES: ReadonlyMap<string, (config: Record<string, unknown>) => string> = new Map([
-  [
-    'ES',
-    (config: Record<string, unknown>) => {
-      validateSpanishConfig(config)
-      return spanishSystemOf(config)
-    },
-  ],
-])
+const AUTHORITY_COUNTRIES = new Map(
+  marketModules.flatMap((module) => (module.fiscalizerKey ? [[module.country, module.fiscalizerKey]] : [])),
+)
 
 export function createFiscalizerRegistry(registered: Record<string, Fiscalizer> = {}): FiscalizerFor {
   const fiscalizers = new Map(Object.entries(registered))

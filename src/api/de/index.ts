@@ -1,12 +1,13 @@
 import { Readable } from 'node:stream'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { ErrorCode, FiscalError } from '../../core/errors.ts'
 import type { CashboxRecord } from '../../core/ports.ts'
 import { dsfinvkTar } from '../../markets/de/dsfinvk/archive.ts'
+import { cashboxTssStatus, reportCashboxTss } from '../../markets/de/market/cashbox-tss.ts'
 import type { Runtime } from '../../runtime.ts'
 import { cashboxAuth, cashboxOfCountry } from '../possystem-v2/auth.ts'
 import { CashboxHeaders, problemResponses } from '../possystem-v2/schemas.ts'
+import { deServicesOf } from '../../markets/de/services.ts'
 
 const german = (cashbox: CashboxRecord): CashboxRecord => cashboxOfCountry(cashbox, 'DE', '/de/v1', 'German')
 
@@ -24,38 +25,15 @@ const TssStatus = Type.Object({
   out_of_service_since: Type.Union([Type.String(), Type.Null()]),
 })
 
-const noTss = () =>
-  new FiscalError(
-    ErrorCode.MarketNotConfigured,
-    'this German cash box has no TSS yet: send its start receipt first',
-  )
-
 /**
  * Germany on /v2/sign: the cash box's TSS (status, out-of-service switch) and the DSFinV-K export. See
  * docs/country-de.md.
  */
 export function deApi(runtime: Runtime): FastifyPluginAsyncTypebox {
   return async (app) => {
-    const de = runtime.de
+    const de = deServicesOf(runtime.marketFor)
     app.decorateRequest('cashbox', null as never)
     app.addHook('onRequest', cashboxAuth(runtime))
-
-    const status = async (cashbox: CashboxRecord) => {
-      const box = await de.market.cashbox(german(cashbox).queueId)
-      if (!box) throw noTss()
-      const tss = await de.tss.getTss({ organizationId: box.organizationId, env: 'LIVE' }, box.tssId)
-      return {
-        tss_id: box.tssId,
-        client_id: box.clientId,
-        client_serial_number: box.clientSerial,
-        serial_number: tss.serialNumber,
-        public_key: tss.publicKey,
-        signature_algorithm: tss.algorithm,
-        signature_counter: tss.signatureCounter,
-        in_service: box.tssOutOfServiceSince === null,
-        out_of_service_since: box.tssOutOfServiceSince,
-      }
-    }
 
     app.get(
       '/tss',
@@ -67,7 +45,7 @@ export function deApi(runtime: Runtime): FastifyPluginAsyncTypebox {
           response: { 200: TssStatus, ...problemResponses },
         },
       },
-      async (request) => status(request.cashbox),
+      async (request) => cashboxTssStatus(de, german(request.cashbox).queueId),
     )
 
     app.put(
@@ -83,16 +61,8 @@ export function deApi(runtime: Runtime): FastifyPluginAsyncTypebox {
           response: { 200: TssStatus, ...problemResponses },
         },
       },
-      async (request) => {
-        const cashbox = german(request.cashbox)
-        const since = request.body.inService ? null : new Date().toISOString()
-        const current = await de.market.cashbox(cashbox.queueId)
-        if (!current) throw noTss()
-        // Reporting an outage twice keeps its first moment.
-        if (request.body.inService || current.tssOutOfServiceSince === null)
-          await de.market.setOutOfService(cashbox.queueId, since)
-        return status(cashbox)
-      },
+      async (request) =>
+        reportCashboxTss(de, german(request.cashbox).queueId, request.body.inService, new Date()),
     )
 
     app.get(

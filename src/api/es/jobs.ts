@@ -1,12 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { CashboxRecord } from '../../core/ports.ts'
-import { jobView } from '../../core/v1/views.ts'
+import { jobStatsView, jobView } from '../../core/v1/views.ts'
 import { cashboxJobScope, ES_SUBMIT_JOB } from '../../markets/es/pos/ports.ts'
 import type { Runtime } from '../../runtime.ts'
 import { CashboxHeaders, problemResponses } from '../possystem-v2/schemas.ts'
 import { page } from '../transactions-v1/errors.ts'
-import { jobStatsView, retryDeadJob } from '../transactions-v1/retry-queue.ts'
 import {
   BatchParams,
   IdParams,
@@ -86,7 +85,7 @@ export function esJobRoutes(
         },
       },
       async (request) =>
-        jobView(await retryDeadJob(v1, cashboxJobScope(spanish(request.cashbox)), request.params.id)),
+        jobView(await v1.jobs.retryDead(cashboxJobScope(spanish(request.cashbox)), request.params.id)),
     )
 
     app.post(

@@ -4,6 +4,7 @@ import { ErrorCode, FiscalError } from '../../core/errors.ts'
 import { RateLimiter } from '../../core/rate-limiter.ts'
 import type { Runtime } from '../../runtime.ts'
 import { errorResponses } from './schemas.ts'
+import { deServicesOf } from '../../markets/de/services.ts'
 
 const Grant = Type.Object({
   access_token: Type.String(),
@@ -55,7 +56,7 @@ export function authRoute(runtime: Runtime): FastifyPluginAsyncTypebox {
               retryAfter: decision.retryAfterSeconds,
             },
           )
-        return runtime.de.credentials.authenticate(request.body as never)
+        return deServicesOf(runtime.marketFor).credentials.authenticate(request.body as never)
       },
     )
   }

@@ -4,13 +4,14 @@ import type { Runtime } from '../../runtime.ts'
 import { listQuery, lower } from './query.ts'
 import { Client, ListQuery, listOf, Metadata, Transaction, Uuid, errorResponses } from './schemas.ts'
 import { clientView, listView, transactionView } from './views.ts'
+import { deServicesOf } from '../../markets/de/services.ts'
 
 const ClientParams = Type.Object({ tss_id: Uuid, client_id: Uuid })
 const tags = ['SIGN DE v2: client']
 const ClientListQuery = ListQuery(['serial_number', 'state', 'time_creation', 'time_update'])
 
 export function clientRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
-  const service = runtime.de.tss
+  const service = deServicesOf(runtime.marketFor).tss
   return async (app) => {
     app.put(
       '/tss/:tss_id/client/:client_id',

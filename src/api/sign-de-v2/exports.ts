@@ -8,6 +8,7 @@ import type { Runtime } from '../../runtime.ts'
 import { listQuery, lower } from './query.ts'
 import { Export, ListQuery, listOf, Metadata, QueryInteger, Uuid, errorResponses } from './schemas.ts'
 import { exportView, listView } from './views.ts'
+import { deServicesOf } from '../../markets/de/services.ts'
 
 const tags = ['SIGN DE v2: export']
 const ExportParams = Type.Object({ tss_id: Uuid, export_id: Uuid })
@@ -57,7 +58,7 @@ function filtersOf(query: FilterText): ExportFilters {
 }
 
 export function exportRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
-  const service = runtime.de.tss
+  const service = deServicesOf(runtime.marketFor).tss
   return async (app) => {
     const run = (tssId: string, exportId: string) => {
       setImmediate(() => {

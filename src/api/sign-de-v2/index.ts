@@ -3,13 +3,15 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } f
 import { ErrorCode, FiscalError } from '../../core/errors.ts'
 import type { Caller } from '../../markets/de/tss/tss-service.ts'
 import type { Runtime } from '../../runtime.ts'
-import { fromFastifyError, STATUS } from '../errors.ts'
+import { fromFastifyError, statusOf } from '../errors.ts'
+import { DeErrorCode } from '../../markets/de/errors.ts'
 import { authRoute } from './auth.ts'
 import { clientRoutes } from './clients.ts'
 import { exportRoutes } from './exports.ts'
 import { rejectUnknownProperties } from './strict-body.ts'
 import { transactionRoutes } from './transactions.ts'
 import { tssRoutes } from './tss.ts'
+import { deServicesOf } from '../../markets/de/services.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -18,7 +20,7 @@ declare module 'fastify' {
 }
 
 /** SIGN DE codes for the errors every surface shares. */
-const GENERIC_CODES: Partial<Record<ErrorCode, string>> = {
+const GENERIC_CODES: Partial<Record<string, string>> = {
   [ErrorCode.ValidationError]: 'E_VALIDATION',
   [ErrorCode.Unauthorized]: 'E_UNAUTHORIZED',
   [ErrorCode.NotFound]: 'E_NOT_FOUND',
@@ -33,12 +35,12 @@ const GENERIC_CODES: Partial<Record<ErrorCode, string>> = {
 
 /** The SIGN DE error body: {status_code, error, code, message}. */
 export function sendSignDeError(reply: FastifyReply, error: FiscalError): FastifyReply {
-  const status = STATUS[error.code]
+  const status = statusOf(error.code)
   const code =
     (error.extra?.signDeCode as string | undefined) ??
     (error.code.startsWith('E_') ? error.code : (GENERIC_CODES[error.code] ?? 'E_INTERNAL'))
   if (status === 429 || status === 503) reply.header('retry-after', String(error.extra?.retryAfter ?? 1))
-  if (error.code === ErrorCode.DeExportNotCompleted) reply.header('retry-after', '60')
+  if (error.code === DeErrorCode.ExportNotCompleted) reply.header('retry-after', '60')
   return reply
     .code(status)
     .type('application/json; charset=utf-8')
@@ -62,7 +64,7 @@ export function signDeApiV2(runtime: Runtime): FastifyPluginAsync {
       const fiscal = fromFastifyError(error)
       if (fiscal.code === ErrorCode.DatabaseUnavailable)
         request.log.warn({ code: (error as { code?: string }).code }, 'database unavailable')
-      else if (STATUS[fiscal.code] >= 500) request.log.error({ err: error }, 'request failed')
+      else if (statusOf(fiscal.code) >= 500) request.log.error({ err: error }, 'request failed')
       return sendSignDeError(reply, fiscal)
     })
     app.setNotFoundHandler((request, reply) =>
@@ -84,7 +86,7 @@ export function signDeApiV2(runtime: Runtime): FastifyPluginAsync {
             signDeCode: 'E_UNAUTHORIZED',
           },
         )
-      request.signDeCaller = await runtime.de.credentials.verify(match[1] as string)
+      request.signDeCaller = await deServicesOf(runtime.marketFor).credentials.verify(match[1] as string)
     })
     await app.register(authRoute(runtime))
     await app.register(tssRoutes(runtime))

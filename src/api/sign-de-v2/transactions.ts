@@ -15,6 +15,7 @@ import {
   errorResponses,
 } from './schemas.ts'
 import { listView, transactionView } from './views.ts'
+import { deServicesOf } from '../../markets/de/services.ts'
 
 const tags = ['SIGN DE v2: transaction']
 const TxParams = Type.Object({ tss_id: Uuid, tx_id_or_number: Type.String({ maxLength: 40 }) })
@@ -24,7 +25,7 @@ const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 const revisionOf = (text: string | undefined) => (text === undefined ? undefined : Number(text))
 
 export function transactionRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
-  const service = runtime.de.tss
+  const service = deServicesOf(runtime.marketFor).tss
   return async (app) => {
     app.put(
       '/tss/:tss_id/tx/:tx_id_or_number',

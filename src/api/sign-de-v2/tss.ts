@@ -4,12 +4,13 @@ import type { Runtime } from '../../runtime.ts'
 import { listQuery, lower } from './query.ts'
 import { ListQuery, listOf, Metadata, Tss, Uuid, errorResponses } from './schemas.ts'
 import { listView, tssView } from './views.ts'
+import { deServicesOf } from '../../markets/de/services.ts'
 
 const TssParams = Type.Object({ tss_id: Uuid })
 const tags = ['SIGN DE v2: TSS']
 
 export function tssRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
-  const service = runtime.de.tss
+  const service = deServicesOf(runtime.marketFor).tss
   return async (app) => {
     app.put(
       '/tss/:tss_id',

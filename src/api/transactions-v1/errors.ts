@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
 import { ErrorCode, FiscalError } from '../../core/errors.ts'
 import { fieldError, seedError } from '../../core/v1/transaction-input.ts'
-import { fromFastifyError, problem, STATUS } from '../errors.ts'
+import { fromFastifyError, problem, statusOf } from '../errors.ts'
 
 /**
  * The v1 error document: the project's problem+json with `error` holding the message itself, as the
@@ -9,7 +9,7 @@ import { fromFastifyError, problem, STATUS } from '../errors.ts'
  */
 export function sendV1Problem(reply: FastifyReply, error: FiscalError): FastifyReply {
   return reply
-    .code(STATUS[error.code])
+    .code(statusOf(error.code))
     .type('application/problem+json')
     .send({
       ...problem(error.code, error.message, error.details, error.extra),
@@ -85,7 +85,7 @@ export function registerV1Errors(app: FastifyInstance): void {
         )
       }
       const fiscal = fromFastifyError(error)
-      if (STATUS[fiscal.code] >= 500) request.log.error({ err: error }, 'request failed')
+      if (statusOf(fiscal.code) >= 500) request.log.error({ err: error }, 'request failed')
       return sendV1Problem(reply, fiscal)
     },
   )

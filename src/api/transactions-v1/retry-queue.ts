@@ -1,9 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorCode, FiscalError } from '../../core/errors.ts'
 import { isUuid } from '../../core/v1/accounts.ts'
-import type { JobRecord } from '../../core/v1/model.ts'
-import type { JobScope, JobStats as JobCounts } from '../../core/v1/ports.ts'
-import { jobView } from '../../core/v1/views.ts'
+import { jobStatsView, jobView } from '../../core/v1/views.ts'
 import type { V1Runtime } from '../../v1-runtime.ts'
 import { page } from './errors.ts'
 import { IdParams, Job, JobList, JobQuery, JobStats, problems } from './schemas.ts'
@@ -77,25 +75,7 @@ export function retryQueueRoutes(v1: V1Runtime): FastifyPluginAsyncTypebox {
         },
       },
       async (request) =>
-        jobView(await retryDeadJob(v1, { accountId: request.caller.account.id }, request.params.id)),
+        jobView(await v1.jobs.retryDead({ accountId: request.caller.account.id }, request.params.id)),
     )
   }
-}
-
-/** The retry queue's counts as the API shows them (v1 and the ES cash boxes' /es/v1/jobs). */
-export const jobStatsView = (stats: JobCounts) => ({
-  ...stats.byStatus,
-  total: Object.values(stats.byStatus).reduce((a, b) => a + b, 0),
-  by_kind: stats.byKind,
-  oldest_due_at: stats.oldestDueAt === null ? null : new Date(stats.oldestDueAt).toISOString(),
-})
-
-/** Manual retry of a dead job of the scope: 404 outside the scope, 409 when the job is not dead. */
-export async function retryDeadJob(v1: V1Runtime, scope: JobScope, id: string): Promise<JobRecord> {
-  const existing = isUuid(id) ? await v1.jobStore.find(scope, id) : undefined
-  if (!existing) throw new FiscalError(ErrorCode.NotFound, 'job not found')
-  const revived = await v1.jobs.revive(scope, id)
-  if (!revived)
-    throw new FiscalError(ErrorCode.Conflict, `job is ${existing.status}, only a dead job can be retried`)
-  return revived
 }

@@ -1,13 +1,14 @@
 import { Type } from 'typebox'
-import { BATCH_WINDOWS } from '../../core/v1/fiscalizer.ts'
-import { JOB_STATUSES, TRANSACTION_STATUSES, WEBHOOK_EVENTS } from '../../core/v1/model.ts'
+import { JOB_STATUSES, transactionStatuses, WEBHOOK_EVENTS } from '../../core/v1/model.ts'
 import { PAYMENT_METHODS } from '../../core/v1/transaction-input.ts'
+import { batchWindows } from '../../markets/index.ts'
 
 /** TypeBox schemas of the transactions API v1: they validate requests, shape answers and feed /openapi.json. */
 const literals = <T extends string>(values: readonly T[]) => Type.Enum([...values])
 const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
   Type.Union([schema, Type.Null()])
 const Timestamp = Type.String({ description: 'ISO 8601, UTC' })
+const TRANSACTION_STATUSES = transactionStatuses(batchWindows)
 
 export const Problem = Type.Object(
   {
@@ -266,11 +267,11 @@ export const LocationList = Type.Object({
 })
 
 export const BatchParams = Type.Object({
-  window: literals(BATCH_WINDOWS),
+  window: literals(batchWindows),
 })
 
 export const BatchRun = Type.Object({
-  window: literals(BATCH_WINDOWS),
+  window: literals(batchWindows),
   environment: literals(['test', 'live'] as const),
   released: Type.Integer({
     description: 'Held submissions of the account (in the key environment) made due now',

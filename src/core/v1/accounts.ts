@@ -126,7 +126,7 @@ export class Accounts {
   ): Promise<LocationRecord> {
     if (!/^[A-Z]{2}$/.test(input.country))
       throw invalid('country', 'must be an ISO 3166-1 alpha-2 code, e.g. ES')
-    // Refuses a country or Spanish system this server cannot fiscalize, before anything is stored.
+    // Refuses a country (or a country's authority system) this server cannot fiscalize, before anything is stored.
     this.fiscalizerFor({ country: input.country, countryConfig: input.countryConfig })
     const key = newSealedP256(this.master)
     const location: LocationRecord = {

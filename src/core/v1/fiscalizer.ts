@@ -1,6 +1,13 @@
 import type { QueueSigner } from '../market.ts'
 import type { UnitOfWork } from '../ports.ts'
-import type { Environment, FiscalRecord, LocationRecord, TransactionType } from './model.ts'
+import type {
+  AwaitingStatus,
+  BatchWindow,
+  Environment,
+  FiscalRecord,
+  LocationRecord,
+  TransactionType,
+} from './model.ts'
 
 /**
  * How a transaction of the v1 API becomes a fiscal record. Two steps, because a record's place in the
@@ -13,7 +20,7 @@ import type { Environment, FiscalRecord, LocationRecord, TransactionType } from 
  *    retries. `query` asks the authority whether a record whose submission had an unknown outcome (a
  *    timeout, a crash) was registered, so that it is never sent twice.
  *
- * One fiscalizer per country (and Spanish system): `generic` for countries without an authority, and the
+ * One fiscalizer per country (and authority system of a country): `generic` for countries without an authority, and the
  * `AuthorityFiscalizer` below for authorities reached through an `AuthorityClient`.
  */
 export interface Fiscalizer {
@@ -23,7 +30,7 @@ export interface Fiscalizer {
   seal(context: SealContext, input: FiscalInput): Promise<SealedRecord>
   /** Present when records go to an authority: then the transaction waits for its answer. */
   readonly authority?: AuthorityClientFor
-  /** Most records one submit() call may carry (VeriFactu: 1000); 1 when absent. */
+  /** Most records one submit() call may carry (an authority's batch limit, e.g. 1000); 1 when absent. */
   readonly batchSize?: number
 }
 
@@ -59,33 +66,29 @@ export interface SealContext {
 export interface SealedRecord {
   /** The record's chain hash; the next record's `previousHash`. */
   hash: string
-  /** Opaque per-chain state for the next seal (e.g. TicketBAI's previous signature value); omitted = null. */
+  /** Opaque per-chain state for the next seal (e.g. the previous record's signature value); omitted = null. */
   state?: string | null
   /** The record as it is (or will be) sent: XML, JSON or text. */
   record: string
-  /** The fiscal identifier known at sealing time (e.g. a TBAI identifier), or null. */
+  /** The fiscal identifier known at sealing time (when the record format defines one), or null. */
   fiscalId: string | null
   /** Goes into the transaction's response_payload. */
   payload: Record<string, unknown>
   /**
    * The transaction's status until the authority answers, instead of `pending`, for a sale whose fiscal
    * document is final at the seal (numbered, chained, its QR code printable) and so may be cancelled:
-   * `pending_lroe` for a signed Bizkaia invoice awaiting its LROE batch (seed 002), `pending_submission` for
-   * one awaiting its submission. The outbox keeps it through its attempts; the answer replaces it
-   * (`success`, `failed_permanent`).
+   * `pending_<window>` for one held for its batch window, `pending_submission` for one awaiting its
+   * submission. The outbox keeps it through its attempts; the answer replaces it (`success`,
+   * `failed_permanent`).
    */
-  initialStatus?: 'pending_lroe' | 'pending_submission'
+  initialStatus?: AwaitingStatus
   /**
-   * The record goes out in a batch window rather than at once (Bizkaia's daily LROE batch): its submission
+   * The record goes out in a batch window rather than at once (e.g. a daily batch): its submission
    * job is held until `until` (no inline attempt), unless the account runs the batch earlier
    * (POST /v1/batches/{name}/run).
    */
   batchWindow?: { name: BatchWindow; until: Date }
 }
-
-/** The batch windows a submission may be held for. */
-export const BATCH_WINDOWS = ['lroe'] as const
-export type BatchWindow = (typeof BATCH_WINDOWS)[number]
 
 /** A sealed record as the outbox hands it to the authority. */
 export interface SubmittedRecord extends FiscalRecord {
@@ -95,9 +98,9 @@ export interface SubmittedRecord extends FiscalRecord {
 
 export type RecordOutcome =
   | { status: 'registered'; fiscalId?: string | null; response: Record<string, unknown> }
-  /** Accepted for later processing (Bizkaia LROE batch, or a deferred remission). */
+  /** Accepted for later processing (a batch of the authority's, or a deferred remission). */
   | {
-      status: 'pending_lroe' | 'pending_submission'
+      status: AwaitingStatus
       fiscalId?: string | null
       response: Record<string, unknown>
     }
@@ -109,7 +112,7 @@ export type SubmitResult =
   | { kind: 'outcomes'; outcomes: Record<string, RecordOutcome> }
   /**
    * Nothing was registered (refused connection, 5xx with a clear "not processed"): send again later, not
-   * before `retryAfterMs` when the authority says so (e.g. AEAT's TiempoEsperaEnvio, or Retry-After).
+   * before `retryAfterMs` when the authority says so (its own wait field, or Retry-After).
    */
   | { kind: 'retryable'; error: string; retryAfterMs?: number }
   /** The request may or may not have been processed (timeout, connection lost after sending). */
@@ -119,7 +122,7 @@ export type QueryResult =
   | { registered: true; fiscalId?: string | null; response: Record<string, unknown> }
   | { registered: false }
 
-/** The interface the Spanish SOAP clients (and the authority simulator) implement. */
+/** The interface an authority's client (and its simulator) implements. */
 export interface AuthorityClient {
   submit(records: SubmittedRecord[]): Promise<SubmitResult>
   query(record: SubmittedRecord): Promise<QueryResult>
@@ -133,8 +136,8 @@ export type Sealer = (context: SealContext, input: FiscalInput) => Promise<Seale
 
 /**
  * The shape of a fiscalizer whose records are registered by an authority: a sealer (the country's record
- * format, chain and signature) plus a client per environment. The Spanish VeriFactu and TicketBAI
- * fiscalizers are built as `new AuthorityFiscalizer('es-verifactu', sealVerifactu, clients, {...})`.
+ * format, chain and signature) plus a client per environment, e.g.
+ * `new AuthorityFiscalizer(name, seal, clients, {...})` in a market module.
  */
 export class AuthorityFiscalizer implements Fiscalizer {
   readonly batchSize: number

@@ -4,24 +4,56 @@
  */
 export type Environment = 'test' | 'live'
 
-export const TRANSACTION_STATUSES = [
+/**
+ * The windows a market's authority takes records in batches for, e.g. a daily batch (markets/<cc>/module.ts
+ * `batchWindows` names them; the module adds each name here by declaration merging).
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface BatchWindows {}
+export type BatchWindow = keyof BatchWindows & string
+
+/**
+ * A sale whose fiscal document is final at the seal (numbered, chained, its QR code printable) awaits the
+ * authority under `pending_submission`, or `pending_<window>` while held for a batch window; either may be
+ * cancelled (seed 002).
+ */
+export type AwaitingStatus = 'pending_submission' | `pending_${BatchWindow}`
+
+export type TransactionStatus =
+  | 'pending'
+  | 'processing'
+  | 'success'
+  | 'failed'
+  | 'failed_permanent'
+  | AwaitingStatus
+  | 'cancelled'
+
+/** The status of a record held for `window`, or awaiting its submission. */
+export const awaitingStatus = (window?: BatchWindow): AwaitingStatus =>
+  window ? `pending_${window}` : 'pending_submission'
+
+/** Every awaiting status, given the batch windows of the market modules. */
+export const awaitingStatuses = (windows: readonly BatchWindow[]): AwaitingStatus[] => [
+  ...windows.map(awaitingStatus),
+  awaitingStatus(),
+]
+
+/** Every status, in the documented order, given the batch windows of the market modules. */
+export const transactionStatuses = (windows: readonly BatchWindow[]): TransactionStatus[] => [
   'pending',
   'processing',
   'success',
   'failed',
   'failed_permanent',
-  'pending_lroe',
-  'pending_submission',
+  ...awaitingStatuses(windows),
   'cancelled',
-] as const
-export type TransactionStatus = (typeof TRANSACTION_STATUSES)[number]
+]
 
 /** Statuses from which POST /v1/transactions/{id}/cancel may create a cancellation (seed 002). */
-export const CANCELLABLE: ReadonlySet<TransactionStatus> = new Set([
+export const cancellableStatuses = (windows: readonly BatchWindow[]): TransactionStatus[] => [
   'success',
-  'pending_lroe',
-  'pending_submission',
-])
+  ...awaitingStatuses(windows),
+]
 
 export type TransactionType = 'sale' | 'cancellation'
 
@@ -111,7 +143,7 @@ export interface JobRecord {
   createdAt: string
   updatedAt: string
   completedAt: string | null
-  /** The batch window the job is held for (`lroe`), or null. */
+  /** The batch window the job is held for, or null. */
   batchWindow: string | null
 }
 

@@ -79,7 +79,7 @@ export interface NewJob {
   maxAttempts: number
   runAt: number
   createdAt: string
-  /** Held for this batch window until runAt (Bizkaia's LROE). */
+  /** Held for this batch window (a market's, e.g. a daily batch) until runAt. */
   batchWindow?: string
 }
 
@@ -156,12 +156,13 @@ export interface JobStats {
 }
 
 /**
- * The jobs a caller may see and act on: an account's (transactions API v1), or one group of them (an ES
- * cash box: its queue's submissions, the cash box's credentials reach no other jobs of its account).
+ * The jobs a caller may see and act on: an account's (transactions API v1), or one group of them (a cash
+ * box whose market submits through the outbox: its queue's submissions; the cash box's credentials reach
+ * no other jobs of its account).
  */
 export interface JobScope {
   accountId: string
-  /** only the jobs of this group (an ES cash box: its queue id) */
+  /** only the jobs of this group (a cash box: its queue id) */
   groupKey?: string
 }
 

@@ -5,7 +5,8 @@ import type { QueueSigner } from '../market.ts'
 import { type Caller, isUuid } from './accounts.ts'
 import type { Fiscalizer, FiscalInput, FiscalizerFor } from './fiscalizer.ts'
 import {
-  CANCELLABLE,
+  type BatchWindow,
+  cancellableStatuses,
   type Environment,
   type LocationRecord,
   type TransactionRecord,
@@ -24,6 +25,8 @@ export interface TransactionSettings {
   defaultInlineTimeoutMs: number
   /** Epoch milliseconds, the outbox's clock: seals and due times use the same time as the workers. */
   clock: () => number
+  /** The batch windows the market modules hold records for: each is a status a sale may be cancelled from. */
+  batchWindows: readonly BatchWindow[]
 }
 
 /** What the service needs from the outbox's workers. */
@@ -75,7 +78,11 @@ export class Transactions {
     private readonly fiscalizerFor: FiscalizerFor,
     private readonly runner: InlineRunner,
     private readonly settings: TransactionSettings,
-  ) {}
+  ) {
+    this.cancellable = cancellableStatuses(settings.batchWindows)
+  }
+
+  private readonly cancellable: readonly TransactionStatus[]
 
   async create(
     caller: Caller,
@@ -183,7 +190,7 @@ export class Transactions {
       if (!locked) throw notFound()
       const existing = await unit.findCancellationOf(locked.id)
       if (existing) return { existing }
-      if (!CANCELLABLE.has(locked.status)) throw cannot()
+      if (!this.cancellable.includes(locked.status)) throw cannot()
       const now = new Date(this.settings.clock())
       const cancellation: TransactionRecord = {
         ...locked,
@@ -208,7 +215,7 @@ export class Transactions {
       await unit.updateTransaction(locked.id, {
         status: 'cancelled',
         updatedAt: now.toISOString(),
-        onlyFrom: [...CANCELLABLE],
+        onlyFrom: this.cancellable,
       })
       const jobId = await this.seal(unit, fiscalizer, signer, location, cancellation, inlineMs, {
         transactionId: cancellation.id,
@@ -312,7 +319,8 @@ export class Transactions {
       return undefined
     }
     await unit.updateTransaction(transaction.id, {
-      // A status from the seal (Bizkaia's pending_lroe) means the record is final already: so is its fiscal id.
+      // A status from the seal (awaiting a batch or its submission) means the record is final already: so is
+      // its fiscal id.
       ...(sealed.initialStatus ? { status: sealed.initialStatus, fiscalId: sealed.fiscalId } : {}),
       responsePayload: { record: sealed.payload },
       updatedAt: now.toISOString(),

@@ -5,6 +5,7 @@ import type {
   WebhookDeliveryRecord,
   WebhookEndpointRecord,
 } from './model.ts'
+import type { JobStats } from './ports.ts'
 
 /** The wire objects of the v1 API (snake_case, amounts in cents), shared by the HTTP answers and webhooks. */
 export const transactionView = (t: TransactionRecord) => ({
@@ -75,4 +76,12 @@ export const deliveryView = (d: WebhookDeliveryRecord) => ({
   last_error: d.lastError,
   created_at: d.createdAt,
   delivered_at: d.deliveredAt,
+})
+
+/** The retry queue's counts as the API shows them (v1 and the ES cash boxes' /es/v1/jobs). */
+export const jobStatsView = (stats: JobStats) => ({
+  ...stats.byStatus,
+  total: Object.values(stats.byStatus).reduce((a, b) => a + b, 0),
+  by_kind: stats.byKind,
+  oldest_due_at: stats.oldestDueAt === null ? null : new Date(stats.oldestDueAt).toISOString(),
 })

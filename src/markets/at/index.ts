@@ -4,8 +4,7 @@ import { ErrorCode, FiscalError, invalid } from '../../core/errors.ts'
 import type { Market, MarketOutcome, SignatureItem, SigningContext } from '../../core/market.ts'
 import type { UnitOfWork } from '../../core/ports.ts'
 import type { Receipt } from '../../core/receipt.ts'
-import { atRepository } from '../../storage/repositories/at.ts'
-import type { MarketDependencies } from '../registry.ts'
+import type { MasterKey } from '../../core/secrets.ts'
 import { Dep7Exporter } from './dep7.ts'
 import { viennaLocalTime, viennaMonth } from './local-time.ts'
 import { machineReadableCode, type TaxSetAmounts } from './machine-readable-code.ts'
@@ -105,11 +104,11 @@ export class AustrianMarket implements AtMarket {
 
   constructor(
     private readonly store: AtStore,
-    private readonly deps: MarketDependencies,
+    private readonly master: MasterKey,
   ) {
     this.at = {
-      provisioning: new AtProvisioning(store, deps.master),
-      dep7: new Dep7Exporter(store, deps.master),
+      provisioning: new AtProvisioning(store, master),
+      dep7: new Dep7Exporter(store, master),
     }
   }
 
@@ -292,7 +291,7 @@ export class AustrianMarket implements AtMarket {
     if (!config) throw notProvisioned()
     const keys = {
       kassenId: config.kassenId,
-      aesKey: this.deps.master.decrypt(config.aesKeyEncrypted),
+      aesKey: this.master.decrypt(config.aesKeyEncrypted),
       counterSize: config.counterSize,
     }
     this.queueKeys.set(queueId, keys)
@@ -304,7 +303,7 @@ export class AustrianMarket implements AtMarket {
     let key = this.deviceKeys.get(id)
     if (!key) {
       key = createPrivateKey({
-        key: this.deps.master.decrypt(device.privateKeyEncrypted),
+        key: this.master.decrypt(device.privateKeyEncrypted),
         format: 'der',
         type: 'pkcs8',
       })
@@ -407,6 +406,3 @@ const outageReport = (keys: QueueKeys, device: AtDeviceRecord, since: number, un
     outageSince: viennaLocalTime(new Date(since)),
     ...(until === null ? {} : { recoveredAt: viennaLocalTime(new Date(until)) }),
   })
-
-export const createAtMarket = (deps: MarketDependencies): AtMarket =>
-  new AustrianMarket(atRepository(deps.storage), deps)

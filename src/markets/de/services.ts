@@ -1,12 +1,18 @@
+import type { Market } from '../../core/market.ts'
 import type { MasterKey } from '../../core/secrets.ts'
-import type { Storage } from '../../storage/database.ts'
-import { deCredentialRepository } from '../../storage/repositories/de-credentials.ts'
-import { deMarketRepository } from '../../storage/repositories/de-market.ts'
-import { tssRepository } from '../../storage/repositories/de-tss.ts'
-import { SignDeCredentials } from './credentials.ts'
+import { type CredentialStore, SignDeCredentials } from './credentials.ts'
 import { DsfinvkExporter } from './dsfinvk/exporter.ts'
+import { DE_COUNTRY, GermanMarket } from './market/index.ts'
 import type { DeStore } from './market/ports.ts'
+import type { TssStore } from './tss/ports.ts'
 import { TssService } from './tss/tss-service.ts'
+
+/** What Germany needs from storage; storage/market-stores.ts builds them. */
+export interface DeStores {
+  tss: TssStore
+  credentials: CredentialStore
+  market: DeStore
+}
 
 /**
  * Germany's services, built once per process: the TSS, the SIGN DE API credentials, and for the DE market
@@ -19,13 +25,19 @@ export interface DeServices {
   dsfinvk: DsfinvkExporter
 }
 
-export function createDeServices(storage: Storage, master: MasterKey): DeServices {
-  const tss = new TssService(tssRepository(storage), master)
-  const market = deMarketRepository(storage)
+export function createDeServices(stores: DeStores, master: MasterKey): DeServices {
+  const tss = new TssService(stores.tss, master)
   return {
     tss,
-    credentials: new SignDeCredentials(deCredentialRepository(storage), master),
-    market,
-    dsfinvk: new DsfinvkExporter(market, tss),
+    credentials: new SignDeCredentials(stores.credentials, master),
+    market: stores.market,
+    dsfinvk: new DsfinvkExporter(stores.market, tss),
   }
+}
+
+/** The German services of a market registry, for the SIGN DE API, /de/v1 and the CLI. */
+export function deServicesOf(marketFor: (countryCode: number) => Market): DeServices {
+  const market = marketFor(DE_COUNTRY)
+  if (!(market instanceof GermanMarket)) throw new Error('the market registry has no German market')
+  return market.de
 }

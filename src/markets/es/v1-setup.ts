@@ -1,5 +1,5 @@
-import type { Config } from '../../config.ts'
 import type { Fiscalizer } from '../../core/v1/fiscalizer.ts'
+import type { EsConfig } from './config.ts'
 import { sandboxSigningCredentials } from './sandbox-signer.ts'
 import { startSimulator } from './simulator/app.ts'
 import { spanishFiscalizers } from './v1-fiscalizer.ts'
@@ -16,17 +16,7 @@ export interface SpainSetup {
   close(): Promise<void>
 }
 
-export async function spainForServe(
-  config: Pick<
-    Config,
-    | 'FISCALBOX_ES_SIMULATOR_URL'
-    | 'FISCALBOX_ES_SIMULATOR'
-    | 'FISCALBOX_ES_VERIFACTU_ENDPOINT'
-    | 'FISCALBOX_ES_PRODUCER_NIF'
-    | 'FISCALBOX_ES_TIMEOUT_MS'
-    | 'FISCALBOX_ES_LROE_AT'
-  >,
-): Promise<SpainSetup> {
+export async function spainForServe(config: EsConfig): Promise<SpainSetup> {
   let simulatorUrl = config.FISCALBOX_ES_SIMULATOR_URL?.replace(/\/+$/, '')
   let close = async () => {}
   if (!simulatorUrl && config.FISCALBOX_ES_SIMULATOR === 'in-process') {

@@ -1,25 +1,27 @@
 import type { Migration } from 'kysely'
+import { marketModules } from '../../markets/index.ts'
 import * as initial from './001-initial.ts'
 import * as marketState from './002-market-state.ts'
-import * as at from './003-at.ts'
-import * as deTss from './004-de-tss.ts'
 import * as payIssue from './005-pay-issue.ts'
 import * as transactionsV1 from './008-transactions-v1.ts'
-import * as deMarket from './009-de-market.ts'
-import * as esMarket from './010-es-market.ts'
 import * as batchWindows from './011-batch-windows.ts'
 import * as queueReservation from './012-queue-reservation.ts'
 
-/** Every migration in order of name; a new one is one more line here. */
-export const migrations: Record<string, Migration> = {
+/** The migrations of the core, not of a country: a new one is one more line here. */
+export const coreMigrations: Readonly<Record<string, Migration>> = {
   '001-initial': initial,
   '002-market-state': marketState,
-  '003-at': at,
-  '004-de-tss': deTss,
   '005-pay-issue': payIssue,
   '008-transactions-v1': transactionsV1,
-  '009-de-market': deMarket,
-  '010-es-market': esMarket,
   '011-batch-windows': batchWindows,
   '012-queue-reservation': queueReservation,
 }
+
+/**
+ * Every migration: the core's and each market module's own. Kysely runs them in order of name, so a
+ * module's migration takes the next free number of the one sequence.
+ */
+export const migrations: Record<string, Migration> = Object.assign(
+  { ...coreMigrations },
+  ...marketModules.map((module) => module.migrations ?? {}),
+)

@@ -12,7 +12,7 @@ import {
 import type { Storage } from '../database.ts'
 import type { Database, EsRecordTable } from '../schema.ts'
 import { transactionOf } from './ledger.ts'
-import { KyselyV1Unit } from './v1-transactions.ts'
+import { insertOutboxJob } from './outbox.ts'
 
 const toRecord = (row: Selectable<EsRecordTable>): EsRecord => ({
   queueId: row.queue_id,
@@ -163,7 +163,7 @@ export function esPosRepository(storage: Storage): EsStore {
           updated_at: record.createdAt,
         })
         .execute()
-      await new KyselyV1Unit(trx, storage.engine).insertJob({
+      await insertOutboxJob(trx, {
         id: job.id,
         accountId: job.accountId,
         kind: ES_SUBMIT_JOB,

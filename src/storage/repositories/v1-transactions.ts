@@ -11,6 +11,7 @@ import type {
 import type { ChainState, TransactionStore, V1Unit } from '../../core/v1/ports.ts'
 import type { Engine, Storage } from '../database.ts'
 import type { Database, FiscalRecordTable, TransactionTable } from '../schema.ts'
+import { insertOutboxJob } from './outbox.ts'
 import { readsOf } from './v1-reader.ts'
 import { newestFirstPage } from './newest-first-page.ts'
 
@@ -188,29 +189,8 @@ export class KyselyV1Unit implements V1Unit {
     return Number(result.numUpdatedRows) > 0
   }
 
-  async insertJob(job: Parameters<V1Unit['insertJob']>[0]) {
-    await this.trx
-      .insertInto('jobs')
-      .values({
-        id: job.id,
-        account_id: job.accountId,
-        kind: job.kind,
-        subject_id: job.subjectId,
-        group_key: job.groupKey,
-        status: 'pending',
-        attempts: 0,
-        max_attempts: job.maxAttempts,
-        run_at: job.runAt,
-        locked_by: null,
-        locked_until: null,
-        reconcile: 0,
-        last_error: null,
-        created_at: job.createdAt,
-        updated_at: job.createdAt,
-        completed_at: null,
-        batch_window: job.batchWindow ?? null,
-      })
-      .execute()
+  insertJob(job: Parameters<V1Unit['insertJob']>[0]) {
+    return insertOutboxJob(this.trx, job)
   }
 
   async enqueueWebhooks(event: Parameters<V1Unit['enqueueWebhooks']>[0]): Promise<number> {

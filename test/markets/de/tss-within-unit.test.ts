@@ -6,6 +6,7 @@ import { receipt, signDeClient } from '../../api/sign-de-v2/support.ts'
 import { cliEnv, runCli } from '../../cli/cli-process.ts'
 import { engines } from '../../helpers/engines.ts'
 import { type Harness, startHarness } from '../../helpers/harness.ts'
+import { deServicesOf } from '../../../src/markets/de/services.ts'
 
 /**
  * The TSS service as a market calls it inside a receipt's unit of work (storage.transact here stands in
@@ -19,12 +20,12 @@ for (const engine of await engines()) {
 
     before(async () => {
       harness = await startHarness(engine)
-      await harness.runtime.de.tss.certificateAuthorities()
+      await deServicesOf(harness.runtime.marketFor).tss.certificateAuthorities()
     })
     after(async () => harness.close())
 
     it('set-up and a start+finish pair commit with the unit and are visible through /api/v2', async () => {
-      const service = harness.runtime.de.tss
+      const service = deServicesOf(harness.runtime.marketFor).tss
       const tssId = randomUUID()
       const clientId = randomUUID()
       const txId = randomUUID()
@@ -55,7 +56,7 @@ for (const engine of await engines()) {
     })
 
     it('a unit that fails leaves no log message, number or counter behind', async () => {
-      const service = harness.runtime.de.tss
+      const service = deServicesOf(harness.runtime.marketFor).tss
       const tssId = randomUUID()
       const clientId = randomUUID()
       await harness.runtime.storage.transact(async (trx) => {

@@ -103,7 +103,8 @@ export class GermanMarket implements Market {
 
   constructor(
     private readonly store: DeStore,
-    private readonly services: DeServices,
+    /** Shared with the SIGN DE API and the CLI (services.ts' deServicesOf). */
+    readonly de: DeServices,
   ) {}
 
   validate(receipt: Receipt): void {
@@ -127,7 +128,7 @@ export class GermanMarket implements Market {
     const kind = deReceiptKind(receipt)
     const state = parseState(context.marketState) ?? initialState()
     const caller = callerOf(context.cashboxId)
-    const tss = this.services.tss.within(context.unit)
+    const tss = this.de.tss.within(context.unit)
     let box = await this.store.cashboxIn(context.unit, context.queueId)
     if (kind === 'start') box = await this.initialize(context, box)
     if (!box) {
@@ -358,7 +359,7 @@ export class GermanMarket implements Market {
       tssOutOfServiceSince: null,
       createdAt: context.moment.toISOString(),
     }
-    const tss = this.services.tss.within(context.unit)
+    const tss = this.de.tss.within(context.unit)
     try {
       await tss.createTss(caller, box.tssId, { description: `fiscalbox cash box ${context.cashboxId}` })
       await tss.updateTss(caller, box.tssId, { state: 'UNINITIALIZED' })

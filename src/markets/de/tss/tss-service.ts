@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { canonicalJson } from '../../../core/canonical-json.ts'
-import { ErrorCode, invalid } from '../../../core/errors.ts'
+import { invalid } from '../../../core/errors.ts'
+import { DeErrorCode } from '../errors.ts'
 import type { UnitOfWork } from '../../../core/ports.ts'
 import type { MasterKey } from '../../../core/secrets.ts'
 import { buildReceiptQr } from '../dsfinvk/receipt-qr.ts'
@@ -174,7 +175,7 @@ export class TssService {
 
   private existingCreate(caller: Caller, tss: TssRecord): { tss: TssRecord; adminPuk: string | null } {
     if (tss.organizationId !== caller.organizationId)
-      throw tssError(ErrorCode.DeTssConflict, `a TSS with id ${tss.id} exists already`)
+      throw tssError(DeErrorCode.TssConflict, `a TSS with id ${tss.id} exists already`)
     const adminPuk =
       tss.state === 'CREATED' && tss.adminPukEncrypted
         ? this.master.decrypt(tss.adminPukEncrypted).toString()
@@ -227,7 +228,7 @@ export class TssService {
         (from === 'CREATED' && to === 'UNINITIALIZED') ||
         (from === 'UNINITIALIZED' && (to === 'INITIALIZED' || to === 'DISABLED')) ||
         (from === 'INITIALIZED' && to === 'DISABLED')
-      if (!allowed) throw tssError(ErrorCode.DeIllegalTssStateChange, `a TSS cannot go from ${from} to ${to}`)
+      if (!allowed) throw tssError(DeErrorCode.IllegalTssStateChange, `a TSS cannot go from ${from} to ${to}`)
       if (to !== 'UNINITIALIZED' && !trusted) this.requireAdmin(tss, now)
       tss.state = to
       if (to === 'UNINITIALIZED') {
@@ -265,10 +266,10 @@ export class TssService {
     if (tss.adminSessionUntil !== null && tss.adminSessionUntil > now) return
     if (this.pinBlocked(tss))
       throw tssError(
-        ErrorCode.DeAdminPinBlocked,
+        DeErrorCode.AdminPinBlocked,
         'the admin PIN is blocked: set a new one with the PUK (PATCH /tss/{tss_id}/admin)',
       )
-    throw tssError(ErrorCode.DeAdminNotAuthenticated, 'log in as admin first (POST /tss/{tss_id}/admin/auth)')
+    throw tssError(DeErrorCode.AdminNotAuthenticated, 'log in as admin first (POST /tss/{tss_id}/admin/auth)')
   }
 
   /** Sets a new admin PIN with the PUK; this is also what unblocks a blocked PIN. */
@@ -276,7 +277,7 @@ export class TssService {
     if (newPin.length < 6) throw invalid('new_admin_pin', 'must have at least 6 characters')
     const failure = await this.store.run(async (work) => {
       const tss = await this.lockTss(work, caller, id)
-      if (tss.state === 'DISABLED') throw tssError(ErrorCode.DeTssDisabled, `TSS ${id} is disabled`)
+      if (tss.state === 'DISABLED') throw tssError(DeErrorCode.TssDisabled, `TSS ${id} is disabled`)
       const ok = secretMatches(puk, tss.adminPukHash)
       await this.appendSystemLog(work, tss, 'unblockUser', [
         { tag: 1, text: 'Admin' },
@@ -289,14 +290,14 @@ export class TssService {
       await work.saveTss(tss)
       return !ok
     })
-    if (failure) throw tssError(ErrorCode.DeChangeAdminPinFailed, 'the admin PUK is wrong')
+    if (failure) throw tssError(DeErrorCode.ChangeAdminPinFailed, 'the admin PUK is wrong')
   }
 
   /** Admin login. Every attempt is logged (authenticateUser); the fifth failure blocks the PIN. */
   async authenticateAdmin(caller: Caller, id: string, pin: string): Promise<void> {
     const outcome = await this.store.run(async (work) => {
       const tss = await this.lockTss(work, caller, id)
-      if (tss.state === 'DISABLED') throw tssError(ErrorCode.DeTssDisabled, `TSS ${id} is disabled`)
+      if (tss.state === 'DISABLED') throw tssError(DeErrorCode.TssDisabled, `TSS ${id} is disabled`)
       if (this.pinBlocked(tss)) return 'blocked' as const
       const ok = secretMatches(pin, tss.adminPinHash as string)
       await this.appendSystemLog(work, tss, 'authenticateUser', [
@@ -315,10 +316,10 @@ export class TssService {
     })
     if (outcome === 'blocked')
       throw tssError(
-        ErrorCode.DeAdminPinBlocked,
+        DeErrorCode.AdminPinBlocked,
         'the admin PIN is blocked: set a new one with the PUK (PATCH /tss/{tss_id}/admin)',
       )
-    if (outcome === 'failed') throw tssError(ErrorCode.DeAdminLoginFailed, 'wrong admin PIN')
+    if (outcome === 'failed') throw tssError(DeErrorCode.AdminLoginFailed, 'wrong admin PIN')
   }
 
   /** Ends the admin session; safe when nobody is logged in (then nothing is logged). */
@@ -354,7 +355,7 @@ export class TssService {
   ): Promise<ClientRecord> {
     if (!CLIENT_SERIAL.test(input.serialNumber))
       throw tssError(
-        ErrorCode.DeIllegalClientSerial,
+        DeErrorCode.IllegalClientSerial,
         "serial_number: 1 to 70 characters of A-Z a-z 0-9 space ' ( ) + , - . : = ? (no / or _)",
       )
     const tss = await this.lockTss(work, caller, tssId)
@@ -362,7 +363,7 @@ export class TssService {
     if (existing) {
       if (existing.tssId !== tssId || existing.serialNumber !== input.serialNumber)
         throw tssError(
-          ErrorCode.DeClientConflict,
+          DeErrorCode.ClientConflict,
           `client ${clientId} exists with another TSS or serial number`,
         )
       return existing
@@ -371,11 +372,11 @@ export class TssService {
     if (!trusted) this.requireAdmin(tss, this.now())
     if (await work.findClientBySerial(tssId, input.serialNumber))
       throw tssError(
-        ErrorCode.DeClientConflict,
+        DeErrorCode.ClientConflict,
         `serial number ${input.serialNumber} is taken by another client of this TSS`,
       )
     if (tss.numberRegisteredClients >= MAX_CLIENTS)
-      throw tssError(ErrorCode.DeClientLimitReached, `a TSS has at most ${MAX_CLIENTS} registered clients`)
+      throw tssError(DeErrorCode.ClientLimitReached, `a TSS has at most ${MAX_CLIENTS} registered clients`)
     const now = this.now()
     const client: ClientRecord = {
       id: clientId,
@@ -408,7 +409,7 @@ export class TssService {
         this.requireAdmin(tss, this.now())
         if (input.state === 'REGISTERED' && tss.numberRegisteredClients >= MAX_CLIENTS)
           throw tssError(
-            ErrorCode.DeClientLimitReached,
+            DeErrorCode.ClientLimitReached,
             `a TSS has at most ${MAX_CLIENTS} registered clients`,
           )
         const operation = input.state === 'REGISTERED' ? 'registerClient' : 'deregisterClient'
@@ -438,9 +439,9 @@ export class TssService {
   }
 
   private requireUsable(tss: TssRecord): void {
-    if (tss.state === 'DISABLED') throw tssError(ErrorCode.DeTssDisabled, `TSS ${tss.id} is disabled`)
+    if (tss.state === 'DISABLED') throw tssError(DeErrorCode.TssDisabled, `TSS ${tss.id} is disabled`)
     if (tss.state !== 'INITIALIZED')
-      throw tssError(ErrorCode.DeTssNotInitialized, `TSS ${tss.id} is ${tss.state}, not INITIALIZED`)
+      throw tssError(DeErrorCode.TssNotInitialized, `TSS ${tss.id} is ${tss.state}, not INITIALIZED`)
   }
 
   // ---- transactions -------------------------------------------------------------------------------
@@ -525,29 +526,29 @@ export class TssService {
           latestRevision: existing.latestRevision,
         }
       throw tssError(
-        ErrorCode.DePendingTxConflict,
+        DeErrorCode.PendingTxConflict,
         `revision ${revision} of transaction ${txId} exists with another body`,
       )
     }
     this.requireUsable(tss)
     const client = await work.findClient(input.clientId)
     if (!client || client.tssId !== tssId)
-      throw tssError(ErrorCode.DeClientNotFound, `no client ${input.clientId} in TSS ${tssId}`)
+      throw tssError(DeErrorCode.ClientNotFound, `no client ${input.clientId} in TSS ${tssId}`)
     if (client.state !== 'REGISTERED')
-      throw tssError(ErrorCode.DeClientDeregistered, `client ${input.clientId} is deregistered`)
+      throw tssError(DeErrorCode.ClientDeregistered, `client ${input.clientId} is deregistered`)
     const now = this.now()
     let tx: TransactionRecord
     let process: ProcessData
     let operation: 'StartTransaction' | 'UpdateTransaction' | 'FinishTransaction'
     if (!existing) {
-      if (revision !== 1) throw tssError(ErrorCode.DeTxUpsert, 'a transaction starts with tx_revision=1')
+      if (revision !== 1) throw tssError(DeErrorCode.TxUpsert, 'a transaction starts with tx_revision=1')
       if (input.state !== 'ACTIVE')
-        throw tssError(ErrorCode.DeTxUpsert, 'a transaction starts in state ACTIVE')
+        throw tssError(DeErrorCode.TxUpsert, 'a transaction starts in state ACTIVE')
       if (input.schema)
-        throw tssError(ErrorCode.DeTxUpsert, 'revision 1 starts the transaction and carries no schema')
+        throw tssError(DeErrorCode.TxUpsert, 'revision 1 starts the transaction and carries no schema')
       if (tss.numberActiveTransactions >= MAX_ACTIVE_TRANSACTIONS)
         throw tssError(
-          ErrorCode.DeTxLimitReached,
+          DeErrorCode.TxLimitReached,
           `a TSS has at most ${MAX_ACTIVE_TRANSACTIONS} ACTIVE transactions`,
         )
       tss.transactionCounter += 1
@@ -570,22 +571,22 @@ export class TssService {
       tx = existing
       if (revision !== tx.latestRevision + 1)
         throw tssError(
-          ErrorCode.DeTxUpsert,
+          DeErrorCode.TxUpsert,
           `the next revision of transaction ${txId} is ${tx.latestRevision + 1}`,
         )
       if (tx.state !== 'ACTIVE')
-        throw tssError(ErrorCode.DeTxUpsert, `transaction ${txId} is ${tx.state} already`)
+        throw tssError(DeErrorCode.TxUpsert, `transaction ${txId} is ${tx.state} already`)
       if (tx.clientId !== client.id)
-        throw tssError(ErrorCode.DeTxUpsert, `transaction ${txId} belongs to another client`)
+        throw tssError(DeErrorCode.TxUpsert, `transaction ${txId} belongs to another client`)
       if (input.state === 'CANCELLED') {
         process = CANCELLED_PROCESS
       } else {
         if (!input.schema)
-          throw tssError(ErrorCode.DeTxNoTypeDefined, 'send a schema (standard_v1 or raw) with this revision')
+          throw tssError(DeErrorCode.TxNoTypeDefined, 'send a schema (standard_v1 or raw) with this revision')
         process = processDataOf(input.schema)
         if (tx.schemaKind && tx.schemaKind !== process.kind)
           throw tssError(
-            ErrorCode.DeTxIllegalTypeChange,
+            DeErrorCode.TxIllegalTypeChange,
             `transaction ${txId} uses ${tx.schemaKind}, not ${process.kind}`,
           )
         tx.schemaKind = process.kind
@@ -672,7 +673,7 @@ export class TssService {
     const wanted = revision ?? tx.latestRevision
     const response = await this.store.getRevisionResponse(tssId, tx.id, wanted)
     if (!response)
-      throw tssError(ErrorCode.DeTxRevisionNotFound, `transaction ${tx.id} has no revision ${wanted}`)
+      throw tssError(DeErrorCode.TxRevisionNotFound, `transaction ${tx.id} has no revision ${wanted}`)
     return {
       view: JSON.parse(response) as TransactionView,
       metadata: tx.metadata,
@@ -749,12 +750,12 @@ export class TssService {
       if (existing) return existing
       if (tss.state !== 'INITIALIZED' && tss.state !== 'DISABLED')
         throw tssError(
-          ErrorCode.DeExportIllegalTssState,
+          DeErrorCode.ExportIllegalTssState,
           `TSS ${tssId} is ${tss.state}: export needs INITIALIZED or DISABLED`,
         )
       if ((await work.countOpenExports(tssId)) >= MAX_OPEN_EXPORTS)
         throw tssError(
-          ErrorCode.DeTooManyExports,
+          DeErrorCode.TooManyExports,
           `at most ${MAX_OPEN_EXPORTS} exports per TSS may be PENDING or WORKING`,
         )
       const created: ExportRecord = {
@@ -894,7 +895,7 @@ export class TssService {
   ): Promise<{ tss: TssRecord; selection: LogSelection }> {
     const record = await this.getExport(caller, tssId, exportId)
     if (record.state !== 'COMPLETED')
-      throw tssError(ErrorCode.DeExportNotCompleted, `export ${exportId} is ${record.state}, not COMPLETED`)
+      throw tssError(DeErrorCode.ExportNotCompleted, `export ${exportId} is ${record.state}, not COMPLETED`)
     const tss = await this.requireTss(caller, tssId)
     const selection = (await this.selectionOf(record)) as LogSelection
     return { tss, selection }

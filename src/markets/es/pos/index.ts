@@ -1,7 +1,5 @@
 import { ErrorCode, FiscalError } from '../../../core/errors.ts'
 import type { Market } from '../../../core/market.ts'
-import { esPosRepository } from '../../../storage/repositories/es-pos.ts'
-import type { MarketDependencies } from '../../registry.ts'
 import type { SpanishAuthority } from '../authority.ts'
 import { spanishAuthorityFor } from '../index.ts'
 import type { TicketBaiRecord } from '../ticketbai/issue.ts'
@@ -61,9 +59,7 @@ const conflict = (message: string) =>
     reason: 'the configuration of a cash box with records is fixed',
   })
 
-export function createEsMarket(dependencies: MarketDependencies): EsMarket {
-  const options = dependencies.es ?? {}
-  const store = esPosRepository(dependencies.storage)
+export function createEsMarket(store: EsStore, options: EsMarketOptions): EsMarket {
   const software = {
     ...FISCALBOX_SOFTWARE,
     ...(options.producerNif ? { producerNif: options.producerNif } : {}),

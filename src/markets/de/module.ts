@@ -1,0 +1,48 @@
+import type { MarketModule } from '../module.ts'
+import { DE_ERRORS } from './errors.ts'
+import { GermanMarket } from './market/index.ts'
+import * as deMarket from './migrations/009-de-market.ts'
+import * as deTss from './migrations/004-de-tss.ts'
+import { createDeServices, type DeStores } from './services.ts'
+
+declare module '../module.ts' {
+  interface MarketStores {
+    DE: DeStores
+  }
+}
+
+export const TSS_EXPORT_HELP = `
+A TAR file is checked as a German TSS export (BSI TR-03151/TR-03153): every log message is parsed and
+its signature verified against the certificate in the archive (ECDSA or EC-Schnorr on P-256, P-384 or
+brainpool curves), the certificate chain, the signature counter (no gaps or repeats), transaction
+numbers, times and file names. Problems are listed by file name; the exit code is 1 when there is any.`
+
+/**
+ * Germany (KassenSichV): the software TSS, the SIGN DE v2 API, /de/v1, DSFinV-K and `fiscalbox sign-de`.
+ * See docs/country-de.md.
+ */
+export const germany: MarketModule = {
+  country: 'DE',
+  async market({ stores, master }) {
+    const de = createDeServices(stores.DE, master)
+    // The TSS of a DE cash box is created inside its start receipt's unit: the certificate authorities
+    // (written in a transaction of their own the very first time) must exist before.
+    await de.tss.certificateAuthorities()
+    return new GermanMarket(stores.DE.market, de)
+  },
+  routes: async () => [
+    { prefix: '/de/v1', plugin: (await import('../../api/de/index.ts')).deApi },
+    { prefix: '/api/v2', plugin: (await import('../../api/sign-de-v2/index.ts')).signDeApiV2 },
+  ],
+  commands: async (program, exporter) => {
+    ;(await import('../../cli/sign-de.ts')).registerSignDeCommands(program, exporter)
+    ;(await import('../../cli/dsfinvk.ts')).registerDsfinvkCommand(exporter)
+  },
+  verify: {
+    help: TSS_EXPORT_HELP,
+    run: async (file, options) =>
+      (await import('../../cli/verify-tss-export.ts')).verifyTssExportCommand(file, options),
+  },
+  migrations: { '004-de-tss': deTss, '009-de-market': deMarket },
+  errors: DE_ERRORS,
+}
