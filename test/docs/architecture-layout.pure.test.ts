@@ -22,22 +22,25 @@ function layoutPaths(): string[] {
   let inSrc = false
   for (const line of block.split('\n')) {
     if (line.trim() === '') continue
-    const depth = (line.length - line.trimStart().length) / 2
+    const indent = line.length - line.trimStart().length
     // The names come before the description, which is set off by two spaces or more.
     const head = line.trim().split(/\s{2,}/)[0] as string
-    if (depth === 0) {
+    const names = head.split(/,?\s+/)
+    if (indent === 0) {
       inSrc = head === 'src/'
       parents.length = 0
       parents.push('src')
       continue
     }
-    if (!inSrc) continue
+    const depth = indent / 2
+    // A description's continuation line: deeper than any entry could be, or not names at all.
+    if (!inSrc || !Number.isInteger(depth) || depth > parents.length) continue
+    if (!names.every((name) => /^[\w.-]+\/?$/.test(name))) continue
     parents.length = depth
-    for (const name of head.split(/,\s*/)) {
-      if (!/^[\w.-]+\/?$/.test(name)) continue
+    for (const name of names) {
       const path = [...parents, name.replace(/\/$/, '')].join('/')
       paths.push(path)
-      if (name.endsWith('/')) parents[depth] = path
+      if (name.endsWith('/') && names.length === 1) parents[depth] = name.replace(/\/$/, '')
     }
   }
   return paths
