@@ -10,7 +10,8 @@ import { sql } from 'kysely'
 import { buildApp } from '../../src/api/app.ts'
 import { exportJournal } from '../../src/cli/export-journal.ts'
 import type { CreatedCashbox } from '../../src/core/cashboxes.ts'
-import type { Market } from '../../src/core/market.ts'
+import type { Market, SigningContext } from '../../src/core/market.ts'
+import type { Receipt } from '../../src/core/receipt.ts'
 import { openRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime.ts'
 import { JournalVerifier } from '../../src/verify/journal-verifier.ts'
 import { countryBits } from '../api/support.ts'
@@ -217,17 +218,17 @@ export async function marketContract(name: string, implementation: MarketImpleme
             ? externalUnitMarket(unit.url, { timeoutMs: unitTimeoutMs })
             : market
         if (code !== countryCode) return chosen
-        return {
-          ...chosen,
-          name: chosen.name,
-          validate: (receipt) => chosen.validate(receipt),
-          seal: async (context, receipt) => {
+        // The market itself, with seal() decorated: what else reaches it through the registry (the German
+        // TSS services, the Spanish store) finds it as before.
+        const decorated: Market = Object.create(chosen)
+        Object.defineProperty(decorated, 'seal', {
+          value: async (context: SigningContext, receipt: Receipt) => {
             const sealed = await chosen.seal(context, receipt)
             if (throwAfterSeal) throw new Error('injected fault after seal')
             return sealed
           },
-          ...(chosen.external ? { external: chosen.external } : {}),
-        }
+        })
+        return decorated
       }
       let node: Node
 
