@@ -130,7 +130,7 @@ export function createEsMarket(dependencies: MarketDependencies): EsMarket {
             : {}),
           ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
         },
-        { ...(options.simulatorUrl ? { simulatorUrl: options.simulatorUrl } : {}), pacer },
+        { ...(options.simulatorUrl ? { simulatorUrl: options.simulatorUrl } : {}), pacer, clock },
       )
       const authority = made.authority as SpanishAuthority<VerifactuRecord | TicketBaiRecord>
       authorities.set(queueId, { key, authority })
