@@ -80,6 +80,8 @@ export interface SpanishFiscalizerOptions {
   /** Records generated longer ago are sent with Incidencia=S (default 300 s). */
   lateAfterSeconds?: number
   pacer?: SubmissionPacer
+  /** epoch ms: the outbox's clock (V1Options.clock), which TiempoEsperaEnvio is kept on; default Date.now */
+  clock?: () => number
   /**
    * When Bizkaia's LROE batches go out: `HH:MM` UTC once a day (default 02:00), or `immediate` (each record
    * as soon as it is stored, e.g. for test set-ups that want the answer in the 201).
@@ -353,6 +355,7 @@ class SpanishClient implements AuthorityClient {
           ? { simulatorUrl: this.options.simulatorUrl }
           : {}),
         pacer: this.pacer,
+        ...(this.options.clock ? { clock: this.options.clock } : {}),
       },
     )
     const authority = made.authority as SpanishAuthority<VerifactuRecord | TicketBaiRecord>
