@@ -52,8 +52,6 @@ export function esPosSubmitHandler(deps: {
   claimBatch: number
 }): JobHandler {
   const { store } = deps
-  // One attempt per cash box at a time in this process: two would send the same pending records.
-  const busy = new Map<string, Promise<unknown>>()
 
   async function verdictOf(
     authority: SpanishAuthority<AnyRecord>,
@@ -283,17 +281,9 @@ export function esPosSubmitHandler(deps: {
   return {
     kind: ES_SUBMIT_JOB,
     claimBatch: deps.claimBatch,
-    async run(jobs) {
-      const queueId = parseJobSubject(jobs[0]?.subjectId ?? '').queueId
-      const previous = busy.get(queueId) ?? Promise.resolve()
-      const current = previous.catch(() => {}).then(() => runGroup(jobs))
-      busy.set(queueId, current)
-      try {
-        return await current
-      } finally {
-        if (busy.get(queueId) === current) busy.delete(queueId)
-      }
-    },
+    // One attempt per cash box at a time in this process (the engine runs a group's attempts one after
+    // another): two would send the same pending records.
+    run: runGroup,
     async onDead(unit: V1Unit, job: JobRecord, error: string) {
       const { queueId, seq } = parseJobSubject(job.subjectId)
       await store.setStatusIn(unit.unit, queueId, seq, 'failed_permanent', { error }, 'pending')

@@ -396,12 +396,19 @@ class SpanishClient implements AuthorityClient {
     const authority = this.authorityOf((run[0] as SubmittedRecord).location)
     const values = run.map((r) => parseSpanishRecord(r.record).record.value)
     const result = await authority.submit(values)
-    if (result.kind === 'retryable')
+    if (result.kind === 'retryable') {
+      // Held back by TiempoEsperaEnvio: to the millisecond, so that every record it holds is due at once.
+      const retryAfterMs = result.heldUntil
+        ? result.heldUntil.getTime() - (this.options.clock ?? Date.now)()
+        : result.retryAfterSeconds !== undefined
+          ? result.retryAfterSeconds * 1000
+          : undefined
       return {
         kind: 'retryable',
         error: result.reason,
-        ...(result.retryAfterSeconds !== undefined ? { retryAfterMs: result.retryAfterSeconds * 1000 } : {}),
+        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
       }
+    }
     if (result.kind === 'unknown') return { kind: 'unknown', error: result.reason }
     const byKey = new Map(result.outcomes.map((o) => [o.key, o]))
     const outcomes: Record<string, RecordOutcome> = {}

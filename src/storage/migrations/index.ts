@@ -8,6 +8,7 @@ import * as transactionsV1 from './008-transactions-v1.ts'
 import * as deMarket from './009-de-market.ts'
 import * as esMarket from './010-es-market.ts'
 import * as batchWindows from './011-batch-windows.ts'
+import * as jobChains from './013-job-chains.ts'
 
 /** Every migration in order of name; a new one is one more line here. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '009-de-market': deMarket,
   '010-es-market': esMarket,
   '011-batch-windows': batchWindows,
+  '013-job-chains': jobChains,
 }
