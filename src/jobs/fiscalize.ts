@@ -67,7 +67,10 @@ export function fiscalizeHandler(deps: {
       kind: string,
       groupKey: string,
       except: readonly string[],
-    ): Promise<{ sequence: number; runAt: number; status: JobStatus } | undefined>
+    ): Promise<
+      | { sequence: number; runAt: number; status: JobStatus; attempts: number; batchWindow: string | null }
+      | undefined
+    >
   }
   locations: Pick<AccountStore, 'findLocation'>
   fiscalizerFor: FiscalizerFor
@@ -188,11 +191,18 @@ export function fiscalizeHandler(deps: {
       const attempted = jobs.filter((job) => {
         const sequence = rows.get(job.subjectId)?.record?.sequence
         if (!head || sequence === undefined || sequence < head.sequence) return true
+        const due = Math.max(head.runAt, now)
         outcomes.set(job.id, {
           kind: 'wait',
           reason: `waiting for record ${head.sequence} of the chain to reach the authority first`,
-          // Not before its next attempt; a second later when that attempt is under way on another node.
-          runAt: head.status === 'processing' ? now + 1_000 : Math.max(head.runAt, now),
+          // Its next attempt; a second when it is under way on another node, or when it was never tried and
+          // is held for no window: then it is reserved for its own request's inline attempt, due any moment.
+          runAt:
+            head.status === 'processing'
+              ? now + 1_000
+              : head.attempts === 0 && head.batchWindow === null
+                ? Math.min(due, now + 1_000)
+                : due,
         })
         return false
       })

@@ -73,6 +73,8 @@ export interface ChainHead {
   sequence: number
   runAt: number
   status: JobStatus
+  attempts: number
+  batchWindow: string | null
 }
 
 /** The outbox's job table: claims, attempts and the retry queue. */
@@ -253,14 +255,26 @@ export function jobStore(storage: Storage): OutboxStore & {
       let open = db
         .selectFrom('jobs')
         .innerJoin('fiscal_records', 'fiscal_records.transaction_id', 'jobs.subject_id')
-        .select(['fiscal_records.sequence', 'jobs.run_at', 'jobs.status'])
+        .select([
+          'fiscal_records.sequence',
+          'jobs.run_at',
+          'jobs.status',
+          'jobs.attempts',
+          'jobs.batch_window',
+        ])
         .where('jobs.kind', '=', kind)
         .where('jobs.group_key', '=', groupKey)
         .where('jobs.status', 'in', ['pending', 'processing', 'failed'])
       if (except.length > 0) open = open.where('jobs.id', 'not in', [...except])
       const row = await open.orderBy('fiscal_records.sequence').limit(1).executeTakeFirst()
       return row
-        ? { sequence: Number(row.sequence), runAt: Number(row.run_at), status: row.status as JobStatus }
+        ? {
+            sequence: Number(row.sequence),
+            runAt: Number(row.run_at),
+            status: row.status as JobStatus,
+            attempts: Number(row.attempts),
+            batchWindow: row.batch_window,
+          }
         : undefined
     },
     openCount: async () => {
