@@ -264,16 +264,25 @@ export function fiscalizeHandler(deps: {
           // A client that throws cannot tell whether the records arrived: treat it as unknown.
           result = { kind: 'unknown', error: (error as Error).message }
         }
+        if (result.kind === 'retryable') {
+          // Nothing was registered: the first record's attempt counts, the others wait for it, so that the
+          // chain goes on at one due time rather than at each record's own jittered backoff.
+          const failure = failed(first.transaction, result.error, false, result.retryAfterMs)
+          outcomes.set(first.job.id, failure)
+          halt(first, failure)
+          for (const item of sent.slice(1))
+            outcomes.set(item.job.id, {
+              kind: 'wait',
+              reason: halted as string,
+              runAt: now + (result.retryAfterMs ?? 0),
+            })
+          return
+        }
         for (const item of sent) {
           const outcome =
             result.kind === 'outcomes'
               ? fromOutcome(item.transaction, item.record, result.outcomes[item.transaction.id])
-              : failed(
-                  item.transaction,
-                  result.error,
-                  result.kind === 'unknown',
-                  result.kind === 'retryable' ? result.retryAfterMs : undefined,
-                )
+              : failed(item.transaction, result.error, true)
           outcomes.set(item.job.id, outcome)
           halt(item, outcome)
         }
