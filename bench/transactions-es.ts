@@ -10,7 +10,8 @@ import { saleBody } from './transactions.ts'
  * seal (number, Huella, QR) in the commit plus a SOAP submission the simulator parses, checks and registers.
  * 1. accepted transactions/s with inline fiscalization (the default X-Fiscalization-Timeout of 5 s);
  * 2. drain: the simulator is in an outage (every request 503) while 10,000 transactions are created with
- *    `X-Fiscalization-Timeout: 0`; once every submission job has failed at least once the outage ends, and
+ *    `X-Fiscalization-Timeout: 0`; once every submission job has been tried (each location's first open
+ *    record refused, the records behind it waiting for it, in chain order) the outage ends, and
  *    the time until every transaction is `success` is measured.
  * The simulator runs in the server process, so the server's CPU includes the authority's own work.
  */
@@ -123,11 +124,19 @@ export async function drainSpanishBacklog(
   }
   await Promise.all(Array.from({ length: 32 }, worker))
   shown.done()
-  // Every submission job has been tried and refused at least once: a real backlog, with backoff.
+  // Every submission job has been tried: a real backlog, with backoff. Records go in chain order, so the
+  // first open record of each location is refused and retried, and the ones behind it wait for it (pending,
+  // with the reason): claims are oldest first, so once the newest pending jobs all carry a reason, so do the
+  // older ones.
   for (;;) {
     const s = await stats(server, key)
     if (Number(s.dead) > 0) throw new Error(`jobs died during the outage: ${JSON.stringify(s)}`)
-    if (Number(s.pending) === 0) break
+    if (Number(s.failed) >= locations.length) {
+      const newest = (await call(`${server.url}/v1/retry-queue?status=pending&limit=100`, 'GET', key)) as {
+        data: Array<{ last_error: string | null }>
+      }
+      if (newest.data.every((job) => job.last_error !== null)) break
+    }
     await new Promise((r) => setTimeout(r, 200))
   }
   const before = await stats(server, key)

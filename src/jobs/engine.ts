@@ -43,6 +43,22 @@ export interface JobHandler {
   onRevive?(unit: V1Unit, job: JobRecord): Promise<void>
 }
 
+/** The end of one attempt: the job's new state, and the effects committed with it. */
+export interface JobEnd {
+  job: JobRecord
+  patch: Parameters<JobStore['finish']>[1]
+  effects: (unit: V1Unit) => Promise<void>
+}
+
+/** The job table as the engine uses it: `finishAll` records many attempts' ends in one commit. */
+export interface OutboxStore extends JobStore {
+  /**
+   * Each end as `finish` records it, all in one storage transaction; false for a job this worker no
+   * longer holds. If any effect fails, nothing is committed and the call fails.
+   */
+  finishAll(ends: readonly JobEnd[]): Promise<boolean[]>
+}
+
 export interface EngineSettings {
   /** Worker loops in this process. */
   concurrency: number
@@ -74,9 +90,11 @@ export class JobEngine {
   private loops: Promise<void>[] = []
   private readonly inFlight = new Set<Promise<unknown>>()
   private wakeUp: Array<() => void> = []
+  /** The last attempt of each group (kind and group key) under way in this process. */
+  private readonly groupsUnderWay = new Map<string, Promise<void>>()
 
   constructor(
-    private readonly store: JobStore,
+    private readonly store: OutboxStore,
     readonly settings: EngineSettings,
     /** Epoch milliseconds; injectable so that tests move time (due jobs, batch windows) without sleeping. */
     private readonly now: () => number = Date.now,
@@ -182,10 +200,28 @@ export class JobEngine {
     const groups = new Map<string, JobRecord[]>()
     for (const job of jobs) {
       const key = `${job.kind}\u0000${job.groupKey}`
-      groups.set(key, [...(groups.get(key) ?? []), job])
+      const group = groups.get(key)
+      if (group) group.push(job)
+      else groups.set(key, [job])
     }
     // Groups are different peers or chains: one slow peer does not hold up the others.
-    await Promise.all([...groups.values()].map((group) => this.runGroup(group)))
+    await Promise.all([...groups].map(([key, group]) => this.afterGroup(key, () => this.runGroup(group))))
+  }
+
+  /**
+   * One attempt per group at a time in this process, each after the previous one's end is committed: a
+   * group is one chain or one peer, whose later jobs go after the earlier ones and see how they ended.
+   */
+  private afterGroup(key: string, attempt: () => Promise<void>): Promise<void> {
+    const previous = this.groupsUnderWay.get(key) ?? Promise.resolve()
+    const current = previous.catch(() => {}).then(attempt)
+    this.groupsUnderWay.set(key, current)
+    void current
+      .finally(() => {
+        if (this.groupsUnderWay.get(key) === current) this.groupsUnderWay.delete(key)
+      })
+      .catch(() => {})
+    return current
   }
 
   private async runGroup(jobs: JobRecord[]): Promise<void> {
@@ -209,39 +245,46 @@ export class JobEngine {
         )
       }
     }
-    await Promise.all(
-      jobs.map((job) =>
-        this.finish(
-          handler,
-          job,
-          outcomes.get(job.id) ?? { kind: 'retry', error: 'no outcome', reconcile: true },
-        ).catch(() => {
-          // The end of this attempt could not be recorded: the lease runs out and the job is claimed again.
-        }),
+    const ends = jobs.map((job) =>
+      this.endOf(
+        handler,
+        job,
+        outcomes.get(job.id) ?? { kind: 'retry', error: 'no outcome', reconcile: true },
       ),
     )
+    try {
+      // One commit for the whole group: a claim of 1000 submissions ends in one transaction, not 1000.
+      await this.store.finishAll(ends)
+    } catch {
+      // One end's effects failed and took the others with it: each on its own, so that only it is lost.
+      await Promise.all(
+        ends.map((end) =>
+          this.store.finish(end.job, end.patch, end.effects).catch(() => {
+            // The end of this attempt could not be recorded: the lease runs out and the job is claimed again.
+          }),
+        ),
+      )
+    }
   }
 
-  private async finish(handler: JobHandler | undefined, job: JobRecord, outcome: JobOutcome): Promise<void> {
+  private endOf(handler: JobHandler | undefined, job: JobRecord, outcome: JobOutcome): JobEnd {
     const now = this.now()
-    if (outcome.kind === 'done') {
-      await this.store.finish(
+    if (outcome.kind === 'done')
+      return {
         job,
-        {
+        patch: {
           status: 'completed',
           runAt: job.runAt,
           reconcile: false,
           lastError: null,
           completedAt: new Date(now).toISOString(),
         },
-        async (unit) => outcome.effects?.(unit),
-      )
-      return
-    }
-    if (outcome.kind === 'wait') {
-      await this.store.finish(
+        effects: async (unit) => outcome.effects?.(unit),
+      }
+    if (outcome.kind === 'wait')
+      return {
         job,
-        {
+        patch: {
           status: 'pending',
           runAt: Math.max(outcome.runAt, now),
           reconcile: job.reconcile,
@@ -249,44 +292,41 @@ export class JobEngine {
           completedAt: null,
           attempts: job.attempts - 1,
         },
-        async () => {},
-      )
-      return
-    }
+        effects: async () => {},
+      }
     if (outcome.kind === 'dead' || job.attempts >= job.maxAttempts) {
       const error =
         outcome.kind === 'dead' ? outcome.error : `${outcome.error} (gave up after ${job.attempts} attempts)`
-      await this.store.finish(
+      return {
         job,
-        {
+        patch: {
           status: 'dead',
           runAt: job.runAt,
           reconcile: outcome.kind === 'retry' && outcome.reconcile === true,
           lastError: error,
           completedAt: null,
         },
-        async (unit) => {
+        effects: async (unit) => {
           await outcome.effects?.(unit)
           await handler?.onDead(unit, job, error)
         },
-      )
-      return
+      }
     }
     const delay = Math.max(
       backoffDelay(job.attempts, { baseMs: this.settings.backoffBaseMs, maxMs: this.settings.backoffMaxMs }),
       outcome.retryAfterMs ?? 0,
     )
-    await this.store.finish(
+    return {
       job,
-      {
+      patch: {
         status: 'failed',
         runAt: now + delay,
         reconcile: outcome.reconcile === true,
         lastError: outcome.error,
         completedAt: null,
       },
-      async (unit) => outcome.effects?.(unit),
-    )
+      effects: async (unit) => outcome.effects?.(unit),
+    }
   }
 
   /** The scope's submissions held for a batch window go now (the rest of the window stays as it is). */

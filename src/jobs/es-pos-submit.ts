@@ -30,6 +30,8 @@ type Verdict =
   | { kind: 'settled'; status: 'accepted' | 'accepted_with_errors'; authority: Record<string, unknown> }
   | { kind: 'refused'; error: string; authority: Record<string, unknown> }
   | { kind: 'later'; error: string; reconcile: boolean; retryAfterMs?: number }
+  /** Not sent: the AEAT's waiting time runs until `until` (epoch ms); not a failure, so not an attempt. */
+  | { kind: 'paced'; reason: string; until: number }
 
 /**
  * Submission of the Spanish records of /v2/sign receipts (one job per record, grouped per cash box), in
@@ -50,8 +52,6 @@ export function esPosSubmitHandler(deps: {
   claimBatch: number
 }): JobHandler {
   const { store } = deps
-  // One attempt per cash box at a time in this process: two would send the same pending records.
-  const busy = new Map<string, Promise<unknown>>()
 
   async function verdictOf(
     authority: SpanishAuthority<AnyRecord>,
@@ -116,13 +116,17 @@ export function esPosSubmitHandler(deps: {
   async function submit(authority: SpanishAuthority<AnyRecord>, run: Item[]): Promise<Verdict[]> {
     let result: SubmissionResult
     const { queueId } = (run[0] as Item).record
-    await store.markSent(
-      queueId,
-      run.map((item) => item.record.seq),
-      new Date().toISOString(),
-    )
+    const seqs = run.map((item) => item.record.seq)
+    let sentAt: string | undefined
+    const sending = async () => {
+      sentAt = new Date().toISOString()
+      await store.markSent(queueId, seqs, sentAt)
+    }
     try {
-      result = await authority.submit(run.map((item) => item.value))
+      result = await authority.submit(
+        run.map((item) => item.value),
+        { sending },
+      )
     } catch (error) {
       // A client that throws cannot tell whether the records arrived: an unknown outcome.
       result = { kind: 'unknown', reason: (error as Error).message }
@@ -134,6 +138,17 @@ export function esPosSubmitHandler(deps: {
         verdicts.push(await verdictOf(authority, item, byKey.get(keyOf(item.value)), result.waitSeconds))
       return verdicts
     }
+    if (result.kind === 'retryable' && result.heldUntil) {
+      const until = result.heldUntil.getTime()
+      return run.map((): Verdict => ({ kind: 'paced', reason: result.reason, until }))
+    }
+    // Refused before any processing (503, SOAP fault): nothing is registered, so a resend needs no look-up.
+    if (result.kind === 'retryable' && sentAt)
+      await store.unmarkSent(
+        queueId,
+        run.filter((item) => !item.reconcile).map((item) => item.record.seq),
+        sentAt,
+      )
     return run.map(
       (item): Verdict =>
         result.kind === 'retryable'
@@ -147,31 +162,43 @@ export function esPosSubmitHandler(deps: {
     )
   }
 
-  /** Every item's verdict, in chain order: after the first record that must wait, the rest wait too. */
+  /**
+   * Every item's verdict, in chain order: after the first record that must wait, the rest wait too, for the
+   * same reason (the AEAT's waiting time: all of them go together once it is over).
+   */
   async function attempt(authority: SpanishAuthority<AnyRecord>, items: Item[]): Promise<Map<Item, Verdict>> {
     const verdicts = new Map<Item, Verdict>()
-    let waiting: string | undefined
+    let holding: Verdict | undefined
     let run: Item[] = []
-    const hold = (item: Item) =>
-      verdicts.set(item, { kind: 'later', error: waiting as string, reconcile: item.reconcile })
+    const hold = (item: Item, verdict: Verdict) => {
+      if (verdict.kind === 'paced') holding ??= verdict
+      else if (verdict.kind === 'later')
+        holding ??= {
+          kind: 'later',
+          error: `waiting for record ${item.record.seq} of the chain`,
+          reconcile: false,
+        }
+    }
+    const heldVerdict = (item: Item): Verdict =>
+      holding?.kind === 'later' ? { ...holding, reconcile: item.reconcile } : (holding as Verdict)
     const flush = async () => {
       if (run.length === 0) return
       const answers = await submit(authority, run)
       run.forEach((item, i) => {
         const verdict = answers[i] as Verdict
         verdicts.set(item, verdict)
-        if (verdict.kind === 'later') waiting ??= `waiting for record ${item.record.seq} of the chain`
+        hold(item, verdict)
       })
       run = []
     }
     for (const item of items) {
       if (item.reconcile) {
         await flush()
-        if (!waiting) {
+        if (!holding) {
           const found = await lookedUp(authority, item)
           if (found !== 'not_registered') {
             verdicts.set(item, found)
-            if (found.kind === 'later') waiting = `waiting for record ${item.record.seq} of the chain`
+            hold(item, found)
             continue
           }
         }
@@ -179,7 +206,7 @@ export function esPosSubmitHandler(deps: {
       const head = run[0]
       // One submission: at most maxBatch records, and TicketBAI never mixes invoices and cancellations.
       if (head && (run.length >= authority.maxBatch || head.value.kind !== item.value.kind)) await flush()
-      if (waiting) hold(item)
+      if (holding) verdicts.set(item, heldVerdict(item))
       else run.push(item)
     }
     await flush()
@@ -199,6 +226,7 @@ export function esPosSubmitHandler(deps: {
         error: verdict.error,
         effects: (unit) => store.setStatusIn(unit.unit, queueId, seq, 'rejected', verdict.authority),
       }
+    if (verdict.kind === 'paced') return { kind: 'wait', reason: verdict.reason, runAt: verdict.until }
     return {
       kind: 'retry',
       error: verdict.error,
@@ -253,17 +281,9 @@ export function esPosSubmitHandler(deps: {
   return {
     kind: ES_SUBMIT_JOB,
     claimBatch: deps.claimBatch,
-    async run(jobs) {
-      const queueId = parseJobSubject(jobs[0]?.subjectId ?? '').queueId
-      const previous = busy.get(queueId) ?? Promise.resolve()
-      const current = previous.catch(() => {}).then(() => runGroup(jobs))
-      busy.set(queueId, current)
-      try {
-        return await current
-      } finally {
-        if (busy.get(queueId) === current) busy.delete(queueId)
-      }
-    },
+    // One attempt per cash box at a time in this process (the engine runs a group's attempts one after
+    // another): two would send the same pending records.
+    run: runGroup,
     async onDead(unit: V1Unit, job: JobRecord, error: string) {
       const { queueId, seq } = parseJobSubject(job.subjectId)
       await store.setStatusIn(unit.unit, queueId, seq, 'failed_permanent', { error }, 'pending')

@@ -1,12 +1,19 @@
-import type { Fiscalizer, FiscalizerFor, RecordOutcome, SubmittedRecord } from '../core/v1/fiscalizer.ts'
+import type {
+  AuthorityClient,
+  FiscalizerFor,
+  RecordOutcome,
+  SubmitResult,
+  SubmittedRecord,
+} from '../core/v1/fiscalizer.ts'
 import {
   awaitingStatuses,
   type JobRecord,
+  type JobStatus,
   type LocationRecord,
   type TransactionRecord,
   type TransactionStatus,
 } from '../core/v1/model.ts'
-import type { AccountStore, JobStore, TransactionPatch, TransactionStore, V1Unit } from '../core/v1/ports.ts'
+import type { AccountStore, TransactionPatch, TransactionStore, V1Unit } from '../core/v1/ports.ts'
 import { emitWebhook, FISCALIZE_JOB } from '../core/v1/transactions.ts'
 import { transactionView } from '../core/v1/views.ts'
 import { batchWindows } from '../markets/index.ts'
@@ -46,9 +53,27 @@ async function writeAttempt(
  * only sent again when it does not have them; the others are submitted in batches of the fiscalizer's
  * size. Each record gets its own outcome, so a refused record never holds back the ones behind it.
  */
+interface Item {
+  job: JobRecord
+  transaction: TransactionRecord
+  record: SubmittedRecord
+  client: AuthorityClient
+  batchSize: number
+}
+
 export function fiscalizeHandler(deps: {
   transactions: TransactionStore
-  jobs: Pick<JobStore, 'openJobsOf'>
+  jobs: {
+    /** The chain's first open job apart from the claimed ones (storage/repositories/v1-jobs.ts). */
+    chainHead(
+      kind: string,
+      groupKey: string,
+      except: readonly string[],
+    ): Promise<
+      | { sequence: number; runAt: number; status: JobStatus; attempts: number; batchWindow: string | null }
+      | undefined
+    >
+  }
   locations: Pick<AccountStore, 'findLocation'>
   fiscalizerFor: FiscalizerFor
   webhookMaxAttempts: number
@@ -156,44 +181,44 @@ export function fiscalizeHandler(deps: {
       const rows = new Map(
         (await deps.transactions.withRecords(jobs.map((j) => j.subjectId))).map((r) => [r.transaction.id, r]),
       )
-      // A cancellation goes out only after the cancelled invoice's own submission (unless both are in this
-      // claim, where chain order puts the invoice first): the authority refuses to cancel what it does not
-      // hold (AEAT 3002, TicketBAI 007). The wait does not count as an attempt.
-      const claimed = new Set(jobs.map((j) => j.subjectId))
-      const originals = new Map<string, string>()
-      for (const row of rows.values())
-        if (row.transaction.type === 'cancellation' && row.transaction.originalTransactionId)
-          originals.set(row.transaction.id, row.transaction.originalTransactionId)
-      const open = await deps.jobs.openJobsOf(FISCALIZE_JOB, [...originals.values()])
+      // Chain order, always: the authority checks each record's link against the last one it holds (AEAT
+      // 2001) and refuses to cancel what it does not hold (AEAT 3002, TicketBAI 007). A record whose chain
+      // has an earlier open job outside this claim waits for it, uncounted.
+      const now = deps.clock()
+      const head = await deps.jobs.chainHead(
+        FISCALIZE_JOB,
+        jobs[0]?.groupKey ?? '',
+        jobs.map((j) => j.id),
+      )
       const attempted = jobs.filter((job) => {
-        const original = originals.get(job.subjectId)
-        const due = original === undefined || claimed.has(original) ? undefined : open.get(original)
-        if (due === undefined) return true
+        const sequence = rows.get(job.subjectId)?.record?.sequence
+        if (!head || sequence === undefined || sequence < head.sequence) return true
+        const due = Math.max(head.runAt, now)
         outcomes.set(job.id, {
           kind: 'wait',
-          reason: 'waiting for the cancelled invoice to reach the authority first',
-          // Not before the invoice's next attempt; a second later when that attempt is under way now.
-          runAt: Math.max(due, deps.clock() + 1_000),
+          reason: `waiting for record ${head.sequence} of the chain to reach the authority first`,
+          // Its next attempt; a second when it is under way on another node, or when it was never tried and
+          // is held for no window: then it is reserved for its own request's inline attempt, due any moment.
+          runAt:
+            head.status === 'processing'
+              ? now + 1_000
+              : head.attempts === 0 && head.batchWindow === null
+                ? Math.min(due, now + 1_000)
+                : due,
         })
         return false
       })
       await deps.transactions.unit(async (unit) => {
-        const now = new Date().toISOString()
+        const at = new Date().toISOString()
         for (const job of attempted) {
           const row = rows.get(job.subjectId)
           if (!row) continue
-          const submittedAt = row.transaction.submittedAt ?? now
-          await writeAttempt(unit, row.transaction, { status: 'processing', submittedAt, updatedAt: now })
+          const submittedAt = row.transaction.submittedAt ?? at
+          await writeAttempt(unit, row.transaction, { status: 'processing', submittedAt, updatedAt: at })
         }
       })
       const locations = new Map<string, LocationRecord | undefined>()
-      const toReconcile: Array<{
-        job: JobRecord
-        transaction: TransactionRecord
-        record: SubmittedRecord
-        fiscalizer: Fiscalizer
-      }> = []
-      const toSend: typeof toReconcile = []
+      const items: Item[] = []
       for (const job of attempted) {
         const row = rows.get(job.subjectId)
         if (!row?.record) {
@@ -210,70 +235,89 @@ export function fiscalizeHandler(deps: {
           continue
         }
         const fiscalizer = deps.fiscalizerFor(location)
-        const submitted: SubmittedRecord = { ...record, type: transaction.type, location }
-        ;(job.reconcile ? toReconcile : toSend).push({ job, transaction, record: submitted, fiscalizer })
-      }
-      // Unknown outcome before: ask the authority, never register an invoice twice.
-      for (const item of toReconcile) {
-        const client = item.fiscalizer.authority?.(item.transaction.environment)
+        const client = fiscalizer.authority?.(transaction.environment)
         if (!client) {
-          outcomes.set(item.job.id, {
-            kind: 'dead',
-            error: `fiscalizer ${item.fiscalizer.name} has no authority`,
-          })
+          outcomes.set(job.id, { kind: 'dead', error: `fiscalizer ${fiscalizer.name} has no authority` })
           continue
         }
-        try {
-          const found = await client.query(item.record)
-          if (found.registered) {
-            outcomes.set(
-              item.job.id,
-              finished(item.transaction, item.record, 'success', found.fiscalId, found.response),
-            )
-          } else {
-            toSend.push(item)
-          }
-        } catch (error) {
-          outcomes.set(
-            item.job.id,
-            failed(item.transaction, `authority query failed: ${(error as Error).message}`, true),
-          )
-        }
+        const submitted: SubmittedRecord = { ...record, type: transaction.type, location }
+        items.push({ job, transaction, record: submitted, client, batchSize: fiscalizer.batchSize ?? 1 })
       }
-      // Chain order within a batch: the authority sees records in the order they were sealed.
-      toSend.sort((a, b) => a.record.sequence - b.record.sequence)
-      const batchSize = Math.max(1, toSend[0]?.fiscalizer.batchSize ?? 1)
-      for (let i = 0; i < toSend.length; i += batchSize) {
-        const batch = toSend.slice(i, i + batchSize)
-        const first = batch[0]
-        const client = first?.fiscalizer.authority?.(first.transaction.environment)
-        if (!first || !client) {
-          for (const item of batch)
-            outcomes.set(item.job.id, {
-              kind: 'dead',
-              error: `fiscalizer ${item.fiscalizer.name} has no authority`,
-            })
-          continue
-        }
-        let result: Awaited<ReturnType<typeof client.submit>>
+      items.sort((a, b) => a.record.sequence - b.record.sequence)
+
+      // In chain order: records sent before with an unknown outcome are first looked up (never register an
+      // invoice twice), the others go in batches; after a record that must be tried again, the rest of the
+      // chain waits for it.
+      let halted: string | undefined
+      const halt = (item: Item, outcome: JobOutcome) => {
+        if (outcome.kind === 'retry')
+          halted ??= `waiting for record ${item.record.sequence} of the chain to reach the authority first`
+      }
+      let batch: Item[] = []
+      const flush = async () => {
+        const sent = batch
+        batch = []
+        const first = sent[0]
+        if (!first) return
+        let result: SubmitResult
         try {
-          result = await client.submit(batch.map((item) => item.record))
+          result = await first.client.submit(sent.map((item) => item.record))
         } catch (error) {
           // A client that throws cannot tell whether the records arrived: treat it as unknown.
           result = { kind: 'unknown', error: (error as Error).message }
         }
-        for (const item of batch) {
-          if (result.kind === 'outcomes') {
-            outcomes.set(
-              item.job.id,
-              fromOutcome(item.transaction, item.record, result.outcomes[item.transaction.id]),
-            )
-          } else {
-            const wait = result.kind === 'retryable' ? result.retryAfterMs : undefined
-            outcomes.set(item.job.id, failed(item.transaction, result.error, result.kind === 'unknown', wait))
-          }
+        if (result.kind === 'retryable') {
+          // Nothing was registered: the first record's attempt counts, the others wait for it, so that the
+          // chain goes on at one due time rather than at each record's own jittered backoff.
+          const failure = failed(first.transaction, result.error, false, result.retryAfterMs)
+          outcomes.set(first.job.id, failure)
+          halt(first, failure)
+          for (const item of sent.slice(1))
+            outcomes.set(item.job.id, {
+              kind: 'wait',
+              reason: halted as string,
+              runAt: now + (result.retryAfterMs ?? 0),
+            })
+          return
+        }
+        for (const item of sent) {
+          const outcome =
+            result.kind === 'outcomes'
+              ? fromOutcome(item.transaction, item.record, result.outcomes[item.transaction.id])
+              : failed(item.transaction, result.error, true)
+          outcomes.set(item.job.id, outcome)
+          halt(item, outcome)
         }
       }
+      for (const item of items) {
+        if (item.job.reconcile) {
+          await flush()
+          if (!halted) {
+            try {
+              const found = await item.client.query(item.record)
+              if (found.registered) {
+                outcomes.set(
+                  item.job.id,
+                  finished(item.transaction, item.record, 'success', found.fiscalId, found.response),
+                )
+                continue
+              }
+            } catch (error) {
+              const outcome = failed(
+                item.transaction,
+                `authority query failed: ${(error as Error).message}`,
+                true,
+              )
+              outcomes.set(item.job.id, outcome)
+              halt(item, outcome)
+              continue
+            }
+          }
+        } else if (batch.length >= Math.max(1, item.batchSize)) await flush()
+        if (halted) outcomes.set(item.job.id, { kind: 'wait', reason: halted, runAt: now + 1_000 })
+        else batch.push(item)
+      }
+      await flush()
       return outcomes
     },
     async onDead(unit: V1Unit, job: JobRecord, error: string) {

@@ -200,7 +200,10 @@ for (const engine of await engines()) {
       })
       const cancelJob = queue.json().data.find((j: any) => j.subject_id === cancellation.id)
       assert.equal(cancelJob.attempts, 0, JSON.stringify(cancelJob))
-      assert.match(cancelJob.last_error, /waiting for the cancelled invoice/)
+      assert.match(
+        cancelJob.last_error,
+        new RegExp(`waiting for record ${t.response_payload.record.sequence} of the chain`),
+      )
       assert.equal(cancelJob.status, 'pending')
       assert.equal((await getTransaction(h.app, key, cancellation.id)).status, 'pending')
 

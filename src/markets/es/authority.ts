@@ -21,6 +21,12 @@ export interface SubmitOptions {
   incident?: boolean
   /** The clock (tests). */
   now?: Date
+  /**
+   * Awaited right before the request leaves, after the local checks (TiempoEsperaEnvio): from then on the
+   * records may reach the service, so a caller that must look them up after a lost answer marks them here,
+   * and a submission held back locally marks nothing.
+   */
+  sending?: () => Promise<void>
 }
 
 export type RecordStatus =
@@ -54,7 +60,16 @@ export type SubmissionResult =
       /** the earliest moment the next submission of fewer than maxBatch records may be sent */
       nextSubmissionAt: Date
     }
-  | { kind: 'retryable'; reason: string; retryAfterSeconds?: number }
+  | {
+      kind: 'retryable'
+      reason: string
+      retryAfterSeconds?: number
+      /**
+       * Set when nothing left this process because the service's waiting time (TiempoEsperaEnvio) is not
+       * over: the exact moment it is, so that every record held back by it can go in the next submission.
+       */
+      heldUntil?: Date
+    }
   | { kind: 'unknown'; reason: string }
 
 export type QueryResult =

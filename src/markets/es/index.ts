@@ -33,7 +33,7 @@ export type SpainAuthority =
 
 export function spanishAuthorityFor(
   config: SpainLocationConfig,
-  options: { simulatorUrl?: string; pacer?: SubmissionPacer } = {},
+  options: { simulatorUrl?: string; pacer?: SubmissionPacer; clock?: () => number } = {},
 ): SpainAuthority {
   const simulator = config.environment === 'test' ? options.simulatorUrl : undefined
   const common = {
@@ -57,6 +57,7 @@ export function spanishAuthorityFor(
         taxpayer: config.taxpayer,
         ...common,
         ...(options.pacer ? { pacer: options.pacer } : {}),
+        ...(options.clock ? { clock: options.clock } : {}),
       }),
     }
   }

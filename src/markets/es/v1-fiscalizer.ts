@@ -80,6 +80,8 @@ export interface SpanishFiscalizerOptions {
   /** Records generated longer ago are sent with Incidencia=S (default 300 s). */
   lateAfterSeconds?: number
   pacer?: SubmissionPacer
+  /** epoch ms: the outbox's clock (V1Options.clock), which TiempoEsperaEnvio is kept on; default Date.now */
+  clock?: () => number
   /**
    * When Bizkaia's LROE batches go out: `HH:MM` UTC once a day (default 02:00), or `immediate` (each record
    * as soon as it is stored, e.g. for test set-ups that want the answer in the 201).
@@ -353,6 +355,7 @@ class SpanishClient implements AuthorityClient {
           ? { simulatorUrl: this.options.simulatorUrl }
           : {}),
         pacer: this.pacer,
+        ...(this.options.clock ? { clock: this.options.clock } : {}),
       },
     )
     const authority = made.authority as SpanishAuthority<VerifactuRecord | TicketBaiRecord>
@@ -393,12 +396,19 @@ class SpanishClient implements AuthorityClient {
     const authority = this.authorityOf((run[0] as SubmittedRecord).location)
     const values = run.map((r) => parseSpanishRecord(r.record).record.value)
     const result = await authority.submit(values)
-    if (result.kind === 'retryable')
+    if (result.kind === 'retryable') {
+      // Held back by TiempoEsperaEnvio: to the millisecond, so that every record it holds is due at once.
+      const retryAfterMs = result.heldUntil
+        ? result.heldUntil.getTime() - (this.options.clock ?? Date.now)()
+        : result.retryAfterSeconds !== undefined
+          ? result.retryAfterSeconds * 1000
+          : undefined
       return {
         kind: 'retryable',
         error: result.reason,
-        ...(result.retryAfterSeconds !== undefined ? { retryAfterMs: result.retryAfterSeconds * 1000 } : {}),
+        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
       }
+    }
     if (result.kind === 'unknown') return { kind: 'unknown', error: result.reason }
     const byKey = new Map(result.outcomes.map((o) => [o.key, o]))
     const outcomes: Record<string, RecordOutcome> = {}

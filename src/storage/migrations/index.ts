@@ -6,6 +6,7 @@ import * as payIssue from './005-pay-issue.ts'
 import * as transactionsV1 from './008-transactions-v1.ts'
 import * as batchWindows from './011-batch-windows.ts'
 import * as queueReservation from './012-queue-reservation.ts'
+import * as jobChains from './013-job-chains.ts'
 
 /** The migrations of the core, not of a country: a new one is one more line here. */
 export const coreMigrations: Readonly<Record<string, Migration>> = {
@@ -15,6 +16,7 @@ export const coreMigrations: Readonly<Record<string, Migration>> = {
   '008-transactions-v1': transactionsV1,
   '011-batch-windows': batchWindows,
   '012-queue-reservation': queueReservation,
+  '013-job-chains': jobChains,
 }
 
 /**

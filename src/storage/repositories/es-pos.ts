@@ -184,6 +184,16 @@ export function esPosRepository(storage: Storage): EsStore {
         .where('sent_at', 'is', null)
         .execute()
     },
+    async unmarkSent(queueId, seqs, at) {
+      if (seqs.length === 0) return
+      await db
+        .updateTable('es_records')
+        .set({ sent_at: null })
+        .where('queue_id', '=', queueId)
+        .where('seq', 'in', [...seqs])
+        .where('sent_at', '=', at)
+        .execute()
+    },
     setStatus: (queueId, seq, status, authority) =>
       setStatusOf(db, queueId, seq, status, authority, 'pending'),
     setStatusIn: (unit, queueId, seq, status, authority, onlyFrom) =>

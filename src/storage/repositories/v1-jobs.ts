@@ -1,6 +1,7 @@
-import type { Selectable, WhereInterface } from 'kysely'
+import type { Selectable, Transaction, WhereInterface } from 'kysely'
 import { JOB_STATUSES, type JobRecord, type JobStatus } from '../../core/v1/model.ts'
-import type { JobScope, JobStats, JobStore } from '../../core/v1/ports.ts'
+import type { JobScope, JobStats } from '../../core/v1/ports.ts'
+import type { JobEnd, OutboxStore } from '../../jobs/engine.ts'
 import type { Storage } from '../database.ts'
 import type { Database, JobTable } from '../schema.ts'
 import { KyselyV1Unit } from './v1-transactions.ts'
@@ -36,8 +37,54 @@ function inScope<Q extends WhereInterface<Database, 'jobs'>>(query: Q, scope: Jo
 const zeroes = (): Record<JobStatus, number> =>
   Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>
 
+/** Records one attempt's end in `trx` if this worker still holds the job, and then its effects. */
+async function finishIn(
+  trx: Transaction<Database>,
+  engine: Storage['engine'],
+  job: JobRecord,
+  patch: JobEnd['patch'],
+  effects: JobEnd['effects'],
+): Promise<boolean> {
+  const result = await trx
+    .updateTable('jobs')
+    .set({
+      status: patch.status,
+      run_at: patch.runAt,
+      reconcile: patch.reconcile ? 1 : 0,
+      last_error: patch.lastError,
+      completed_at: patch.completedAt,
+      ...(patch.attempts === undefined ? {} : { attempts: patch.attempts }),
+      locked_by: null,
+      locked_until: null,
+      updated_at: new Date().toISOString(),
+    })
+    .where('id', '=', job.id)
+    .where('status', '=', 'processing')
+    .where('locked_by', '=', job.lockedBy)
+    .where('attempts', '=', job.attempts)
+    .executeTakeFirst()
+  if (Number(result.numUpdatedRows) !== 1) return false
+  await effects(new KyselyV1Unit(trx, engine))
+  return true
+}
+
+/** The first open job of a chain, apart from some: what the chain's later records must wait for. */
+export interface ChainHead {
+  sequence: number
+  runAt: number
+  status: JobStatus
+  attempts: number
+  batchWindow: string | null
+}
+
 /** The outbox's job table: claims, attempts and the retry queue. */
-export function jobStore(storage: Storage): JobStore {
+export function jobStore(storage: Storage): OutboxStore & {
+  /**
+   * The open submission job (pending, processing, failed) with the lowest sequence in its chain of
+   * fiscal records (group key `{location}:{environment}`), leaving out the given jobs.
+   */
+  chainHead(kind: string, groupKey: string, except: readonly string[]): Promise<ChainHead | undefined>
+} {
   const db = readsOf(storage)
   const postgres = storage.engine === 'postgres'
   return {
@@ -55,6 +102,9 @@ export function jobStore(storage: Storage): JobStore {
                 eb.and([eb('status', '=', 'processing'), eb('locked_until', '<', now)]),
               ]),
             )
+            // Oldest first: a chain's records were written in its order, and its later records wait for
+            // its earlier ones (fiscalize), so claiming by creation sends a backlog in long runs.
+            .orderBy('created_at')
             .orderBy('run_at')
             .limit(claim.limit)
           if (claim.only !== undefined) due = due.where('kind', '=', claim.only)
@@ -77,7 +127,11 @@ export function jobStore(storage: Storage): JobStore {
           .where('id', 'in', ids)
           .returningAll()
           .execute()
-        return rows.map(toJob).sort((a, b) => a.runAt - b.runAt)
+        return rows
+          .map(toJob)
+          .sort((a, b) =>
+            a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.runAt - b.runAt,
+          )
       }),
     claimById: (id, workerId, now, leaseMs) =>
       storage.transact(async (trx) => {
@@ -97,28 +151,13 @@ export function jobStore(storage: Storage): JobStore {
         return row ? toJob(row) : undefined
       }),
     finish: (job, patch, effects) =>
+      storage.transact((trx) => finishIn(trx, storage.engine, job, patch, effects)),
+    finishAll: (ends) =>
       storage.transact(async (trx) => {
-        const result = await trx
-          .updateTable('jobs')
-          .set({
-            status: patch.status,
-            run_at: patch.runAt,
-            reconcile: patch.reconcile ? 1 : 0,
-            last_error: patch.lastError,
-            completed_at: patch.completedAt,
-            ...(patch.attempts === undefined ? {} : { attempts: patch.attempts }),
-            locked_by: null,
-            locked_until: null,
-            updated_at: new Date().toISOString(),
-          })
-          .where('id', '=', job.id)
-          .where('status', '=', 'processing')
-          .where('locked_by', '=', job.lockedBy)
-          .where('attempts', '=', job.attempts)
-          .executeTakeFirst()
-        if (Number(result.numUpdatedRows) !== 1) return false
-        await effects(new KyselyV1Unit(trx, storage.engine))
-        return true
+        const applied: boolean[] = []
+        for (const end of ends)
+          applied.push(await finishIn(trx, storage.engine, end.job, end.patch, end.effects))
+        return applied
       }),
     find: async (scope, id) => {
       const row = await inScope(
@@ -211,6 +250,32 @@ export function jobStore(storage: Storage): JobStore {
         .where('status', 'in', ['pending', 'processing', 'failed'])
         .execute()
       return new Map(rows.map((row) => [row.subject_id, Number(row.run_at)]))
+    },
+    chainHead: async (kind, groupKey, except) => {
+      let open = db
+        .selectFrom('jobs')
+        .innerJoin('fiscal_records', 'fiscal_records.transaction_id', 'jobs.subject_id')
+        .select([
+          'fiscal_records.sequence',
+          'jobs.run_at',
+          'jobs.status',
+          'jobs.attempts',
+          'jobs.batch_window',
+        ])
+        .where('jobs.kind', '=', kind)
+        .where('jobs.group_key', '=', groupKey)
+        .where('jobs.status', 'in', ['pending', 'processing', 'failed'])
+      if (except.length > 0) open = open.where('jobs.id', 'not in', [...except])
+      const row = await open.orderBy('fiscal_records.sequence').limit(1).executeTakeFirst()
+      return row
+        ? {
+            sequence: Number(row.sequence),
+            runAt: Number(row.run_at),
+            status: row.status as JobStatus,
+            attempts: Number(row.attempts),
+            batchWindow: row.batch_window,
+          }
+        : undefined
     },
     openCount: async () => {
       const row = await db

@@ -28,6 +28,11 @@ export interface EsMarketOptions {
   lroeAt?: string
   /** the outbox's clock (epoch milliseconds; tests move it) */
   clock?: () => number
+  /**
+   * VERI*FACTU records are due at the next multiple of this many ms of the clock (default 1000), so that a
+   * cash box's records of one tick go in one submission; the AEAT's own TiempoEsperaEnvio (60 s) is longer.
+   */
+  submissionTickMs?: number
 }
 
 export interface EsServices {
@@ -71,6 +76,7 @@ export function createEsMarket(store: EsStore, options: EsMarketOptions): EsMark
     maxAttempts: options.maxAttempts ?? 50,
     lroeSchedule: parseLroeSchedule(options.lroeAt ?? DEFAULT_LROE_AT),
     clock,
+    submissionTickMs: options.submissionTickMs ?? 1_000,
   })
   const pacer = memoryPacer()
   const authorities = new Map<
@@ -126,7 +132,7 @@ export function createEsMarket(store: EsStore, options: EsMarketOptions): EsMark
             : {}),
           ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
         },
-        { ...(options.simulatorUrl ? { simulatorUrl: options.simulatorUrl } : {}), pacer },
+        { ...(options.simulatorUrl ? { simulatorUrl: options.simulatorUrl } : {}), pacer, clock },
       )
       const authority = made.authority as SpanishAuthority<VerifactuRecord | TicketBaiRecord>
       authorities.set(queueId, { key, authority })

@@ -47,6 +47,11 @@ export interface EsSigningOptions {
   lroeSchedule: LroeSchedule
   /** The outbox's clock (epoch milliseconds): a record's submission is due from then, or from its window. */
   clock: () => number
+  /**
+   * VERI*FACTU records are due at the next multiple of this many milliseconds of the clock: the records a
+   * cash box makes within one tick are claimed together and go in one submission instead of one each.
+   */
+  submissionTickMs: number
 }
 
 export const notConfigured = () =>
@@ -150,17 +155,19 @@ export class SpanishPosMarket implements Market {
   }
 
   /**
-   * A record's submission job: due now, or, for a Bizkaia cash box, held until the next LROE batch time
-   * (its invoices and cancellations go out together then, or earlier by POST /es/v1/batches/lroe/run).
+   * A record's submission job: due now (VERI*FACTU: at the next submission tick), or, for a Bizkaia cash
+   * box, held until the next LROE batch time (its invoices and cancellations go out together then, or
+   * earlier by POST /es/v1/batches/lroe/run).
    */
   private submissionJob(config: EsCashboxConfig, accountId: string): EsSubmissionJob {
     const now = this.options.clock()
     const until = lroeHoldOf(this.options.lroeSchedule, config.territory, new Date(now))
+    const tick = config.system === 'verifactu' ? Math.max(1, this.options.submissionTickMs) : 1
     return {
       id: randomUUID(),
       accountId,
       maxAttempts: this.options.maxAttempts,
-      runAt: until?.getTime() ?? now,
+      runAt: until?.getTime() ?? Math.ceil(now / tick) * tick,
       ...(until ? { batchWindow: 'lroe' } : {}),
     }
   }

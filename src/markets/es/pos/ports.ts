@@ -92,6 +92,8 @@ export interface EsStore {
   insertRecordIn(unit: UnitOfWork, record: NewEsRecord, job: EsSubmissionJob): Promise<void>
   /** Written before a submission: these records may reach the authority from now on. */
   markSent(queueId: string, seqs: readonly number[], at: string): Promise<void>
+  /** Undoes `markSent(…, at)` after the authority refused the submission before processing any of it. */
+  unmarkSent(queueId: string, seqs: readonly number[], at: string): Promise<void>
   /** The answer to a record that an attempt took along without its job (pending records only). */
   setStatus(
     queueId: string,

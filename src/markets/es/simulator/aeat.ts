@@ -63,6 +63,13 @@ export class AeatService {
   readonly chainHeads = new Map<string, string>()
   private readonly nextAllowed = new Map<string, number>()
   submissions = 0
+  /** ConsultaFactuSistemaFacturacion requests answered */
+  consultas = 0
+  /**
+   * What each processed submission carried, in order: `alta:{number}` / `anulacion:{number}` per record and
+   * the codes it got, so that tests see order, batching and chain errors as the service saw them.
+   */
+  readonly received: Array<{ requestId: string; records: string[]; codes: string[] }> = []
   /** records sent again after they were registered (3000, 3001): what reconciliation must keep at 0 */
   duplicates = 0
   private sequence = 0
@@ -113,6 +120,11 @@ export class AeatService {
     const lines = entries.map((entry) =>
       this.registerOne(entry, taxpayerNif, requestId, presentedAt, incident),
     )
+    this.received.push({
+      requestId,
+      records: lines.map((l) => `${l.operation === 'Alta' ? 'alta' : 'anulacion'}:${l.number}`),
+      codes: lines.flatMap((l) => (l.code ? [l.code] : [])),
+    })
     const correct = lines.filter((l) => l.state === 'Correcto').length
     const wrong = lines.filter((l) => l.state === 'Incorrecto').length
     const status =
@@ -285,6 +297,7 @@ export class AeatService {
   }
 
   private consult(body: XmlElement, _now: Date): Answer {
+    this.consultas++
     const nif = textAt(body, 'Cabecera', 'ObligadoEmision', 'NIF')
     const name = textAt(body, 'Cabecera', 'ObligadoEmision', 'NombreRazon') ?? ''
     const year = textAt(body, 'FiltroConsulta', 'PeriodoImputacion', 'Ejercicio')

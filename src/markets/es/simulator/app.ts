@@ -18,6 +18,8 @@ export interface SimulatorOptions {
   /** Serve HTTPS; with `requestCert` every service call needs a client certificate signed by `ca`. */
   https?: { key: string | Buffer; cert: string | Buffer; ca?: string | Buffer; requestCert?: boolean }
   logger?: boolean
+  /** The services' clock (epoch ms), e.g. a test's moved clock for TiempoEsperaEnvio; default Date.now. */
+  clock?: () => number
 }
 
 export interface Simulator {
@@ -47,6 +49,7 @@ export function buildSimulator(options: SimulatorOptions = {}): Simulator {
         }
       : {}),
   }) as unknown as FastifyInstance
+  const clock = options.clock ?? Date.now
   const aeat = new AeatService({ waitSeconds: 0, enforceWait: false, ...options.aeat })
   const ticketbai = new TicketBaiService(options.ticketbai ?? {})
   const faults = new FaultInjector({ ...NO_FAULTS, ...options.faults })
@@ -92,7 +95,7 @@ export function buildSimulator(options: SimulatorOptions = {}): Simulator {
     gate(
       request,
       reply,
-      () => aeat.handle(String(request.body ?? ''), new Date()),
+      () => aeat.handle(String(request.body ?? ''), new Date(clock())),
       'text/xml; charset=utf-8',
     ),
   )
@@ -135,6 +138,8 @@ export function buildSimulator(options: SimulatorOptions = {}): Simulator {
   app.get('/_sim/state', async () => ({
     aeat: {
       submissions: aeat.submissions,
+      consultas: aeat.consultas,
+      received: aeat.received,
       duplicates: aeat.duplicates,
       invoices: [...aeat.invoices.values()],
     },

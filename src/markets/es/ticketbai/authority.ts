@@ -1,5 +1,11 @@
 import { invalid } from '../../../core/errors.ts'
-import type { QueryResult, RecordOutcome, SpanishAuthority, SubmissionResult } from '../authority.ts'
+import type {
+  QueryResult,
+  RecordOutcome,
+  SpanishAuthority,
+  SubmissionResult,
+  SubmitOptions,
+} from '../authority.ts'
 import { type ClientCertificate, getRequest, type PostOutcome, postXml } from '../transport.ts'
 import { parseXml } from '../xml/parse.ts'
 import { serializeDocument } from '../xml/serialize.ts'
@@ -34,7 +40,7 @@ export class TicketBaiAuthority implements SpanishAuthority<TicketBaiRecord> {
     this.maxBatch = TERRITORY_RULES[options.territory].channel === 'lroe' ? 1000 : 1
   }
 
-  async submit(records: readonly TicketBaiRecord[]): Promise<SubmissionResult> {
+  async submit(records: readonly TicketBaiRecord[], options: SubmitOptions = {}): Promise<SubmissionResult> {
     if (records.length < 1 || records.length > this.maxBatch)
       throw invalid(
         'records',
@@ -52,7 +58,9 @@ export class TicketBaiAuthority implements SpanishAuthority<TicketBaiRecord> {
       if (!this.options.cancelEndpoint) throw invalid('cancelEndpoint', 'is needed to send cancellations')
       url = this.options.cancelEndpoint
     }
-    const outcome = await this.post(url, lroe ? this.lroeRequest(records) : first.xml)
+    const body = lroe ? this.lroeRequest(records) : first.xml
+    await options.sending?.()
+    const outcome = await this.post(url, body)
     if (outcome.kind === 'not_delivered') return { kind: 'retryable', reason: outcome.reason }
     if (outcome.kind === 'unknown') return { kind: 'unknown', reason: outcome.reason }
     if ([401, 403, 429, 502, 503, 504].includes(outcome.status))

@@ -25,6 +25,8 @@ export interface VerifactuAuthorityOptions {
   lateAfterSeconds?: number
   /** the waiting time to assume until the AEAT has told its own (first submission: none) */
   pacer?: SubmissionPacer
+  /** epoch ms; the outbox's clock, so that TiempoEsperaEnvio runs on the same time as the jobs' due times */
+  clock?: () => number
 }
 
 /**
@@ -61,7 +63,7 @@ export class VerifactuAuthority implements SpanishAuthority<VerifactuRecord> {
   }
 
   async submit(records: readonly VerifactuRecord[], options: SubmitOptions = {}): Promise<SubmissionResult> {
-    const now = options.now ?? new Date()
+    const now = options.now ?? new Date((this.options.clock ?? Date.now)())
     const nif = this.options.taxpayer.nif
     const notBefore = this.pacer.notBefore(nif)
     // A full batch may go at once; anything smaller waits for the time the AEAT asked for.
@@ -70,6 +72,7 @@ export class VerifactuAuthority implements SpanishAuthority<VerifactuRecord> {
         kind: 'retryable',
         reason: 'TiempoEsperaEnvio not over',
         retryAfterSeconds: Math.ceil((notBefore - now.getTime()) / 1000),
+        heldUntil: new Date(notBefore),
       }
     const incident = options.incident ?? this.isLate(records, now)
     const body = submissionBody(
@@ -80,7 +83,9 @@ export class VerifactuAuthority implements SpanishAuthority<VerifactuRecord> {
       },
       records,
     )
-    const outcome = await this.post(serializeDocument(soapEnvelope(body)))
+    const envelope = serializeDocument(soapEnvelope(body))
+    await options.sending?.()
+    const outcome = await this.post(envelope)
     if (outcome.kind === 'not_delivered') return { kind: 'retryable', reason: outcome.reason }
     if (outcome.kind === 'unknown') return { kind: 'unknown', reason: outcome.reason }
     const unavailable = this.unavailable(outcome)
