@@ -168,8 +168,8 @@ export interface JobScope {
 
 export interface JobStore {
   /**
-   * Claims due jobs (and jobs whose lease expired, marked for reconciliation) in one storage transaction:
-   * per claim up to `limit` of one kind (`only`) or of every kind but some (`except`).
+   * Claims due jobs (and jobs whose lease expired, marked for reconciliation) in one storage transaction,
+   * oldest-created first: per claim up to `limit` of one kind (`only`) or of every kind but some (`except`).
    */
   claimDue(
     workerId: string,
@@ -210,8 +210,6 @@ export interface JobStore {
    * only those of the account's v1 transactions in that environment): the number of jobs released.
    */
   releaseWindow(scope: JobScope & { environment?: Environment }, window: string, now: number): Promise<number>
-  /** The open (pending, processing, failed) jobs of a kind about these subjects: subject id -> due time. */
-  openJobsOf(kind: string, subjectIds: readonly string[]): Promise<Map<string, number>>
   /** For tests and the bench: jobs not yet completed or dead. */
   openCount(): Promise<number>
 }

@@ -240,17 +240,6 @@ export function jobStore(storage: Storage): OutboxStore & {
       })
       return Number(result.numUpdatedRows)
     },
-    openJobsOf: async (kind, subjectIds) => {
-      if (subjectIds.length === 0) return new Map()
-      const rows = await db
-        .selectFrom('jobs')
-        .select(['subject_id', 'run_at'])
-        .where('kind', '=', kind)
-        .where('subject_id', 'in', subjectIds)
-        .where('status', 'in', ['pending', 'processing', 'failed'])
-        .execute()
-      return new Map(rows.map((row) => [row.subject_id, Number(row.run_at)]))
-    },
     chainHead: async (kind, groupKey, except) => {
       let open = db
         .selectFrom('jobs')

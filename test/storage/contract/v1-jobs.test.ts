@@ -56,12 +56,13 @@ await runContract('JobStore', { build }, (t) => {
     )
 
   describe('claims', () => {
-    it('claimDue takes due jobs by run time up to the limit, and leases them', async () => {
+    it('claimDue takes due jobs oldest-created first up to the limit, and leases them', async () => {
       const { kind, jobs } = await jobsOf([30, 10, NOW + 1, 20, 40])
       const claimed = await t.store.claimDue('worker-a', NOW, LEASE, [{ limit: 3, only: kind }])
+      // A chain's records are written in its order: claiming by creation sends a backlog in long runs.
       assert.deepEqual(
         claimed.map((j) => j.runAt),
-        [10, 20, 30],
+        [30, 10, 20],
       )
       for (const job of claimed) {
         assert.equal(job.status, 'processing')
@@ -276,26 +277,21 @@ await runContract('JobStore', { build }, (t) => {
       const stats = await t.store.stats({ accountId })
       assert.deepEqual(stats.byStatus, { pending: 2, processing: 0, completed: 0, failed: 0, dead: 1 })
       assert.deepEqual(stats.byKind[kind], { pending: 2, processing: 0, completed: 0, failed: 0, dead: 1 })
-      assert.equal(stats.oldestDueAt, 30)
+      // The oldest-created job (due at 50) was claimed and died: the oldest of the pending two is due at 20.
+      assert.equal(stats.oldestDueAt, 20)
       const empty = await t.store.stats({ accountId: randomUUID() })
       assert.deepEqual([empty.byStatus.pending, empty.oldestDueAt, empty.byKind], [0, null, {}])
     })
 
-    it('openJobsOf and openCount count pending, processing and failed jobs only', async () => {
+    it('openCount counts pending, processing and failed jobs only', async () => {
       const before = await t.store.openCount()
       const { kind, jobs } = await jobsOf([1, 2, NOW + 7])
       assert.equal(await t.store.openCount(), before + 3)
       const [done] = await t.store.claimDue('w', NOW, LEASE, [{ limit: 1, only: kind }])
       assert.ok(done)
       await finishAs(done, 'completed')
-      const open = await t.store.openJobsOf(kind, ['subject-0', 'subject-1', 'subject-2', 'other'])
-      assert.deepEqual([...open.entries()].sort(), [
-        ['subject-1', 2],
-        ['subject-2', NOW + 7],
-      ])
       assert.equal(jobs.length, 3)
       assert.equal(await t.store.openCount(), before + 2)
-      assert.deepEqual(await t.store.openJobsOf(kind, []), new Map())
     })
   })
 
