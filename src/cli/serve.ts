@@ -113,6 +113,13 @@ export async function serve(config: Config): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'))
   process.once('SIGINT', () => void shutdown('SIGINT'))
   await app.listen({ port: config.PORT, host: config.HOST })
+  runtime.reservationsRecovered.then(
+    (queues) => {
+      if (queues > 0) app.log.info({ queues }, 'recovered the reservations of receipts cut off by a stop')
+    },
+    (error: unknown) =>
+      app.log.error({ err: error }, 'reservations not recovered: the next receipt of each queue tries again'),
+  )
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.PORT
   const base = `http://127.0.0.1:${port}`

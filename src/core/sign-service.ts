@@ -336,18 +336,30 @@ export class SignService {
   /** Start-up: every reservation left by a process that died between its two transactions. */
   async recoverReservations(): Promise<number> {
     let settled = 0
+    const failures: Error[] = []
     for (const { queueId, countryCode } of await this.ledger.reservedQueues()) {
       const market = this.marketFor(countryCode)
-      await this.queueTurn(queueId, async () => {
-        for (;;) {
-          const reservation = await this.ledger.work(
-            async (work) => (await work.lockQueue(queueId)).reservation,
-          )
-          if (!reservation) return
-          await this.settleReservation(market, reservation)
-        }
-      })
-      settled += 1
+      try {
+        await this.queueTurn(queueId, async () => {
+          for (;;) {
+            const reservation = await this.ledger.work(
+              async (work) => (await work.lockQueue(queueId)).reservation,
+            )
+            if (!reservation) return
+            await this.settleReservation(market, reservation)
+          }
+        })
+        settled += 1
+      } catch (error) {
+        // One queue that cannot be settled now (its next receipt tries again) must not keep the others.
+        failures.push(new Error(`queue ${queueId}: ${(error as Error).message}`))
+      }
+    }
+    if (failures.length > 0) {
+      throw new AggregateError(
+        failures,
+        `${failures.length} reservation(s) not recovered: ${failures.map((f) => f.message).join('; ')}`,
+      )
     }
     return settled
   }
