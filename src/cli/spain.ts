@@ -7,7 +7,7 @@ export function registerSpainCommands(program: Command): void {
   registerVerify(program)
   program
     .command('es-simulator')
-    // the name the issue and the reference give the authority simulator
+    // the older name of the authority simulator, kept so that scripts using it keep working
     .alias('authority-sim')
     .description(
       'run the Spanish authority simulator: AEAT VERI*FACTU SOAP service and TicketBAI (Araba, Bizkaia, Gipuzkoa) with fault injection; see docs/country-es.md',

@@ -15,7 +15,9 @@ export const Problem = Type.Object(
     type: Type.String(),
     title: Type.String(),
     status: Type.Integer(),
-    error: Type.String({ description: 'The error message (as in seed 002), e.g. `location not found`' }),
+    error: Type.String({
+      description: 'The error message (the texts of docs/transactions-api-v1.md), e.g. `location not found`',
+    }),
     code: Type.String({ description: 'The error code, e.g. validation_error' }),
     detail: Type.String(),
     message: Type.String(),
