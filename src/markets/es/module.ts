@@ -43,7 +43,6 @@ export const spain: MarketModule = {
   },
   routes: async () => [{ prefix: '/es/v1', plugin: (await import('../../api/es/index.ts')).esApi }],
   commands: async (program, exporter) => {
-    ;(await import('../../cli/es.ts')).registerEsCommands(program)
     ;(await import('../../cli/spain.ts')).registerSpainCommands(program)
     ;(await import('../../cli/export-verifactu.ts')).addVerifactuExport(exporter)
   },
