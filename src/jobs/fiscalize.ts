@@ -64,7 +64,7 @@ interface Item {
 export function fiscalizeHandler(deps: {
   transactions: TransactionStore
   jobs: {
-    /** The chain's first open job apart from the claimed ones (storage/repositories/v1-jobs.ts). */
+    /** The chain's first open job apart from the claimed ones (storage/repositories/outbox-jobs.ts). */
     chainHead(
       kind: string,
       groupKey: string,

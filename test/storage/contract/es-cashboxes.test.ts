@@ -11,7 +11,7 @@ import {
 } from '../../../src/markets/es/cashbox/ports.ts'
 import type { Storage } from '../../../src/storage/database.ts'
 import { esCashboxRepository } from '../../../src/storage/repositories/es-cashboxes.ts'
-import { jobStore } from '../../../src/storage/repositories/v1-jobs.ts'
+import { jobStore } from '../../../src/storage/repositories/outbox-jobs.ts'
 import { addCashbox, inUnit, momentOf } from './fixtures.ts'
 import { runContract } from './runner.ts'
 
