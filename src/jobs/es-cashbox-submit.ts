@@ -1,4 +1,4 @@
-import type { JobRecord } from '../core/v1/model.ts'
+import type { JobRecord } from '../core/outbox.ts'
 import type { V1Unit } from '../core/v1/ports.ts'
 import type { RecordOutcome, SpanishAuthority, SubmissionResult } from '../markets/es/authority.ts'
 import {

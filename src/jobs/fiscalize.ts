@@ -5,10 +5,9 @@ import type {
   SubmitResult,
   SubmittedRecord,
 } from '../core/v1/fiscalizer.ts'
+import type { JobRecord, JobStatus } from '../core/outbox.ts'
 import {
   awaitingStatuses,
-  type JobRecord,
-  type JobStatus,
   type LocationRecord,
   type TransactionRecord,
   type TransactionStatus,

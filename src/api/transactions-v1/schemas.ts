@@ -1,5 +1,6 @@
 import { Type } from 'typebox'
-import { JOB_STATUSES, transactionStatuses, WEBHOOK_EVENTS } from '../../core/v1/model.ts'
+import { JOB_STATUSES } from '../../core/outbox.ts'
+import { transactionStatuses, WEBHOOK_EVENTS } from '../../core/v1/model.ts'
 import { PAYMENT_METHODS } from '../../core/v1/transaction-input.ts'
 import { batchWindows } from '../../markets/index.ts'
 

@@ -123,30 +123,6 @@ export interface FiscalRecord {
   createdAt: string
 }
 
-export type JobStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'dead'
-export const JOB_STATUSES: readonly JobStatus[] = ['pending', 'processing', 'completed', 'failed', 'dead']
-
-export interface JobRecord {
-  id: string
-  accountId: string
-  kind: string
-  subjectId: string
-  groupKey: string
-  status: JobStatus
-  attempts: number
-  maxAttempts: number
-  runAt: number
-  lockedBy: string | null
-  lockedUntil: number | null
-  reconcile: boolean
-  lastError: string | null
-  createdAt: string
-  updatedAt: string
-  completedAt: string | null
-  /** The batch window the job is held for, or null. */
-  batchWindow: string | null
-}
-
 export const WEBHOOK_EVENTS = [
   'fiscalization.completed',
   'fiscalization.dead_letter',

@@ -1,5 +1,5 @@
 import type { UnitOfWork } from '../../../core/ports.ts'
-import type { JobScope } from '../../../core/v1/ports.ts'
+import type { JobScope } from '../../../core/outbox.ts'
 import type { SpainDocument } from '../documents.ts'
 import type { Territory } from '../ticketbai/territories.ts'
 
