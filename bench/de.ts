@@ -5,7 +5,7 @@ import { type LoadResult, runLoad } from './load.ts'
 import { runCli, type Server } from './processes.ts'
 import { counter, step } from './terminal.ts'
 
-/** Target of issue 4: start+finish pairs per second on one node across 20 TSS. */
+/** Target (docs/benchmarks.md): start+finish pairs per second on one node across 20 TSS. */
 export const DE_TARGETS = { pairsPerSecond: 1000 }
 
 export interface DePairsRun {

@@ -7,7 +7,7 @@ import { databaseEnv } from './fiscalbox.ts'
 import { cpuSeconds, ROOT } from './processes.ts'
 import { step } from './terminal.ts'
 
-/** Targets of issue 4 for the export. */
+/** Targets for the export (docs/benchmarks.md, docs/tar-export.md). */
 export const TAR_EXPORT_TARGETS = { messagesPerSecond: 50_000, peakRssMiB: 256 }
 
 /** One fiscalbox command, measured from outside as a child process. */

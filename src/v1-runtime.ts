@@ -13,7 +13,7 @@ import { createFiscalizerRegistry } from './markets/fiscalizers.ts'
 import { batchWindows } from './markets/index.ts'
 import type { Storage } from './storage/database.ts'
 import { accountStore, webhookStore } from './storage/repositories/v1-accounts.ts'
-import { jobStore } from './storage/repositories/v1-jobs.ts'
+import { jobStore } from './storage/repositories/outbox-jobs.ts'
 import { transactionStore } from './storage/repositories/v1-transactions.ts'
 
 /** Settings of the transactions API v1 and its outbox; `v1OptionsFromConfig` reads them from the environment. */

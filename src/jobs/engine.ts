@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { ErrorCode, FiscalError } from '../core/errors.ts'
 import { isUuid } from '../core/v1/accounts.ts'
-import type { Environment, JobRecord } from '../core/v1/model.ts'
-import type { JobScope, JobStore, V1Unit } from '../core/v1/ports.ts'
+import type { JobRecord, JobScope } from '../core/outbox.ts'
+import type { Environment } from '../core/v1/model.ts'
+import type { JobStore, V1Unit } from '../core/v1/ports.ts'
 import { backoffDelay } from './backoff.ts'
 
 /**

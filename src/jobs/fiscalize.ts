@@ -5,10 +5,9 @@ import type {
   SubmitResult,
   SubmittedRecord,
 } from '../core/v1/fiscalizer.ts'
+import type { JobRecord, JobStatus } from '../core/outbox.ts'
 import {
   awaitingStatuses,
-  type JobRecord,
-  type JobStatus,
   type LocationRecord,
   type TransactionRecord,
   type TransactionStatus,
@@ -64,7 +63,7 @@ interface Item {
 export function fiscalizeHandler(deps: {
   transactions: TransactionStore
   jobs: {
-    /** The chain's first open job apart from the claimed ones (storage/repositories/v1-jobs.ts). */
+    /** The chain's first open job apart from the claimed ones (storage/repositories/outbox-jobs.ts). */
     chainHead(
       kind: string,
       groupKey: string,

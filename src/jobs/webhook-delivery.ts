@@ -1,4 +1,4 @@
-import type { JobRecord } from '../core/v1/model.ts'
+import type { JobRecord } from '../core/outbox.ts'
 import type { V1Unit, WebhookStore } from '../core/v1/ports.ts'
 import { signatureHeader } from '../core/v1/webhook-signature.ts'
 import type { Webhooks } from '../core/v1/webhooks.ts'

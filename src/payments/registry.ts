@@ -6,7 +6,7 @@ const ALL: readonly PayAction[] = ['payment', 'cancel', 'refund', 'pre_authoriza
 const NO_PRE_AUTH: readonly PayAction[] = ['payment', 'cancel', 'refund']
 
 /**
- * The protocols of the POS System API (seed 000) with the actions each supports. No adapter is installed
+ * The protocols of the POS System API's protocol table (docs/payments.md) with the actions each supports. No adapter is installed
  * for them yet: a real one is a PaymentProvider (docs/payments.md) set as `provider` here, nothing else.
  */
 const PROTOCOLS: ProtocolRegistration[] = [

@@ -4,7 +4,7 @@ import { atRepository } from './repositories/at.ts'
 import { deCredentialRepository } from './repositories/de-credentials.ts'
 import { deMarketRepository } from './repositories/de-market.ts'
 import { tssRepository } from './repositories/de-tss.ts'
-import { esPosRepository } from './repositories/es-pos.ts'
+import { esCashboxRepository } from './repositories/es-cashboxes.ts'
 
 /**
  * Every market module's stores on one database: the composition root hands them to the modules, which
@@ -17,5 +17,5 @@ export const marketStores = (storage: Storage): MarketStores => ({
     credentials: deCredentialRepository(storage),
     market: deMarketRepository(storage),
   },
-  ES: esPosRepository(storage),
+  ES: esCashboxRepository(storage),
 })

@@ -468,7 +468,7 @@ export interface WebhookDeliveryTable {
   delivered_at: string | null
 }
 
-/** Spain on /v2/sign: an ES cash box's configuration (JSON, see markets/es/pos/configuration.ts). */
+/** Spain on /v2/sign: an ES cash box's configuration (JSON, see markets/es/cashbox/configuration.ts). */
 export interface EsCashboxTable {
   queue_id: string
   config: string

@@ -7,7 +7,7 @@ import { engines } from '../helpers/engines.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import { bearer, createTransaction, getTransaction, newAccount, newLocation, sale } from './support.ts'
 
-// Bizkaia's LROE batches go out once a day (02:00 UTC by default, seed 002's product docs), or when the
+// Bizkaia's LROE batches go out once a day (02:00 UTC by default, FISCALBOX_ES_LROE_AT; docs/country-es.md), or when the
 // account runs its held batch (POST /v1/batches/lroe/run). The outbox's clock is the test's: it is moved
 // across the window instead of waited for. The workers are not started: due jobs run by hand (runDueOnce).
 type Sim = Awaited<ReturnType<typeof startSimulator>>

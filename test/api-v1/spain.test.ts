@@ -27,7 +27,7 @@ import {
 } from './support.ts'
 
 // Spain through POST /v1/transactions: the real fiscalizers, the outbox and the authority simulator on a
-// real port. The fault run is the item 10: errors, lost answers, hung requests and an outage.
+// real port. The fault run injects every fault the simulator has (docs/country-es.md): errors, lost answers, hung requests and an outage.
 const CLIENT_TIMEOUT_MS = 400
 
 type Sim = Awaited<ReturnType<typeof startSimulator>>

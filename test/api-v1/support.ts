@@ -37,7 +37,7 @@ export async function newLocation(
 
 export const SPAIN = { system: 'verifactu', nif: 'B12345674', certificate_id: 'cert-1' }
 
-/** The seed's example sale: 2 x 2.50 + 3.00 at 21 %, total 8.00. */
+/** The example sale of docs/transactions-api-v1.md: 2 x 2.50 + 3.00 at 21 %, total 8.00. */
 export function sale(locationId: string, overrides: Record<string, unknown> = {}) {
   return {
     location_id: locationId,

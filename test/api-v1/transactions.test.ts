@@ -15,7 +15,7 @@ import {
   verifyChain,
 } from './support.ts'
 
-// Seed 002 (authoritative): create, list, get, cancel, their error texts and amount rules, on the generic
+// docs/transactions-api-v1.md (the contract): create, list, get, cancel, their error texts and amount rules, on the generic
 // fiscalizer (no authority: fiscalized when stored).
 for (const engine of await engines()) {
   void describe(`transactions API v1 (${engine})`, () => {
@@ -34,7 +34,7 @@ for (const engine of await engines()) {
 
     const count = async () => (await allTransactions(h.app, key)).length
 
-    void test('the seed example is stored, fiscalized inline and answered 201 with the amount in cents', async () => {
+    void test('the example sale is stored, fiscalized inline and answered 201 with the amount in cents', async () => {
       const idempotencyKey = randomUUID()
       const response = await createTransaction(h.app, key, sale(location.id), {
         'idempotency-key': idempotencyKey,

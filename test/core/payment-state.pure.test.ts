@@ -30,7 +30,7 @@ function run(events: PaymentEvent[]): PaymentState[] {
   return path
 }
 
-test("the payment states are the issue's: requested, in progress, and the five outcomes", () => {
+test('the payment states are those of docs/payments.md: requested, in progress, and the five outcomes', () => {
   assert.deepEqual([...PAYMENT_STATES].sort(), [
     'cancelled',
     'declined',

@@ -32,7 +32,7 @@ const NODES = 3
 const CASHBOXES = 20
 const AT_CASHBOXES = 4
 const DE_CLIENTS = 4
-// Two thirds of the operations are /v2/sign receipts: 30,000 keeps them above issue 3's 20,000.
+// Two thirds of the operations are /v2/sign receipts: 30,000 keeps them above the 20,000 receipts docs/reliability.md asks for.
 const RECEIPTS = Number(process.env.MULTINODE_RECEIPTS ?? 30_000)
 const WORKERS = 48
 const DUPLICATE_SHARE = 0.05

@@ -40,7 +40,7 @@ const TAGS: Record<string, string> = {
   const: 'oneof',
 }
 
-/** Ajv's first error in the seed's wording: Go validator keys for fields, the seed's own text for items. */
+/** Ajv's first error in the wording of docs/transactions-api-v1.md: Go validator keys for fields, the API's own text for items. */
 function fromValidation(errors: AjvError[], context: string, struct: string): FiscalError {
   const first = errors[0] as AjvError
   const parts = first.instancePath.split('/').filter(Boolean)

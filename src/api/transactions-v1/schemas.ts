@@ -1,5 +1,6 @@
 import { Type } from 'typebox'
-import { JOB_STATUSES, transactionStatuses, WEBHOOK_EVENTS } from '../../core/v1/model.ts'
+import { JOB_STATUSES } from '../../core/outbox.ts'
+import { transactionStatuses, WEBHOOK_EVENTS } from '../../core/v1/model.ts'
 import { PAYMENT_METHODS } from '../../core/v1/transaction-input.ts'
 import { batchWindows } from '../../markets/index.ts'
 
@@ -15,7 +16,9 @@ export const Problem = Type.Object(
     type: Type.String(),
     title: Type.String(),
     status: Type.Integer(),
-    error: Type.String({ description: 'The error message (as in seed 002), e.g. `location not found`' }),
+    error: Type.String({
+      description: 'The error message (the texts of docs/transactions-api-v1.md), e.g. `location not found`',
+    }),
     code: Type.String({ description: 'The error code, e.g. validation_error' }),
     detail: Type.String(),
     message: Type.String(),

@@ -15,7 +15,7 @@ export type BatchWindow = keyof BatchWindows & string
 /**
  * A sale whose fiscal document is final at the seal (numbered, chained, its QR code printable) awaits the
  * authority under `pending_submission`, or `pending_<window>` while held for a batch window; either may be
- * cancelled (seed 002).
+ * cancelled (docs/transactions-api-v1.md, statuses).
  */
 export type AwaitingStatus = 'pending_submission' | `pending_${BatchWindow}`
 
@@ -49,7 +49,7 @@ export const transactionStatuses = (windows: readonly BatchWindow[]): Transactio
   'cancelled',
 ]
 
-/** Statuses from which POST /v1/transactions/{id}/cancel may create a cancellation (seed 002). */
+/** Statuses from which POST /v1/transactions/{id}/cancel may create a cancellation (docs/transactions-api-v1.md). */
 export const cancellableStatuses = (windows: readonly BatchWindow[]): TransactionStatus[] => [
   'success',
   ...awaitingStatuses(windows),
@@ -121,30 +121,6 @@ export interface FiscalRecord {
   record: string
   fiscalId: string | null
   createdAt: string
-}
-
-export type JobStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'dead'
-export const JOB_STATUSES: readonly JobStatus[] = ['pending', 'processing', 'completed', 'failed', 'dead']
-
-export interface JobRecord {
-  id: string
-  accountId: string
-  kind: string
-  subjectId: string
-  groupKey: string
-  status: JobStatus
-  attempts: number
-  maxAttempts: number
-  runAt: number
-  lockedBy: string | null
-  lockedUntil: number | null
-  reconcile: boolean
-  lastError: string | null
-  createdAt: string
-  updatedAt: string
-  completedAt: string | null
-  /** The batch window the job is held for, or null. */
-  batchWindow: string | null
 }
 
 export const WEBHOOK_EVENTS = [

@@ -1,11 +1,10 @@
+import type { JobRecord, JobScope, JobStats, JobStatus, NewJob } from '../outbox.ts'
 import type { UnitOfWork } from '../ports.ts'
 import type {
   AccountRecord,
   ApiKeyRecord,
   Environment,
   FiscalRecord,
-  JobRecord,
-  JobStatus,
   LocationRecord,
   TransactionRecord,
   TransactionStatus,
@@ -68,19 +67,6 @@ export interface ChainState {
   lastSequence: number
   lastHash: string
   state: string | null
-}
-
-export interface NewJob {
-  id: string
-  accountId: string
-  kind: string
-  subjectId: string
-  groupKey: string
-  maxAttempts: number
-  runAt: number
-  createdAt: string
-  /** Held for this batch window (a market's, e.g. a daily batch) until runAt. */
-  batchWindow?: string
 }
 
 export type TransactionPatch = Partial<
@@ -147,23 +133,6 @@ export interface TransactionStore {
   withRecords(
     ids: string[],
   ): Promise<Array<{ transaction: TransactionRecord; record: FiscalRecord | undefined }>>
-}
-
-export interface JobStats {
-  byStatus: Record<JobStatus, number>
-  byKind: Record<string, Record<JobStatus, number>>
-  oldestDueAt: number | null
-}
-
-/**
- * The jobs a caller may see and act on: an account's (transactions API v1), or one group of them (a cash
- * box whose market submits through the outbox: its queue's submissions; the cash box's credentials reach
- * no other jobs of its account).
- */
-export interface JobScope {
-  accountId: string
-  /** only the jobs of this group (a cash box: its queue id) */
-  groupKey?: string
 }
 
 export interface JobStore {

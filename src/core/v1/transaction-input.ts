@@ -2,9 +2,9 @@ import { ErrorCode, FiscalError } from '../errors.ts'
 import { type Micros, parseDecimal } from '../money.ts'
 
 /**
- * The create request of seed 002 and its rules, with the seed's error texts. Field-level messages follow
- * the Go validator format the seed shows (`Key: 'CreateRequest.LocationID' Error:Field validation for
- * 'LocationID' failed on the 'required' tag`), so clients written against the original keep matching.
+ * The create request of the Transactions API v1 and its rules, with the error texts of
+ * docs/transactions-api-v1.md. Field-level messages follow the Go validator format (`Key: 'CreateRequest.LocationID' Error:Field validation for
+ * 'LocationID' failed on the 'required' tag`), so clients written against FiscalAPI-style APIs keep matching.
  */
 export const PAYMENT_METHODS = ['cash', 'card', 'transfer', 'other'] as const
 
@@ -50,7 +50,7 @@ export const seedError = (message: string, field: string): FiscalError =>
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-/** 0.01 in micro-units: the seed's tolerance between pretax + tax and total. */
+/** 0.01 in micro-units: the tolerance between pretax + tax and total (docs/transactions-api-v1.md). */
 const TOLERANCE = 10_000n
 const MICROS_PER_CENT = 10_000n
 
@@ -74,7 +74,7 @@ export function microsToCents(micros: Micros): number {
 
 /**
  * Checks a create body (already shape-checked by the route schema; checked again here so the rule holds
- * for any caller) and returns what the service needs. Throws the seed's message for each rule.
+ * for any caller) and returns what the service needs. Throws the documented message for each rule.
  */
 export function parseCreateTransaction(body: unknown): CreateTransactionInput {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {

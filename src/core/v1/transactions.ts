@@ -67,7 +67,7 @@ export async function emitWebhook(
 }
 
 /**
- * The transactions of seed 002: stored first (201 once committed), sealed into the location's chain in the
+ * The transactions of the Transactions API v1 (docs/transactions-api-v1.md): stored first (201 once committed), sealed into the location's chain in the
  * same commit, then fiscalized inline within the caller's timeout or by the outbox afterwards.
  */
 export class Transactions {

@@ -1,11 +1,10 @@
+import type { JobRecord, JobStats } from '../outbox.ts'
 import type {
-  JobRecord,
   LocationRecord,
   TransactionRecord,
   WebhookDeliveryRecord,
   WebhookEndpointRecord,
 } from './model.ts'
-import type { JobStats } from './ports.ts'
 
 /** The wire objects of the v1 API (snake_case, amounts in cents), shared by the HTTP answers and webhooks. */
 export const transactionView = (t: TransactionRecord) => ({

@@ -1,10 +1,10 @@
-import { esPosSubmitHandler } from '../../jobs/es-pos-submit.ts'
+import { esCashboxSubmitHandler } from '../../jobs/es-cashbox-submit.ts'
 import type { MarketModule } from '../module.ts'
 import { type EsConfig, EsConfigSchema } from './config.ts'
 import { spanishSystemOf, validateSpanishConfig } from './location-config.ts'
 import * as esMarket from './migrations/010-es-market.ts'
-import { createEsMarket, type EsMarketOptions, esServicesOf } from './pos/index.ts'
-import type { EsStore } from './pos/ports.ts'
+import { createEsMarket, type EsMarketOptions, esServicesOf } from './cashbox/index.ts'
+import type { EsStore } from './cashbox/ports.ts'
 
 declare module '../../core/v1/model.ts' {
   interface BatchWindows {
@@ -39,11 +39,12 @@ export const spain: MarketModule = {
   batchWindows: ['lroe'],
   jobs: (runtime) => {
     const { store, authorityOf } = esServicesOf(runtime.marketFor)
-    return [esPosSubmitHandler({ store, authorityOf, claimBatch: runtime.v1.options.submissionClaimBatch })]
+    return [
+      esCashboxSubmitHandler({ store, authorityOf, claimBatch: runtime.v1.options.submissionClaimBatch }),
+    ]
   },
   routes: async () => [{ prefix: '/es/v1', plugin: (await import('../../api/es/index.ts')).esApi }],
   commands: async (program, exporter) => {
-    ;(await import('../../cli/es.ts')).registerEsCommands(program)
     ;(await import('../../cli/spain.ts')).registerSpainCommands(program)
     ;(await import('../../cli/export-verifactu.ts')).addVerifactuExport(exporter)
   },

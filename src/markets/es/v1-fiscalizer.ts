@@ -187,7 +187,7 @@ export function saleOf(request: unknown, timestamp: string): Sale {
   }))
   const pretaxCents = cents(body.pretax_amount, 'pretax_amount')
   const taxCents = cents(body.tax_amount, 'tax_amount')
-  // Retail prices include VAT (the seed's example: 2 x 2.50 + 3.00 = total 8.00, pretax 6.61): when the
+  // Retail prices include VAT (the example sale of docs/country-es.md: 2 x 2.50 + 3.00 = total 8.00, pretax 6.61): when the
   // items add up to the total rather than to the pretax amount, they are read as tax-inclusive.
   const itemsSum = items.reduce(
     (sum, item) =>
@@ -287,7 +287,7 @@ function sealer(software: SpanishSoftware, options: SpanishFiscalizerOptions) {
       payload.xml = t.xml
     }
     // A sale's document is final here (number, chain, QR; TicketBAI: signed, with its TBAI identifier): it
-    // may be printed and cancelled while it waits for the authority. Seed 002: a Bizkaia invoice waits for
+    // may be printed and cancelled while it waits for the authority. As docs/transactions-api-v1.md says: a Bizkaia invoice waits for
     // its LROE batch (pending_lroe), the others for their submission (pending_submission). A cancellation
     // is not cancellable and keeps the plain pending / processing / failed.
     const territory = document.record.system === 'ticketbai' ? document.record.value.territory : undefined

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely'
-import type { NewJob } from '../../core/v1/ports.ts'
+import type { NewJob } from '../../core/outbox.ts'
 import type { Database } from '../schema.ts'
 
 /**

@@ -26,7 +26,7 @@ import { xmlsecVerify } from './support.ts'
 import { xmllint } from './xsd.ts'
 
 /**
- * Spain on /v2/sign (issue 5, item 8), through HTTP on both engines: ES cash boxes of VERI*FACTU and of
+ * Spain on /v2/sign (docs/country-es.md), through HTTP on both engines: ES cash boxes of VERI*FACTU and of
  * the three TicketBAI territories turn sales, invoices, refunds and voids into chained records with QR
  * code and identifier; the outbox submits them to the in-process authority simulator.
  */

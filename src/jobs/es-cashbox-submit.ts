@@ -1,4 +1,4 @@
-import type { JobRecord } from '../core/v1/model.ts'
+import type { JobRecord } from '../core/outbox.ts'
 import type { V1Unit } from '../core/v1/ports.ts'
 import type { RecordOutcome, SpanishAuthority, SubmissionResult } from '../markets/es/authority.ts'
 import {
@@ -7,7 +7,7 @@ import {
   type EsRecord,
   type EsStore,
   parseJobSubject,
-} from '../markets/es/pos/ports.ts'
+} from '../markets/es/cashbox/ports.ts'
 import type { TicketBaiRecord } from '../markets/es/ticketbai/issue.ts'
 import { keyOf } from '../markets/es/v1-fiscalizer.ts'
 import type { VerifactuRecord } from '../markets/es/verifactu/records.ts'
@@ -41,7 +41,7 @@ type Verdict =
  * record is settled (and its job goes to the dead letter), so it never holds back the ones behind it; a
  * record whose submission failed holds back the later ones until it is retried.
  */
-export function esPosSubmitHandler(deps: {
+export function esCashboxSubmitHandler(deps: {
   store: EsStore
   authorityOf: EsAuthorityOf
   /**

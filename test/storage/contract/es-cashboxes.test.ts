@@ -8,15 +8,15 @@ import {
   type EsStore,
   type EsSubmissionJob,
   type NewEsRecord,
-} from '../../../src/markets/es/pos/ports.ts'
+} from '../../../src/markets/es/cashbox/ports.ts'
 import type { Storage } from '../../../src/storage/database.ts'
-import { esPosRepository } from '../../../src/storage/repositories/es-pos.ts'
-import { jobStore } from '../../../src/storage/repositories/v1-jobs.ts'
+import { esCashboxRepository } from '../../../src/storage/repositories/es-cashboxes.ts'
+import { jobStore } from '../../../src/storage/repositories/outbox-jobs.ts'
 import { addCashbox, inUnit, momentOf } from './fixtures.ts'
 import { runContract } from './runner.ts'
 
-/** Spain on /v2/sign (markets/es/pos/ports.ts): configurations, records and their submission jobs. */
-const build = (storage: Storage): EsStore => esPosRepository(storage)
+/** Spain on /v2/sign (markets/es/cashbox/ports.ts): configurations, records and their submission jobs. */
+const build = (storage: Storage): EsStore => esCashboxRepository(storage)
 
 const NOW = 1_000_000
 

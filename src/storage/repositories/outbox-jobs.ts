@@ -1,6 +1,11 @@
 import type { Selectable, Transaction, WhereInterface } from 'kysely'
-import { JOB_STATUSES, type JobRecord, type JobStatus } from '../../core/v1/model.ts'
-import type { JobScope, JobStats } from '../../core/v1/ports.ts'
+import {
+  JOB_STATUSES,
+  type JobRecord,
+  type JobScope,
+  type JobStats,
+  type JobStatus,
+} from '../../core/outbox.ts'
 import type { JobEnd, OutboxStore } from '../../jobs/engine.ts'
 import type { Storage } from '../database.ts'
 import type { Database, JobTable } from '../schema.ts'

@@ -1,5 +1,5 @@
 import type { UnitOfWork } from '../../../core/ports.ts'
-import type { JobScope } from '../../../core/v1/ports.ts'
+import type { JobScope } from '../../../core/outbox.ts'
 import type { SpainDocument } from '../documents.ts'
 import type { Territory } from '../ticketbai/territories.ts'
 
@@ -64,7 +64,7 @@ export interface EsRecordQuery {
   queueRow?: number
 }
 
-/** What the Spanish market needs from storage; storage/repositories/es-pos.ts implements it with Kysely. */
+/** What the Spanish market needs from storage; storage/repositories/es-cashboxes.ts implements it with Kysely. */
 export interface EsStore {
   config(queueId: string): Promise<EsCashboxConfig | undefined>
   /** Sets the configuration unless the cash box has records already; false when it has. */
@@ -123,7 +123,10 @@ export interface EsSubmissionJob {
   batchWindow?: string
 }
 
-/** The outbox job kind of /v2/sign's Spanish records; subject `{queueId}:{seq}`, group the queue. */
+/**
+ * The outbox job kind of /v2/sign's Spanish records; subject `{queueId}:{seq}`, group the queue. The kind
+ * keeps its first name: it is stored in the jobs of existing databases.
+ */
 export const ES_SUBMIT_JOB = 'es-pos-submit'
 export const jobSubject = (queueId: string, seq: number): string => `${queueId}:${seq}`
 export function parseJobSubject(subject: string): { queueId: string; seq: number } {

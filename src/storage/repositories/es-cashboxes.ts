@@ -9,7 +9,7 @@ import {
   type EsStore,
   jobSubject,
   parseJobSubject,
-} from '../../markets/es/pos/ports.ts'
+} from '../../markets/es/cashbox/ports.ts'
 import type { Storage } from '../database.ts'
 import type { Database, EsRecordTable } from '../schema.ts'
 import { transactionOf } from './ledger.ts'
@@ -40,7 +40,7 @@ const configOf = (db: Kysely<Database>, queueId: string) =>
     .then((row) => (row ? (JSON.parse(row.config) as EsCashboxConfig) : undefined))
 
 /** Spain on /v2/sign: cash box configurations, records and their submission jobs. */
-export function esPosRepository(storage: Storage): EsStore {
+export function esCashboxRepository(storage: Storage): EsStore {
   const db = storage.db
   let sqliteInserts: ReturnType<typeof prepareInserts> | undefined
   return {
