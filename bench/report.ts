@@ -1,7 +1,7 @@
 import { atRows } from './at.ts'
 import { ES_POS_TARGET_RATIO, esPosRows } from './es-pos.ts'
 import { deSignRows } from './de-sign.ts'
-import { externalUnitMethod, externalUnitRows } from './external-unit.ts'
+import { EXTERNAL_UNIT_TARGET, externalUnitMethod, externalUnitRows } from './external-unit.ts'
 import { esRows } from './es.ts'
 import type { LoadResult } from './load.ts'
 import type { Results } from './run.ts'
@@ -438,6 +438,34 @@ export function renderSvg(r: Results): string {
       value: TARGETS.p99Ms,
       label: `p99 target: ${TARGETS.p99Ms} ms`,
     })
+    panels.push(panel.svg)
+    y += panel.height + 16
+  }
+  const e = r.externalUnit
+  if (e) {
+    const panel = barPanel(
+      y,
+      `Generic /v2/sign beside cash boxes on a ${e.unitLatencyMs} ms external unit (higher is better)`,
+      [
+        {
+          label: `${e.genericCashboxes} generic cash boxes alone`,
+          value: e.alone.okPerSecond,
+          text: `${int(e.alone.okPerSecond)} req/s`,
+          color: '#9aa5b1',
+        },
+        {
+          label: `beside ${e.externalCashboxes} on the external unit`,
+          value: e.together.okPerSecond,
+          text: `${int(e.together.okPerSecond)} req/s (${pct(e.share)})`,
+          color: '#2f6fb3',
+        },
+      ],
+      e.alone.okPerSecond * 1.3,
+      {
+        value: e.alone.okPerSecond * EXTERNAL_UNIT_TARGET,
+        label: `target: ${pct(EXTERNAL_UNIT_TARGET)} of alone`,
+      },
+    )
     panels.push(panel.svg)
     y += panel.height + 16
   }
