@@ -226,7 +226,7 @@ export class SignService {
       if ('response' in step) return step.response
       if ('duplicate' in step) return this.replay(step.duplicate, request.requestHash)
       if ('blockedBy' in step) {
-        await this.settleReservation(market, step.blockedBy)
+        await this.settleReservation(market, cashbox.queueId, step.blockedBy)
         continue
       }
       const unit = market.external as ExternalUnit
@@ -302,7 +302,7 @@ export class SignService {
    * as the receipt, "nothing issued" releases the row and number, and no answer at all completes the
    * receipt as failed, as a timeout does.
    */
-  private async settleReservation(market: Market, reservation: Reservation): Promise<void> {
+  private async settleReservation(market: Market, queueId: string, reservation: Reservation): Promise<void> {
     const unit = market.external
     if (!unit) throw new FiscalError(ErrorCode.Internal, `queue reserved for a market without external unit`)
     if (this.inFlight.has(reservation.key)) {
@@ -316,7 +316,6 @@ export class SignService {
         return
       }
     }
-    const queueId = await this.queueOfReservation(reservation)
     const call = unitCall(queueId, reservation)
     const recovered = await callUnit(unit.timeoutMs, (signal) => unit.recover(call, signal))
     if ('failure' in recovered) {
@@ -346,7 +345,7 @@ export class SignService {
               async (work) => (await work.lockQueue(queueId)).reservation,
             )
             if (!reservation) return
-            await this.settleReservation(market, reservation)
+            await this.settleReservation(market, queueId, reservation)
           }
         })
         settled += 1
@@ -362,12 +361,6 @@ export class SignService {
       )
     }
     return settled
-  }
-
-  private async queueOfReservation(reservation: Reservation): Promise<string> {
-    const cashbox = await this.cashboxes.find(reservation.cashboxId)
-    if (!cashbox) throw new FiscalError(ErrorCode.Internal, `no cash box ${reservation.cashboxId}`)
-    return cashbox.queueId
   }
 
   /** The request a reservation was made for, read back from its stored canonical body (recovery). */

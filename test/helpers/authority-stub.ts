@@ -1,5 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import { fileURLToPath } from 'node:url'
+import { readBody, sendJson } from './http-json.ts'
 
 /**
  * A stand-in tax authority for the outbox tests and the bench, run as its own process (a real peer that
@@ -26,20 +27,6 @@ interface State {
   failed: number
 }
 
-function read(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    request.on('data', (c: Buffer) => chunks.push(c))
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    request.on('error', reject)
-  })
-}
-
-const send = (response: ServerResponse, status: number, body: unknown) => {
-  response.writeHead(status, { 'content-type': 'application/json' })
-  response.end(JSON.stringify(body))
-}
-
 export function authorityStub(): Server {
   const state: State = {
     mode: 'ok',
@@ -57,7 +44,7 @@ export function authorityStub(): Server {
     void (async () => {
       const url = request.url ?? '/'
       if (request.method === 'POST' && url === '/control') {
-        const body = JSON.parse(await read(request)) as Partial<{
+        const body = JSON.parse(await readBody(request)) as Partial<{
           mode: State['mode']
           delayMs: number
           rejectIds: string[]
@@ -71,10 +58,10 @@ export function authorityStub(): Server {
         if (body.lroeIds) state.lroeIds = new Set(body.lroeIds)
         if (body.failEvery !== undefined) state.failEvery = body.failEvery
         if (body.retryAfterS !== undefined) state.retryAfterS = body.retryAfterS
-        return send(response, 200, { ok: true })
+        return sendJson(response, 200, { ok: true })
       }
       if (request.method === 'GET' && url === '/stats') {
-        return send(response, 200, {
+        return sendJson(response, 200, {
           registered: state.registered.size,
           duplicates: state.duplicates,
           submissions: state.submissions,
@@ -85,19 +72,19 @@ export function authorityStub(): Server {
       const lookup = /^\/records\/([^/]+)$/.exec(url)
       if (request.method === 'GET' && lookup) {
         const found = state.registered.get(decodeURIComponent(lookup[1] ?? ''))
-        return send(
+        return sendJson(
           response,
           200,
           found ? { registered: true, fiscal_id: found.fiscalId } : { registered: false },
         )
       }
       if (request.method === 'POST' && url === '/submit') {
-        const body = JSON.parse(await read(request)) as { records: Array<{ id: string; hash: string }> }
+        const body = JSON.parse(await readBody(request)) as { records: Array<{ id: string; hash: string }> }
         state.submissions += 1
         if (state.mode === 'down' || (state.failEvery > 0 && state.submissions % state.failEvery === 0)) {
           state.failed += 1
           if (state.retryAfterS > 0) response.setHeader('retry-after', String(state.retryAfterS))
-          return send(response, 503, { error: 'service unavailable, not processed' })
+          return sendJson(response, 503, { error: 'service unavailable, not processed' })
         }
         const outcomes: Record<string, unknown> = {}
         for (const record of body.records) {
@@ -121,10 +108,10 @@ export function authorityStub(): Server {
         }
         if (state.mode === 'hang') return // registered, but the answer never comes
         if (state.mode === 'slow') await new Promise((r) => setTimeout(r, state.delayMs))
-        return send(response, 200, { outcomes })
+        return sendJson(response, 200, { outcomes })
       }
-      send(response, 404, { error: 'no such route' })
-    })().catch((error: Error) => send(response, 500, { error: error.message }))
+      sendJson(response, 404, { error: 'no such route' })
+    })().catch((error: Error) => sendJson(response, 500, { error: error.message }))
   })
 }
 

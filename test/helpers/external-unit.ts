@@ -5,6 +5,7 @@ import { SignatureFormat, SignatureTypeCategory, State, v2Code } from '../../src
 import type { Market, SigningContext, UnitCall, UnitResult } from '../../src/core/market.ts'
 import { formatDecimal } from '../../src/core/money.ts'
 import type { Receipt } from '../../src/core/receipt.ts'
+import { readBody, sendJson } from './http-json.ts'
 
 /**
  * A test double of a signing unit outside the process (an RT printer, a cloud TSE): an HTTP server on the
@@ -55,12 +56,12 @@ export async function startExternalUnitDouble(
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = JSON.parse(await readBody(request)) as { key: string; request?: string }
-    if (state.offline) return send(response, 503, { error: 'unit offline' })
+    if (state.offline) return sendJson(response, 503, { error: 'unit offline' })
     if (request.url === '/perform') {
       calls.perform += 1
       if (stalled) {
         await stalled
-        return send(response, 503, { error: 'unit was busy' })
+        return sendJson(response, 503, { error: 'unit was busy' })
       }
       let doc = byKey.get(body.key)
       if (!doc) {
@@ -77,18 +78,18 @@ export async function startExternalUnitDouble(
       }
       await sleep(state.latencyMs)
       if (gate) await gate
-      return send(response, 200, answerOf(doc))
+      return sendJson(response, 200, answerOf(doc))
     }
     if (request.url === '/recover') {
       calls.recover += 1
       const doc = byKey.get(body.key)
-      return send(response, 200, doc ? { issued: answerOf(doc) } : { issued: null })
+      return sendJson(response, 200, doc ? { issued: answerOf(doc) } : { issued: null })
     }
-    send(response, 404, { error: 'no such operation' })
+    sendJson(response, 404, { error: 'no such operation' })
   }
 
   const server: Server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => send(response, 500, { error: String(error) }))
+    handle(request, response).catch((error: unknown) => sendJson(response, 500, { error: String(error) }))
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
@@ -213,21 +214,6 @@ function opening(): { promise: Promise<void>; open: () => void } {
     open = resolve
   })
   return { promise, open }
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    request.on('data', (chunk: Buffer) => chunks.push(chunk))
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    request.on('error', reject)
-  })
-}
-
-function send(response: ServerResponse, status: number, body: unknown): void {
-  if (response.destroyed) return
-  response.writeHead(status, { 'content-type': 'application/json' })
-  response.end(JSON.stringify(body))
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))

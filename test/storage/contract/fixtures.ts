@@ -10,7 +10,7 @@ import type {
   UnitOfWork,
 } from '../../../src/core/ports.ts'
 import { newTotalizers } from '../../../src/core/totalizers.ts'
-import type { AccountRecord } from '../../../src/core/v1/model.ts'
+import type { AccountRecord, TransactionRecord } from '../../../src/core/v1/model.ts'
 import type { NewApiKey, NewLocation } from '../../../src/core/v1/ports.ts'
 import type { Storage } from '../../../src/storage/database.ts'
 import { cashboxRepository } from '../../../src/storage/repositories/cashboxes.ts'
@@ -190,6 +190,34 @@ export const location = (accountId: string, extra: Partial<NewLocation> = {}): N
   createdAt: momentOf(0),
   deactivatedAt: null,
   privateKeyEncrypted: 'sealed',
+  ...extra,
+})
+
+/** A v1 sale of a location, pending, as the transactions service stores it. */
+export const transaction = (
+  at: { accountId: string; locationId: string },
+  extra: Partial<TransactionRecord> = {},
+): TransactionRecord => ({
+  id: randomUUID(),
+  accountId: at.accountId,
+  locationId: at.locationId,
+  idempotencyKey: randomUUID(),
+  requestHash: 'r'.repeat(64),
+  type: 'sale',
+  status: 'pending',
+  amount: 1250,
+  currency: 'EUR',
+  country: 'ES',
+  environment: 'test',
+  requestPayload: { items: [{ name: 'café', cents: 1250 }] },
+  responsePayload: null,
+  fiscalId: null,
+  errorMessage: null,
+  originalTransactionId: null,
+  submittedAt: null,
+  completedAt: null,
+  createdAt: momentOf(1),
+  updatedAt: momentOf(1),
   ...extra,
 })
 

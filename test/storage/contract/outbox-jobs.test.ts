@@ -7,7 +7,7 @@ import type { Storage } from '../../../src/storage/database.ts'
 import { accountStore } from '../../../src/storage/repositories/v1-accounts.ts'
 import { jobStore } from '../../../src/storage/repositories/outbox-jobs.ts'
 import { transactionStore } from '../../../src/storage/repositories/v1-transactions.ts'
-import { addAccount, location, momentOf } from './fixtures.ts'
+import { addAccount, location, momentOf, transaction } from './fixtures.ts'
 import { runContract } from './runner.ts'
 
 /** The outbox's job store (core/v1/ports.ts JobStore). */
@@ -346,28 +346,9 @@ await runContract('JobStore', { build }, (t) => {
       const account = await addAccount(t.storage)
       const loc = location(account.id)
       await accountStore(t.storage).insertLocation(loc)
-      const transactions = (['test', 'live', 'live'] as const).map((environment) => ({
-        id: randomUUID(),
-        accountId: account.id,
-        locationId: loc.id,
-        idempotencyKey: randomUUID(),
-        requestHash: 'r',
-        type: 'sale' as const,
-        status: 'pending_lroe' as const,
-        amount: 100,
-        currency: 'EUR',
-        country: 'ES',
-        environment,
-        requestPayload: {},
-        responsePayload: null,
-        fiscalId: null,
-        errorMessage: null,
-        originalTransactionId: null,
-        submittedAt: null,
-        completedAt: null,
-        createdAt: momentOf(1),
-        updatedAt: momentOf(1),
-      }))
+      const transactions = (['test', 'live', 'live'] as const).map((environment) =>
+        transaction({ accountId: account.id, locationId: loc.id }, { status: 'pending_lroe', environment }),
+      )
       const kind = `kind-${randomUUID()}`
       await transactionStore(t.storage).unit(async (unit) => {
         for (const tx of transactions) {

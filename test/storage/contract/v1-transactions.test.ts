@@ -6,7 +6,7 @@ import type { TransactionPatch, TransactionStore } from '../../../src/core/v1/po
 import type { Storage } from '../../../src/storage/database.ts'
 import { accountStore } from '../../../src/storage/repositories/v1-accounts.ts'
 import { transactionStore } from '../../../src/storage/repositories/v1-transactions.ts'
-import { addAccount, location, momentOf, oneTo } from './fixtures.ts'
+import { addAccount, location, momentOf, oneTo, transaction } from './fixtures.ts'
 import { runContract } from './runner.ts'
 
 /** The transactions API v1's store and its unit of work (core/v1/ports.ts TransactionStore, V1Unit). */
@@ -19,32 +19,6 @@ await runContract('TransactionStore', { build }, (t) => {
     await accountStore(t.storage).insertLocation(loc)
     return { accountId: account.id, locationId: loc.id }
   }
-  const transaction = (
-    at: { accountId: string; locationId: string },
-    extra: Partial<TransactionRecord> = {},
-  ): TransactionRecord => ({
-    id: randomUUID(),
-    accountId: at.accountId,
-    locationId: at.locationId,
-    idempotencyKey: randomUUID(),
-    requestHash: 'r'.repeat(64),
-    type: 'sale',
-    status: 'pending',
-    amount: 1250,
-    currency: 'EUR',
-    country: 'ES',
-    environment: 'test',
-    requestPayload: { items: [{ name: 'café', cents: 1250 }] },
-    responsePayload: null,
-    fiscalId: null,
-    errorMessage: null,
-    originalTransactionId: null,
-    submittedAt: null,
-    completedAt: null,
-    createdAt: momentOf(1),
-    updatedAt: momentOf(1),
-    ...extra,
-  })
   const insert = (record: TransactionRecord, store = t.store) =>
     store.unit((unit) => unit.insertTransaction(record))
   const fiscalRecord = (tx: TransactionRecord, sequence: number): FiscalRecord => ({
