@@ -49,7 +49,7 @@ export default tseslint.config(
             {
               group: ['**/storage', '**/storage/**'],
               message:
-                "markets/ never imports storage/: use the market's ports, built in storage/market-stores.ts.",
+                "markets/ never imports storage/: a module's store takes the ModuleDatabase that its `stores` part is given.",
             },
           ],
         },

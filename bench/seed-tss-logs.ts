@@ -26,7 +26,8 @@ import { logMessage, signedPart } from '../src/markets/de/tss/log-message.ts'
 import type { LogRecord } from '../src/markets/de/tss/model.ts'
 import { processDataOf } from '../src/markets/de/tss/process-data.ts'
 import { openRuntime } from '../src/runtime.ts'
-import { tssRepository } from '../src/storage/repositories/de-tss.ts'
+import { tssStore } from '../src/markets/de/store/tss.ts'
+import { moduleDatabase } from '../src/storage/module-database.ts'
 import { counter } from './terminal.ts'
 import { deServicesOf } from '../src/markets/de/services.ts'
 
@@ -83,7 +84,7 @@ try {
   })
 
   // --- the bulk: start+finish pairs signed as TssService.appendLog signs them --------------------------
-  const store = tssRepository(runtime.storage)
+  const store = tssStore(moduleDatabase(runtime.storage))
   const tss = (await store.getTss(tssId)) ?? (await service.getTss(caller, tssId))
   const signer = openTssSigner(tss.algorithm, tss.privateKeyEncrypted, master)
   const header = {

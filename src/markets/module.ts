@@ -1,8 +1,10 @@
 import type { Command } from 'commander'
 import type { FastifyPluginAsync } from 'fastify'
-import type { Migration } from 'kysely'
+import type { Database as SqliteConnection } from 'better-sqlite3'
+import type { ColumnType, Kysely, Migration, Transaction } from 'kysely'
 import type { TProperties } from 'typebox'
 import type { Market } from '../core/market.ts'
+import type { UnitOfWork } from '../core/ports.ts'
 import type { MasterKey } from '../core/secrets.ts'
 import type { Fiscalizer } from '../core/v1/fiscalizer.ts'
 import type { BatchWindow } from '../core/v1/model.ts'
@@ -10,9 +12,39 @@ import type { JobHandler } from '../jobs/engine.ts'
 import type { Runtime } from '../runtime.ts'
 
 /**
+ * The database a module's own store runs on, typed by the module with its own tables. storage/ opens it
+ * and hands it over (storage/module-database.ts), so a module keeps its tables, migrations and SQL in its
+ * folder (one file, `store.ts` or `store/`), never imports storage/, and storage/ names no country.
+ */
+export interface ModuleDatabase<Tables> {
+  readonly engine: 'sqlite' | 'postgres'
+  readonly db: Kysely<Tables>
+  /** A durable transaction: the promise settles only after the commit reached the disk. */
+  transact<T>(work: (trx: Transaction<Tables>) => Promise<T>): Promise<T>
+  /** The storage transaction of a receipt's unit of work, for the statements a market runs in seal. */
+  transactionOf(unit: UnitOfWork): Transaction<Tables>
+  /**
+   * SQLite only: the connections under db, for prepared statements on a receipt's hot path. The writer
+   * only inside transact() or a unit of work, where the group commit holds it in its transaction.
+   */
+  readonly sqlite?: { readonly writer: SqliteConnection; readonly reader: SqliteConnection }
+}
+
+/** Counters are int8 on PostgreSQL; storage's pg type parser returns them as numbers. */
+export type Count = ColumnType<number, number, number>
+
+/** SQLite and PostgreSQL name a UNIQUE / PRIMARY KEY violation differently. */
+export const isUniqueViolation = (error: unknown): boolean => {
+  const code = String((error as { code?: unknown }).code ?? '')
+  return (
+    code === '23505' || code.startsWith('SQLITE_CONSTRAINT_PRIMARYKEY') || code === 'SQLITE_CONSTRAINT_UNIQUE'
+  )
+}
+
+/**
  * The stores each market reads and writes, keyed by the module's country. Each module adds its own key
- * (`declare module '../module.ts'`); storage/market-stores.ts implements all of them with Kysely, so that
- * markets/ never imports storage/ and the compiler names a country whose stores are not wired.
+ * (`declare module '../module.ts'`) and builds them in `stores`, so that the compiler names a country
+ * whose stores are not typed.
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
 export interface MarketStores {}
@@ -72,6 +104,12 @@ export interface MarketVerify {
 export interface MarketModule {
   /** ISO 3166-1 alpha-2 code; its two letters are the top 16 bits of the case codes (`EU` for generic). */
   readonly country: string
+  /**
+   * The module's stores on the process's database (its key in `MarketStores`), built once by the
+   * composition root and handed to `market` as `context.stores`.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each module types it with its own tables
+  stores?(database: ModuleDatabase<any>): MarketStores[keyof MarketStores]
   /** The /v2/sign market; absent: the country is served by the generic market. */
   market?(context: MarketContext): Market | Promise<Market>
   /**

@@ -2,6 +2,7 @@ import type { MarketModule } from '../module.ts'
 import { AustrianMarket } from './index.ts'
 import * as at from './migrations/003-at.ts'
 import type { AtStore } from './ports.ts'
+import { atStore } from './store.ts'
 
 declare module '../module.ts' {
   interface MarketStores {
@@ -12,6 +13,7 @@ declare module '../module.ts' {
 /** Austria (RKSV): signature devices, DEP7 export, /at/v1 and `fiscalbox at`. See docs/country-at.md. */
 export const austria: MarketModule = {
   country: 'AT',
+  stores: atStore,
   market: ({ stores, master }) => new AustrianMarket(stores.AT, master),
   routes: async () => [{ prefix: '/at/v1', plugin: (await import('../../api/at/index.ts')).atApi }],
   commands: async (program, exporter) =>

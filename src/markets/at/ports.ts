@@ -1,6 +1,6 @@
 import type { UnitOfWork } from '../../core/ports.ts'
 
-/** What the Austrian market needs from storage; storage/repositories/at.ts implements it with Kysely. */
+/** What the Austrian market needs from storage; store.ts implements it with Kysely. */
 export interface AtCashboxConfig {
   queueId: string
   kassenId: string

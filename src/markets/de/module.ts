@@ -4,6 +4,9 @@ import { GermanMarket } from './market/index.ts'
 import * as deMarket from './migrations/009-de-market.ts'
 import * as deTss from './migrations/004-de-tss.ts'
 import { createDeServices, type DeStores } from './services.ts'
+import { deCredentialStore } from './store/credentials.ts'
+import { deMarketStore } from './store/market.ts'
+import { tssStore } from './store/tss.ts'
 
 declare module '../module.ts' {
   interface MarketStores {
@@ -23,6 +26,11 @@ numbers, times and file names. Problems are listed by file name; the exit code i
  */
 export const germany: MarketModule = {
   country: 'DE',
+  stores: (database) => ({
+    tss: tssStore(database),
+    credentials: deCredentialStore(database),
+    market: deMarketStore(database),
+  }),
   async market({ stores, master }) {
     const de = createDeServices(stores.DE, master)
     // The TSS of a DE cash box is created inside its start receipt's unit: the certificate authorities

@@ -7,7 +7,7 @@ import type { DeStore } from './market/ports.ts'
 import type { TssStore } from './tss/ports.ts'
 import { TssService } from './tss/tss-service.ts'
 
-/** What Germany needs from storage; storage/market-stores.ts builds them. */
+/** What Germany needs from storage: its stores (store/), on the process's database. */
 export interface DeStores {
   tss: TssStore
   credentials: CredentialStore

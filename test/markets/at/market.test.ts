@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
+import type { AtTables } from '../../../src/markets/at/store.ts'
+import { moduleDatabase } from '../../../src/storage/module-database.ts'
 import { verifyDep7 } from '../../../src/verify/dep7-verifier.ts'
 import { engines } from '../../helpers/engines.ts'
 import { type Harness, startHarness } from '../../helpers/harness.ts'
@@ -97,8 +99,9 @@ for (const engine of await engines()) {
       assert.equal(described.aesKey, undefined)
       assert.equal(described.aesKeyCheckValue, created.aesKeyCheckValue)
       // At rest: neither the AES key nor a private key in clear.
-      const rows = await h.runtime.storage.db.selectFrom('at_cashboxes').selectAll().execute()
-      const devices = await h.runtime.storage.db.selectFrom('at_signature_devices').selectAll().execute()
+      const { db } = moduleDatabase<AtTables>(h.runtime.storage)
+      const rows = await db.selectFrom('at_cashboxes').selectAll().execute()
+      const devices = await db.selectFrom('at_signature_devices').selectAll().execute()
       const dump = JSON.stringify([rows, devices])
       assert.ok(!dump.includes(created.aesKey))
       assert.ok(!dump.includes(Buffer.from(created.aesKey, 'base64').toString('hex')))

@@ -9,12 +9,13 @@ import type {
   AtStore,
 } from '../../../src/markets/at/ports.ts'
 import type { Storage } from '../../../src/storage/database.ts'
-import { atRepository } from '../../../src/storage/repositories/at.ts'
+import { atStore } from '../../../src/markets/at/store.ts'
+import { moduleDatabase } from '../../../src/storage/module-database.ts'
 import { addCashbox, inUnit, momentOf } from './fixtures.ts'
 import { runContract } from './runner.ts'
 
 /** The Austrian market's store (markets/at/ports.ts); its per-receipt statements have a prepared copy. */
-const build = (storage: Storage): AtStore => atRepository(storage)
+const build = (storage: Storage): AtStore => atStore(moduleDatabase(storage))
 
 const config = (queueId: string): AtCashboxConfig => ({
   queueId,

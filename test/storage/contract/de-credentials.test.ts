@@ -4,16 +4,17 @@ import { describe, it } from 'node:test'
 import type { CredentialRecord, CredentialStore } from '../../../src/markets/de/credentials.ts'
 import type { InstallationSecrets } from '../../../src/markets/de/tss/ports.ts'
 import type { Storage } from '../../../src/storage/database.ts'
-import { deCredentialRepository } from '../../../src/storage/repositories/de-credentials.ts'
-import { tssRepository } from '../../../src/storage/repositories/de-tss.ts'
+import { deCredentialStore } from '../../../src/markets/de/store/credentials.ts'
+import { tssStore } from '../../../src/markets/de/store/tss.ts'
+import { moduleDatabase } from '../../../src/storage/module-database.ts'
 import { type Target, runContract } from './runner.ts'
 
 /**
  * The German API credentials (markets/de/credentials.ts) and the installation secrets, which two stores
  * implement on one table: the credential store, and the TSS store (reading through its own connection).
  */
-const build = (storage: Storage): CredentialStore => deCredentialRepository(storage)
-const buildTssSecrets = (storage: Storage): InstallationSecrets => tssRepository(storage)
+const build = (storage: Storage): CredentialStore => deCredentialStore(moduleDatabase(storage))
+const buildTssSecrets = (storage: Storage): InstallationSecrets => tssStore(moduleDatabase(storage))
 
 const credential = (): CredentialRecord => ({
   apiKey: `key-${randomUUID()}`,

@@ -3,12 +3,13 @@ import { randomUUID } from 'node:crypto'
 import { describe, it } from 'node:test'
 import type { DeCashboxRecord, DeReceiptRecord, DeStore } from '../../../src/markets/de/market/ports.ts'
 import type { Storage } from '../../../src/storage/database.ts'
-import { deMarketRepository } from '../../../src/storage/repositories/de-market.ts'
+import { deMarketStore } from '../../../src/markets/de/store/market.ts'
+import { moduleDatabase } from '../../../src/storage/module-database.ts'
 import { addCashbox, inUnit, momentOf } from './fixtures.ts'
 import { runContract } from './runner.ts'
 
 /** The German market's store (markets/de/market/ports.ts); its per-receipt statements have a prepared copy. */
-const build = (storage: Storage): DeStore => deMarketRepository(storage)
+const build = (storage: Storage): DeStore => deMarketStore(moduleDatabase(storage))
 
 const cashbox = (queueId: string): DeCashboxRecord => ({
   queueId,

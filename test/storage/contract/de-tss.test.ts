@@ -11,12 +11,14 @@ import type {
 } from '../../../src/markets/de/tss/model.ts'
 import type { TssStore } from '../../../src/markets/de/tss/ports.ts'
 import type { Storage } from '../../../src/storage/database.ts'
-import { tssRepository } from '../../../src/storage/repositories/de-tss.ts'
+import type { DeTables } from '../../../src/markets/de/store/tables.ts'
+import { tssStore } from '../../../src/markets/de/store/tss.ts'
+import { moduleDatabase } from '../../../src/storage/module-database.ts'
 import { inUnit } from './fixtures.ts'
 import { runContract } from './runner.ts'
 
 /** The German TSS store (markets/de/tss/ports.ts); its TssWork has a prepared-statement copy on SQLite. */
-const build = (storage: Storage): TssStore => tssRepository(storage)
+const build = (storage: Storage): TssStore => tssStore(moduleDatabase(storage))
 
 const tss = (organizationId: string, timeCreation: number, extra: Partial<TssRecord> = {}): TssRecord => ({
   id: randomUUID(),
@@ -393,8 +395,8 @@ await runContract('TssStore', { build, preparedPath: true }, (t) => {
       const record = await created()
       const COUNT = 1003
       // One multi-row insert: the fixture, not the port under test, so it need not go through insertLog.
-      await t.storage.db
-        .insertInto('de_tss_logs')
+      await moduleDatabase<DeTables>(t.storage)
+        .db.insertInto('de_tss_logs')
         .values(
           Array.from({ length: COUNT }, (_, i) => ({
             tss_id: record.id,

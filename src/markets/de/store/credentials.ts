@@ -1,12 +1,13 @@
-import type { CredentialStore } from '../../markets/de/credentials.ts'
-import type { Storage } from '../database.ts'
-import { deSecretRepository } from './de-secrets.ts'
+import type { ModuleDatabase } from '../../module.ts'
+import type { CredentialStore } from '../credentials.ts'
+import { deSecretStore } from './secrets.ts'
+import type { DeTables } from './tables.ts'
 
-export function deCredentialRepository(storage: Storage): CredentialStore {
-  const { db } = storage
+export function deCredentialStore(database: ModuleDatabase<DeTables>): CredentialStore {
+  const { db } = database
   return {
     async insert(c) {
-      await storage.transact((trx) =>
+      await database.transact((trx) =>
         trx
           .insertInto('de_api_credentials')
           .values({
@@ -36,7 +37,7 @@ export function deCredentialRepository(storage: Storage): CredentialStore {
         : undefined
     },
     async insertRefreshToken(tokenHash, apiKey, expiresAt) {
-      await storage.transact((trx) =>
+      await database.transact((trx) =>
         trx
           .insertInto('de_api_refresh_tokens')
           .values({ token_hash: tokenHash, api_key: apiKey, expires_at: expiresAt })
@@ -51,6 +52,6 @@ export function deCredentialRepository(storage: Storage): CredentialStore {
         .executeTakeFirst()
       return row ? { apiKey: row.api_key, expiresAt: row.expires_at } : undefined
     },
-    ...deSecretRepository(storage),
+    ...deSecretStore(database),
   }
 }

@@ -1,10 +1,57 @@
 import type { Kysely, Selectable } from 'kysely'
 import { ErrorCode, FiscalError, invalid } from '../../core/errors.ts'
 import type { UnitOfWork } from '../../core/ports.ts'
-import type { AtCashboxConfig, AtDeviceRecord, AtReceiptRecord, AtStore } from '../../markets/at/ports.ts'
-import type { Storage } from '../database.ts'
-import type { AtSignatureDeviceTable, Database } from '../schema.ts'
-import { transactionOf } from './ledger.ts'
+import { type Count, isUniqueViolation, type ModuleDatabase } from '../module.ts'
+import type { AtCashboxConfig, AtDeviceRecord, AtReceiptRecord, AtStore } from './ports.ts'
+
+// Austria's tables (migration 003-at) and the AtStore on them.
+
+/** Austria (RKSV): the Kassen-ID and the AES key (sealed by the master key) of a queue. */
+export interface AtCashboxTable {
+  queue_id: string
+  kassen_id: string
+  aes_key_encrypted: string
+  /** Prüfwert of the AES key, as registered with FinanzOnline. */
+  aes_key_check: string
+  counter_size: number
+  created_at: string
+}
+
+/** A signature device of an AT queue: closed system (AT0, key id) or certificate (AT1.., serial). */
+export interface AtSignatureDeviceTable {
+  queue_id: string
+  number: number
+  provider: string
+  /** What the receipts carry in the certificate field: `{Ordnungsbegriff}-{key id}` or the serial in hex. */
+  certificate_field: string
+  /** base64 SPKI DER */
+  public_key: string
+  /** base64 DER, certificate mode only */
+  certificate: string | null
+  private_key_encrypted: string
+  /** Set while the device is out of service (ISO moment it was reported), null when in service. */
+  out_of_service_since: string | null
+  created_at: string
+}
+
+/** Every signed (or failed-device) AT receipt in order: the source of the DEP7 export. */
+export interface AtReceiptTable {
+  queue_id: string
+  seq: Count
+  receipt_id: string
+  queue_row: Count
+  moment: string
+  kind: string
+  device_number: number
+  failed: number
+  jws: string
+}
+
+export interface AtTables {
+  at_cashboxes: AtCashboxTable
+  at_signature_devices: AtSignatureDeviceTable
+  at_receipts: AtReceiptTable
+}
 
 const toDevice = (row: Selectable<AtSignatureDeviceTable>): AtDeviceRecord => ({
   queueId: row.queue_id,
@@ -30,15 +77,7 @@ const deviceRow = (d: AtDeviceRecord): AtSignatureDeviceTable => ({
   created_at: d.createdAt,
 })
 
-/** SQLite and PostgreSQL name a UNIQUE / PRIMARY KEY violation differently. */
-const isUniqueViolation = (error: unknown): boolean => {
-  const code = String((error as { code?: unknown }).code ?? '')
-  return (
-    code === '23505' || code.startsWith('SQLITE_CONSTRAINT_PRIMARYKEY') || code === 'SQLITE_CONSTRAINT_UNIQUE'
-  )
-}
-
-const devicesOf = (db: Kysely<Database>, queueId: string) =>
+const devicesOf = (db: Kysely<AtTables>, queueId: string) =>
   db
     .selectFrom('at_signature_devices')
     .selectAll()
@@ -47,7 +86,7 @@ const devicesOf = (db: Kysely<Database>, queueId: string) =>
     .execute()
     .then((rows) => rows.map(toDevice))
 
-async function configOf(db: Kysely<Database>, queueId: string): Promise<AtCashboxConfig | undefined> {
+async function configOf(db: Kysely<AtTables>, queueId: string): Promise<AtCashboxConfig | undefined> {
   const row = await db
     .selectFrom('at_cashboxes')
     .selectAll()
@@ -69,8 +108,8 @@ async function configOf(db: Kysely<Database>, queueId: string): Promise<AtCashbo
  * do (storage/repositories/ledger.ts): a Kysely query is built, compiled and prepared anew each time.
  * They are used only inside a unit of work, where the group commit holds the writer in its transaction.
  */
-function sqliteHotPath(storage: Storage) {
-  const writer = storage.sqlite?.writer
+function sqliteHotPath(database: ModuleDatabase<AtTables>) {
+  const writer = database.sqlite?.writer
   if (!writer) return undefined
   const devices = writer.prepare<[string], Selectable<AtSignatureDeviceTable>>(
     'select * from at_signature_devices where queue_id = ? order by number',
@@ -95,12 +134,12 @@ function sqliteHotPath(storage: Storage) {
   }
 }
 
-export function atRepository(storage: Storage): AtStore {
-  const hot = sqliteHotPath(storage)
+export function atStore(database: ModuleDatabase<AtTables>): AtStore {
+  const hot = sqliteHotPath(database)
   return {
     async insertCashbox(config, devices) {
       try {
-        await storage.transact(async (trx) => {
+        await database.transact(async (trx) => {
           await trx
             .insertInto('at_cashboxes')
             .values({
@@ -128,7 +167,7 @@ export function atRepository(storage: Storage): AtStore {
     },
     async insertDevice(device) {
       try {
-        await storage.transact((trx) =>
+        await database.transact((trx) =>
           trx.insertInto('at_signature_devices').values(deviceRow(device)).execute(),
         )
       } catch (error) {
@@ -143,7 +182,7 @@ export function atRepository(storage: Storage): AtStore {
       }
     },
     async setOutOfService(queueId, number, since) {
-      const result = await storage.transact((trx) =>
+      const result = await database.transact((trx) =>
         trx
           .updateTable('at_signature_devices')
           .set({ out_of_service_since: since })
@@ -153,11 +192,11 @@ export function atRepository(storage: Storage): AtStore {
       )
       return Number(result.numUpdatedRows) > 0
     },
-    config: (queueId) => configOf(storage.db, queueId),
-    configIn: (unit, queueId) => configOf(transactionOf(unit), queueId),
-    devices: (queueId) => devicesOf(storage.db, queueId),
+    config: (queueId) => configOf(database.db, queueId),
+    configIn: (unit, queueId) => configOf(database.transactionOf(unit), queueId),
+    devices: (queueId) => devicesOf(database.db, queueId),
     async receipts(queueId, afterSeq, limit, range) {
-      let query = storage.db
+      let query = database.db
         .selectFrom('at_receipts')
         .selectAll()
         .where('queue_id', '=', queueId)
@@ -180,14 +219,15 @@ export function atRepository(storage: Storage): AtStore {
       )
     },
     devicesIn: async (unit: UnitOfWork, queueId) =>
-      hot ? hot.devices(queueId) : devicesOf(transactionOf(unit), queueId),
+      hot ? hot.devices(queueId) : devicesOf(database.transactionOf(unit), queueId),
     async insertReceiptIn(unit, r) {
       try {
         if (hot) {
           hot.insert(r)
           return
         }
-        await transactionOf(unit)
+        await database
+          .transactionOf(unit)
           .insertInto('at_receipts')
           .values({
             queue_id: r.queueId,

@@ -1,8 +1,9 @@
 import type { Compilable, Insertable, Kysely, Selectable, SelectQueryBuilder, Transaction } from 'kysely'
 import SqliteConnection, { type Database as SqliteDatabase } from 'better-sqlite3'
-import type { UnitOfWork } from '../../core/ports.ts'
-import type { TssAlgorithm } from '../../markets/de/tss/algorithms.ts'
-import type { LogKind } from '../../markets/de/tss/log-message.ts'
+import type { UnitOfWork } from '../../../core/ports.ts'
+import type { ModuleDatabase } from '../../module.ts'
+import type { TssAlgorithm } from '../tss/algorithms.ts'
+import type { LogKind } from '../tss/log-message.ts'
 import type {
   ClientRecord,
   ClientState,
@@ -17,19 +18,17 @@ import type {
   TransactionState,
   TssRecord,
   TssState,
-} from '../../markets/de/tss/model.ts'
-import type { Page, TssStore, TssWork } from '../../markets/de/tss/ports.ts'
-import type { Storage } from '../database.ts'
+} from '../tss/model.ts'
+import type { Page, TssStore, TssWork } from '../tss/ports.ts'
+import { deSecretStore } from './secrets.ts'
 import type {
-  Database,
+  DeTables,
   DeTssClientTable,
   DeTssExportTable,
   DeTssLogTable,
   DeTssTable,
   DeTssTransactionTable,
-} from '../schema.ts'
-import { deSecretRepository } from './de-secrets.ts'
-import { transactionOf } from './ledger.ts'
+} from './tables.ts'
 
 const json = (text: string) => JSON.parse(text) as Metadata
 
@@ -181,10 +180,10 @@ type TssOwnedTable = 'de_tss_transactions' | 'de_tss_exports'
 
 /** Find, insert and save of the records of a table keyed by (tss_id, id): transactions and exports. */
 function tssOwnedRows<T extends TssOwnedTable, R>(
-  trx: Transaction<Database> | Kysely<Database>,
+  trx: Transaction<DeTables> | Kysely<DeTables>,
   table: T,
-  read: (row: Selectable<Database[T]>) => R,
-  write: (record: R) => Insertable<Database[T]> & { tss_id: string; id: string },
+  read: (row: Selectable<DeTables[T]>) => R,
+  write: (record: R) => Insertable<DeTables[T]> & { tss_id: string; id: string },
 ) {
   // Kysely cannot resolve the columns of a generic table; both tables have the key columns used here.
   const scope = table as TssOwnedTable
@@ -196,7 +195,7 @@ function tssOwnedRows<T extends TssOwnedTable, R>(
         .where('tss_id', '=', tssId)
         .where('id', '=', id)
         .executeTakeFirst()
-      return row ? read(row as Selectable<Database[T]>) : undefined
+      return row ? read(row as Selectable<DeTables[T]>) : undefined
     },
     async insert(record: R): Promise<void> {
       await trx
@@ -216,7 +215,7 @@ function tssOwnedRows<T extends TssOwnedTable, R>(
   }
 }
 
-function work(trx: Transaction<Database> | Kysely<Database>, lockRows: boolean): TssWork {
+function work(trx: Transaction<DeTables> | Kysely<DeTables>, lockRows: boolean): TssWork {
   const transactions = tssOwnedRows(trx, 'de_tss_transactions', toTx, fromTx)
   const exports = tssOwnedRows(trx, 'de_tss_exports', toExport, fromExport)
   return {
@@ -311,7 +310,7 @@ function work(trx: Transaction<Database> | Kysely<Database>, lockRows: boolean):
 /**
  * The same work as work() above, on statements prepared once on SQLite's writing connection: Kysely
  * builds and prepares each query anew (50-100 µs), a prepared statement runs in a few µs, and a TSS
- * operation runs about eight of them. Only used inside storage.transact() or a receipt's unit of work,
+ * operation runs about eight of them. Only used inside database.transact() or a receipt's unit of work,
  * where the group commit holds the writer in its transaction.
  */
 function sqliteWork(writer: SqliteDatabase): TssWork {
@@ -490,11 +489,11 @@ const LOG_PAGE = 1000
 /** Page cache of an export's own SQLite connection, KiB. */
 const SCAN_CACHE_KIB = 2048
 
-export function tssRepository(storage: Storage): TssStore {
-  const { db } = storage
-  const lockRows = storage.engine === 'postgres'
-  const reader = storage.sqlite?.reader
-  const prepared = storage.sqlite ? sqliteWork(storage.sqlite.writer) : undefined
+export function tssStore(database: ModuleDatabase<DeTables>): TssStore {
+  const { db } = database
+  const lockRows = database.engine === 'postgres'
+  const reader = database.sqlite?.reader
+  const prepared = database.sqlite ? sqliteWork(database.sqlite.writer) : undefined
 
   /**
    * Reads outside a unit of work see committed data only. On SQLite they go to the read-only connection,
@@ -508,7 +507,7 @@ export function tssRepository(storage: Storage): TssStore {
   const first = async <R>(query: Compilable<R> & { execute(): Promise<R[]> }) => (await all(query))[0]
 
   async function page<T, R>(
-    base: SelectQueryBuilder<Database, keyof Database, R>,
+    base: SelectQueryBuilder<DeTables, keyof DeTables, R>,
     /** A column name; the API allows only the ones its order_by enum lists. */
     orderBy: string,
     query: ListQuery,
@@ -516,8 +515,8 @@ export function tssRepository(storage: Storage): TssStore {
   ): Promise<Page<T>> {
     const counted = await first(
       base.clearSelect().select((eb) => eb.fn.countAll<number>().as('n')) as unknown as SelectQueryBuilder<
-        Database,
-        keyof Database,
+        DeTables,
+        keyof DeTables,
         { n: number }
       >,
     )
@@ -549,8 +548,8 @@ export function tssRepository(storage: Storage): TssStore {
   }
 
   return {
-    run: (fn) => storage.transact((trx) => fn(prepared ?? work(trx, lockRows))),
-    within: (unit: UnitOfWork) => prepared ?? work(transactionOf(unit), lockRows),
+    run: (fn) => database.transact((trx) => fn(prepared ?? work(trx, lockRows))),
+    within: (unit: UnitOfWork) => prepared ?? work(database.transactionOf(unit), lockRows),
     async getTss(id) {
       const row = await first(db.selectFrom('de_tss').selectAll().where('id', '=', id))
       return row ? toTss(row) : undefined
@@ -670,6 +669,6 @@ export function tssRepository(storage: Storage): TssStore {
       const row = await first(db.selectFrom('de_tss').select('signature_counter').where('id', '=', tssId))
       return row?.signature_counter ?? 0
     },
-    ...deSecretRepository(storage, first),
+    ...deSecretStore(database, first),
   }
 }

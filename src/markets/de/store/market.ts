@@ -1,9 +1,8 @@
 import type { Kysely, Selectable } from 'kysely'
-import type { UnitOfWork } from '../../core/ports.ts'
-import type { DeCashboxRecord, DeReceiptRecord, DeStore } from '../../markets/de/market/ports.ts'
-import type { Storage } from '../database.ts'
-import type { Database, DeCashboxTable, DeReceiptTable } from '../schema.ts'
-import { transactionOf } from './ledger.ts'
+import type { UnitOfWork } from '../../../core/ports.ts'
+import type { ModuleDatabase } from '../../module.ts'
+import type { DeCashboxRecord, DeReceiptRecord, DeStore } from '../market/ports.ts'
+import type { DeCashboxTable, DeReceiptTable, DeTables } from './tables.ts'
 
 const toCashbox = (row: Selectable<DeCashboxTable>): DeCashboxRecord => ({
   queueId: row.queue_id,
@@ -24,7 +23,7 @@ const toReceipt = (row: Selectable<DeReceiptTable>): DeReceiptRecord => ({
   data: row.data,
 })
 
-const cashboxOf = (db: Kysely<Database>, queueId: string) =>
+const cashboxOf = (db: Kysely<DeTables>, queueId: string) =>
   db
     .selectFrom('de_cashboxes')
     .selectAll()
@@ -36,8 +35,8 @@ const cashboxOf = (db: Kysely<Database>, queueId: string) =>
  * On SQLite the two per-receipt statements run prepared on the writing connection (as the ledger's do):
  * only inside a unit of work, where the group commit holds the writer in its transaction.
  */
-function sqliteHotPath(storage: Storage) {
-  const writer = storage.sqlite?.writer
+function sqliteHotPath(database: ModuleDatabase<DeTables>) {
+  const writer = database.sqlite?.writer
   if (!writer) return undefined
   const cashbox = writer.prepare<[string], Selectable<DeCashboxTable>>(
     'select * from de_cashboxes where queue_id = ?',
@@ -56,20 +55,21 @@ function sqliteHotPath(storage: Storage) {
   }
 }
 
-export function deMarketRepository(storage: Storage): DeStore {
-  const db = storage.db
+export function deMarketStore(database: ModuleDatabase<DeTables>): DeStore {
+  const db = database.db
   let hot: ReturnType<typeof sqliteHotPath> | undefined | null = null
   const hotPath = () => {
-    if (hot === null) hot = sqliteHotPath(storage)
+    if (hot === null) hot = sqliteHotPath(database)
     return hot
   }
   return {
     async cashboxIn(unit: UnitOfWork, queueId: string) {
       const fast = hotPath()
-      return fast ? fast.cashbox(queueId) : cashboxOf(transactionOf(unit), queueId)
+      return fast ? fast.cashbox(queueId) : cashboxOf(database.transactionOf(unit), queueId)
     },
     async insertCashboxIn(unit: UnitOfWork, c: DeCashboxRecord) {
-      await transactionOf(unit)
+      await database
+        .transactionOf(unit)
         .insertInto('de_cashboxes')
         .values({
           queue_id: c.queueId,
@@ -85,7 +85,8 @@ export function deMarketRepository(storage: Storage): DeStore {
     async insertReceiptIn(unit: UnitOfWork, r: DeReceiptRecord) {
       const fast = hotPath()
       if (fast) return fast.insert(r)
-      await transactionOf(unit)
+      await database
+        .transactionOf(unit)
         .insertInto('de_receipts')
         .values({
           queue_id: r.queueId,
