@@ -46,17 +46,18 @@ async function writeAttempt(
     await unit.updateTransaction(transaction.id, second)
 }
 
+/** A claimed job with its transaction, as a record of the chain to deliver. */
+interface Item extends ChainRecord<SubmittedRecord> {
+  job: JobRecord
+  transaction: TransactionRecord
+}
+
 /**
  * Submission of sealed records to their authority: a thin surface over the one delivery algorithm
  * (core/delivery.ts), per group (one location's chain in one environment). It loads the claimed
  * transactions, keeps a record whose chain has an earlier open job outside the claim waiting for it, and
  * stores each record's verdict on its transaction (compare-and-set) with its webhook.
  */
-interface Item extends ChainRecord<SubmittedRecord> {
-  job: JobRecord
-  transaction: TransactionRecord
-}
-
 export function fiscalizeHandler(deps: {
   transactions: TransactionStore
   jobs: {
