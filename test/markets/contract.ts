@@ -505,22 +505,16 @@ export async function marketContract(name: string, implementation: MarketImpleme
         })
       }
     })
-    for (const delivery of implementation.deliveries ?? [])
-      for (const surface of delivery.surfaces) deliveryContract(name, engine, delivery, surface)
+    for (const delivery of implementation.deliveries ?? []) deliveryContract(name, engine, delivery)
   }
 }
 
 /** A step of the outbox's clock: past any backoff of the delivery sections' engine (at most 8 s). */
 const CLOCK_STEP_MS = 10_000
 
-/** The delivery part of the contract, for one delivery through one surface, on one engine. */
-function deliveryContract(
-  market: string,
-  engine: EngineName,
-  delivery: MarketDelivery,
-  surface: DeliverySurface,
-): void {
-  describe(`market contract: ${market} delivery to ${delivery.name} through ${surface.name} (${engine})`, () => {
+/** The delivery part of the contract, for one delivery through each of its surfaces, on one engine. */
+function deliveryContract(market: string, engine: EngineName, delivery: MarketDelivery): void {
+  describe(`market contract: ${market} delivery to ${delivery.name} (${engine})`, () => {
     let where: Site
     let authority: AuthorityDouble
     let node: Node
@@ -574,106 +568,109 @@ function deliveryContract(
       return numbers
     }
 
-    test('a failed submission is retried with backoff, then the records go in chain order', async () => {
-      const chain = await surface.open(current)
-      await authority.fail('unavailable')
-      let numbers: string[]
-      try {
-        numbers = await issue(chain, 3)
-        tick()
-        await runDue()
-        const [first] = await chain.records()
-        assert.equal(first?.state, 'pending')
-        assert.equal(first?.job.attempts, 1, JSON.stringify(first))
-        await runDue()
-        assert.equal((await chain.records())[0]?.job.attempts, 1, 'not tried again before its backoff')
-        tick()
-        await runDue()
-        assert.equal((await chain.records())[0]?.job.attempts, 2, 'tried again after its backoff')
-        assert.deepEqual((await authority.registered(chain)).numbers, [])
-      } finally {
-        await authority.fail('none')
-      }
-      const records = await deliverAll(chain)
-      assert.deepEqual(
-        records.map((r) => r.state),
-        ['settled', 'settled', 'settled'],
-      )
-      assert.deepEqual(await authority.registered(chain), { numbers, brokenLinks: 0 })
-    })
+    for (const surface of delivery.surfaces)
+      describe(`through ${surface.name}`, () => {
+        test('a failed submission is retried with backoff, then the records go in chain order', async () => {
+          const chain = await surface.open(current)
+          await authority.fail('unavailable')
+          let numbers: string[]
+          try {
+            numbers = await issue(chain, 3)
+            tick()
+            await runDue()
+            const [first] = await chain.records()
+            assert.equal(first?.state, 'pending')
+            assert.equal(first?.job.attempts, 1, JSON.stringify(first))
+            await runDue()
+            assert.equal((await chain.records())[0]?.job.attempts, 1, 'not tried again before its backoff')
+            tick()
+            await runDue()
+            assert.equal((await chain.records())[0]?.job.attempts, 2, 'tried again after its backoff')
+            assert.deepEqual((await authority.registered(chain)).numbers, [])
+          } finally {
+            await authority.fail('none')
+          }
+          const records = await deliverAll(chain)
+          assert.deepEqual(
+            records.map((r) => r.state),
+            ['settled', 'settled', 'settled'],
+          )
+          assert.deepEqual(await authority.registered(chain), { numbers, brokenLinks: 0 })
+        })
 
-    test('a lost answer: the record is looked up before it is sent again, and registered once', async () => {
-      const chain = await surface.open(current)
-      const duplicates = await authority.duplicates()
-      await authority.fail('lost answers')
-      let numbers: string[]
-      try {
-        numbers = await issue(chain, 2)
-        tick()
-        await runDue()
-        const { numbers: registered } = await authority.registered(chain)
-        assert.ok(registered.length > 0, 'the authority registered what it was sent')
-        assert.deepEqual(registered, numbers.slice(0, registered.length))
-        assert.ok(
-          (await chain.records()).every((r) => r.state === 'pending'),
-          'its answer never came',
-        )
-      } finally {
-        await authority.fail('none')
-      }
-      const records = await deliverAll(chain)
-      assert.deepEqual(
-        records.map((r) => r.state),
-        ['settled', 'settled'],
-      )
-      assert.deepEqual(await authority.registered(chain), { numbers, brokenLinks: 0 })
-      assert.equal(await authority.duplicates(), duplicates, 'nothing was sent again that it held')
-    })
+        test('a lost answer: the record is looked up before it is sent again, and registered once', async () => {
+          const chain = await surface.open(current)
+          const duplicates = await authority.duplicates()
+          await authority.fail('lost answers')
+          let numbers: string[]
+          try {
+            numbers = await issue(chain, 2)
+            tick()
+            await runDue()
+            const { numbers: registered } = await authority.registered(chain)
+            assert.ok(registered.length > 0, 'the authority registered what it was sent')
+            assert.deepEqual(registered, numbers.slice(0, registered.length))
+            assert.ok(
+              (await chain.records()).every((r) => r.state === 'pending'),
+              'its answer never came',
+            )
+          } finally {
+            await authority.fail('none')
+          }
+          const records = await deliverAll(chain)
+          assert.deepEqual(
+            records.map((r) => r.state),
+            ['settled', 'settled'],
+          )
+          assert.deepEqual(await authority.registered(chain), { numbers, brokenLinks: 0 })
+          assert.equal(await authority.duplicates(), duplicates, 'nothing was sent again that it held')
+        })
 
-    test('a refused record goes to the dead letter; the later records go on', async () => {
-      const chain = await surface.open(current)
-      const numbers = await issue(chain, 3)
-      await authority.refuse(numbers[1] as string)
-      const records = await deliverAll(chain)
-      assert.deepEqual(
-        records.map((r) => [r.state, r.job.status]),
-        [
-          ['settled', 'completed'],
-          ['refused', 'dead'],
-          ['settled', 'completed'],
-        ],
-      )
-      assert.deepEqual((await authority.registered(chain)).numbers, [numbers[0], numbers[2]])
-    })
+        test('a refused record goes to the dead letter; the later records go on', async () => {
+          const chain = await surface.open(current)
+          const numbers = await issue(chain, 3)
+          await authority.refuse(numbers[1] as string)
+          const records = await deliverAll(chain)
+          assert.deepEqual(
+            records.map((r) => [r.state, r.job.status]),
+            [
+              ['settled', 'completed'],
+              ['refused', 'dead'],
+              ['settled', 'completed'],
+            ],
+          )
+          assert.deepEqual((await authority.registered(chain)).numbers, [numbers[0], numbers[2]])
+        })
 
-    test('records reach the authority in chain order through faults and a restart', async () => {
-      const chain = await surface.open(current)
-      const duplicates = await authority.duplicates()
-      await authority.fail('flaky')
-      let numbers: string[]
-      try {
-        numbers = await issue(chain, 4)
-        for (let round = 0; round < 3; round++) {
-          tick()
-          await runDue()
-        }
-        await node.close()
-        node = await open()
-        numbers.push(...(await issue(chain, 2)))
-        for (let round = 0; round < 5; round++) {
-          tick()
-          await runDue()
-        }
-      } finally {
-        await authority.fail('none')
-      }
-      const records = await deliverAll(chain)
-      assert.ok(
-        records.every((r) => r.state === 'settled'),
-        JSON.stringify(records),
-      )
-      assert.deepEqual(await authority.registered(chain), { numbers, brokenLinks: 0 })
-      assert.equal(await authority.duplicates(), duplicates, 'nothing was sent again that it held')
-    })
+        test('records reach the authority in chain order through faults and a restart', async () => {
+          const chain = await surface.open(current)
+          const duplicates = await authority.duplicates()
+          await authority.fail('flaky')
+          let numbers: string[]
+          try {
+            numbers = await issue(chain, 4)
+            for (let round = 0; round < 3; round++) {
+              tick()
+              await runDue()
+            }
+            await node.close()
+            node = await open()
+            numbers.push(...(await issue(chain, 2)))
+            for (let round = 0; round < 5; round++) {
+              tick()
+              await runDue()
+            }
+          } finally {
+            await authority.fail('none')
+          }
+          const records = await deliverAll(chain)
+          assert.ok(
+            records.every((r) => r.state === 'settled'),
+            JSON.stringify(records),
+          )
+          assert.deepEqual(await authority.registered(chain), { numbers, brokenLinks: 0 })
+          assert.equal(await authority.duplicates(), duplicates, 'nothing was sent again that it held')
+        })
+      })
   })
 }

@@ -53,9 +53,13 @@ function newIssuer(): string {
 /** Each chain its own invoice numbers, so that a refusal by number hits that chain only. */
 const seriesOf = (issuer: string) => `D${issuer.slice(1)}-`
 
+/** One TicketBAI signing certificate for every chain of the run (making an RSA key takes a while). */
+let signing: ReturnType<typeof sandboxSigningCredentials> | undefined
+
 async function simulatorDouble(): Promise<AuthorityDouble> {
   const sim = await startSimulator()
-  const credentials = await sandboxSigningCredentials()
+  signing ??= sandboxSigningCredentials()
+  const credentials = await signing
   const refused: string[] = []
   const faults = async (config: Partial<FaultConfig>) => {
     const response = await fetch(`${sim.url}/_sim/faults`, {
