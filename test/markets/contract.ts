@@ -562,6 +562,15 @@ function deliveryContract(market: string, engine: EngineName, delivery: MarketDe
       }
       assert.fail(`records still pending: ${JSON.stringify(await chain.records())}`)
     }
+    /** Runs `work` while the authority fails as `mode` says; it answers everything again after. */
+    const failing = async <T>(mode: Parameters<AuthorityDouble['fail']>[0], work: () => Promise<T>) => {
+      await authority.fail(mode)
+      try {
+        return await work()
+      } finally {
+        await authority.fail('none')
+      }
+    }
     const issue = async (chain: DeliveryChain, count: number) => {
       const numbers: string[] = []
       for (let i = 0; i < count; i++) numbers.push(await chain.issue())
@@ -572,10 +581,8 @@ function deliveryContract(market: string, engine: EngineName, delivery: MarketDe
       describe(`through ${surface.name}`, () => {
         test('a failed submission is retried with backoff, then the records go in chain order', async () => {
           const chain = await surface.open(current)
-          await authority.fail('unavailable')
-          let numbers: string[]
-          try {
-            numbers = await issue(chain, 3)
+          const numbers = await failing('unavailable', async () => {
+            const issued = await issue(chain, 3)
             tick()
             await runDue()
             const [first] = await chain.records()
@@ -587,9 +594,8 @@ function deliveryContract(market: string, engine: EngineName, delivery: MarketDe
             await runDue()
             assert.equal((await chain.records())[0]?.job.attempts, 2, 'tried again after its backoff')
             assert.deepEqual((await authority.registered(chain)).numbers, [])
-          } finally {
-            await authority.fail('none')
-          }
+            return issued
+          })
           const records = await deliverAll(chain)
           assert.deepEqual(
             records.map((r) => r.state),
@@ -601,22 +607,19 @@ function deliveryContract(market: string, engine: EngineName, delivery: MarketDe
         test('a lost answer: the record is looked up before it is sent again, and registered once', async () => {
           const chain = await surface.open(current)
           const duplicates = await authority.duplicates()
-          await authority.fail('lost answers')
-          let numbers: string[]
-          try {
-            numbers = await issue(chain, 2)
+          const numbers = await failing('lost answers', async () => {
+            const issued = await issue(chain, 2)
             tick()
             await runDue()
             const { numbers: registered } = await authority.registered(chain)
             assert.ok(registered.length > 0, 'the authority registered what it was sent')
-            assert.deepEqual(registered, numbers.slice(0, registered.length))
+            assert.deepEqual(registered, issued.slice(0, registered.length))
             assert.ok(
               (await chain.records()).every((r) => r.state === 'pending'),
               'its answer never came',
             )
-          } finally {
-            await authority.fail('none')
-          }
+            return issued
+          })
           const records = await deliverAll(chain)
           assert.deepEqual(
             records.map((r) => r.state),
@@ -645,24 +648,21 @@ function deliveryContract(market: string, engine: EngineName, delivery: MarketDe
         test('records reach the authority in chain order through faults and a restart', async () => {
           const chain = await surface.open(current)
           const duplicates = await authority.duplicates()
-          await authority.fail('flaky')
-          let numbers: string[]
-          try {
-            numbers = await issue(chain, 4)
+          const numbers = await failing('flaky', async () => {
+            const issued = await issue(chain, 4)
             for (let round = 0; round < 3; round++) {
               tick()
               await runDue()
             }
             await node.close()
             node = await open()
-            numbers.push(...(await issue(chain, 2)))
+            issued.push(...(await issue(chain, 2)))
             for (let round = 0; round < 5; round++) {
               tick()
               await runDue()
             }
-          } finally {
-            await authority.fail('none')
-          }
+            return issued
+          })
           const records = await deliverAll(chain)
           assert.ok(
             records.every((r) => r.state === 'settled'),
