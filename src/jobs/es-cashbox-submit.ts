@@ -1,6 +1,7 @@
+import { type ChainRecord, deliverChain, type SentMarks, type Verdict } from '../core/delivery.ts'
 import type { JobRecord } from '../core/outbox.ts'
 import type { V1Unit } from '../core/v1/ports.ts'
-import type { RecordOutcome, SpanishAuthority, SubmissionResult } from '../markets/es/authority.ts'
+import type { SpanishAuthority } from '../markets/es/authority.ts'
 import {
   ES_SUBMIT_JOB,
   type EsCashboxConfig,
@@ -8,38 +9,31 @@ import {
   type EsStore,
   parseJobSubject,
 } from '../markets/es/cashbox/ports.ts'
-import type { TicketBaiRecord } from '../markets/es/ticketbai/issue.ts'
-import { keyOf } from '../markets/es/v1-fiscalizer.ts'
-import type { VerifactuRecord } from '../markets/es/verifactu/records.ts'
+import { SpanishDelivery, type SpanishRecord, type SpanishStatement } from '../markets/es/delivery.ts'
 import type { JobHandler, JobOutcome } from './engine.ts'
 
-type AnyRecord = VerifactuRecord | TicketBaiRecord
-export type EsAuthorityOf = (queueId: string, config: EsCashboxConfig) => SpanishAuthority<AnyRecord>
+export type EsAuthorityOf = (queueId: string, config: EsCashboxConfig) => SpanishAuthority<SpanishRecord>
 
-interface Item {
-  record: EsRecord
-  value: AnyRecord
+interface Item extends ChainRecord<EsRecord> {
   /** The claimed job of the record; none for an earlier pending record of the chain taken along. */
   job?: JobRecord
-  /** Ask the authority before sending: the record may have reached it before (it was sent once). */
-  reconcile: boolean
 }
 
-/** What became of one record in this attempt. */
-type Verdict =
-  | { kind: 'settled'; status: 'accepted' | 'accepted_with_errors'; authority: Record<string, unknown> }
-  | { kind: 'refused'; error: string; authority: Record<string, unknown> }
-  | { kind: 'later'; error: string; reconcile: boolean; retryAfterMs?: number }
-  /** Not sent: the AEAT's waiting time runs until `until` (epoch ms); not a failure, so not an attempt. */
-  | { kind: 'paced'; reason: string; until: number }
+/** What a cash box's record keeps of the authority's answer. */
+interface Answer {
+  status: 'accepted' | 'accepted_with_errors' | 'rejected'
+  authority: Record<string, unknown>
+}
+
+const answerOf = ({ status, ...authority }: SpanishStatement): Answer => ({ status, authority })
+const valueOf = (record: EsRecord): SpanishRecord => record.document.record.value
 
 /**
- * Submission of the Spanish records of /v2/sign receipts (one job per record, grouped per cash box), in
- * chain order. An attempt takes along the earlier records of the chain that are still pending (their jobs
- * wait in backoff), after asking the authority whether it has them already, so that nothing is sent past
- * a record of the chain and no invoice is registered twice. Each record gets its own outcome: a rejected
- * record is settled (and its job goes to the dead letter), so it never holds back the ones behind it; a
- * record whose submission failed holds back the later ones until it is retried.
+ * Submission of the Spanish records of /v2/sign receipts (one job per record, grouped per cash box): a thin
+ * surface over the one delivery algorithm (core/delivery.ts) and the one Spanish client. An attempt takes
+ * along the earlier records of the chain that are still pending (their jobs wait in backoff), so that
+ * nothing is sent past a record of the chain; a record's `sentAt` is its "ask first" flag, so a record
+ * taken along is looked up as well as one whose own job had a lost answer.
  */
 export function esCashboxSubmitHandler(deps: {
   store: EsStore
@@ -53,183 +47,40 @@ export function esCashboxSubmitHandler(deps: {
 }): JobHandler {
   const { store } = deps
 
-  async function verdictOf(
-    authority: SpanishAuthority<AnyRecord>,
-    item: Item,
-    outcome: RecordOutcome | undefined,
-    waitSeconds: number,
-  ): Promise<Verdict> {
-    if (!outcome)
-      return {
-        kind: 'later',
-        error: 'the authority answered without an outcome for this record',
-        reconcile: true,
-      }
-    const answer: Record<string, unknown> = {
-      state: outcome.authorityState,
-      ...(outcome.code ? { code: outcome.code } : {}),
-      ...(outcome.description ? { description: outcome.description } : {}),
-      ...(outcome.csv ? { csv: outcome.csv } : {}),
-      ...(waitSeconds > 0 ? { waitSeconds } : {}),
-    }
-    if (outcome.status === 'accepted' || outcome.status === 'accepted_with_errors')
-      return { kind: 'settled', status: outcome.status, authority: answer }
-    if (outcome.status === 'rejected')
-      return {
-        kind: 'refused',
-        error:
-          `rejected by the authority: ${outcome.authorityState} ${outcome.code ?? ''} ${outcome.description ?? ''}`.trim(),
-        authority: answer,
-      }
-    const found = await lookedUp(authority, item)
-    return found === 'not_registered'
-      ? {
-          kind: 'later',
-          error: 'a duplicate the authority does not hold: to be looked up again',
-          reconcile: true,
-        }
-      : found
-  }
-
-  /** After an unknown outcome or a duplicate: does the authority hold this very record? */
-  async function lookedUp(
-    authority: SpanishAuthority<AnyRecord>,
-    item: Item,
-  ): Promise<Verdict | 'not_registered'> {
-    const found = await authority.query(item.value)
-    if (found.kind === 'retryable')
-      return { kind: 'later', error: `authority query failed: ${found.reason}`, reconcile: true }
-    if (found.kind === 'not_registered') return 'not_registered'
-    if (found.sameRecord)
-      return {
-        kind: 'settled',
-        status: 'accepted',
-        authority: { state: found.authorityState, reconciled: true },
-      }
+  /** A submission marks its records sent (sentAt) right before it leaves. */
+  const sentMarks = (queueId: string): SentMarks<EsRecord> => {
+    let sentAt = ''
+    const seqs = (records: readonly EsRecord[]) => records.map((record) => record.seq)
     return {
-      kind: 'refused',
-      error: `the authority holds a different record under ${keyOf(item.value)}: needs a person`,
-      authority: { state: found.authorityState },
+      async mark(records) {
+        sentAt = new Date().toISOString()
+        await store.markSent(queueId, seqs(records), sentAt)
+      },
+      unmark: (records) => store.unmarkSent(queueId, seqs(records), sentAt),
     }
   }
 
-  async function submit(authority: SpanishAuthority<AnyRecord>, run: Item[]): Promise<Verdict[]> {
-    let result: SubmissionResult
-    const { queueId } = (run[0] as Item).record
-    const seqs = run.map((item) => item.record.seq)
-    let sentAt: string | undefined
-    const sending = async () => {
-      sentAt = new Date().toISOString()
-      await store.markSent(queueId, seqs, sentAt)
-    }
-    try {
-      result = await authority.submit(
-        run.map((item) => item.value),
-        { sending },
-      )
-    } catch (error) {
-      // A client that throws cannot tell whether the records arrived: an unknown outcome.
-      result = { kind: 'unknown', reason: (error as Error).message }
-    }
-    if (result.kind === 'answered') {
-      const byKey = new Map(result.outcomes.map((o) => [o.key, o]))
-      const verdicts: Verdict[] = []
-      for (const item of run)
-        verdicts.push(await verdictOf(authority, item, byKey.get(keyOf(item.value)), result.waitSeconds))
-      return verdicts
-    }
-    if (result.kind === 'retryable' && result.heldUntil) {
-      const until = result.heldUntil.getTime()
-      return run.map((): Verdict => ({ kind: 'paced', reason: result.reason, until }))
-    }
-    // Refused before any processing (503, SOAP fault): nothing is registered, so a resend needs no look-up.
-    if (result.kind === 'retryable' && sentAt)
-      await store.unmarkSent(
-        queueId,
-        run.filter((item) => !item.reconcile).map((item) => item.record.seq),
-        sentAt,
-      )
-    return run.map(
-      (item): Verdict =>
-        result.kind === 'retryable'
-          ? {
-              kind: 'later',
-              error: result.reason,
-              reconcile: item.reconcile,
-              ...(result.retryAfterSeconds ? { retryAfterMs: result.retryAfterSeconds * 1000 } : {}),
-            }
-          : { kind: 'later', error: result.reason, reconcile: true },
-    )
-  }
-
-  /**
-   * Every item's verdict, in chain order: after the first record that must wait, the rest wait too, for the
-   * same reason (the AEAT's waiting time: all of them go together once it is over).
-   */
-  async function attempt(authority: SpanishAuthority<AnyRecord>, items: Item[]): Promise<Map<Item, Verdict>> {
-    const verdicts = new Map<Item, Verdict>()
-    let holding: Verdict | undefined
-    let run: Item[] = []
-    const hold = (item: Item, verdict: Verdict) => {
-      if (verdict.kind === 'paced') holding ??= verdict
-      else if (verdict.kind === 'later')
-        holding ??= {
-          kind: 'later',
-          error: `waiting for record ${item.record.seq} of the chain`,
-          reconcile: false,
-        }
-    }
-    const heldVerdict = (item: Item): Verdict =>
-      holding?.kind === 'later' ? { ...holding, reconcile: item.reconcile } : (holding as Verdict)
-    const flush = async () => {
-      if (run.length === 0) return
-      const answers = await submit(authority, run)
-      run.forEach((item, i) => {
-        const verdict = answers[i] as Verdict
-        verdicts.set(item, verdict)
-        hold(item, verdict)
-      })
-      run = []
-    }
-    for (const item of items) {
-      if (item.reconcile) {
-        await flush()
-        if (!holding) {
-          const found = await lookedUp(authority, item)
-          if (found !== 'not_registered') {
-            verdicts.set(item, found)
-            hold(item, found)
-            continue
-          }
-        }
-      }
-      const head = run[0]
-      // One submission: at most maxBatch records, and TicketBAI never mixes invoices and cancellations.
-      if (head && (run.length >= authority.maxBatch || head.value.kind !== item.value.kind)) await flush()
-      if (holding) verdicts.set(item, heldVerdict(item))
-      else run.push(item)
-    }
-    await flush()
-    return verdicts
-  }
-
-  const toOutcome = (item: Item, verdict: Verdict): JobOutcome => {
+  const toOutcome = (item: Item, verdict: Verdict<Answer>): JobOutcome => {
     const { queueId, seq } = item.record
-    if (verdict.kind === 'settled')
+    if (verdict.kind === 'settled') {
+      const { status, authority } = verdict.answer
       return {
         kind: 'done',
-        effects: (unit) => store.setStatusIn(unit.unit, queueId, seq, verdict.status, verdict.authority),
+        effects: (unit) => store.setStatusIn(unit.unit, queueId, seq, status, authority),
       }
+    }
     if (verdict.kind === 'refused')
       return {
         kind: 'dead',
         error: verdict.error,
-        effects: (unit) => store.setStatusIn(unit.unit, queueId, seq, 'rejected', verdict.authority),
+        effects: (unit) => store.setStatusIn(unit.unit, queueId, seq, 'rejected', verdict.answer.authority),
       }
     if (verdict.kind === 'paced') return { kind: 'wait', reason: verdict.reason, runAt: verdict.until }
+    // Failed, or held behind a failed record: a counted attempt with its backoff, because the next attempt of
+    // any later record takes the earlier pending ones along (a short wait would resend them at once).
     return {
       kind: 'retry',
-      error: verdict.error,
+      error: verdict.kind === 'held' ? verdict.reason : verdict.error,
       reconcile: verdict.reconcile,
       ...(verdict.retryAfterMs ? { retryAfterMs: verdict.retryAfterMs } : {}),
     }
@@ -251,10 +102,9 @@ export function esCashboxSubmitHandler(deps: {
     const items: Item[] = []
     for (const record of records) {
       const job = bySeq.get(record.seq)
-      const value = record.document.record.value
-      const reconcile = record.sentAt !== null
-      if (!job) items.push({ record, value, reconcile })
-      else if (record.status === 'pending') items.push({ record, value, job, reconcile })
+      const item = { record, position: record.seq, askFirst: record.sentAt !== null }
+      if (!job) items.push(item)
+      else if (record.status === 'pending') items.push({ ...item, job })
       // Settled meanwhile, by an attempt that took it along: a rejection still goes to the dead letter.
       else if (record.status === 'rejected')
         outcomes.set(job.id, {
@@ -266,14 +116,13 @@ export function esCashboxSubmitHandler(deps: {
     for (const [seq, job] of bySeq)
       if (!records.some((r) => r.seq === seq))
         outcomes.set(job.id, { kind: 'dead', error: `record ${seq} is missing` })
-    const verdicts = await attempt(deps.authorityOf(queueId, config), items)
+    const client = new SpanishDelivery(deps.authorityOf(queueId, config), valueOf, answerOf)
+    const verdicts = await deliverChain(client, items, sentMarks(queueId))
     for (const [item, verdict] of verdicts) {
       if (item.job) outcomes.set(item.job.id, toOutcome(item, verdict))
       // A record taken along: its answer is stored now; its own job finds it settled.
-      else if (verdict.kind === 'settled')
-        await store.setStatus(queueId, item.record.seq, verdict.status, verdict.authority)
-      else if (verdict.kind === 'refused')
-        await store.setStatus(queueId, item.record.seq, 'rejected', verdict.authority)
+      else if (verdict.kind === 'settled' || verdict.kind === 'refused')
+        await store.setStatus(queueId, item.record.seq, verdict.answer.status, verdict.answer.authority)
     }
     return outcomes
   }

@@ -1,8 +1,8 @@
+import { type ChainRecord, deliverChain, type Verdict } from '../core/delivery.ts'
 import type {
+  AuthorityAnswer,
   AuthorityClient,
   FiscalizerFor,
-  RecordOutcome,
-  SubmitResult,
   SubmittedRecord,
 } from '../core/v1/fiscalizer.ts'
 import type { JobRecord, JobStatus } from '../core/outbox.ts'
@@ -46,20 +46,18 @@ async function writeAttempt(
     await unit.updateTransaction(transaction.id, second)
 }
 
-/**
- * Submission of sealed records to their authority. Per group (one location's chain in one environment):
- * records whose previous attempt had an unknown outcome are first looked up at the authority (`query`) and
- * only sent again when it does not have them; the others are submitted in batches of the fiscalizer's
- * size. Each record gets its own outcome, so a refused record never holds back the ones behind it.
- */
-interface Item {
+/** A claimed job with its transaction, as a record of the chain to deliver. */
+interface Item extends ChainRecord<SubmittedRecord> {
   job: JobRecord
   transaction: TransactionRecord
-  record: SubmittedRecord
-  client: AuthorityClient
-  batchSize: number
 }
 
+/**
+ * Submission of sealed records to their authority: a thin surface over the one delivery algorithm
+ * (core/delivery.ts), per group (one location's chain in one environment). It loads the claimed
+ * transactions, keeps a record whose chain has an earlier open job outside the claim waiting for it, and
+ * stores each record's verdict on its transaction (compare-and-set) with its webhook.
+ */
 export function fiscalizeHandler(deps: {
   transactions: TransactionStore
   jobs: {
@@ -84,19 +82,18 @@ export function fiscalizeHandler(deps: {
   const finished = (
     transaction: TransactionRecord,
     record: SubmittedRecord,
-    status: TransactionStatus,
-    fiscalId: string | null | undefined,
-    response: Record<string, unknown>,
+    answer: AuthorityAnswer,
   ): JobOutcome => ({
     kind: 'done',
     effects: async (unit) => {
       const now = new Date().toISOString()
+      const status: TransactionStatus = answer.status === 'registered' ? 'success' : answer.status
       const patch = {
         status,
-        fiscalId: fiscalId ?? record.fiscalId,
+        fiscalId: answer.fiscalId ?? record.fiscalId,
         responsePayload: {
           ...(transaction.responsePayload as Record<string, unknown> | null),
-          authority: response,
+          authority: answer.response,
         },
         errorMessage: null,
         completedAt: status === 'success' ? now : null,
@@ -140,21 +137,17 @@ export function fiscalizeHandler(deps: {
     },
   })
 
-  const fromOutcome = (
-    transaction: TransactionRecord,
-    record: SubmittedRecord,
-    outcome: RecordOutcome | undefined,
-  ): JobOutcome => {
-    if (!outcome)
-      return failed(transaction, 'the authority answered without an outcome for this record', true)
-    if (outcome.status === 'rejected') {
+  const outcomeOf = (item: Item, verdict: Verdict<AuthorityAnswer>, now: number): JobOutcome => {
+    const { transaction, record } = item
+    if (verdict.kind === 'settled') return finished(transaction, record, verdict.answer)
+    if (verdict.kind === 'refused')
       return {
         kind: 'dead',
-        error: `rejected by the authority: ${outcome.error}`,
+        error: verdict.error,
         effects: async (unit) => {
           const payload = {
             ...(transaction.responsePayload as Record<string, unknown> | null),
-            authority: outcome.response,
+            authority: verdict.answer.response,
           }
           await unit.updateTransaction(transaction.id, {
             responsePayload: payload,
@@ -162,14 +155,11 @@ export function fiscalizeHandler(deps: {
           })
         },
       }
-    }
-    return finished(
-      transaction,
-      record,
-      outcome.status === 'registered' ? 'success' : outcome.status,
-      outcome.fiscalId,
-      outcome.response,
-    )
+    if (verdict.kind === 'later')
+      return failed(transaction, verdict.error, verdict.reconcile, verdict.retryAfterMs)
+    if (verdict.kind === 'paced') return { kind: 'wait', reason: verdict.reason, runAt: verdict.until }
+    // Held behind an earlier record: uncounted; by its next claim that record's due time is known (chainHead).
+    return { kind: 'wait', reason: verdict.reason, runAt: now + (verdict.retryAfterMs ?? 1_000) }
   }
 
   return {
@@ -218,6 +208,7 @@ export function fiscalizeHandler(deps: {
       })
       const locations = new Map<string, LocationRecord | undefined>()
       const items: Item[] = []
+      let client: AuthorityClient | undefined
       for (const job of attempted) {
         const row = rows.get(job.subjectId)
         if (!row?.record) {
@@ -234,89 +225,24 @@ export function fiscalizeHandler(deps: {
           continue
         }
         const fiscalizer = deps.fiscalizerFor(location)
-        const client = fiscalizer.authority?.(transaction.environment)
+        // One group is one location's chain in one environment: one client for all of it.
+        client ??= fiscalizer.authority?.(location, transaction.environment)
         if (!client) {
           outcomes.set(job.id, { kind: 'dead', error: `fiscalizer ${fiscalizer.name} has no authority` })
           continue
         }
-        const submitted: SubmittedRecord = { ...record, type: transaction.type, location }
-        items.push({ job, transaction, record: submitted, client, batchSize: fiscalizer.batchSize ?? 1 })
+        items.push({
+          job,
+          transaction,
+          record: { ...record, type: transaction.type, location },
+          position: record.sequence,
+          askFirst: job.reconcile,
+        })
       }
-      items.sort((a, b) => a.record.sequence - b.record.sequence)
-
-      // In chain order: records sent before with an unknown outcome are first looked up (never register an
-      // invoice twice), the others go in batches; after a record that must be tried again, the rest of the
-      // chain waits for it.
-      let halted: string | undefined
-      const halt = (item: Item, outcome: JobOutcome) => {
-        if (outcome.kind === 'retry')
-          halted ??= `waiting for record ${item.record.sequence} of the chain to reach the authority first`
-      }
-      let batch: Item[] = []
-      const flush = async () => {
-        const sent = batch
-        batch = []
-        const first = sent[0]
-        if (!first) return
-        let result: SubmitResult
-        try {
-          result = await first.client.submit(sent.map((item) => item.record))
-        } catch (error) {
-          // A client that throws cannot tell whether the records arrived: treat it as unknown.
-          result = { kind: 'unknown', error: (error as Error).message }
-        }
-        if (result.kind === 'retryable') {
-          // Nothing was registered: the first record's attempt counts, the others wait for it, so that the
-          // chain goes on at one due time rather than at each record's own jittered backoff.
-          const failure = failed(first.transaction, result.error, false, result.retryAfterMs)
-          outcomes.set(first.job.id, failure)
-          halt(first, failure)
-          for (const item of sent.slice(1))
-            outcomes.set(item.job.id, {
-              kind: 'wait',
-              reason: halted as string,
-              runAt: now + (result.retryAfterMs ?? 0),
-            })
-          return
-        }
-        for (const item of sent) {
-          const outcome =
-            result.kind === 'outcomes'
-              ? fromOutcome(item.transaction, item.record, result.outcomes[item.transaction.id])
-              : failed(item.transaction, result.error, true)
-          outcomes.set(item.job.id, outcome)
-          halt(item, outcome)
-        }
-      }
-      for (const item of items) {
-        if (item.job.reconcile) {
-          await flush()
-          if (!halted) {
-            try {
-              const found = await item.client.query(item.record)
-              if (found.registered) {
-                outcomes.set(
-                  item.job.id,
-                  finished(item.transaction, item.record, 'success', found.fiscalId, found.response),
-                )
-                continue
-              }
-            } catch (error) {
-              const outcome = failed(
-                item.transaction,
-                `authority query failed: ${(error as Error).message}`,
-                true,
-              )
-              outcomes.set(item.job.id, outcome)
-              halt(item, outcome)
-              continue
-            }
-          }
-        } else if (batch.length >= Math.max(1, item.batchSize)) await flush()
-        if (halted) outcomes.set(item.job.id, { kind: 'wait', reason: halted, runAt: now + 1_000 })
-        else batch.push(item)
-      }
-      await flush()
+      if (!client) return outcomes
+      items.sort((a, b) => a.position - b.position)
+      for (const [item, verdict] of await deliverChain(client, items))
+        outcomes.set(item.job.id, outcomeOf(item, verdict, now))
       return outcomes
     },
     async onDead(unit: V1Unit, job: JobRecord, error: string) {

@@ -28,13 +28,8 @@ const MAX_ATTEMPTS = 8
 function settings(stub: StubProcess): V1Settings {
   return {
     fiscalizers: {
-      'ES:verifactu': new AuthorityFiscalizer(
-        'es-stand-in',
-        sealGenericRecord,
-        () => stubClient(stub.url, CLIENT_TIMEOUT_MS),
-        {
-          batchSize: 10,
-        },
+      'ES:verifactu': new AuthorityFiscalizer('es-stand-in', sealGenericRecord, () =>
+        stubClient(stub.url, CLIENT_TIMEOUT_MS, 10),
       ),
     },
     engine: {

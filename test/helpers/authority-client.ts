@@ -1,16 +1,20 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
-import type { AuthorityClient, SubmitResult } from '../../src/core/v1/fiscalizer.ts'
+import type { RecordAnswer, SubmissionResult } from '../../src/core/delivery.ts'
+import type { AuthorityAnswer, AuthorityClient } from '../../src/core/v1/fiscalizer.ts'
 
 /**
- * The client side of test/helpers/authority-stub.ts, shaped like the Spanish clients will be: it classifies
- * every failure as retryable (nothing reached the authority) or unknown (it may have).
+ * The client side of test/helpers/authority-stub.ts, shaped like the Spanish clients: it classifies every
+ * failure as retryable (nothing reached the authority) or unknown (it may have).
  */
-export function stubClient(baseUrl: string, timeoutMs = 2_000): AuthorityClient {
+export function stubClient(baseUrl: string, timeoutMs = 2_000, maxBatch = 1): AuthorityClient {
   return {
-    async submit(records): Promise<SubmitResult> {
+    maxBatch,
+    mayShare: () => true,
+    async submit(records, hooks): Promise<SubmissionResult<AuthorityAnswer>> {
       let response: Response
       try {
+        await hooks.sending()
         response = await fetch(`${baseUrl}/submit`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
@@ -39,28 +43,38 @@ export function stubClient(baseUrl: string, timeoutMs = 2_000): AuthorityClient 
       const body = (await response.json()) as {
         outcomes: Record<string, { status: string; fiscal_id?: string; error?: string }>
       }
-      const outcomes: Extract<SubmitResult, { kind: 'outcomes' }>['outcomes'] = {}
-      for (const [id, outcome] of Object.entries(body.outcomes)) {
-        outcomes[id] =
-          outcome.status === 'rejected'
-            ? { status: 'rejected', error: outcome.error ?? 'rejected', response: outcome }
-            : {
-                status: outcome.status === 'pending_lroe' ? 'pending_lroe' : 'registered',
-                fiscalId: outcome.fiscal_id ?? null,
-                response: outcome,
-              }
+      const answerOf = (id: string): RecordAnswer<AuthorityAnswer> | undefined => {
+        const outcome = body.outcomes[id]
+        if (!outcome) return undefined
+        if (outcome.status === 'rejected')
+          return {
+            kind: 'refused',
+            error: `rejected by the authority: ${outcome.error ?? 'rejected'}`,
+            answer: { status: 'registered', response: outcome },
+          }
+        return {
+          kind: 'settled',
+          answer: {
+            status: outcome.status === 'pending_lroe' ? 'pending_lroe' : 'registered',
+            fiscalId: outcome.fiscal_id ?? null,
+            response: outcome,
+          },
+        }
       }
-      return { kind: 'outcomes', outcomes }
+      return { kind: 'answered', answers: records.map((r) => answerOf(r.transactionId)) }
     },
     async query(record) {
       const response = await fetch(`${baseUrl}/records/${encodeURIComponent(record.transactionId)}`, {
         signal: AbortSignal.timeout(timeoutMs),
       })
-      if (!response.ok) throw new Error(`authority query answered ${response.status}`)
+      if (!response.ok) return { kind: 'retryable', error: `authority query answered ${response.status}` }
       const body = (await response.json()) as { registered: boolean; fiscal_id?: string }
       return body.registered
-        ? { registered: true, fiscalId: body.fiscal_id ?? null, response: body }
-        : { registered: false }
+        ? {
+            kind: 'registered',
+            answer: { status: 'registered', fiscalId: body.fiscal_id ?? null, response: body },
+          }
+        : { kind: 'not_registered' }
     },
   }
 }

@@ -1,6 +1,7 @@
 import { type MarketImplementation, marketContract } from './contract.ts'
 import { AT_CASE, atReceipt } from './at/support.ts'
 import { DE_CASE, deReceipt, VAT as DE_VAT } from './de/support.ts'
+import { SPANISH_DELIVERIES } from './es/delivery-support.ts'
 import { ES_CASE, esReceipt } from './es/pos-support.ts'
 
 /** Every market runs the one contract suite (test/markets/contract.ts); a new country adds its line here. */
@@ -84,6 +85,7 @@ const spain: MarketImplementation = {
     body: esReceipt(ES_CASE.pos, [{ amount: '12.10', vat: 19 }]),
     field: 'cbChargeItems[0].VATRate',
   }),
+  deliveries: SPANISH_DELIVERIES,
 }
 
 /** The test double of an external signing unit (test/helpers/external-unit.ts) on a user-assigned code. */

@@ -32,7 +32,11 @@ import {
  * - the market's state survives a restart: numbering, chain and the market's own state go on;
  * with an external unit, also: a unit that times out gives ftState 0x2 and the queue goes on; a crash
  * between the reservation and the commit is recovered by asking the unit, without a second document; a
- * slow unit holds up its own queue only.
+ * slow unit holds up its own queue only;
+ * with a delivery to an authority (through the outbox, on every surface that issues the market's records):
+ * a failed submission is retried with backoff; a record whose answer was lost is looked up before it is
+ * sent again, so it is registered once; a refused record goes to the dead letter while the later ones go
+ * on; and the authority gets every record in chain order, through faults and a restart.
  */
 export interface MarketImplementation {
   /** The ISO country of its cash boxes. */
@@ -47,6 +51,60 @@ export interface MarketImplementation {
   refused?(): { body: Record<string, unknown>; field: string }
   /** A market whose receipts go through an external unit double. */
   external?: boolean
+  /** The market's deliveries to its authorities (ES: VERI*FACTU and TicketBAI), each run by the contract. */
+  deliveries?: readonly MarketDelivery[]
+}
+
+/** One delivery of the market: an authority double and the surfaces whose records go to it. */
+export interface MarketDelivery {
+  name: string
+  authority(): Promise<AuthorityDouble>
+  surfaces: readonly DeliverySurface[]
+}
+
+/** The authority as a test double with fault injection (ES: the Spanish authority simulator). */
+export interface AuthorityDouble {
+  /** The runtime options that send the market's records there, on the outbox's clock. */
+  runtimeOptions(clock: () => number): Pick<RuntimeOptions, 'es' | 'v1'>
+  /**
+   * From now on: `unavailable` refuses every request unprocessed; `lost answers` processes every request
+   * and never answers; `flaky` mixes both with answered requests, repeatably; `none` answers all.
+   */
+  fail(mode: 'none' | 'unavailable' | 'lost answers' | 'flaky'): Promise<void>
+  /** The record of this number is refused as wrong in content. */
+  refuse(number: string): Promise<void>
+  /** What it registered of a chain: the numbers in the order they came, and whether it saw a broken link. */
+  registered(chain: DeliveryChain): Promise<{ numbers: string[]; brokenLinks: number }>
+  /** How many records it was sent that it held already (a resend after a lost answer). */
+  duplicates(): Promise<number>
+  close(): Promise<void>
+}
+
+/** A surface that issues the market's records (ES: /v2/sign and /v1/transactions). */
+export interface DeliverySurface {
+  name: string
+  /** A new chain of records (a cash box, a location) on whatever node is current. */
+  open(node: () => DeliveryNode): Promise<DeliveryChain>
+}
+
+export interface DeliveryNode {
+  app: FastifyInstance
+  runtime: Runtime
+}
+
+export interface DeliveryChain {
+  /** The chain's issuer as the authority knows it (ES: its NIF). */
+  readonly issuer: string
+  /** Issues one record; its number as the authority knows it. */
+  issue(): Promise<string>
+  /** Every issued record in chain order: its number, what became of it, and its outbox job. */
+  records(): Promise<DeliveredRecord[]>
+}
+
+export interface DeliveredRecord {
+  number: string
+  state: 'pending' | 'settled' | 'refused'
+  job: { status: string; attempts: number }
 }
 
 export interface Reply {
@@ -105,7 +163,7 @@ interface Node {
 
 interface Site {
   engine: EngineName
-  open(options?: Pick<RuntimeOptions, 'markets'>): Promise<Node>
+  open(options?: Pick<RuntimeOptions, 'markets' | 'es' | 'v1'>): Promise<Node>
   drop(): Promise<void>
 }
 
@@ -447,5 +505,172 @@ export async function marketContract(name: string, implementation: MarketImpleme
         })
       }
     })
+    for (const delivery of implementation.deliveries ?? []) deliveryContract(name, engine, delivery)
   }
+}
+
+/** A step of the outbox's clock: past any backoff of the delivery sections' engine (at most 8 s). */
+const CLOCK_STEP_MS = 10_000
+
+/** The delivery part of the contract, for one delivery through each of its surfaces, on one engine. */
+function deliveryContract(market: string, engine: EngineName, delivery: MarketDelivery): void {
+  describe(`market contract: ${market} delivery to ${delivery.name} (${engine})`, () => {
+    let where: Site
+    let authority: AuthorityDouble
+    let node: Node
+    /** The outbox's clock: moved by the tests, so that backoffs pass without waiting for them. */
+    let now = Date.parse('2026-03-09T10:15:00Z')
+    const clock = () => now
+    // The workers are not started: due jobs run when a test says, as the workers would run them.
+    const open = () =>
+      where.open({
+        ...authority.runtimeOptions(clock),
+        v1: {
+          ...authority.runtimeOptions(clock).v1,
+          engine: { backoffBaseMs: 1_000, backoffMaxMs: 8_000, maxAttempts: 50 },
+          rateLimit: { perMinute: 1_000_000, burst: 1_000_000 },
+          clock,
+        },
+      })
+    const current = () => node
+
+    before(async () => {
+      authority = await delivery.authority()
+      where = await site(engine)
+      node = await open()
+    })
+    after(async () => {
+      await node.close()
+      await where.drop()
+      await authority.close()
+    })
+
+    const tick = () => {
+      now += CLOCK_STEP_MS
+    }
+    /** Runs what is due now, and nothing more: the jobs' backoff is not waited for. */
+    const runDue = async () => {
+      for (let i = 0; i < 50 && (await node.runtime.v1.jobs.runDueOnce()) > 0; i++);
+    }
+    /** Runs due jobs and moves the clock on until no record of the chain is pending. */
+    const deliverAll = async (chain: DeliveryChain) => {
+      for (let round = 0; round < 60; round++) {
+        await runDue()
+        const records = await chain.records()
+        if (records.every((r) => r.state !== 'pending')) return records
+        tick()
+      }
+      assert.fail(`records still pending: ${JSON.stringify(await chain.records())}`)
+    }
+    /** Runs `work` while the authority fails as `mode` says; it answers everything again after. */
+    const failing = async <T>(mode: Parameters<AuthorityDouble['fail']>[0], work: () => Promise<T>) => {
+      await authority.fail(mode)
+      try {
+        return await work()
+      } finally {
+        await authority.fail('none')
+      }
+    }
+    const issue = async (chain: DeliveryChain, count: number) => {
+      const numbers: string[] = []
+      for (let i = 0; i < count; i++) numbers.push(await chain.issue())
+      return numbers
+    }
+
+    for (const surface of delivery.surfaces)
+      describe(`through ${surface.name}`, () => {
+        test('a failed submission is retried with backoff, then the records go in chain order', async () => {
+          const chain = await surface.open(current)
+          const numbers = await failing('unavailable', async () => {
+            const issued = await issue(chain, 3)
+            tick()
+            await runDue()
+            const [first] = await chain.records()
+            assert.equal(first?.state, 'pending')
+            assert.equal(first?.job.attempts, 1, JSON.stringify(first))
+            await runDue()
+            assert.equal((await chain.records())[0]?.job.attempts, 1, 'not tried again before its backoff')
+            tick()
+            await runDue()
+            assert.equal((await chain.records())[0]?.job.attempts, 2, 'tried again after its backoff')
+            assert.deepEqual((await authority.registered(chain)).numbers, [])
+            return issued
+          })
+          const records = await deliverAll(chain)
+          assert.deepEqual(
+            records.map((r) => r.state),
+            ['settled', 'settled', 'settled'],
+          )
+          assert.deepEqual(await authority.registered(chain), { numbers, brokenLinks: 0 })
+        })
+
+        test('a lost answer: the record is looked up before it is sent again, and registered once', async () => {
+          const chain = await surface.open(current)
+          const duplicates = await authority.duplicates()
+          const numbers = await failing('lost answers', async () => {
+            const issued = await issue(chain, 2)
+            tick()
+            await runDue()
+            const { numbers: registered } = await authority.registered(chain)
+            assert.ok(registered.length > 0, 'the authority registered what it was sent')
+            assert.deepEqual(registered, issued.slice(0, registered.length))
+            assert.ok(
+              (await chain.records()).every((r) => r.state === 'pending'),
+              'its answer never came',
+            )
+            return issued
+          })
+          const records = await deliverAll(chain)
+          assert.deepEqual(
+            records.map((r) => r.state),
+            ['settled', 'settled'],
+          )
+          assert.deepEqual(await authority.registered(chain), { numbers, brokenLinks: 0 })
+          assert.equal(await authority.duplicates(), duplicates, 'nothing was sent again that it held')
+        })
+
+        test('a refused record goes to the dead letter; the later records go on', async () => {
+          const chain = await surface.open(current)
+          const numbers = await issue(chain, 3)
+          await authority.refuse(numbers[1] as string)
+          const records = await deliverAll(chain)
+          assert.deepEqual(
+            records.map((r) => [r.state, r.job.status]),
+            [
+              ['settled', 'completed'],
+              ['refused', 'dead'],
+              ['settled', 'completed'],
+            ],
+          )
+          assert.deepEqual((await authority.registered(chain)).numbers, [numbers[0], numbers[2]])
+        })
+
+        test('records reach the authority in chain order through faults and a restart', async () => {
+          const chain = await surface.open(current)
+          const duplicates = await authority.duplicates()
+          const numbers = await failing('flaky', async () => {
+            const issued = await issue(chain, 4)
+            for (let round = 0; round < 3; round++) {
+              tick()
+              await runDue()
+            }
+            await node.close()
+            node = await open()
+            issued.push(...(await issue(chain, 2)))
+            for (let round = 0; round < 5; round++) {
+              tick()
+              await runDue()
+            }
+            return issued
+          })
+          const records = await deliverAll(chain)
+          assert.ok(
+            records.every((r) => r.state === 'settled'),
+            JSON.stringify(records),
+          )
+          assert.deepEqual(await authority.registered(chain), { numbers, brokenLinks: 0 })
+          assert.equal(await authority.duplicates(), duplicates, 'nothing was sent again that it held')
+        })
+      })
+  })
 }

@@ -1,3 +1,4 @@
+import type { AuthorityClient as DeliveryClient } from '../delivery.ts'
 import type { QueueSigner } from '../market.ts'
 import type { UnitOfWork } from '../ports.ts'
 import type {
@@ -16,9 +17,9 @@ import type {
  * 1. `seal` runs inside the storage transaction that stores the transaction row (the location's chain row
  *    is locked). It builds and signs the record, chained to the previous one. What it returns is committed
  *    together with the transaction, so the chain has no gaps and no forks.
- * 2. `submit` (authority fiscalizers only) runs in the jobs outbox, outside any storage transaction, with
- *    retries. `query` asks the authority whether a record whose submission had an unknown outcome (a
- *    timeout, a crash) was registered, so that it is never sent twice.
+ * 2. Delivery (authority fiscalizers only) runs in the jobs outbox, outside any storage transaction, with
+ *    retries: the `authority` client of the location's chain is driven by core/delivery.ts, which looks a
+ *    record up before it sends it again after an unknown outcome, so that it is never registered twice.
  *
  * One fiscalizer per country (and authority system of a country): `generic` for countries without an authority, and the
  * `AuthorityFiscalizer` below for authorities reached through an `AuthorityClient`.
@@ -30,8 +31,6 @@ export interface Fiscalizer {
   seal(context: SealContext, input: FiscalInput): Promise<SealedRecord>
   /** Present when records go to an authority: then the transaction waits for its answer. */
   readonly authority?: AuthorityClientFor
-  /** Most records one submit() call may carry (an authority's batch limit, e.g. 1000); 1 when absent. */
-  readonly batchSize?: number
 }
 
 export interface FiscalInput {
@@ -96,40 +95,21 @@ export interface SubmittedRecord extends FiscalRecord {
   location: LocationRecord
 }
 
-export type RecordOutcome =
-  | { status: 'registered'; fiscalId?: string | null; response: Record<string, unknown> }
-  /** Accepted for later processing (a batch of the authority's, or a deferred remission). */
-  | {
-      status: AwaitingStatus
-      fiscalId?: string | null
-      response: Record<string, unknown>
-    }
-  /** The authority refused this record for good: the job goes to the dead letter. */
-  | { status: 'rejected'; error: string; response: Record<string, unknown> }
-
-export type SubmitResult =
-  /** Per record (by transactionId). A record missing from the map is treated as an unknown outcome. */
-  | { kind: 'outcomes'; outcomes: Record<string, RecordOutcome> }
-  /**
-   * Nothing was registered (refused connection, 5xx with a clear "not processed"): send again later, not
-   * before `retryAfterMs` when the authority says so (its own wait field, or Retry-After).
-   */
-  | { kind: 'retryable'; error: string; retryAfterMs?: number }
-  /** The request may or may not have been processed (timeout, connection lost after sending). */
-  | { kind: 'unknown'; error: string }
-
-export type QueryResult =
-  | { registered: true; fiscalId?: string | null; response: Record<string, unknown> }
-  | { registered: false }
-
-/** The interface an authority's client (and its simulator) implements. */
-export interface AuthorityClient {
-  submit(records: SubmittedRecord[]): Promise<SubmitResult>
-  query(record: SubmittedRecord): Promise<QueryResult>
+/** What the outbox keeps of the authority's answer for a transaction's record. */
+export interface AuthorityAnswer {
+  /** `registered`, or an awaiting status when the authority took the record for later processing. */
+  status: 'registered' | AwaitingStatus
+  /** The fiscal identifier the authority gave, when it gives one. */
+  fiscalId?: string | null
+  /** Goes into the transaction's response_payload.authority. */
+  response: Record<string, unknown>
 }
 
-/** Test keys talk to the sandbox (or the simulator), live keys to production. */
-export type AuthorityClientFor = (environment: Environment) => AuthorityClient
+/** The delivery client (core/delivery.ts) an authority's client (and its simulator) implements for v1. */
+export type AuthorityClient = DeliveryClient<SubmittedRecord, AuthorityAnswer>
+
+/** The client of one location's chain: test keys talk to the sandbox (or the simulator), live keys to production. */
+export type AuthorityClientFor = (location: LocationRecord, environment: Environment) => AuthorityClient
 
 /** Sealing without an authority of its own: used by AuthorityFiscalizer to build the records it submits. */
 export type Sealer = (context: SealContext, input: FiscalInput) => Promise<SealedRecord>
@@ -140,14 +120,12 @@ export type Sealer = (context: SealContext, input: FiscalInput) => Promise<Seale
  * `new AuthorityFiscalizer(name, seal, clients, {...})` in a market module.
  */
 export class AuthorityFiscalizer implements Fiscalizer {
-  readonly batchSize: number
   constructor(
     readonly name: string,
     private readonly sealer: Sealer,
     readonly authority: AuthorityClientFor,
-    options: { batchSize?: number; validateConfig?: (config: Record<string, unknown>) => void } = {},
+    options: { validateConfig?: (config: Record<string, unknown>) => void } = {},
   ) {
-    this.batchSize = options.batchSize ?? 1
     if (options.validateConfig) this.validateConfig = options.validateConfig
   }
 

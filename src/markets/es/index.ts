@@ -91,4 +91,3 @@ export function spanishAuthorityFor(
 }
 
 export type { QueryResult, RecordOutcome, SpanishAuthority, SubmissionResult } from './authority.ts'
-export { batches, reconcile } from './reconcile.ts'

@@ -2,19 +2,18 @@ import { createHash } from 'node:crypto'
 import { invalid } from '../../core/errors.ts'
 import { parseDecimal } from '../../core/money.ts'
 import {
+  type AuthorityAnswer,
   type AuthorityClient,
   AuthorityFiscalizer,
   type FiscalInput,
-  type QueryResult,
-  type RecordOutcome,
   type SealContext,
   type SealedRecord,
-  type SubmitResult,
   type SubmittedRecord,
 } from '../../core/v1/fiscalizer.ts'
 import type { Environment, LocationRecord } from '../../core/v1/model.ts'
 import { microsToCents } from '../../core/v1/transaction-input.ts'
-import type { RecordOutcome as SpanishOutcome, SpanishAuthority } from './authority.ts'
+import type { SpanishAuthority } from './authority.ts'
+import { SpanishDelivery, type SpanishRecord, type SpanishStatement } from './delivery.ts'
 import {
   issueCancellation,
   issueSale,
@@ -28,13 +27,12 @@ import {
 import { spanishAuthorityFor } from './index.ts'
 import { validateSpanishConfig } from './location-config.ts'
 import type { TicketBaiSoftware } from './ticketbai/invoice.ts'
-import { ticketBaiRecordKey, type TicketBaiRecord } from './ticketbai/issue.ts'
 import { DEFAULT_LROE_AT, lroeHoldOf, parseLroeSchedule } from './ticketbai/lroe-window.ts'
 import { TERRITORY_RULES, type Territory } from './ticketbai/territories.ts'
 import type { SigningCredentials } from './ticketbai/xades.ts'
 import type { ClientCertificate } from './transport.ts'
 import { memoryPacer, type SubmissionPacer } from './verifactu/authority.ts'
-import { recordKey, type SoftwareSystem, type VerifactuRecord } from './verifactu/records.ts'
+import type { SoftwareSystem } from './verifactu/records.ts'
 
 /**
  * The Spanish fiscalizers of the transactions API v1 (`ES:verifactu`, `ES:ticketbai`): a location's sale
@@ -308,12 +306,11 @@ function sealer(software: SpanishSoftware, options: SpanishFiscalizerOptions) {
 }
 
 /**
- * The AuthorityClient of the outbox over the Spanish authorities: one authority per location and
- * environment (taxpayer, territory), records split by location and kind into the submissions the
- * authority takes, outcomes per record.
+ * The authorities of the transactions API's Spanish locations, one per location and environment
+ * (taxpayer, territory), each as the one Spanish delivery client (delivery.ts) that /v2/sign uses too.
  */
-class SpanishClient implements AuthorityClient {
-  private readonly authorities = new Map<string, SpanishAuthority<VerifactuRecord | TicketBaiRecord>>()
+class SpanishAuthorities {
+  private readonly clients = new Map<string, AuthorityClient>()
 
   constructor(
     private readonly environment: Environment,
@@ -321,10 +318,16 @@ class SpanishClient implements AuthorityClient {
     private readonly pacer: SubmissionPacer,
   ) {}
 
-  private authorityOf(location: LocationRecord): SpanishAuthority<VerifactuRecord | TicketBaiRecord> {
+  clientOf(location: LocationRecord): AuthorityClient {
     const key = `${location.id}:${this.environment}`
-    const cached = this.authorities.get(key)
+    const cached = this.clients.get(key)
     if (cached) return cached
+    const client = new SpanishDelivery(this.authorityOf(location), spanishValueOf, answerOf)
+    this.clients.set(key, client)
+    return client
+  }
+
+  private authorityOf(location: LocationRecord): SpanishAuthority<SpanishRecord> {
     const c = location.countryConfig
     const territory = c.territory as Territory | undefined
     const tbai = territory ? this.options.endpoints?.ticketbai?.[territory] : undefined
@@ -358,148 +361,38 @@ class SpanishClient implements AuthorityClient {
         ...(this.options.clock ? { clock: this.options.clock } : {}),
       },
     )
-    const authority = made.authority as SpanishAuthority<VerifactuRecord | TicketBaiRecord>
-    this.authorities.set(key, authority)
-    return authority
-  }
-
-  async submit(records: SubmittedRecord[]): Promise<SubmitResult> {
-    // Submissions the authority takes: one location (taxpayer), one kind for TicketBAI, at most maxBatch.
-    const runs: SubmittedRecord[][] = []
-    for (const record of records) {
-      const last = runs.at(-1)
-      const head = last?.[0]
-      const authority = this.authorityOf(record.location)
-      if (
-        head &&
-        last &&
-        head.location.id === record.location.id &&
-        last.length < authority.maxBatch &&
-        (head.location.countryConfig.system !== 'ticketbai' || kindOf(head) === kindOf(record))
-      )
-        last.push(record)
-      else runs.push([record])
-    }
-    const outcomes: Record<string, RecordOutcome> = {}
-    for (const [i, run] of runs.entries()) {
-      const result = await this.submitRun(run)
-      if (result.kind === 'outcomes') Object.assign(outcomes, result.outcomes)
-      // The first submission failed as a whole: so does the call (the wait it asks for is kept). A later
-      // one leaves its records without an outcome: the outbox asks the authority before sending them again.
-      else if (i === 0) return result
-      else break
-    }
-    return { kind: 'outcomes', outcomes }
-  }
-
-  private async submitRun(run: SubmittedRecord[]): Promise<SubmitResult> {
-    const authority = this.authorityOf((run[0] as SubmittedRecord).location)
-    const values = run.map((r) => parseSpanishRecord(r.record).record.value)
-    const result = await authority.submit(values)
-    if (result.kind === 'retryable') {
-      // Held back by TiempoEsperaEnvio: to the millisecond, so that every record it holds is due at once.
-      const retryAfterMs = result.heldUntil
-        ? result.heldUntil.getTime() - (this.options.clock ?? Date.now)()
-        : result.retryAfterSeconds !== undefined
-          ? result.retryAfterSeconds * 1000
-          : undefined
-      return {
-        kind: 'retryable',
-        error: result.reason,
-        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-      }
-    }
-    if (result.kind === 'unknown') return { kind: 'unknown', error: result.reason }
-    const byKey = new Map(result.outcomes.map((o) => [o.key, o]))
-    const outcomes: Record<string, RecordOutcome> = {}
-    for (const [i, record] of run.entries()) {
-      const value = values[i] as VerifactuRecord | TicketBaiRecord
-      const outcome = byKey.get(keyOf(value))
-      if (!outcome) continue
-      const mapped = await this.outcomeOf(authority, value, outcome, result.waitSeconds)
-      if (mapped) outcomes[record.transactionId] = mapped
-    }
-    return { kind: 'outcomes', outcomes }
-  }
-
-  private async outcomeOf(
-    authority: SpanishAuthority<VerifactuRecord | TicketBaiRecord>,
-    value: VerifactuRecord | TicketBaiRecord,
-    outcome: SpanishOutcome,
-    waitSeconds: number,
-  ): Promise<RecordOutcome | undefined> {
-    const response: Record<string, unknown> = {
-      state: outcome.authorityState,
-      status: outcome.status,
-      ...(outcome.code ? { code: outcome.code } : {}),
-      ...(outcome.description ? { description: outcome.description } : {}),
-      ...(outcome.csv ? { csv: outcome.csv } : {}),
-      ...(waitSeconds > 0 ? { wait_seconds: waitSeconds } : {}),
-    }
-    if (outcome.status === 'accepted' || outcome.status === 'accepted_with_errors')
-      return { status: 'registered', response }
-    if (outcome.status === 'rejected')
-      return {
-        status: 'rejected',
-        error: `${outcome.authorityState} ${outcome.code ?? ''} ${outcome.description ?? ''}`.trim(),
-        response,
-      }
-    // Already registered: ours (an earlier attempt got through) or someone else's record under our number.
-    const found = await authority.query(value)
-    if (found.kind === 'registered' && found.sameRecord)
-      return { status: 'registered', response: { ...response, reconciled: true } }
-    if (found.kind === 'registered')
-      return {
-        status: 'rejected',
-        error: `the authority holds a different record under ${keyOf(value)}: needs a person`,
-        response,
-      }
-    // The query failed or disagrees: leave the record without an outcome, the outbox reconciles it.
-    return undefined
-  }
-
-  async query(record: SubmittedRecord): Promise<QueryResult> {
-    const authority = this.authorityOf(record.location)
-    const value = parseSpanishRecord(record.record).record.value
-    const found = await authority.query(value)
-    if (found.kind === 'retryable') throw new Error(`authority query failed: ${found.reason}`)
-    if (found.kind === 'not_registered') return { registered: false }
-    if (!found.sameRecord)
-      // A different record under our number: never send ours over it; the attempt fails until a person looks.
-      throw new Error(`the authority holds a different record under ${keyOf(value)}`)
-    return { registered: true, response: { state: found.authorityState, reconciled: true } }
+    return made.authority as SpanishAuthority<SpanishRecord>
   }
 }
 
-const kindOf = (record: SubmittedRecord): string => parseSpanishRecord(record.record).record.value.kind
+const spanishValueOf = (record: SubmittedRecord): SpanishRecord =>
+  parseSpanishRecord(record.record).record.value
 
-export function keyOf(value: VerifactuRecord | TicketBaiRecord): string {
-  return 'huella' in value ? recordKey(value) : ticketBaiRecordKey(value)
+/** The authority's statement as a transaction's response_payload.authority shows it. */
+function answerOf(statement: SpanishStatement): AuthorityAnswer {
+  const { waitSeconds, ...said } = statement
+  return {
+    status: 'registered',
+    response: { ...said, ...(waitSeconds ? { wait_seconds: waitSeconds } : {}) },
+  }
 }
 
 /** The fiscalizers to register: `createV1Runtime(storage, master, { fiscalizers: spanishFiscalizers(...) })`. */
 export function spanishFiscalizers(options: SpanishFiscalizerOptions = {}) {
   const software = { ...FISCALBOX_SOFTWARE, ...options.software }
   const pacer = options.pacer ?? memoryPacer()
-  const clients = new Map<Environment, SpanishClient>()
-  const clientFor = (environment: Environment) => {
-    let client = clients.get(environment)
-    if (!client) {
-      client = new SpanishClient(environment, options, pacer)
-      clients.set(environment, client)
+  const byEnvironment = new Map<Environment, SpanishAuthorities>()
+  const clientFor = (location: LocationRecord, environment: Environment) => {
+    let authorities = byEnvironment.get(environment)
+    if (!authorities) {
+      authorities = new SpanishAuthorities(environment, options, pacer)
+      byEnvironment.set(environment, authorities)
     }
-    return client
+    return authorities.clientOf(location)
   }
   const seal = sealer(software, options)
   return {
-    // VERI*FACTU and Bizkaia's LROE take up to 1000 records; Araba and Gipuzkoa one (split by the client).
-    'ES:verifactu': new AuthorityFiscalizer('es-verifactu', seal, clientFor, {
-      batchSize: 1000,
-      validateConfig,
-    }),
-    'ES:ticketbai': new AuthorityFiscalizer('es-ticketbai', seal, clientFor, {
-      batchSize: Math.max(...Object.values(TERRITORY_RULES).map((r) => (r.channel === 'lroe' ? 1000 : 1))),
-      validateConfig,
-    }),
+    'ES:verifactu': new AuthorityFiscalizer('es-verifactu', seal, clientFor, { validateConfig }),
+    'ES:ticketbai': new AuthorityFiscalizer('es-ticketbai', seal, clientFor, { validateConfig }),
   }
 }

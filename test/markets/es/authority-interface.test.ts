@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { batches, reconcile, spanishAuthorityFor } from '../../../src/markets/es/index.ts'
+import { type AuthorityClient, type ChainRecord, deliverChain } from '../../../src/core/delivery.ts'
+import type { SpanishAuthority } from '../../../src/markets/es/authority.ts'
+import { SpanishDelivery, type SpanishRecord } from '../../../src/markets/es/delivery.ts'
+import { spanishAuthorityFor } from '../../../src/markets/es/index.ts'
 import { startSimulator } from '../../../src/markets/es/simulator/app.ts'
-import {
-  chainAlta,
-  emptyChain,
-  type VerifactuRecord,
-  recordKey,
-} from '../../../src/markets/es/verifactu/records.ts'
+import { chainAlta, emptyChain, type VerifactuRecord } from '../../../src/markets/es/verifactu/records.ts'
 import { SYSTEM, sampleChain } from './support.ts'
 
 type Sim = Awaited<ReturnType<typeof startSimulator>>
@@ -56,28 +54,32 @@ describe('SpanishAuthority for the outbox worker', () => {
     assert.equal(verifactu().maxBatch, 1000)
   })
 
-  it('reconcile sorts an unknown outcome into registered, resend and conflicting', async () => {
+  /** The one Spanish delivery client over an authority, keeping the records as they are. */
+  const delivery = (authority: ReturnType<typeof verifactu>) =>
+    new SpanishDelivery<SpanishRecord, string>(
+      authority as SpanishAuthority<SpanishRecord>,
+      (record) => record,
+      (statement) => statement.state,
+    )
+
+  it('after lost answers, a look-up tells a registered record, a missing one and another one under its number', async () => {
     const records = sampleChain(6, new Date('2025-10-01T08:00:00Z'))
     sim.faults.reconfigure({ timeoutRate: 1 })
     assert.equal((await verifactu(300).submit(records.slice(0, 3))).kind, 'unknown')
     sim.faults.reconfigure({ timeoutRate: 0, dropRate: 1 })
     assert.equal((await verifactu(300).submit(records.slice(3))).kind, 'unknown')
     sim.faults.reconfigure({ dropRate: 0 })
-    const sorted = await reconcile(verifactu(), records)
-    assert.deepEqual(sorted.registered.map(recordKey), records.slice(0, 3).map(recordKey))
-    assert.deepEqual(sorted.resend.map(recordKey), records.slice(3).map(recordKey))
+    const client = delivery(verifactu())
+    const found = await Promise.all(records.map((r) => client.query(r)))
+    assert.deepEqual(
+      found.map((f) => f.kind),
+      ['registered', 'registered', 'registered', 'not_registered', 'not_registered', 'not_registered'],
+    )
     // Same invoice number, other content: the authority holds a record that is not this one.
     const other = { ...(records[0] as VerifactuRecord), huella: 'F'.repeat(64) }
-    assert.equal((await reconcile(verifactu(), [other])).conflicting.length, 1)
-  })
-
-  it('batches keep chain order and never exceed the limit', () => {
-    const parts = batches([...Array(2501).keys()], 1000)
-    assert.deepEqual(
-      parts.map((p) => p.length),
-      [1000, 1000, 501],
-    )
-    assert.deepEqual(parts.flat(), [...Array(2501).keys()])
+    const conflicting = await client.query(other)
+    assert.equal(conflicting.kind, 'conflicting')
+    assert.match(conflicting.kind === 'conflicting' ? conflicting.error : '', /needs a person/)
   })
 
   it('a worker loop through 30 % errors, lost answers and an outage ends with every record registered once', async () => {
@@ -112,37 +114,37 @@ describe('SpanishAuthority for the outbox worker', () => {
       seed: 7,
       outages: [{ from: Date.now(), to: Date.now() + 400 }],
     })
-    const pending = new Map(records.map((r) => [recordKey(r), r]))
-    const uncertain = new Set<string>()
-    let duplicates = 0
-    for (let round = 0; pending.size > 0 && round < 500; round++) {
-      if (uncertain.size > 0) {
-        const sorted = await reconcile(
-          authority,
-          [...uncertain].map((k) => pending.get(k) as VerifactuRecord),
-        )
-        for (const r of sorted.registered) {
-          pending.delete(recordKey(r))
-          uncertain.delete(recordKey(r))
-        }
-        for (const r of sorted.resend) uncertain.delete(recordKey(r))
-        assert.equal(sorted.conflicting.length, 0)
-        if (uncertain.size > 0) continue
-      }
-      // In chain order, 25 at a time (smaller than 1000 so that many rounds meet the faults).
-      const batch = [...pending.values()].slice(0, 25)
-      const result = await authority.submit(batch)
-      if (result.kind === 'unknown') for (const r of batch) uncertain.add(recordKey(r))
-      if (result.kind !== 'answered') continue
-      for (const outcome of result.outcomes) {
-        if (outcome.status === 'duplicate') duplicates++
-        assert.notEqual(outcome.status, 'rejected', JSON.stringify(outcome))
-        pending.delete(outcome.key)
-      }
+    // The outbox's part, in memory: each round delivers what is not settled, in chain order, asking first
+    // for a record whose submission may have reached the authority; the authority's duplicates count resends.
+    const spanish = delivery(authority)
+    // 25 records a submission (not 1000) so that many rounds meet the faults.
+    const client: AuthorityClient<SpanishRecord, string> = {
+      maxBatch: 25,
+      mayShare: (first, next) => spanish.mayShare(first, next),
+      submit: (batch, hooks) => spanish.submit(batch, hooks),
+      query: (record) => spanish.query(record),
+    }
+    const sent = new Set<SpanishRecord>()
+    const marks = {
+      mark: async (batch: readonly SpanishRecord[]) => void batch.forEach((r) => sent.add(r)),
+      unmark: async (batch: readonly SpanishRecord[]) => void batch.forEach((r) => sent.delete(r)),
+    }
+    const duplicatesBefore = sim.aeat.duplicates
+    let pending: SpanishRecord[] = records
+    for (let round = 0; pending.length > 0 && round < 500; round++) {
+      const chain: ChainRecord<SpanishRecord>[] = pending.map((record, i) => ({
+        record,
+        position: i,
+        askFirst: sent.has(record),
+      }))
+      const verdicts = await deliverChain(client, chain, marks)
+      for (const verdict of verdicts.values())
+        assert.notEqual(verdict.kind, 'refused', JSON.stringify(verdict))
+      pending = chain.filter((item) => verdicts.get(item)?.kind !== 'settled').map((item) => item.record)
     }
     sim.faults.reconfigure({ errorRate: 0, timeoutRate: 0, dropRate: 0, outages: [] })
-    assert.equal(pending.size, 0, 'every record ended registered')
-    assert.equal(duplicates, 0, 'nothing was sent twice after an unknown outcome')
+    assert.equal(pending.length, 0, 'every record ended registered')
+    assert.equal(sim.aeat.duplicates, duplicatesBefore, 'nothing was sent twice after an unknown outcome')
     const registered = [...sim.aeat.invoices.values()].filter((i) => i.issuerNif === issuer.nif)
     assert.equal(registered.length, 120)
     assert.ok(

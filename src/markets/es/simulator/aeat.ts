@@ -27,6 +27,8 @@ export interface AeatOptions {
   waitSeconds: number
   /** refuse, with a SOAP fault, a submission under 1000 records sent before the waiting time is over */
   enforceWait: boolean
+  /** fault injection: refuse the record of this invoice number (NumSerieFactura) as wrong in content */
+  refuses?: (invoiceNumber: string) => boolean
 }
 
 export interface RegisteredInvoice {
@@ -219,6 +221,8 @@ export class AeatService {
       else checkAnulacion(record)
       if (nif !== taxpayerNif)
         throw new RecordProblem('1105', 'El NIF del emisor no coincide con el ObligadoEmision de la cabecera')
+      if (this.options.refuses?.(number))
+        throw new RecordProblem('1100', 'Valor o tipo incorrecto (fallo inyectado en el simulador)')
     } catch (error) {
       if (!(error instanceof RecordProblem)) throw error
       // A refused record is still part of the issuer's chain (it will be corrected, not removed): the

@@ -50,9 +50,10 @@ export function buildSimulator(options: SimulatorOptions = {}): Simulator {
       : {}),
   }) as unknown as FastifyInstance
   const clock = options.clock ?? Date.now
-  const aeat = new AeatService({ waitSeconds: 0, enforceWait: false, ...options.aeat })
-  const ticketbai = new TicketBaiService(options.ticketbai ?? {})
   const faults = new FaultInjector({ ...NO_FAULTS, ...options.faults })
+  const refuses = (invoiceNumber: string) => faults.refuses(invoiceNumber)
+  const aeat = new AeatService({ waitSeconds: 0, enforceWait: false, ...options.aeat, refuses })
+  const ticketbai = new TicketBaiService({ ...options.ticketbai, refuses })
 
   app.addContentTypeParser(XML_TYPES, { parseAs: 'string' }, (_request, body, done) => done(null, body))
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {

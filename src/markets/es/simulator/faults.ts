@@ -15,6 +15,8 @@ export interface FaultConfig {
   outages: Array<{ from: number; to: number }>
   /** how long a timed-out request is held open before its connection is cut (ms) */
   holdMs: number
+  /** invoice numbers (series and number as printed) whose records are refused as if wrong in content */
+  refuse: string[]
   seed: number
 }
 
@@ -25,6 +27,7 @@ export const NO_FAULTS: FaultConfig = {
   slowMs: 0,
   outages: [],
   holdMs: 60_000,
+  refuse: [],
   seed: 1,
 }
 
@@ -51,6 +54,11 @@ export class FaultInjector {
   reconfigure(config: Partial<FaultConfig>): void {
     this.config = { ...this.config, ...config }
     if (config.seed !== undefined) this.random = seededRandom(config.seed)
+  }
+
+  /** A record the service processes is refused when its invoice number is listed. */
+  refuses(invoiceNumber: string): boolean {
+    return this.config.refuse.includes(invoiceNumber)
   }
 
   decide(now: number): FaultDecision {

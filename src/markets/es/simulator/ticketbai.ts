@@ -32,6 +32,8 @@ export { TBAI_PATHS }
 export interface TicketBaiSimOptions {
   /** PEM of the CA the signing certificates must be issued by; any signer is accepted when absent */
   trustedCa?: string
+  /** fault injection: refuse the invoice of this number (series and number) as wrong in content */
+  refuses?: (invoiceNumber: string) => boolean
 }
 
 export interface ReceivedInvoice {
@@ -70,7 +72,7 @@ export class TicketBaiService {
   duplicates = 0
   private readonly ca?: X509Certificate
 
-  constructor(options: TicketBaiSimOptions) {
+  constructor(private readonly options: TicketBaiSimOptions) {
     if (options.trustedCa) this.ca = new X509Certificate(options.trustedCa)
   }
 
@@ -207,6 +209,14 @@ export class TicketBaiService {
     const nif = textAt(root, 'Sujetos', 'Emisor', 'NIF') ?? ''
     const structure = checkStructure(root, territory)
     if (structure) return refused(series, number, issueDate, TBAI_CODES.malformed, structure)
+    if (this.options.refuses?.(`${series}${number}`))
+      return refused(
+        series,
+        number,
+        issueDate,
+        TBAI_CODES.malformed,
+        'Rechazada (fallo inyectado en el simulador)',
+      )
     const check = verifyEnvelopedSignature(xml)
     if (!check.ok || !check.signatureValue)
       return refused(
