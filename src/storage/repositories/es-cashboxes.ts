@@ -43,6 +43,7 @@ const configOf = (db: Kysely<Database>, queueId: string) =>
 export function esCashboxRepository(storage: Storage): EsStore {
   const db = storage.db
   let sqliteInserts: ReturnType<typeof prepareInserts> | undefined
+  let sqliteStatus: SqliteDatabase.Statement | undefined
   return {
     config: (queueId) => configOf(db, queueId),
     async saveConfig(queueId, config, at) {
@@ -227,8 +228,23 @@ export function esCashboxRepository(storage: Storage): EsStore {
     },
     setStatus: (queueId, seq, status, authority) =>
       setStatusOf(db, queueId, seq, status, authority, 'pending'),
-    setStatusIn: (unit, queueId, seq, status, authority, onlyFrom) =>
-      setStatusOf(transactionOf(unit), queueId, seq, status, authority, onlyFrom),
+    async setStatusIn(unit, queueId, seq, status, authority, onlyFrom) {
+      const writer = storage.sqlite?.writer
+      // Every record the outbox submits ends with this update, in its job's end: prepared on SQLite.
+      if (writer?.inTransaction) {
+        sqliteStatus ??= writer.prepare(STATUS_SQL)
+        sqliteStatus.run({
+          status,
+          authority: authority === undefined ? null : JSON.stringify(authority),
+          updatedAt: new Date().toISOString(),
+          queueId,
+          seq,
+          onlyFrom: onlyFrom ?? null,
+        })
+        return
+      }
+      await setStatusOf(transactionOf(unit), queueId, seq, status, authority, onlyFrom)
+    },
   }
 }
 
@@ -252,6 +268,11 @@ function prepareInserts(writer: SqliteDatabase.Database) {
     ),
   }
 }
+
+/** setStatusOf's update as one statement: a null authority keeps the stored one, a null onlyFrom any status. */
+const STATUS_SQL = `update es_records set status = @status, authority = coalesce(@authority, authority),
+    updated_at = @updatedAt
+  where queue_id = @queueId and seq = @seq and (@onlyFrom is null or status = @onlyFrom)`
 
 async function setStatusOf(
   db: Kysely<Database>,
