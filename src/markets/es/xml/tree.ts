@@ -65,8 +65,10 @@ export function childElements(element: XmlElement, local?: string): XmlElement[]
   )
 }
 
+/** The first child element with the local name; a loop, as every field of an answer is read through it. */
 export function child(element: XmlElement, local: string): XmlElement | undefined {
-  return childElements(element, local)[0]
+  for (const c of element.children) if (isElement(c) && localName(c.name) === local) return c
+  return undefined
 }
 
 /** Follows a path of local names, e.g. `childAt(env, 'Body', 'RespuestaRegFactuSistemaFacturacion')`. */
