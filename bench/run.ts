@@ -579,10 +579,11 @@ async function main(): Promise<void> {
   // A part run keeps the other parts of the previous results (each part has its own measuredAt).
   const previous: Partial<Results> =
     !quick && existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as Results) : {}
-  // A soak or es alone keeps the machine and settings the other parts were measured with; they carry their
-  // own (the soak its settings, es its load average).
+  // A soak, es or es-pos alone keeps the machine and settings the other parts were measured with; they carry
+  // their own (the soak its settings, es and es-pos their load averages and measured durations).
   const keepsMachine =
-    parts.every((p) => p === 'soak' || p === 'render' || p === 'es') && previous.machine !== undefined
+    parts.every((p) => p === 'soak' || p === 'render' || p === 'es' || p === 'es-pos') &&
+    previous.machine !== undefined
   const results: Results = {
     ...previous,
     generatedAt: keepsMachine ? (previous.generatedAt as string) : new Date().toISOString(),

@@ -50,8 +50,26 @@ export function spanishDate(isoDate: string, field: string): string {
   return `${d}-${m}-${y}`
 }
 
+interface Zoned {
+  second: number
+  parts: Readonly<Record<string, string>>
+  offsetMinutes: number
+}
+
+/**
+ * The last second's answer per time zone. formatToParts is the costliest step of a Spanish record (the
+ * /v2/sign profile), a record asks twice (its timestamp and its issue date) and a busy cash box makes many
+ * records within one second; the parts are whole seconds, so the same second has the same answer.
+ */
+const lastSecond = new Map<string, Zoned>()
+/** As wall-clock.ts keeps formatters: a few zones, not one entry per zone ever asked for. */
+const MOST_ZONES = 64
+
 /** Wall-clock parts of an instant in a time zone, and that zone's offset at the instant. */
-function zoned(moment: Date, timeZone: string) {
+function zoned(moment: Date, timeZone: string): Zoned {
+  const second = Math.floor(moment.getTime() / 1000)
+  const last = lastSecond.get(timeZone)
+  if (last?.second === second) return last
   const parts = Object.fromEntries(
     wallClockFormat(timeZone)
       .formatToParts(moment)
@@ -65,8 +83,10 @@ function zoned(moment: Date, timeZone: string) {
     Number(parts.minute),
     Number(parts.second),
   )
-  const offsetMinutes = Math.round((wall - Math.floor(moment.getTime() / 1000) * 1000) / 60_000)
-  return { parts, offsetMinutes }
+  const offsetMinutes = Math.round((wall - second * 1000) / 60_000)
+  const answer = { second, parts, offsetMinutes }
+  if (last || lastSecond.size < MOST_ZONES) lastSecond.set(timeZone, answer)
+  return answer
 }
 
 /**

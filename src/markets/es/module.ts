@@ -3,6 +3,7 @@ import type { MarketModule } from '../module.ts'
 import { type EsConfig, EsConfigSchema } from './config.ts'
 import { spanishSystemOf, validateSpanishConfig } from './location-config.ts'
 import * as esMarket from './migrations/010-es-market.ts'
+import * as esRecordsPending from './migrations/015-es-records-pending.ts'
 import { createEsMarket, type EsMarketOptions, esServicesOf } from './cashbox/index.ts'
 import type { EsStore } from './cashbox/ports.ts'
 
@@ -55,7 +56,7 @@ export const spain: MarketModule = {
       return true
     },
   },
-  migrations: { '010-es-market': esMarket },
+  migrations: { '010-es-market': esMarket, '015-es-records-pending': esRecordsPending },
   config: EsConfigSchema,
   async serve(config: EsConfig) {
     // The simulator is a web server of its own: loaded only when serving.

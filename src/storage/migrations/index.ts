@@ -7,6 +7,7 @@ import * as transactionsV1 from './008-transactions-v1.ts'
 import * as batchWindows from './011-batch-windows.ts'
 import * as queueReservation from './012-queue-reservation.ts'
 import * as jobChains from './013-job-chains.ts'
+import * as jobsBatchWindowPartial from './016-jobs-batch-window-partial.ts'
 
 /** The migrations of the core, not of a country: a new one is one more line here. */
 export const coreMigrations: Readonly<Record<string, Migration>> = {
@@ -17,6 +18,7 @@ export const coreMigrations: Readonly<Record<string, Migration>> = {
   '011-batch-windows': batchWindows,
   '012-queue-reservation': queueReservation,
   '013-job-chains': jobChains,
+  '016-jobs-batch-window-partial': jobsBatchWindowPartial,
 }
 
 /**

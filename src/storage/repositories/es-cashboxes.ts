@@ -42,9 +42,28 @@ const configOf = (db: Kysely<Database>, queueId: string) =>
 /** Spain on /v2/sign: cash box configurations, records and their submission jobs. */
 export function esCashboxRepository(storage: Storage): EsStore {
   const db = storage.db
+  const sqlite = storage.sqlite
   let sqliteInserts: ReturnType<typeof prepareInserts> | undefined
+  let sqliteStatus: SqliteDatabase.Statement | undefined
+  let sqliteReads: { writer: SubmissionReads; reader: SubmissionReads } | undefined
+  /**
+   * The reads each submission makes, on SQLite as statements prepared once (Kysely builds, compiles and
+   * prepares each query anew), on the connection the ledger reads from: the writer when it has no
+   * transaction open, else the read-only one, which sees only committed work and does not wait for the
+   * group commit's transaction.
+   */
+  const submissionReads = (): SubmissionReads | undefined => {
+    if (!sqlite) return undefined
+    sqliteReads ??= { writer: prepareReads(sqlite.writer), reader: prepareReads(sqlite.reader) }
+    return sqlite.writer.inTransaction ? sqliteReads.reader : sqliteReads.writer
+  }
   return {
-    config: (queueId) => configOf(db, queueId),
+    async config(queueId) {
+      const reads = submissionReads()
+      if (!reads) return configOf(db, queueId)
+      const row = reads.config.get(queueId)
+      return row ? (JSON.parse(row.config) as EsCashboxConfig) : undefined
+    },
     async saveConfig(queueId, config, at) {
       const text = JSON.stringify(config)
       // One statement decides: a cash box with records keeps the configuration they were made with.
@@ -96,6 +115,8 @@ export function esCashboxRepository(storage: Storage): EsStore {
     },
     async recordsBySeq(queueId, seqs) {
       if (seqs.length === 0) return []
+      const reads = submissionReads()
+      if (reads) return reads.bySeq.all(queueId, JSON.stringify(seqs)).map(toRecord)
       const rows = await db
         .selectFrom('es_records')
         .selectAll()
@@ -106,6 +127,8 @@ export function esCashboxRepository(storage: Storage): EsStore {
       return rows.map(toRecord)
     },
     async pendingBelow(queueId, seq) {
+      const reads = submissionReads()
+      if (reads) return reads.pendingBelow.all(queueId, seq).map((r) => Number(r.seq))
       const rows = await db
         .selectFrom('es_records')
         .select('seq')
@@ -227,8 +250,23 @@ export function esCashboxRepository(storage: Storage): EsStore {
     },
     setStatus: (queueId, seq, status, authority) =>
       setStatusOf(db, queueId, seq, status, authority, 'pending'),
-    setStatusIn: (unit, queueId, seq, status, authority, onlyFrom) =>
-      setStatusOf(transactionOf(unit), queueId, seq, status, authority, onlyFrom),
+    async setStatusIn(unit, queueId, seq, status, authority, onlyFrom) {
+      const writer = storage.sqlite?.writer
+      // Every record the outbox submits ends with this update, in its job's end: prepared on SQLite.
+      if (writer?.inTransaction) {
+        sqliteStatus ??= writer.prepare(STATUS_SQL)
+        sqliteStatus.run({
+          status,
+          authority: authority === undefined ? null : JSON.stringify(authority),
+          updatedAt: new Date().toISOString(),
+          queueId,
+          seq,
+          onlyFrom: onlyFrom ?? null,
+        })
+        return
+      }
+      await setStatusOf(transactionOf(unit), queueId, seq, status, authority, onlyFrom)
+    },
   }
 }
 
@@ -252,6 +290,28 @@ function prepareInserts(writer: SqliteDatabase.Database) {
     ),
   }
 }
+
+type SubmissionReads = ReturnType<typeof prepareReads>
+
+/** The Kysely queries of config, recordsBySeq and pendingBelow; the seqs of recordsBySeq as one JSON array. */
+function prepareReads(connection: SqliteDatabase.Database) {
+  return {
+    config: connection.prepare<[string], { config: string }>(
+      'select config from es_cashboxes where queue_id = ?',
+    ),
+    bySeq: connection.prepare<[string, string], Selectable<EsRecordTable>>(
+      `select * from es_records where queue_id = ? and seq in (select value from json_each(?)) order by seq`,
+    ),
+    pendingBelow: connection.prepare<[string, number], { seq: number }>(
+      `select seq from es_records where queue_id = ? and status = 'pending' and seq < ? order by seq`,
+    ),
+  }
+}
+
+/** setStatusOf's update as one statement: a null authority keeps the stored one, a null onlyFrom any status. */
+const STATUS_SQL = `update es_records set status = @status, authority = coalesce(@authority, authority),
+    updated_at = @updatedAt
+  where queue_id = @queueId and seq = @seq and (@onlyFrom is null or status = @onlyFrom)`
 
 async function setStatusOf(
   db: Kysely<Database>,

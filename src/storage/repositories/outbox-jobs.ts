@@ -1,4 +1,5 @@
-import type { Selectable, Transaction, WhereInterface } from 'kysely'
+import type { Statement } from 'better-sqlite3'
+import { type Selectable, sql, type Transaction, type WhereInterface } from 'kysely'
 import {
   JOB_STATUSES,
   type JobRecord,
@@ -42,33 +43,62 @@ function inScope<Q extends WhereInterface<Database, 'jobs'>>(query: Q, scope: Jo
 const zeroes = (): Record<JobStatus, number> =>
   Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>
 
-/** Records one attempt's end in `trx` if this worker still holds the job, and then its effects. */
+/** finishIn's update for SQLite's prepared path: a null attempts keeps the count. */
+const FINISH_SQL = `update jobs set status = ?, run_at = ?, reconcile = ?, last_error = ?, completed_at = ?,
+    attempts = coalesce(?, attempts), locked_by = null, locked_until = null, updated_at = ?
+  where id = ? and status = 'processing' and locked_by = ? and attempts = ?`
+
+/**
+ * Records one attempt's end in `trx` if this worker still holds the job, and then its effects. On SQLite
+ * through `finish`, a statement prepared once on the writer (as the ledger's): every record the outbox
+ * submits ends with this update, and Kysely builds, compiles and prepares each query anew.
+ */
 async function finishIn(
   trx: Transaction<Database>,
   engine: Storage['engine'],
+  finish: Statement<unknown[]> | undefined,
   job: JobRecord,
   patch: JobEnd['patch'],
   effects: JobEnd['effects'],
 ): Promise<boolean> {
-  const result = await trx
-    .updateTable('jobs')
-    .set({
-      status: patch.status,
-      run_at: patch.runAt,
-      reconcile: patch.reconcile ? 1 : 0,
-      last_error: patch.lastError,
-      completed_at: patch.completedAt,
-      ...(patch.attempts === undefined ? {} : { attempts: patch.attempts }),
-      locked_by: null,
-      locked_until: null,
-      updated_at: new Date().toISOString(),
-    })
-    .where('id', '=', job.id)
-    .where('status', '=', 'processing')
-    .where('locked_by', '=', job.lockedBy)
-    .where('attempts', '=', job.attempts)
-    .executeTakeFirst()
-  if (Number(result.numUpdatedRows) !== 1) return false
+  const updatedAt = new Date().toISOString()
+  const reconcile = patch.reconcile ? 1 : 0
+  const updated = finish
+    ? finish.run(
+        patch.status,
+        patch.runAt,
+        reconcile,
+        patch.lastError,
+        patch.completedAt,
+        patch.attempts ?? null,
+        updatedAt,
+        job.id,
+        job.lockedBy,
+        job.attempts,
+      ).changes
+    : Number(
+        (
+          await trx
+            .updateTable('jobs')
+            .set({
+              status: patch.status,
+              run_at: patch.runAt,
+              reconcile,
+              last_error: patch.lastError,
+              completed_at: patch.completedAt,
+              ...(patch.attempts === undefined ? {} : { attempts: patch.attempts }),
+              locked_by: null,
+              locked_until: null,
+              updated_at: updatedAt,
+            })
+            .where('id', '=', job.id)
+            .where('status', '=', 'processing')
+            .where('locked_by', '=', job.lockedBy)
+            .where('attempts', '=', job.attempts)
+            .executeTakeFirst()
+        ).numUpdatedRows,
+      )
+  if (updated !== 1) return false
   await effects(new KyselyV1Unit(trx, engine))
   return true
 }
@@ -92,6 +122,10 @@ export function jobStore(storage: Storage): OutboxStore & {
 } {
   const db = readsOf(storage)
   const postgres = storage.engine === 'postgres'
+  const writer = storage.sqlite?.writer
+  let finish: Statement<unknown[]> | undefined
+  // Prepared on first use, after the migrations have made the table.
+  const finishStatement = () => (writer ? (finish ??= writer.prepare(FINISH_SQL)) : undefined)
   return {
     claimDue: (workerId, now, leaseMs, claims) =>
       storage.transact(async (trx) => {
@@ -112,7 +146,11 @@ export function jobStore(storage: Storage): OutboxStore & {
             .orderBy('created_at')
             .orderBy('run_at')
             .limit(claim.limit)
-          if (claim.only !== undefined) due = due.where('kind', '=', claim.only)
+          // On SQLite `+kind` keeps the kind out of the index choice: without statistics the planner takes
+          // the unique (kind, subject_id) index for `kind = ?` and reads every job of the kind, completed
+          // ones included, on each claim (EXPLAIN QUERY PLAN); the due jobs come from jobs_due instead.
+          if (claim.only !== undefined)
+            due = due.where(postgres ? sql.ref('kind') : sql`+kind`, '=', claim.only)
           if (claim.except?.length) due = due.where('kind', 'not in', claim.except)
           // Several nodes claim side by side without waiting on each other's rows.
           if (postgres) due = due.forUpdate().skipLocked()
@@ -156,12 +194,13 @@ export function jobStore(storage: Storage): OutboxStore & {
         return row ? toJob(row) : undefined
       }),
     finish: (job, patch, effects) =>
-      storage.transact((trx) => finishIn(trx, storage.engine, job, patch, effects)),
+      storage.transact((trx) => finishIn(trx, storage.engine, finishStatement(), job, patch, effects)),
     finishAll: (ends) =>
       storage.transact(async (trx) => {
+        const finish = finishStatement()
         const applied: boolean[] = []
         for (const end of ends)
-          applied.push(await finishIn(trx, storage.engine, end.job, end.patch, end.effects))
+          applied.push(await finishIn(trx, storage.engine, finish, end.job, end.patch, end.effects))
         return applied
       }),
     find: async (scope, id) => {

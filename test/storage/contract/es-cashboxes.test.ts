@@ -54,7 +54,7 @@ const stored = (r: NewEsRecord, extra: Partial<EsRecord> = {}): EsRecord => ({
   ...extra,
 })
 
-await runContract('EsStore', { build }, (t) => {
+await runContract('EsStore', { build, preparedPath: true }, (t) => {
   const configured = async () => {
     const box = await addCashbox(t.storage)
     assert.equal(await t.store.saveConfig(box.queueId, config(), momentOf(0)), true)

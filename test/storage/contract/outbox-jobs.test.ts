@@ -16,7 +16,7 @@ const build = (storage: Storage): JobStore => jobStore(storage)
 const NOW = 1_000_000
 const LEASE = 30_000
 
-await runContract('JobStore', { build }, (t) => {
+await runContract('JobStore', { build, preparedPath: true }, (t) => {
   /**
    * Jobs of a kind of their own: claims are global, so each test claims only its own kind and the jobs the
    * other tests left due stay out of its way.

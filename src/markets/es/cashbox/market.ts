@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto'
 import { hasFlag, ReceiptFlag, SignatureFormat, State, v2Code } from '../../../core/case-codes.ts'
 import { ErrorCode, FiscalError, invalid } from '../../../core/errors.ts'
 import type { Market, MarketOutcome, SignatureItem, SigningContext } from '../../../core/market.ts'
 import type { Receipt } from '../../../core/receipt.ts'
+import { timeOrderedId } from '../../../core/time-ordered-id.ts'
 import {
   issueCancellation,
   issueSale,
@@ -164,7 +164,9 @@ export class SpanishPosMarket implements Market {
     const until = lroeHoldOf(this.options.lroeSchedule, config.territory, new Date(now))
     const tick = config.system === 'verifactu' ? Math.max(1, this.options.submissionTickMs) : 1
     return {
-      id: randomUUID(),
+      // Time-ordered like the receipt's own rows: appended to the jobs' primary-key index, not written into
+      // a random page of it in every commit.
+      id: timeOrderedId(),
       accountId,
       maxAttempts: this.options.maxAttempts,
       runAt: until?.getTime() ?? Math.ceil(now / tick) * tick,

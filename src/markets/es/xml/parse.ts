@@ -54,6 +54,8 @@ export function parseXml(input: string): XmlElement {
 
   const decode = (raw: string, inAttribute: boolean): string => {
     const normalized = inAttribute ? raw.replace(/[\t\n]/g, ' ') : raw
+    // Most values hold no reference at all: no replace, no callback.
+    if (!normalized.includes('&')) return normalized
     return normalized.replace(/&(#x[0-9A-Fa-f]+|#[0-9]+|[A-Za-z]+);|&/g, (whole, ref: string | undefined) => {
       if (ref === undefined) return fail('bare & (write &amp;)')
       if (ref.startsWith('#')) {
@@ -83,7 +85,6 @@ export function parseXml(input: string): XmlElement {
     pos++
     const tag = name()
     const node: XmlElement = { name: tag, attributes: [], children: [] }
-    const seen = new Set<string>()
     for (;;) {
       const before = pos
       while (pos < text.length && /\s/.test(text[pos] as string)) pos++
@@ -97,8 +98,8 @@ export function parseXml(input: string): XmlElement {
       }
       if (pos === before) fail('expected whitespace before an attribute')
       const key = name()
-      if (seen.has(key)) fail(`duplicate attribute ${key}`)
-      seen.add(key)
+      // An element has a few attributes: a look through them costs less than a Set per element.
+      if (node.attributes.some(([k]) => k === key)) fail(`duplicate attribute ${key}`)
       while (/\s/.test(text[pos] ?? '')) pos++
       if (text[pos] !== '=') fail('expected =')
       pos++
@@ -112,11 +113,9 @@ export function parseXml(input: string): XmlElement {
       node.attributes.push([key, decode(raw, true)])
       pos = end + 1
     }
+    // Text between child elements, pushed as one child before the next element or the end (no closure
+    // for that per element: under tsx each one made costs a defineProperty for its name).
     let buffer = ''
-    const flush = () => {
-      if (buffer) node.children.push(buffer)
-      buffer = ''
-    }
     for (;;) {
       if (pos >= text.length) fail(`unterminated element ${tag}`)
       if (text.startsWith('</', pos)) {
@@ -126,7 +125,7 @@ export function parseXml(input: string): XmlElement {
         while (/\s/.test(text[pos] ?? '')) pos++
         if (text[pos] !== '>') fail('expected >')
         pos++
-        flush()
+        if (buffer) node.children.push(buffer)
         return node
       }
       if (text.startsWith('<![CDATA[', pos)) {
@@ -143,7 +142,8 @@ export function parseXml(input: string): XmlElement {
         if (end < 0) fail('unterminated processing instruction')
         pos = end + 2
       } else if (text[pos] === '<') {
-        flush()
+        if (buffer) node.children.push(buffer)
+        buffer = ''
         node.children.push(element(depth + 1))
       } else {
         const next = text.indexOf('<', pos)

@@ -22,13 +22,18 @@ export function el(
   ...children: Child[]
 ): XmlElement {
   const flat: XmlNode[] = []
-  const add = (child: Child) => {
-    if (child === null || child === undefined || child === false) return
-    if (Array.isArray(child)) for (const c of child) add(c)
-    else flat.push(child)
-  }
-  for (const child of children) add(child)
+  for (const child of children) flatten(child, flat)
   return { name, attributes: attributes ? Object.entries(attributes) : [], children: flat }
+}
+
+/**
+ * Not a closure inside el: every record's XML calls el some fifty times, and under tsx each closure made
+ * costs a defineProperty for its name (the /v2/sign profile showed it beside el itself).
+ */
+function flatten(child: Child, into: XmlNode[]): void {
+  if (child === null || child === undefined || child === false) return
+  if (Array.isArray(child)) for (const c of child) flatten(c, into)
+  else into.push(child)
 }
 
 /** An element holding one text value, or nothing at all when the value is absent. */
@@ -60,8 +65,10 @@ export function childElements(element: XmlElement, local?: string): XmlElement[]
   )
 }
 
+/** The first child element with the local name; a loop, as every field of an answer is read through it. */
 export function child(element: XmlElement, local: string): XmlElement | undefined {
-  return childElements(element, local)[0]
+  for (const c of element.children) if (isElement(c) && localName(c.name) === local) return c
+  return undefined
 }
 
 /** Follows a path of local names, e.g. `childAt(env, 'Body', 'RespuestaRegFactuSistemaFacturacion')`. */
