@@ -18,9 +18,9 @@ export interface Harness {
 /** A real server (routes, core, storage) on a fresh database of the given engine, driven through inject(). */
 export async function startHarness(
   engine: EngineName,
-  options: Pick<RuntimeOptions, 'v1' | 'es' | 'markets'> = {},
+  options: Pick<RuntimeOptions, 'v1' | 'es' | 'markets'> & { dataDir?: string } = {},
 ): Promise<Harness> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'fiscalbox-test-'))
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'fiscalbox-test-'))
   const pgDb = engine === 'postgres' ? await freshPostgresDatabase() : undefined
   const databaseUrl = pgDb ? pgDb.url : `sqlite:${join(dataDir, 'fiscalbox.db')}`
   const runtime = await openRuntime(
