@@ -20,8 +20,18 @@ export interface CreatedCashbox {
 }
 
 /** Cash boxes, their credentials and their queue keys. Credentials and keys are cached: they never change. */
+/**
+ * How long the answer of the store for an id (a cash box, or none) is used before it is read again: an id
+ * made by `fiscalbox cashbox create` in another process is accepted at the latest after this long.
+ */
+const CREDENTIALS_TTL_MS = 60_000
+const CREDENTIALS_CACHED = 100_000
+const ID_FORM = /^[0-9a-fA-F-]{36}$/
+/** What an unknown id's token is compared with: no token is known to hash to all zeros. */
+const NO_TOKEN_HASH = '0'.repeat(64)
+
 export class Cashboxes {
-  private readonly cache = new Map<string, CashboxRecord>()
+  private readonly credentials = new Map<string, { cashbox: CashboxRecord | undefined; at: number }>()
   private readonly signers = new Map<string, QueueSigner>()
 
   constructor(
@@ -66,7 +76,11 @@ export class Cashboxes {
     return this.store.find(cashboxId)
   }
 
-  /** Resolves the credentials of a request; any mismatch is the same 401 so ids cannot be probed. */
+  /**
+   * Resolves the credentials of a request; any mismatch is the same 401 so ids cannot be probed, and costs
+   * the same: an unknown id is looked up as often as a known one (both are remembered for CREDENTIALS_TTL_MS)
+   * and its token is hashed and compared too, against a hash no token has.
+   */
   async authenticate(cashboxId: string | undefined, token: string | undefined): Promise<CashboxRecord> {
     // Made only when needed: an Error captures a stack trace, which costs more than the whole check.
     const denied = () =>
@@ -77,14 +91,25 @@ export class Cashboxes {
         { field: 'headers.x-cashbox-accesstoken', reason: 'with x-cashbox-id, must identify a cash box' },
       )
     if (!cashboxId || !token) throw denied()
-    let cashbox = this.cache.get(cashboxId)
-    if (!cashbox) {
-      if (!/^[0-9a-fA-F-]{36}$/.test(cashboxId)) throw denied()
-      cashbox = await this.store.find(cashboxId.toLowerCase())
-      if (!cashbox) throw denied()
-      this.cache.set(cashboxId, cashbox)
+    const cashbox = await this.lookup(cashboxId)
+    if (!tokenMatches(token, cashbox?.accessTokenHash ?? NO_TOKEN_HASH) || !cashbox) throw denied()
+    return cashbox
+  }
+
+  /** The cash box of an id, or undefined, from the store at most once per CREDENTIALS_TTL_MS per id. */
+  private async lookup(cashboxId: string, now = Date.now()): Promise<CashboxRecord | undefined> {
+    // Not an id at all: no lookup, but a known id always has this form, so this tells nothing about ids.
+    if (!ID_FORM.test(cashboxId)) return undefined
+    const cached = this.credentials.get(cashboxId)
+    if (cached && now - cached.at < CREDENTIALS_TTL_MS) return cached.cashbox
+    const cashbox = await this.store.find(cashboxId.toLowerCase())
+    // Least recently stored first: past the bound, the oldest entry goes, known or unknown alike.
+    this.credentials.delete(cashboxId)
+    if (this.credentials.size >= CREDENTIALS_CACHED) {
+      const oldest = this.credentials.keys().next().value
+      if (oldest !== undefined) this.credentials.delete(oldest)
     }
-    if (!tokenMatches(token, cashbox.accessTokenHash)) throw denied()
+    this.credentials.set(cashboxId, { cashbox, at: now })
     return cashbox
   }
 
