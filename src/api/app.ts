@@ -6,6 +6,7 @@ import { RateLimiter } from '../core/rate-limiter.ts'
 import { marketModules } from '../markets/index.ts'
 import type { Runtime } from '../runtime.ts'
 import { registerErrorHandling } from './errors.ts'
+import { FailedLogins } from './failed-logins.ts'
 import { healthRoute } from './health.ts'
 import { parseJsonBody, rejectInvalidUtf8 } from './json-body.ts'
 import { posSystemApiV2 } from './possystem-v2/index.ts'
@@ -16,8 +17,9 @@ export interface AppOptions {
   bodyLimit: number
   logger: FastifyServerOptions['logger']
   /**
-   * Failed authentications per client address: `burst` at once, then `perMinute`; past that 429 with
-   * Retry-After. Absent: no limit (in-process test harnesses); `fiscalbox serve` always sets it.
+   * Failed authentications per client address, on every surface together (api/failed-logins.ts): `burst`
+   * at once, then `perMinute`; past that 429 with Retry-After. Absent: no limit (in-process test
+   * harnesses); `fiscalbox serve` always sets it.
    */
   authFailures?: { burst: number; perMinute: number }
 }
@@ -49,6 +51,16 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
     }
   })
   registerErrorHandling(app)
+  app.decorate(
+    'failedLogins',
+    new FailedLogins(
+      options.authFailures &&
+        new RateLimiter({
+          capacity: options.authFailures.burst,
+          refillPerSecond: options.authFailures.perMinute / 60,
+        }),
+    ),
+  )
 
   await app.register(swagger, {
     openapi: {
@@ -76,13 +88,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
   await app.register(swaggerUi, { routePrefix: '/docs' })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   await app.register(healthRoute(runtime))
-  const authFailures = options.authFailures
-    ? new RateLimiter({
-        capacity: options.authFailures.burst,
-        refillPerSecond: options.authFailures.perMinute / 60,
-      })
-    : undefined
-  await app.register(posSystemApiV2(runtime, authFailures), { prefix: '/v2' })
+  await app.register(posSystemApiV2(runtime), { prefix: '/v2' })
   await app.register(receiptDocuments(runtime))
   for (const module of marketModules) {
     for (const { prefix, plugin } of (await module.routes?.()) ?? []) {

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict'
-import { createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes, randomUUID } from 'node:crypto'
+import crypto, {
+  createPrivateKey,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+  randomUUID,
+} from 'node:crypto'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
+import { syncBuiltinESMExports } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it, test } from 'node:test'
@@ -193,6 +200,50 @@ for (const engine of await engines()) {
         assert.deepEqual(afterSnapshot, before, "the victim's journals are unchanged")
       })
     }
+  })
+}
+
+for (const engine of await engines()) {
+  describe(`no timing oracle on cash box ids (${engine})`, () => {
+    let harness: Harness
+    let pos: Pos
+    before(async () => {
+      harness = await startHarness(engine)
+      pos = await startedPos(harness)
+    })
+    after(async () => {
+      await harness?.close()
+    })
+
+    test('an unknown cash box id gets the same token hashing and comparison as a known id with a wrong token', async (t) => {
+      // Counted, not replaced: the real functions run, the test only sees how often.
+      const hashes = t.mock.method(crypto, 'createHash')
+      const compares = t.mock.method(crypto, 'timingSafeEqual')
+      syncBuiltinESMExports()
+      const work = async (headers: Record<string, string>) => {
+        hashes.mock.resetCalls()
+        compares.mock.resetCalls()
+        const reply = await harness.app.inject({
+          method: 'POST',
+          url: '/v2/echo',
+          headers,
+          payload: '{"Message":"x"}',
+        })
+        assert.equal(reply.statusCode, 401)
+        return { hashes: hashes.mock.callCount(), compares: compares.mock.callCount(), body: reply.payload }
+      }
+      const known = { ...pos.headers(), 'x-cashbox-accesstoken': randomBytes(32).toString('base64url') }
+      const unknown = { ...known, 'x-cashbox-id': randomUUID() }
+      // The first request of an id reads the store for both; the next ones are answered from memory for both.
+      for (let round = 0; round < 3; round += 1) {
+        const forKnown = await work(known)
+        const forUnknown = await work(unknown)
+        assert.deepEqual(forUnknown, forKnown, `round ${round}: the same work and the same answer`)
+        assert.equal(forKnown.compares, 1, 'the token is compared in constant time')
+      }
+      t.mock.restoreAll()
+      syncBuiltinESMExports()
+    })
   })
 }
 
@@ -429,6 +480,13 @@ for (const engine of await engines()) {
       deSecrets.push(credentials.api_secret)
       const grant = await json('POST', '/api/v2/auth', credentials)
       const refreshed = await json('POST', '/api/v2/auth', { refresh_token: grant.refresh_token })
+      // Rotated: the refresh token that was just used is refused the second time.
+      const reused = await fetch(`${base}/api/v2/auth`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ refresh_token: grant.refresh_token }),
+      })
+      assert.equal(reused.status, 401, await reused.text())
       deSecrets.push(grant.access_token, grant.refresh_token, refreshed.access_token, refreshed.refresh_token)
       const bearer = { authorization: `Bearer ${grant.access_token}` }
       const tssId = randomUUID()
@@ -598,6 +656,84 @@ for (const engine of await engines()) {
       // Another address is not punished for it.
       const elsewhere = await requestFrom('127.0.0.3', `${base}/v2/echo`, auth(), '{"Message":"x"}')
       assert.equal(elsewhere.status, 200, elsewhere.text)
+    })
+
+    it(`one failed-login budget for every surface: ${BURST} failures spread over them lock the address out of all, with no 401-versus-409 oracle`, async () => {
+      const base = (server as Server).baseUrl
+      const account = await requestFrom(
+        '127.0.0.1',
+        `${base}/v1/accounts`,
+        { 'content-type': 'application/json' },
+        JSON.stringify({ name: 'brute force', billing_email: `${randomUUID()}@example.com` }),
+      )
+      assert.equal(account.status, 201, account.text)
+      const apiKey = JSON.parse(account.text).api_key as string
+      tokens.push(apiKey)
+      const made = await runCli(['sign-de', 'credentials', 'create', '--json'], env)
+      const credentials = JSON.parse(made.stdout) as { api_key: string; api_secret: string }
+      deSecrets.push(credentials.api_secret)
+      const grant = await requestFrom(
+        '127.0.0.1',
+        `${base}/api/v2/auth`,
+        { 'content-type': 'application/json' },
+        JSON.stringify(credentials),
+      )
+      assert.equal(grant.status, 200, grant.text)
+      const accessToken = JSON.parse(grant.text).access_token as string
+      deSecrets.push(accessToken, JSON.parse(grant.text).refresh_token)
+
+      const guess = `guess-${randomUUID()}`
+      tokens.push(guess)
+      /** Each surface's credential check, with the right credentials or with a guess. */
+      const surfaces = (
+        right: boolean,
+      ): Array<{ url: string; headers: Record<string, string>; body?: string }> => [
+        {
+          url: '/at/v1/cashbox',
+          headers: { ...auth(), ...(right ? {} : { 'x-cashbox-accesstoken': guess }) },
+        },
+        { url: '/de/v1/tss', headers: { ...auth(), ...(right ? {} : { 'x-cashbox-accesstoken': guess }) } },
+        {
+          url: '/es/v1/cashbox',
+          headers: { ...auth(), ...(right ? {} : { 'x-cashbox-accesstoken': guess }) },
+        },
+        { url: '/v1/api-keys', headers: { authorization: `Bearer ${right ? apiKey : `fsk_test_${guess}`}` } },
+        { url: '/api/v2/tss', headers: { authorization: `Bearer ${right ? accessToken : guess}` } },
+        {
+          url: '/api/v2/auth',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ ...credentials, ...(right ? {} : { api_secret: guess }) }),
+        },
+      ]
+      // From a fresh address the right credentials pass the check: a non-Austrian cash box on /at/v1 is the
+      // 409 that, next to a 401, would tell a guesser that the token was right.
+      const fresh = await Promise.all(
+        surfaces(true).map((s) => requestFrom('127.0.0.5', `${base}${s.url}`, s.headers, s.body)),
+      )
+      assert.deepEqual(
+        fresh.map((r) => r.status),
+        [409, 409, 409, 200, 200, 200],
+        fresh.map((r) => r.text).join('\n'),
+      )
+
+      const guesses = []
+      for (const s of [...surfaces(false), ...surfaces(false)].slice(0, BURST + 2))
+        guesses.push((await requestFrom('127.0.0.4', `${base}${s.url}`, s.headers, s.body)).status)
+      assert.deepEqual(guesses, [...Array(BURST).fill(401), 429, 429], 'one budget, whatever the surface')
+      const locked = await Promise.all(
+        surfaces(true).map((s) => requestFrom('127.0.0.4', `${base}${s.url}`, s.headers, s.body)),
+      )
+      for (const [i, reply] of locked.entries()) {
+        assert.equal(
+          reply.status,
+          429,
+          `${surfaces(true)[i]?.url}: the right credentials are not checked either`,
+        )
+        assert.ok(Number(reply.headers['retry-after']) >= 1, 'Retry-After says when to come back')
+      }
+      const signDe = JSON.parse(locked[4]?.text ?? '{}')
+      assert.deepEqual(Object.keys(signDe).sort(), ['code', 'error', 'message', 'status_code'])
+      assert.equal(signDe.code, 'E_RATE_LIMITED')
     })
 
     it('the captured log holds request lines but no token, right or guessed, and no master key', async (t) => {
