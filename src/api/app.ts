@@ -22,6 +22,11 @@ export interface AppOptions {
    * harnesses); `fiscalbox serve` always sets it.
    */
   authFailures?: { burst: number; perMinute: number }
+  /**
+   * The public base of DocumentURL links (PUBLIC_URL, or the address `fiscalbox serve` listens on), asked
+   * when a link is made. Absent: http://localhost (in-process test harnesses). Never the Host header.
+   */
+  publicUrl?: () => string
 }
 
 /** Header values that must never reach a log line. */
@@ -88,7 +93,8 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
   await app.register(swaggerUi, { routePrefix: '/docs' })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   await app.register(healthRoute(runtime))
-  await app.register(posSystemApiV2(runtime), { prefix: '/v2' })
+  const publicUrl = options.publicUrl ?? (() => 'http://localhost')
+  await app.register(posSystemApiV2(runtime, publicUrl), { prefix: '/v2' })
   await app.register(receiptDocuments(runtime))
   for (const module of marketModules) {
     for (const { prefix, plugin } of (await module.routes?.()) ?? []) {

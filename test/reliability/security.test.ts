@@ -17,6 +17,7 @@ import { type Pos, receipt, startedPos } from '../api/support.ts'
 import { runCli, type Server, startServe, startServer } from '../cli/cli-process.ts'
 import { engines, freshPostgresDatabase } from '../helpers/engines.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
+import { loadConfig } from '../../src/config.ts'
 import { MasterKey } from '../../src/core/secrets.ts'
 import { newMasterKey, nodeEnv } from './support/fiscalbox.ts'
 
@@ -246,6 +247,47 @@ for (const engine of await engines()) {
     })
   })
 }
+
+describe('receipt links never echo the Host header', () => {
+  let harness: Harness
+  const PUBLIC_URL = 'https://receipts.example.com/shop'
+  before(async () => {
+    harness = await startHarness('sqlite', { publicUrl: () => PUBLIC_URL })
+  })
+  after(async () => {
+    await harness?.close()
+  })
+
+  test('DocumentURL is built from PUBLIC_URL whatever the Host header says', async () => {
+    const pos = await startedPos(harness)
+    const body = receipt()
+    const { response } = await pos.signOk(body)
+    for (const host of ['evil.example.com"><script>alert(1)</script>', 'evil.example.com', undefined]) {
+      const reply = await harness.app.inject({
+        method: 'POST',
+        url: '/v2/issue',
+        headers: { ...pos.headers(), ...(host ? { host } : {}) },
+        payload: JSON.stringify({ ReceiptRequest: body, ReceiptResponse: response }),
+      })
+      assert.equal(reply.statusCode, 200, reply.payload)
+      assert.match(reply.json().DocumentURL, /^https:\/\/receipts\.example\.com\/shop\/r\/[A-Za-z0-9_-]{22}$/)
+    }
+  })
+
+  test('a PUBLIC_URL that is not a plain http(s) base URL stops start-up naming the variable', () => {
+    for (const bad of [
+      'evil.example.com',
+      'javascript:alert(1)',
+      'https://x.example/"><script>',
+      'https://a b',
+    ])
+      assert.throws(() => loadConfig({ PUBLIC_URL: bad }), /PUBLIC_URL/)
+    assert.equal(
+      loadConfig({ PUBLIC_URL: 'https://receipts.example.com' }).PUBLIC_URL,
+      'https://receipts.example.com',
+    )
+  })
+})
 
 /** Plaintext private keys in any of the encodings a careless store would use. */
 const P256_PKCS8_DER = Buffer.from(
@@ -627,6 +669,16 @@ for (const engine of await engines()) {
         auth(),
       )
       assert.equal((await fetch(issued.DocumentURL)).status, 200)
+      assert.ok(issued.DocumentURL.startsWith(`${base}/r/`), 'PUBLIC_URL unset: the address it listens on')
+      // A Host header of the attacker's choosing does not come back in the link.
+      const hostile = await requestFrom(
+        '127.0.0.1',
+        `${base}/v2/issue`,
+        { ...auth(), host: 'evil.example.com"><script>alert(1)</script>' },
+        JSON.stringify({ ReceiptRequest: request, ReceiptResponse: signed }),
+      )
+      assert.equal(hostile.status, 200, hostile.text)
+      assert.equal(JSON.parse(hostile.text).DocumentURL, issued.DocumentURL)
     })
 
     it(`answers 429 with Retry-After after ${BURST} bad credentials from one address, even to the right token, and not to other addresses`, async () => {

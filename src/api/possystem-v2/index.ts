@@ -8,7 +8,7 @@ import { payRoutes } from './pay.ts'
 import { signRoute } from './sign.ts'
 
 /** The POS System API v2 under /v2: every route is scoped to the cash box of the request's credentials. */
-export function posSystemApiV2(runtime: Runtime): FastifyPluginAsync {
+export function posSystemApiV2(runtime: Runtime, publicUrl: () => string): FastifyPluginAsync {
   return async (app) => {
     app.decorateRequest('cashbox', null as never)
     app.addHook('onRequest', cashboxAuth(runtime))
@@ -16,6 +16,6 @@ export function posSystemApiV2(runtime: Runtime): FastifyPluginAsync {
     await app.register(signRoute(runtime))
     await app.register(journalRoutes(runtime))
     await app.register(payRoutes(runtime))
-    await app.register(issueRoutes(runtime))
+    await app.register(issueRoutes(runtime, publicUrl))
   }
 }
