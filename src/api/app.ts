@@ -5,7 +5,8 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { RateLimiter } from '../core/rate-limiter.ts'
 import { marketModules } from '../markets/index.ts'
 import type { Runtime } from '../runtime.ts'
-import { registerErrorHandling } from './errors.ts'
+import { refuseAnnouncedOversize } from './body-limit.ts'
+import { fromFastifyError, invalidPath, registerErrorHandling, sendProblem } from './errors.ts'
 import { FailedLogins } from './failed-logins.ts'
 import { healthRoute } from './health.ts'
 import { parseJsonBody, rejectInvalidUtf8 } from './json-body.ts'
@@ -45,6 +46,15 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
         : { ...(typeof options.logger === 'object' ? options.logger : {}), redact: REDACT },
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
     return503OnClosing: true,
+    // Fastify answers a path it cannot decode (/v2/%zz) before any route or error handler: in its own shape.
+    frameworkErrors: (error, _request, reply) => {
+      void sendProblem(
+        reply,
+        error.code === 'FST_ERR_BAD_URL'
+          ? invalidPath('must be a valid percent-encoded path')
+          : fromFastifyError(error),
+      )
+    },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.removeContentTypeParser(['application/json', 'text/plain'])
@@ -56,6 +66,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
     }
   })
   registerErrorHandling(app)
+  app.addHook('onRequest', refuseAnnouncedOversize(options.bodyLimit))
   app.decorate(
     'failedLogins',
     new FailedLogins(

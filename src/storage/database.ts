@@ -75,6 +75,9 @@ const WRITER_CHECKPOINT_PAGES = 65_536
 
 async function openSqlite(file: string): Promise<Storage> {
   mkdirSync(dirname(file), { recursive: true })
+  // Made here with mode 0600, as the master key file is: it holds token hashes and sealed keys. SQLite
+  // gives the -wal and -shm files it makes the mode of the database file. An existing file keeps its mode.
+  closeSync(openSync(file, 'a', 0o600))
   const writer = new SqliteDatabase(file)
   writer.pragma('journal_mode = WAL')
   // NORMAL: a commit writes the WAL without waiting for the disk; the group commit fdatasyncs the WAL off the

@@ -409,6 +409,51 @@ function requestFrom(
   })
 }
 
+/**
+ * Sends `path` exactly as written (a URL object would resolve `..`), with `bodyBytes` of body; resolves
+ * with the answer once the whole body is written, or rejects with the socket's error (EPIPE, ECONNRESET).
+ */
+function rawRequest(
+  baseUrl: string,
+  path: string,
+  headers: Record<string, string> = {},
+  bodyBytes = 0,
+): Promise<{ status: number; text: string }> {
+  const { hostname, port } = new URL(baseUrl)
+  return new Promise((resolve, reject) => {
+    let answer: { status: number; text: string } | undefined
+    let writing = bodyBytes > 0
+    const settle = () => {
+      if (answer && !writing) resolve(answer)
+    }
+    const req = httpRequest(
+      {
+        host: hostname,
+        port,
+        path,
+        method: bodyBytes > 0 ? 'POST' : 'GET',
+        headers: bodyBytes > 0 ? { ...headers, 'content-length': String(bodyBytes) } : headers,
+      },
+      (res) => {
+        let text = ''
+        res.setEncoding('utf8').on('data', (chunk: string) => {
+          text += chunk
+        })
+        res.on('end', () => {
+          answer = { status: res.statusCode ?? 0, text }
+          settle()
+        })
+      },
+    )
+    req.on('error', reject)
+    // One write of the whole body: the socket sends it as fast as the server reads.
+    req.end(bodyBytes > 0 ? Buffer.alloc(bodyBytes, 0x20) : undefined, () => {
+      writing = false
+      settle()
+    })
+  })
+}
+
 const BURST = 5
 
 for (const engine of await engines()) {
@@ -788,6 +833,45 @@ for (const engine of await engines()) {
       assert.equal(signDe.code, 'E_RATE_LIMITED')
     })
 
+    it('a path that leaves /docs/static is a path error (400 invalid_path naming url), never a file', async () => {
+      const base = (server as Server).baseUrl
+      for (const path of [
+        '/docs/static/../../package.json',
+        '/docs/static/%2e%2e/%2e%2e/package.json',
+        '/v2/%zz',
+      ]) {
+        const reply = await rawRequest(base, path)
+        assert.equal(reply.status, 400, `${path}: ${reply.text}`)
+        const problem = JSON.parse(reply.text)
+        assert.equal(problem.error, 'invalid_path', reply.text)
+        assert.equal(problem.title, 'Invalid path')
+        assert.equal(problem.details.field, 'url')
+        assert.doesNotMatch(reply.text, /"fiscalbox"|devDependencies/, 'no file outside the folder')
+      }
+    })
+
+    it('a body announced over BODY_LIMIT is answered 413 while the client still writes, without a reset connection', async () => {
+      const base = (server as Server).baseUrl
+      // Three times each: with a server that closes at once, a reset reaches the client first most of the time.
+      for (const path of [
+        '/v2/sign',
+        '/api/v2/auth',
+        '/v2/sign',
+        '/api/v2/auth',
+        '/v2/sign',
+        '/api/v2/auth',
+      ]) {
+        const reply = await rawRequest(
+          base,
+          path,
+          { ...auth(), 'x-operation-id': randomUUID() },
+          5 * 1024 * 1024,
+        )
+        assert.equal(reply.status, 413, reply.text)
+        assert.match(reply.text, path === '/v2/sign' ? /payload_too_large/ : /E_PAYLOAD_TOO_LARGE/)
+      }
+    })
+
     it('the captured log holds request lines but no token, right or guessed, and no master key', async (t) => {
       await (server as Server).stop('SIGTERM')
       const output = (server as Server).output()
@@ -874,6 +958,17 @@ for (const engine of await engines()) {
       // The demo cash box's credentials are kept beside the data to print them again: readable by the owner only.
       const demoFile = join(dataDir, 'demo-cashbox.json')
       if (readdirSync(dataDir).includes('demo-cashbox.json')) assert.equal(statSync(demoFile).mode & 0o077, 0)
+      if (engine === 'sqlite') {
+        // As the master key: only the server's user reads the database, its WAL and its shared memory.
+        const files = readdirSync(dataDir).filter((name) => name.startsWith('fiscalbox.db'))
+        assert.deepEqual(files.sort(), ['fiscalbox.db', 'fiscalbox.db-shm', 'fiscalbox.db-wal'])
+        for (const name of files)
+          assert.equal(
+            (statSync(join(dataDir, name)).mode & 0o777).toString(8),
+            '600',
+            `${name} is mode 0600`,
+          )
+      }
     })
 
     it('a wrong master key stops the server at start, loudly, before it listens', async () => {
