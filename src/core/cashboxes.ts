@@ -4,7 +4,7 @@ import { ErrorCode, FiscalError } from './errors.ts'
 import { GENESIS_HASH } from './journal-chain.ts'
 import type { QueueSigner } from './market.ts'
 import type { CashboxRecord, CashboxStore } from './ports.ts'
-import { type MasterKey, newAccessToken, newSealedP256, tokenMatches } from './secrets.ts'
+import { hashesMatch, hashToken, type MasterKey, newAccessToken, newSealedP256 } from './secrets.ts'
 import { newTotalizers } from './totalizers.ts'
 
 /** The local installation's single account; tenants of a hosted installation get their own. */
@@ -19,19 +19,13 @@ export interface CreatedCashbox {
   publicKey: string
 }
 
-/** Cash boxes, their credentials and their queue keys. Credentials and keys are cached: they never change. */
-/**
- * How long the answer of the store for an id (a cash box, or none) is used before it is read again: an id
- * made by `fiscalbox cashbox create` in another process is accepted at the latest after this long.
- */
-const CREDENTIALS_TTL_MS = 60_000
-const CREDENTIALS_CACHED = 100_000
 const ID_FORM = /^[0-9a-fA-F-]{36}$/
 /** What an unknown id's token is compared with: no token is known to hash to all zeros. */
 const NO_TOKEN_HASH = '0'.repeat(64)
 
+/** Cash boxes, their credentials and their queue keys. Credentials and keys are cached: they never change. */
 export class Cashboxes {
-  private readonly credentials = new Map<string, { cashbox: CashboxRecord | undefined; at: number }>()
+  private readonly cache = new Map<string, CashboxRecord>()
   private readonly signers = new Map<string, QueueSigner>()
 
   constructor(
@@ -78,8 +72,8 @@ export class Cashboxes {
 
   /**
    * Resolves the credentials of a request; any mismatch is the same 401 so ids cannot be probed, and costs
-   * the same: an unknown id is looked up as often as a known one (both are remembered for CREDENTIALS_TTL_MS)
-   * and its token is hashed and compared too, against a hash no token has.
+   * the same: only a success is answered from memory. A failed check always hashes the token once, compares
+   * it twice and reads the store, whether the id is unknown, or known (cached or not) with a wrong token.
    */
   async authenticate(cashboxId: string | undefined, token: string | undefined): Promise<CashboxRecord> {
     // Made only when needed: an Error captures a stack trace, which costs more than the whole check.
@@ -91,25 +85,13 @@ export class Cashboxes {
         { field: 'headers.x-cashbox-accesstoken', reason: 'with x-cashbox-id, must identify a cash box' },
       )
     if (!cashboxId || !token) throw denied()
-    const cashbox = await this.lookup(cashboxId)
-    if (!tokenMatches(token, cashbox?.accessTokenHash ?? NO_TOKEN_HASH) || !cashbox) throw denied()
-    return cashbox
-  }
-
-  /** The cash box of an id, or undefined, from the store at most once per CREDENTIALS_TTL_MS per id. */
-  private async lookup(cashboxId: string, now = Date.now()): Promise<CashboxRecord | undefined> {
-    // Not an id at all: no lookup, but a known id always has this form, so this tells nothing about ids.
-    if (!ID_FORM.test(cashboxId)) return undefined
-    const cached = this.credentials.get(cashboxId)
-    if (cached && now - cached.at < CREDENTIALS_TTL_MS) return cached.cashbox
-    const cashbox = await this.store.find(cashboxId.toLowerCase())
-    // Least recently stored first: past the bound, the oldest entry goes, known or unknown alike.
-    this.credentials.delete(cashboxId)
-    if (this.credentials.size >= CREDENTIALS_CACHED) {
-      const oldest = this.credentials.keys().next().value
-      if (oldest !== undefined) this.credentials.delete(oldest)
-    }
-    this.credentials.set(cashboxId, { cashbox, at: now })
+    const presented = hashToken(token)
+    const cached = this.cache.get(cashboxId)
+    if (hashesMatch(presented, cached?.accessTokenHash ?? NO_TOKEN_HASH) && cached) return cached
+    // Not an id at all: no read, but a known id always has this form, so this tells nothing about ids.
+    const cashbox = ID_FORM.test(cashboxId) ? await this.store.find(cashboxId.toLowerCase()) : undefined
+    if (!hashesMatch(presented, cashbox?.accessTokenHash ?? NO_TOKEN_HASH) || !cashbox) throw denied()
+    this.cache.set(cashboxId, cashbox)
     return cashbox
   }
 

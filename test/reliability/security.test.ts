@@ -235,12 +235,13 @@ for (const engine of await engines()) {
       }
       const known = { ...pos.headers(), 'x-cashbox-accesstoken': randomBytes(32).toString('base64url') }
       const unknown = { ...known, 'x-cashbox-id': randomUUID() }
-      // The first request of an id reads the store for both; the next ones are answered from memory for both.
+      // The known id is in memory after its start receipt; a failed check reads the store for both anyway.
       for (let round = 0; round < 3; round += 1) {
         const forKnown = await work(known)
         const forUnknown = await work(unknown)
         assert.deepEqual(forUnknown, forKnown, `round ${round}: the same work and the same answer`)
-        assert.equal(forKnown.compares, 1, 'the token is compared in constant time')
+        assert.equal(forKnown.hashes, 1, 'the token is hashed once')
+        assert.ok(forKnown.compares >= 1, 'and compared in constant time')
       }
       t.mock.restoreAll()
       syncBuiltinESMExports()
