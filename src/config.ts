@@ -16,6 +16,16 @@ const CORE_CONFIG = {
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' },
   ),
+  /**
+   * The public base of the links fiscalbox hands out (DocumentURL of /v2/issue), e.g.
+   * https://receipts.example.com; never taken from a request's Host header. Unset: the loopback address
+   * the server listens on, which serves the quick start on the same machine (docs/receipts.md).
+   */
+  PUBLIC_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\])(:\\d{1,5})?(/[A-Za-z0-9._~/-]*)?$',
+    }),
+  ),
   BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 }),
   PG_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 20 }),
   PAYMENT_SIMULATOR: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),

@@ -5,7 +5,9 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { RateLimiter } from '../core/rate-limiter.ts'
 import { marketModules } from '../markets/index.ts'
 import type { Runtime } from '../runtime.ts'
-import { registerErrorHandling } from './errors.ts'
+import { refuseAnnouncedOversize } from './body-limit.ts'
+import { fromFastifyError, invalidPath, registerErrorHandling, sendProblem } from './errors.ts'
+import { FailedLogins } from './failed-logins.ts'
 import { healthRoute } from './health.ts'
 import { parseJsonBody, rejectInvalidUtf8 } from './json-body.ts'
 import { posSystemApiV2 } from './possystem-v2/index.ts'
@@ -16,10 +18,16 @@ export interface AppOptions {
   bodyLimit: number
   logger: FastifyServerOptions['logger']
   /**
-   * Failed authentications per client address: `burst` at once, then `perMinute`; past that 429 with
-   * Retry-After. Absent: no limit (in-process test harnesses); `fiscalbox serve` always sets it.
+   * Failed authentications per client address, on every surface together (api/failed-logins.ts): `burst`
+   * at once, then `perMinute`; past that 429 with Retry-After. Absent: no limit (in-process test
+   * harnesses); `fiscalbox serve` always sets it.
    */
   authFailures?: { burst: number; perMinute: number }
+  /**
+   * The public base of DocumentURL links (PUBLIC_URL, or the address `fiscalbox serve` listens on), asked
+   * when a link is made. Absent: http://localhost (in-process test harnesses). Never the Host header.
+   */
+  publicUrl?: () => string
 }
 
 /** Header values that must never reach a log line. */
@@ -38,6 +46,15 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
         : { ...(typeof options.logger === 'object' ? options.logger : {}), redact: REDACT },
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
     return503OnClosing: true,
+    // Fastify answers a path it cannot decode (/v2/%zz) before any route or error handler: in its own shape.
+    frameworkErrors: (error, _request, reply) => {
+      void sendProblem(
+        reply,
+        error.code === 'FST_ERR_BAD_URL'
+          ? invalidPath('must be a valid percent-encoded path')
+          : fromFastifyError(error),
+      )
+    },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.removeContentTypeParser(['application/json', 'text/plain'])
@@ -49,6 +66,17 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
     }
   })
   registerErrorHandling(app)
+  app.addHook('onRequest', refuseAnnouncedOversize(options.bodyLimit))
+  app.decorate(
+    'failedLogins',
+    new FailedLogins(
+      options.authFailures &&
+        new RateLimiter({
+          capacity: options.authFailures.burst,
+          refillPerSecond: options.authFailures.perMinute / 60,
+        }),
+    ),
+  )
 
   await app.register(swagger, {
     openapi: {
@@ -76,13 +104,8 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
   await app.register(swaggerUi, { routePrefix: '/docs' })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   await app.register(healthRoute(runtime))
-  const authFailures = options.authFailures
-    ? new RateLimiter({
-        capacity: options.authFailures.burst,
-        refillPerSecond: options.authFailures.perMinute / 60,
-      })
-    : undefined
-  await app.register(posSystemApiV2(runtime, authFailures), { prefix: '/v2' })
+  const publicUrl = options.publicUrl ?? (() => 'http://localhost')
+  await app.register(posSystemApiV2(runtime, publicUrl), { prefix: '/v2' })
   await app.register(receiptDocuments(runtime))
   for (const module of marketModules) {
     for (const { prefix, plugin } of (await module.routes?.()) ?? []) {

@@ -3,9 +3,11 @@ import { ErrorCode, FiscalError, type FieldProblem, type MarketErrorCode } from 
 import { marketModules } from '../markets/index.ts'
 import type { ErrorCodeSpec } from '../markets/module.ts'
 import { isDatabaseUnavailable } from '../storage/unavailable.ts'
+import { payloadTooLarge } from './body-limit.ts'
 
 const CORE: Record<ErrorCode, ErrorCodeSpec> = {
   [ErrorCode.ValidationError]: { status: 400, title: 'Receipt validation failed' },
+  [ErrorCode.InvalidPath]: { status: 400, title: 'Invalid path' },
   [ErrorCode.Unauthorized]: { status: 401, title: 'Authentication failed' },
   [ErrorCode.NotFound]: { status: 404, title: 'Not found' },
   [ErrorCode.OperationConflict]: { status: 409, title: 'Operation id reused with a different body' },
@@ -84,8 +86,18 @@ interface AjvError {
   params: Record<string, unknown>
 }
 
+/** The routes whose refusals are about the path itself: the files of the API documentation. */
+const STATIC_FILES = '/docs/static/'
+
+/** A refusal of the request's path (percent-encoding, `..`, NUL), with the rule it broke. */
+export function invalidPath(reason: string): FiscalError {
+  return new FiscalError(ErrorCode.InvalidPath, `url: ${reason}`, { field: 'url', reason })
+}
+
+/** `route`: the matched route's pattern (request.routeOptions.url), when there is one. */
 export function fromFastifyError(
   error: FastifyError & { validation?: AjvError[]; validationContext?: string },
+  route?: string,
 ): FiscalError {
   if (error instanceof FiscalError) return error
   if (error.validation?.length) {
@@ -99,11 +111,7 @@ export function fromFastifyError(
   }
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new FiscalError(
-        ErrorCode.PayloadTooLarge,
-        'the request body is larger than the limit (BODY_LIMIT)',
-        { field: 'body', reason: 'too large' },
-      )
+      return payloadTooLarge()
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new FiscalError(ErrorCode.UnsupportedMediaType, 'send the body as application/json', {
         field: 'content-type',
@@ -114,6 +122,10 @@ export function fromFastifyError(
         field: 'body',
         reason: 'must not be empty',
       })
+  }
+  if ((error.statusCode ?? 500) < 500 && route?.startsWith(STATIC_FILES)) {
+    // The file server refuses `..` (403) and NUL bytes (400) in the path: a path error, not a forbidden file.
+    return invalidPath(`must name a file under ${STATIC_FILES}, without .. segments or NUL bytes`)
   }
   if ((error.statusCode ?? 500) < 500) {
     return new FiscalError(ErrorCode.ValidationError, error.message, {
@@ -135,7 +147,7 @@ export function fromFastifyError(
 
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const fiscal = fromFastifyError(error)
+    const fiscal = fromFastifyError(error, request.routeOptions.url)
     if (fiscal.code === ErrorCode.DatabaseUnavailable) {
       // Expected while the database restarts: one line without the driver's text, and a hint when to retry.
       request.log.warn({ code: (error as { code?: string }).code }, 'database unavailable')

@@ -95,8 +95,12 @@ export async function serve(config: Config): Promise<void> {
   })
   if (config.JOBS_WORKERS) runtime.v1.start()
   const demo = await ensureDemoCashbox(runtime, config.FISCALBOX_DATA_DIR)
+  // Known once the server listens (PORT may be 0): links made before that cannot be asked for.
+  let listening = `http://127.0.0.1:${config.PORT}`
+  const publicUrl = config.PUBLIC_URL?.replace(/\/+$/, '')
   const app = await buildApp(runtime, {
     bodyLimit: config.BODY_LIMIT,
+    publicUrl: () => publicUrl ?? listening,
     logger: { level: config.LOG_LEVEL },
     authFailures: { burst: config.AUTH_FAILURE_BURST, perMinute: config.AUTH_FAILURES_PER_MINUTE },
   })
@@ -123,11 +127,15 @@ export async function serve(config: Config): Promise<void> {
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.PORT
   const base = `http://127.0.0.1:${port}`
+  listening = base
   const { engine, location } = describeDatabaseUrl(config.DATABASE_URL)
   const lines = [
     ``,
     `fiscalbox listening on ${base} (${engine}: ${location})`,
     `API docs: ${base}/docs   OpenAPI: ${base}/openapi.json`,
+    publicUrl
+      ? `receipt links: ${publicUrl}/r/...`
+      : `receipt links: ${base}/r/... (this machine only: set PUBLIC_URL to the address customers reach)`,
     ...served.flatMap((market) => market.banner ?? []),
   ]
   if (demo) {

@@ -4,6 +4,8 @@
  */
 export enum ErrorCode {
   ValidationError = 'validation_error',
+  /** The URL's path is malformed or leaves its folder (`..`): not a field of a receipt. */
+  InvalidPath = 'invalid_path',
   Unauthorized = 'unauthorized',
   NotFound = 'not_found',
   OperationConflict = 'operation_conflict',

@@ -11,7 +11,13 @@ export const MICROS_SCALE = 6
 const SCALE = 10n ** BigInt(MICROS_SCALE)
 /** 10^13 currency units: far above any receipt, far below the point where a double loses cents. */
 const LIMIT = 10n ** 13n * SCALE
-const DECIMAL = /^([+-])?(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/
+/** The text of a JSON number as JavaScript writes it: 1e+21 and 1e-7 carry an exponent. */
+const NUMBER_TEXT = /^([+-])?(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/
+/**
+ * A decimal string as the API documents it ("12.50", "-3"): no blanks, no plus sign, no exponent. What a
+ * lenient reader would take ("1e2", " 1", "+1") another reader of the same request may not, so it is refused.
+ */
+const DECIMAL_STRING = /^-?\d+(?:\.\d+)?$/
 
 export function parseDecimal(value: unknown, field: string): Micros {
   let text: string
@@ -19,11 +25,16 @@ export function parseDecimal(value: unknown, field: string): Micros {
     if (!Number.isFinite(value)) throw invalid(field, 'must be a finite number')
     text = String(value)
   } else if (typeof value === 'string') {
-    text = value.trim()
+    if (!DECIMAL_STRING.test(value))
+      throw invalid(
+        field,
+        `must be a JSON number or a decimal string such as "12.50" (digits, an optional leading minus and decimal point; no blanks, plus sign or exponent), got ${JSON.stringify(value.slice(0, 40))}`,
+      )
+    text = value
   } else {
     throw invalid(field, 'must be a number or a decimal string')
   }
-  const match = DECIMAL.exec(text)
+  const match = NUMBER_TEXT.exec(text)
   if (!match)
     throw invalid(field, `must be a decimal number, got ${JSON.stringify(String(value).slice(0, 40))}`)
   const [, sign, whole = '', fraction = '', exponentText] = match

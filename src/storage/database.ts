@@ -7,6 +7,7 @@ import { startCheckpointer } from './checkpointer.ts'
 import { GroupCommit } from './group-commit.ts'
 import { migrations } from './migrations/index.ts'
 import type { Database } from './schema.ts'
+import { WriteFailures } from './write-failures.ts'
 
 export type Engine = 'sqlite' | 'postgres'
 
@@ -15,6 +16,13 @@ export interface Storage {
   readonly db: Kysely<Database>
   /** Runs work in a durable transaction: the promise settles only after the commit reached the disk. */
   transact<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T>
+  /**
+   * The code of the last write that failed because of the store itself (full disk, I/O error), until a
+   * write succeeds; undefined while writes succeed.
+   */
+  writeFailure(): string | undefined
+  /** One small write (the meta row `write_probe`): after a write failure, tells whether writes work again. */
+  probeWrite(): Promise<void>
   /** SQLite only: the connections under db, for the receipt hot path's prepared statements (ledger.ts). */
   readonly sqlite?: SqliteConnections
   close(): Promise<void>
@@ -67,6 +75,9 @@ const WRITER_CHECKPOINT_PAGES = 65_536
 
 async function openSqlite(file: string): Promise<Storage> {
   mkdirSync(dirname(file), { recursive: true })
+  // Made here with mode 0600, as the master key file is: it holds token hashes and sealed keys. SQLite
+  // gives the -wal and -shm files it makes the mode of the database file. An existing file keeps its mode.
+  closeSync(openSync(file, 'a', 0o600))
   const writer = new SqliteDatabase(file)
   writer.pragma('journal_mode = WAL')
   // NORMAL: a commit writes the WAL without waiting for the disk; the group commit fdatasyncs the WAL off the
@@ -99,7 +110,7 @@ async function openSqlite(file: string): Promise<Storage> {
   return {
     engine: 'sqlite',
     db,
-    transact: (work) => group.run(work),
+    ...watchedWrites((work) => group.run(work)),
     sqlite: { writer, reader, durable: () => group.durable() },
     close: async () => {
       await checkpointer.stop()
@@ -123,10 +134,37 @@ function openPostgres(url: string, poolSize: number): Storage {
     engine: 'postgres',
     db,
     // PostgreSQL groups concurrent commits into shared WAL flushes by itself.
-    transact: (work) => db.transaction().execute(work),
+    ...watchedWrites((work) => db.transaction().execute(work)),
     close: () => db.destroy(),
   }
 }
+
+type Transact = Storage['transact']
+
+/** An engine's transact, with the memory of its last write failure and the probe that clears it. */
+function watchedWrites(transact: Transact): Pick<Storage, 'transact' | 'writeFailure' | 'probeWrite'> {
+  const failures = new WriteFailures()
+  const watched: Transact = (work) => failures.watch(transact(work))
+  return {
+    transact: watched,
+    writeFailure: () => failures.current,
+    probeWrite: async () => {
+      // A write of some size, removed again: a small one fits into the WAL space a failed transaction left
+      // behind and would succeed while the next receipt still finds the disk full.
+      await watched((trx) =>
+        trx
+          .insertInto('meta')
+          .values({ key: WRITE_PROBE, value: 'x'.repeat(WRITE_PROBE_BYTES) })
+          .onConflict((c) => c.column('key').doUpdateSet({ value: (eb) => eb.ref('excluded.value') }))
+          .execute(),
+      )
+      await watched((trx) => trx.deleteFrom('meta').where('key', '=', WRITE_PROBE).execute())
+    },
+  }
+}
+
+const WRITE_PROBE = 'write_probe'
+const WRITE_PROBE_BYTES = 256 * 1024
 
 async function migrate(db: Kysely<Database>): Promise<void> {
   const migrator = new Migrator({

@@ -1,5 +1,5 @@
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3'
-import type { Kysely, Transaction } from 'kysely'
+import type { ControlledTransaction, Kysely, Transaction } from 'kysely'
 import type { Database } from './schema.ts'
 
 type Work<T> = (trx: Transaction<Database>) => Promise<T>
@@ -40,7 +40,7 @@ export class GroupCommit {
 
   constructor(
     private readonly db: Kysely<Database>,
-    writer: SqliteDatabase,
+    private readonly writer: SqliteDatabase,
     private readonly syncCommitted: SyncCommitted,
     private readonly maxBatch = 512,
   ) {
@@ -77,24 +77,34 @@ export class GroupCommit {
 
   private async commitBatch(batch: Pending[]): Promise<void> {
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = []
+    let trx: ControlledTransaction<Database> | undefined
     try {
-      // Kysely's transaction holds the connection (its driver lets one caller at a time use it) from begin to
+      // The transaction holds the connection (Kysely's driver lets one caller at a time use it) from begin to
       // commit. The savepoints are statements prepared once on that same connection: a Kysely query would
       // be built, compiled and prepared anew each time.
-      await this.db.transaction().execute(async (trx) => {
-        for (const item of batch) {
-          this.savepoint.run()
-          try {
-            outcomes.push({ ok: true, value: await item.work(trx) })
-            this.release.run()
-          } catch (error) {
-            this.rollbackTo.run()
-            this.release.run()
-            outcomes.push({ ok: false, error })
-          }
+      trx = await this.db.startTransaction().execute()
+      for (const item of batch) {
+        this.savepoint.run()
+        try {
+          outcomes.push({ ok: true, value: await item.work(trx) })
+          this.release.run()
+        } catch (error) {
+          // After a full disk or an I/O error SQLite may have rolled the whole transaction back by itself:
+          // there is no savepoint left, and the next items would run outside any transaction.
+          if (!this.writer.inTransaction) throw error
+          this.rollbackTo.run()
+          this.release.run()
+          outcomes.push({ ok: false, error })
         }
-      })
+      }
+      await trx.commit().execute()
     } catch (error) {
+      // The rollback releases the connection; when SQLite has already rolled back, it fails with "cannot
+      // rollback - no transaction is active", which must not hide why the batch failed (SQLITE_FULL...).
+      await trx
+        ?.rollback()
+        .execute()
+        .catch(() => {})
       for (const item of batch) item.reject(error)
       return
     }
@@ -110,7 +120,11 @@ export class GroupCommit {
       (error: unknown) => {
         // After a failed fsync the kernel may have dropped the pages it could not write: nothing committed
         // since can be promised to be on disk, so this process takes no more work (restart it).
-        this.syncFailure = new Error(`the database file could not be synced to disk: ${String(error)}`)
+        // Coded as SQLite codes a failed fsync: answered 503, and /health reports a store that cannot write.
+        this.syncFailure = Object.assign(
+          new Error(`the database file could not be synced to disk: ${String(error)}`, { cause: error }),
+          { code: 'SQLITE_IOERR_FSYNC' },
+        )
         for (const item of batch) item.reject(this.syncFailure)
       },
     )

@@ -17,6 +17,8 @@ const CODES = new Set([
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now (starting up)
   '53300', // too_many_connections
+  '53100', // disk_full
+  '58030', // io_error
   'SQLITE_BUSY',
   'SQLITE_LOCKED',
   'SQLITE_FULL',
@@ -44,3 +46,16 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   if (Array.isArray(errors) && errors.some((e) => isDatabaseUnavailable(e, depth + 1))) return true
   return isDatabaseUnavailable(cause, depth + 1)
 }
+
+/**
+ * Whether the store itself failed to write (a full disk, an I/O error), as opposed to a lost connection:
+ * /health reports it until a write succeeds (see write-failures.ts).
+ */
+export function isWriteFailure(error: unknown, depth = 0): boolean {
+  if (!error || typeof error !== 'object' || depth > 3) return false
+  const { code, cause } = error as { code?: unknown; cause?: unknown }
+  if (typeof code === 'string' && WRITE_FAILURE.test(code)) return true
+  return isWriteFailure(cause, depth + 1)
+}
+
+const WRITE_FAILURE = /^(SQLITE_FULL|SQLITE_IOERR.*|53100|58030)$/

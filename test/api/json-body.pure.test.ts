@@ -101,6 +101,46 @@ describe('JSON bodies', () => {
     assertBodyError(() => parseJsonBody(`${'{"a":'.repeat(40)}1${'}'.repeat(40)}`))
   })
 
+  test('a member named twice in one object is refused, naming its path; the same name in two objects is not', () => {
+    const duplicateAt = (text: string) => {
+      try {
+        parseJsonBody(text)
+        return undefined
+      } catch (error) {
+        assert.ok(error instanceof FiscalError)
+        return error.details?.field
+      }
+    }
+    // A sale, then a stop receipt: JSON.parse would read the stop receipt, a first-wins parser the sale.
+    assert.equal(
+      duplicateAt(
+        '{"ftReceiptCase":"0x4555200000000001","cbChargeItems":[],"ftReceiptCase":"0x4555200000000003"}',
+      ),
+      'ftReceiptCase',
+    )
+    assert.equal(
+      duplicateAt('{"cbChargeItems":[{"Amount":1},{"Amount":2,"Amount":3}]}'),
+      'cbChargeItems[1].Amount',
+    )
+    assert.equal(duplicateAt('{"a":{"b":1},"c":[[{"d":"}]\\",\\"e\\":","e":2}]]}'), undefined)
+    assert.equal(duplicateAt('{"a":[{"x":1},{"x":1}],"b":{"x":1},"x":1}'), undefined)
+    // Escapes spell the same name differently.
+    assert.equal(duplicateAt('{"id":1,"\\u0069d":2}'), 'id')
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 }), { minKeys: 1 }),
+        fc.nat(),
+        (object, pick) => {
+          const keys = Object.keys(object)
+          const key = keys[pick % keys.length] as string
+          const text = JSON.stringify(object)
+          assert.equal(duplicateAt(text), undefined)
+          assert.equal(duplicateAt(`${text.slice(0, -1)},${JSON.stringify(key)}:null}`), key || 'body')
+        },
+      ),
+    )
+  })
+
   test('bytes are accepted exactly when they are UTF-8', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {

@@ -39,7 +39,8 @@ describe('the digital receipt in a browser (headless Chromium)', () => {
   let userDataDir: string
   let context: BrowserContext
   before(async () => {
-    harness = await startHarness('sqlite')
+    // The links' base, as PUBLIC_URL would give it: known once the server listens.
+    harness = await startHarness('sqlite', { publicUrl: () => base })
     await harness.app.listen({ port: 0, host: '127.0.0.1' })
     const address = harness.app.server.address()
     base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
@@ -65,7 +66,7 @@ describe('the digital receipt in a browser (headless Chromium)', () => {
       cbPayItems: paid.ftPayItems,
     }
     const signed = await pos.signOk(body)
-    // Issued over real HTTP, so the link names the address the browser can reach.
+    // Issued over real HTTP; the link names the public base the browser can reach.
     const issued = await fetch(`${base}/v2/issue`, {
       method: 'POST',
       headers: pos.headers(),

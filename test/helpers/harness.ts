@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../../src/api/app.ts'
+import { type AppOptions, buildApp } from '../../src/api/app.ts'
 import { openRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime.ts'
 import { type EngineName, freshPostgresDatabase } from './engines.ts'
 
@@ -18,9 +18,10 @@ export interface Harness {
 /** A real server (routes, core, storage) on a fresh database of the given engine, driven through inject(). */
 export async function startHarness(
   engine: EngineName,
-  options: Pick<RuntimeOptions, 'v1' | 'es' | 'markets'> = {},
+  options: Pick<RuntimeOptions, 'v1' | 'es' | 'markets'> &
+    Pick<AppOptions, 'publicUrl'> & { dataDir?: string } = {},
 ): Promise<Harness> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'fiscalbox-test-'))
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'fiscalbox-test-'))
   const pgDb = engine === 'postgres' ? await freshPostgresDatabase() : undefined
   const databaseUrl = pgDb ? pgDb.url : `sqlite:${join(dataDir, 'fiscalbox.db')}`
   const runtime = await openRuntime(
@@ -31,7 +32,11 @@ export async function startHarness(
     },
     options,
   )
-  const app = await buildApp(runtime, { bodyLimit: 1024 * 1024, logger: false })
+  const app = await buildApp(runtime, {
+    bodyLimit: 1024 * 1024,
+    logger: false,
+    ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+  })
   await app.ready()
   return {
     engine,

@@ -2,7 +2,19 @@ import assert from 'node:assert/strict'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
 import fc from 'fast-check'
-import { caseHex, FLAG, type Pos, RECEIPT_CASE } from '../api/support.ts'
+import { newAccount } from '../api-v1/support.ts'
+import { createCredentials } from '../api/sign-de-v2/support.ts'
+import {
+  assertProblem,
+  caseHex,
+  FLAG,
+  type Pos,
+  RECEIPT_CASE,
+  receipt,
+  specialReceipt,
+  startedPos,
+  stateHex,
+} from '../api/support.ts'
 import { engines } from '../helpers/engines.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import { attackAt } from '../helpers/hostile-json.ts'
@@ -259,6 +271,14 @@ function mutate(body: Record<string, unknown>, endpoint: Endpoint, m: Plan['muta
   attackAt(body, path, m.value, m.remove)
 }
 
+const FIRST_MEMBER = /^\{("(?:[^"\\]|\\.)*"):/
+
+/** The name of the member a duplicate-key damage names twice, if the body is an object with members. */
+const duplicatedKey = (text: string): string | undefined => {
+  const match = FIRST_MEMBER.exec(text)
+  return match ? (JSON.parse(match[1] as string) as string) : undefined
+}
+
 function damaged(text: string, d: Damage): string | Buffer {
   switch (d.kind) {
     case 'none':
@@ -280,7 +300,8 @@ function damaged(text: string, d: Damage): string | Buffer {
     case 'oversize':
       return text
     case 'duplicate-key':
-      return text.replace(/^\{/, '{"ftReceiptCase":"0x0",')
+      // The body's first member, named once more before it: JSON.parse would keep the second.
+      return text.replace(FIRST_MEMBER, '{$1:"0x0",$1:')
     case 'raw':
       return d.text
   }
@@ -471,6 +492,10 @@ for (const engine of await engines()) {
             ...(payload === undefined || method === 'GET' ? {} : { payload }),
           })
           const status = response.statusCode
+          const duplicated =
+            body && p.damage.kind === 'duplicate-key' && !p.oversize && method !== 'GET'
+              ? duplicatedKey(JSON.stringify(body) ?? '')
+              : undefined
           const byStatus = tally.get(endpoint.name) ?? new Map<number, number>()
           byStatus.set(status, (byStatus.get(status) ?? 0) + 1)
           tally.set(endpoint.name, byStatus)
@@ -479,6 +504,14 @@ for (const engine of await engines()) {
           const after = await rowCounts(harness, tables)
           const written = tables.filter((name) => after[name] !== before[name])
           const executed = (status >= 200 && status < 300) || (endpoint.executedOn ?? []).includes(status)
+          if (duplicated !== undefined) {
+            // A member named twice is never executed, whichever of the two a reader would take.
+            assert.ok(status >= 400, `a duplicated ${duplicated} is refused (${context})`)
+            if (status === 400) {
+              const named = response.json().details?.field ?? response.json().message
+              assert.ok(String(named).includes(duplicated), `the refusal names ${duplicated} (${context})`)
+            }
+          }
           if (executed && method === endpoint.method) {
             if (endpoint.receipt && status === 200) {
               acceptedSigns += 1
@@ -539,6 +572,91 @@ for (const engine of await engines()) {
           `${endpoint.name}: nothing was refused`,
         )
       }
+    })
+  })
+}
+
+/** Bodies a lenient reader took, found by outside testing: each is refused with 400 naming the field. */
+for (const engine of await engines()) {
+  describe(`hostile input the property alone would let through (${engine})`, () => {
+    let harness: Harness
+    let pos: Pos
+    before(async () => {
+      harness = await startHarness(engine)
+      pos = await startedPos(harness)
+    })
+    after(async () => {
+      await harness?.close()
+    })
+
+    test('ftReceiptCase twice (a sale, then a stop receipt) is refused naming it, and the queue goes on', async () => {
+      const sale = JSON.stringify(receipt())
+      const stop = caseHex('EU', RECEIPT_CASE.stop)
+      const reply = await pos.sign(undefined, { raw: `${sale.slice(0, -1)},"ftReceiptCase":"${stop}"}` })
+      assertProblem(reply, 400, 'ftReceiptCase')
+      const { response } = await pos.signOk(receipt())
+      assert.equal(response.ftState, stateHex('EU', 0n), 'the queue is still in operation')
+    })
+
+    test('a member named twice is refused on every surface that reads JSON, naming it', async () => {
+      const nested = `{"ftJournalType":3,"From":{"a":1,"a":2}}`
+      assertProblem(await pos.postRaw('/v2/journal', nested), 400, 'From.a')
+      const atReply = await harness.app.inject({
+        method: 'PUT',
+        url: '/at/v1/cashbox',
+        headers: pos.headers(),
+        payload: '{"kassenId":"K1","kassenId":"K2"}',
+      })
+      assertProblem(
+        {
+          status: atReply.statusCode,
+          headers: atReply.headers,
+          payload: atReply.payload,
+          json: () => atReply.json(),
+        },
+        400,
+        'kassenId',
+      )
+      const { api_key: apiKey, api_secret: apiSecret } = await createCredentials(harness)
+      const auth = await harness.app.inject({
+        method: 'POST',
+        url: '/api/v2/auth',
+        headers: { 'content-type': 'application/json' },
+        payload: `{"api_key":"wrong","api_key":${JSON.stringify(apiKey)},"api_secret":${JSON.stringify(apiSecret)}}`,
+      })
+      assert.equal(auth.statusCode, 400, auth.payload)
+      assert.equal(auth.json().code, 'E_VALIDATION')
+      assert.match(auth.json().message, /api_key/)
+      const accounts = await harness.app.inject({
+        method: 'POST',
+        url: '/v1/accounts',
+        headers: { 'content-type': 'application/json' },
+        payload: `{"name":"a","billing_email":"a@example.com","billing_email":"b@example.com"}`,
+      })
+      assert.equal(accounts.statusCode, 400, accounts.payload)
+      assert.match(accounts.payload, /billing_email/)
+      await newAccount(harness.app)
+    })
+
+    test('ftJournalType "" or " " is refused naming the field, not read as 0', async () => {
+      for (const ftJournalType of ['', ' ', '1 ', ' 2', '+3', '1e0', '0x'])
+        assertProblem(await pos.post('/v2/journal', { ftJournalType }), 400, 'ftJournalType')
+      for (const ftJournalType of [3, '3', '0x3', '0xFF'])
+        assert.equal((await pos.post('/v2/journal', { ftJournalType })).status, 200)
+    })
+
+    test('amounts "1e2", " 1", "1 " and "+1" are refused naming the field; "1" and "-1.50" are read', async () => {
+      const before = await pos.snapshot()
+      for (const amount of ['1e2', ' 1', '1 ', '+1']) {
+        const body = receipt({ charges: [{ amount }], pays: [{ amount: 1 }] })
+        assertProblem(await pos.sign(body), 400, 'cbChargeItems[0].Amount')
+        const paid = receipt({ charges: [{ amount: 1 }], pays: [{ amount }] })
+        assertProblem(await pos.sign(paid), 400, 'cbPayItems[0].Amount')
+      }
+      assert.deepEqual(await pos.snapshot(), before, 'nothing written')
+      await pos.signOk(receipt({ charges: [{ amount: '1' }], pays: [{ amount: '1' }] }))
+      await pos.signOk(receipt({ charges: [{ amount: '-1.50' }], pays: [{ amount: -1.5 }] }))
+      await pos.signOk(specialReceipt(RECEIPT_CASE.zero))
     })
   })
 }

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict'
-import { createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes, randomUUID } from 'node:crypto'
+import crypto, {
+  createPrivateKey,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+  randomUUID,
+} from 'node:crypto'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
+import { syncBuiltinESMExports } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it, test } from 'node:test'
@@ -10,6 +17,7 @@ import { type Pos, receipt, startedPos } from '../api/support.ts'
 import { runCli, type Server, startServe, startServer } from '../cli/cli-process.ts'
 import { engines, freshPostgresDatabase } from '../helpers/engines.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
+import { loadConfig } from '../../src/config.ts'
 import { MasterKey } from '../../src/core/secrets.ts'
 import { newMasterKey, nodeEnv } from './support/fiscalbox.ts'
 
@@ -196,6 +204,92 @@ for (const engine of await engines()) {
   })
 }
 
+for (const engine of await engines()) {
+  describe(`no timing oracle on cash box ids (${engine})`, () => {
+    let harness: Harness
+    let pos: Pos
+    before(async () => {
+      harness = await startHarness(engine)
+      pos = await startedPos(harness)
+    })
+    after(async () => {
+      await harness?.close()
+    })
+
+    test('an unknown cash box id gets the same token hashing and comparison as a known id with a wrong token', async (t) => {
+      // Counted, not replaced: the real functions run, the test only sees how often.
+      const hashes = t.mock.method(crypto, 'createHash')
+      const compares = t.mock.method(crypto, 'timingSafeEqual')
+      syncBuiltinESMExports()
+      const work = async (headers: Record<string, string>) => {
+        hashes.mock.resetCalls()
+        compares.mock.resetCalls()
+        const reply = await harness.app.inject({
+          method: 'POST',
+          url: '/v2/echo',
+          headers,
+          payload: '{"Message":"x"}',
+        })
+        assert.equal(reply.statusCode, 401)
+        return { hashes: hashes.mock.callCount(), compares: compares.mock.callCount(), body: reply.payload }
+      }
+      const known = { ...pos.headers(), 'x-cashbox-accesstoken': randomBytes(32).toString('base64url') }
+      const unknown = { ...known, 'x-cashbox-id': randomUUID() }
+      // The known id is in memory after its start receipt; a failed check reads the store for both anyway.
+      for (let round = 0; round < 3; round += 1) {
+        const forKnown = await work(known)
+        const forUnknown = await work(unknown)
+        assert.deepEqual(forUnknown, forKnown, `round ${round}: the same work and the same answer`)
+        assert.equal(forKnown.hashes, 1, 'the token is hashed once')
+        assert.ok(forKnown.compares >= 1, 'and compared in constant time')
+      }
+      t.mock.restoreAll()
+      syncBuiltinESMExports()
+    })
+  })
+}
+
+describe('receipt links never echo the Host header', () => {
+  let harness: Harness
+  const PUBLIC_URL = 'https://receipts.example.com/shop'
+  before(async () => {
+    harness = await startHarness('sqlite', { publicUrl: () => PUBLIC_URL })
+  })
+  after(async () => {
+    await harness?.close()
+  })
+
+  test('DocumentURL is built from PUBLIC_URL whatever the Host header says', async () => {
+    const pos = await startedPos(harness)
+    const body = receipt()
+    const { response } = await pos.signOk(body)
+    for (const host of ['evil.example.com"><script>alert(1)</script>', 'evil.example.com', undefined]) {
+      const reply = await harness.app.inject({
+        method: 'POST',
+        url: '/v2/issue',
+        headers: { ...pos.headers(), ...(host ? { host } : {}) },
+        payload: JSON.stringify({ ReceiptRequest: body, ReceiptResponse: response }),
+      })
+      assert.equal(reply.statusCode, 200, reply.payload)
+      assert.match(reply.json().DocumentURL, /^https:\/\/receipts\.example\.com\/shop\/r\/[A-Za-z0-9_-]{22}$/)
+    }
+  })
+
+  test('a PUBLIC_URL that is not a plain http(s) base URL stops start-up naming the variable', () => {
+    for (const bad of [
+      'evil.example.com',
+      'javascript:alert(1)',
+      'https://x.example/"><script>',
+      'https://a b',
+    ])
+      assert.throws(() => loadConfig({ PUBLIC_URL: bad }), /PUBLIC_URL/)
+    assert.equal(
+      loadConfig({ PUBLIC_URL: 'https://receipts.example.com' }).PUBLIC_URL,
+      'https://receipts.example.com',
+    )
+  })
+})
+
 /** Plaintext private keys in any of the encodings a careless store would use. */
 const P256_PKCS8_DER = Buffer.from(
   '308187020100301306072a8648ce3d020106082a8648ce3d030107046d306b0201010420',
@@ -316,6 +410,51 @@ function requestFrom(
   })
 }
 
+/**
+ * Sends `path` exactly as written (a URL object would resolve `..`), with `bodyBytes` of body; resolves
+ * with the answer once the whole body is written, or rejects with the socket's error (EPIPE, ECONNRESET).
+ */
+function rawRequest(
+  baseUrl: string,
+  path: string,
+  headers: Record<string, string> = {},
+  bodyBytes = 0,
+): Promise<{ status: number; text: string }> {
+  const { hostname, port } = new URL(baseUrl)
+  return new Promise((resolve, reject) => {
+    let answer: { status: number; text: string } | undefined
+    let writing = bodyBytes > 0
+    const settle = () => {
+      if (answer && !writing) resolve(answer)
+    }
+    const req = httpRequest(
+      {
+        host: hostname,
+        port,
+        path,
+        method: bodyBytes > 0 ? 'POST' : 'GET',
+        headers: bodyBytes > 0 ? { ...headers, 'content-length': String(bodyBytes) } : headers,
+      },
+      (res) => {
+        let text = ''
+        res.setEncoding('utf8').on('data', (chunk: string) => {
+          text += chunk
+        })
+        res.on('end', () => {
+          answer = { status: res.statusCode ?? 0, text }
+          settle()
+        })
+      },
+    )
+    req.on('error', reject)
+    // One write of the whole body: the socket sends it as fast as the server reads.
+    req.end(bodyBytes > 0 ? Buffer.alloc(bodyBytes, 0x20) : undefined, () => {
+      writing = false
+      settle()
+    })
+  })
+}
+
 const BURST = 5
 
 for (const engine of await engines()) {
@@ -429,6 +568,13 @@ for (const engine of await engines()) {
       deSecrets.push(credentials.api_secret)
       const grant = await json('POST', '/api/v2/auth', credentials)
       const refreshed = await json('POST', '/api/v2/auth', { refresh_token: grant.refresh_token })
+      // Rotated: the refresh token that was just used is refused the second time.
+      const reused = await fetch(`${base}/api/v2/auth`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ refresh_token: grant.refresh_token }),
+      })
+      assert.equal(reused.status, 401, await reused.text())
       deSecrets.push(grant.access_token, grant.refresh_token, refreshed.access_token, refreshed.refresh_token)
       const bearer = { authorization: `Bearer ${grant.access_token}` }
       const tssId = randomUUID()
@@ -569,6 +715,16 @@ for (const engine of await engines()) {
         auth(),
       )
       assert.equal((await fetch(issued.DocumentURL)).status, 200)
+      assert.ok(issued.DocumentURL.startsWith(`${base}/r/`), 'PUBLIC_URL unset: the address it listens on')
+      // A Host header of the attacker's choosing does not come back in the link.
+      const hostile = await requestFrom(
+        '127.0.0.1',
+        `${base}/v2/issue`,
+        { ...auth(), host: 'evil.example.com"><script>alert(1)</script>' },
+        JSON.stringify({ ReceiptRequest: request, ReceiptResponse: signed }),
+      )
+      assert.equal(hostile.status, 200, hostile.text)
+      assert.equal(JSON.parse(hostile.text).DocumentURL, issued.DocumentURL)
     })
 
     it(`answers 429 with Retry-After after ${BURST} bad credentials from one address, even to the right token, and not to other addresses`, async () => {
@@ -598,6 +754,123 @@ for (const engine of await engines()) {
       // Another address is not punished for it.
       const elsewhere = await requestFrom('127.0.0.3', `${base}/v2/echo`, auth(), '{"Message":"x"}')
       assert.equal(elsewhere.status, 200, elsewhere.text)
+    })
+
+    it(`one failed-login budget for every surface: ${BURST} failures spread over them lock the address out of all, with no 401-versus-409 oracle`, async () => {
+      const base = (server as Server).baseUrl
+      const account = await requestFrom(
+        '127.0.0.1',
+        `${base}/v1/accounts`,
+        { 'content-type': 'application/json' },
+        JSON.stringify({ name: 'brute force', billing_email: `${randomUUID()}@example.com` }),
+      )
+      assert.equal(account.status, 201, account.text)
+      const apiKey = JSON.parse(account.text).api_key as string
+      tokens.push(apiKey)
+      const made = await runCli(['sign-de', 'credentials', 'create', '--json'], env)
+      const credentials = JSON.parse(made.stdout) as { api_key: string; api_secret: string }
+      deSecrets.push(credentials.api_secret)
+      const grant = await requestFrom(
+        '127.0.0.1',
+        `${base}/api/v2/auth`,
+        { 'content-type': 'application/json' },
+        JSON.stringify(credentials),
+      )
+      assert.equal(grant.status, 200, grant.text)
+      const accessToken = JSON.parse(grant.text).access_token as string
+      deSecrets.push(accessToken, JSON.parse(grant.text).refresh_token)
+
+      const guess = `guess-${randomUUID()}`
+      tokens.push(guess)
+      /** Each surface's credential check, with the right credentials or with a guess. */
+      const surfaces = (
+        right: boolean,
+      ): Array<{ url: string; headers: Record<string, string>; body?: string }> => [
+        {
+          url: '/at/v1/cashbox',
+          headers: { ...auth(), ...(right ? {} : { 'x-cashbox-accesstoken': guess }) },
+        },
+        { url: '/de/v1/tss', headers: { ...auth(), ...(right ? {} : { 'x-cashbox-accesstoken': guess }) } },
+        {
+          url: '/es/v1/cashbox',
+          headers: { ...auth(), ...(right ? {} : { 'x-cashbox-accesstoken': guess }) },
+        },
+        { url: '/v1/api-keys', headers: { authorization: `Bearer ${right ? apiKey : `fsk_test_${guess}`}` } },
+        { url: '/api/v2/tss', headers: { authorization: `Bearer ${right ? accessToken : guess}` } },
+        {
+          url: '/api/v2/auth',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ ...credentials, ...(right ? {} : { api_secret: guess }) }),
+        },
+      ]
+      // From a fresh address the right credentials pass the check: a non-Austrian cash box on /at/v1 is the
+      // 409 that, next to a 401, would tell a guesser that the token was right.
+      const fresh = await Promise.all(
+        surfaces(true).map((s) => requestFrom('127.0.0.5', `${base}${s.url}`, s.headers, s.body)),
+      )
+      assert.deepEqual(
+        fresh.map((r) => r.status),
+        [409, 409, 409, 200, 200, 200],
+        fresh.map((r) => r.text).join('\n'),
+      )
+
+      const guesses = []
+      for (const s of [...surfaces(false), ...surfaces(false)].slice(0, BURST + 2))
+        guesses.push((await requestFrom('127.0.0.4', `${base}${s.url}`, s.headers, s.body)).status)
+      assert.deepEqual(guesses, [...Array(BURST).fill(401), 429, 429], 'one budget, whatever the surface')
+      const locked = await Promise.all(
+        surfaces(true).map((s) => requestFrom('127.0.0.4', `${base}${s.url}`, s.headers, s.body)),
+      )
+      for (const [i, reply] of locked.entries()) {
+        assert.equal(
+          reply.status,
+          429,
+          `${surfaces(true)[i]?.url}: the right credentials are not checked either`,
+        )
+        assert.ok(Number(reply.headers['retry-after']) >= 1, 'Retry-After says when to come back')
+      }
+      const signDe = JSON.parse(locked[4]?.text ?? '{}')
+      assert.deepEqual(Object.keys(signDe).sort(), ['code', 'error', 'message', 'status_code'])
+      assert.equal(signDe.code, 'E_RATE_LIMITED')
+    })
+
+    it('a path that leaves /docs/static is a path error (400 invalid_path naming url), never a file', async () => {
+      const base = (server as Server).baseUrl
+      for (const path of [
+        '/docs/static/../../package.json',
+        '/docs/static/%2e%2e/%2e%2e/package.json',
+        '/v2/%zz',
+      ]) {
+        const reply = await rawRequest(base, path)
+        assert.equal(reply.status, 400, `${path}: ${reply.text}`)
+        const problem = JSON.parse(reply.text)
+        assert.equal(problem.error, 'invalid_path', reply.text)
+        assert.equal(problem.title, 'Invalid path')
+        assert.equal(problem.details.field, 'url')
+        assert.doesNotMatch(reply.text, /"fiscalbox"|devDependencies/, 'no file outside the folder')
+      }
+    })
+
+    it('a body announced over BODY_LIMIT is answered 413 while the client still writes, without a reset connection', async () => {
+      const base = (server as Server).baseUrl
+      // Three times each: with a server that closes at once, a reset reaches the client first most of the time.
+      for (const path of [
+        '/v2/sign',
+        '/api/v2/auth',
+        '/v2/sign',
+        '/api/v2/auth',
+        '/v2/sign',
+        '/api/v2/auth',
+      ]) {
+        const reply = await rawRequest(
+          base,
+          path,
+          { ...auth(), 'x-operation-id': randomUUID() },
+          5 * 1024 * 1024,
+        )
+        assert.equal(reply.status, 413, reply.text)
+        assert.match(reply.text, path === '/v2/sign' ? /payload_too_large/ : /E_PAYLOAD_TOO_LARGE/)
+      }
     })
 
     it('the captured log holds request lines but no token, right or guessed, and no master key', async (t) => {
@@ -686,6 +959,17 @@ for (const engine of await engines()) {
       // The demo cash box's credentials are kept beside the data to print them again: readable by the owner only.
       const demoFile = join(dataDir, 'demo-cashbox.json')
       if (readdirSync(dataDir).includes('demo-cashbox.json')) assert.equal(statSync(demoFile).mode & 0o077, 0)
+      if (engine === 'sqlite') {
+        // As the master key: only the server's user reads the database, its WAL and its shared memory.
+        const files = readdirSync(dataDir).filter((name) => name.startsWith('fiscalbox.db'))
+        assert.deepEqual(files.sort(), ['fiscalbox.db', 'fiscalbox.db-shm', 'fiscalbox.db-wal'])
+        for (const name of files)
+          assert.equal(
+            (statSync(join(dataDir, name)).mode & 0o777).toString(8),
+            '600',
+            `${name} is mode 0600`,
+          )
+      }
     })
 
     it('a wrong master key stops the server at start, loudly, before it listens', async () => {

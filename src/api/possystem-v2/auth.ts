@@ -1,7 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ErrorCode, FiscalError } from '../../core/errors.ts'
 import type { CashboxRecord } from '../../core/ports.ts'
-import type { RateLimiter } from '../../core/rate-limiter.ts'
 import type { Runtime } from '../../runtime.ts'
 
 declare module 'fastify' {
@@ -16,37 +15,21 @@ const header = (request: FastifyRequest, name: string): string | undefined => {
 }
 
 /**
- * Runs before the body is read: a request with bad credentials learns nothing and writes nothing.
- *
- * `failures` (optional) limits failed authentications per client address: each 401 spends a token, and a
- * source without tokens is answered 429 before its credentials are even compared, so that a guesser gets
- * no answer about them at all until Retry-After has passed. Successful requests spend nothing.
+ * Runs before the body is read: a request with bad credentials learns nothing and writes nothing. Failed
+ * checks count against the address's one budget of every surface (api/failed-logins.ts).
  */
-export function cashboxAuth(runtime: Runtime, failures?: RateLimiter) {
+export function cashboxAuth(runtime: Runtime) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const source = request.ip
-    if (failures) {
-      const gate = failures.peek(source)
-      if (!gate.allowed) {
-        reply.header('retry-after', String(gate.retryAfterSeconds))
-        throw new FiscalError(
-          ErrorCode.RateLimited,
-          `too many failed authentications from this address: retry after ${gate.retryAfterSeconds} s with valid credentials`,
-          { field: 'headers.x-cashbox-accesstoken', reason: 'too many failed attempts from this address' },
-        )
-      }
-    }
-    try {
-      request.cashbox = await runtime.cashboxes.authenticate(
-        header(request, 'x-cashbox-id'),
-        header(request, 'x-cashbox-accesstoken'),
-      )
-    } catch (error) {
-      if (failures && error instanceof FiscalError && error.code === ErrorCode.Unauthorized) {
-        failures.take(source)
-      }
-      throw error
-    }
+    request.cashbox = await request.server.failedLogins.guard(
+      request,
+      reply,
+      'headers.x-cashbox-accesstoken',
+      () =>
+        runtime.cashboxes.authenticate(
+          header(request, 'x-cashbox-id'),
+          header(request, 'x-cashbox-accesstoken'),
+        ),
+    )
   }
 }
 

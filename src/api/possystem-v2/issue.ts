@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import type { IssuedReceipt, IssueRequestBody } from '../../receipts/issue-service.ts'
 import type { Runtime } from '../../runtime.ts'
@@ -30,16 +29,18 @@ const Delivery = Type.Object({
 
 const DeliveryParams = Type.Object({ queueId: Type.String(), queueItemId: Type.String() })
 
-/** The public base of document links: the address the POS reached this server at. */
-const baseUrl = (request: FastifyRequest) => `${request.protocol}://${request.host}`
-
 const delivery = (issued: IssuedReceipt) => ({
   message: `delivered at ${issued.deliveredAt} (marked by the ${issued.deliveredBy})`,
   DeliveredAt: String(issued.deliveredAt),
   DeliveredBy: String(issued.deliveredBy),
 })
 
-export function issueRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
+/**
+ * `publicUrl` is the configured base of public links. It was once the Host header of the request, which a
+ * client (or anyone in front of a proxy that passes it on) could set to any text, and it came back inside
+ * a link the customer opens.
+ */
+export function issueRoutes(runtime: Runtime, publicUrl: () => string): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
       '/issue',
@@ -62,7 +63,7 @@ export function issueRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           ftQueueID: issued.queueId,
           ftQueueItemID: issued.queueItemId,
           ftQueueRow: queueRow,
-          DocumentURL: `${baseUrl(request)}/r/${issued.id}`,
+          DocumentURL: `${publicUrl()}/r/${issued.id}`,
         }
       },
     )

@@ -137,6 +137,18 @@ const JournalRequest = Type.Object({
   To: Type.Optional(Type.Union([Type.Integer(), Type.String({ pattern: '^-?\\d{1,20}$' })])),
 })
 
+const JOURNAL_TYPES = 'must be 0, 1, 2, 3 or 255 (a JSON number, or its decimal or 0x text)'
+
+/**
+ * ftJournalType as a number. Its text must be digits or 0x and hex digits: Number() would read "" and " "
+ * as 0, the version, so a blank field answered as if the POS had asked for it.
+ */
+function journalTypeOf(value: number | string): number {
+  if (typeof value === 'string' && !/^(?:\d{1,20}|0[xX][0-9a-fA-F]{1,16})$/.test(value))
+    throw invalid('ftJournalType', JOURNAL_TYPES)
+  return Number(value)
+}
+
 export function journalRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
@@ -195,8 +207,7 @@ export function journalRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        const journalType = Number(request.body.ftJournalType)
-        if (!Number.isInteger(journalType)) throw invalid('ftJournalType', 'must be 0, 1, 2, 3 or 255')
+        const journalType = journalTypeOf(request.body.ftJournalType)
         const queueId = request.cashbox.queueId
         if (journalType === 0)
           return { Version: process.env.npm_package_version ?? '0.1.0', Product: 'fiscalbox' }
@@ -217,7 +228,7 @@ export function journalRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           }
         }
         const type = NUMERIC_TYPES[journalType]
-        if (!type) throw invalid('ftJournalType', 'must be 0, 1, 2, 3 or 255')
+        if (!type) throw invalid('ftJournalType', JOURNAL_TYPES)
         const from = BigInt(request.body.From ?? 0)
         const to = BigInt(request.body.To ?? 0)
         const page: Page = {

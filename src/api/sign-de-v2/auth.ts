@@ -45,7 +45,7 @@ export function authRoute(runtime: Runtime): FastifyPluginAsyncTypebox {
           response: { 200: Grant, ...errorResponses(400, 401, 429) },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const decision = limiter.take(request.ip)
         if (!decision.allowed)
           throw new FiscalError(
@@ -56,7 +56,9 @@ export function authRoute(runtime: Runtime): FastifyPluginAsyncTypebox {
               retryAfter: decision.retryAfterSeconds,
             },
           )
-        return deServicesOf(runtime.marketFor).credentials.authenticate(request.body as never)
+        return request.server.failedLogins.guard(request, reply, 'api_secret', () =>
+          deServicesOf(runtime.marketFor).credentials.authenticate(request.body as never),
+        )
       },
     )
   }

@@ -39,7 +39,9 @@ export function sendSignDeError(reply: FastifyReply, error: FiscalError): Fastif
   const code =
     (error.extra?.signDeCode as string | undefined) ??
     (error.code.startsWith('E_') ? error.code : (GENERIC_CODES[error.code] ?? 'E_INTERNAL'))
-  if (status === 429 || status === 503) reply.header('retry-after', String(error.extra?.retryAfter ?? 1))
+  // The failed-login gate has set its own Retry-After already.
+  if ((status === 429 || status === 503) && !reply.hasHeader('retry-after'))
+    reply.header('retry-after', String(error.extra?.retryAfter ?? 1))
   if (error.code === DeErrorCode.ExportNotCompleted) reply.header('retry-after', '60')
   return reply
     .code(status)
@@ -73,20 +75,24 @@ export function signDeApiV2(runtime: Runtime): FastifyPluginAsync {
         new FiscalError(ErrorCode.NotFound, `no route ${request.method} ${request.url.split('?')[0]}`),
       ),
     )
-    app.addHook('onRequest', async (request: FastifyRequest) => {
+    app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
       if (request.routeOptions.url === '/api/v2/auth') return
-      const header = request.headers.authorization ?? ''
-      const match = /^Bearer\s+(\S+)$/i.exec(header)
-      if (!match)
-        throw new FiscalError(
-          ErrorCode.Unauthorized,
-          'send Authorization: Bearer <access_token> (POST /api/v2/auth)',
-          undefined,
-          {
-            signDeCode: 'E_UNAUTHORIZED',
-          },
-        )
-      request.signDeCaller = await deServicesOf(runtime.marketFor).credentials.verify(match[1] as string)
+      request.signDeCaller = await request.server.failedLogins.guard(
+        request,
+        reply,
+        'headers.authorization',
+        async () => {
+          const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')
+          if (!match)
+            throw new FiscalError(
+              ErrorCode.Unauthorized,
+              'send Authorization: Bearer <access_token> (POST /api/v2/auth)',
+              undefined,
+              { signDeCode: 'E_UNAUTHORIZED' },
+            )
+          return deServicesOf(runtime.marketFor).credentials.verify(match[1] as string)
+        },
+      )
     })
     await app.register(authRoute(runtime))
     await app.register(tssRoutes(runtime))

@@ -25,11 +25,16 @@ export function applyRateLimit(limiter: RateLimiter, key: string, reply: Fastify
   }
 }
 
-/** Runs before the body is read: a request without a valid key learns nothing and writes nothing. */
+/**
+ * Runs before the body is read: a request without a valid key learns nothing and writes nothing. Failed
+ * checks count against the address's one budget of every surface (api/failed-logins.ts).
+ */
 export function apiKeyAuth(v1: V1Runtime) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const header = request.headers.authorization
-    request.caller = await v1.accounts.authenticate(Array.isArray(header) ? header[0] : header)
+    request.caller = await request.server.failedLogins.guard(request, reply, 'headers.authorization', () =>
+      v1.accounts.authenticate(Array.isArray(header) ? header[0] : header),
+    )
     applyRateLimit(v1.rateLimiter, `key:${request.caller.key.id}`, reply)
   }
 }

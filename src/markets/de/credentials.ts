@@ -17,7 +17,8 @@ export interface CredentialStore extends InstallationSecrets {
   insert(credential: CredentialRecord): Promise<void>
   find(apiKey: string): Promise<CredentialRecord | undefined>
   insertRefreshToken(tokenHash: string, apiKey: string, expiresAt: number): Promise<void>
-  findRefreshToken(tokenHash: string): Promise<{ apiKey: string; expiresAt: number } | undefined>
+  /** Removes a refresh token and returns what it was for: a refresh token is used once (rotation). */
+  takeRefreshToken(tokenHash: string): Promise<{ apiKey: string; expiresAt: number } | undefined>
 }
 
 export const ACCESS_TOKEN_S = 86_400
@@ -84,7 +85,9 @@ export class SignDeCredentials {
     let credential: CredentialRecord | undefined
     const now = Math.floor(this.clock() / 1000)
     if (input.refresh_token !== undefined) {
-      const found = await this.store.findRefreshToken(hashToken(input.refresh_token))
+      // Rotated as OAuth 2.0 refresh tokens are: each use gives a new one, and a stolen token used after its
+      // owner (or the owner after the thief) is refused.
+      const found = await this.store.takeRefreshToken(hashToken(input.refresh_token))
       if (!found || found.expiresAt <= now) throw unauthorized('the refresh token is unknown or expired')
       credential = await this.store.find(found.apiKey)
     } else if (input.api_key !== undefined && input.api_secret !== undefined) {

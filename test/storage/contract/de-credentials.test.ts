@@ -74,18 +74,20 @@ await runContract('CredentialStore', { build }, (t) => {
     assert.equal((await t.store.find(record.apiKey))?.secretHash, record.secretHash)
   })
 
-  it('stores refresh tokens by hash, once, and only for a known API key', async () => {
+  it('stores refresh tokens by hash, once, and only for a known API key; a token is taken once', async () => {
     const record = credential()
     await t.store.insert(record)
     const hash = randomUUID()
     await t.store.insertRefreshToken(hash, record.apiKey, 1_900_000_000)
-    assert.deepEqual(await t.store.findRefreshToken(hash), {
-      apiKey: record.apiKey,
-      expiresAt: 1_900_000_000,
-    })
-    assert.equal(typeof (await t.store.findRefreshToken(hash))?.expiresAt, 'number')
     await assert.rejects(t.store.insertRefreshToken(hash, record.apiKey, 1))
     await assert.rejects(t.store.insertRefreshToken(randomUUID(), 'no such key', 1))
-    assert.equal(await t.store.findRefreshToken('unknown'), undefined)
+    const taken = await Promise.all([t.store.takeRefreshToken(hash), t.store.takeRefreshToken(hash)])
+    assert.deepEqual(
+      taken.filter((found) => found !== undefined),
+      [{ apiKey: record.apiKey, expiresAt: 1_900_000_000 }],
+      'of two takes at once, one gets the token',
+    )
+    assert.equal(await t.store.takeRefreshToken(hash), undefined)
+    assert.equal(await t.store.takeRefreshToken('unknown'), undefined)
   })
 })

@@ -44,13 +44,16 @@ export function deCredentialStore(database: ModuleDatabase<DeTables>): Credentia
           .execute(),
       )
     },
-    async findRefreshToken(tokenHash) {
-      const row = await db
-        .selectFrom('de_api_refresh_tokens')
-        .selectAll()
-        .where('token_hash', '=', tokenHash)
-        .executeTakeFirst()
-      return row ? { apiKey: row.api_key, expiresAt: row.expires_at } : undefined
+    async takeRefreshToken(tokenHash) {
+      // One statement: of two requests presenting the same token at once, only one gets the row.
+      const row = await database.transact((trx) =>
+        trx
+          .deleteFrom('de_api_refresh_tokens')
+          .where('token_hash', '=', tokenHash)
+          .returning(['api_key', 'expires_at'])
+          .executeTakeFirst(),
+      )
+      return row ? { apiKey: row.api_key, expiresAt: Number(row.expires_at) } : undefined
     },
     ...deSecretStore(database),
   }
