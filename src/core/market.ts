@@ -44,6 +44,10 @@ export interface MarketOutcome {
   identificationSuffix?: string
   /** The market's new state for this queue, committed with the receipt; omitted = unchanged. */
   marketState?: string
+  /** ftStateData when the core sets none (closings set theirs), e.g. the status an Italian zero receipt read. */
+  stateData?: unknown
+  /** ftCashBoxIdentification instead of the queue id, e.g. the serial of the Italian RT device that printed. */
+  cashBoxIdentification?: string
 }
 
 /** What seal() hands to the market's external unit: opaque to the core, read back by the market. */

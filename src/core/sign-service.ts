@@ -393,6 +393,7 @@ export class SignService {
     let stateFlags: bigint
     let identification = ''
     let stateData: unknown
+    let cashBoxIdentification: string | undefined
     const journaled = typeof decided !== 'string'
     if (typeof decided !== 'string') {
       const number = queue.receiptNumerator + 1
@@ -400,7 +401,8 @@ export class SignService {
       if (decided.marketState !== undefined) queue.marketState = decided.marketState
       stateFlags = decided.stateFlags ?? State.Ok
       identification = `ft${number.toString(16).toUpperCase()}#${decided.identificationSuffix ?? ''}`
-      stateData = this.applyLifecycle(queue, receipt, place.moment, actions, signatures)
+      stateData = this.applyLifecycle(queue, receipt, place.moment, actions, signatures) ?? decided.stateData
+      cashBoxIdentification = decided.cashBoxIdentification
     } else {
       const rejection = rejectionOf(decided, queue)
       signatures = [rejection.signature]
@@ -412,6 +414,7 @@ export class SignService {
       queueItemId: place.queueItemId,
       queueRow: place.queueRow,
       cashboxId: cashbox.id,
+      ...(cashBoxIdentification === undefined ? {} : { cashBoxIdentification }),
       terminalId: receipt.terminalId,
       receiptReference: receipt.reference,
       receiptIdentification: identification,
