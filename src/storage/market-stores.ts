@@ -5,6 +5,7 @@ import { deCredentialRepository } from './repositories/de-credentials.ts'
 import { deMarketRepository } from './repositories/de-market.ts'
 import { tssRepository } from './repositories/de-tss.ts'
 import { esCashboxRepository } from './repositories/es-cashboxes.ts'
+import { itRepository } from './repositories/it.ts'
 
 /**
  * Every market module's stores on one database: the composition root hands them to the modules, which
@@ -18,4 +19,5 @@ export const marketStores = (storage: Storage): MarketStores => ({
     market: deMarketRepository(storage),
   },
   ES: esCashboxRepository(storage),
+  IT: itRepository(storage),
 })

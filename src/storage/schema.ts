@@ -141,6 +141,8 @@ export interface Database {
   de_receipts: DeReceiptTable
   es_cashboxes: EsCashboxTable
   es_records: EsRecordTable
+  it_cashboxes: ItCashboxTable
+  it_documents: ItDocumentTable
 }
 
 /** Austria (RKSV): the Kassen-ID and the AES key (sealed by the master key) of a queue. */
@@ -490,4 +492,25 @@ export interface EsRecordTable {
   sent_at: string | null
   created_at: string
   updated_at: string
+}
+
+/** Italy on /v2/sign: an IT cash box's RT device configuration (JSON, see markets/it/configuration.ts). */
+export interface ItCashboxTable {
+  queue_id: string
+  config: string
+  updated_at: string
+}
+
+/** A documento commerciale an IT cash box's device printed for a receipt, with the device's numbers. */
+export interface ItDocumentTable {
+  queue_id: string
+  queue_row: Count
+  receipt_reference: string
+  terminal_id: string | null
+  kind: string
+  serial: string
+  z_number: number
+  doc_number: number
+  device_moment: string
+  total: string
 }
