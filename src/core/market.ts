@@ -52,7 +52,14 @@ export interface MarketOutcome {
 
 /** What seal() hands to the market's external unit: opaque to the core, read back by the market. */
 export interface ExternalStep {
-  external: { request: string }
+  external: {
+    request: string
+    /**
+     * This call's bound instead of the unit's `timeoutMs` (and the reservation's lease with it), e.g. an
+     * Italian cash box's own device timeout; recovery keeps the unit's.
+     */
+    timeoutMs?: number
+  }
 }
 
 /** seal() either finishes the receipt in the queue's transaction or asks for a call to the external unit. */

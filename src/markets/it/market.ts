@@ -35,6 +35,9 @@ import {
   type PrintedDocument,
 } from './signatures.ts'
 
+/** Beyond its two exchanges with the device, what a call may take (JSON, the store's read of the last document). */
+const CALL_MARGIN_MS = 5_000
+
 /** IT local state flag (bits 32-43): the RT device is not reachable. */
 export const DEVICE_NOT_REACHABLE = 0x1_0000_0000n
 
@@ -62,9 +65,9 @@ export class ItalianMarket implements Market {
   constructor(private readonly store: ItStore) {
     this.device = new RtDevice(store)
     this.external = {
-      // Each call keeps its cash box's own timeout, twice at most (the request, then the read-back of the
-      // last document): this only bounds a call that hangs past both.
-      timeoutMs: 2 * MAX_TIMEOUT_MS + 5_000,
+      // Each call is bounded by its cash box's timeout (seal); this bounds a recovery, whose cash box the
+      // core does not name.
+      timeoutMs: 2 * MAX_TIMEOUT_MS + CALL_MARGIN_MS,
       perform: (call, signal) => this.device.perform(call, signal),
       recover: (call, signal) => this.device.recover(call, signal),
       complete: (context, receipt, result) => this.complete(context, receipt, result),
@@ -82,7 +85,9 @@ export class ItalianMarket implements Market {
     const config = await this.store.configIn(context.unit, context.queueId)
     if (!config) throw notConfigured()
     const job = await this.jobOf(context, receipt, kind, config)
-    return { external: { request: JSON.stringify(job) } }
+    // The request, then at most one more exchange (the read-back of the last document, or the reset after a
+    // refusal), each within the cash box's timeout: the reservation's lease is no longer than that.
+    return { external: { request: JSON.stringify(job), timeoutMs: 2 * config.timeoutMs + CALL_MARGIN_MS } }
   }
 
   private async jobOf(
