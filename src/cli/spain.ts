@@ -6,8 +6,8 @@ import type { EsConfigRequest } from '../markets/es/cashbox/configuration.ts'
 import { esServicesOf } from '../markets/es/cashbox/index.ts'
 import { cashboxJobScope } from '../markets/es/cashbox/ports.ts'
 import { openRuntime, type Runtime } from '../runtime.ts'
-import { fraction, integer } from './option-values.ts'
 import { progress } from './progress.ts'
+import { fraction, integer } from './option-values.ts'
 
 /**
  * Every Spanish command: `es configure | show | lroe-run` (the ES cash boxes of /v2/sign), `verify-es`
