@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
@@ -195,6 +195,44 @@ describe('it-simulator: daily closure', () => {
     now -= 3_600_000
     assert.equal(answered(await client.send(sale([{ unitPrice: 100 }]))).status, 9)
     assert.equal(answered(await client.send(zReport)).status, 9)
+  })
+})
+
+describe('it-simulator: non-fiscal documents and the last document', () => {
+  const nonFiscal = (steps: unknown[]) => ({ root: 'printerNonFiscal', steps }) as FpmateCommand
+  const begin = { kind: 'beginNonFiscal', operator: '1' }
+  const line = { kind: 'printNormal', operator: '1', font: 1, data: 'Buono omaggio' }
+  const end = { kind: 'endNonFiscal', operator: '1' }
+
+  it('prints a non-fiscal document, which 1387 then reports as not fiscal, leaving the fiscal numbers alone', async () => {
+    const { client, url } = await simulator()
+    const before = await client.lastDocument()
+    assert.deepEqual(
+      before.kind === 'document' && [
+        before.document.fiscal,
+        before.document.zNumber,
+        before.document.documentNumber,
+      ],
+      [false, 0, 0],
+    )
+    await sold(client, 700)
+    assert.equal(answered(await client.send(nonFiscal([begin, line, end]))).success, true)
+    const last = await client.lastDocument()
+    assert.deepEqual(
+      last.kind === 'document' && [last.document.fiscal, last.document.amount, last.document.documentNumber],
+      [false, 0, 1],
+    )
+    assert.equal(
+      readFiscalReceiptAnswer(answered(await client.send(sale([{ unitPrice: 100 }])))).documentNumber,
+      2,
+    )
+    assert.equal((await journalOf(url)).length, 2)
+  })
+
+  it('refuses a non-fiscal document that does not go from begin to end (11)', async () => {
+    const { client } = await simulator()
+    assert.equal(answered(await client.send(nonFiscal([line, end]))).status, 11)
+    assert.equal(answered(await client.send(nonFiscal([begin, line]))).status, 11)
   })
 })
 
@@ -433,6 +471,23 @@ describe('it-simulator: state file', () => {
     await assert.rejects(
       startItSimulator({ stateFile: file, serialNumber: '99IEZ000002' }),
       /belongs to device 99IEZ000001.*--serial/,
+    )
+  })
+
+  it('refuses a 10000th document in one day: the number has four digits (21)', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'it-sim-')), 'device.json')
+    await (await simulator({ stateFile: file })).close()
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), documentNumber: 9998 }))
+    const { client } = await simulator({ stateFile: file })
+    assert.equal(
+      readFiscalReceiptAnswer(answered(await client.send(sale([{ unitPrice: 100 }])))).documentNumber,
+      9999,
+    )
+    assert.equal(answered(await client.send(sale([{ unitPrice: 100 }]))).status, 21)
+    assert.equal(readZReportAnswer(answered(await client.send(zReport))).zNumber, 1)
+    assert.equal(
+      readFiscalReceiptAnswer(answered(await client.send(sale([{ unitPrice: 100 }])))).documentNumber,
+      1,
     )
   })
 })

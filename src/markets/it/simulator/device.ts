@@ -98,7 +98,7 @@ export class RtDevice {
           success: false,
           code: error.code,
           status: error.status,
-          addInfo: { lastCommand: SALE_LAST_COMMAND, printerStatus: this.printerStatus() },
+          addInfo: { printerStatus: this.printerStatus() },
         },
       }
     }
