@@ -5,6 +5,7 @@ import { esServicesOf } from '../markets/es/cashbox/index.ts'
 import { cashboxJobScope } from '../markets/es/cashbox/ports.ts'
 import { printFields, withCountryCashbox } from './country-cashbox.ts'
 import { progress } from './progress.ts'
+import { fraction, integer } from './option-values.ts'
 
 /**
  * Every Spanish command: `es configure | show | lroe-run` (the ES cash boxes of /v2/sign), `verify-es`
@@ -101,22 +102,6 @@ interface EsSimulatorOptions {
   tlsKey?: string
   tlsCert?: string
   clientCa?: string
-}
-
-function integer(min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value)
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`)
-    return n
-  }
-}
-
-function fraction(value: string): number {
-  const n = Number(value)
-  if (!Number.isFinite(n) || n < 0 || n > 1)
-    throw new InvalidArgumentError('must be a fraction from 0 to 1, e.g. 0.3')
-  return n
 }
 
 function outage(value: string, previous: Array<[number, number]>): Array<[number, number]> {

@@ -10,12 +10,18 @@ declare module '../module.ts' {
   }
 }
 
-/** Italy: RT devices (Epson fpmate) on /v2/sign, /it/v1 and `fiscalbox it`. See docs/country-it.md. */
+/**
+ * Italy: documents are numbered, stored and sent to the tax agency by an approved RT device, which
+ * fiscalbox drives over the Epson fpmate protocol (fpmate/): IT receipts on /v2/sign, /it/v1,
+ * `fiscalbox it` and the device simulator, `fiscalbox it-simulator`. See docs/country-it.md.
+ */
 export const italy: MarketModule = {
   country: 'IT',
-  market: ({ stores }): ItMarket =>
-    Object.assign(new ItalianMarket(stores.IT), { it: itServices(stores.IT) }),
+  market: ({ stores }): ItMarket => Object.assign(new ItalianMarket(stores.IT), { it: itServices(stores.IT) }),
   routes: async () => [{ prefix: '/it/v1', plugin: (await import('../../api/it/index.ts')).itApi }],
-  commands: async (program) => (await import('../../cli/italy.ts')).registerItCommands(program),
+  commands: async (program) => {
+    ;(await import('../../cli/italy.ts')).registerItCommands(program)
+    ;(await import('../../cli/it-simulator.ts')).registerItSimulator(program)
+  },
   migrations: { '014-it-market': itMarket },
 }
