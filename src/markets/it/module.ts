@@ -17,7 +17,8 @@ declare module '../module.ts' {
  */
 export const italy: MarketModule = {
   country: 'IT',
-  market: ({ stores }): ItMarket => Object.assign(new ItalianMarket(stores.IT), { it: itServices(stores.IT) }),
+  market: ({ stores }): ItMarket =>
+    Object.assign(new ItalianMarket(stores.IT), { it: itServices(stores.IT) }),
   routes: async () => [{ prefix: '/it/v1', plugin: (await import('../../api/it/index.ts')).itApi }],
   commands: async (program) => {
     ;(await import('../../cli/italy.ts')).registerItCommands(program)
