@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict'
-import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { type Server, startServer } from '../../bench/processes.ts'
+import { startServer } from '../../bench/processes.ts'
 import type { CreatedCashbox } from '../../src/core/cashboxes.ts'
 import { itServicesOf } from '../../src/markets/it/services.ts'
 import { openRuntime } from '../../src/runtime.ts'
 import { engines, freshPostgresDatabase } from '../helpers/engines.ts'
 import { IT_CASE, type ItSim, itReceipt, startSim } from '../markets/it/pos-support.ts'
 import { newMasterKey, nodeEnv, runtimeConfig } from './support/fiscalbox.ts'
+import { runKillCycles } from './support/kill-cycles.ts'
 import { runSeed, seededRandom } from './support/random.ts'
 
 /**
@@ -26,20 +26,11 @@ const CASHBOXES = 3
 const RECEIPTS_PER_CYCLE = 3
 const KILL_AFTER_MS = { min: 0, max: 400 }
 
-interface Operation {
-  cashbox: number
-  operationId: string
-  body: string
-  answer?: string
-}
-
 for (const engine of await engines()) {
   describe(`IT RT devices, kill -9 while documents are printed (${engine}), ${CYCLES} cycles`, () => {
     const root = mkdtempSync(join(tmpdir(), `fiscalbox-it-crash-${engine}-`))
     let dropDatabase: (() => Promise<void>) | undefined
-    let server: Server | undefined
     after(async () => {
-      if (server) process.kill(server.pid, 'SIGKILL')
       await dropDatabase?.()
       rmSync(root, { recursive: true, force: true })
     })
@@ -72,81 +63,18 @@ for (const engine of await engines()) {
       } finally {
         await runtime.close()
       }
-      const start = () =>
-        startServer('fiscalbox', ['--import', 'tsx', 'src/cli/main.ts', 'serve'], env, 180_000)
-      let lastFailure = ''
-      const send = async (op: Operation): Promise<string | undefined> => {
-        const box = cashboxes[op.cashbox] as CreatedCashbox
-        try {
-          const reply = await fetch(`${server?.url}/v2/sign`, {
-            method: 'POST',
-            headers: {
-              'content-type': 'application/json',
-              'x-cashbox-id': box.cashboxId,
-              'x-cashbox-accesstoken': box.accessToken,
-              'x-operation-id': op.operationId,
-            },
-            body: op.body,
-          })
-          const text = await reply.text()
-          if (reply.status !== 200) {
-            lastFailure = `${reply.status}: ${text}`
-            return undefined
-          }
-          return text
-        } catch (error) {
-          lastFailure = (error as Error).message
-          return undefined
-        }
-      }
-      const operations: Operation[] = cashboxes.map((_box, i) => ({
-        cashbox: i,
-        operationId: randomUUID(),
-        body: JSON.stringify(itReceipt(IT_CASE.start, [])),
-      }))
-      server = await start()
-      for (const op of operations) op.answer = await send(op)
-
-      const printed = () => sims.reduce((sum, sim) => sum + sim.documents().length, 0)
-      let kills = 0
-      for (let cycle = 0; cycle < CYCLES; cycle++) {
-        const fresh: Operation[] = []
-        for (let n = 0; n < RECEIPTS_PER_CYCLE; n++)
-          for (let i = 0; i < CASHBOXES; i++)
-            fresh.push({
-              cashbox: i,
-              operationId: randomUUID(),
-              body: JSON.stringify(itReceipt(IT_CASE.pos, [{ amount: `${cycle + 1}.${i}${n}`, vat: 22 }])),
-            })
-        operations.push(...fresh)
-        const printedBefore = printed()
-        const tills = cashboxes.map(async (_box, i) => {
-          for (const op of fresh.filter((o) => o.cashbox === i)) {
-            op.answer = await send(op)
-            if (op.answer === undefined) return
-          }
-        })
-        while (printed() === printedBefore) await new Promise((r) => setTimeout(r, 5))
-        await new Promise((r) =>
-          setTimeout(r, KILL_AFTER_MS.min + random() * (KILL_AFTER_MS.max - KILL_AFTER_MS.min)),
-        )
-        process.kill((server as Server).pid, 'SIGKILL')
-        kills += 1
-        await Promise.all(tills)
-        server = await start()
-        await Promise.all(
-          cashboxes.map(async (_box, i) => {
-            for (const op of operations.filter((o) => o.cashbox === i && o.answer === undefined)) {
-              op.answer = await send(op)
-              assert.ok(op.answer, `operation ${op.operationId} answered after the restart: ${lastFailure}`)
-            }
-          }),
-        )
-      }
-
-      for (const op of operations) assert.equal(await send(op), op.answer, `replay of ${op.operationId}`)
-      process.kill((server as Server).pid, 'SIGTERM')
-      server = undefined
+      const { operations, kills } = await runKillCycles({
+        cashboxes,
+        start: () => startServer('fiscalbox', ['--import', 'tsx', 'src/cli/main.ts', 'serve'], env, 180_000),
+        startBody: () => JSON.stringify(itReceipt(IT_CASE.start, [])),
+        saleBody: (cycle, i, n) =>
+          JSON.stringify(itReceipt(IT_CASE.pos, [{ amount: `${cycle + 1}.${i}${n}`, vat: 22 }])),
+        issued: () => sims.reduce((sum, sim) => sum + sim.documents().length, 0),
+        cycles: CYCLES,
+        receiptsPerCycle: RECEIPTS_PER_CYCLE,
+        killAfterMs: KILL_AFTER_MS,
+        random,
+      })
 
       for (let i = 0; i < CASHBOXES; i++) {
         const sales = operations

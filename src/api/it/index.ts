@@ -3,7 +3,7 @@ import type { CashboxRecord } from '../../core/ports.ts'
 import { itServicesOf } from '../../markets/it/services.ts'
 import type { Runtime } from '../../runtime.ts'
 import { cashboxAuth, cashboxOfCountry } from '../possystem-v2/auth.ts'
-import { CashboxHeaders, problemResponses } from '../possystem-v2/schemas.ts'
+import { cashboxConfigurationRoutes } from '../possystem-v2/cashbox-configuration.ts'
 import { ItConfig, ItConfigBody } from './schemas.ts'
 
 const italian = (cashbox: CashboxRecord): CashboxRecord =>
@@ -20,33 +20,16 @@ export function itApi(runtime: Runtime): FastifyPluginAsyncTypebox {
     app.decorateRequest('cashbox', null as never)
     app.addHook('onRequest', cashboxAuth(runtime))
 
-    app.put(
-      '/cashbox',
-      {
-        schema: {
-          tags,
-          summary: "Configure the Italian cash box's RT device: kind, URL, timeout, VAT rate to department",
-          description:
-            'Allowed until the device printed the first document of the cash box; afterwards only the same configuration is accepted (409 otherwise).',
-          headers: CashboxHeaders,
-          body: ItConfigBody,
-          response: { 200: ItConfig, ...problemResponses },
-        },
-      },
-      async (request) => it.configure(italian(request.cashbox), request.body),
-    )
-
-    app.get(
-      '/cashbox',
-      {
-        schema: {
-          tags,
-          summary: "The Italian cash box's RT device configuration",
-          headers: CashboxHeaders,
-          response: { 200: ItConfig, ...problemResponses },
-        },
-      },
-      async (request) => it.describe(italian(request.cashbox).queueId),
-    )
+    cashboxConfigurationRoutes(app, {
+      tags,
+      putSummary: "Configure the Italian cash box's RT device: kind, URL, timeout, VAT rate to department",
+      putDescription:
+        'Allowed until the device printed the first document of the cash box; afterwards only the same configuration is accepted (409 otherwise).',
+      getSummary: "The Italian cash box's RT device configuration",
+      body: ItConfigBody,
+      view: ItConfig,
+      configure: (cashbox, body) => it.configure(italian(cashbox), body),
+      describe: (cashbox) => it.describe(italian(cashbox).queueId),
+    })
   }
 }
