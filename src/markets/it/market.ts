@@ -24,7 +24,7 @@ import {
 } from './fpmate/index.ts'
 import type { ItCashboxConfig, ItStore } from './ports.ts'
 import { type ItReceiptKind, itReceiptKind } from './receipt-kind.ts'
-import { RtDevice } from './rt-device.ts'
+import { DeviceCalls } from './device-calls.ts'
 import { notConfigured } from './services.ts'
 import {
   documentSignatures,
@@ -54,16 +54,16 @@ const failed = (stateFlags: bigint, message: string): MarketOutcome => ({
 /**
  * Italy on /v2/sign: the cash box's RT device numbers, prints and stores each documento commerciale. seal()
  * turns the receipt into the device's fpmate request; the device is called with no transaction open
- * (RtDevice); complete() turns its answer into the receipt's signatures and records the document's
+ * (DeviceCalls); complete() turns its answer into the receipt's signatures and records the document's
  * numbers, which a later refund or void names.
  */
 export class ItalianMarket implements Market {
   readonly name = 'it'
   readonly external: ExternalUnit
-  private readonly device: RtDevice
+  private readonly device: DeviceCalls
 
   constructor(private readonly store: ItStore) {
-    this.device = new RtDevice(store)
+    this.device = new DeviceCalls(store)
     this.external = {
       // Each call is bounded by its cash box's timeout (seal); this bounds a recovery, whose cash box the
       // core does not name.

@@ -27,7 +27,7 @@ export function isThisDocument(
  * comes, the device's last document is read back to learn whether it was printed. Nothing is ever sent
  * a second time: a document the device did not print is answered as failed, and the POS sends it again.
  */
-export class RtDevice {
+export class DeviceCalls {
   /** When each device (by URL) last answered, for device_not_reachable's lastContact. */
   private readonly contacts = new Map<string, string>()
 
