@@ -82,6 +82,19 @@ describe('it-simulator: sales', () => {
     assert.equal(short.addInfo?.printerStatus, '00110')
   })
 
+  it('refuses a line or a total above the nine digits of its registers (20)', async () => {
+    const { client } = await simulator()
+    assert.equal(answered(await client.send(sale([{ unitPrice: 1_000_000_000 }]))).status, 20)
+    assert.equal(
+      answered(await client.send(sale([{ unitPrice: 600_000_000 }, { unitPrice: 400_000_000 }]))).status,
+      20,
+    )
+    assert.equal(
+      readFiscalReceiptAnswer(answered(await client.send(sale([{ unitPrice: 999_999_999 }])))).amount,
+      999_999_999,
+    )
+  })
+
   it('applies item and subtotal adjustments to the total', async () => {
     const { client, url } = await simulator()
     const command = sale(

@@ -50,7 +50,7 @@ export interface ItSimulator {
 }
 
 const LAN_TIME_OUT = { success: false, code: 'LAN_TIME_OUT', status: 0 }
-const BUSY = { success: false, code: 'PRINTER ERROR', status: 17 }
+const INJECTED_ERROR = { success: false, code: 'PRINTER ERROR', status: 17 }
 /** The web service waits this long for the firmware when the request names no `timeout` (Epson's default). */
 const DEFAULT_DEVICE_TIMEOUT_MS = 10_000
 
@@ -75,6 +75,7 @@ export async function startItSimulator(
     ...(options.vatRates ? { vatRates: options.vatRates } : {}),
   })
   Object.assign(device.conditions, options.conditions)
+  // Written at once, so that the file names its device (and --dump-journal reads it) before any document.
   if (stateFile) saveDeviceState(stateFile, state)
   const faults = new DeviceFaultInjector({ ...NO_DEVICE_FAULTS, ...options.faults })
   const latency = {
@@ -88,7 +89,8 @@ export async function startItSimulator(
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body))
 
-  // The firmware does one thing at a time: requests wait their turn in arrival order.
+  // The firmware does one thing at a time: requests wait their turn in arrival order. A request whose
+  // client gave up while it waited is still carried out, as on the device, which received it whole.
   let queue: Promise<unknown> = Promise.resolve()
   const serially = <T>(work: () => Promise<T>): Promise<T> => {
     const run = queue.then(work)
@@ -115,14 +117,16 @@ export async function startItSimulator(
         return { response: { success: false, code: error.code, status: error.status } }
       }
       const decision = faults.decide()
-      if (decision === 'error') return { response: BUSY }
+      if (decision === 'error') return { response: INJECTED_ERROR }
       if (decision === 'hang') {
         // The web service gives up on the firmware after the request's timeout, or when its client left.
         const socket = request.raw.socket
         const left = new AbortController()
-        socket.once('close', () => left.abort())
+        const leave = () => left.abort()
+        socket.once('close', leave)
         if (!socket.destroyed)
           await delay(deviceTimeoutMs, undefined, { signal: left.signal }).catch(() => undefined)
+        socket.off('close', leave)
         return { response: LAN_TIME_OUT }
       }
       await sleep(latency[command.root])

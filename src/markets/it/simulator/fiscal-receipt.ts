@@ -21,6 +21,8 @@ const SUBTOTAL_SURCHARGES = new Set([6, 7])
 const LINE_KINDS = { SALE: 'printRecItem', REFUND: 'printRecRefund', VOID: 'printRecVoid' } as const
 const LAST_PAYMENT_TYPE = 6
 const LAST_CARD_INDEX = 10
+/** The largest amount the device holds: the nine digits of its registers (9,999,999.99). */
+const MAX_AMOUNT = 999_999_999
 
 // Where a step may come: header (before begin), lines, subtotal, payment, closed (after end).
 type Phase = 'header' | 'lines' | 'subtotal' | 'payment' | 'closed'
@@ -154,6 +156,7 @@ export function readFiscalReceipt(
   const linesTotal = lines.reduce((sum, line) => sum + line.amount, 0)
   const amount = linesTotal + adjustments.reduce((sum, adjustment) => sum + adjustment.amount, 0)
   if (amount < 0) throw new DeviceRefusal(13, `the document's total would be negative (${amount} cents)`)
+  if (amount > MAX_AMOUNT) throw new DeviceRefusal(20, "the document's total is above the device's maximum")
   const paid = payments.reduce((sum, payment) => sum + payment.amount, 0)
   if (paid < amount)
     throw new DeviceRefusal(13, `payments of ${paid} cents do not cover the total of ${amount}`)
@@ -179,11 +182,13 @@ function lineOf(step: LineStep): JournalLine {
     throw new DeviceRefusal(13, `${step.kind} department must be 1 to 99, got ${step.department}`)
   const unitPrice = nonNegative(step.unitPrice, step.kind)
   const given = 'amount' in step ? step.amount : undefined
+  const amount = given ?? Math.round((step.quantity * unitPrice) / 1000)
+  if (amount > MAX_AMOUNT) throw new DeviceRefusal(20, `${step.kind} amount is above the device's maximum`)
   return {
     description: step.description,
     quantity: step.quantity,
     unitPrice,
-    amount: given ?? Math.round((step.quantity * unitPrice) / 1000),
+    amount,
     department: step.department,
   }
 }
