@@ -6,6 +6,18 @@ import type { ItDocument, ItStore } from './ports.ts'
 const RESET: FpmateCommand = { root: 'printerCommand', steps: [{ kind: 'resetPrinter', operator: '1' }] }
 
 /**
+ * Failures of the device's web service waiting for its own fiscal firmware: the firmware may still have
+ * printed, so these answers are no refusal but no answer at all.
+ */
+const NO_ANSWER_CODES = new Set([
+  'LAN_TIME_OUT',
+  'LAN_ERROR',
+  'FP_NO_ANSWER',
+  'FP_NO_ANSWER_NETWORK',
+  'TM_NO_ANSWER',
+])
+
+/**
  * Whether the device's last document is the one this call sent: fiscal, of the same total, and numbered
  * after the newest document the cash box recorded (or the first one it will record).
  */
@@ -51,6 +63,11 @@ export class DeviceCalls {
     const job = parseJob(call.request)
     const client = this.client(job)
     const sent = await client.post(job.xml, signal)
+    if (sent.kind === 'answer' && !sent.response.success && NO_ANSWER_CODES.has(sent.response.code))
+      return this.answer(
+        job,
+        await this.readBack(call, job, client, signal, `the device answered ${sent.response.code}`),
+      )
     if (sent.kind === 'answer') {
       // A refused document may be left open on the device: clear it, so that the next one starts clean.
       if (!sent.response.success && job.expect === 'document')

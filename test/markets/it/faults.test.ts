@@ -54,12 +54,31 @@ for (const engine of await engines()) {
       }
     })
 
+    test("the device's firmware does not answer (LAN_TIME_OUT): read back, nothing printed, failure state", async () => {
+      const h = await startHarness(engine)
+      const sim = await startSim()
+      try {
+        const pos = await itPos(h.app, await h.runtime.cashboxes.create('IT'), sim, { timeoutMs: 2_000 })
+        await sim.setFaults({ hangRate: 0.5, seed: seedHittingFirstRequestOnly(0.5) })
+        const hung = await pos.signOk(itReceipt(IT_CASE.pos, [{ amount: '2.00', vat: 22 }]))
+        assert.equal(hung.ftState, '0x49542000EEEEEEEE', JSON.stringify(hung))
+        assert.match(hung.ftSignatures[0].Data, /printed nothing/)
+        assert.equal(sim.documents().length, 0)
+        await sim.setFaults({ hangRate: 0 })
+        const next = await pos.signOk(itReceipt(IT_CASE.pos, [{ amount: '2.00', vat: 22 }]))
+        assert.match(next.ftReceiptIdentification, /#0001-0001$/)
+      } finally {
+        await h.close()
+        await sim.close()
+      }
+    })
+
     test('no answer and no read-back: device_not_reachable; the retry completes it from the last document', async () => {
       const h = await startHarness(engine)
       // The device takes far longer than the cash box waits, for the document and for the read-back behind it.
-      const sim = await startSim({ latencyMs: 3_000 })
+      const sim = await startSim({ latencyMs: 10_000 })
       try {
-        const pos = await itPos(h.app, await h.runtime.cashboxes.create('IT'), sim, { timeoutMs: 100 })
+        const pos = await itPos(h.app, await h.runtime.cashboxes.create('IT'), sim, { timeoutMs: 1_000 })
         const operationId = randomUUID()
         const body = itReceipt(IT_CASE.pos, [{ amount: '12.00', vat: 22 }])
         const lost = await pos.sign(body, operationId)
