@@ -21,7 +21,7 @@ const NO_ANSWER_CODES = new Set([
  * Whether the device's last document is the one this call sent: fiscal, of the same total, and numbered
  * after the newest document the cash box recorded (or the first one it will record).
  */
-export function isThisDocument(
+function isThisDocument(
   last: LastDocument,
   totalCents: number,
   recorded: ItDocument | undefined,
@@ -44,10 +44,6 @@ export class DeviceCalls {
   private readonly contacts = new Map<string, string>()
 
   constructor(private readonly store: ItStore) {}
-
-  lastContact(url: string): string | undefined {
-    return this.contacts.get(url)
-  }
 
   private client(job: DeviceJob): FpmateClient {
     return new FpmateClient({ url: job.url, timeoutMs: job.timeoutMs, deviceTimeoutMs: job.timeoutMs })
