@@ -21,11 +21,7 @@ const NO_ANSWER_CODES = new Set([
  * Whether the device's last document is the one this call sent: fiscal, of the same total, and numbered
  * after the newest document the cash box recorded (or the first one it will record).
  */
-function isThisDocument(
-  last: LastDocument,
-  totalCents: number,
-  recorded: ItDocument | undefined,
-): boolean {
+function isThisDocument(last: LastDocument, totalCents: number, recorded: ItDocument | undefined): boolean {
   if (!last.fiscal || last.amount !== totalCents) return false
   if (!recorded || last.serialNumber !== recorded.serial) return true
   return (
