@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { after, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { startServer } from '../../bench/processes.ts'
 import type { CreatedCashbox } from '../../src/core/cashboxes.ts'
 import { openRuntime } from '../../src/runtime.ts'
-import { engines, freshPostgresDatabase } from '../helpers/engines.ts'
+import { engines } from '../helpers/engines.ts'
 import { startExternalUnitDouble } from '../helpers/external-unit.ts'
-import { newMasterKey, nodeEnv, runtimeConfig } from './support/fiscalbox.ts'
-import { runKillCycles } from './support/kill-cycles.ts'
+import { runtimeConfig } from './support/fiscalbox.ts'
+import { killedServerEnv, runKillCycles } from './support/kill-cycles.ts'
 import { seededRandom, runSeed } from './support/random.ts'
 
 /**
@@ -39,25 +36,13 @@ const sale = (reference: string) =>
 
 for (const engine of await engines()) {
   describe(`external unit, kill -9 between reservation and commit (${engine}), ${CYCLES} cycles`, () => {
-    const root = mkdtempSync(join(tmpdir(), `fiscalbox-unit-crash-${engine}-`))
-    let dropDatabase: (() => Promise<void>) | undefined
-    after(async () => {
-      await dropDatabase?.()
-      rmSync(root, { recursive: true, force: true })
-    })
-
     it('issues every document once, loses none the unit acknowledged, and answers every retry the same', async (t) => {
       const random = seededRandom(runSeed())
-      let databaseUrl = `sqlite:${join(root, 'data', 'fiscalbox.db')}`
-      if (engine === 'postgres') {
-        const database = await freshPostgresDatabase()
-        databaseUrl = database.url
-        dropDatabase = database.drop
-      }
+      const serverEnv = await killedServerEnv(t, engine, 'fiscalbox-unit-crash')
       const unit = await startExternalUnitDouble({ latencyMs: 300 })
       t.after(() => unit.close())
       const env = {
-        ...nodeEnv(databaseUrl, newMasterKey(), join(root, 'data')),
+        ...serverEnv,
         EXTERNAL_UNIT_URL: unit.url,
         EXTERNAL_UNIT_COUNTRY: 'XT',
         // Far above the unit's latency: a receipt fails only if the unit really does not answer.

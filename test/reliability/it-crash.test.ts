@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { after, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { startServer } from '../../bench/processes.ts'
 import type { CreatedCashbox } from '../../src/core/cashboxes.ts'
 import { itServicesOf } from '../../src/markets/it/services.ts'
 import { openRuntime } from '../../src/runtime.ts'
-import { engines, freshPostgresDatabase } from '../helpers/engines.ts'
+import { engines } from '../helpers/engines.ts'
 import { IT_CASE, type ItSim, itReceipt, startSim } from '../markets/it/pos-support.ts'
-import { newMasterKey, nodeEnv, runtimeConfig } from './support/fiscalbox.ts'
-import { runKillCycles } from './support/kill-cycles.ts'
+import { runtimeConfig } from './support/fiscalbox.ts'
+import { killedServerEnv, runKillCycles } from './support/kill-cycles.ts'
 import { runSeed, seededRandom } from './support/random.ts'
 
 /**
@@ -28,25 +25,12 @@ const KILL_AFTER_MS = { min: 0, max: 400 }
 
 for (const engine of await engines()) {
   describe(`IT RT devices, kill -9 while documents are printed (${engine}), ${CYCLES} cycles`, () => {
-    const root = mkdtempSync(join(tmpdir(), `fiscalbox-it-crash-${engine}-`))
-    let dropDatabase: (() => Promise<void>) | undefined
-    after(async () => {
-      await dropDatabase?.()
-      rmSync(root, { recursive: true, force: true })
-    })
-
     it('prints every document once and puts each on exactly one receipt', async (t) => {
       const random = seededRandom(runSeed())
-      let databaseUrl = `sqlite:${join(root, 'data', 'fiscalbox.db')}`
-      if (engine === 'postgres') {
-        const database = await freshPostgresDatabase()
-        databaseUrl = database.url
-        dropDatabase = database.drop
-      }
+      const env = await killedServerEnv(t, engine, 'fiscalbox-it-crash')
       const sims: ItSim[] = []
       for (let i = 0; i < CASHBOXES; i++) sims.push(await startSim({ latencyMs: 300 }))
       t.after(() => Promise.all(sims.map((sim) => sim.close())))
-      const env = nodeEnv(databaseUrl, newMasterKey(), join(root, 'data'))
       const runtime = await openRuntime(runtimeConfig(env))
       const cashboxes: CreatedCashbox[] = []
       try {

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Server } from '../../../bench/processes.ts'
 import type { CreatedCashbox } from '../../../src/core/cashboxes.ts'
+import { type EngineName, freshPostgresDatabase } from '../../helpers/engines.ts'
+import { newMasterKey, nodeEnv } from './fiscalbox.ts'
 
 /** One /v2/sign operation of a till, and the answer it got (undefined: none yet). */
 export interface SignOperation {
@@ -110,4 +115,23 @@ export async function runKillCycles(c: KillCycles): Promise<{ operations: SignOp
   } finally {
     if (server) process.kill(server.pid, 'SIGKILL')
   }
+}
+
+/**
+ * The environment of the killed server: a fresh database of `engine` and a data folder, both removed
+ * after the test.
+ */
+export async function killedServerEnv(
+  t: { after(fn: () => Promise<void>): void },
+  engine: EngineName,
+  prefix: string,
+): Promise<NodeJS.ProcessEnv> {
+  const root = mkdtempSync(join(tmpdir(), `${prefix}-${engine}-`))
+  const database = engine === 'postgres' ? await freshPostgresDatabase() : undefined
+  t.after(async () => {
+    await database?.drop()
+    rmSync(root, { recursive: true, force: true })
+  })
+  const databaseUrl = database?.url ?? `sqlite:${join(root, 'data', 'fiscalbox.db')}`
+  return nodeEnv(databaseUrl, newMasterKey(), join(root, 'data'))
 }
