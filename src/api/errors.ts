@@ -18,7 +18,7 @@ const CORE: Record<ErrorCode, ErrorCodeSpec> = {
   [ErrorCode.Internal]: { status: 500, title: 'Internal error' },
   [ErrorCode.ServiceUnavailable]: { status: 503, title: 'Service unavailable' },
   [ErrorCode.PaymentError]: { status: 402, title: 'Payment processing failed' },
-  [ErrorCode.DeviceNotReachable]: { status: 502, title: 'Payment device not reachable' },
+  [ErrorCode.DeviceNotReachable]: { status: 502, title: 'Device not reachable' },
   [ErrorCode.MarketNotConfigured]: { status: 409, title: 'Cash box not configured for its country' },
   [ErrorCode.AlreadyConfigured]: { status: 409, title: 'Already configured' },
   [ErrorCode.DatabaseUnavailable]: { status: 503, title: 'Database unavailable' },

@@ -2,28 +2,10 @@ import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import type { Command } from 'commander'
-import { loadConfig } from '../config.ts'
 import { atServicesOf } from '../markets/at/index.ts'
 import type { DeviceSpec } from '../markets/at/provisioning.ts'
-import { openRuntime, type Runtime } from '../runtime.ts'
+import { withCountryCashbox } from './country-cashbox.ts'
 import { progress } from './progress.ts'
-
-async function withAtCashbox<T>(
-  cashboxId: string,
-  use: (runtime: Runtime, queueId: string) => Promise<T>,
-): Promise<T> {
-  const runtime = await openRuntime(loadConfig())
-  try {
-    const cashbox = await runtime.cashboxes.find(cashboxId)
-    if (!cashbox) throw new Error(`no cash box ${cashboxId}: see \`fiscalbox cashbox list\``)
-    if (cashbox.country !== 'AT') {
-      throw new Error(`cash box ${cashboxId} is a ${cashbox.country} cash box: create one with --country AT`)
-    }
-    return await use(runtime, cashbox.queueId)
-  } finally {
-    await runtime.close()
-  }
-}
 
 /** "0", "1:AT0:K1", "2:AT1", "3:AT2:82424e8077297aa3" -> a device spec. */
 function deviceSpec(text: string, previous: DeviceSpec[] = []): DeviceSpec[] {
@@ -72,7 +54,7 @@ export function registerAtCommands(program: Command, exporter: Command): void {
         device: DeviceSpec[]
         json?: boolean
       }) => {
-        const summary = await withAtCashbox(o.cashbox, (runtime, queueId) =>
+        const summary = await withCountryCashbox('AT', o.cashbox, (runtime, { queueId }) =>
           atServicesOf(runtime.marketFor).provisioning.provision(queueId, {
             kassenId: o.kassenId,
             ...(o.aesKey ? { aesKey: o.aesKey } : {}),
@@ -94,7 +76,7 @@ export function registerAtCommands(program: Command, exporter: Command): void {
     .requiredOption('--cashbox <id>', 'cash box id')
     .option('--json', 'print JSON for scripts')
     .action(async (o: { cashbox: string; json?: boolean }) => {
-      const summary = await withAtCashbox(o.cashbox, (runtime, queueId) =>
+      const summary = await withCountryCashbox('AT', o.cashbox, (runtime, { queueId }) =>
         atServicesOf(runtime.marketFor).provisioning.describe(queueId),
       )
       print(
@@ -116,7 +98,7 @@ export function registerAtCommands(program: Command, exporter: Command): void {
       if (Boolean(o.outOfService) === Boolean(o.inService)) {
         throw new Error('give exactly one of --out-of-service and --in-service')
       }
-      const device = await withAtCashbox(o.cashbox, (runtime, queueId) =>
+      const device = await withCountryCashbox('AT', o.cashbox, (runtime, { queueId }) =>
         atServicesOf(runtime.marketFor).provisioning.setInService(
           queueId,
           Number(o.number),
@@ -146,7 +128,7 @@ export function registerAtCommands(program: Command, exporter: Command): void {
         ...(o.from ? { from: isoMoment(o.from, '--from') } : {}),
         ...(o.to ? { to: isoMoment(o.to, '--to') } : {}),
       }
-      const count = await withAtCashbox(o.cashbox, async (runtime, queueId) => {
+      const count = await withCountryCashbox('AT', o.cashbox, async (runtime, { queueId }) => {
         const { dep7 } = atServicesOf(runtime.marketFor)
         const file = createWriteStream(o.out)
         const shown = progress('exporting receipts')

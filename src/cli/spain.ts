@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { type Command, InvalidArgumentError } from 'commander'
-import { loadConfig } from '../config.ts'
-import type { CashboxRecord } from '../core/ports.ts'
 import type { EsConfigRequest } from '../markets/es/cashbox/configuration.ts'
 import { esServicesOf } from '../markets/es/cashbox/index.ts'
 import { cashboxJobScope } from '../markets/es/cashbox/ports.ts'
-import { openRuntime, type Runtime } from '../runtime.ts'
+import { printFields, withCountryCashbox } from './country-cashbox.ts'
 import { progress } from './progress.ts'
+import { fraction, integer } from './option-values.ts'
 
 /**
  * Every Spanish command: `es configure | show | lroe-run` (the ES cash boxes of /v2/sign), `verify-es`
@@ -105,22 +104,6 @@ interface EsSimulatorOptions {
   clientCa?: string
 }
 
-function integer(min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value)
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`)
-    return n
-  }
-}
-
-function fraction(value: string): number {
-  const n = Number(value)
-  if (!Number.isFinite(n) || n < 0 || n > 1)
-    throw new InvalidArgumentError('must be a fraction from 0 to 1, e.g. 0.3')
-  return n
-}
-
 function outage(value: string, previous: Array<[number, number]>): Array<[number, number]> {
   const match = /^(\d+)-(\d+)$/.exec(value)
   if (!match || Number(match[1]) >= Number(match[2]))
@@ -202,31 +185,6 @@ function conclude(problems: string[], json: string | undefined, ok: string): voi
   process.exitCode = problems.length === 0 ? 0 : 1
 }
 
-async function withEsCashbox<T>(
-  cashboxId: string,
-  use: (runtime: Runtime, cashbox: CashboxRecord) => Promise<T>,
-): Promise<T> {
-  const runtime = await openRuntime(loadConfig())
-  try {
-    const cashbox = await runtime.cashboxes.find(cashboxId)
-    if (!cashbox) throw new Error(`no cash box ${cashboxId}: see \`fiscalbox cashbox list\``)
-    if (cashbox.country !== 'ES')
-      throw new Error(`cash box ${cashboxId} is a ${cashbox.country} cash box: create one with --country ES`)
-    return await use(runtime, cashbox)
-  } finally {
-    await runtime.close()
-  }
-}
-
-const print = (value: unknown, json: boolean | undefined) =>
-  process.stdout.write(
-    json
-      ? `${JSON.stringify(value)}\n`
-      : `${Object.entries(value as Record<string, unknown>)
-          .map(([k, v]) => `${`${k}:`.padEnd(18)}${String(v)}`)
-          .join('\n')}\n`,
-  )
-
 /**
  * `fiscalbox es configure | show`: the Spanish configuration of an ES cash box of /v2/sign;
  * `fiscalbox es lroe-run`: its held LROE batch sent now.
@@ -250,20 +208,20 @@ function registerEsCommands(program: Command): void {
     .option('--json', 'print JSON for scripts')
     .action(async (o: EsConfigRequest & { cashbox: string; json?: boolean }) => {
       const { cashbox: id, json, ...request } = o
-      const config = await withEsCashbox(id, (runtime, cashbox) =>
+      const config = await withCountryCashbox('ES', id, (runtime, cashbox) =>
         esServicesOf(runtime.marketFor).configure(cashbox, request),
       )
-      print(config, json)
+      printFields(config, json)
     })
   es.command('show')
     .description('print the Spanish configuration of an ES cash box')
     .requiredOption('--cashbox <id>', 'cash box id')
     .option('--json', 'print JSON for scripts')
     .action(async (o: { cashbox: string; json?: boolean }) => {
-      const config = await withEsCashbox(o.cashbox, (runtime, cashbox) =>
+      const config = await withCountryCashbox('ES', o.cashbox, (runtime, cashbox) =>
         esServicesOf(runtime.marketFor).describe(cashbox.queueId),
       )
-      print(config, o.json)
+      printFields(config, o.json)
     })
   es.command('lroe-run')
     .description(
@@ -272,9 +230,9 @@ function registerEsCommands(program: Command): void {
     .requiredOption('--cashbox <id>', 'cash box id')
     .option('--json', 'print JSON for scripts')
     .action(async (o: { cashbox: string; json?: boolean }) => {
-      const released = await withEsCashbox(o.cashbox, (runtime, cashbox) =>
+      const released = await withCountryCashbox('ES', o.cashbox, (runtime, cashbox) =>
         runtime.v1.jobs.releaseWindow(cashboxJobScope(cashbox), 'lroe'),
       )
-      print({ window: 'lroe', released }, o.json)
+      printFields({ window: 'lroe', released }, o.json)
     })
 }

@@ -44,11 +44,22 @@ export interface MarketOutcome {
   identificationSuffix?: string
   /** The market's new state for this queue, committed with the receipt; omitted = unchanged. */
   marketState?: string
+  /** ftStateData when the core sets none (closings set theirs), e.g. the status an Italian zero receipt read. */
+  stateData?: unknown
+  /** ftCashBoxIdentification instead of the queue id, e.g. the serial of the Italian RT device that printed. */
+  cashBoxIdentification?: string
 }
 
 /** What seal() hands to the market's external unit: opaque to the core, read back by the market. */
 export interface ExternalStep {
-  external: { request: string }
+  external: {
+    request: string
+    /**
+     * This call's bound instead of the unit's `timeoutMs` (and the reservation's lease with it), e.g. an
+     * Italian cash box's own device timeout; recovery keeps the unit's.
+     */
+    timeoutMs?: number
+  }
 }
 
 /** seal() either finishes the receipt in the queue's transaction or asks for a call to the external unit. */

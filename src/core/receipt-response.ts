@@ -7,6 +7,8 @@ export interface ReceiptResponseParts {
   queueItemId: string
   queueRow: number
   cashboxId: string
+  /** ftCashBoxIdentification; the queue id unless the market names another */
+  cashBoxIdentification?: string
   terminalId: string | undefined
   receiptReference: string
   receiptIdentification: string
@@ -21,7 +23,7 @@ export function serializeReceiptResponse(p: ReceiptResponseParts): string {
     ftQueueID: p.queueId,
     ftQueueItemID: p.queueItemId,
     ftQueueRow: p.queueRow,
-    ftCashBoxIdentification: p.queueId,
+    ftCashBoxIdentification: p.cashBoxIdentification ?? p.queueId,
     ftCashBoxID: p.cashboxId,
     cbTerminalID: p.terminalId ?? '',
     cbReceiptReference: p.receiptReference,

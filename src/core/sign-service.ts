@@ -74,7 +74,7 @@ type FirstStep =
   | { response: string }
   | { duplicate: OperationRecord }
   | { blockedBy: Reservation }
-  | { reserved: Reservation }
+  | { reserved: Reservation; timeoutMs: number }
 
 /** A reservation's owner may be slower than its unit's timeout by this much before others recover it. */
 const LEASE_MARGIN_MS = 2_000
@@ -206,6 +206,7 @@ export class SignService {
         }
         if (!market.external)
           throw new FiscalError(ErrorCode.Internal, `market ${market.name} has no external unit`)
+        const timeoutMs = sealed.external.timeoutMs ?? market.external.timeoutMs
         queue.reservation = {
           key: timeOrderedId(),
           operationId: request.operationId,
@@ -218,10 +219,10 @@ export class SignService {
           requestHash: request.requestHash,
           unitRequest: sealed.external.request,
           owner: this.owner,
-          leaseUntil: place.moment.getTime() + market.external.timeoutMs + LEASE_MARGIN_MS,
+          leaseUntil: place.moment.getTime() + timeoutMs + LEASE_MARGIN_MS,
         }
         await work.saveQueue(queue)
-        return { reserved: queue.reservation }
+        return { reserved: queue.reservation, timeoutMs }
       })
       if ('response' in step) return step.response
       if ('duplicate' in step) return this.replay(step.duplicate, request.requestHash)
@@ -232,7 +233,7 @@ export class SignService {
       const unit = market.external as ExternalUnit
       this.inFlight.add(step.reserved.key)
       try {
-        const performed = await callUnit(unit.timeoutMs, (signal) =>
+        const performed = await callUnit(step.timeoutMs, (signal) =>
           unit.perform(unitCall(cashbox.queueId, step.reserved), signal),
         )
         const result = 'failure' in performed ? performed : { answer: performed.value }
@@ -393,6 +394,7 @@ export class SignService {
     let stateFlags: bigint
     let identification = ''
     let stateData: unknown
+    let cashBoxIdentification: string | undefined
     const journaled = typeof decided !== 'string'
     if (typeof decided !== 'string') {
       const number = queue.receiptNumerator + 1
@@ -400,7 +402,8 @@ export class SignService {
       if (decided.marketState !== undefined) queue.marketState = decided.marketState
       stateFlags = decided.stateFlags ?? State.Ok
       identification = `ft${number.toString(16).toUpperCase()}#${decided.identificationSuffix ?? ''}`
-      stateData = this.applyLifecycle(queue, receipt, place.moment, actions, signatures)
+      stateData = this.applyLifecycle(queue, receipt, place.moment, actions, signatures) ?? decided.stateData
+      cashBoxIdentification = decided.cashBoxIdentification
     } else {
       const rejection = rejectionOf(decided, queue)
       signatures = [rejection.signature]
@@ -412,6 +415,7 @@ export class SignService {
       queueItemId: place.queueItemId,
       queueRow: place.queueRow,
       cashboxId: cashbox.id,
+      ...(cashBoxIdentification === undefined ? {} : { cashBoxIdentification }),
       terminalId: receipt.terminalId,
       receiptReference: receipt.reference,
       receiptIdentification: identification,

@@ -2,10 +2,11 @@ import { austria } from './at/module.ts'
 import { germany } from './de/module.ts'
 import { spain } from './es/module.ts'
 import { generic } from './generic/module.ts'
+import { italy } from './it/module.ts'
 import type { MarketModule } from './module.ts'
 
 /** The one list of country modules (see docs/markets.md "Add a country"). */
-export const marketModules: readonly MarketModule[] = [generic, austria, germany, spain]
+export const marketModules: readonly MarketModule[] = [generic, austria, germany, spain, italy]
 
 /** The batch windows of all modules, in the list's order. */
 export const batchWindows = marketModules.flatMap((module) => module.batchWindows ?? [])

@@ -13,8 +13,13 @@ import {
   readEscPos,
   signAndIssue,
 } from './issue-support.ts'
+import { type ItSim, startSim } from '../markets/it/pos-support.ts'
 import { pay, payment } from './pay-support.ts'
 import { assertProblem, newPos, qrSignatureOf, receipt, startedPos } from './support.ts'
+
+/** The RT device an Italian cash box prints on: a simulator, started when a test first needs it. */
+let rtDevice: ItSim | undefined
+after(() => rtDevice?.close())
 
 /** A receipt with two VAT rates, paid partly in cash and partly by card (through /v2/pay). */
 async function mixedReceipt(pos: Awaited<ReturnType<typeof startedPos>>, country: string) {
@@ -29,6 +34,17 @@ async function mixedReceipt(pos: Awaited<ReturnType<typeof startedPos>>, country
       url: '/es/v1/cashbox',
       headers: pos.headers(),
       payload: { system: 'verifactu', nif: 'B12345674', name: 'Cafetería Ejemplo SL' },
+    })
+    assert.equal(configured.statusCode, 200, configured.body)
+  }
+  if (country === 'IT') {
+    // An Italian cash box prints on its RT device, programmed here with these rates (docs/country-it.md).
+    rtDevice ??= await startSim()
+    const configured = await pos.app.inject({
+      method: 'PUT',
+      url: '/it/v1/cashbox',
+      headers: pos.headers(),
+      payload: { device: 'epson-rt', url: rtDevice.url, departments: { '20': 1, '10': 2 } },
     })
     assert.equal(configured.statusCode, 200, configured.body)
   }

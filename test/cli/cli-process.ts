@@ -82,6 +82,51 @@ function runProcess(
   })
 }
 
+/** A long-running `fiscalbox` command (a simulator) that has printed the URL it listens on. */
+export interface ListeningCommand {
+  child: ChildProcess
+  url: string
+  stdout(): string
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>
+}
+
+/**
+ * Starts `fiscalbox ...args` and resolves once it prints `listening on http://127.0.0.1:PORT`; rejects
+ * with its output if it exits first.
+ */
+export async function startListening(args: string[], env = cliEnv({})): Promise<ListeningCommand> {
+  const child = spawn(process.execPath, [...CLI, ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8')
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk
+  })
+  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)))
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    child.stdout.on('data', (chunk: string) => {
+      stdout += chunk
+      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)
+      if (match) resolveUrl(match[1] as string)
+    })
+    void exited.then((code) => reject(new Error(`exited with ${code}\nstdout: ${stdout}\nstderr: ${stderr}`)))
+  })
+  return {
+    child,
+    url,
+    stdout: () => stdout,
+    stop: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+      return exited
+    },
+  }
+}
+
 export interface DemoCashbox {
   cashboxId: string
   accessToken: string

@@ -1,8 +1,10 @@
+import { after } from 'node:test'
 import { type MarketImplementation, marketContract } from './contract.ts'
 import { AT_CASE, atReceipt } from './at/support.ts'
 import { DE_CASE, deReceipt, VAT as DE_VAT } from './de/support.ts'
 import { SPANISH_DELIVERIES } from './es/delivery-support.ts'
 import { ES_CASE, esReceipt } from './es/pos-support.ts'
+import { IT_CASE, itReceipt, startSim } from './it/pos-support.ts'
 
 /** Every market runs the one contract suite (test/markets/contract.ts); a new country adds its line here. */
 
@@ -88,6 +90,26 @@ const spain: MarketImplementation = {
   deliveries: SPANISH_DELIVERIES,
 }
 
+/** Italian cash boxes print on one RT device simulator, started for this file. */
+const rtDevice = await startSim()
+after(() => rtDevice.close())
+const italy: MarketImplementation = {
+  country: 'IT',
+  async provision(pos) {
+    const reply = await pos.request('PUT', '/it/v1/cashbox', { device: 'epson-rt', url: rtDevice.url })
+    if (reply.status !== 200) throw new Error(reply.payload)
+  },
+  start: () => itReceipt(IT_CASE.start, []),
+  sale: () => itReceipt(IT_CASE.pos, [{ amount: '12.20', vat: 22 }]),
+  refused: () => ({
+    body: {
+      ...itReceipt(IT_CASE.pos, [{ amount: '12.20', vat: 22 }]),
+      cbPayItems: [{ Description: 'Crypto', Amount: '12.20', ftPayItemCase: '0x4954200000000011' }],
+    },
+    field: 'cbPayItems[0].ftPayItemCase',
+  }),
+}
+
 /** The test double of an external signing unit (test/helpers/external-unit.ts) on a user-assigned code. */
 const externalUnit: MarketImplementation = {
   country: 'XT',
@@ -104,4 +126,5 @@ await marketContract('generic', generic)
 await marketContract('AT', austria)
 await marketContract('DE', germany)
 await marketContract('ES', spain)
+await marketContract('IT (RT device simulator)', italy)
 await marketContract('external unit (test double, 0x5854)', externalUnit)

@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict'
-import { randomUUID } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { after, describe, it } from 'node:test'
-import { type Server, startServer } from '../../bench/processes.ts'
+import { describe, it } from 'node:test'
+import { startServer } from '../../bench/processes.ts'
 import type { CreatedCashbox } from '../../src/core/cashboxes.ts'
 import { openRuntime } from '../../src/runtime.ts'
-import { engines, freshPostgresDatabase } from '../helpers/engines.ts'
+import { engines } from '../helpers/engines.ts'
 import { startExternalUnitDouble } from '../helpers/external-unit.ts'
-import { newMasterKey, nodeEnv, runtimeConfig } from './support/fiscalbox.ts'
+import { runtimeConfig } from './support/fiscalbox.ts'
+import { killedServerEnv, runKillCycles } from './support/kill-cycles.ts'
 import { seededRandom, runSeed } from './support/random.ts'
 
 /**
@@ -28,13 +25,6 @@ const RECEIPTS_PER_CYCLE = 4
 /** The kill comes this long after the unit issued the cycle's first document. */
 const KILL_AFTER_MS = { min: 0, max: 400 }
 
-interface Operation {
-  cashbox: number
-  operationId: string
-  body: string
-  answer?: string
-}
-
 const sale = (reference: string) =>
   JSON.stringify({
     cbReceiptReference: reference,
@@ -46,27 +36,13 @@ const sale = (reference: string) =>
 
 for (const engine of await engines()) {
   describe(`external unit, kill -9 between reservation and commit (${engine}), ${CYCLES} cycles`, () => {
-    const root = mkdtempSync(join(tmpdir(), `fiscalbox-unit-crash-${engine}-`))
-    let dropDatabase: (() => Promise<void>) | undefined
-    let server: Server | undefined
-    after(async () => {
-      if (server) process.kill(server.pid, 'SIGKILL')
-      await dropDatabase?.()
-      rmSync(root, { recursive: true, force: true })
-    })
-
     it('issues every document once, loses none the unit acknowledged, and answers every retry the same', async (t) => {
       const random = seededRandom(runSeed())
-      let databaseUrl = `sqlite:${join(root, 'data', 'fiscalbox.db')}`
-      if (engine === 'postgres') {
-        const database = await freshPostgresDatabase()
-        databaseUrl = database.url
-        dropDatabase = database.drop
-      }
+      const serverEnv = await killedServerEnv(t, engine, 'fiscalbox-unit-crash')
       const unit = await startExternalUnitDouble({ latencyMs: 300 })
       t.after(() => unit.close())
       const env = {
-        ...nodeEnv(databaseUrl, newMasterKey(), join(root, 'data')),
+        ...serverEnv,
         EXTERNAL_UNIT_URL: unit.url,
         EXTERNAL_UNIT_COUNTRY: 'XT',
         // Far above the unit's latency: a receipt fails only if the unit really does not answer.
@@ -79,94 +55,30 @@ for (const engine of await engines()) {
       } finally {
         await runtime.close()
       }
-      const start = () =>
-        startServer(
-          'fiscalbox (external unit)',
-          ['--import', 'tsx', 'test/helpers/external-unit-server.ts'],
-          env,
-          180_000,
-        )
-      let lastFailure = ''
-      const send = async (op: Operation): Promise<string | undefined> => {
-        const box = cashboxes[op.cashbox] as CreatedCashbox
-        try {
-          const reply = await fetch(`${server?.url}/v2/sign`, {
-            method: 'POST',
-            headers: {
-              'content-type': 'application/json',
-              'x-cashbox-id': box.cashboxId,
-              'x-cashbox-accesstoken': box.accessToken,
-              'x-operation-id': op.operationId,
-            },
-            body: op.body,
-          })
-          const text = await reply.text()
-          if (reply.status !== 200) {
-            lastFailure = `${reply.status}: ${text}`
-            return undefined
-          }
-          return text
-        } catch (error) {
-          // The connection died with the process: retried after the restart.
-          lastFailure = (error as Error).message
-          return undefined
-        }
-      }
-      const operations: Operation[] = cashboxes.map((_box, i) => ({
-        cashbox: i,
-        operationId: randomUUID(),
-        body: JSON.stringify({
-          cbReceiptReference: `start-${i}`,
-          cbReceiptMoment: new Date().toISOString(),
-          ftReceiptCase: '0x5854200000004001',
-          cbChargeItems: [],
-          cbPayItems: [],
-        }),
-      }))
-      server = await start()
-      for (const op of operations) op.answer = await send(op)
-
-      let kills = 0
-      for (let cycle = 0; cycle < CYCLES; cycle++) {
-        // Each cash box's receipts one after the other, the cash boxes at once, as tills send them.
-        const fresh: Operation[] = []
-        for (let n = 0; n < RECEIPTS_PER_CYCLE; n++)
-          for (let i = 0; i < CASHBOXES; i++)
-            fresh.push({ cashbox: i, operationId: randomUUID(), body: sale(`c${cycle}-${i}-${n}`) })
-        operations.push(...fresh)
-        const issuedBefore = unit.issued.length
-        const tills = cashboxes.map(async (_box, i) => {
-          for (const op of fresh.filter((o) => o.cashbox === i)) {
-            op.answer = await send(op)
-            if (op.answer === undefined) return
-          }
-        })
-        while (unit.issued.length === issuedBefore) await new Promise((r) => setTimeout(r, 5))
-        await new Promise((r) =>
-          setTimeout(r, KILL_AFTER_MS.min + random() * (KILL_AFTER_MS.max - KILL_AFTER_MS.min)),
-        )
-        process.kill((server as Server).pid, 'SIGKILL')
-        kills += 1
-        await Promise.all(tills)
-        server = await start()
-        // Unanswered operations again, with their ids and bodies, each cash box in its order.
-        await Promise.all(
-          cashboxes.map(async (_box, i) => {
-            for (const op of operations.filter((o) => o.cashbox === i && o.answer === undefined)) {
-              op.answer = await send(op)
-              assert.ok(
-                op.answer,
-                `operation ${op.operationId} answered after the restart: ${lastFailure}\n${server?.output.join('\n')}`,
-              )
-            }
+      const { operations, kills } = await runKillCycles({
+        cashboxes,
+        start: () =>
+          startServer(
+            'fiscalbox (external unit)',
+            ['--import', 'tsx', 'test/helpers/external-unit-server.ts'],
+            env,
+            180_000,
+          ),
+        startBody: (i) =>
+          JSON.stringify({
+            cbReceiptReference: `start-${i}`,
+            cbReceiptMoment: new Date().toISOString(),
+            ftReceiptCase: '0x5854200000004001',
+            cbChargeItems: [],
+            cbPayItems: [],
           }),
-        )
-      }
-
-      // Every operation once more: the same bytes.
-      for (const op of operations) assert.equal(await send(op), op.answer, `replay of ${op.operationId}`)
-      process.kill((server as Server).pid, 'SIGTERM')
-      server = undefined
+        saleBody: (cycle, i, n) => sale(`c${cycle}-${i}-${n}`),
+        issued: () => unit.issued.length,
+        cycles: CYCLES,
+        receiptsPerCycle: RECEIPTS_PER_CYCLE,
+        killAfterMs: KILL_AFTER_MS,
+        random,
+      })
 
       const receipts = operations.map((op) => JSON.parse(op.answer as string))
       const failed = receipts.filter((r) => (BigInt(r.ftState) & 0x2n) !== 0n)

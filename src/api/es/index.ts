@@ -6,6 +6,7 @@ import { esServicesOf } from '../../markets/es/cashbox/index.ts'
 import type { EsListedRecord, EsRecordStatus } from '../../markets/es/cashbox/ports.ts'
 import type { Runtime } from '../../runtime.ts'
 import { cashboxAuth, cashboxOfCountry } from '../possystem-v2/auth.ts'
+import { cashboxConfigurationRoutes } from '../possystem-v2/cashbox-configuration.ts'
 import { CashboxHeaders, problemResponses } from '../possystem-v2/schemas.ts'
 import { esJobRoutes } from './jobs.ts'
 import { EsConfig, EsConfigBody, EsRecordsQuery, EsRecordView } from './schemas.ts'
@@ -43,34 +44,17 @@ export function esApi(runtime: Runtime): FastifyPluginAsyncTypebox {
     app.decorateRequest('cashbox', null as never)
     app.addHook('onRequest', cashboxAuth(runtime))
 
-    app.put(
-      '/cashbox',
-      {
-        schema: {
-          tags,
-          summary: 'Configure the Spanish cash box: system, territory, issuer, series, environment',
-          description:
-            'Allowed until the first Spanish record of the cash box; afterwards only the same configuration is accepted (409 otherwise).',
-          headers: CashboxHeaders,
-          body: EsConfigBody,
-          response: { 200: EsConfig, ...problemResponses },
-        },
-      },
-      async (request) => es.configure(spanish(request.cashbox), request.body),
-    )
-
-    app.get(
-      '/cashbox',
-      {
-        schema: {
-          tags,
-          summary: 'The Spanish configuration of the cash box',
-          headers: CashboxHeaders,
-          response: { 200: EsConfig, ...problemResponses },
-        },
-      },
-      async (request) => es.describe(spanish(request.cashbox).queueId),
-    )
+    cashboxConfigurationRoutes(app, {
+      tags,
+      putSummary: 'Configure the Spanish cash box: system, territory, issuer, series, environment',
+      putDescription:
+        'Allowed until the first Spanish record of the cash box; afterwards only the same configuration is accepted (409 otherwise).',
+      getSummary: 'The Spanish configuration of the cash box',
+      body: EsConfigBody,
+      view: EsConfig,
+      configure: (cashbox, body) => es.configure(spanish(cashbox), body),
+      describe: (cashbox) => es.describe(spanish(cashbox).queueId),
+    })
 
     app.get(
       '/records',

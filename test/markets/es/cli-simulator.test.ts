@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { describe, it } from 'node:test'
 import { VerifactuAuthority } from '../../../src/markets/es/verifactu/authority.ts'
 import { VERIFACTU_PATH } from '../../../src/markets/es/verifactu/namespaces.ts'
-import { cliEnv, ROOT, runCli } from '../../cli/cli-process.ts'
+import { cliEnv, runCli, startListening } from '../../cli/cli-process.ts'
 import { sampleChain } from './support.ts'
 
 describe('fiscalbox es-simulator', () => {
@@ -41,26 +39,9 @@ describe('fiscalbox es-simulator', () => {
   })
 
   it('serves the AEAT service on the port it prints (as authority-sim, its alias), and stops on SIGTERM', async () => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'authority-sim', '--port', '0', '--wait-seconds', '5'],
-      {
-        cwd: ROOT,
-        env: cliEnv({}),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    )
+    const simulator = await startListening(['authority-sim', '--port', '0', '--wait-seconds', '5'])
+    const { child, url } = simulator
     try {
-      let stdout = ''
-      child.stdout.setEncoding('utf8')
-      const url = await new Promise<string>((resolve, reject) => {
-        child.stdout.on('data', (chunk: string) => {
-          stdout += chunk
-          const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)
-          if (match) resolve(match[1] as string)
-        })
-        child.once('exit', (code) => reject(new Error(`exited with ${code}: ${stdout}`)))
-      })
       const authority = new VerifactuAuthority({
         endpoint: `${url}${VERIFACTU_PATH}`,
         taxpayer: { nif: 'B12345678', name: 'Bar' },
@@ -70,9 +51,7 @@ describe('fiscalbox es-simulator', () => {
       assert.equal(result.kind === 'answered' && result.waitSeconds, 5)
       const state = (await (await fetch(`${url}/_sim/state`)).json()) as { aeat: { submissions: number } }
       assert.equal(state.aeat.submissions, 1)
-      child.kill('SIGTERM')
-      const [code] = await once(child, 'exit')
-      assert.equal(code, 0)
+      assert.equal(await simulator.stop(), 0)
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL')
     }

@@ -1,0 +1,56 @@
+import { ErrorCode, FiscalError } from '../../core/errors.ts'
+import type { Market } from '../../core/market.ts'
+import { type ItConfigRequest, parseItConfig } from './configuration.ts'
+import type { ItCashboxConfig, ItStore } from './ports.ts'
+
+export const IT_COUNTRY = 0x4954
+
+/** The Italian services of the market, for the API and the CLI. */
+export interface ItServices {
+  store: ItStore
+  configure(cashbox: { queueId: string }, request: ItConfigRequest): Promise<ItCashboxConfig>
+  describe(queueId: string): Promise<ItCashboxConfig>
+}
+
+export interface ItMarket extends Market {
+  readonly it: ItServices
+}
+
+const isItMarket = (market: Market): market is ItMarket => 'it' in market
+
+/** The Italian services of a market registry. */
+export function itServicesOf(marketFor: (countryCode: number) => Market): ItServices {
+  const market = marketFor(IT_COUNTRY)
+  if (!isItMarket(market)) throw new Error('the market registry has no Italian market')
+  return market.it
+}
+
+export const notConfigured = () =>
+  new FiscalError(
+    ErrorCode.MarketNotConfigured,
+    'this Italian cash box has no RT device yet: set its device and URL first (PUT /it/v1/cashbox or `fiscalbox it configure`, see docs/country-it.md)',
+    { field: 'headers.x-cashbox-id', reason: 'the cash box is not configured for Italy yet' },
+  )
+
+export function itServices(store: ItStore): ItServices {
+  return {
+    store,
+    async configure(cashbox, request) {
+      const config = parseItConfig(request)
+      if (await store.saveConfig(cashbox.queueId, config, new Date().toISOString())) return config
+      // The documents already printed name this device and its departments: the same settings again are
+      // accepted (a repeated PUT), others are not.
+      if (JSON.stringify(await store.config(cashbox.queueId)) === JSON.stringify(config)) return config
+      throw new FiscalError(
+        ErrorCode.Conflict,
+        'the cash box has documents printed by its RT device already: its configuration can no longer change (create a new cash box for another device)',
+        { field: 'body', reason: 'the configuration of a cash box with documents is fixed' },
+      )
+    },
+    async describe(queueId) {
+      const config = await store.config(queueId)
+      if (!config) throw notConfigured()
+      return config
+    },
+  }
+}

@@ -1,0 +1,122 @@
+import type { Kysely, Selectable } from 'kysely'
+import type { Count, ModuleDatabase } from '../module.ts'
+import type { ItCashboxConfig, ItDocument, ItDocumentKind, ItStore } from './ports.ts'
+
+// Italy's tables (migration 014-it-market) and the ItStore on them.
+
+/** Italy on /v2/sign: an IT cash box's RT device configuration (JSON, see markets/it/configuration.ts). */
+export interface ItCashboxTable {
+  queue_id: string
+  config: string
+  updated_at: string
+}
+
+/** A documento commerciale an IT cash box's device printed for a receipt, with the device's numbers. */
+export interface ItDocumentTable {
+  queue_id: string
+  queue_row: Count
+  receipt_reference: string
+  terminal_id: string | null
+  kind: string
+  serial: string
+  z_number: number
+  doc_number: number
+  device_moment: string
+  total: string
+}
+
+export interface ItTables {
+  it_cashboxes: ItCashboxTable
+  it_documents: ItDocumentTable
+}
+
+const toDocument = (row: Selectable<ItDocumentTable>): ItDocument => ({
+  queueId: row.queue_id,
+  queueRow: Number(row.queue_row),
+  receiptReference: row.receipt_reference,
+  terminalId: row.terminal_id,
+  kind: row.kind as ItDocumentKind,
+  serial: row.serial,
+  zNumber: row.z_number,
+  docNumber: row.doc_number,
+  deviceMoment: row.device_moment,
+  total: row.total,
+})
+
+const configOf = (db: Kysely<ItTables>, queueId: string) =>
+  db
+    .selectFrom('it_cashboxes')
+    .select('config')
+    .where('queue_id', '=', queueId)
+    .executeTakeFirst()
+    .then((row) => (row ? (JSON.parse(row.config) as ItCashboxConfig) : undefined))
+
+/** Italy on /v2/sign: cash box configurations and the documents their devices printed. */
+export function itStore(database: ModuleDatabase<ItTables>): ItStore {
+  const db = database.db
+  return {
+    config: (queueId) => configOf(db, queueId),
+    async saveConfig(queueId, config, at) {
+      const text = JSON.stringify(config)
+      // One statement decides: a cash box with documents keeps the configuration they were printed with.
+      const result = await db
+        .insertInto('it_cashboxes')
+        .values({ queue_id: queueId, config: text, updated_at: at })
+        .onConflict((oc) =>
+          oc
+            .column('queue_id')
+            .doUpdateSet({ config: text, updated_at: at })
+            .where((eb) =>
+              eb.not(
+                eb.exists(eb.selectFrom('it_documents').select('queue_row').where('queue_id', '=', queueId)),
+              ),
+            ),
+        )
+        .executeTakeFirst()
+      return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0
+    },
+    async lastDocument(queueId) {
+      const row = await db
+        .selectFrom('it_documents')
+        .selectAll()
+        .where('queue_id', '=', queueId)
+        .orderBy('z_number', 'desc')
+        .orderBy('doc_number', 'desc')
+        .limit(1)
+        .executeTakeFirst()
+      return row ? toDocument(row) : undefined
+    },
+    configIn: (unit, queueId) => configOf(database.transactionOf(unit), queueId),
+    async saleOfReferenceIn(unit, queueId, receiptReference, terminalId) {
+      const rows = await database
+        .transactionOf(unit)
+        .selectFrom('it_documents')
+        .selectAll()
+        .where('queue_id', '=', queueId)
+        .where('receipt_reference', '=', receiptReference)
+        .where('kind', '=', 'sale')
+        .orderBy('queue_row', 'desc')
+        .execute()
+      const row = rows.find((r) => r.terminal_id === (terminalId ?? null)) ?? rows[0]
+      return row ? toDocument(row) : undefined
+    },
+    async insertDocumentIn(unit, document) {
+      await database
+        .transactionOf(unit)
+        .insertInto('it_documents')
+        .values({
+          queue_id: document.queueId,
+          queue_row: document.queueRow,
+          receipt_reference: document.receiptReference,
+          terminal_id: document.terminalId,
+          kind: document.kind,
+          serial: document.serial,
+          z_number: document.zNumber,
+          doc_number: document.docNumber,
+          device_moment: document.deviceMoment,
+          total: document.total,
+        })
+        .execute()
+    },
+  }
+}
