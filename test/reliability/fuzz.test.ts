@@ -492,8 +492,13 @@ for (const engine of await engines()) {
             ...(payload === undefined || method === 'GET' ? {} : { payload }),
           })
           const status = response.statusCode
+          // Only a body read as JSON has members: the receipt page's form post, for one, reads no body at all.
           const duplicated =
-            body && p.damage.kind === 'duplicate-key' && !p.oversize && method !== 'GET'
+            body &&
+            p.damage.kind === 'duplicate-key' &&
+            !p.oversize &&
+            method !== 'GET' &&
+            p.contentType?.startsWith('application/json')
               ? duplicatedKey(JSON.stringify(body) ?? '')
               : undefined
           const byStatus = tally.get(endpoint.name) ?? new Map<number, number>()
