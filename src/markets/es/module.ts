@@ -6,6 +6,7 @@ import * as esMarket from './migrations/010-es-market.ts'
 import * as esRecordsPending from './migrations/015-es-records-pending.ts'
 import { createEsMarket, type EsMarketOptions, esServicesOf } from './cashbox/index.ts'
 import type { EsStore } from './cashbox/ports.ts'
+import { esCashboxStore } from './cashbox/store.ts'
 
 declare module '../../core/v1/model.ts' {
   interface BatchWindows {
@@ -30,6 +31,7 @@ declare module '../module.ts' {
  */
 export const spain: MarketModule = {
   country: 'ES',
+  stores: esCashboxStore,
   // The records of /v2/sign receipts go through the same outbox as v1's, on its clock.
   market: ({ stores, settings, clock, maxAttempts }) =>
     createEsMarket(stores.ES, { ...settings.es, clock, ...(maxAttempts ? { maxAttempts } : {}) }),
