@@ -4,6 +4,7 @@ import type { Database as SqliteConnection } from 'better-sqlite3'
 import type { ColumnType, Kysely, Migration, Transaction } from 'kysely'
 import type { TProperties } from 'typebox'
 import type { Market } from '../core/market.ts'
+import type { NewJob } from '../core/outbox.ts'
 import type { UnitOfWork } from '../core/ports.ts'
 import type { MasterKey } from '../core/secrets.ts'
 import type { Fiscalizer } from '../core/v1/fiscalizer.ts'
@@ -28,6 +29,21 @@ export interface ModuleDatabase<Tables> {
    * only inside transact() or a unit of work, where the group commit holds it in its transaction.
    */
   readonly sqlite?: { readonly writer: SqliteConnection; readonly reader: SqliteConnection }
+  /** The outbox of every surface, for a market whose records go out later (its jobs' handlers in `jobs`). */
+  readonly outbox: ModuleOutbox
+  /** The account a queue's cash box belongs to (the owner of the jobs its receipts enqueue). */
+  accountOfQueueIn(unit: UnitOfWork, queueId: string): Promise<string>
+}
+
+export interface ModuleOutbox {
+  /** Writes a pending job in the receipt's transaction, so that both or neither are stored. */
+  enqueueIn(unit: UnitOfWork, job: NewJob): Promise<void>
+  /** Of these jobs of a kind (by subject id), the pending ones held for a batch window until after `now`. */
+  heldFor(
+    kind: string,
+    subjectIds: readonly string[],
+    now: number,
+  ): Promise<Map<string, { window: string; until: number }>>
 }
 
 /** Counters are int8 on PostgreSQL; storage's pg type parser returns them as numbers. */

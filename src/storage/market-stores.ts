@@ -2,7 +2,6 @@ import { marketModules } from '../markets/index.ts'
 import type { MarketStores } from '../markets/module.ts'
 import type { Storage } from './database.ts'
 import { moduleDatabase } from './module-database.ts'
-import { esCashboxRepository } from './repositories/es-cashboxes.ts'
 
 /** Every market module's stores on the process's database, for the composition root to hand them in. */
 export const marketStores = (storage: Storage): MarketStores => {
@@ -10,5 +9,6 @@ export const marketStores = (storage: Storage): MarketStores => {
   const built = marketModules.flatMap((module) =>
     module.stores ? [[module.country, module.stores(database)] as const] : [],
   )
-  return { ...Object.fromEntries(built), ES: esCashboxRepository(storage) } as MarketStores
+  // Each module fills its own key of MarketStores (declared in its module.ts) with what its stores built.
+  return Object.fromEntries(built) as unknown as MarketStores
 }

@@ -125,8 +125,6 @@ export interface Database {
   webhook_endpoints: WebhookEndpointTable
   webhook_deliveries: WebhookDeliveryTable
   kysely_migration?: Generated<never>
-  es_cashboxes: EsCashboxTable
-  es_records: EsRecordTable
 }
 
 /** /v2/pay operations (migration 005-pay-issue); amounts are decimal text. */
@@ -282,28 +280,4 @@ export interface WebhookDeliveryTable {
   last_error: string | null
   created_at: string
   delivered_at: string | null
-}
-
-/** Spain on /v2/sign: an ES cash box's configuration (JSON, see markets/es/cashbox/configuration.ts). */
-export interface EsCashboxTable {
-  queue_id: string
-  config: string
-  updated_at: string
-}
-
-/** A Spanish record of a /v2/sign receipt (document: the SpainDocument JSON) and its submission status. */
-export interface EsRecordTable {
-  queue_id: string
-  seq: Count
-  queue_row: Count
-  receipt_reference: string
-  invoice_number: string
-  kind: string
-  invoice_type: string | null
-  document: string
-  status: string
-  authority: string | null
-  sent_at: string | null
-  created_at: string
-  updated_at: string
 }

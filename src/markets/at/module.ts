@@ -15,9 +15,9 @@ export const austria: MarketModule = {
   country: 'AT',
   stores: atStore,
   market: ({ stores, master }) => new AustrianMarket(stores.AT, master),
-  routes: async () => [{ prefix: '/at/v1', plugin: (await import('../../api/at/index.ts')).atApi }],
+  routes: async () => [{ prefix: '/at/v1', plugin: (await import('./http/index.ts')).atApi }],
   commands: async (program, exporter) =>
-    (await import('../../cli/at.ts')).registerAtCommands(program, exporter),
+    (await import('./cli/commands.ts')).registerAtCommands(program, exporter),
   verify: {
     options: [
       {
@@ -26,7 +26,7 @@ export const austria: MarketModule = {
       },
     ],
     async run(file, options) {
-      const dep7 = await import('../../cli/verify-dep7.ts')
+      const dep7 = await import('./cli/verify-dep7.ts')
       if (!(await dep7.isDep7File(file))) return false
       await dep7.verifyDep7File(file, options)
       return true

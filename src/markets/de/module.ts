@@ -39,17 +39,17 @@ export const germany: MarketModule = {
     return new GermanMarket(stores.DE.market, de)
   },
   routes: async () => [
-    { prefix: '/de/v1', plugin: (await import('../../api/de/index.ts')).deApi },
-    { prefix: '/api/v2', plugin: (await import('../../api/sign-de-v2/index.ts')).signDeApiV2 },
+    { prefix: '/de/v1', plugin: (await import('./http/index.ts')).deApi },
+    { prefix: '/api/v2', plugin: (await import('./sign-de-v2/index.ts')).signDeApiV2 },
   ],
   commands: async (program, exporter) => {
-    ;(await import('../../cli/sign-de.ts')).registerSignDeCommands(program, exporter)
-    ;(await import('../../cli/dsfinvk.ts')).registerDsfinvkCommand(exporter)
+    ;(await import('./cli/sign-de.ts')).registerSignDeCommands(program, exporter)
+    ;(await import('./cli/dsfinvk.ts')).registerDsfinvkCommand(exporter)
   },
   verify: {
     help: TSS_EXPORT_HELP,
     run: async (file, options) =>
-      (await import('../../cli/verify-tss-export.ts')).verifyTssExportCommand(file, options),
+      (await import('./cli/verify-tss-export.ts')).verifyTssExportCommand(file, options),
   },
   migrations: { '004-de-tss': deTss, '009-de-market': deMarket },
   errors: DE_ERRORS,

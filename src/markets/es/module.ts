@@ -1,4 +1,4 @@
-import { esCashboxSubmitHandler } from '../../jobs/es-cashbox-submit.ts'
+import { esCashboxSubmitHandler } from './cashbox/submission-job.ts'
 import type { MarketModule } from '../module.ts'
 import { type EsConfig, EsConfigSchema } from './config.ts'
 import { spanishSystemOf, validateSpanishConfig } from './location-config.ts'
@@ -6,6 +6,7 @@ import * as esMarket from './migrations/010-es-market.ts'
 import * as esRecordsPending from './migrations/015-es-records-pending.ts'
 import { createEsMarket, type EsMarketOptions, esServicesOf } from './cashbox/index.ts'
 import type { EsStore } from './cashbox/ports.ts'
+import { esCashboxStore } from './cashbox/store.ts'
 
 declare module '../../core/v1/model.ts' {
   interface BatchWindows {
@@ -30,6 +31,7 @@ declare module '../module.ts' {
  */
 export const spain: MarketModule = {
   country: 'ES',
+  stores: esCashboxStore,
   // The records of /v2/sign receipts go through the same outbox as v1's, on its clock.
   market: ({ stores, settings, clock, maxAttempts }) =>
     createEsMarket(stores.ES, { ...settings.es, clock, ...(maxAttempts ? { maxAttempts } : {}) }),
@@ -44,15 +46,15 @@ export const spain: MarketModule = {
       esCashboxSubmitHandler({ store, authorityOf, claimBatch: runtime.v1.options.submissionClaimBatch }),
     ]
   },
-  routes: async () => [{ prefix: '/es/v1', plugin: (await import('../../api/es/index.ts')).esApi }],
+  routes: async () => [{ prefix: '/es/v1', plugin: (await import('./http/index.ts')).esApi }],
   commands: async (program, exporter) => {
-    ;(await import('../../cli/spain.ts')).registerSpainCommands(program)
+    ;(await import('./cli/commands.ts')).registerSpainCommands(program)
     ;(await import('../../cli/export-verifactu.ts')).addVerifactuExport(exporter)
   },
   verify: {
     async run(file, options) {
       if (!(await (await import('../../cli/export-verifactu.ts')).isVerifactuXml(file))) return false
-      await (await import('../../cli/spain.ts')).verifyVerifactuFiles([file], options)
+      await (await import('./cli/commands.ts')).verifyVerifactuFiles([file], options)
       return true
     },
   },

@@ -21,10 +21,10 @@ export const italy: MarketModule = {
   stores: itStore,
   market: ({ stores }): ItMarket =>
     Object.assign(new ItalianMarket(stores.IT), { it: itServices(stores.IT) }),
-  routes: async () => [{ prefix: '/it/v1', plugin: (await import('../../api/it/index.ts')).itApi }],
+  routes: async () => [{ prefix: '/it/v1', plugin: (await import('./http/index.ts')).itApi }],
   commands: async (program) => {
-    ;(await import('../../cli/italy.ts')).registerItCommands(program)
-    ;(await import('../../cli/it-simulator.ts')).registerItSimulator(program)
+    ;(await import('./cli/commands.ts')).registerItCommands(program)
+    ;(await import('./cli/simulator.ts')).registerItSimulator(program)
   },
   migrations: { '014-it-market': itMarket },
 }

@@ -1,6 +1,11 @@
+import type { Statement } from 'better-sqlite3'
 import type { Kysely } from 'kysely'
 import type { NewJob } from '../../core/outbox.ts'
+import type { UnitOfWork } from '../../core/ports.ts'
+import type { ModuleOutbox } from '../../markets/module.ts'
+import type { Storage } from '../database.ts'
 import type { Database } from '../schema.ts'
+import { transactionOf } from './ledger.ts'
 
 /**
  * Writes one outbox job, pending, in the caller's transaction: with the row that caused it, so that both
@@ -29,4 +34,55 @@ export async function insertOutboxJob(db: Kysely<Database>, job: NewJob): Promis
       batch_window: job.batchWindow ?? null,
     })
     .execute()
+}
+
+/** insertOutboxJob as one statement prepared once: a market that enqueues a job per receipt runs it hot. */
+const INSERT_SQL = `insert into jobs (id, account_id, kind, subject_id, group_key, status, attempts, max_attempts,
+    run_at, locked_by, locked_until, reconcile, last_error, created_at, updated_at, completed_at, batch_window)
+  values (?, ?, ?, ?, ?, 'pending', 0, ?, ?, null, null, 0, null, ?, ?, null, ?)`
+
+/** The outbox as a market module's store writes to and reads from it (ModuleDatabase.outbox). */
+export function moduleOutbox(storage: Storage): ModuleOutbox {
+  let insert: Statement | undefined
+  return {
+    async enqueueIn(unit: UnitOfWork, job: NewJob) {
+      const writer = storage.sqlite?.writer
+      // In a unit of work on SQLite the group commit holds the writer in its transaction.
+      if (writer?.inTransaction) {
+        insert ??= writer.prepare(INSERT_SQL)
+        insert.run(
+          job.id,
+          job.accountId,
+          job.kind,
+          job.subjectId,
+          job.groupKey,
+          job.maxAttempts,
+          job.runAt,
+          job.createdAt,
+          job.createdAt,
+          job.batchWindow ?? null,
+        )
+        return
+      }
+      await insertOutboxJob(transactionOf(unit), job)
+    },
+    async heldFor(kind, subjectIds, now) {
+      if (subjectIds.length === 0) return new Map()
+      const rows = await storage.db
+        .selectFrom('jobs')
+        .select(['subject_id', 'batch_window', 'run_at'])
+        .where('kind', '=', kind)
+        .where('subject_id', 'in', [...subjectIds])
+        .where('status', '=', 'pending')
+        .where('batch_window', 'is not', null)
+        .where('run_at', '>', now)
+        .execute()
+      return new Map(
+        rows.map((row) => [
+          row.subject_id,
+          { window: row.batch_window as string, until: Number(row.run_at) },
+        ]),
+      )
+    },
+  }
 }

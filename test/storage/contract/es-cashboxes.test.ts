@@ -10,13 +10,14 @@ import {
   type NewEsRecord,
 } from '../../../src/markets/es/cashbox/ports.ts'
 import type { Storage } from '../../../src/storage/database.ts'
-import { esCashboxRepository } from '../../../src/storage/repositories/es-cashboxes.ts'
+import { esCashboxStore } from '../../../src/markets/es/cashbox/store.ts'
+import { moduleDatabase } from '../../../src/storage/module-database.ts'
 import { jobStore } from '../../../src/storage/repositories/outbox-jobs.ts'
 import { addCashbox, inUnit, momentOf } from './fixtures.ts'
 import { runContract } from './runner.ts'
 
 /** Spain on /v2/sign (markets/es/cashbox/ports.ts): configurations, records and their submission jobs. */
-const build = (storage: Storage): EsStore => esCashboxRepository(storage)
+const build = (storage: Storage): EsStore => esCashboxStore(moduleDatabase(storage))
 
 const NOW = 1_000_000
 

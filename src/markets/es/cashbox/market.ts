@@ -71,7 +71,7 @@ const INVOICE_CAPTIONS: Record<string, string> = {
 /**
  * Spain on /v2/sign (VERI*FACTU or TicketBAI per cash box): each invoicing receipt becomes the next
  * document of the cash box's chain (documents.ts), stored with its submission job in the receipt's
- * commit; the outbox submits it later (jobs/es-cashbox-submit.ts), so the answer carries "message pending".
+ * commit; the outbox submits it later (submission-job.ts), so the answer carries "message pending".
  */
 export class SpanishPosMarket implements Market {
   readonly name = 'es'

@@ -64,7 +64,7 @@ export interface EsRecordQuery {
   queueRow?: number
 }
 
-/** What the Spanish market needs from storage; storage/repositories/es-cashboxes.ts implements it with Kysely. */
+/** What the Spanish market needs from storage; store.ts implements it with Kysely. */
 export interface EsStore {
   config(queueId: string): Promise<EsCashboxConfig | undefined>
   /** Sets the configuration unless the cash box has records already; false when it has. */

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import type { CashboxRecord } from '../../core/ports.ts'
-import { jobStatsView, jobView } from '../../core/v1/views.ts'
-import { cashboxJobScope, ES_SUBMIT_JOB } from '../../markets/es/cashbox/ports.ts'
-import type { Runtime } from '../../runtime.ts'
-import { CashboxHeaders, problemResponses } from '../possystem-v2/schemas.ts'
-import { page } from '../transactions-v1/errors.ts'
+import type { CashboxRecord } from '../../../core/ports.ts'
+import { jobStatsView, jobView } from '../../../core/v1/views.ts'
+import { cashboxJobScope, ES_SUBMIT_JOB } from '../cashbox/ports.ts'
+import type { Runtime } from '../../../runtime.ts'
+import { CashboxHeaders, problemResponses } from '../../../api/possystem-v2/schemas.ts'
+import { page } from '../../../api/transactions-v1/errors.ts'
 import {
   BatchParams,
   IdParams,
@@ -14,7 +14,7 @@ import {
   JobQuery,
   JobStats,
   PageQuery,
-} from '../transactions-v1/schemas.ts'
+} from '../../../api/transactions-v1/schemas.ts'
 
 const tags = ['Spain (VERI*FACTU, TicketBAI)']
 

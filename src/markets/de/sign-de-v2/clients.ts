@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import type { Runtime } from '../../runtime.ts'
+import type { Runtime } from '../../../runtime.ts'
 import { listQuery, lower } from './query.ts'
 import { Client, ListQuery, listOf, Metadata, Transaction, Uuid, errorResponses } from './schemas.ts'
 import { clientView, listView, transactionView } from './views.ts'
-import { deServicesOf } from '../../markets/de/services.ts'
+import { deServicesOf } from '../services.ts'
 
 const ClientParams = Type.Object({ tss_id: Uuid, client_id: Uuid })
 const tags = ['SIGN DE v2: client']

@@ -1,6 +1,8 @@
 import type SqliteDatabase from 'better-sqlite3'
 import type { Kysely, Selectable } from 'kysely'
-import type { SpainDocument } from '../../markets/es/documents.ts'
+import type { UnitOfWork } from '../../../core/ports.ts'
+import type { Count, ModuleDatabase } from '../../module.ts'
+import type { SpainDocument } from '../documents.ts'
 import {
   ES_SUBMIT_JOB,
   type EsCashboxConfig,
@@ -9,11 +11,38 @@ import {
   type EsStore,
   jobSubject,
   parseJobSubject,
-} from '../../markets/es/cashbox/ports.ts'
-import type { Storage } from '../database.ts'
-import type { Database, EsRecordTable } from '../schema.ts'
-import { transactionOf } from './ledger.ts'
-import { insertOutboxJob } from './outbox.ts'
+} from './ports.ts'
+
+// Spain's tables of /v2/sign (migrations 010-es-market, 015-es-records-pending) and the EsStore on them.
+
+/** Spain on /v2/sign: an ES cash box's configuration (JSON, see markets/es/cashbox/configuration.ts). */
+export interface EsCashboxTable {
+  queue_id: string
+  config: string
+  updated_at: string
+}
+
+/** A Spanish record of a /v2/sign receipt (document: the SpainDocument JSON) and its submission status. */
+export interface EsRecordTable {
+  queue_id: string
+  seq: Count
+  queue_row: Count
+  receipt_reference: string
+  invoice_number: string
+  kind: string
+  invoice_type: string | null
+  document: string
+  status: string
+  authority: string | null
+  sent_at: string | null
+  created_at: string
+  updated_at: string
+}
+
+export interface EsTables {
+  es_cashboxes: EsCashboxTable
+  es_records: EsRecordTable
+}
 
 const toRecord = (row: Selectable<EsRecordTable>): EsRecord => ({
   queueId: row.queue_id,
@@ -31,7 +60,7 @@ const toRecord = (row: Selectable<EsRecordTable>): EsRecord => ({
   updatedAt: row.updated_at,
 })
 
-const configOf = (db: Kysely<Database>, queueId: string) =>
+const configOf = (db: Kysely<EsTables>, queueId: string) =>
   db
     .selectFrom('es_cashboxes')
     .select('config')
@@ -40,10 +69,9 @@ const configOf = (db: Kysely<Database>, queueId: string) =>
     .then((row) => (row ? (JSON.parse(row.config) as EsCashboxConfig) : undefined))
 
 /** Spain on /v2/sign: cash box configurations, records and their submission jobs. */
-export function esCashboxRepository(storage: Storage): EsStore {
-  const db = storage.db
-  const sqlite = storage.sqlite
-  let sqliteInserts: ReturnType<typeof prepareInserts> | undefined
+export function esCashboxStore(database: ModuleDatabase<EsTables>): EsStore {
+  const { db, sqlite, outbox } = database
+  let sqliteInsert: SqliteDatabase.Statement | undefined
   let sqliteStatus: SqliteDatabase.Statement | undefined
   let sqliteReads: { writer: SubmissionReads; reader: SubmissionReads } | undefined
   /**
@@ -92,26 +120,9 @@ export function esCashboxRepository(storage: Storage): EsStore {
       return (await select.orderBy('seq').limit(query.limit).execute()).map(toRecord)
     },
     async heldOf(queueId, seqs, now) {
-      if (seqs.length === 0) return new Map()
-      const rows = await db
-        .selectFrom('jobs')
-        .select(['subject_id', 'batch_window', 'run_at'])
-        .where('kind', '=', ES_SUBMIT_JOB)
-        .where(
-          'subject_id',
-          'in',
-          seqs.map((seq) => jobSubject(queueId, seq)),
-        )
-        .where('status', '=', 'pending')
-        .where('batch_window', 'is not', null)
-        .where('run_at', '>', now)
-        .execute()
-      return new Map(
-        rows.map((row) => [
-          parseJobSubject(row.subject_id).seq,
-          { window: row.batch_window as string, until: Number(row.run_at) },
-        ]),
-      )
+      const subjects = seqs.map((seq) => jobSubject(queueId, seq))
+      const held = await outbox.heldFor(ES_SUBMIT_JOB, subjects, now)
+      return new Map([...held].map(([subject, hold]) => [parseJobSubject(subject).seq, hold]))
     },
     async recordsBySeq(queueId, seqs) {
       if (seqs.length === 0) return []
@@ -139,18 +150,10 @@ export function esCashboxRepository(storage: Storage): EsStore {
         .execute()
       return rows.map((r) => Number(r.seq))
     },
-    configIn: (unit, queueId) => configOf(transactionOf(unit), queueId),
-    async accountOfIn(unit, queueId) {
-      const row = await transactionOf(unit)
-        .selectFrom('queues')
-        .innerJoin('cashboxes', 'cashboxes.id', 'queues.cashbox_id')
-        .select('cashboxes.account_id')
-        .where('queues.id', '=', queueId)
-        .executeTakeFirstOrThrow()
-      return row.account_id
-    },
+    configIn: (unit, queueId) => configOf(database.transactionOf(unit), queueId),
+    accountOfIn: (unit: UnitOfWork, queueId) => database.accountOfQueueIn(unit, queueId),
     async invoiceOfReferenceIn(unit, queueId, receiptReference) {
-      const trx = transactionOf(unit)
+      const trx = database.transactionOf(unit)
       const row = await trx
         .selectFrom('es_records')
         .selectAll()
@@ -169,10 +172,10 @@ export function esCashboxRepository(storage: Storage): EsStore {
       return { invoice: toRecord(row), cancelled: cancellation !== undefined }
     },
     async insertRecordIn(unit, record, job) {
-      const writer = storage.sqlite?.writer
+      const writer = database.sqlite?.writer
       if (writer?.inTransaction) {
-        sqliteInserts ??= prepareInserts(writer)
-        sqliteInserts.record.run(
+        sqliteInsert ??= writer.prepare(INSERT_RECORD_SQL)
+        sqliteInsert.run(
           record.queueId,
           record.seq,
           record.queueRow,
@@ -184,40 +187,28 @@ export function esCashboxRepository(storage: Storage): EsStore {
           record.createdAt,
           record.createdAt,
         )
-        sqliteInserts.job.run(
-          job.id,
-          job.accountId,
-          ES_SUBMIT_JOB,
-          jobSubject(record.queueId, record.seq),
-          record.queueId,
-          job.maxAttempts,
-          job.runAt,
-          record.createdAt,
-          record.createdAt,
-          job.batchWindow ?? null,
-        )
-        return
+      } else {
+        await database
+          .transactionOf(unit)
+          .insertInto('es_records')
+          .values({
+            queue_id: record.queueId,
+            seq: record.seq,
+            queue_row: record.queueRow,
+            receipt_reference: record.receiptReference,
+            invoice_number: record.invoiceNumber,
+            kind: record.kind,
+            invoice_type: record.invoiceType,
+            document: JSON.stringify(record.document),
+            status: 'pending',
+            authority: null,
+            sent_at: null,
+            created_at: record.createdAt,
+            updated_at: record.createdAt,
+          })
+          .execute()
       }
-      const trx = transactionOf(unit)
-      await trx
-        .insertInto('es_records')
-        .values({
-          queue_id: record.queueId,
-          seq: record.seq,
-          queue_row: record.queueRow,
-          receipt_reference: record.receiptReference,
-          invoice_number: record.invoiceNumber,
-          kind: record.kind,
-          invoice_type: record.invoiceType,
-          document: JSON.stringify(record.document),
-          status: 'pending',
-          authority: null,
-          sent_at: null,
-          created_at: record.createdAt,
-          updated_at: record.createdAt,
-        })
-        .execute()
-      await insertOutboxJob(trx, {
+      await outbox.enqueueIn(unit, {
         id: job.id,
         accountId: job.accountId,
         kind: ES_SUBMIT_JOB,
@@ -251,7 +242,7 @@ export function esCashboxRepository(storage: Storage): EsStore {
     setStatus: (queueId, seq, status, authority) =>
       setStatusOf(db, queueId, seq, status, authority, 'pending'),
     async setStatusIn(unit, queueId, seq, status, authority, onlyFrom) {
-      const writer = storage.sqlite?.writer
+      const writer = database.sqlite?.writer
       // Every record the outbox submits ends with this update, in its job's end: prepared on SQLite.
       if (writer?.inTransaction) {
         sqliteStatus ??= writer.prepare(STATUS_SQL)
@@ -265,31 +256,20 @@ export function esCashboxRepository(storage: Storage): EsStore {
         })
         return
       }
-      await setStatusOf(transactionOf(unit), queueId, seq, status, authority, onlyFrom)
+      await setStatusOf(database.transactionOf(unit), queueId, seq, status, authority, onlyFrom)
     },
   }
 }
 
 /**
- * The receipt's two rows as statements prepared once on SQLite's writing connection (as the ledger's):
+ * The receipt's record as a statement prepared once on SQLite's writing connection (as the ledger's rows):
  * Kysely builds, compiles and prepares each query anew, which the profile of /v2/sign showed as the largest
- * cost Spain adds to a receipt. Same columns and values as the Kysely path (and insertOutboxJob) below.
- * Prepared on first use, after the migrations have made the tables.
+ * cost Spain adds to a receipt. Same columns and values as the Kysely path. Prepared on first use, after the
+ * migrations have made the table.
  */
-function prepareInserts(writer: SqliteDatabase.Database) {
-  return {
-    record: writer.prepare(
-      `insert into es_records (queue_id, seq, queue_row, receipt_reference, invoice_number, kind, invoice_type,
-        document, status, authority, sent_at, created_at, updated_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, 'pending', null, null, ?, ?)`,
-    ),
-    job: writer.prepare(
-      `insert into jobs (id, account_id, kind, subject_id, group_key, status, attempts, max_attempts, run_at,
-        locked_by, locked_until, reconcile, last_error, created_at, updated_at, completed_at, batch_window)
-       values (?, ?, ?, ?, ?, 'pending', 0, ?, ?, null, null, 0, null, ?, ?, null, ?)`,
-    ),
-  }
-}
+const INSERT_RECORD_SQL = `insert into es_records (queue_id, seq, queue_row, receipt_reference, invoice_number,
+    kind, invoice_type, document, status, authority, sent_at, created_at, updated_at)
+  values (?, ?, ?, ?, ?, ?, ?, ?, 'pending', null, null, ?, ?)`
 
 type SubmissionReads = ReturnType<typeof prepareReads>
 
@@ -314,7 +294,7 @@ const STATUS_SQL = `update es_records set status = @status, authority = coalesce
   where queue_id = @queueId and seq = @seq and (@onlyFrom is null or status = @onlyFrom)`
 
 async function setStatusOf(
-  db: Kysely<Database>,
+  db: Kysely<EsTables>,
   queueId: string,
   seq: number,
   status: EsRecordStatus,

@@ -1,5 +1,5 @@
 import { open, readFile } from 'node:fs/promises'
-import { type CryptographicMaterialContainer, verifyDep7 } from '../verify/dep7-verifier.ts'
+import { type CryptographicMaterialContainer, verifyDep7 } from '../../../verify/dep7-verifier.ts'
 
 /** A DEP7 export is a JSON object whose first member is "Belege-Gruppe": recognized by its first bytes. */
 export async function isDep7File(file: string): Promise<boolean> {

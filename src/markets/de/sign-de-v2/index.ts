@@ -1,17 +1,17 @@
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import { ErrorCode, FiscalError } from '../../core/errors.ts'
-import type { Caller } from '../../markets/de/tss/tss-service.ts'
-import type { Runtime } from '../../runtime.ts'
-import { fromFastifyError, statusOf } from '../errors.ts'
-import { DeErrorCode } from '../../markets/de/errors.ts'
+import { ErrorCode, FiscalError } from '../../../core/errors.ts'
+import type { Caller } from '../tss/tss-service.ts'
+import type { Runtime } from '../../../runtime.ts'
+import { fromFastifyError, statusOf } from '../../../api/errors.ts'
+import { DeErrorCode } from '../errors.ts'
 import { authRoute } from './auth.ts'
 import { clientRoutes } from './clients.ts'
 import { exportRoutes } from './exports.ts'
 import { rejectUnknownProperties } from './strict-body.ts'
 import { transactionRoutes } from './transactions.ts'
 import { tssRoutes } from './tss.ts'
-import { deServicesOf } from '../../markets/de/services.ts'
+import { deServicesOf } from '../services.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { fraction, integer } from './option-values.ts'
+import { fraction, integer } from '../../../cli/option-values.ts'
 
 interface ItSimulatorCliOptions {
   port: number
@@ -61,7 +61,7 @@ export function registerItSimulator(program: Command): void {
           `--serial must be the 11-character device serial, e.g. 99IEZ000002; got ${options.serial}`,
         )
       if (options.dumpJournal) return dumpJournal(options)
-      const { startItSimulator } = await import('../markets/it/simulator/app.ts')
+      const { startItSimulator } = await import('../simulator/app.ts')
       const simulator = await startItSimulator({
         port: options.port,
         host: options.host,
@@ -102,7 +102,7 @@ async function dumpJournal(options: ItSimulatorCliOptions): Promise<void> {
   const { existsSync } = await import('node:fs')
   if (!existsSync(options.stateFile))
     throw new Error(`--state-file ${options.stateFile} does not exist: name the file the simulator ran with`)
-  const { loadDeviceState } = await import('../markets/it/simulator/state.ts')
+  const { loadDeviceState } = await import('../simulator/state.ts')
   const state = loadDeviceState(options.stateFile, options.serial)
   for (const entry of state.journal)
     process.stdout.write(`${JSON.stringify({ serialNumber: state.serialNumber, ...entry })}\n`)

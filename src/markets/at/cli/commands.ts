@@ -2,10 +2,10 @@ import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import type { Command } from 'commander'
-import { atServicesOf } from '../markets/at/index.ts'
-import type { DeviceSpec } from '../markets/at/provisioning.ts'
-import { withCountryCashbox } from './country-cashbox.ts'
-import { progress } from './progress.ts'
+import { atServicesOf } from '../index.ts'
+import type { DeviceSpec } from '../provisioning.ts'
+import { withCountryCashbox } from '../../../cli/country-cashbox.ts'
+import { progress } from '../../../cli/progress.ts'
 
 /** "0", "1:AT0:K1", "2:AT1", "3:AT2:82424e8077297aa3" -> a device spec. */
 function deviceSpec(text: string, previous: DeviceSpec[] = []): DeviceSpec[] {

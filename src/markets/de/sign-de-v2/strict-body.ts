@@ -1,5 +1,5 @@
 import type { onRouteHookHandler, preValidationAsyncHookHandler } from 'fastify'
-import { invalid } from '../../core/errors.ts'
+import { invalid } from '../../../core/errors.ts'
 
 interface JsonSchema {
   type?: string

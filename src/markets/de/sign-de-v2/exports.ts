@@ -1,14 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { invalid } from '../../core/errors.ts'
-import { tssExportStream } from '../../markets/de/export/index.ts'
-import type { ExportFilters } from '../../markets/de/tss/model.ts'
-import { tarExportContent } from '../../markets/de/tss/tar-export.ts'
-import type { Runtime } from '../../runtime.ts'
+import { invalid } from '../../../core/errors.ts'
+import { tssExportStream } from '../export/index.ts'
+import type { ExportFilters } from '../tss/model.ts'
+import { tarExportContent } from '../tss/tar-export.ts'
+import type { Runtime } from '../../../runtime.ts'
 import { listQuery, lower } from './query.ts'
 import { Export, ListQuery, listOf, Metadata, QueryInteger, Uuid, errorResponses } from './schemas.ts'
 import { exportView, listView } from './views.ts'
-import { deServicesOf } from '../../markets/de/services.ts'
+import { deServicesOf } from '../services.ts'
 
 const tags = ['SIGN DE v2: export']
 const ExportParams = Type.Object({ tss_id: Uuid, export_id: Uuid })

@@ -1,16 +1,10 @@
-import { type ChainRecord, deliverChain, type SentMarks, type Verdict } from '../core/delivery.ts'
-import type { JobRecord } from '../core/outbox.ts'
-import type { V1Unit } from '../core/v1/ports.ts'
-import type { SpanishAuthority } from '../markets/es/authority.ts'
-import {
-  ES_SUBMIT_JOB,
-  type EsCashboxConfig,
-  type EsRecord,
-  type EsStore,
-  parseJobSubject,
-} from '../markets/es/cashbox/ports.ts'
-import { SpanishDelivery, type SpanishRecord, type SpanishStatement } from '../markets/es/delivery.ts'
-import type { JobHandler, JobOutcome } from './engine.ts'
+import { type ChainRecord, deliverChain, type SentMarks, type Verdict } from '../../../core/delivery.ts'
+import type { JobRecord } from '../../../core/outbox.ts'
+import type { V1Unit } from '../../../core/v1/ports.ts'
+import type { SpanishAuthority } from '../authority.ts'
+import { ES_SUBMIT_JOB, type EsCashboxConfig, type EsRecord, type EsStore, parseJobSubject } from './ports.ts'
+import { SpanishDelivery, type SpanishRecord, type SpanishStatement } from '../delivery.ts'
+import type { JobHandler, JobOutcome } from '../../../jobs/engine.ts'
 
 export type EsAuthorityOf = (queueId: string, config: EsCashboxConfig) => SpanishAuthority<SpanishRecord>
 

@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { ES_RECORD_STATUSES } from '../../markets/es/cashbox/ports.ts'
+import { ES_RECORD_STATUSES } from '../cashbox/ports.ts'
 
 const STATUS_PATTERN = `^(${ES_RECORD_STATUSES.join('|')})$`
 const STATUS_TEXT = `submission status: ${ES_RECORD_STATUSES.join(', ')}`

@@ -1,13 +1,13 @@
 import { Readable } from 'node:stream'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import type { CashboxRecord } from '../../core/ports.ts'
-import { dsfinvkTar } from '../../markets/de/dsfinvk/archive.ts'
-import { cashboxTssStatus, reportCashboxTss } from '../../markets/de/market/cashbox-tss.ts'
-import type { Runtime } from '../../runtime.ts'
-import { cashboxAuth, cashboxOfCountry } from '../possystem-v2/auth.ts'
-import { CashboxHeaders, problemResponses } from '../possystem-v2/schemas.ts'
-import { deServicesOf } from '../../markets/de/services.ts'
+import type { CashboxRecord } from '../../../core/ports.ts'
+import { dsfinvkTar } from '../dsfinvk/archive.ts'
+import { cashboxTssStatus, reportCashboxTss } from '../market/cashbox-tss.ts'
+import type { Runtime } from '../../../runtime.ts'
+import { cashboxAuth, cashboxOfCountry } from '../../../api/possystem-v2/auth.ts'
+import { CashboxHeaders, problemResponses } from '../../../api/possystem-v2/schemas.ts'
+import { deServicesOf } from '../services.ts'
 
 const german = (cashbox: CashboxRecord): CashboxRecord => cashboxOfCountry(cashbox, 'DE', '/de/v1', 'German')
 

@@ -1,6 +1,10 @@
 import { stat } from 'node:fs/promises'
-import { formatTssExportReport, isTarArchive, verifyTssExportFile } from '../verify/tss-export/verify-file.ts'
-import { progress } from './progress.ts'
+import {
+  formatTssExportReport,
+  isTarArchive,
+  verifyTssExportFile,
+} from '../../../verify/tss-export/verify-file.ts'
+import { progress } from '../../../cli/progress.ts'
 
 /**
  * `fiscalbox verify FILE` for TSS exports. Returns false when FILE is not a TAR archive, so that the

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import type { Runtime } from '../../runtime.ts'
+import type { Runtime } from '../../../runtime.ts'
 import { listQuery, lower } from './query.ts'
 import { ListQuery, listOf, Metadata, Tss, Uuid, errorResponses } from './schemas.ts'
 import { listView, tssView } from './views.ts'
-import { deServicesOf } from '../../markets/de/services.ts'
+import { deServicesOf } from '../services.ts'
 
 const TssParams = Type.Object({ tss_id: Uuid })
 const tags = ['SIGN DE v2: TSS']

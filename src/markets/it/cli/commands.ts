@@ -1,8 +1,8 @@
 import type { Command } from 'commander'
-import type { ItConfigRequest } from '../markets/it/configuration.ts'
-import { DEFAULT_DEPARTMENTS, DEFAULT_TIMEOUT_MS } from '../markets/it/configuration.ts'
-import { itServicesOf } from '../markets/it/services.ts'
-import { printFields, withCountryCashbox } from './country-cashbox.ts'
+import type { ItConfigRequest } from '../configuration.ts'
+import { DEFAULT_DEPARTMENTS, DEFAULT_TIMEOUT_MS } from '../configuration.ts'
+import { itServicesOf } from '../services.ts'
+import { printFields, withCountryCashbox } from '../../../cli/country-cashbox.ts'
 
 /** `fiscalbox it configure | show`: the RT device of an IT cash box of /v2/sign. */
 export function registerItCommands(program: Command): void {

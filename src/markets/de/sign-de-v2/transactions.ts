@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { invalid } from '../../core/errors.ts'
-import type { TxSchema as DomainTxSchema } from '../../markets/de/tss/process-data.ts'
-import type { Runtime } from '../../runtime.ts'
+import { invalid } from '../../../core/errors.ts'
+import type { TxSchema as DomainTxSchema } from '../tss/process-data.ts'
+import type { Runtime } from '../../../runtime.ts'
 import { listQuery, lower } from './query.ts'
 import {
   ListQuery,
@@ -15,7 +15,7 @@ import {
   errorResponses,
 } from './schemas.ts'
 import { listView, transactionView } from './views.ts'
-import { deServicesOf } from '../../markets/de/services.ts'
+import { deServicesOf } from '../services.ts'
 
 const tags = ['SIGN DE v2: transaction']
 const TxParams = Type.Object({ tss_id: Uuid, tx_id_or_number: Type.String({ maxLength: 40 }) })

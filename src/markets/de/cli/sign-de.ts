@@ -1,12 +1,12 @@
 import { createWriteStream } from 'node:fs'
 import type { Command } from 'commander'
 import { Option } from 'commander'
-import { loadConfig } from '../config.ts'
-import { writeTssExport } from '../markets/de/export/index.ts'
-import { tarExportContent } from '../markets/de/tss/tar-export.ts'
-import { openRuntime } from '../runtime.ts'
-import { progress } from './progress.ts'
-import { deServicesOf } from '../markets/de/services.ts'
+import { loadConfig } from '../../../config.ts'
+import { writeTssExport } from '../export/index.ts'
+import { tarExportContent } from '../tss/tar-export.ts'
+import { openRuntime } from '../../../runtime.ts'
+import { progress } from '../../../cli/progress.ts'
+import { deServicesOf } from '../services.ts'
 
 /** Germany's commands: SIGN DE API credentials and the TSS TAR export. */
 export function registerSignDeCommands(program: Command, exporter: Command): void {

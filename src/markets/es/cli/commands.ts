@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { type Command, InvalidArgumentError } from 'commander'
-import type { EsConfigRequest } from '../markets/es/cashbox/configuration.ts'
-import { esServicesOf } from '../markets/es/cashbox/index.ts'
-import { cashboxJobScope } from '../markets/es/cashbox/ports.ts'
-import { printFields, withCountryCashbox } from './country-cashbox.ts'
-import { progress } from './progress.ts'
-import { fraction, integer } from './option-values.ts'
+import type { EsConfigRequest } from '../cashbox/configuration.ts'
+import { esServicesOf } from '../cashbox/index.ts'
+import { cashboxJobScope } from '../cashbox/ports.ts'
+import { printFields, withCountryCashbox } from '../../../cli/country-cashbox.ts'
+import { progress } from '../../../cli/progress.ts'
+import { fraction, integer } from '../../../cli/option-values.ts'
 
 /**
  * Every Spanish command: `es configure | show | lroe-run` (the ES cash boxes of /v2/sign), `verify-es`
@@ -43,7 +43,7 @@ export function registerSpainCommands(program: Command): void {
       'require client certificates issued by this CA (PEM); also the trusted CA of TicketBAI signers',
     )
     .action(async (options: EsSimulatorOptions) => {
-      const { startSimulator } = await import('../markets/es/simulator/app.ts')
+      const { startSimulator } = await import('../simulator/app.ts')
       if (Boolean(options.tlsKey) !== Boolean(options.tlsCert))
         throw new Error('--tls-key and --tls-cert go together')
       const started = Date.now()
@@ -133,7 +133,7 @@ function registerVerify(program: Command): void {
     .argument('<files...>', 'signed XML files of one issuer, in chain order')
     .option('--json', 'print the report as JSON')
     .action(async (files: string[], options: { json?: boolean }) => {
-      const { TicketBaiVerifier } = await import('../verify/ticketbai-verifier.ts')
+      const { TicketBaiVerifier } = await import('../../../verify/ticketbai-verifier.ts')
       verifyDocuments(
         new TicketBaiVerifier(),
         files,
@@ -146,7 +146,7 @@ function registerVerify(program: Command): void {
 
 /** Checks VERI*FACTU XML files given in chain order (also `fiscalbox verify FILE` for such a file). */
 export async function verifyVerifactuFiles(files: string[], options: { json?: boolean }): Promise<void> {
-  const { VerifactuVerifier } = await import('../verify/verifactu-verifier.ts')
+  const { VerifactuVerifier } = await import('../../../verify/verifactu-verifier.ts')
   verifyDocuments(
     new VerifactuVerifier(),
     files,

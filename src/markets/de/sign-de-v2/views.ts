@@ -1,13 +1,7 @@
-import { toPem } from '../../markets/de/tss/certificates.ts'
-import { MAX_ACTIVE_TRANSACTIONS, MAX_CLIENTS } from '../../markets/de/tss/model.ts'
-import type {
-  ClientRecord,
-  ExportRecord,
-  Metadata,
-  TransactionView,
-  TssRecord,
-} from '../../markets/de/tss/model.ts'
-import type { Caller } from '../../markets/de/tss/tss-service.ts'
+import { toPem } from '../tss/certificates.ts'
+import { MAX_ACTIVE_TRANSACTIONS, MAX_CLIENTS } from '../tss/model.ts'
+import type { ClientRecord, ExportRecord, Metadata, TransactionView, TssRecord } from '../tss/model.ts'
+import type { Caller } from '../tss/tss-service.ts'
 
 /** The API version answered in `_version`: the SIGN DE API release whose surface this follows. */
 export const API_VERSION = '2.1.35'

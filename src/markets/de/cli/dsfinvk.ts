@@ -2,11 +2,11 @@ import { createWriteStream } from 'node:fs'
 import { pipeline } from 'node:stream/promises'
 import { Readable } from 'node:stream'
 import type { Command } from 'commander'
-import { loadConfig } from '../config.ts'
-import { FiscalError } from '../core/errors.ts'
-import { dsfinvkTar, writeDsfinvkDirectory } from '../markets/de/dsfinvk/archive.ts'
-import { openRuntime } from '../runtime.ts'
-import { deServicesOf } from '../markets/de/services.ts'
+import { loadConfig } from '../../../config.ts'
+import { FiscalError } from '../../../core/errors.ts'
+import { dsfinvkTar, writeDsfinvkDirectory } from '../dsfinvk/archive.ts'
+import { openRuntime } from '../../../runtime.ts'
+import { deServicesOf } from '../services.ts'
 
 /** `fiscalbox export dsfinvk`: the DSFinV-K export of a German cash box (docs/country-de.md). */
 export function registerDsfinvkCommand(exporter: Command): void {

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { CashboxRecord } from '../../core/ports.ts'
-import { itServicesOf } from '../../markets/it/services.ts'
-import type { Runtime } from '../../runtime.ts'
-import { cashboxAuth, cashboxOfCountry } from '../possystem-v2/auth.ts'
-import { cashboxConfigurationRoutes } from '../possystem-v2/cashbox-configuration.ts'
+import type { CashboxRecord } from '../../../core/ports.ts'
+import { itServicesOf } from '../services.ts'
+import type { Runtime } from '../../../runtime.ts'
+import { cashboxAuth, cashboxOfCountry } from '../../../api/possystem-v2/auth.ts'
+import { cashboxConfigurationRoutes } from '../../../api/possystem-v2/cashbox-configuration.ts'
 import { ItConfig, ItConfigBody } from './schemas.ts'
 
 const italian = (cashbox: CashboxRecord): CashboxRecord =>

@@ -1,12 +1,12 @@
 import { Readable } from 'node:stream'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import type { CashboxRecord } from '../../core/ports.ts'
-import { atServicesOf } from '../../markets/at/index.ts'
-import type { Runtime } from '../../runtime.ts'
-import { cashboxAuth, cashboxOfCountry } from '../possystem-v2/auth.ts'
-import { CashboxHeaders, problemResponses } from '../possystem-v2/schemas.ts'
-import { sendJsonText } from '../send-json.ts'
+import type { CashboxRecord } from '../../../core/ports.ts'
+import { atServicesOf } from '../index.ts'
+import type { Runtime } from '../../../runtime.ts'
+import { cashboxAuth, cashboxOfCountry } from '../../../api/possystem-v2/auth.ts'
+import { CashboxHeaders, problemResponses } from '../../../api/possystem-v2/schemas.ts'
+import { sendJsonText } from '../../../api/send-json.ts'
 import {
   AddDeviceBody,
   CashboxSummary,

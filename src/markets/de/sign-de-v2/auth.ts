@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { ErrorCode, FiscalError } from '../../core/errors.ts'
-import { RateLimiter } from '../../core/rate-limiter.ts'
-import type { Runtime } from '../../runtime.ts'
+import { ErrorCode, FiscalError } from '../../../core/errors.ts'
+import { RateLimiter } from '../../../core/rate-limiter.ts'
+import type { Runtime } from '../../../runtime.ts'
 import { errorResponses } from './schemas.ts'
-import { deServicesOf } from '../../markets/de/services.ts'
+import { deServicesOf } from '../services.ts'
 
 const Grant = Type.Object({
   access_token: Type.String(),
