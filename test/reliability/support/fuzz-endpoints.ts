@@ -47,6 +47,11 @@ export interface World {
     active: string[]
     finishedTxId: string
     exportId: string
+    /**
+     * The file endpoint's own export: a DELETE that the fuzzer sends to the export's URL (a method swap)
+     * withdraws it, and the file of a withdrawn export is never served again.
+     */
+    fileExportId: string
     otherTssId: string
   }
 }
@@ -532,7 +537,7 @@ export const ENDPOINTS: Endpoint[] = [
     name: 'GET /api/v2/tss/:tss_id/export/:export_id/file',
     method: 'GET',
     auth: 'bearer',
-    url: (w) => de(`/tss/${w.de.tssId}/export/${w.de.exportId}/file`),
+    url: (w) => de(`/tss/${w.de.tssId}/export/${w.de.fileExportId}/file`),
     fields: [],
   },
   {
@@ -614,9 +619,22 @@ export async function buildWorld(harness: Harness, activeTransactions: number): 
     assert.equal(reply.status, 200, JSON.stringify(reply.body))
     active.push(txId)
   }
-  const exportId = randomUUID()
-  const exported = await api.call('PUT', `/tss/${tss.tssId}/export/${exportId}`, {})
-  assert.equal(exported.status, 200, JSON.stringify(exported.body))
+  const completedExport = async () => {
+    const id = randomUUID()
+    const exported = await api.call('PUT', `/tss/${tss.tssId}/export/${id}`, {})
+    assert.equal(exported.status, 200, JSON.stringify(exported.body))
+    // Built before the fuzzing starts: on a loaded machine the file could otherwise still be in the
+    // making (404 E_EXPORT_NOT_COMPLETED) for much of the run. Polled, not timed.
+    let state = exported.body.state
+    while (state === 'PENDING' || state === 'WORKING') {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      state = (await api.call('GET', `/tss/${tss.tssId}/export/${id}`)).body.state
+    }
+    assert.equal(state, 'COMPLETED')
+    return id
+  }
+  const exportId = await completedExport()
+  const fileExportId = await completedExport()
 
   return {
     harness,
@@ -638,6 +656,7 @@ export async function buildWorld(harness: Harness, activeTransactions: number): 
       active,
       finishedTxId,
       exportId,
+      fileExportId,
       otherTssId: otherTss.tssId,
     },
   }
