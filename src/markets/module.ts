@@ -46,6 +46,20 @@ export interface ModuleOutbox {
   ): Promise<Map<string, { window: string; until: number }>>
 }
 
+/**
+ * A market's own services (`market[key]`: configuration, exports...) from a market registry, for the
+ * module's HTTP surfaces, CLI commands and jobs. Throws when the registry has no such market.
+ */
+export function marketServices<S>(
+  marketFor: (countryCode: number) => Market,
+  countryCode: number,
+  key: string,
+): S {
+  const market = marketFor(countryCode) as Market & Record<string, unknown>
+  if (!(key in market)) throw new Error(`the market registry has no market with ${key} services`)
+  return market[key] as S
+}
+
 /** Counters are int8 on PostgreSQL; storage's pg type parser returns them as numbers. */
 export type Count = ColumnType<number, number, number>
 

@@ -1,3 +1,4 @@
+import { marketServices } from '../module.ts'
 import { createPrivateKey, type KeyObject, sign as ecdsaSign } from 'node:crypto'
 import { SignatureFormat, SignatureTypeCategory, v2Code } from '../../core/case-codes.ts'
 import { ErrorCode, FiscalError, invalid } from '../../core/errors.ts'
@@ -59,14 +60,9 @@ export interface AtMarket extends Market {
   readonly at: AtServices
 }
 
-export const isAtMarket = (market: Market): market is AtMarket => 'at' in market
-
 /** The Austrian services (provisioning, DEP7) of a market registry, for the API and the CLI. */
-export function atServicesOf(marketFor: (countryCode: number) => Market): AtServices {
-  const market = marketFor(AT_COUNTRY)
-  if (!isAtMarket(market)) throw new Error('the market registry has no Austrian market')
-  return market.at
-}
+export const atServicesOf = (marketFor: (countryCode: number) => Market): AtServices =>
+  marketServices<AtMarket['at']>(marketFor, AT_COUNTRY, 'at')
 
 function optionsOf(receipt: Receipt): AtReceiptOptions {
   const raw = receipt.caseData?.AT

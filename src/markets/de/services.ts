@@ -1,3 +1,4 @@
+import { marketServices } from '../module.ts'
 import type { Market } from '../../core/market.ts'
 import type { MasterKey } from '../../core/secrets.ts'
 import { type CredentialStore, SignDeCredentials } from './credentials.ts'
@@ -36,8 +37,5 @@ export function createDeServices(stores: DeStores, master: MasterKey): DeService
 }
 
 /** The German services of a market registry, for the SIGN DE API, /de/v1 and the CLI. */
-export function deServicesOf(marketFor: (countryCode: number) => Market): DeServices {
-  const market = marketFor(DE_COUNTRY)
-  if (!(market instanceof GermanMarket)) throw new Error('the market registry has no German market')
-  return market.de
-}
+export const deServicesOf = (marketFor: (countryCode: number) => Market): DeServices =>
+  marketServices<GermanMarket['de']>(marketFor, DE_COUNTRY, 'de')

@@ -1,3 +1,4 @@
+import { marketServices } from '../module.ts'
 import { ErrorCode, FiscalError } from '../../core/errors.ts'
 import type { Market } from '../../core/market.ts'
 import { type ItConfigRequest, parseItConfig } from './configuration.ts'
@@ -16,14 +17,9 @@ export interface ItMarket extends Market {
   readonly it: ItServices
 }
 
-const isItMarket = (market: Market): market is ItMarket => 'it' in market
-
 /** The Italian services of a market registry. */
-export function itServicesOf(marketFor: (countryCode: number) => Market): ItServices {
-  const market = marketFor(IT_COUNTRY)
-  if (!isItMarket(market)) throw new Error('the market registry has no Italian market')
-  return market.it
-}
+export const itServicesOf = (marketFor: (countryCode: number) => Market): ItServices =>
+  marketServices<ItMarket['it']>(marketFor, IT_COUNTRY, 'it')
 
 export const notConfigured = () =>
   new FiscalError(

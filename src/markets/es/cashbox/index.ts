@@ -1,3 +1,4 @@
+import { marketServices } from '../../module.ts'
 import { ErrorCode, FiscalError } from '../../../core/errors.ts'
 import type { Market } from '../../../core/market.ts'
 import type { SpanishAuthority } from '../authority.ts'
@@ -49,14 +50,9 @@ export interface EsMarket extends Market {
   readonly es: EsServices
 }
 
-const isEsMarket = (market: Market): market is EsMarket => 'es' in market
-
 /** The Spanish services (configuration, records) of a market registry, for the API, the CLI and the outbox. */
-export function esServicesOf(marketFor: (countryCode: number) => Market): EsServices {
-  const market = marketFor(ES_COUNTRY)
-  if (!isEsMarket(market)) throw new Error('the market registry has no Spanish market')
-  return market.es
-}
+export const esServicesOf = (marketFor: (countryCode: number) => Market): EsServices =>
+  marketServices<EsMarket['es']>(marketFor, ES_COUNTRY, 'es')
 
 const conflict = (message: string) =>
   new FiscalError(ErrorCode.Conflict, message, {
