@@ -101,9 +101,14 @@ export async function deliverChain<R, A, C extends ChainRecord<R>>(
   marks?: SentMarks<R>,
 ): Promise<Map<C, Verdict<A>>> {
   const verdicts = new Map<C, Verdict<A>>()
-  /** Set by the first record that must wait: every later record waits too, for that reason. */
-  let holding: { kind: 'paced'; reason: string; until: number } | { kind: 'held'; reason: string } | undefined
-  let retryAfterMs: number | undefined
+  /**
+   * Set by the first record that must wait: every later record waits too, for that reason (and, when it
+   * failed, with the pause the authority asked of it).
+   */
+  let holding:
+    | { kind: 'paced'; reason: string; until: number }
+    | { kind: 'held'; reason: string; retryAfterMs: number | undefined }
+    | undefined
   let run: C[] = []
 
   const give = (item: C, verdict: Verdict<A>) => {
@@ -114,8 +119,8 @@ export async function deliverChain<R, A, C extends ChainRecord<R>>(
       holding = {
         kind: 'held',
         reason: `waiting for record ${item.position} of the chain to reach the authority first`,
+        retryAfterMs: verdict.retryAfterMs,
       }
-      retryAfterMs = verdict.retryAfterMs
     }
   }
   const held = (item: C): Verdict<A> =>
@@ -124,7 +129,7 @@ export async function deliverChain<R, A, C extends ChainRecord<R>>(
           kind: 'held',
           reason: holding.reason,
           reconcile: item.askFirst,
-          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+          ...(holding.retryAfterMs === undefined ? {} : { retryAfterMs: holding.retryAfterMs }),
         }
       : (holding as Verdict<A>)
 

@@ -13,7 +13,7 @@ export const moduleDatabase = <Tables>(storage: Storage): ModuleDatabase<Tables>
     engine: storage.engine,
     db: storage.db,
     transact: storage.transact,
-    transactionOf: (unit: unknown) => unit,
+    transactionOf,
     ...(storage.sqlite ? { sqlite: storage.sqlite } : {}),
     outbox: moduleOutbox(storage),
     async accountOfQueueIn(unit, queueId) {

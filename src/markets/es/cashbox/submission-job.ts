@@ -107,9 +107,9 @@ export function esCashboxSubmitHandler(deps: {
         })
       else outcomes.set(job.id, { kind: 'done' })
     }
+    const found = new Set(records.map((record) => record.seq))
     for (const [seq, job] of bySeq)
-      if (!records.some((r) => r.seq === seq))
-        outcomes.set(job.id, { kind: 'dead', error: `record ${seq} is missing` })
+      if (!found.has(seq)) outcomes.set(job.id, { kind: 'dead', error: `record ${seq} is missing` })
     const client = new SpanishDelivery(deps.authorityOf(queueId, config), valueOf, answerOf)
     const verdicts = await deliverChain(client, items, sentMarks(queueId))
     for (const [item, verdict] of verdicts) {
