@@ -6,6 +6,8 @@ import { PayService } from './core/payments/pay-service.ts'
 import type { Market } from './core/market.ts'
 import { MasterKey } from './core/secrets.ts'
 import { SignService } from './core/sign-service.ts'
+import { LocationCashboxes } from './core/v1/location-cashboxes.ts'
+import { marketSignedFiscalizer } from './core/v1/market-signed.ts'
 import { marketModules } from './markets/index.ts'
 import type { MarketSettings } from './markets/module.ts'
 import { createMarketRegistry, type MarketFor } from './markets/registry.ts'
@@ -19,7 +21,7 @@ import { createLedger } from './storage/repositories/ledger.ts'
 import { issuedReceiptRepository } from './storage/repositories/issued-receipts.ts'
 import { paymentRepository } from './storage/repositories/payments.ts'
 import { marketStores } from './storage/market-stores.ts'
-import { createV1Runtime, type V1Runtime, type V1Settings } from './v1-runtime.ts'
+import { createV1Runtime, DEFAULT_V1_OPTIONS, type V1Runtime, type V1Settings } from './v1-runtime.ts'
 
 /** The composition root: storage, master key and the core services, wired once per process. */
 export interface Runtime {
@@ -65,14 +67,14 @@ export async function openRuntime(
   try {
     const master = await unlockMasterKey(storage, config)
     const cashboxes = new Cashboxes(cashboxRepository(storage), master)
-    const v1 = createV1Runtime(storage, master, options.v1)
     const maxAttempts = options.v1?.engine?.maxAttempts
-    // Markets whose records go out later use the same outbox, on its clock.
+    // Markets whose records go out later use the outbox of the transactions API, on its clock.
+    const clock = options.v1?.clock ?? DEFAULT_V1_OPTIONS.clock
     const registered = await createMarketRegistry({
       stores: marketStores(storage),
       master,
       settings: options,
-      clock: v1.options.clock,
+      clock,
       ...(maxAttempts ? { maxAttempts } : {}),
     })
     const override = options.markets
@@ -81,6 +83,17 @@ export async function openRuntime(
       options.paymentSimulator ?? (config.PAYMENT_SIMULATOR === 'off' ? false : new PaymentSimulator())
     const payments = new PayService(paymentRepository(storage), createPaymentProviders({ simulator }))
     const signService = new SignService(createLedger(storage), cashboxes, marketFor)
+    // Locations of a country whose market signs are signed by that market on cash boxes of their own.
+    const locationSigning = new LocationCashboxes(cashboxes, signService, marketFor)
+    const marketSigned = Object.fromEntries(
+      marketModules
+        .filter((module) => module.marketSignsTransactions)
+        .map((module) => [module.country, marketSignedFiscalizer(module.country, locationSigning)]),
+    )
+    const v1 = createV1Runtime(storage, master, {
+      ...options.v1,
+      fiscalizers: { ...marketSigned, ...options.v1?.fiscalizers },
+    })
     const reservationsRecovered = signService.recoverReservations()
     // Observed by close() and by whoever awaits it; never an unhandled rejection.
     reservationsRecovered.catch(() => {})

@@ -3,6 +3,9 @@ import { createWriteStream } from 'node:fs'
 import { open } from 'node:fs/promises'
 import type { Command } from 'commander'
 import { loadConfig } from '../config.ts'
+import { locationCashboxId } from '../core/v1/location-cashboxes.ts'
+import { RECEIPT_RECORD_FORMAT } from '../core/v1/market-signed.ts'
+import type { Environment } from '../core/v1/model.ts'
 import { GENERIC_RECORD_PREFIX } from '../markets/generic/transaction-record.ts'
 import { openRuntime, type Runtime } from '../runtime.ts'
 import { exportRepository } from '../storage/repositories/v1-export.ts'
@@ -63,7 +66,9 @@ export async function exportTransactions(
       if (!r.record.startsWith(`${GENERIC_RECORD_PREFIX}|`)) {
         file.destroy()
         throw new Error(
-          `record ${r.sequence} of this location is not a generic record: export it with its country's command (e.g. \`fiscalbox export verifactu\`)`,
+          r.record.startsWith(`{"format":"${RECEIPT_RECORD_FORMAT}"`)
+            ? `record ${r.sequence} of this location was signed by its country's market on the location's own cash box: export that cash box's journal instead (\`fiscalbox export journal --cashbox ${locationCashboxId(location.id, environment as Environment)}\`)`
+            : `record ${r.sequence} of this location is not a generic record: export it with its country's command (e.g. \`fiscalbox export verifactu\`)`,
         )
       }
       await write(

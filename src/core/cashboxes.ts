@@ -23,6 +23,14 @@ const ID_FORM = /^[0-9a-fA-F-]{36}$/
 /** What an unknown id's token is compared with: no token is known to hash to all zeros. */
 const NO_TOKEN_HASH = '0'.repeat(64)
 
+export interface CashboxSpec {
+  id: string
+  queueId: string
+  accountId: string
+  country: string
+  label: string
+}
+
 /** Cash boxes, their credentials and their queue keys. Credentials and keys are cached: they never change. */
 export class Cashboxes {
   private readonly cache = new Map<string, CashboxRecord>()
@@ -34,15 +42,45 @@ export class Cashboxes {
   ) {}
 
   async create(country: string, label = ''): Promise<CreatedCashbox> {
+    return this.insert({
+      id: randomUUID(),
+      queueId: randomUUID(),
+      accountId: DEFAULT_ACCOUNT_ID,
+      country,
+      label,
+    })
+  }
+
+  /**
+   * The cash box with this id, created (with these settings) when there is none yet; for cash boxes whose
+   * id follows from what they serve, e.g. a transactions API location's. Its access token is never shown:
+   * such a cash box is signed on by fiscalbox itself, not by a POS.
+   */
+  async ensure(spec: CashboxSpec): Promise<CashboxRecord> {
+    const existing = await this.find(spec.id)
+    if (existing) return existing
+    try {
+      await this.insert(spec)
+    } catch (error) {
+      // Another request created it first (the id is the primary key): that one is the cash box.
+      const raced = await this.find(spec.id)
+      if (raced) return raced
+      throw error
+    }
+    const created = await this.find(spec.id)
+    if (!created) throw new FiscalError(ErrorCode.Internal, `cash box ${spec.id} vanished after its commit`)
+    return created
+  }
+
+  private async insert(spec: CashboxSpec): Promise<CreatedCashbox> {
+    const { id: cashboxId, queueId, accountId, country, label } = spec
     const code = countryCode(country)
-    const cashboxId = randomUUID()
-    const queueId = randomUUID()
     const { token, hash } = newAccessToken()
     const key = newSealedP256(this.master)
     await this.store.insert({
       cashbox: {
         id: cashboxId,
-        accountId: DEFAULT_ACCOUNT_ID,
+        accountId,
         country,
         label: label || `${country} cash box`,
         accessTokenHash: hash,
@@ -52,14 +90,7 @@ export class Cashboxes {
       queue: { id: queueId, countryCode: code, genesisHash: GENESIS_HASH, totalizers: newTotalizers() },
       key: { queueId, ...key },
     })
-    return {
-      cashboxId,
-      accessToken: token,
-      queueId,
-      accountId: DEFAULT_ACCOUNT_ID,
-      country,
-      publicKey: key.publicKey,
-    }
+    return { cashboxId, accessToken: token, queueId, accountId, country, publicKey: key.publicKey }
   }
 
   list(): Promise<CashboxRecord[]> {

@@ -105,6 +105,20 @@ export interface Market {
   validate(receipt: Receipt): void
   seal(context: SigningContext, receipt: Receipt): Promise<Sealed>
   readonly external?: ExternalUnit
+  /** The settings a cash box of the market needs before its first receipt (e.g. its RT device). */
+  readonly cashboxSettings?: CashboxSettings
+}
+
+/**
+ * A market's per-cash-box settings, as the transactions API's locations give them (country_config): checked
+ * before the location is stored, applied to each of its cash boxes. /v2 cash boxes set them over the market's
+ * own routes and CLI (e.g. PUT /it/v1/cashbox), which take the same fields.
+ */
+export interface CashboxSettings {
+  /** Throws a 400 naming the first bad field (by its name in the settings). */
+  check(settings: Record<string, unknown>): void
+  /** Gives the queue these settings; the same settings again change nothing. */
+  apply(queueId: string, settings: Record<string, unknown>): Promise<void>
 }
 
 export const needsExternalStep = (sealed: Sealed): sealed is ExternalStep => 'external' in sealed

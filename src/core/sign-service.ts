@@ -107,7 +107,7 @@ export class SignService {
   ) {}
 
   async sign(command: SignCommand): Promise<string> {
-    this.validateForQueue(command)
+    this.validate(command.cashbox.country, command.receipt)
     const { text: requestText, hash: requestHash } = fingerprint(command.body)
     const key = `${command.cashbox.id}/${command.operationId}`
     const running = this.running.get(key)
@@ -127,13 +127,13 @@ export class SignService {
   }
 
   /** Country rules: the receipt's country bits must be the queue's (or 0), then the market's own checks. */
-  private validateForQueue({ cashbox, receipt }: SignCommand): void {
-    const queueCountry = countryCode(cashbox.country)
+  validate(country: string, receipt: Receipt): void {
+    const queueCountry = countryCode(country)
     const receiptCountry = countryOf(receipt.caseCode)
     if (receiptCountry !== 0 && receiptCountry !== queueCountry) {
       throw invalid(
         'ftReceiptCase',
-        `country 0x${receiptCountry.toString(16)} does not match the cash box's country ${cashbox.country} (0x${queueCountry.toString(16)})`,
+        `country 0x${receiptCountry.toString(16)} does not match the cash box's country ${country} (0x${queueCountry.toString(16)})`,
       )
     }
     this.marketFor(queueCountry).validate(receipt)
@@ -150,6 +150,20 @@ export class SignService {
       )
     }
     return settled
+  }
+
+  /**
+   * The response of an operation signed before (as a repeated sign would replay it), or undefined when
+   * nothing was ever signed under its id; an operation whose signing is still under way is not answered yet.
+   */
+  async signed(cashboxId: string, operationId: string): Promise<string | undefined> {
+    const stored = await this.ledger.findOperation(cashboxId, operationId)
+    if (!stored) return undefined
+    const response = await this.ledger.queueItemResponse(stored.queueItemId)
+    // A reservation's row has no response until its unit's answer is committed.
+    if (!response)
+      throw new FiscalError(ErrorCode.OperationInProgress, `operation ${operationId} is still being signed`)
+    return response
   }
 
   private async replay(stored: OperationRecord, requestHash: string): Promise<string> {

@@ -149,6 +149,12 @@ export interface MarketModule {
    */
   fiscalizerKey?(countryConfig: Record<string, unknown>): string
   /**
+   * Transactions API v1: the module's market signs the country's locations too, each on a cash box of its
+   * own per environment, with the location's country_config as the market's cash box settings
+   * (core/v1/market-signed.ts). Otherwise a location of the country gets generic records.
+   */
+  readonly marketSignsTransactions?: boolean
+  /**
    * Batch windows the module's authority takes records in (each typed by adding it to core/v1/model.ts'
    * `BatchWindows`): a record held for one has the transaction status `pending_<window>` on /v1, and
    * POST /v1/batches/<window>/run releases it.

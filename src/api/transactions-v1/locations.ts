@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { LocationRecord } from '../../core/v1/model.ts'
 import { locationView } from '../../core/v1/views.ts'
 import type { V1Runtime } from '../../v1-runtime.ts'
 import { page } from './errors.ts'
@@ -7,6 +8,7 @@ import { CreateLocationBody, IdParams, Location, LocationList, PageQuery, proble
 const tags = ['transactions v1: locations']
 
 export function locationRoutes(v1: V1Runtime): FastifyPluginAsyncTypebox {
+  const view = (location: LocationRecord) => locationView(location, v1.accounts.locationDetails(location))
   return async (app) => {
     app.post(
       '/locations',
@@ -25,7 +27,7 @@ export function locationRoutes(v1: V1Runtime): FastifyPluginAsyncTypebox {
           country: request.body.country,
           countryConfig: request.body.country_config ?? {},
         })
-        return reply.code(201).send(locationView(location))
+        return reply.code(201).send(view(location))
       },
     )
     app.get(
@@ -41,7 +43,7 @@ export function locationRoutes(v1: V1Runtime): FastifyPluginAsyncTypebox {
       async (request) => {
         const { limit, offset } = page(request.query)
         const { data, total } = await v1.accounts.listLocations(request.caller, limit, offset)
-        return { data: data.map(locationView), total, limit, offset }
+        return { data: data.map(view), total, limit, offset }
       },
     )
     app.get(
@@ -54,7 +56,7 @@ export function locationRoutes(v1: V1Runtime): FastifyPluginAsyncTypebox {
           response: { 200: Location, ...problems(401, 403, 404, 429) },
         },
       },
-      async (request) => locationView(await v1.accounts.location(request.caller, request.params.id)),
+      async (request) => view(await v1.accounts.location(request.caller, request.params.id)),
     )
     app.post(
       '/locations/:id/deactivate',
@@ -66,8 +68,7 @@ export function locationRoutes(v1: V1Runtime): FastifyPluginAsyncTypebox {
           response: { 200: Location, ...problems(401, 403, 404, 429) },
         },
       },
-      async (request) =>
-        locationView(await v1.accounts.deactivateLocation(request.caller, request.params.id)),
+      async (request) => view(await v1.accounts.deactivateLocation(request.caller, request.params.id)),
     )
   }
 }

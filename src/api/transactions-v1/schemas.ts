@@ -154,6 +154,15 @@ export const Location = Type.Object({
   public_key: Type.String({ description: 'The P-256 key (SPKI, base64) that signs generic records' }),
   created_at: Timestamp,
   deactivated_at: nullable(Timestamp),
+  cashboxes: Type.Optional(
+    Type.Object(
+      { test: Type.String(), live: Type.String() },
+      {
+        description:
+          "For a country whose market signs (e.g. IT): the cash box of each environment that the location's transactions are signed on as POS System API v2 receipts; `fiscalbox <country> configure --cashbox <id>` and `fiscalbox export journal` take these ids",
+      },
+    ),
+  ),
 })
 
 export const CreateLocationBody = Type.Object({
@@ -169,7 +178,8 @@ export const CreateLocationBody = Type.Object({
       },
       {
         additionalProperties: true,
-        description: 'Spain: system, territory (TicketBAI), nif, certificate_id',
+        description:
+          "Spain: system, territory (TicketBAI), nif, certificate_id. Italy: the RT device as PUT /it/v1/cashbox takes it (device, url, timeoutMs, departments). A country's own fields are checked by its market (400 naming country_config.<field>)",
       },
     ),
   ),

@@ -127,7 +127,7 @@ export class Accounts {
     if (!/^[A-Z]{2}$/.test(input.country))
       throw invalid('country', 'must be an ISO 3166-1 alpha-2 code, e.g. ES')
     // Refuses a country (or a country's authority system) this server cannot fiscalize, before anything is stored.
-    this.fiscalizerFor({ country: input.country, countryConfig: input.countryConfig })
+    const fiscalizer = this.fiscalizerFor({ country: input.country, countryConfig: input.countryConfig })
     const key = newSealedP256(this.master)
     const location: LocationRecord = {
       id: randomUUID(),
@@ -141,7 +141,18 @@ export class Accounts {
       deactivatedAt: null,
     }
     await this.store.insertLocation({ ...location, privateKeyEncrypted: key.privateKeyEncrypted })
+    await fiscalizer.prepareLocation?.(location)
     return location
+  }
+
+  /** What the location's fiscalizer shows of its set-up (e.g. the cash boxes it signs on). */
+  locationDetails(location: LocationRecord): Record<string, unknown> {
+    try {
+      return this.fiscalizerFor(location).locationDetails?.(location) ?? {}
+    } catch {
+      // A location whose fiscalizer this server does not run (any more) has nothing to show of it.
+      return {}
+    }
   }
 
   listLocations(caller: Caller, limit: number, offset: number) {

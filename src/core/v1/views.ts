@@ -28,7 +28,7 @@ export const transactionView = (t: TransactionRecord) => ({
   created_at: t.createdAt,
 })
 
-export const locationView = (l: LocationRecord) => ({
+export const locationView = (l: LocationRecord, details: Record<string, unknown> = {}) => ({
   id: l.id,
   account_id: l.accountId,
   name: l.name,
@@ -38,6 +38,7 @@ export const locationView = (l: LocationRecord) => ({
   public_key: l.publicKey,
   created_at: l.createdAt,
   deactivated_at: l.deactivatedAt,
+  ...details,
 })
 
 export const jobView = (j: JobRecord) => ({

@@ -1,4 +1,5 @@
 import type { MarketModule } from '../module.ts'
+import { parseItConfig } from './configuration.ts'
 import { ItalianMarket } from './market.ts'
 import * as itMarket from './migrations/014-it-market.ts'
 import type { ItStore } from './ports.ts'
@@ -19,8 +20,19 @@ declare module '../module.ts' {
 export const italy: MarketModule = {
   country: 'IT',
   stores: itStore,
-  market: ({ stores }): ItMarket =>
-    Object.assign(new ItalianMarket(stores.IT), { it: itServices(stores.IT) }),
+  market: ({ stores }): ItMarket => {
+    const it = itServices(stores.IT)
+    return Object.assign(new ItalianMarket(stores.IT), {
+      it,
+      // A transactions API location's country_config takes the fields of PUT /it/v1/cashbox.
+      cashboxSettings: {
+        check: (settings: Record<string, unknown>) => void parseItConfig(settings),
+        apply: async (queueId: string, settings: Record<string, unknown>) =>
+          void (await it.configure({ queueId }, settings)),
+      },
+    })
+  },
+  marketSignsTransactions: true,
   routes: async () => [{ prefix: '/it/v1', plugin: (await import('./http/index.ts')).itApi }],
   commands: async (program) => {
     ;(await import('./cli/commands.ts')).registerItCommands(program)
