@@ -117,8 +117,13 @@ export interface Market {
 export interface CashboxSettings {
   /** Throws a 400 naming the first bad field (by its name in the settings). */
   check(settings: Record<string, unknown>): void
-  /** Gives the queue these settings; the same settings again change nothing. */
-  apply(queueId: string, settings: Record<string, unknown>): Promise<void>
+  /** Gives the cash box these settings; the same settings again change nothing. */
+  apply(cashbox: { id: string; queueId: string }, settings: Record<string, unknown>): Promise<void>
+  /**
+   * What the location keeps of its settings (its country_config as stored and shown): without secrets such
+   * as a private key, which `apply` seals in the market's own store. Absent: the settings as given.
+   */
+  stored?(settings: Record<string, unknown>): Record<string, unknown>
 }
 
 export const needsExternalStep = (sealed: Sealed): sealed is ExternalStep => 'external' in sealed

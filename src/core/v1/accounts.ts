@@ -134,14 +134,15 @@ export class Accounts {
       accountId: caller.account.id,
       name: input.name,
       country: input.country,
-      countryConfig: input.countryConfig,
+      // Secrets of the settings (e.g. a signing key) are kept by the fiscalizer, sealed, not with the location.
+      countryConfig: fiscalizer.storedConfig?.(input.countryConfig) ?? input.countryConfig,
       active: true,
       publicKey: key.publicKey,
       createdAt: new Date().toISOString(),
       deactivatedAt: null,
     }
     await this.store.insertLocation({ ...location, privateKeyEncrypted: key.privateKeyEncrypted })
-    await fiscalizer.prepareLocation?.(location)
+    await fiscalizer.prepareLocation?.({ ...location, countryConfig: input.countryConfig })
     return location
   }
 

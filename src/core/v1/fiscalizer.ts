@@ -31,7 +31,9 @@ export interface Fiscalizer {
   seal(context: SealContext, input: FiscalInput): Promise<SealedRecord>
   /** Present when records go to an authority: then the transaction waits for its answer. */
   readonly authority?: AuthorityClientFor
-  /** Sets up what a new location's records are made with (after the location's commit). */
+  /** What a location keeps of its country_config (without secrets that the fiscalizer seals itself). */
+  storedConfig?(config: Record<string, unknown>): Record<string, unknown>
+  /** Sets up what a new location's records are made with (after the location's commit; config as given). */
   prepareLocation?(location: LocationRecord): Promise<void>
   /** What the location's view shows of the fiscalizer's set-up, e.g. its cash boxes. */
   locationDetails?(location: LocationRecord): Record<string, unknown>

@@ -65,6 +65,10 @@ export class LocationCashboxes implements LocationSigning {
     }
   }
 
+  storedSettings(country: string, settings: Record<string, unknown>): Record<string, unknown> {
+    return this.marketFor(countryCode(country)).cashboxSettings?.stored?.(settings) ?? settings
+  }
+
   async prepare(location: LocationRecord): Promise<void> {
     for (const environment of ENVIRONMENTS) await this.setUp(location, environment)
   }
@@ -102,7 +106,7 @@ export class LocationCashboxes implements LocationSigning {
       label: `${location.name} (${environment})`,
     })
     const settings = this.marketFor(countryCode(location.country)).cashboxSettings
-    await settings?.apply(cashbox.queueId, location.countryConfig).catch(asCountryConfigError)
+    await settings?.apply(cashbox, location.countryConfig).catch(asCountryConfigError)
     return cashbox
   }
 

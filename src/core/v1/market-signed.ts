@@ -47,6 +47,8 @@ export interface LocationSigning {
   cashboxIds(location: LocationRecord): Record<Environment, string>
   /** Checks a location's country_config as the market's cash box settings. */
   checkSettings(country: string, settings: Record<string, unknown>): void
+  /** What the location keeps of those settings: without the secrets that the market seals. */
+  storedSettings(country: string, settings: Record<string, unknown>): Record<string, unknown>
 }
 
 /** The record a location's v1 chain keeps of a transaction: the receipt it became. */
@@ -140,6 +142,7 @@ export function marketSignedFiscalizer(country: string, signing: LocationSigning
   return {
     name: `market:${country}`,
     validateConfig: (config) => signing.checkSettings(country, config),
+    storedConfig: (config) => signing.storedSettings(country, config),
     async seal(context: SealContext, input: FiscalInput): Promise<SealedRecord> {
       const original = input.original?.record ? receiptOfRecord(input.original.record.record) : undefined
       const receipt = receiptOfTransaction(input, code, original)

@@ -27,8 +27,8 @@ export const italy: MarketModule = {
       // A transactions API location's country_config takes the fields of PUT /it/v1/cashbox.
       cashboxSettings: {
         check: (settings: Record<string, unknown>) => void parseItConfig(settings),
-        apply: async (queueId: string, settings: Record<string, unknown>) =>
-          void (await it.configure({ queueId }, settings)),
+        apply: async (cashbox: { queueId: string }, settings: Record<string, unknown>) =>
+          void (await it.configure(cashbox, settings)),
       },
     })
   },
