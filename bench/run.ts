@@ -23,6 +23,7 @@ import {
 } from './es-pos.ts'
 import { type EsResult, esBench } from './es.ts'
 import { type ExternalUnitResult, externalUnitBench } from './external-unit.ts'
+import { type ItResult, itBench } from './it.ts'
 import { type LoadResult, runLoad } from './load.ts'
 import { type Machine, probeMachine, type Versions, versions } from './machine.ts'
 import { cpuSeconds, ROOT, runCli, type Server, startServer } from './processes.ts'
@@ -55,6 +56,7 @@ const PARTS = [
   'es',
   'es-pos',
   'external-unit',
+  'it',
   'transactions',
   'soak',
 ] as const
@@ -149,6 +151,7 @@ export interface Results {
   transactions?: TransactionsResult
   es?: EsResult
   externalUnit?: ExternalUnitResult
+  it?: ItResult
 }
 
 const { values, positionals } = parseArgs({
@@ -616,6 +619,7 @@ async function main(): Promise<void> {
       results.deSign = await deSignBench(fresh('de-sign'), settings, serverOptions)
     if (parts.includes('external-unit'))
       results.externalUnit = await externalUnitBench(fresh('external-unit'), settings, serverOptions)
+    if (parts.includes('it')) results.it = await itBench(fresh('it'), settings, serverOptions)
     if (parts.includes('transactions')) results.transactions = await transactions()
     if (parts.includes('es')) results.es = await spain()
   } finally {

@@ -107,7 +107,7 @@ function departmentsOf(value: unknown): Record<string, number> {
 function failedModeOf(value: unknown): boolean {
   if (value === undefined || value === false || value === 'false') return false
   if (value === true || value === 'true') return true
-  throw invalid('failedMode', 'must be true or false')
+  throw invalid('failedMode', 'must be a boolean: true or false')
 }
 
 /** Checks a configuration request field by field (400 naming the first bad one) and fills in the defaults. */
