@@ -93,6 +93,8 @@ for (const engine of await engines()) {
       const path = document.paths['/it/v1/cashbox']
       assert.ok(path?.put && path.get, Object.keys(document.paths).join(' '))
       assert.ok(path.put.requestBody.content['application/json'].schema.properties.departments)
+      assert.ok(path.put.requestBody.content['application/json'].schema.properties.failedMode)
+      assert.ok(document.paths['/it/v1/held-receipts']?.get, 'the held receipts of failed mode')
     })
   })
 }
