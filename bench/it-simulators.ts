@@ -12,9 +12,8 @@ for (let i = 0; i < count; i++)
   devices.push(await startItSimulator({ latencyMs, serialNumber: `99IEZ${String(i + 1).padStart(6, '0')}` }))
 process.stdout.write(`devices ${JSON.stringify(devices.map((device) => device.url))}\n`)
 process.stdout.write(`it-simulators listening on ${devices[0]?.url}\n`)
-const stop = async () => {
-  await Promise.all(devices.map((device) => device.close()))
-  process.exit(0)
+const stop = () => {
+  void Promise.all(devices.map((device) => device.close())).then(() => process.exit(0))
 }
 process.on('SIGTERM', stop)
 process.on('SIGINT', stop)

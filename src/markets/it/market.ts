@@ -87,15 +87,12 @@ export class ItalianMarket implements Market {
     const config = await this.store.configIn(context.unit, context.queueId)
     if (!config) throw notConfigured()
     const job = await this.jobOf(context, receipt, kind, config)
-    const waiting =
-      config.failedMode && kind.kind !== 'nonFiscal'
-        ? await this.store.waitingCountIn(context.unit, context.queueId)
-        : 0
+    const waiting = config.failedMode ? await this.store.waitingCountIn(context.unit, context.queueId) : 0
     if (waiting > 0) {
       // Failed mode until a zero receipt finds the device back: documents are held without trying the
       // device (nor waiting for its timeout) each time, and the day cannot close before they are printed.
       if (kind.kind === 'document') return this.hold(context, receipt, job, 'held')
-      if (kind.kind === 'closing') throw heldBeforeClosing(waiting)
+      if (kind.kind !== 'status') throw heldFirst(waiting, kind.kind)
       // A recovery of this call gets the unit's own timeout: the resend ends within it, with a margin.
       const budgetMs = UNIT_TIMEOUT_MS - CALL_MARGIN_MS
       return {
@@ -346,12 +343,19 @@ function lifecycleOutcome(context: SigningContext, receipt: Receipt): MarketOutc
   return { signatures: [] }
 }
 
-/** Failed mode: the Z report closes the day's documents, so the held ones go to the device first. */
-const heldBeforeClosing = (waiting: number) =>
+/**
+ * Failed mode: the Z report closes the day's documents, so the held ones go to the device first; and a
+ * non-fiscal print would become the device's last document, which a held receipt that may have been printed
+ * is looked for as before it is sent again.
+ */
+const heldFirst = (waiting: number, kind: 'closing' | 'nonFiscal') =>
   new FiscalError(
     ErrorCode.Conflict,
-    `${waiting} receipt(s) of this cash box are held while its RT device could not be reached: send a zero receipt (0x2000) that reaches the device, which prints them, then the closing`,
-    { field: 'ftReceiptCase', reason: 'no closing while receipts are held (failed mode)' },
+    `${waiting} receipt(s) of this cash box are held while its RT device could not be reached: send a zero receipt (0x2000) that reaches the device, which prints them, then the ${kind === 'closing' ? 'closing' : 'non-fiscal print'}`,
+    {
+      field: 'ftReceiptCase',
+      reason: `no ${kind === 'closing' ? 'closing' : 'non-fiscal print'} while receipts are held (failed mode)`,
+    },
   )
 
 /** The POS System API's device_not_reachable: the receipt cannot be completed until the device answers. */
