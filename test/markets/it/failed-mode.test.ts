@@ -55,10 +55,19 @@ for (const engine of await engines()) {
           ['ft3#', 'ft4#', 'ft5#'],
         )
 
+        const journaled = (await pos.receiptJournal()).length
         const closing = await pos.sign(itReceipt(IT_CASE.daily, []))
         assert.equal(closing.status, 409, closing.payload)
         assert.match(closing.json().message, /3 receipt\(s\) .* held .* zero receipt/)
         assert.equal(closing.json().details.field, 'ftReceiptCase')
+        const nonFiscal = await pos.sign(itReceipt(IT_CASE.nonFiscal, [{ amount: '0.00', vat: 22 }]))
+        assert.equal(nonFiscal.status, 409, nonFiscal.payload)
+        assert.match(nonFiscal.json().details.reason, /no non-fiscal print while receipts are held/)
+        assert.equal(
+          (await pos.receiptJournal()).length,
+          journaled,
+          'the refused closing and print wrote nothing',
+        )
 
         const stillOffline = await pos.signOk(itReceipt(IT_CASE.zero, []))
         assert.equal(stillOffline.ftState, UNREACHABLE_HELD, JSON.stringify(stillOffline))
