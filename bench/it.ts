@@ -9,7 +9,7 @@ import {
   startFiscalbox,
 } from './fiscalbox.ts'
 import { type LoadResult, runLoad } from './load.ts'
-import { type Server, startServer } from './processes.ts'
+import { cpuSeconds, type Server, startServer } from './processes.ts'
 import { step } from './terminal.ts'
 
 /**
@@ -30,6 +30,11 @@ export interface ItResult {
   it: LoadResult
   /** Generic receipts/s beside the IT cash boxes / alone. */
   share: number
+  /**
+   * CPU (user + system) of the simulators' process per IT receipt while the 20 cash boxes signed: the
+   * devices are hardware in a shop, here they take their share of the same cores as the server.
+   */
+  simulatorCpuMicros: number | null
   /** Load average (1, 5, 15 min) when each measurement started: the machine is shared. */
   loadAverage: { one: number[]; alone: number[]; together: number[] }
 }
@@ -85,13 +90,14 @@ export async function itBench(
       await configureDevices(server, italian, devices.urls)
       const [single, ...many] = italian as [BenchCashbox, ...BenchCashbox[]]
       // As many connections as IT cash boxes: a till waits for its printer before its next receipt.
-      const itLoad = (label: string, durationS: number, boxes: BenchCashbox[]) =>
+      const itLoad = (label: string, durationS: number, boxes: BenchCashbox[], serverPid?: number) =>
         runLoad({
           label,
           url: server.url,
           connections: boxes.length,
           durationS,
           requests: signRequests(boxes, label, itSale),
+          ...(serverPid ? { serverPid } : {}),
         })
       const genericLoad = (label: string, durationS: number) =>
         runLoad({
@@ -104,7 +110,8 @@ export async function itBench(
         })
       await itLoad('it: one cash box (warm-up)', settings.warmupS, [single])
       const loadOne = loadavg()
-      const one = await itLoad('it: one cash box on one device', settings.durationS, [single])
+      // Alone on the server: its CPU per IT receipt is the server's.
+      const one = await itLoad('it: one cash box on one device', settings.durationS, [single], server.pid)
       step(
         `  one IT cash box: ${one.okPerSecond.toFixed(2)} receipts/s (device pace ${(1000 / DEVICE_LATENCY_MS).toFixed(2)}/s), p50 ${one.latencyMs.p50.toFixed(1)} ms, p99 ${one.latencyMs.p99.toFixed(1)} ms, non-2xx ${one.non2xx} (load average ${loadOne.map((x) => x.toFixed(2)).join(', ')})`,
       )
@@ -116,10 +123,16 @@ export async function itBench(
         itLoad('it: IT cash boxes (warm-up)', settings.warmupS, many),
       ])
       const loadTogether = loadavg()
+      const simulatorBefore = cpuSeconds(devices.server.pid)
       const [together, itResult] = await Promise.all([
         genericLoad('it: generic beside the IT cash boxes', settings.durationS),
         itLoad('it: IT cash boxes', settings.durationS, many),
       ])
+      const simulatorAfter = cpuSeconds(devices.server.pid)
+      const simulatorCpuMicros =
+        simulatorBefore !== undefined && simulatorAfter !== undefined && itResult.ok > 0
+          ? ((simulatorAfter - simulatorBefore) / itResult.ok) * 1e6
+          : null
       const share = together.okPerSecond / alone.okPerSecond
       step(
         `  generic alone ${Math.round(alone.okPerSecond)} req/s, beside ${many.length} IT cash boxes ${Math.round(together.okPerSecond)} req/s (${(share * 100).toFixed(1)} %); IT ${itResult.okPerSecond.toFixed(1)} receipts/s, p99 ${itResult.latencyMs.p99.toFixed(0)} ms, non-2xx ${itResult.non2xx} (load average ${loadTogether.map((x) => x.toFixed(2)).join(', ')})`,
@@ -134,6 +147,7 @@ export async function itBench(
         together,
         it: itResult,
         share,
+        simulatorCpuMicros,
         loadAverage: { one: loadOne, alone: loadAlone, together: loadTogether },
       }
     } finally {
@@ -145,6 +159,8 @@ export async function itBench(
 }
 
 const verdict = (met: boolean) => (met ? 'met' : 'MISSED')
+const micros = (value: number | null | undefined) =>
+  value === null || value === undefined ? 'n/a' : `${Math.round(value).toLocaleString('en')} µs`
 const load = (values: number[]) => values.map((x) => x.toFixed(2)).join(', ')
 
 /** Rows of the results table (bench/report.ts). */
@@ -155,13 +171,13 @@ export function itRows(r: ItResult): string[][] {
     [
       `IT /v2/sign, 1 cash box on 1 simulated RT printer (${r.deviceLatencyMs} ms a document)`,
       `${r.one.okPerSecond.toFixed(2)} receipts/s, p99 ${r.one.latencyMs.p99.toFixed(1)} ms`,
-      `device pace ${pace.toFixed(2)}/s (${((r.one.okPerSecond / pace) * 100).toFixed(1)} %), p50 ${r.one.latencyMs.p50.toFixed(1)} ms, non-2xx ${r.one.non2xx}; load average ${load(r.loadAverage.one)}`,
+      `device pace ${pace.toFixed(2)}/s (${((r.one.okPerSecond / pace) * 100).toFixed(1)} %), p50 ${r.one.latencyMs.p50.toFixed(1)} ms, server CPU ${micros(r.one.serverCpuMicros)} per IT receipt, non-2xx ${r.one.non2xx}; load average ${load(r.loadAverage.one)}`,
       `p99 ≤ ${p99Limit} ms ${verdict(r.one.latencyMs.p99 <= p99Limit)}`,
     ],
     [
       `generic /v2/sign, ${r.genericCashboxes} cash boxes, beside ${r.itCashboxes} IT cash boxes on ${r.itCashboxes} RT printers`,
       `${Math.round(r.together.okPerSecond)} req/s (alone ${Math.round(r.alone.okPerSecond)})`,
-      `${(r.share * 100).toFixed(1)} % of their throughput alone; IT ${r.it.okPerSecond.toFixed(1)} receipts/s, p99 ${r.it.latencyMs.p99.toFixed(0)} ms, non-2xx ${r.it.non2xx + r.together.non2xx}; load average ${load(r.loadAverage.together)}`,
+      `${(r.share * 100).toFixed(1)} % of their throughput alone; IT ${r.it.okPerSecond.toFixed(1)} receipts/s, p99 ${r.it.latencyMs.p99.toFixed(0)} ms, simulators' CPU ${micros(r.simulatorCpuMicros)} per IT receipt on the same cores, non-2xx ${r.it.non2xx + r.together.non2xx}; load average ${load(r.loadAverage.together)}`,
       `≥ ${IT_TARGETS.share * 100} % ${verdict(r.share >= IT_TARGETS.share)}`,
     ],
   ]
