@@ -10,7 +10,7 @@ import {
 import type { HeldReceipt, ItStore } from './ports.ts'
 import type { PrintedDocument } from './signatures.ts'
 
-/** Beyond its two exchanges with the device (the document, a read-back or reset), what one receipt may take. */
+/** Beyond its exchange with the device, what one receipt may take (its two stored steps). */
 const PER_RECEIPT_MARGIN_MS = 1_000
 
 /**
@@ -45,7 +45,9 @@ export async function resendHeld(
     report.waiting--
   }
   for (const held of waiting) {
-    if (signal.aborted || Date.now() + 2 * timeoutMs + PER_RECEIPT_MARGIN_MS > deadline) break
+    // Room for the receipt's request to run its full timeout; a call cut short later (a read-back before
+    // it, a reset after a refusal) leaves it sent, which the next zero receipt looks for first.
+    if (signal.aborted || Date.now() + timeoutMs + PER_RECEIPT_MARGIN_MS > deadline) break
     if (held.state === 'sent') {
       // It may have been printed before the answer was lost (or fiscalbox stopped): look first.
       const last = await client.lastDocument(signal)
