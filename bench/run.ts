@@ -23,6 +23,7 @@ import {
 } from './es-pos.ts'
 import { type EsResult, esBench } from './es.ts'
 import { type ExternalUnitResult, externalUnitBench } from './external-unit.ts'
+import { type ItResult, itBench } from './it.ts'
 import { type LoadResult, runLoad } from './load.ts'
 import { type Machine, probeMachine, type Versions, versions } from './machine.ts'
 import { cpuSeconds, ROOT, runCli, type Server, startServer } from './processes.ts'
@@ -55,6 +56,7 @@ const PARTS = [
   'es',
   'es-pos',
   'external-unit',
+  'it',
   'transactions',
   'soak',
 ] as const
@@ -149,6 +151,7 @@ export interface Results {
   transactions?: TransactionsResult
   es?: EsResult
   externalUnit?: ExternalUnitResult
+  it?: ItResult
 }
 
 const { values, positionals } = parseArgs({
@@ -579,10 +582,10 @@ async function main(): Promise<void> {
   // A part run keeps the other parts of the previous results (each part has its own measuredAt).
   const previous: Partial<Results> =
     !quick && existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as Results) : {}
-  // A soak, es or es-pos alone keeps the machine and settings the other parts were measured with; they carry
-  // their own (the soak its settings, es and es-pos their load averages and measured durations).
+  // A soak, es, es-pos or it alone keeps the machine and settings the other parts were measured with; they
+  // carry their own (the soak its settings, es, es-pos and it their load averages and measured durations).
   const keepsMachine =
-    parts.every((p) => p === 'soak' || p === 'render' || p === 'es' || p === 'es-pos') &&
+    parts.every((p) => p === 'soak' || p === 'render' || p === 'es' || p === 'es-pos' || p === 'it') &&
     previous.machine !== undefined
   const results: Results = {
     ...previous,
@@ -616,6 +619,7 @@ async function main(): Promise<void> {
       results.deSign = await deSignBench(fresh('de-sign'), settings, serverOptions)
     if (parts.includes('external-unit'))
       results.externalUnit = await externalUnitBench(fresh('external-unit'), settings, serverOptions)
+    if (parts.includes('it')) results.it = await itBench(fresh('it'), settings, serverOptions)
     if (parts.includes('transactions')) results.transactions = await transactions()
     if (parts.includes('es')) results.es = await spain()
   } finally {

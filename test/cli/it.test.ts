@@ -39,6 +39,7 @@ describe('fiscalbox it', () => {
         '3000',
         '--departments',
         '22=1,10=2,4=4',
+        '--failed-mode',
         '--json',
       ],
       env,
@@ -49,6 +50,7 @@ describe('fiscalbox it', () => {
       url: 'http://127.0.0.1:9100',
       timeoutMs: 3000,
       departments: { '22.00': 1, '10.00': 2, '4.00': 4 },
+      failedMode: true,
     }
     assert.deepEqual(JSON.parse(good.stdout), expected)
     const show = await runCli(['it', 'show', '--cashbox', box.cashboxId, '--json'], env)

@@ -8,6 +8,7 @@ export interface ItConfigRequest {
   url?: unknown
   timeoutMs?: unknown
   departments?: unknown
+  failedMode?: unknown
 }
 
 /**
@@ -103,6 +104,12 @@ function departmentsOf(value: unknown): Record<string, number> {
   return departments
 }
 
+function failedModeOf(value: unknown): boolean {
+  if (value === undefined || value === false || value === 'false') return false
+  if (value === true || value === 'true') return true
+  throw invalid('failedMode', 'must be a boolean: true or false')
+}
+
 /** Checks a configuration request field by field (400 naming the first bad one) and fills in the defaults. */
 export function parseItConfig(request: ItConfigRequest): ItCashboxConfig {
   return {
@@ -110,5 +117,6 @@ export function parseItConfig(request: ItConfigRequest): ItCashboxConfig {
     url: urlOf(request.url),
     timeoutMs: timeoutOf(request.timeoutMs),
     departments: departmentsOf(request.departments ?? DEFAULT_DEPARTMENTS),
+    failedMode: failedModeOf(request.failedMode),
   }
 }

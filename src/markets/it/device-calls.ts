@@ -1,34 +1,9 @@
 import type { UnitCall } from '../../core/market.ts'
-import { type DeviceJob, type DeviceOutcome, answerText, parseJob } from './device-job.ts'
-import { FpmateClient, type FpmateCommand, type LastDocument, serializeRequest } from './fpmate/index.ts'
-import type { ItDocument, ItStore } from './ports.ts'
-
-const RESET: FpmateCommand = { root: 'printerCommand', steps: [{ kind: 'resetPrinter', operator: '1' }] }
-
-/**
- * Failures of the device's web service waiting for its own fiscal firmware: the firmware may still have
- * printed, so these answers are no refusal but no answer at all.
- */
-const NO_ANSWER_CODES = new Set([
-  'LAN_TIME_OUT',
-  'LAN_ERROR',
-  'FP_NO_ANSWER',
-  'FP_NO_ANSWER_NETWORK',
-  'TM_NO_ANSWER',
-])
-
-/**
- * Whether the device's last document is the one this call sent: fiscal, of the same total, and numbered
- * after the newest document the cash box recorded (or the first one it will record).
- */
-function isThisDocument(last: LastDocument, totalCents: number, recorded: ItDocument | undefined): boolean {
-  if (!last.fiscal || last.amount !== totalCents) return false
-  if (!recorded || last.serialNumber !== recorded.serial) return true
-  return (
-    last.zNumber > recorded.zNumber ||
-    (last.zNumber === recorded.zNumber && last.documentNumber > recorded.docNumber)
-  )
-}
+import { answerText, type DeviceJob, type DeviceOutcome, parseJob, type ResendReport } from './device-job.ts'
+import { isNoAnswer, isThisDocument, RESET } from './device-answers.ts'
+import { FpmateClient, serializeRequest } from './fpmate/index.ts'
+import type { ItStore } from './ports.ts'
+import { resendHeld } from './resend.ts'
 
 /**
  * The calls of the RT device, with no transaction open: the job's XML is posted once; when no answer
@@ -45,17 +20,18 @@ export class DeviceCalls {
     return new FpmateClient({ url: job.url, timeoutMs: job.timeoutMs, deviceTimeoutMs: job.timeoutMs })
   }
 
-  private answer(job: DeviceJob, outcome: DeviceOutcome): string {
+  private answer(job: DeviceJob, outcome: DeviceOutcome, resend?: ResendReport): string {
     if (outcome.type === 'answered' || outcome.type === 'printed' || outcome.type === 'notPrinted')
       this.contacts.set(job.url, new Date().toISOString())
-    return answerText(job, outcome, this.contacts.get(job.url))
+    return answerText(job, outcome, this.contacts.get(job.url), resend)
   }
 
   async perform(call: UnitCall, signal: AbortSignal): Promise<string> {
+    const started = Date.now()
     const job = parseJob(call.request)
     const client = this.client(job)
     const sent = await client.post(job.xml, signal)
-    if (sent.kind === 'answer' && !sent.response.success && NO_ANSWER_CODES.has(sent.response.code))
+    if (sent.kind === 'answer' && isNoAnswer(sent.response))
       return this.answer(
         job,
         await this.readBack(call, job, client, signal, `the device answered ${sent.response.code}`),
@@ -64,7 +40,19 @@ export class DeviceCalls {
       // A refused document may be left open on the device: clear it, so that the next one starts clean.
       if (!sent.response.success && job.expect === 'document')
         await client.post(serializeRequest(RESET), signal)
-      return this.answer(job, { type: 'answered', response: sent.response })
+      // Failed mode: the device answers the zero receipt again, so the held receipts go to it now.
+      const resend =
+        sent.response.success && job.resend
+          ? await resendHeld(
+              this.store,
+              client,
+              call.queueId,
+              job.timeoutMs,
+              started + job.resend.budgetMs,
+              signal,
+            )
+          : undefined
+      return this.answer(job, { type: 'answered', response: sent.response }, resend)
     }
     if (sent.kind === 'unreachable') return this.answer(job, { type: 'unreachable', reason: sent.reason })
     return this.answer(job, await this.readBack(call, job, client, signal, sent.reason))
@@ -73,6 +61,8 @@ export class DeviceCalls {
   /** After a crash: the document if the device printed it, undefined if it did not (the row is released). */
   async recover(call: UnitCall, signal: AbortSignal): Promise<string | undefined> {
     const job = parseJob(call.request)
+    // A zero receipt stopped in the middle of its resend: every step is stored, so it simply goes on.
+    if (job.resend) return this.perform(call, signal)
     const outcome = await this.readBack(
       call,
       job,

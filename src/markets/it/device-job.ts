@@ -1,5 +1,7 @@
+import { formatDecimal } from '../../core/money.ts'
 import type { DocumentReference, FpmateResponse, LastDocument } from './fpmate/index.ts'
-import type { ItDocumentKind } from './ports.ts'
+import type { ItDocument, ItDocumentKind } from './ports.ts'
+import type { PrintedDocument } from './signatures.ts'
 
 /**
  * What seal() hands to the device call (the reservation's unit request): where the device is, the XML
@@ -18,6 +20,26 @@ export interface DeviceJob {
     customerId?: string
     lotteryCode?: string
   }
+  /**
+   * A zero receipt of a cash box in failed mode with receipts held: once the device answers the status
+   * read, they are sent in order (resend.ts) for as long as this budget leaves room for one more.
+   */
+  resend?: { budgetMs: number }
+}
+
+/** A held receipt as the zero receipt's resend settled it (the zero receipt's ftStateData.HeldReceipts). */
+export interface ResendReport {
+  printed: {
+    receiptNumber: number
+    receiptReference: string
+    serialNumber: string
+    zNumber: number
+    documentNumber: number
+    moment: string
+  }[]
+  refused: { receiptNumber: number; receiptReference: string; error: string }[]
+  /** still held for the next zero receipt */
+  waiting: number
 }
 
 /**
@@ -44,17 +66,48 @@ export interface DeviceAnswer {
   outcome: DeviceOutcome
   /** when the device last answered anything, for device_not_reachable */
   lastContact?: string
+  /** a zero receipt's resend of the held receipts */
+  resend?: ResendReport
 }
 
 export const parseJob = (request: string): DeviceJob => JSON.parse(request) as DeviceJob
 
-export function answerText(job: DeviceJob, outcome: DeviceOutcome, lastContact?: string): string {
+export function answerText(
+  job: DeviceJob,
+  outcome: DeviceOutcome,
+  lastContact?: string,
+  resend?: ResendReport,
+): string {
   // The XML stays in the reservation: the answer keeps only what complete() reads.
   const { url, timeoutMs, expect, document } = job
   const answer: DeviceAnswer = {
-    job: { url, timeoutMs, expect, ...(document ? { document } : {}) },
+    job: {
+      url,
+      timeoutMs,
+      expect,
+      ...(document ? { document } : {}),
+      ...(job.resend ? { resend: job.resend } : {}),
+    },
     outcome,
     ...(lastContact ? { lastContact } : {}),
+    ...(resend ? { resend } : {}),
   }
   return JSON.stringify(answer)
+}
+
+/** The record of a document the device printed for a receipt (its place in the queue and its reference). */
+export function printedRecord(
+  receipt: { queueId: string; queueRow: number; receiptReference: string; terminalId: string | null },
+  document: NonNullable<DeviceJob['document']>,
+  printed: PrintedDocument,
+): ItDocument {
+  return {
+    ...receipt,
+    kind: document.kind,
+    serial: printed.serialNumber,
+    zNumber: printed.zNumber,
+    docNumber: printed.documentNumber,
+    deviceMoment: printed.moment.replace('T', ' '),
+    total: formatDecimal(BigInt(document.totalCents) * 10_000n),
+  }
 }

@@ -8,11 +8,10 @@ import type {
   SigningContext,
   UnitResult,
 } from '../../core/market.ts'
-import { formatDecimal } from '../../core/money.ts'
 import type { Receipt } from '../../core/receipt.ts'
 import { MAX_TIMEOUT_MS } from './configuration.ts'
 import { customerOf, lotteryCodeOf } from './customer.ts'
-import type { DeviceAnswer, DeviceJob } from './device-job.ts'
+import { type DeviceAnswer, type DeviceJob, printedRecord } from './device-job.ts'
 import { checkDocument, documentRequest, referenceOf } from './document-request.ts'
 import {
   describeFailure,
@@ -37,6 +36,9 @@ import {
 
 /** Beyond its two exchanges with the device, what a call may take (JSON, the store's read of the last document). */
 const CALL_MARGIN_MS = 5_000
+
+/** What one call of the unit may take: a document and its read-back, each within the longest timeout. */
+const UNIT_TIMEOUT_MS = 2 * MAX_TIMEOUT_MS + CALL_MARGIN_MS
 
 /** IT local state flag (bits 32-43): the RT device is not reachable. */
 export const DEVICE_NOT_REACHABLE = 0x1_0000_0000n
@@ -67,7 +69,7 @@ export class ItalianMarket implements Market {
     this.external = {
       // Each call is bounded by its cash box's timeout (seal); this bounds a recovery, whose cash box the
       // core does not name.
-      timeoutMs: 2 * MAX_TIMEOUT_MS + CALL_MARGIN_MS,
+      timeoutMs: UNIT_TIMEOUT_MS,
       perform: (call, signal) => this.device.perform(call, signal),
       recover: (call, signal) => this.device.recover(call, signal),
       complete: (context, receipt, result) => this.complete(context, receipt, result),
@@ -85,6 +87,18 @@ export class ItalianMarket implements Market {
     const config = await this.store.configIn(context.unit, context.queueId)
     if (!config) throw notConfigured()
     const job = await this.jobOf(context, receipt, kind, config)
+    const waiting = config.failedMode ? await this.store.waitingCountIn(context.unit, context.queueId) : 0
+    if (waiting > 0) {
+      // Failed mode until a zero receipt finds the device back: documents are held without trying the
+      // device (nor waiting for its timeout) each time, and the day cannot close before they are printed.
+      if (kind.kind === 'document') return this.hold(context, receipt, job, 'held')
+      if (kind.kind !== 'status') throw heldFirst(waiting, kind.kind)
+      // A recovery of this call gets the unit's own timeout: the resend ends within it, with a margin.
+      const budgetMs = UNIT_TIMEOUT_MS - CALL_MARGIN_MS
+      return {
+        external: { request: JSON.stringify({ ...job, resend: { budgetMs } }), timeoutMs: UNIT_TIMEOUT_MS },
+      }
+    }
     // The request, then at most one more exchange (the read-back of the last document, or the reset after a
     // refusal), each within the cash box's timeout: the reservation's lease is no longer than that.
     return { external: { request: JSON.stringify(job), timeoutMs: 2 * config.timeoutMs + CALL_MARGIN_MS } }
@@ -149,32 +163,102 @@ export class ItalianMarket implements Market {
     return original
   }
 
+  /**
+   * Failed mode: a document the device cannot take now is held (stored with its request, numbered by
+   * fiscalbox, not printed) and answered with ftState 0x2. `sent`: it may have reached the device, whose last
+   * document is read before it is sent again.
+   */
+  private async hold(
+    context: SigningContext,
+    receipt: Receipt,
+    job: DeviceJob,
+    state: 'held' | 'sent',
+  ): Promise<MarketOutcome> {
+    await this.store.holdIn(context.unit, {
+      queueId: context.queueId,
+      queueRow: context.queueRow,
+      receiptNumber: context.receiptNumber,
+      receiptReference: receipt.reference,
+      terminalId: receipt.terminalId ?? null,
+      job: JSON.stringify(job),
+      state,
+      error: null,
+    })
+    return {
+      signatures: [
+        itSignature(
+          IT_SIGNATURE.held,
+          'RT device not reachable: receipt held',
+          `fiscalbox receipt ${context.receiptNumber}, held: the RT device prints it at the next zero receipt that reaches it`,
+        ),
+      ],
+      stateFlags: State.SigningUnitFailed,
+    }
+  }
+
+  /** The held answer of a document whose device could not be reached, if its cash box is in failed mode. */
+  private async holdInFailedMode(
+    context: SigningContext,
+    receipt: Receipt,
+    state: 'held' | 'sent',
+  ): Promise<MarketOutcome | undefined> {
+    const kind = itReceiptKind(receipt)
+    if (kind.kind !== 'document') return undefined
+    const config = await this.store.configIn(context.unit, context.queueId)
+    if (!config?.failedMode) return undefined
+    return this.hold(context, receipt, await this.jobOf(context, receipt, kind, config), state)
+  }
+
   private async complete(
     context: SigningContext,
     receipt: Receipt,
     result: UnitResult,
   ): Promise<MarketOutcome> {
-    if ('failure' in result) throw deviceNotReachable(undefined, undefined, result.failure)
+    if ('failure' in result) {
+      const held = await this.holdInFailedMode(context, receipt, 'sent')
+      if (held) return held
+      throw deviceNotReachable(undefined, undefined, result.failure)
+    }
     const answer = JSON.parse(result.answer) as DeviceAnswer
+    const outcome = await this.outcomeOf(context, receipt, answer)
+    if (!answer.job.resend) return outcome
+    // A zero receipt of a cash box in failed mode: what it sent, and 0x2 while receipts are still held.
+    const report = answer.resend
+    return {
+      ...outcome,
+      stateFlags: (outcome.stateFlags ?? 0n) | (report?.waiting === 0 ? 0n : State.SigningUnitFailed),
+      ...(report ? { stateData: { ...(outcome.stateData as object), HeldReceipts: report } } : {}),
+    }
+  }
+
+  private async outcomeOf(
+    context: SigningContext,
+    receipt: Receipt,
+    answer: DeviceAnswer,
+  ): Promise<MarketOutcome> {
     const { job, outcome } = answer
     switch (outcome.type) {
-      case 'unknown':
+      case 'unknown': {
+        const held = await this.holdInFailedMode(context, receipt, 'sent')
+        if (held) return held
         // The device may have printed the document: the reservation stays until its last document can be read.
         throw deviceNotReachable(job.url, answer.lastContact, outcome.reason)
+      }
       case 'unreachable':
-        if (job.expect === 'status')
-          return {
-            signatures: [],
-            stateFlags: DEVICE_NOT_REACHABLE,
-            stateData: { PrinterStatus: null, error: outcome.reason },
-          }
-        return failed(
-          DEVICE_NOT_REACHABLE | State.Error,
-          `RT device not reachable, nothing was printed: ${outcome.reason}`,
+        if (job.expect === 'status') return statusUnreachable(outcome.reason)
+        return (
+          (await this.holdInFailedMode(context, receipt, 'held')) ??
+          failed(
+            DEVICE_NOT_REACHABLE | State.Error,
+            `RT device not reachable, nothing was printed: ${outcome.reason}`,
+          )
         )
       case 'notPrinted':
         return failed(State.Error, `no answer from the RT device, and it printed nothing: ${outcome.reason}`)
       case 'unconfirmed':
+        // A status read prints nothing: for a zero receipt that was to send held receipts, no answer is
+        // the device still out of reach, and they stay held.
+        if (job.resend) return statusUnreachable(outcome.reason)
         return failed(
           State.Error,
           `no answer from the RT device: ${outcome.reason}; check the device before sending again`,
@@ -219,18 +303,13 @@ export class ItalianMarket implements Market {
   ): Promise<MarketOutcome> {
     const document = job.document
     if (!document) throw new FiscalError(ErrorCode.Internal, 'a printed document without its job')
-    await this.store.insertDocumentIn(context.unit, {
+    const place = {
       queueId: context.queueId,
       queueRow: context.queueRow,
       receiptReference: receipt.reference,
       terminalId: receipt.terminalId ?? null,
-      kind: document.kind,
-      serial: printed.serialNumber,
-      zNumber: printed.zNumber,
-      docNumber: printed.documentNumber,
-      deviceMoment: printed.moment.replace('T', ' '),
-      total: formatDecimal(BigInt(document.totalCents) * 10_000n),
-    })
+    }
+    await this.store.insertDocumentIn(context.unit, printedRecord(place, document, printed))
     return {
       signatures: documentSignatures(printed, document, printed.serialNumber),
       identificationSuffix: `${four(printed.zNumber)}-${four(printed.documentNumber)}`,
@@ -238,6 +317,13 @@ export class ItalianMarket implements Market {
     }
   }
 }
+
+/** A zero receipt whose status read did not reach the device. */
+const statusUnreachable = (reason: string): MarketOutcome => ({
+  signatures: [],
+  stateFlags: DEVICE_NOT_REACHABLE,
+  stateData: { PrinterStatus: null, error: reason },
+})
 
 /** Start and stop receipts, training and the cases the law asks nothing of: nothing goes to the device. */
 function lifecycleOutcome(context: SigningContext, receipt: Receipt): MarketOutcome {
@@ -256,6 +342,21 @@ function lifecycleOutcome(context: SigningContext, receipt: Receipt): MarketOutc
     }
   return { signatures: [] }
 }
+
+/**
+ * Failed mode: the Z report closes the day's documents, so the held ones go to the device first; and a
+ * non-fiscal print would become the device's last document, which a held receipt that may have been printed
+ * is looked for as before it is sent again.
+ */
+const heldFirst = (waiting: number, kind: 'closing' | 'nonFiscal') =>
+  new FiscalError(
+    ErrorCode.Conflict,
+    `${waiting} receipt(s) of this cash box are held while its RT device could not be reached: send a zero receipt (0x2000) that reaches the device, which prints them, then the ${kind === 'closing' ? 'closing' : 'non-fiscal print'}`,
+    {
+      field: 'ftReceiptCase',
+      reason: `no ${kind === 'closing' ? 'closing' : 'non-fiscal print'} while receipts are held (failed mode)`,
+    },
+  )
 
 /** The POS System API's device_not_reachable: the receipt cannot be completed until the device answers. */
 const deviceNotReachable = (deviceId: string | undefined, lastContact: string | undefined, reason: string) =>

@@ -2,6 +2,7 @@ import type { MarketModule } from '../module.ts'
 import { parseItConfig } from './configuration.ts'
 import { ItalianMarket } from './market.ts'
 import * as itMarket from './migrations/014-it-market.ts'
+import * as itHeldReceipts from './migrations/017-it-held-receipts.ts'
 import type { ItStore } from './ports.ts'
 import { type ItMarket, itServices } from './services.ts'
 import { itStore } from './store.ts'
@@ -38,5 +39,5 @@ export const italy: MarketModule = {
     ;(await import('./cli/commands.ts')).registerItCommands(program)
     ;(await import('./cli/simulator.ts')).registerItSimulator(program)
   },
-  migrations: { '014-it-market': itMarket },
+  migrations: { '014-it-market': itMarket, '017-it-held-receipts': itHeldReceipts },
 }

@@ -16,6 +16,11 @@ export interface ItCashboxConfig {
    * department-to-rate table is programmed in each device, so the mapping is the operator's.
    */
   departments: Record<string, number>
+  /**
+   * Failed mode: while the device cannot be reached, documents are held by fiscalbox (ftState 0x2) and
+   * sent in their order by the next zero receipt that finds the device back. Off: the receipt fails.
+   */
+  failedMode: boolean
 }
 
 /** What a receipt made on the device. */
@@ -40,6 +45,27 @@ export interface ItDocument {
   total: string
 }
 
+/**
+ * Where a held receipt stands: `held` (never reached the device), `sent` (sent at least once with no answer:
+ * the device may have printed it, so its last document is read before it is sent again), `printed` (its
+ * document is in it_documents under the same queue row) or `refused` (the device refused it on the resend).
+ */
+export type HeldState = 'held' | 'sent' | 'printed' | 'refused'
+
+/** A receipt answered in failed mode: what the device is to print, in the cash box's order (queueRow). */
+export interface HeldReceipt {
+  queueId: string
+  queueRow: number
+  receiptNumber: number
+  receiptReference: string
+  terminalId: string | null
+  /** the DeviceJob (JSON, with its XML) as it was built when the receipt was held */
+  job: string
+  state: HeldState
+  /** the device's refusal, for `refused` */
+  error: string | null
+}
+
 /** What the Italian market needs from storage; store.ts implements it with Kysely. */
 export interface ItStore {
   config(queueId: string): Promise<ItCashboxConfig | undefined>
@@ -60,4 +86,19 @@ export interface ItStore {
     terminalId: string | undefined,
   ): Promise<ItDocument | undefined>
   insertDocumentIn(unit: UnitOfWork, document: ItDocument): Promise<void>
+  /** Failed mode: a receipt held in its unit of work (state `held` or `sent`). */
+  holdIn(unit: UnitOfWork, held: HeldReceipt): Promise<void>
+  /** How many receipts of the cash box wait for the device (`held` or `sent`), inside a unit of work. */
+  waitingCountIn(unit: UnitOfWork, queueId: string): Promise<number>
+  /** The receipts waiting for the device, in the cash box's order. */
+  waiting(queueId: string): Promise<HeldReceipt[]>
+  /** Every held receipt of the cash box, in order, with the device's numbers of those printed. */
+  heldReceipts(queueId: string): Promise<(HeldReceipt & { document?: ItDocument })[]>
+  /*
+   * The resend's own durable steps, outside any receipt: the zero receipt's call prints several documents,
+   * and each one's fate must survive a crash in the middle of it.
+   */
+  markSent(queueId: string, queueRow: number): Promise<void>
+  settlePrinted(document: ItDocument): Promise<void>
+  settleRefused(queueId: string, queueRow: number, error: string): Promise<void>
 }

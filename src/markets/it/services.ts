@@ -2,7 +2,7 @@ import { marketServices } from '../module.ts'
 import { ErrorCode, FiscalError } from '../../core/errors.ts'
 import type { Market } from '../../core/market.ts'
 import { type ItConfigRequest, parseItConfig } from './configuration.ts'
-import type { ItCashboxConfig, ItStore } from './ports.ts'
+import type { HeldState, ItCashboxConfig, ItStore } from './ports.ts'
 
 export const IT_COUNTRY = 0x4954
 
@@ -11,6 +11,16 @@ export interface ItServices {
   store: ItStore
   configure(cashbox: { queueId: string }, request: ItConfigRequest): Promise<ItCashboxConfig>
   describe(queueId: string): Promise<ItCashboxConfig>
+  /** Failed mode: every receipt the cash box held, in order, with its device numbers once printed. */
+  heldReceipts(queueId: string): Promise<HeldReceiptView[]>
+}
+
+export interface HeldReceiptView {
+  receiptNumber: number
+  receiptReference: string
+  state: HeldState
+  error?: string
+  document?: { serialNumber: string; zNumber: number; documentNumber: number; moment: string }
 }
 
 export interface ItMarket extends Market {
@@ -47,6 +57,24 @@ export function itServices(store: ItStore): ItServices {
       const config = await store.config(queueId)
       if (!config) throw notConfigured()
       return config
+    },
+    async heldReceipts(queueId) {
+      return (await store.heldReceipts(queueId)).map((held) => ({
+        receiptNumber: held.receiptNumber,
+        receiptReference: held.receiptReference,
+        state: held.state,
+        ...(held.error ? { error: held.error } : {}),
+        ...(held.document
+          ? {
+              document: {
+                serialNumber: held.document.serial,
+                zNumber: held.document.zNumber,
+                documentNumber: held.document.docNumber,
+                moment: held.document.deviceMoment,
+              },
+            }
+          : {}),
+      }))
     },
   }
 }

@@ -19,6 +19,8 @@ export const IT_SIGNATURE = {
   referenceDoc: 0x21n,
   referenceMoment: 0x22n,
   failure: SignatureTypeCategory.Failure,
+  /** failed mode: the receipt is held until a zero receipt reaches the device */
+  held: SignatureTypeCategory.Alert | 0x10n,
   started: 0x0001_1001n,
   stopped: 0x0001_1002n,
 } as const

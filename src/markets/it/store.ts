@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely'
 import type { Count, ModuleDatabase } from '../module.ts'
-import type { ItCashboxConfig, ItDocument, ItDocumentKind, ItStore } from './ports.ts'
+import type { HeldReceipt, HeldState, ItCashboxConfig, ItDocument, ItDocumentKind, ItStore } from './ports.ts'
 
 // Italy's tables (migration 014-it-market) and the ItStore on them.
 
@@ -25,10 +25,49 @@ export interface ItDocumentTable {
   total: string
 }
 
+/** Failed mode: a receipt answered while the device was unreachable, until a zero receipt sends it. */
+export interface ItHeldReceiptTable {
+  queue_id: string
+  queue_row: Count
+  receipt_number: Count
+  receipt_reference: string
+  terminal_id: string | null
+  job: string
+  state: string
+  error: string | null
+}
+
 export interface ItTables {
   it_cashboxes: ItCashboxTable
   it_documents: ItDocumentTable
+  it_held_receipts: ItHeldReceiptTable
 }
+
+const WAITING: HeldState[] = ['held', 'sent']
+
+const toHeld = (row: Selectable<ItHeldReceiptTable>): HeldReceipt => ({
+  queueId: row.queue_id,
+  queueRow: Number(row.queue_row),
+  receiptNumber: Number(row.receipt_number),
+  receiptReference: row.receipt_reference,
+  terminalId: row.terminal_id,
+  job: row.job,
+  state: row.state as HeldState,
+  error: row.error,
+})
+
+const documentRow = (document: ItDocument) => ({
+  queue_id: document.queueId,
+  queue_row: document.queueRow,
+  receipt_reference: document.receiptReference,
+  terminal_id: document.terminalId,
+  kind: document.kind,
+  serial: document.serial,
+  z_number: document.zNumber,
+  doc_number: document.docNumber,
+  device_moment: document.deviceMoment,
+  total: document.total,
+})
 
 const toDocument = (row: Selectable<ItDocumentTable>): ItDocument => ({
   queueId: row.queue_id,
@@ -49,7 +88,12 @@ const configOf = (db: Kysely<ItTables>, queueId: string) =>
     .select('config')
     .where('queue_id', '=', queueId)
     .executeTakeFirst()
-    .then((row) => (row ? (JSON.parse(row.config) as ItCashboxConfig) : undefined))
+    .then((row) => {
+      if (!row) return undefined
+      const config = JSON.parse(row.config) as ItCashboxConfig
+      // Configurations stored before the failed mode existed have it off.
+      return { ...config, failedMode: config.failedMode ?? false }
+    })
 
 /** Italy on /v2/sign: cash box configurations and the documents their devices printed. */
 export function itStore(database: ModuleDatabase<ItTables>): ItStore {
@@ -101,22 +145,98 @@ export function itStore(database: ModuleDatabase<ItTables>): ItStore {
       return row ? toDocument(row) : undefined
     },
     async insertDocumentIn(unit, document) {
+      await database.transactionOf(unit).insertInto('it_documents').values(documentRow(document)).execute()
+    },
+    async holdIn(unit, held) {
       await database
         .transactionOf(unit)
-        .insertInto('it_documents')
+        .insertInto('it_held_receipts')
         .values({
-          queue_id: document.queueId,
-          queue_row: document.queueRow,
-          receipt_reference: document.receiptReference,
-          terminal_id: document.terminalId,
-          kind: document.kind,
-          serial: document.serial,
-          z_number: document.zNumber,
-          doc_number: document.docNumber,
-          device_moment: document.deviceMoment,
-          total: document.total,
+          queue_id: held.queueId,
+          queue_row: held.queueRow,
+          receipt_number: held.receiptNumber,
+          receipt_reference: held.receiptReference,
+          terminal_id: held.terminalId,
+          job: held.job,
+          state: held.state,
+          error: held.error,
         })
         .execute()
+    },
+    async waitingCountIn(unit, queueId) {
+      const row = await database
+        .transactionOf(unit)
+        .selectFrom('it_held_receipts')
+        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .where('queue_id', '=', queueId)
+        .where('state', 'in', WAITING)
+        .executeTakeFirstOrThrow()
+      return Number(row.count)
+    },
+    async waiting(queueId) {
+      const rows = await db
+        .selectFrom('it_held_receipts')
+        .selectAll()
+        .where('queue_id', '=', queueId)
+        .where('state', 'in', WAITING)
+        .orderBy('queue_row')
+        .execute()
+      return rows.map(toHeld)
+    },
+    async heldReceipts(queueId) {
+      const held = await db
+        .selectFrom('it_held_receipts')
+        .selectAll()
+        .where('queue_id', '=', queueId)
+        .orderBy('queue_row')
+        .execute()
+      const printedRows = held.filter((row) => row.state === 'printed').map((row) => row.queue_row)
+      const documents =
+        printedRows.length === 0
+          ? []
+          : await db
+              .selectFrom('it_documents')
+              .selectAll()
+              .where('queue_id', '=', queueId)
+              .where('queue_row', 'in', printedRows)
+              .execute()
+      const byRow = new Map(documents.map((row) => [Number(row.queue_row), toDocument(row)]))
+      return held.map((row) => {
+        const document = byRow.get(Number(row.queue_row))
+        return { ...toHeld(row), ...(document ? { document } : {}) }
+      })
+    },
+    async markSent(queueId, queueRow) {
+      await database.transact((trx) =>
+        trx
+          .updateTable('it_held_receipts')
+          .set({ state: 'sent' })
+          .where('queue_id', '=', queueId)
+          .where('queue_row', '=', queueRow)
+          .execute(),
+      )
+    },
+    async settlePrinted(document) {
+      // Both or neither: a held receipt is printed exactly when its document is recorded.
+      await database.transact(async (trx) => {
+        await trx.insertInto('it_documents').values(documentRow(document)).execute()
+        await trx
+          .updateTable('it_held_receipts')
+          .set({ state: 'printed' })
+          .where('queue_id', '=', document.queueId)
+          .where('queue_row', '=', document.queueRow)
+          .execute()
+      })
+    },
+    async settleRefused(queueId, queueRow, error) {
+      await database.transact((trx) =>
+        trx
+          .updateTable('it_held_receipts')
+          .set({ state: 'refused', error })
+          .where('queue_id', '=', queueId)
+          .where('queue_row', '=', queueRow)
+          .execute(),
+      )
     },
   }
 }

@@ -34,6 +34,7 @@ for (const engine of await engines()) {
         url: 'http://192.168.1.20',
         timeoutMs: 10000,
         departments: { '22.00': 1, '10.00': 2, '5.00': 3, '4.00': 4, '0.00': 5 },
+        failedMode: false,
       }
       assert.deepEqual(put.json(), expected)
       assert.deepEqual((await pos.request('GET', '/it/v1/cashbox')).json(), expected)
@@ -42,10 +43,13 @@ for (const engine of await engines()) {
         url: 'http://rt.example:8080',
         timeoutMs: 2500,
         departments: { '22': 7, '10.0': 8, '5.5': 9 },
+        failedMode: true,
       })
       assert.equal(changed.status, 200, changed.payload)
       assert.deepEqual(changed.json().departments, { '22.00': 7, '10.00': 8, '5.50': 9 })
-      assert.equal((await pos.request('GET', '/it/v1/cashbox')).json().timeoutMs, 2500)
+      const stored = (await pos.request('GET', '/it/v1/cashbox')).json()
+      assert.equal(stored.timeoutMs, 2500)
+      assert.equal(stored.failedMode, true)
     })
 
     test('a bad value is a 400 naming the field and the rule, and the stored configuration stays', async () => {
@@ -63,6 +67,7 @@ for (const engine of await engines()) {
         [{ ...good, departments: { '22': 100 } }, 'departments.22', /1 to 99/],
         [{ ...good, departments: { '120': 1 } }, 'departments.120', /between 0 and 100/],
         [{ ...good, departments: { '22': 1, '22.0': 2 } }, 'departments.22.0', /mapped twice/],
+        [{ ...good, failedMode: 'yes' }, 'failedMode', /boolean/],
       ]
       for (const [body, field, rule] of cases) {
         const reply = await pos.request('PUT', '/it/v1/cashbox', body)
@@ -88,6 +93,8 @@ for (const engine of await engines()) {
       const path = document.paths['/it/v1/cashbox']
       assert.ok(path?.put && path.get, Object.keys(document.paths).join(' '))
       assert.ok(path.put.requestBody.content['application/json'].schema.properties.departments)
+      assert.ok(path.put.requestBody.content['application/json'].schema.properties.failedMode)
+      assert.ok(document.paths['/it/v1/held-receipts']?.get, 'the held receipts of failed mode')
     })
   })
 }

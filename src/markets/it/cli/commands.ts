@@ -19,6 +19,10 @@ export function registerItCommands(program: Command): void {
       `wait for one answer before reading back the last document (default ${DEFAULT_TIMEOUT_MS})`,
     )
     .option('--departments <map>', `VAT rate=department, comma separated (default ${DEFAULT_DEPARTMENTS})`)
+    .option(
+      '--failed-mode',
+      'hold documents while the device cannot be reached (ftState 0x2); the next zero receipt that reaches it sends them',
+    )
     .option('--json', 'print JSON for scripts')
     .action(async (o: ItConfigRequest & { cashbox: string; json?: boolean }) => {
       const { cashbox: id, json, ...request } = o

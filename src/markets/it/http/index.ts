@@ -4,7 +4,8 @@ import { itServicesOf } from '../services.ts'
 import type { Runtime } from '../../../runtime.ts'
 import { cashboxAuth, cashboxOfCountry } from '../../../api/possystem-v2/auth.ts'
 import { cashboxConfigurationRoutes } from '../../../api/possystem-v2/cashbox-configuration.ts'
-import { ItConfig, ItConfigBody } from './schemas.ts'
+import { CashboxHeaders, problemResponses } from '../../../api/possystem-v2/schemas.ts'
+import { ItConfig, ItConfigBody, ItHeldReceipts } from './schemas.ts'
 
 const italian = (cashbox: CashboxRecord): CashboxRecord =>
   cashboxOfCountry(cashbox, 'IT', '/it/v1', 'Italian')
@@ -31,5 +32,20 @@ export function itApi(runtime: Runtime): FastifyPluginAsyncTypebox {
       configure: (cashbox, body) => it.configure(italian(cashbox), body),
       describe: (cashbox) => it.describe(italian(cashbox).queueId),
     })
+
+    app.get(
+      '/held-receipts',
+      {
+        schema: {
+          tags,
+          summary: 'Failed mode: the receipts the cash box held while its RT device could not be reached',
+          description:
+            'In order, with their state and, once a zero receipt sent them, the numbers the device printed them with.',
+          headers: CashboxHeaders,
+          response: { 200: ItHeldReceipts, ...problemResponses },
+        },
+      },
+      async (request) => ({ receipts: await it.heldReceipts(italian(request.cashbox).queueId) }),
+    )
   }
 }

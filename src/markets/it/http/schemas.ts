@@ -19,6 +19,12 @@ export const ItConfigBody = Type.Object(
           'VAT rate -> department programmed in the device (default {"22": 1, "10": 2, "5": 3, "4": 4, "0": 5})',
       }),
     ),
+    failedMode: Type.Optional(
+      Type.Boolean({
+        description:
+          'failed mode (default false): while the device cannot be reached, documents are held (ftState 0x2) and the next zero receipt that reaches it sends them in order',
+      }),
+    ),
   },
   { additionalProperties: false },
 )
@@ -30,4 +36,31 @@ export const ItConfig = Type.Object({
   departments: Type.Record(Type.String(), Type.Integer(), {
     description: 'VAT rate (two or more decimals, e.g. "22.00") -> department',
   }),
+  failedMode: Type.Boolean(),
 })
+
+/** A receipt held in failed mode, and the document the device printed for it once it was sent. */
+export const ItHeldReceipt = Type.Object({
+  receiptNumber: Type.Integer({
+    description: "the cash box's receipt number (ftReceiptIdentification ft{n:X}#)",
+  }),
+  receiptReference: Type.String({ description: 'cbReceiptReference' }),
+  state: Type.Union(
+    [Type.Literal('held'), Type.Literal('sent'), Type.Literal('printed'), Type.Literal('refused')],
+    {
+      description:
+        'held: waits for the device; sent: sent without an answer, looked for on the device first; printed; refused by the device (issue it again)',
+    },
+  ),
+  error: Type.Optional(Type.String({ description: "the device's refusal" })),
+  document: Type.Optional(
+    Type.Object({
+      serialNumber: Type.String(),
+      zNumber: Type.Integer(),
+      documentNumber: Type.Integer(),
+      moment: Type.String({ description: "the device's clock, yyyy-MM-dd HH:mm:ss" }),
+    }),
+  ),
+})
+
+export const ItHeldReceipts = Type.Object({ receipts: Type.Array(ItHeldReceipt) })
