@@ -169,6 +169,18 @@ for (const engine of await engines()) {
       })
       assert.equal(response.statusCode, 400, response.body)
       assert.match(response.body, /country_config\.url/)
+      const failedMode = await h.app.inject({
+        method: 'POST',
+        url: '/v1/locations',
+        headers: bearer(key),
+        payload: {
+          name: 'Bar Roma',
+          country: 'IT',
+          country_config: { device: 'epson-rt', url: 'http://127.0.0.1:9', failedMode: true },
+        },
+      })
+      assert.equal(failedMode.statusCode, 400, failedMode.body)
+      assert.match(failedMode.body, /country_config\.failedMode/)
       const list = await h.app.inject({ method: 'GET', url: '/v1/locations', headers: bearer(key) })
       assert.equal(list.json().total, 0)
     })

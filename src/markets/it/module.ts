@@ -1,4 +1,5 @@
 import type { MarketModule } from '../module.ts'
+import { invalid } from '../../core/errors.ts'
 import { parseItConfig } from './configuration.ts'
 import { ItalianMarket } from './market.ts'
 import * as itMarket from './migrations/014-it-market.ts'
@@ -27,7 +28,15 @@ export const italy: MarketModule = {
       it,
       // A transactions API location's country_config takes the fields of PUT /it/v1/cashbox.
       cashboxSettings: {
-        check: (settings: Record<string, unknown>) => void parseItConfig(settings),
+        check: (settings: Record<string, unknown>) => {
+          // Failed mode holds receipts until a zero receipt, which the transactions API cannot send; it keeps
+          // a transaction whose device is unreachable in its outbox instead (failed, tried again).
+          if (parseItConfig(settings).failedMode)
+            throw invalid(
+              'failedMode',
+              'is for /v2 cash boxes: a transactions API location keeps a transaction in its outbox while the device cannot be reached',
+            )
+        },
         apply: async (cashbox: { queueId: string }, settings: Record<string, unknown>) =>
           void (await it.configure(cashbox, settings)),
       },
