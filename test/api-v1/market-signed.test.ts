@@ -56,7 +56,12 @@ for (const engine of await engines()) {
         method: 'POST',
         url: '/v1/locations',
         headers: bearer(key),
-        payload: { name: 'Bar Roma', country: 'IT', country_config: { device: 'epson-rt', url: sim.url } },
+        payload: {
+          name: 'Bar Roma',
+          country: 'IT',
+          // The shop's printer for live transactions, the simulator for test ones (test keys sign here).
+          country_config: { device: 'epson-rt', url: 'http://127.0.0.1:9', test: { url: sim.url } },
+        },
       })
       assert.equal(response.statusCode, 201, response.body)
       return response.json()
@@ -180,6 +185,18 @@ for (const engine of await engines()) {
         },
       })
       assert.equal(failedMode.statusCode, 400, failedMode.body)
+      const badTest = await h.app.inject({
+        method: 'POST',
+        url: '/v1/locations',
+        headers: bearer(key),
+        payload: {
+          name: 'Bar Roma',
+          country: 'IT',
+          country_config: { device: 'epson-rt', url: 'http://127.0.0.1:9', test: { url: 'ftp://x' } },
+        },
+      })
+      assert.equal(badTest.statusCode, 400, badTest.body)
+      assert.match(badTest.body, /country_config\.test\.url/)
       assert.match(failedMode.body, /country_config\.failedMode/)
       const list = await h.app.inject({ method: 'GET', url: '/v1/locations', headers: bearer(key) })
       assert.equal(list.json().total, 0)

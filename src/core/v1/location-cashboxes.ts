@@ -31,10 +31,21 @@ export const locationCashboxId = (locationId: string, environment: Environment):
 const locationQueueId = (locationId: string, environment: Environment): string =>
   nameBasedId(`fiscalbox/location-queue/${locationId}/${environment}`)
 
+/**
+ * The market settings of a location's cash box in one environment: country_config without its `test`
+ * member for live, with that member's fields over the others for test (e.g. a test RT device, or test
+ * series of their own, so that test transactions never print on, or number in, what live ones use).
+ */
+function settingsOf(config: Record<string, unknown>, environment: Environment): Record<string, unknown> {
+  const { test, ...live } = config
+  if (environment === 'live' || typeof test !== 'object' || test === null || Array.isArray(test)) return live
+  return { ...live, ...(test as Record<string, unknown>) }
+}
+
 /** A market's settings error, named as the location's field (`device` -> `country_config.device`). */
-function asCountryConfigError(error: unknown): never {
+function asCountryConfigError(error: unknown, prefix = 'country_config.'): never {
   if (error instanceof FiscalError && error.details)
-    throw invalid(`country_config.${error.details.field}`, error.details.reason)
+    throw invalid(`${prefix}${error.details.field}`, error.details.reason)
   throw error
 }
 
@@ -58,15 +69,31 @@ export class LocationCashboxes implements LocationSigning {
   }
 
   checkSettings(country: string, settings: Record<string, unknown>): void {
+    const market = this.marketFor(countryCode(country)).cashboxSettings
+    const { test } = settings
+    if (test !== undefined && (typeof test !== 'object' || test === null || Array.isArray(test)))
+      throw invalid(
+        'country_config.test',
+        "must be an object: the test environment's settings over the others",
+      )
     try {
-      this.marketFor(countryCode(country)).cashboxSettings?.check(settings)
+      market?.check(settingsOf(settings, 'live'))
     } catch (error) {
       asCountryConfigError(error)
+    }
+    try {
+      if (test !== undefined) market?.check(settingsOf(settings, 'test'))
+    } catch (error) {
+      asCountryConfigError(error, 'country_config.test.')
     }
   }
 
   storedSettings(country: string, settings: Record<string, unknown>): Record<string, unknown> {
-    return this.marketFor(countryCode(country)).cashboxSettings?.stored?.(settings) ?? settings
+    const stored = this.marketFor(countryCode(country)).cashboxSettings?.stored
+    if (!stored) return settings
+    const { test, ...live } = settings
+    const isObject = typeof test === 'object' && test !== null
+    return { ...stored(live), ...(isObject ? { test: stored(test as Record<string, unknown>) } : {}) }
   }
 
   async prepare(location: LocationRecord): Promise<void> {
@@ -106,7 +133,9 @@ export class LocationCashboxes implements LocationSigning {
       label: `${location.name} (${environment})`,
     })
     const settings = this.marketFor(countryCode(location.country)).cashboxSettings
-    await settings?.apply(cashbox, location.countryConfig).catch(asCountryConfigError)
+    await settings
+      ?.apply(cashbox, settingsOf(location.countryConfig, environment))
+      .catch((error: unknown) => asCountryConfigError(error))
     return cashbox
   }
 
