@@ -154,20 +154,20 @@ export class ContractPos {
   }
 }
 
-/** One process of fiscalbox on a database that outlives it (restarts, crashes). */
-interface Node {
+/** One process of fiscalbox on a database that outlives it (restarts, crashes); markets' own suites use it too. */
+export interface Node {
   runtime: Runtime
   app: FastifyInstance
   close(): Promise<void>
 }
 
-interface Site {
+export interface Site {
   engine: EngineName
   open(options?: Pick<RuntimeOptions, 'markets' | 'es' | 'v1'>): Promise<Node>
   drop(): Promise<void>
 }
 
-async function site(engine: EngineName): Promise<Site> {
+export async function site(engine: EngineName): Promise<Site> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fiscalbox-market-contract-'))
   const pgDb = engine === 'postgres' ? await freshPostgresDatabase() : undefined
   const config = {
