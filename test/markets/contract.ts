@@ -163,6 +163,8 @@ export interface Node {
 
 export interface Site {
   engine: EngineName
+  /** where the processes' database and data folder are, for a CLI run on them */
+  config: { DATABASE_URL: string; FISCALBOX_DATA_DIR: string }
   open(options?: Pick<RuntimeOptions, 'markets' | 'es' | 'v1'>): Promise<Node>
   drop(): Promise<void>
 }
@@ -177,6 +179,7 @@ export async function site(engine: EngineName): Promise<Site> {
   }
   return {
     engine,
+    config,
     async open(options = {}) {
       const runtime = await openRuntime(config, options)
       const app = await buildApp(runtime, { bodyLimit: 1 << 20, logger: false })
