@@ -22,6 +22,7 @@ import {
   submissionProgress,
 } from './es-pos.ts'
 import { type EsResult, esBench } from './es.ts'
+import { type FrPtResult, frPtBench } from './fr-pt.ts'
 import { type ExternalUnitResult, externalUnitBench } from './external-unit.ts'
 import { type LoadResult, runLoad } from './load.ts'
 import { type Machine, probeMachine, type Versions, versions } from './machine.ts'
@@ -55,6 +56,7 @@ const PARTS = [
   'es',
   'es-pos',
   'external-unit',
+  'fr-pt',
   'transactions',
   'soak',
 ] as const
@@ -146,6 +148,7 @@ export interface Results {
   de?: DeResult
   soak?: SoakResult
   deSign?: DeSignResult
+  frPt?: FrPtResult
   transactions?: TransactionsResult
   es?: EsResult
   externalUnit?: ExternalUnitResult
@@ -616,6 +619,7 @@ async function main(): Promise<void> {
       results.deSign = await deSignBench(fresh('de-sign'), settings, serverOptions)
     if (parts.includes('external-unit'))
       results.externalUnit = await externalUnitBench(fresh('external-unit'), settings, serverOptions)
+    if (parts.includes('fr-pt')) results.frPt = await frPtBench(fresh, settings, serverOptions)
     if (parts.includes('transactions')) results.transactions = await transactions()
     if (parts.includes('es')) results.es = await spain()
   } finally {

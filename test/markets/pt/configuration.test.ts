@@ -41,7 +41,7 @@ for (const engine of await engines()) {
         lastHash: '',
       })
       assert.doesNotMatch(JSON.stringify(shown), /PRIVATE|privateKey/)
-      const { privateKey: _, ...withoutKey } = CONFIG
+      const withoutKey = { ...CONFIG, privateKey: undefined }
       const kept = await pos.request('PUT', '/pt/v1/cashbox', { ...withoutKey, region: 'PT-AC' })
       assert.equal(kept.status, 200, kept.payload)
       assert.equal(kept.json().publicKey, shown.publicKey, 'the stored key is kept')
@@ -87,7 +87,7 @@ for (const engine of await engines()) {
       assert.equal(stored.nif, CONFIG.nif)
       assert.equal(stored.series.length, 4)
       const fresh = await newPos()
-      const { privateKey: _, ...withoutKey } = CONFIG
+      const withoutKey = { ...CONFIG, privateKey: undefined }
       const keyless = await fresh.request('PUT', '/pt/v1/cashbox', withoutKey)
       assert.equal(keyless.status, 400)
       assert.equal(keyless.json().details.field, 'privateKey')
