@@ -582,10 +582,10 @@ async function main(): Promise<void> {
   // A part run keeps the other parts of the previous results (each part has its own measuredAt).
   const previous: Partial<Results> =
     !quick && existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as Results) : {}
-  // A soak, es or es-pos alone keeps the machine and settings the other parts were measured with; they carry
-  // their own (the soak its settings, es and es-pos their load averages and measured durations).
+  // A soak, es, es-pos or fr-pt alone keeps the machine and settings the other parts were measured with; they
+  // carry their own (the soak its settings, the others their load averages and measured durations).
   const keepsMachine =
-    parts.every((p) => p === 'soak' || p === 'render' || p === 'es' || p === 'es-pos') &&
+    parts.every((p) => p === 'soak' || p === 'render' || p === 'es' || p === 'es-pos' || p === 'fr-pt') &&
     previous.machine !== undefined
   const results: Results = {
     ...previous,
