@@ -26,6 +26,9 @@ export type ParsedPtConfig = Omit<PtCashboxConfig, 'privateKeySealed' | 'publicK
   privateKey: KeyObject | undefined
 }
 
+/** One series per document type and kind (normal, manual) is all a cash box uses; a few more are spare. */
+const MAX_SERIES = 20
+
 /** A Portuguese NIF: nine digits, the last a mod-11 check digit (weights 9 to 2). */
 export function isValidNif(nif: string): boolean {
   if (!/^[1-9]\d{8}$/.test(nif)) return false
@@ -99,10 +102,10 @@ function addressOf(value: unknown): PtCashboxConfig['address'] {
 }
 
 function seriesOf(value: unknown): PtSeries[] {
-  if (!Array.isArray(value) || value.length === 0)
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_SERIES)
     throw invalid(
       'series',
-      'must list the series the AT registered, e.g. [{"documentType": "FS", "series": "FS2025", "validationCode": "AAJFJNK6JJ"}]',
+      `must list the series the AT registered (at most ${MAX_SERIES}), e.g. [{"documentType": "FS", "series": "FS2025", "validationCode": "AAJFJNK6JJ"}]`,
     )
   const seen = new Set<string>()
   return value.map((item, i): PtSeries => {

@@ -20,6 +20,9 @@ const EXEMPTIONS = new Set([
   1, 2, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16, 19, 20, 21, 25, 26, 30, 31, 32, 33, 34, 40, 41, 42, 43, 99,
 ])
 
+/** Characters XML 1.0 cannot carry: a SAF-T file must stay well-formed. */
+export const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/
+
 const CENT = 10_000n
 const MICROS_PER_UNIT = 1_000_000n
 /** CIVA art. 40: a simplified invoice to a final consumer covers at most EUR 1,000. */
@@ -71,10 +74,10 @@ export function checkLines(receipt: Receipt, simplified: boolean): void {
     )
   receipt.chargeItems.forEach((item, i) => {
     const description = item.description.trim()
-    if (description.length < 3 || description.length > 200)
+    if (description.length < 3 || description.length > 200 || CONTROL.test(description))
       throw invalid(
         `cbChargeItems[${i}].Description`,
-        'must be 3 to 200 characters (SAF-T ProductDescription)',
+        'must be 3 to 200 characters without control characters (SAF-T ProductDescription)',
       )
     if (item.quantity === 0n) throw invalid(`cbChargeItems[${i}].Quantity`, 'must not be 0')
     if (taxCodeOf(item, i) === 'ISE') {

@@ -4,7 +4,7 @@ import type { MarketOutcome, SignatureItem, SigningContext } from '../../core/ma
 import type { Receipt } from '../../core/receipt.ts'
 import type { MasterKey } from '../../core/secrets.ts'
 import { isValidNif } from './configuration.ts'
-import { checkLines, documentLines, money, paymentMechanism } from './document-lines.ts'
+import { CONTROL, checkLines, documentLines, money, paymentMechanism } from './document-lines.ts'
 import { localDateTime } from './local-time.ts'
 import type { PtCashboxConfig, PtDocument, PtStore } from './ports.ts'
 import { qrString } from './qr-code.ts'
@@ -56,10 +56,14 @@ function customerOf(receipt: Receipt): PtDocument['customer'] {
   if (!taxId || taxId === FINAL_CONSUMER.taxId) return FINAL_CONSUMER
   const country =
     typeof c?.CustomerCountry === 'string' && /^[A-Z]{2}$/.test(c.CustomerCountry) ? c.CustomerCountry : 'PT'
-  if (country === 'PT' && !isValidNif(taxId))
-    throw invalid('cbCustomer.CustomerVATId', 'must be a Portuguese NIF (nine digits, valid check digit)')
-  const name =
-    typeof c?.CustomerName === 'string' && c.CustomerName.trim() ? c.CustomerName.trim().slice(0, 100) : taxId
+  if (country === 'PT' ? !isValidNif(taxId) : !/^[A-Za-z0-9]{1,30}$/.test(taxId))
+    throw invalid(
+      'cbCustomer.CustomerVATId',
+      'must be a Portuguese NIF (nine digits, valid check digit), or a foreign VAT id of up to 30 letters and digits with CustomerCountry',
+    )
+  const given = typeof c?.CustomerName === 'string' ? c.CustomerName.trim() : ''
+  if (CONTROL.test(given)) throw invalid('cbCustomer.CustomerName', 'must not hold control characters')
+  const name = given ? given.slice(0, 100) : taxId
   return { taxId, name, country }
 }
 

@@ -29,8 +29,9 @@ for (const engine of await engines()) {
   describe(`PT receipts on /v2/sign (${engine})`, () => {
     let place: Site
     let node: Node
-    let moment = new Date()
-    const open = () => place.open({ markets: pinnedMoment(() => moment) })
+    /** The signing moment, when a test pins it; the clock otherwise. */
+    let pinned: Date | undefined
+    const open = () => place.open({ markets: pinnedMoment(() => pinned ?? new Date()) })
     before(async () => {
       place = await site(engine)
       node = await open()
@@ -63,13 +64,13 @@ for (const engine of await engines()) {
         ],
       })
       // 2024-10-08T09:15:00 in Lisbon is 08:15 UTC (summer time).
-      moment = new Date('2024-10-08T08:15:00Z')
+      pinned = new Date('2024-10-08T08:15:00Z')
       const response = await pos.signOk(
         ptReceipt(PT_CASE.pos, [{ amount: '1000.00', vat: VAT.normal }], {
           cbReceiptMoment: '2024-10-08T08:15:00Z',
         }),
       )
-      moment = new Date()
+      pinned = undefined
       assert.equal(signatureOf(response, SIGNATURE.hash)?.Data, third.expectedHash)
       assert.equal(signatureOf(response, SIGNATURE.mention)?.Data, third.printedMention)
       assert.equal(signatureOf(response, SIGNATURE.atcud)?.Data, 'ATCUD:AAJFJNK6JJ-3')
@@ -218,6 +219,18 @@ for (const engine of await engines()) {
         ],
         [ptReceipt(PT_CASE.paymentTransfer, [{ amount: '12.30', vat: VAT.normal }]), 'ftReceiptCase', /RG/],
         [ptReceipt(PT_CASE.pos, [{ amount: '1230.00', vat: VAT.normal }]), 'cbChargeItems', /1,000/],
+        [
+          ptReceipt(PT_CASE.pos, [{ amount: '1.00', vat: VAT.normal, description: 'Bica\u0001' }]),
+          'cbChargeItems[0].Description',
+          /control characters/,
+        ],
+        [
+          ptReceipt(PT_CASE.pos, [{ amount: '1.00', vat: VAT.normal }], {
+            cbCustomer: { CustomerName: 'Cliente', CustomerVATId: '123456780' },
+          }),
+          'cbCustomer.CustomerVATId',
+          /check digit/,
+        ],
       ]
       for (const [body, field, reason] of cases) {
         const reply = await pos.sign(body)
@@ -226,6 +239,15 @@ for (const engine of await engines()) {
         assert.match(reply.json().details.reason, reason, reply.payload)
       }
       assert.equal((await pos.receiptJournal()).length, journal, 'nothing was written')
+      // A clock that went back behind the series' last document: refused, nothing written.
+      await pos.signOk(ptReceipt(PT_CASE.pos, [{ amount: '1.00', vat: VAT.normal }]))
+      const written = (await pos.receiptJournal()).length
+      pinned = new Date(Date.now() - 3_600_000)
+      const behind = await pos.sign(ptReceipt(PT_CASE.pos, [{ amount: '1.00', vat: VAT.normal }]))
+      pinned = undefined
+      assert.equal(behind.status, 409, behind.payload)
+      assert.match(behind.json().detail, /never go back in time/)
+      assert.equal((await pos.receiptJournal()).length, written)
     })
   })
 }
