@@ -67,6 +67,10 @@ interface Totals {
   customers: Map<string, PtDocument['customer']>
   products: Map<string, { type: string; description: string }>
   taxes: Map<string, { region: string; code: keyof typeof TAX_NAMES; percentage: string }>
+  /** the last queue row the first pass saw: documents signed during the export stay out of it */
+  lastRow: number
+  /** status dates of the documents cancelled when the first pass saw them (a void during the export waits) */
+  cancelled: Map<number, string>
 }
 
 const customerId = (customer: PtDocument['customer']) =>
@@ -231,10 +235,13 @@ export function saftExporter(store: PtStore): SaftExporter {
         customers: new Map(),
         products: new Map(),
         taxes: new Map(),
+        lastRow: -1,
+        cancelled: new Map(),
       }
       for await (const page of store.documents(queueId, span)) {
         for (const d of page) {
           t.count++
+          t.lastRow = d.queueRow
           t.customers.set(customerId(d.customer), d.customer)
           for (const line of d.lines) {
             t.products.set(line.productCode, { type: line.productType, description: line.description })
@@ -245,7 +252,10 @@ export function saftExporter(store: PtStore): SaftExporter {
             })
           }
           // Cancelled documents are listed but count in no total.
-          if (d.status === 'A') continue
+          if (d.status === 'A') {
+            t.cancelled.set(d.queueRow, d.statusDate)
+            continue
+          }
           const net = parseDecimal(d.netTotal, 'NetTotal')
           if (d.documentType === 'NC') t.debit += net
           else t.credit += net
@@ -253,9 +263,18 @@ export function saftExporter(store: PtStore): SaftExporter {
       }
       yield `${XML_DECLARATION}\n<AuditFile xmlns="${SAFT_NAMESPACE}">${header(config, range)}${masterFiles(t)}`
       yield `<SourceDocuments><SalesInvoices>${leaf('NumberOfEntries', t.count)}${leaf('TotalDebit', money(t.debit))}${leaf('TotalCredit', money(t.credit))}`
+      // The second pass writes what the first one counted: the same rows, with the statuses it saw.
       for await (const page of store.documents(queueId, span)) {
-        yield page.map((d) => invoice(d, config.region)).join('\n')
-        for (let i = 0; i < page.length; i++) onDocument?.()
+        const seen = page.filter((d) => d.queueRow <= t.lastRow)
+        yield seen
+          .map((d) => {
+            const cancelledAt = t.cancelled.get(d.queueRow)
+            const status = cancelledAt === undefined ? 'N' : 'A'
+            return invoice({ ...d, status, statusDate: cancelledAt ?? d.systemEntryDate }, config.region)
+          })
+          .join('\n')
+        for (let i = 0; i < seen.length; i++) onDocument?.()
+        if (seen.length < page.length) break
       }
       yield '</SalesInvoices></SourceDocuments></AuditFile>\n'
     },
