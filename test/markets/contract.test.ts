@@ -120,8 +120,9 @@ const portugal: MarketImplementation = {
   start: () => ptReceipt(PT_CASE.start, []),
   sale: () => ptReceipt(PT_CASE.pos, [{ amount: '12.30', vat: PT_VAT.normal }]),
   refused: () => ({
-    body: ptReceipt(PT_CASE.pos, [{ amount: '12.30', vat: PT_VAT.normal, rate: 21 }]),
-    field: 'cbChargeItems[0].VATRate',
+    // VAT digit 4 (super-reduced) has no Portuguese rate.
+    body: ptReceipt(PT_CASE.pos, [{ amount: '12.30', rate: 0, caseCode: '0x5054200000000004' }]),
+    field: 'cbChargeItems[0].ftChargeItemCase',
   }),
 }
 
