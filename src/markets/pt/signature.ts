@@ -1,4 +1,4 @@
-import { createPublicKey, type KeyObject, sign, verify } from 'node:crypto'
+import { createPublicKey, type KeyObject, sign } from 'node:crypto'
 
 /**
  * The Portuguese document signature (Portaria 363/2010, Despacho 8632/2014): RSA PKCS#1 v1.5 with SHA-1
@@ -23,13 +23,6 @@ export const hashMessage = (f: HashFields): string =>
 
 export const signDocument = (key: KeyObject, fields: HashFields): string =>
   sign('sha1', Buffer.from(hashMessage(fields), 'utf8'), key).toString('base64')
-
-export function hashMatches(publicKey: KeyObject, fields: HashFields, hash: string): boolean {
-  const signature = Buffer.from(hash, 'base64')
-  // Buffer.from ignores what is not base64: a hash that does not round-trip was altered.
-  if (signature.toString('base64') !== hash) return false
-  return verify('sha1', Buffer.from(hashMessage(fields), 'utf8'), publicKey, signature)
-}
 
 /** Characters 1, 11, 21 and 31 of the signature: what the document prints of it. */
 export const printedHash = (hash: string): string => `${hash[0]}${hash[10]}${hash[20]}${hash[30]}`
