@@ -22,6 +22,7 @@ import {
   submissionProgress,
 } from './es-pos.ts'
 import { type EsResult, esBench } from './es.ts'
+import { type FrPtResult, frPtBench } from './fr-pt.ts'
 import { type ExternalUnitResult, externalUnitBench } from './external-unit.ts'
 import { type ItResult, itBench } from './it.ts'
 import { type LoadResult, runLoad } from './load.ts'
@@ -57,6 +58,7 @@ const PARTS = [
   'es-pos',
   'external-unit',
   'it',
+  'fr-pt',
   'transactions',
   'soak',
 ] as const
@@ -148,6 +150,7 @@ export interface Results {
   de?: DeResult
   soak?: SoakResult
   deSign?: DeSignResult
+  frPt?: FrPtResult
   transactions?: TransactionsResult
   es?: EsResult
   externalUnit?: ExternalUnitResult
@@ -582,10 +585,10 @@ async function main(): Promise<void> {
   // A part run keeps the other parts of the previous results (each part has its own measuredAt).
   const previous: Partial<Results> =
     !quick && existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as Results) : {}
-  // A soak, es, es-pos or it alone keeps the machine and settings the other parts were measured with; they
-  // carry their own (the soak its settings, es, es-pos and it their load averages and measured durations).
+  // A soak, es, es-pos, it or fr-pt alone keeps the machine and settings the other parts were measured with;
+  // they carry their own (the soak its settings, the others their load averages and measured durations).
   const keepsMachine =
-    parts.every((p) => p === 'soak' || p === 'render' || p === 'es' || p === 'es-pos' || p === 'it') &&
+    parts.every((p) => ['soak', 'render', 'es', 'es-pos', 'it', 'fr-pt'].includes(p)) &&
     previous.machine !== undefined
   const results: Results = {
     ...previous,
@@ -620,6 +623,7 @@ async function main(): Promise<void> {
     if (parts.includes('external-unit'))
       results.externalUnit = await externalUnitBench(fresh('external-unit'), settings, serverOptions)
     if (parts.includes('it')) results.it = await itBench(fresh('it'), settings, serverOptions)
+    if (parts.includes('fr-pt')) results.frPt = await frPtBench(fresh, settings, serverOptions)
     if (parts.includes('transactions')) results.transactions = await transactions()
     if (parts.includes('es')) results.es = await spain()
   } finally {

@@ -5,6 +5,7 @@ import { DE_CASE, deReceipt, VAT as DE_VAT } from './de/support.ts'
 import { SPANISH_DELIVERIES } from './es/delivery-support.ts'
 import { ES_CASE, esReceipt } from './es/pos-support.ts'
 import { IT_CASE, itReceipt, startSim } from './it/pos-support.ts'
+import { CONFIG as PT_CONFIG, PT_CASE, ptReceipt, VAT as PT_VAT } from './pt/support.ts'
 
 /** Every market runs the one contract suite (test/markets/contract.ts); a new country adds its line here. */
 
@@ -110,6 +111,21 @@ const italy: MarketImplementation = {
   }),
 }
 
+const portugal: MarketImplementation = {
+  country: 'PT',
+  async provision(pos) {
+    const reply = await pos.request('PUT', '/pt/v1/cashbox', PT_CONFIG)
+    if (reply.status !== 200) throw new Error(reply.payload)
+  },
+  start: () => ptReceipt(PT_CASE.start, []),
+  sale: () => ptReceipt(PT_CASE.pos, [{ amount: '12.30', vat: PT_VAT.normal }]),
+  refused: () => ({
+    // VAT digit 4 (super-reduced) has no Portuguese rate.
+    body: ptReceipt(PT_CASE.pos, [{ amount: '12.30', rate: 0, caseCode: '0x5054200000000004' }]),
+    field: 'cbChargeItems[0].ftChargeItemCase',
+  }),
+}
+
 /** The test double of an external signing unit (test/helpers/external-unit.ts) on a user-assigned code. */
 const externalUnit: MarketImplementation = {
   country: 'XT',
@@ -127,4 +143,5 @@ await marketContract('AT', austria)
 await marketContract('DE', germany)
 await marketContract('ES', spain)
 await marketContract('IT (RT device simulator)', italy)
+await marketContract('PT', portugal)
 await marketContract('external unit (test double, 0x5854)', externalUnit)

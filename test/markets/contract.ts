@@ -154,20 +154,22 @@ export class ContractPos {
   }
 }
 
-/** One process of fiscalbox on a database that outlives it (restarts, crashes). */
-interface Node {
+/** One process of fiscalbox on a database that outlives it (restarts, crashes); markets' own suites use it too. */
+export interface Node {
   runtime: Runtime
   app: FastifyInstance
   close(): Promise<void>
 }
 
-interface Site {
+export interface Site {
   engine: EngineName
+  /** where the processes' database and data folder are, for a CLI run on them */
+  config: { DATABASE_URL: string; FISCALBOX_DATA_DIR: string }
   open(options?: Pick<RuntimeOptions, 'markets' | 'es' | 'v1'>): Promise<Node>
   drop(): Promise<void>
 }
 
-async function site(engine: EngineName): Promise<Site> {
+export async function site(engine: EngineName): Promise<Site> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fiscalbox-market-contract-'))
   const pgDb = engine === 'postgres' ? await freshPostgresDatabase() : undefined
   const config = {
@@ -177,6 +179,7 @@ async function site(engine: EngineName): Promise<Site> {
   }
   return {
     engine,
+    config,
     async open(options = {}) {
       const runtime = await openRuntime(config, options)
       const app = await buildApp(runtime, { bodyLimit: 1 << 20, logger: false })

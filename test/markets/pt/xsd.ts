@@ -1,0 +1,29 @@
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+/**
+ * Validation of SAF-T (PT) files with Debian's xmllint (XSD 1.0) against the AT's schema in
+ * test/fixtures/pt (see its README: the XSD 1.1 assertions are left out). Not a test file itself.
+ */
+const SCHEMA = new URL('../../fixtures/pt/SAFTPT1.04_01.xsd', import.meta.url)
+let schema10: string | undefined
+
+function schemaFile(): string {
+  if (schema10) return schema10
+  const xsd = readFileSync(SCHEMA, 'latin1')
+    .replace(/<xs:assert\b[^>]*?\/>/gs, '')
+    .replaceAll('<xs:all>', '<xs:sequence>')
+    .replaceAll('</xs:all>', '</xs:sequence>')
+  schema10 = join(mkdtempSync(join(tmpdir(), 'saft-pt-xsd-')), 'SAFTPT1.04_01-xsd10.xsd')
+  writeFileSync(schema10, xsd, 'latin1')
+  return schema10
+}
+
+export function xmllintSaft(file: string): { ok: boolean; output: string } {
+  const run = spawnSync('xmllint', ['--noout', '--nonet', '--schema', schemaFile(), file], {
+    encoding: 'utf8',
+  })
+  return { ok: run.status === 0, output: `${run.stdout}${run.stderr}` }
+}
