@@ -14,7 +14,7 @@ const AUTHORITY_COUNTRIES = new Map(
 
 export function createFiscalizerRegistry(registered: Record<string, Fiscalizer> = {}): FiscalizerFor {
   const fiscalizers = new Map(Object.entries(registered))
-  return (location) => {
+  return (location, creating) => {
     const keyOf = AUTHORITY_COUNTRIES.get(location.country)
     if (keyOf) {
       const key = keyOf(location.countryConfig)
@@ -26,11 +26,11 @@ export function createFiscalizerRegistry(registered: Record<string, Fiscalizer> 
           { field: 'country_config.system', reason: 'is not available on this server yet' },
         )
       }
-      fiscalizer.validateConfig?.(location.countryConfig)
+      if (creating) fiscalizer.validateConfig?.(location.countryConfig)
       return fiscalizer
     }
     const fiscalizer = fiscalizers.get(location.country) ?? genericFiscalizer
-    fiscalizer.validateConfig?.(location.countryConfig)
+    if (creating) fiscalizer.validateConfig?.(location.countryConfig)
     return fiscalizer
   }
 }

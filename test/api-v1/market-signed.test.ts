@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { setTimeout as delay } from 'node:timers/promises'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { cliEnv, runCli } from '../cli/cli-process.ts'
 import { engines } from '../helpers/engines.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import { type ItSim, startSim } from '../markets/it/pos-support.ts'
+import { CONFIG as PT_CONFIG } from '../markets/pt/support.ts'
+import { xmllintSaft } from '../markets/pt/xsd.ts'
 import { bearer, createTransaction, getTransaction, newAccount, sale } from './support.ts'
 
 /**
@@ -254,6 +257,120 @@ for (const engine of await engines()) {
       assert.equal(done.status, 'success', JSON.stringify(done))
       assert.equal(sim.documents().length, 1)
       assert.equal(done.fiscal_id, done.response_payload.authority.ftReceiptIdentification)
+    })
+  })
+}
+
+/**
+ * A Portuguese location: its transactions are simplified invoices (FS) of the series its country_config
+ * registers, signed with its RSA key by the Portuguese market, and the location's test cash box exports a
+ * SAF-T (PT) file that the AT's schema accepts and `fiscalbox verify` recomputes.
+ */
+for (const engine of await engines()) {
+  describe(`transactions API v1: PT locations signed by the Portuguese market (${engine})`, () => {
+    let h: Harness
+    before(async () => {
+      h = await startHarness(engine)
+    })
+    after(() => h.close())
+
+    test('a sale is a signed FS with its ATCUD; the key is sealed, not shown; a cancellation voids it; SAF-T validates', async () => {
+      const { key } = await newAccount(h.app)
+      const created = await h.app.inject({
+        method: 'POST',
+        url: '/v1/locations',
+        headers: bearer(key),
+        payload: { name: 'Café Exemplo', country: 'PT', country_config: PT_CONFIG },
+      })
+      assert.equal(created.statusCode, 201, created.body)
+      const location = created.json()
+      assert.equal(
+        location.country_config.privateKey,
+        undefined,
+        'the private key is not kept with the location',
+      )
+      assert.equal(location.country_config.nif, PT_CONFIG.nif)
+      const stored = await h.app.inject({
+        method: 'GET',
+        url: `/v1/locations/${location.id}`,
+        headers: bearer(key),
+      })
+      assert.doesNotMatch(stored.body, /PRIVATE KEY/)
+
+      const body = sale(location.id, {
+        items: [
+          { description: 'Café com leite', quantity: 2, unit_price: 2.5, tax_rate: 0.23 },
+          { description: 'Torrada', quantity: 1, unit_price: 3.0, tax_rate: 0.23 },
+        ],
+        pretax_amount: 6.5,
+        tax_amount: 1.5,
+        total_amount: 8.0,
+        payment_method: 'cash',
+      })
+      const signed = await createTransaction(h.app, key, body)
+      assert.equal(signed.statusCode, 201, signed.body)
+      const transaction = signed.json()
+      assert.equal(transaction.status, 'success', signed.body)
+      assert.match(transaction.fiscal_id, /#FS FS2026\/1$/)
+      const texts = transaction.response_payload.authority.ftSignatures.map((s: any) => s.Data).join('\n')
+      assert.match(texts, /ATCUD:AAJFJNK6JJ-1/)
+      assert.match(texts, /Processado por programa certificado n\.º 9999\/AT/)
+
+      const cancelled = await h.app.inject({
+        method: 'POST',
+        url: `/v1/transactions/${transaction.id}/cancel`,
+        headers: bearer(key),
+        payload: {},
+      })
+      assert.equal(cancelled.statusCode, 201, cancelled.body)
+      assert.equal(cancelled.json().status, 'success', cancelled.body)
+
+      const env = cliEnv({ DATABASE_URL: h.databaseUrl, FISCALBOX_DATA_DIR: h.dataDir })
+      const saft = join(h.dataDir, `saft-${location.id}.xml`)
+      const publicKey = join(h.dataDir, `saft-${location.id}.pem`)
+      const today = new Date().toISOString().slice(0, 10)
+      const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10)
+      const exported = await runCli(
+        [
+          'export',
+          'saft-pt',
+          '--cashbox',
+          location.cashboxes.test,
+          '--from',
+          today,
+          '--to',
+          tomorrow,
+          '--out',
+          saft,
+          '--public-key',
+          publicKey,
+        ],
+        env,
+      )
+      assert.equal(exported.code, 0, exported.stderr)
+      const lint = xmllintSaft(saft)
+      assert.ok(lint.ok, lint.output)
+      const xml = readFileSync(saft, 'utf8')
+      assert.match(xml, /<InvoiceNo>FS FS2026\/1<\/InvoiceNo>/)
+      assert.match(xml, /<InvoiceStatus>A<\/InvoiceStatus>/, 'the cancellation voided the invoice')
+      const verified = await runCli(['verify', saft, '--public-key', publicKey], env)
+      assert.equal(verified.code, 0, verified.stdout + verified.stderr)
+    })
+
+    test('a location without its signing key is refused with 400 naming it, and nothing is stored', async () => {
+      const { key } = await newAccount(h.app)
+      const withoutKey: Record<string, unknown> = { ...PT_CONFIG }
+      delete withoutKey.privateKey
+      const response = await h.app.inject({
+        method: 'POST',
+        url: '/v1/locations',
+        headers: bearer(key),
+        payload: { name: 'Café Exemplo', country: 'PT', country_config: withoutKey },
+      })
+      assert.equal(response.statusCode, 400, response.body)
+      assert.match(response.body, /country_config\.privateKey/)
+      const list = await h.app.inject({ method: 'GET', url: '/v1/locations', headers: bearer(key) })
+      assert.equal(list.json().total, 0)
     })
   })
 }

@@ -127,7 +127,10 @@ export class Accounts {
     if (!/^[A-Z]{2}$/.test(input.country))
       throw invalid('country', 'must be an ISO 3166-1 alpha-2 code, e.g. ES')
     // Refuses a country (or a country's authority system) this server cannot fiscalize, before anything is stored.
-    const fiscalizer = this.fiscalizerFor({ country: input.country, countryConfig: input.countryConfig })
+    const fiscalizer = this.fiscalizerFor(
+      { country: input.country, countryConfig: input.countryConfig },
+      'creating',
+    )
     const key = newSealedP256(this.master)
     const location: LocationRecord = {
       id: randomUUID(),

@@ -142,5 +142,11 @@ export class AuthorityFiscalizer implements Fiscalizer {
   }
 }
 
-/** Picks the fiscalizer of a location, or throws a FiscalError when its country/system is not supported. */
-export type FiscalizerFor = (location: Pick<LocationRecord, 'country' | 'countryConfig'>) => Fiscalizer
+/**
+ * Picks the fiscalizer of a location, or throws a FiscalError when its country/system is not supported. A
+ * new location's country_config (`creating`) is checked by the fiscalizer too; a stored one was checked then.
+ */
+export type FiscalizerFor = (
+  location: Pick<LocationRecord, 'country' | 'countryConfig'>,
+  creating?: 'creating',
+) => Fiscalizer

@@ -39,8 +39,24 @@ const roundToCent = (v: Micros): Micros => {
 /** Two decimals, as SAF-T and the hash message write amounts. */
 export const money = (v: Micros): string => formatDecimal(roundToCent(v))
 
-function taxCodeOf(item: ChargeItem, i: number): TaxCode {
-  const code = TAX_CODES[Number(item.caseCode & 0xfn)]
+/**
+ * The line's SAF-T tax code: from the v2 VAT digit of its case, or, for a line without one (digit 0, e.g. a
+ * transactions API sale, which sends a tax rate only), the category whose rate in the cash box's region is
+ * the line's VATRate (not before the region is known: `undefined`).
+ */
+function taxCodeOf(item: ChargeItem, i: number, region?: PtRegion): TaxCode | undefined {
+  const digit = Number(item.caseCode & 0xfn)
+  if (digit === 0) {
+    if (!region) return undefined
+    const rates = Object.entries(RATES[region]) as [Exclude<TaxCode, 'ISE'>, number][]
+    const byRate = rates.find(([, rate]) => item.vatRate === BigInt(rate) * MICROS_PER_UNIT)?.[0]
+    if (byRate) return byRate
+    throw invalid(
+      `cbChargeItems[${i}].VATRate`,
+      `is no VAT rate of ${region} (${rates.map(([, rate]) => `${rate} %`).join(', ')}); an exempt line names its category 8 and exemption reason in ftChargeItemCase`,
+    )
+  }
+  const code = TAX_CODES[digit]
   if (!code)
     throw invalid(
       `cbChargeItems[${i}].ftChargeItemCase`,
@@ -111,7 +127,7 @@ export function documentLines(receipt: Receipt, region: PtRegion): DocumentLines
   let gross = 0n
   let tax = 0n
   const lines = receipt.chargeItems.map((item, i): PtLine => {
-    const taxCode = taxCodeOf(item, i)
+    const taxCode = taxCodeOf(item, i, region) as TaxCode
     const amount = roundToCent(abs(item.amount))
     let vat = 0n
     let exemptionCode: string | undefined

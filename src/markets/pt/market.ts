@@ -1,9 +1,9 @@
 import { SignatureFormat, v2Code } from '../../core/case-codes.ts'
 import { ErrorCode, FiscalError, invalid } from '../../core/errors.ts'
-import type { MarketOutcome, SignatureItem, SigningContext } from '../../core/market.ts'
+import type { CashboxSettings, MarketOutcome, SignatureItem, SigningContext } from '../../core/market.ts'
 import type { Receipt } from '../../core/receipt.ts'
 import type { MasterKey } from '../../core/secrets.ts'
-import { isValidNif } from './configuration.ts'
+import { isValidNif, parsePtConfig } from './configuration.ts'
 import { CONTROL, checkLines, documentLines, money, paymentMechanism } from './document-lines.ts'
 import { localDateTime } from './local-time.ts'
 import type { PtCashboxConfig, PtDocument, PtStore } from './ports.ts'
@@ -93,6 +93,17 @@ export class PortugueseMarket implements PtMarket {
   ) {
     this.keys = new PtKeys(master)
     this.pt = ptServices(store, master)
+  }
+
+  /** A transactions API location's country_config takes the fields of PUT /pt/v1/cashbox, its key included. */
+  readonly cashboxSettings: CashboxSettings = {
+    check: (settings) => {
+      if (!parsePtConfig(settings).privateKey)
+        throw invalid('privateKey', 'is required: the PEM of the RSA key registered with the AT')
+    },
+    apply: async (cashbox, settings) => void (await this.pt.configure(cashbox.id, settings)),
+    // The key is sealed in the PT store by `apply`; the location keeps the rest.
+    stored: ({ privateKey: _, ...settings }) => settings,
   }
 
   validate(receipt: Receipt): void {

@@ -19,6 +19,7 @@ export const portugal: MarketModule = {
   country: 'PT',
   stores: ptStore,
   market: ({ stores, master }) => new PortugueseMarket(stores.PT, master),
+  marketSignsTransactions: true,
   routes: async () => [{ prefix: '/pt/v1', plugin: (await import('./http/index.ts')).ptApi }],
   commands: async (program, exporter) =>
     (await import('./cli/commands.ts')).registerPtCommands(program, exporter),
