@@ -1,5 +1,5 @@
 import { caseOf, hasFlag, parseCaseCode, ReceiptFlag, receiptType } from '../core/case-codes.ts'
-import { formatDecimal, type Micros, parseDecimal } from '../core/money.ts'
+import { formatDecimal, includedVat, type Micros, parseDecimal } from '../core/money.ts'
 import { formatMoment, type Labels, labelsOf, type Language, localDecimal, localeOf } from './language.ts'
 
 /**
@@ -40,22 +40,6 @@ export interface JournaledReceipt {
 }
 
 type Json = Record<string, unknown>
-
-const CENT = 10_000n
-const HUNDRED_PERCENT = 100_000_000n
-
-/** Divides and rounds half away from zero: the commercial rounding of VAT amounts. */
-function divideRounded(numerator: bigint, denominator: bigint): bigint {
-  const negative = numerator < 0n !== denominator < 0n
-  const n = numerator < 0n ? -numerator : numerator
-  const d = denominator < 0n ? -denominator : denominator
-  const q = (2n * n + d) / (2n * d)
-  return negative ? -q : q
-}
-
-/** VAT included in a gross amount at a rate, to the cent. */
-export const includedVat = (gross: Micros, rate: Micros): Micros =>
-  divideRounded(gross * rate, (HUNDRED_PERCENT + rate) * CENT) * CENT
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : '')
 

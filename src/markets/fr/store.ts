@@ -1,0 +1,127 @@
+import type { Insertable, Kysely } from 'kysely'
+import type { UnitOfWork } from '../../core/ports.ts'
+import type { Count, ModuleDatabase } from '../module.ts'
+import type { Chain } from './documents.ts'
+import type { ChainSpan, FrEntry, FrStore } from './ports.ts'
+
+// France's table (migration 016-fr-market) and the FrStore on it.
+
+/** Every signed entry of every French chain of a queue. */
+export interface FrEntryTable {
+  queue_id: string
+  chain: string
+  n: Count
+  queue_row: Count
+  moment: string
+  local_day: string
+  reference: string
+  copied_reference: string | null
+  jws: string
+}
+
+export interface FrTables {
+  fr_entries: FrEntryTable
+}
+
+const row = (e: FrEntry): Insertable<FrEntryTable> => ({
+  queue_id: e.queueId,
+  chain: e.chain,
+  n: e.n,
+  queue_row: e.queueRow,
+  moment: e.moment,
+  local_day: e.localDay,
+  reference: e.reference,
+  copied_reference: e.copiedReference,
+  jws: e.jws,
+})
+
+async function jwsAt(db: Kysely<FrTables>, queueId: string, chain: string, n: number): Promise<string> {
+  const found = await db
+    .selectFrom('fr_entries')
+    .select('jws')
+    .where('queue_id', '=', queueId)
+    .where('chain', '=', chain)
+    .where('n', '=', n)
+    .executeTakeFirstOrThrow()
+  return found.jws
+}
+
+/**
+ * On SQLite the insert of every receipt runs prepared on the writing connection, as the ledger's do: a
+ * Kysely query is compiled and prepared anew each time. Used only inside a unit of work.
+ */
+function sqliteInsert(database: ModuleDatabase<FrTables>) {
+  const writer = database.sqlite?.writer
+  if (!writer) return undefined
+  const insert = writer.prepare(
+    'insert into fr_entries (queue_id, chain, n, queue_row, moment, local_day, reference, copied_reference, jws) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  )
+  return (e: FrEntry) =>
+    insert.run(e.queueId, e.chain, e.n, e.queueRow, e.moment, e.localDay, e.reference, e.copiedReference, e.jws)
+}
+
+export function frStore(database: ModuleDatabase<FrTables>): FrStore {
+  const insert = sqliteInsert(database)
+  return {
+    async insertEntriesIn(unit: UnitOfWork, entries) {
+      if (insert) {
+        for (const entry of entries) insert(entry)
+        return
+      }
+      await database.transactionOf(unit).insertInto('fr_entries').values(entries.map(row)).execute()
+    },
+    async copiesIn(unit, queueId, reference) {
+      const trx = database.transactionOf(unit)
+      const count = (column: 'reference' | 'copied_reference', chains: string[]) =>
+        trx
+          .selectFrom('fr_entries')
+          .select((eb) => eb.fn.countAll<number>().as('count'))
+          .where('queue_id', '=', queueId)
+          .where(column, '=', reference)
+          .where('chain', 'in', chains)
+          .executeTakeFirstOrThrow()
+          .then((r) => Number(r.count))
+      return {
+        originals: await count('reference', ['T', 'I', 'P', 'B', 'X']),
+        copies: await count('copied_reference', ['C']),
+      }
+    },
+    async spansIn(unit, queueId, fromDay, toDay) {
+      const trx = database.transactionOf(unit)
+      const bounds = await trx
+        .selectFrom('fr_entries')
+        .select((eb) => ['chain', eb.fn.min('n').as('first'), eb.fn.max('n').as('last')])
+        .where('queue_id', '=', queueId)
+        .where('local_day', '>=', fromDay)
+        .where('local_day', '<=', toDay)
+        .groupBy('chain')
+        .orderBy('chain')
+        .execute()
+      const spans: ChainSpan[] = []
+      for (const bound of bounds) {
+        const first = Number(bound.first)
+        const last = Number(bound.last)
+        spans.push({
+          chain: bound.chain as Chain,
+          count: last - first + 1,
+          first: { n: first, jws: await jwsAt(trx, queueId, bound.chain, first) },
+          last: { n: last, jws: await jwsAt(trx, queueId, bound.chain, last) },
+        })
+      }
+      return spans
+    },
+    async entries(queueId, chain, first, last, limit) {
+      const rows = await database.db
+        .selectFrom('fr_entries')
+        .select('jws')
+        .where('queue_id', '=', queueId)
+        .where('chain', '=', chain)
+        .where('n', '>=', first)
+        .where('n', '<=', last)
+        .orderBy('n')
+        .limit(limit)
+        .execute()
+      return rows.map((r) => r.jws)
+    },
+  }
+}
