@@ -13,7 +13,7 @@ export interface ReceiptDocument {
   country: string
   issuer: string
   title: string
-  /** TRAINING, VOID, REFUND banners. */
+  /** TRAINING, VOID, REFUND, DUPLICATE banners. */
   marks: string[]
   facts: Array<{ label: string; value: string }>
   lines: Array<{ description: string; quantity: string; amount: string; vatLetter: string }>
@@ -50,6 +50,8 @@ function quantityText(value: unknown, language: Language): string {
 }
 
 const SIGNATURE_FORMAT_QR = 0x3
+/** Receipt case 0x3010 of the POS System API v2: a copy of a receipt printed before (a duplicate). */
+const COPY_RECEIPT = 0x3010
 /** ftSignatureType flag: "do not print". */
 const DO_NOT_PRINT = 0x20_0000n
 
@@ -112,6 +114,7 @@ export function buildReceiptDocument(source: JournaledReceipt): ReceiptDocument 
   if (hasFlag(receiptCase, ReceiptFlag.Training)) marks.push(labels.training)
   if (hasFlag(receiptCase, ReceiptFlag.Void)) marks.push(labels.void)
   if (hasFlag(receiptCase, ReceiptFlag.Refund)) marks.push(labels.refund)
+  if (caseOf(receiptCase) === COPY_RECEIPT) marks.push(labels.duplicate)
 
   const type = receiptType(receiptCase)
   const title =

@@ -4,6 +4,7 @@ import { AT_CASE, atReceipt } from './at/support.ts'
 import { DE_CASE, deReceipt, VAT as DE_VAT } from './de/support.ts'
 import { SPANISH_DELIVERIES } from './es/delivery-support.ts'
 import { ES_CASE, esReceipt } from './es/pos-support.ts'
+import { FR_CASE, frReceipt } from './fr/support.ts'
 import { IT_CASE, itReceipt, startSim } from './it/pos-support.ts'
 
 /** Every market runs the one contract suite (test/markets/contract.ts); a new country adds its line here. */
@@ -110,6 +111,13 @@ const italy: MarketImplementation = {
   }),
 }
 
+const france: MarketImplementation = {
+  country: 'FR',
+  start: () => frReceipt(FR_CASE.start),
+  sale: () => frReceipt(FR_CASE.pos, [['12.00', 20]]),
+  refused: () => ({ body: frReceipt(FR_CASE.pos, [['11.90', 19]]), field: 'cbChargeItems[0].VATRate' }),
+}
+
 /** The test double of an external signing unit (test/helpers/external-unit.ts) on a user-assigned code. */
 const externalUnit: MarketImplementation = {
   country: 'XT',
@@ -127,4 +135,5 @@ await marketContract('AT', austria)
 await marketContract('DE', germany)
 await marketContract('ES', spain)
 await marketContract('IT (RT device simulator)', italy)
+await marketContract('FR', france)
 await marketContract('external unit (test double, 0x5854)', externalUnit)

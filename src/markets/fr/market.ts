@@ -163,7 +163,7 @@ export class FrenchMarket implements Market {
           SignatureFormat.Text,
           SIGNATURE.grandTotal,
           'Grand total perpétuel',
-          `${state.totals.perpetual.total} (${state.totals.perpetual.documents} documents)`,
+          `${state.totals.perpetual.total} (${state.totals.perpetual.documents} document${state.totals.perpetual.documents === 1 ? '' : 's'})`,
         )
         close(state.totals, closing)
       }
