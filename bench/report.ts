@@ -2,6 +2,7 @@ import { atRows } from './at.ts'
 import { ES_POS_TARGET_RATIO, esPosRows } from './es-pos.ts'
 import { deSignRows } from './de-sign.ts'
 import { EXTERNAL_UNIT_TARGET, externalUnitMethod, externalUnitRows } from './external-unit.ts'
+import { frPtMethod, frPtRows } from './fr-pt.ts'
 import { esRows } from './es.ts'
 import type { LoadResult } from './load.ts'
 import type { Results } from './run.ts'
@@ -155,6 +156,7 @@ function resultsTable(r: Results): string {
   if (r.deSign) rows.push(...deSignRows(r.deSign))
   if (r.externalUnit) rows.push(...externalUnitRows(r.externalUnit))
   if (r.es) rows.push(...esRows(r.es))
+  if (r.frPt) rows.push(...frPtRows(r.frPt))
   const de = r.de
   if (de) {
     for (const run of [de.one, de.twenty]) {
@@ -311,6 +313,7 @@ function method(r: Results): string[] {
     `- *Transactions API v1* (\`npm run bench -- transactions\`): one account, ${r.transactions?.locations ?? 50} locations of country EU (generic fiscalizer: each transaction is sealed, chained, signed and committed before its 201), then POST /v1/transactions with ${s.connections} connections, ${s.warmupS} s warm-up and ${s.durationS} s measured, the locations in turn, each request with a new Idempotency-Key (the example sale of docs/transactions-api-v1.md). Only 201 answers are counted. Then the *drain*: a second account registers a webhook endpoint (a receiver in the bench process) and the receiver goes away (connections refused); ${int(r.transactions?.drain.jobs ?? 10_000)} transactions are created, each committing one delivery job, and the outbox workers (4 loops, JOBS_BACKOFF ${r.transactions?.drain.backoffBaseMs ?? 500} ms doubling to ${r.transactions?.drain.backoffMaxMs ?? 5000} ms with jitter) fail on all of them until none is left unattempted; then the receiver comes back on the same port and the time until the retry queue stats count every job completed is measured, with the server's CPU time per job. The drain time includes the wait for each job's next attempt (up to the backoff cap).`,
     `- *Spain* (\`npm run bench -- es\`): first in the bench process, on one thread, the Spanish fiscal work without HTTP or storage: VERI*FACTU records with their Huella, the SOAP XML of 1000-record submissions, TicketBAI invoices signed with XAdES-EPES (RSA-2048), and VERI*FACTU batches sent over HTTP to the in-process simulator; rates are wall-clock, CPU is the process's user + system time per operation. Then \`fiscalbox serve\` with the transactions settings above, one account with ${r.es?.transactions?.locations ?? 50} VERI*FACTU locations (test key, one NIF); their records go to the authority simulator that \`fiscalbox serve\` starts in-process, so each transaction is sealed (number, Huella, QR) in its commit and then submitted inline as SOAP, which the simulator parses, checks (structure, Huella, chain link, totals) and registers before the 201 (X-Fiscalization-Timeout 5 s, the default). The same autocannon settings; afterwards GET /v1/transactions counts how many of them are success. Then the drain: a second account with 10 VERI*FACTU locations, \`POST /_sim/outage\` puts the simulator in an outage (503 to everything), ${int(r.es?.transactions?.drain.transactions ?? 10_000)} transactions are created with \`X-Fiscalization-Timeout: 0\`, every submission job fails at least once, then \`DELETE /_sim/outage\` ends the outage and the time until every job is completed is measured; the outbox claims up to ${int(r.es?.transactions?.submissionClaimBatch ?? 1000)} submission jobs at once (JOBS_SUBMISSION_CLAIM_BATCH) and sends them as one AEAT submission per location. The bench then checks that every one of the transactions is success and reads the simulator's count of submissions and duplicates. Server CPU includes the simulator's work (same process).`,
     esPosMethod(r),
+    frPtMethod(r.frPt, r.settings.connections, r.settings.warmupS),
     '',
     '**Reproduce.** `npm ci`, then `npm run bench` (all parts, about 10 minutes) or `npm run bench -- throughput` (or `latency`, `history`, `render`) for one part; `--quick` is a smoke run of about a minute that writes nothing but bench/results/quick.tmp; `--duration S` sets the measured seconds; `--profile` writes a CPU profile of the server to bench/results/profiles; `--server-root DIR --results FILE` measures another checkout (with node_modules) for before/after figures. A part run updates its part of bench/results/latest.json and the docs; progress goes to stderr on a terminal.',
     '',

@@ -23,9 +23,10 @@ import {
 } from './es-pos.ts'
 import { type EsResult, esBench } from './es.ts'
 import { type ExternalUnitResult, externalUnitBench } from './external-unit.ts'
+import { type FrPtResult, frPtBench } from './fr-pt.ts'
 import { type LoadResult, runLoad } from './load.ts'
 import { type Machine, probeMachine, type Versions, versions } from './machine.ts'
-import { cpuSeconds, ROOT, runCli, type Server, startServer } from './processes.ts'
+import { cpuSeconds, ROOT, runCli, type Server, startServer, withServer } from './processes.ts'
 import { type RenderResult, renderBench } from './render.ts'
 import { renderMarkdown, renderSvg } from './report.ts'
 import { seedHistory } from './seed-history.ts'
@@ -55,6 +56,7 @@ const PARTS = [
   'es',
   'es-pos',
   'external-unit',
+  'fr-pt',
   'transactions',
   'soak',
 ] as const
@@ -149,6 +151,7 @@ export interface Results {
   transactions?: TransactionsResult
   es?: EsResult
   externalUnit?: ExternalUnitResult
+  frPt?: FrPtResult
 }
 
 const { values, positionals } = parseArgs({
@@ -202,15 +205,6 @@ const fresh = (label: string) => {
   const dir = freshDataDir(label)
   folders.push(dir)
   return dir
-}
-
-async function withServer<T>(start: Promise<Server>, use: (server: Server) => Promise<T>): Promise<T> {
-  const server = await start
-  try {
-    return await use(server)
-  } finally {
-    await server.stop()
-  }
 }
 
 /** Throws out the first seconds (JIT, caches, connection set-up), then measures. */
@@ -579,10 +573,10 @@ async function main(): Promise<void> {
   // A part run keeps the other parts of the previous results (each part has its own measuredAt).
   const previous: Partial<Results> =
     !quick && existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as Results) : {}
-  // A soak, es or es-pos alone keeps the machine and settings the other parts were measured with; they carry
+  // A soak, es, es-pos or fr-pt alone keeps the machine and settings the other parts were measured with; they carry
   // their own (the soak its settings, es and es-pos their load averages and measured durations).
   const keepsMachine =
-    parts.every((p) => p === 'soak' || p === 'render' || p === 'es' || p === 'es-pos') &&
+    parts.every((p) => p === 'soak' || p === 'render' || p === 'es' || p === 'es-pos' || p === 'fr-pt') &&
     previous.machine !== undefined
   const results: Results = {
     ...previous,
@@ -618,6 +612,7 @@ async function main(): Promise<void> {
       results.externalUnit = await externalUnitBench(fresh('external-unit'), settings, serverOptions)
     if (parts.includes('transactions')) results.transactions = await transactions()
     if (parts.includes('es')) results.es = await spain()
+    if (parts.includes('fr-pt')) results.frPt = await frPtBench(fresh, settings, serverOptions)
   } finally {
     if (!values.keep) for (const dir of folders) rmSync(dir, { recursive: true, force: true })
   }
