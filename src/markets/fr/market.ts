@@ -13,7 +13,18 @@ import { close, documentTotals, raise } from './totals.ts'
 export const FR_COUNTRY = 0x4652
 
 /** VAT rates of France: mainland (20, 10, 5.5, 2.1), Corsica (13, 0.9) and the overseas departments (8.5, 1.75, 1.05). */
-const FRENCH_RATES = new Set(['20.00', '13.00', '10.00', '8.50', '5.50', '2.10', '1.75', '1.05', '0.90', '0.00'])
+const FRENCH_RATES = new Set([
+  '20.00',
+  '13.00',
+  '10.00',
+  '8.50',
+  '5.50',
+  '2.10',
+  '1.75',
+  '1.05',
+  '0.90',
+  '0.00',
+])
 
 const ARCHIVE_PERIOD = /^\d{4}(-(0[1-9]|1[0-2]))?$/
 
@@ -48,7 +59,8 @@ export const periodDays = (period: string): { from: string; to: string } =>
 /** ftReceiptCaseData.FR.ArchivePeriod of an archive receipt: at most one fiscal (calendar) year. */
 export function archivePeriodOf(receipt: Receipt): string {
   const raw = receipt.caseData?.FR
-  const period = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>).ArchivePeriod : undefined
+  const period =
+    typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>).ArchivePeriod : undefined
   if (typeof period !== 'string' || !ARCHIVE_PERIOD.test(period)) {
     throw invalid(
       'ftReceiptCaseData.FR.ArchivePeriod',
@@ -214,4 +226,3 @@ export class FrenchMarket implements Market {
 /** The first characters of the JWS signature, as printed on the ticket. */
 export const signatureExtract = (jws: string): string =>
   jws.slice(jws.lastIndexOf('.') + 1, jws.lastIndexOf('.') + 1 + EXTRACT_LENGTH)
-

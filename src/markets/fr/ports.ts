@@ -28,7 +28,11 @@ export interface FrStore {
   /** Inside a receipt's unit of work. */
   insertEntriesIn(unit: UnitOfWork, entries: readonly FrEntry[]): Promise<void>
   /** How many chained documents carry this reference, and how many duplicates of it were printed. */
-  copiesIn(unit: UnitOfWork, queueId: string, reference: string): Promise<{ originals: number; copies: number }>
+  copiesIn(
+    unit: UnitOfWork,
+    queueId: string,
+    reference: string,
+  ): Promise<{ originals: number; copies: number }>
   /** Per chain, the entries signed on the days fromDay..toDay (inclusive, Paris). */
   spansIn(unit: UnitOfWork, queueId: string, fromDay: string, toDay: string): Promise<ChainSpan[]>
   /** The JWS of entries first..last of a chain, in order, up to `limit`. */

@@ -57,7 +57,17 @@ function sqliteInsert(database: ModuleDatabase<FrTables>) {
     'insert into fr_entries (queue_id, chain, n, queue_row, moment, local_day, reference, copied_reference, jws) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
   )
   return (e: FrEntry) =>
-    insert.run(e.queueId, e.chain, e.n, e.queueRow, e.moment, e.localDay, e.reference, e.copiedReference, e.jws)
+    insert.run(
+      e.queueId,
+      e.chain,
+      e.n,
+      e.queueRow,
+      e.moment,
+      e.localDay,
+      e.reference,
+      e.copiedReference,
+      e.jws,
+    )
 }
 
 export function frStore(database: ModuleDatabase<FrTables>): FrStore {

@@ -16,7 +16,11 @@ const AUDITOR_SCRIPT = (() => {
   return match[1] as string
 })()
 
-const PARIS_MONTH = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit' })
+const PARIS_MONTH = new Intl.DateTimeFormat('sv-SE', {
+  timeZone: 'Europe/Paris',
+  year: 'numeric',
+  month: '2-digit',
+})
 
 const lines = (file: string) =>
   readFileSync(file, 'utf8')
@@ -73,10 +77,13 @@ for (const engine of await engines()) {
       const key = await joseKey(box.publicKey)
       const entries = rest.slice(0, -1).map((line) => line.jws as string)
       const heads = await verifyChains(entries, key)
-      assert.deepEqual(
-        Object.fromEntries(Object.entries(heads).map(([chain, head]) => [chain, head.n])),
-        { T: 2, I: 1, G: 2, L: 3, C: 1 },
-      )
+      assert.deepEqual(Object.fromEntries(Object.entries(heads).map(([chain, head]) => [chain, head.n])), {
+        T: 2,
+        I: 1,
+        G: 2,
+        L: 3,
+        C: 1,
+      })
       const events = []
       for (const jws of entries) {
         const payload = await verifiedPayload(jws, key)
@@ -123,11 +130,17 @@ for (const engine of await engines()) {
       )
       assert.equal(run.code, 0, run.stderr)
       const original = readFileSync(file, 'utf8').trim().split('\n')
-      const tickets = original.filter((line) => JSON.parse(line).jws && /"chain":"T"/.test(Buffer.from(JSON.parse(line).jws.split('.')[1], 'base64url').toString()))
+      const tickets = original.filter(
+        (line) =>
+          JSON.parse(line).jws &&
+          /"chain":"T"/.test(Buffer.from(JSON.parse(line).jws.split('.')[1], 'base64url').toString()),
+      )
       assert.equal(tickets.length, 3)
       const variants: Record<string, string[]> = {
         'an amount changed': original.map((line) =>
-          line === tickets[1] ? JSON.stringify({ jws: forged(JSON.parse(line).jws, (p) => (p.total = '0.20')) }) : line,
+          line === tickets[1]
+            ? JSON.stringify({ jws: forged(JSON.parse(line).jws, (p) => (p.total = '0.20')) })
+            : line,
         ),
         'an entry removed': original.filter((line) => line !== tickets[1]),
         'the last ticket removed': original.filter((line) => line !== tickets[2]),

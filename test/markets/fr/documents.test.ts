@@ -56,7 +56,10 @@ describe('French receipt documents', () => {
     assert.match(copied.texts.text, /\*\*\* DUPLICATA \*\*\*/, 'the banner of a duplicate')
 
     const training = await signAndIssue(pos, frReceipt(FR_CASE.trainingPos, [['3.00', 10]]))
-    assertShows((await renderings(pos, training.path)).texts, ['FORMATION - sans valeur fiscale', 'MODE ÉCOLE'])
+    assertShows((await renderings(pos, training.path)).texts, [
+      'FORMATION - sans valeur fiscale',
+      'MODE ÉCOLE',
+    ])
 
     const closing = await signAndIssue(pos, frReceipt(FR_CASE.daily))
     const closed = await renderings(pos, closing.path)

@@ -53,11 +53,7 @@ for (const engine of await engines()) {
         payloads.push(payload)
       }
       // The start receipt's JET entry (L1) is not on any response: the next L entry starts at 2.
-      await verifyChains(
-        responses.map(jwsOf),
-        key,
-        { L: { n: 1, hash: payloads[7].hash } },
-      )
+      await verifyChains(responses.map(jwsOf), key, { L: { n: 1, hash: payloads[7].hash } })
       assert.equal(textSignature(responses[5], 'Document provisoire'), 'Note : ne vaut pas ticket de caisse')
       assert.match(textSignature(responses[6], 'MODE ÉCOLE') ?? '', /sans valeur fiscale/)
       assert.match(textSignature(responses[4], 'Justificatif de paiement') ?? '', /non valable/)
@@ -68,7 +64,10 @@ for (const engine of await engines()) {
     test('closings sign the totals of their documents per VAT rate; the perpetual total never resets', async () => {
       const { pos, key } = await started()
       const sales = [
-        [['12.00', 20], ['5.50', 5.5]],
+        [
+          ['12.00', 20],
+          ['5.50', 5.5],
+        ],
         [['110.00', 10]],
         [['-2.00', 20]],
       ] as const
@@ -80,7 +79,9 @@ for (const engine of await engines()) {
       assert.equal(daily.totals.day.documents, 3, 'tickets only: not the bill, not the training sale')
       assert.equal(cents([daily.totals.day.total]), 12550)
       assert.deepEqual(
-        Object.fromEntries(Object.entries(daily.totals.day.vat).map(([rate, v]: [string, any]) => [rate, v.gross])),
+        Object.fromEntries(
+          Object.entries(daily.totals.day.vat).map(([rate, v]: [string, any]) => [rate, v.gross]),
+        ),
         { '20.00': '10.00', '5.50': '5.50', '10.00': '110.00' },
       )
       assert.equal(daily.totals.day.vat['20.00'].vat, '1.67')
@@ -111,13 +112,10 @@ for (const engine of await engines()) {
       assert.equal(textSignature(first, 'DUPLICATA'), `Duplicata n° 1 de ${sale.cbReceiptReference}`)
       assert.equal(textSignature(second, 'DUPLICATA'), `Duplicata n° 2 de ${sale.cbReceiptReference}`)
       const payload = await verifiedPayload(jwsOf(second), key)
-      assert.deepEqual([payload.chain, payload.n, payload.crr, payload.copy, payload.duplicates], [
-        'C',
-        2,
-        sale.cbReceiptReference,
-        2,
-        2,
-      ])
+      assert.deepEqual(
+        [payload.chain, payload.n, payload.crr, payload.copy, payload.duplicates],
+        ['C', 2, sale.cbReceiptReference, 2, 2],
+      )
     })
 
     test('bad input is refused with a 400 naming the field, and nothing is signed', async () => {
@@ -125,9 +123,15 @@ for (const engine of await engines()) {
       const cases: Array<[Record<string, unknown>, string]> = [
         [frReceipt(FR_CASE.pos, [['11.90', 19]]), 'cbChargeItems[0].VATRate'],
         [frReceipt(FR_CASE.copy), 'cbPreviousReceiptReference'],
-        [frReceipt(FR_CASE.copy, [], { cbPreviousReceiptReference: 'never-signed' }), 'cbPreviousReceiptReference'],
+        [
+          frReceipt(FR_CASE.copy, [], { cbPreviousReceiptReference: 'never-signed' }),
+          'cbPreviousReceiptReference',
+        ],
         [frReceipt(FR_CASE.archive), 'ftReceiptCaseData.FR.ArchivePeriod'],
-        [frReceipt(FR_CASE.archive, [], { ftReceiptCaseData: { FR: { ArchivePeriod: '2026-13' } } }), 'ftReceiptCaseData.FR.ArchivePeriod'],
+        [
+          frReceipt(FR_CASE.archive, [], { ftReceiptCaseData: { FR: { ArchivePeriod: '2026-13' } } }),
+          'ftReceiptCaseData.FR.ArchivePeriod',
+        ],
         [frReceipt(FR_CASE.daily, [['1.00', 20]]), 'cbChargeItems'],
       ]
       for (const [body, field] of cases) {
@@ -143,7 +147,10 @@ for (const engine of await engines()) {
     test('delivery notes and internal documents are answered without a chain entry', async () => {
       const { pos } = await started()
       const note = await pos.signOk(frReceipt(FR_CASE.deliveryNote, [['3.00', 20]]))
-      assert.deepEqual(note.ftSignatures.filter((s: any) => BigInt(s.ftSignatureFormat) === 0x3n), [])
+      assert.deepEqual(
+        note.ftSignatures.filter((s: any) => BigInt(s.ftSignatureFormat) === 0x3n),
+        [],
+      )
       const sale = await pos.signOk(frReceipt(FR_CASE.pos, [['1.00', 20]]))
       assert.match(sale.ftReceiptIdentification, /#T1$/)
     })

@@ -9,7 +9,10 @@ type Period = 'shift' | 'day' | 'month' | 'year' | 'perpetual'
 
 const item = fc.tuple(fc.integer({ min: -5_000, max: 50_000 }), fc.constantFrom(...RATES))
 const operation = fc.oneof(
-  fc.record({ kind: fc.constantFrom('pos', 'invoice', 'proForma', 'paymentTransfer', 'trainingPos'), items: fc.array(item, { minLength: 1, maxLength: 4 }) }),
+  fc.record({
+    kind: fc.constantFrom('pos', 'invoice', 'proForma', 'paymentTransfer', 'trainingPos'),
+    items: fc.array(item, { minLength: 1, maxLength: 4 }),
+  }),
   fc.record({ kind: fc.constantFrom('shift', 'daily', 'monthly', 'yearly', 'zero') }),
   fc.record({ kind: fc.constant('copy'), of: fc.nat() }),
 )
@@ -65,7 +68,10 @@ describe('French totals over random receipt sequences', () => {
         const references: string[] = []
         for (const op of operations) {
           if ('items' in op) {
-            const body = frReceipt(FR_CASE[op.kind], op.items.map(([cents, rate]) => [decimal(cents), rate] as const))
+            const body = frReceipt(
+              FR_CASE[op.kind],
+              op.items.map(([cents, rate]) => [decimal(cents), rate] as const),
+            )
             signed.push(await pos.signOk(body))
             references.push(body.cbReceiptReference as string)
             if (op.kind === 'pos' || op.kind === 'invoice') model.add(op.items)
@@ -79,16 +85,25 @@ describe('French totals over random receipt sequences', () => {
             const { totals } = await verifiedPayload(jwsOf(response), key)
             for (const period of Object.keys(model.totals) as Period[]) {
               const expected = [...model.totals[period]]
-              assert.equal(totals[period].documents, model.documents[period], `${op.kind}: ${period} documents`)
+              assert.equal(
+                totals[period].documents,
+                model.documents[period],
+                `${op.kind}: ${period} documents`,
+              )
               assert.deepEqual(
-                Object.fromEntries(Object.entries(totals[period].vat).map(([rate, v]: [string, any]) => [rate, v.gross])),
+                Object.fromEntries(
+                  Object.entries(totals[period].vat).map(([rate, v]: [string, any]) => [rate, v.gross]),
+                ),
                 Object.fromEntries(expected.map(([rate, cents]) => [rate, decimal(cents)])),
                 `${op.kind}: ${period} per VAT rate`,
               )
               const sum = expected.reduce((s, [, cents]) => s + cents, 0)
               assert.equal(totals[period].total, decimal(sum), `${op.kind}: ${period} total`)
               for (const line of Object.values(totals[period].vat) as any[])
-                assert.equal(Math.round(Number(line.vat) * 100) + Math.round(Number(line.net) * 100), Math.round(Number(line.gross) * 100))
+                assert.equal(
+                  Math.round(Number(line.vat) * 100) + Math.round(Number(line.net) * 100),
+                  Math.round(Number(line.gross) * 100),
+                )
             }
             model.reset(ENDS[op.kind] ?? [])
           }

@@ -14,7 +14,7 @@ export function registerFrCommands(exporter: Command): void {
   exporter
     .command('archive-fr')
     .description(
-      "sign a French archive entry for a period (at most one fiscal year) and write the archive file for auditors and `fiscalbox verify`",
+      'sign a French archive entry for a period (at most one fiscal year) and write the archive file for auditors and `fiscalbox verify`',
     )
     .requiredOption('--cashbox <id>', 'cash box id (created with `fiscalbox cashbox create --country FR`)')
     .requiredOption('--period <period>', 'a year (2026) or a month (2026-03), in Paris time')

@@ -88,7 +88,8 @@ export async function verifyArchive(file: string): Promise<ArchiveReport> {
     }
     const { header, payload } = decode(jws)
     if (header.alg !== ES256_HEADER.alg) problem(`line ${lineNumber}: alg is not ES256`)
-    if (payload.qid !== queueId) problem(`line ${lineNumber}: entry of another queue (${String(payload.qid)})`)
+    if (payload.qid !== queueId)
+      problem(`line ${lineNumber}: entry of another queue (${String(payload.qid)})`)
     if (record.archive !== undefined) {
       archive = payload
       if (payload.chain !== 'A' || payload.period !== report.period)
@@ -101,8 +102,10 @@ export async function verifyArchive(file: string): Promise<ArchiveReport> {
     if (!previous) {
       seen.set(chain, { first: n, last: n, previous: String(payload.hash), hash: linkOf(jws) })
     } else {
-      if (n !== previous.last + 1) problem(`line ${lineNumber}: ${chain}${n} follows ${chain}${previous.last}`)
-      if (payload.hash !== previous.hash) problem(`line ${lineNumber}: ${chain}${n} does not link to ${chain}${previous.last}`)
+      if (n !== previous.last + 1)
+        problem(`line ${lineNumber}: ${chain}${n} follows ${chain}${previous.last}`)
+      if (payload.hash !== previous.hash)
+        problem(`line ${lineNumber}: ${chain}${n} does not link to ${chain}${previous.last}`)
       previous.last = n
       previous.hash = linkOf(jws)
     }
@@ -122,7 +125,9 @@ export async function verifyArchive(file: string): Promise<ArchiveReport> {
     }
     for (const field of ['first', 'last', 'previous', 'hash'] as const) {
       if (expected[field] !== found[field])
-        problem(`chain ${chain}: the archive entry signed ${field} ${expected[field]}, the file has ${found[field]}`)
+        problem(
+          `chain ${chain}: the archive entry signed ${field} ${expected[field]}, the file has ${found[field]}`,
+        )
     }
     report.chains[chain] = found.last - found.first + 1
   }
