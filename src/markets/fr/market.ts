@@ -118,9 +118,11 @@ export class FrenchMarket implements Market {
     const chain = chainOf(receipt)
     if (!chain) return { signatures: [] }
     const state = parseState(context.marketState)
+    const config = await this.store.configIn(context.unit, context.cashboxId)
     const moment = context.moment.toISOString()
     const localDay = parisDay(context.moment)
     const identity = {
+      ...(config ? { siret: config.siret } : {}),
       qid: context.queueId,
       cbid: context.cashboxId,
       row: context.queueRow,
@@ -204,6 +206,12 @@ export class FrenchMarket implements Market {
     }
     const event = chain === 'X' ? undefined : eventOf(receipt)
     if (event) append('L', { event, about: main.rid })
+    // A configuration is changed outside any receipt; the JET records it with the next one, in chain order.
+    if (config && config.version !== state.configVersion) {
+      const { name, version, updatedAt: changed } = config
+      append('L', { event: 'configuration', about: main.rid, name, version, changed })
+      state.configVersion = version
+    }
     await this.store.insertEntriesIn(context.unit, entries)
 
     signatures.unshift({

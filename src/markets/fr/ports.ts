@@ -24,7 +24,19 @@ export interface ChainSpan {
   last: { n: number; jws: string }
 }
 
+/** A cash box's establishment; `version` counts its changes (1 = the first configuration). */
+export interface FrConfig {
+  siret: string
+  name: string
+  version: number
+  updatedAt: string
+}
+
 export interface FrStore {
+  /** Stores the configuration: unchanged values keep their version, others get the next one. */
+  putConfig(cashboxId: string, siret: string, name: string, now: string): Promise<FrConfig>
+  config(cashboxId: string): Promise<FrConfig | undefined>
+  configIn(unit: UnitOfWork, cashboxId: string): Promise<FrConfig | undefined>
   /** Inside a receipt's unit of work. */
   insertEntriesIn(unit: UnitOfWork, entries: readonly FrEntry[]): Promise<void>
   /** How many chained documents carry this reference, and how many duplicates of it were printed. */

@@ -12,6 +12,8 @@ export interface FrQueueState {
   totals: GrandTotals
   /** Duplicates printed so far on this queue. */
   duplicates: number
+  /** The version of the cash box's configuration journaled last (0: none yet). */
+  configVersion: number
 }
 
 export function parseState(text: string | null): FrQueueState {
@@ -24,6 +26,7 @@ export function parseState(text: string | null): FrQueueState {
     chains: Object.fromEntries(CHAINS.map((c) => [c, { n: 0, hash: '' }])) as FrQueueState['chains'],
     totals: emptyGrandTotals(),
     duplicates: 0,
+    configVersion: 0,
   }
 }
 

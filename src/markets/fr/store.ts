@@ -1,10 +1,19 @@
-import type { Insertable, Kysely } from 'kysely'
+import { type Insertable, type Kysely, type Selectable, sql } from 'kysely'
 import type { UnitOfWork } from '../../core/ports.ts'
-import type { Count, ModuleDatabase } from '../module.ts'
+import { type Count, isUniqueViolation, type ModuleDatabase } from '../module.ts'
 import type { Chain } from './documents.ts'
-import type { ChainSpan, FrEntry, FrStore } from './ports.ts'
+import type { ChainSpan, FrConfig, FrEntry, FrStore } from './ports.ts'
 
-// France's table (migration 016-fr-market) and the FrStore on it.
+// France's tables (migration 016-fr-market) and the FrStore on them.
+
+/** A French cash box's establishment, by cash box id (a /v1 location's id later: no foreign key). */
+export interface FrCashboxTable {
+  cashbox_id: string
+  siret: string
+  name: string
+  version: number
+  updated_at: string
+}
 
 /** Every signed entry of every French chain of a queue. */
 export interface FrEntryTable {
@@ -20,8 +29,24 @@ export interface FrEntryTable {
 }
 
 export interface FrTables {
+  fr_cashboxes: FrCashboxTable
   fr_entries: FrEntryTable
 }
+
+const toConfig = (row: Selectable<FrCashboxTable>): FrConfig => ({
+  siret: row.siret,
+  name: row.name,
+  version: row.version,
+  updatedAt: row.updated_at,
+})
+
+const configOf = (db: Kysely<FrTables>, cashboxId: string) =>
+  db
+    .selectFrom('fr_cashboxes')
+    .selectAll()
+    .where('cashbox_id', '=', cashboxId)
+    .executeTakeFirst()
+    .then((row) => (row ? toConfig(row) : undefined))
 
 const row = (e: FrEntry): Insertable<FrEntryTable> => ({
   queue_id: e.queueId,
@@ -47,35 +72,76 @@ async function jwsAt(db: Kysely<FrTables>, queueId: string, chain: string, n: nu
 }
 
 /**
- * On SQLite the insert of every receipt runs prepared on the writing connection, as the ledger's do: a
+ * On SQLite the statements of every receipt run prepared on the writing connection, as the ledger's do: a
  * Kysely query is compiled and prepared anew each time. Used only inside a unit of work.
  */
-function sqliteInsert(database: ModuleDatabase<FrTables>) {
+function sqliteHotPath(database: ModuleDatabase<FrTables>) {
   const writer = database.sqlite?.writer
   if (!writer) return undefined
   const insert = writer.prepare(
     'insert into fr_entries (queue_id, chain, n, queue_row, moment, local_day, reference, copied_reference, jws) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
   )
-  return (e: FrEntry) =>
-    insert.run(
-      e.queueId,
-      e.chain,
-      e.n,
-      e.queueRow,
-      e.moment,
-      e.localDay,
-      e.reference,
-      e.copiedReference,
-      e.jws,
-    )
+  const config = writer.prepare<[string], Selectable<FrCashboxTable>>(
+    'select * from fr_cashboxes where cashbox_id = ?',
+  )
+  return {
+    insert: (e: FrEntry) =>
+      insert.run(
+        e.queueId,
+        e.chain,
+        e.n,
+        e.queueRow,
+        e.moment,
+        e.localDay,
+        e.reference,
+        e.copiedReference,
+        e.jws,
+      ),
+    config: (cashboxId: string) => {
+      const row = config.get(cashboxId)
+      return row ? toConfig(row) : undefined
+    },
+  }
 }
 
 export function frStore(database: ModuleDatabase<FrTables>): FrStore {
-  const insert = sqliteInsert(database)
+  const hot = sqliteHotPath(database)
+  const putConfig = (cashboxId: string, siret: string, name: string, now: string) =>
+    database.transact(async (trx): Promise<FrConfig> => {
+      const current = await configOf(trx, cashboxId)
+      if (current && current.siret === siret && current.name === name) return current
+      if (!current) {
+        await trx
+          .insertInto('fr_cashboxes')
+          .values({ cashbox_id: cashboxId, siret, name, version: 1, updated_at: now })
+          .execute()
+        return { siret, name, version: 1, updatedAt: now }
+      }
+      // The version counts up in SQL: two changes at once still get two versions.
+      const row = await trx
+        .updateTable('fr_cashboxes')
+        .set({ siret, name, version: sql<number>`version + 1`, updated_at: now })
+        .where('cashbox_id', '=', cashboxId)
+        .returningAll()
+        .executeTakeFirstOrThrow()
+      return toConfig(row)
+    })
   return {
+    async putConfig(cashboxId, siret, name, now) {
+      try {
+        return await putConfig(cashboxId, siret, name, now)
+      } catch (error) {
+        // Another first configuration of the same cash box committed meanwhile: this one is a change of it.
+        if (isUniqueViolation(error)) return putConfig(cashboxId, siret, name, now)
+        throw error
+      }
+    },
+    config: (cashboxId) => configOf(database.db, cashboxId),
+    configIn: async (unit, cashboxId) =>
+      hot ? hot.config(cashboxId) : configOf(database.transactionOf(unit), cashboxId),
     async insertEntriesIn(unit: UnitOfWork, entries) {
-      if (insert) {
-        for (const entry of entries) insert(entry)
+      if (hot) {
+        for (const entry of entries) hot.insert(entry)
         return
       }
       await database.transactionOf(unit).insertInto('fr_entries').values(entries.map(row)).execute()

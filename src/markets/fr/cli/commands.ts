@@ -2,15 +2,42 @@ import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
 import type { Command } from 'commander'
-import { withCountryCashbox } from '../../../cli/country-cashbox.ts'
+import { printFields, withCountryCashbox } from '../../../cli/country-cashbox.ts'
 import { progress } from '../../../cli/progress.ts'
 import { parseReceipt } from '../../../core/receipt.ts'
-import { marketServices } from '../../module.ts'
-import type { FrArchives } from '../archive.ts'
-import { FR_COUNTRY } from '../market.ts'
+import { frServicesOf } from '../services.ts'
 
-/** `fiscalbox export archive-fr`: an archive receipt signed on the queue, then its file. */
-export function registerFrCommands(exporter: Command): void {
+/**
+ * `fiscalbox fr configure | show` (the establishment of a French cash box) and `fiscalbox export
+ * archive-fr` (an archive receipt signed on the queue, then its file).
+ */
+export function registerFrCommands(program: Command, exporter: Command): void {
+  const fr = program.command('fr').description('France: the establishment (SIRET, name) of the FR cash boxes')
+  fr.command('configure')
+    .description(
+      'set the SIRET and business name of an FR cash box; a change is journaled with its next receipt',
+    )
+    .requiredOption('--cashbox <id>', 'cash box id (created with `fiscalbox cashbox create --country FR`)')
+    .requiredOption('--siret <digits>', "the establishment's SIRET (14 digits)")
+    .requiredOption('--name <text>', 'the business name')
+    .option('--json', 'print JSON for scripts')
+    .action(async (o: { cashbox: string; siret: string; name: string; json?: boolean }) => {
+      const config = await withCountryCashbox('FR', o.cashbox, (runtime, cashbox) =>
+        frServicesOf(runtime.marketFor).configuration.configure(cashbox.id, { siret: o.siret, name: o.name }),
+      )
+      printFields(config, o.json)
+    })
+  fr.command('show')
+    .description('print the establishment of an FR cash box')
+    .requiredOption('--cashbox <id>', 'cash box id')
+    .option('--json', 'print JSON for scripts')
+    .action(async (o: { cashbox: string; json?: boolean }) => {
+      const config = await withCountryCashbox('FR', o.cashbox, (runtime, cashbox) =>
+        frServicesOf(runtime.marketFor).configuration.describe(cashbox.id),
+      )
+      printFields(config, o.json)
+    })
+
   exporter
     .command('archive-fr')
     .description(
@@ -44,7 +71,7 @@ export function registerFrCommands(exporter: Command): void {
             `the cash box signed no archive entry (ftState ${response.ftState}): it must be started and not stopped`,
           )
         }
-        const archives = marketServices<FrArchives>(runtime.marketFor, FR_COUNTRY, 'archives')
+        const { archives } = frServicesOf(runtime.marketFor)
         const { publicKey } = await runtime.cashboxes.signer(cashbox.queueId)
         const file = createWriteStream(o.out)
         const shown = progress('writing archive entries')

@@ -1,10 +1,18 @@
 import type { Kysely } from 'kysely'
 
 /**
- * France: every signed entry of every chain of a queue (tickets, invoices, ..., the technical event journal),
+ * France: a cash box's establishment (SIRET, name), and every signed entry of every chain of a queue (tickets, invoices, ..., the technical event journal),
  * the source of the archives. Keyed by queue id without a foreign key: a /v1 location's queue lives elsewhere.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable('fr_cashboxes')
+    .addColumn('cashbox_id', 'text', (c) => c.primaryKey())
+    .addColumn('siret', 'text', (c) => c.notNull())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('version', 'integer', (c) => c.notNull())
+    .addColumn('updated_at', 'text', (c) => c.notNull())
+    .execute()
   await db.schema
     .createTable('fr_entries')
     .addColumn('queue_id', 'text', (c) => c.notNull())
@@ -39,4 +47,5 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('fr_entries').execute()
+  await db.schema.dropTable('fr_cashboxes').execute()
 }
