@@ -26,6 +26,26 @@ const entry = (queueId: string, chain: Chain, n: number, extra: Partial<FrEntry>
 })
 
 await runContract('FrStore', { build, preparedPath: true }, (t) => {
+  describe('configuration', () => {
+    it('keeps a version per change; the same values keep theirs; both reads agree', async () => {
+      const cashboxId = randomUUID()
+      assert.equal(await t.store.config(cashboxId), undefined)
+      const first = await t.store.putConfig(cashboxId, '73282932000074', 'Café', momentOf(1))
+      assert.deepEqual(first, { siret: '73282932000074', name: 'Café', version: 1, updatedAt: momentOf(1) })
+      assert.deepEqual(await t.store.putConfig(cashboxId, '73282932000074', 'Café', momentOf(2)), first)
+      const changed = await t.store.putConfig(cashboxId, '73282932000074', 'Café du Port', momentOf(3))
+      assert.deepEqual(changed, {
+        siret: '73282932000074',
+        name: 'Café du Port',
+        version: 2,
+        updatedAt: momentOf(3),
+      })
+      assert.deepEqual(await t.store.config(cashboxId), changed)
+      assert.deepEqual(await inUnit(t.storage, (unit) => t.store.configIn(unit, cashboxId)), changed)
+      assert.equal(await inUnit(t.storage, (unit) => t.store.configIn(unit, randomUUID())), undefined)
+    })
+  })
+
   describe('entries', () => {
     it('keeps the entries of a unit of work, and reads a chain in number order by range and page', async () => {
       // No foreign key to queues: a /v1 location's queue id is not a cash box's.
