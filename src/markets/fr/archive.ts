@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto'
 import { CHAINS, type Chain } from './documents.ts'
-import { payloadOf } from './jws.ts'
-import type { FrStore } from './ports.ts'
+import { chainValue, payloadOf } from './jws.ts'
+import type { ChainSpan, FrStore } from './ports.ts'
 
 /** The first line of an archive file names its format (docs/country-fr.md "The archive file"). */
 export const ARCHIVE_FORMAT = 'fiscalbox-fr-archive/1'
@@ -21,6 +21,20 @@ export interface ArchiveHeader {
 export type ArchivedChains = Partial<
   Record<Chain, { first: number; last: number; previous: string; hash: string }>
 >
+
+/** What an archive entry signs of each chain's entries in its period: the ranges and their ends' links. */
+export const archivedChains = (spans: readonly ChainSpan[]): ArchivedChains =>
+  Object.fromEntries(
+    spans.map((span) => [
+      span.chain,
+      {
+        first: span.first.n,
+        last: span.last.n,
+        previous: String(payloadOf(span.first.jws).hash),
+        hash: chainValue(span.last.jws),
+      },
+    ]),
+  )
 
 /**
  * The archive file of a signed archive entry (chain A), as JSON Lines: the header, every entry of every

@@ -5,10 +5,11 @@ import type { Market, MarketOutcome, SignatureItem, SigningContext } from '../..
 import type { Receipt } from '../../core/receipt.ts'
 import { wallClockFormat } from '../../core/wall-clock.ts'
 import { type Chain, chainOf, closingOf, eventOf, FrCase, raisesTotals } from './documents.ts'
-import { chainValue, payloadOf, signEntry } from './jws.ts'
+import { archivedChains } from './archive.ts'
+import { chainValue, signEntry } from './jws.ts'
 import type { FrEntry, FrStore } from './ports.ts'
 import { parseState, serializeState } from './state.ts'
-import { close, documentTotals, raise } from './totals.ts'
+import { close, documentTotals, raise, summary } from './totals.ts'
 
 export const FR_COUNTRY = 0x4652
 
@@ -177,7 +178,7 @@ export class FrenchMarket implements Market {
           SignatureFormat.Text,
           SIGNATURE.grandTotal,
           'Grand total perpétuel',
-          `${state.totals.perpetual.total} (${state.totals.perpetual.documents} document${state.totals.perpetual.documents === 1 ? '' : 's'})`,
+          summary(state.totals.perpetual),
         )
         close(state.totals, closing)
       }
@@ -185,18 +186,7 @@ export class FrenchMarket implements Market {
       const period = archivePeriodOf(receipt)
       const days = periodDays(period)
       const spans = await this.store.spansIn(context.unit, context.queueId, days.from, days.to)
-      const chains = Object.fromEntries(
-        spans.map((span) => [
-          span.chain,
-          {
-            first: span.first.n,
-            last: span.last.n,
-            previous: payloadOf(span.first.jws).hash,
-            hash: chainValue(span.last.jws),
-          },
-        ]),
-      )
-      main = append('A', { period, chains })
+      main = append('A', { period, chains: archivedChains(spans) })
     } else if (chain === 'L') {
       main = append('L', { event: caseOf(receipt.caseCode) === FrCase.AuditEvent ? 'audit' : 'technical' })
     } else {

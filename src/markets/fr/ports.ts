@@ -16,10 +16,9 @@ export interface FrEntry {
   jws: string
 }
 
-/** The entries of one chain within a period: contiguous numbers first..last. */
+/** The first and the last entry of one chain signed within a period: an archive holds every entry between. */
 export interface ChainSpan {
   chain: Chain
-  count: number
   first: { n: number; jws: string }
   last: { n: number; jws: string }
 }

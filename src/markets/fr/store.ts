@@ -179,7 +179,6 @@ export function frStore(database: ModuleDatabase<FrTables>): FrStore {
         const last = Number(bound.last)
         spans.push({
           chain: bound.chain as Chain,
-          count: last - first + 1,
           first: { n: first, jws: await jwsAt(trx, queueId, bound.chain, first) },
           last: { n: last, jws: await jwsAt(trx, queueId, bound.chain, last) },
         })

@@ -70,3 +70,7 @@ const ENDS: Record<Closing, readonly Closing[]> = {
 export function close(grand: GrandTotals, closing: Closing): void {
   for (const period of ENDS[closing]) grand[period] = emptyTotals()
 }
+
+/** A total as printed: "149.50 (4 documents)". */
+export const summary = (totals: Totals): string =>
+  `${totals.total} (${totals.documents} document${totals.documents === 1 ? '' : 's'})`

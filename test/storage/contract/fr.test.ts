@@ -102,13 +102,11 @@ await runContract('FrStore', { build, preparedPath: true }, (t) => {
       assert.deepEqual(found.spans, [
         {
           chain: 'C',
-          count: 1,
           first: { n: 1, jws: 'header.C1.signature' },
           last: { n: 1, jws: 'header.C1.signature' },
         },
         {
           chain: 'T',
-          count: 2,
           first: { n: 2, jws: 'header.T2.signature' },
           last: { n: 3, jws: 'header.T3.signature' },
         },

@@ -76,9 +76,14 @@ export async function verifyArchive(file: string): Promise<ArchiveReport> {
       continue
     }
     if (lineNumber === 1) {
-      key = createPublicKey(String(record.publicKey))
       queueId = String(record.queueId)
       report.period = String(record.period)
+      try {
+        key = createPublicKey(String(record.publicKey))
+      } catch {
+        problem('line 1: the header has no P-256 public key (SPKI, PEM)')
+        return report
+      }
       continue
     }
     const jws = String(record.jws ?? record.archive ?? '')
