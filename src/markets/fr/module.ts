@@ -26,7 +26,12 @@ export const france: MarketModule = {
   commands: async (program, exporter) =>
     (await import('./cli/commands.ts')).registerFrCommands(program, exporter),
   verify: {
-    help: '\nFrench archives (`fiscalbox export archive-fr`) are recognized by their first line.',
+    help: [
+      '',
+      "A French archive (`fiscalbox export archive-fr`) is recognized by its first line: every entry's ES256",
+      'signature, the links and numbers of every chain and the signed archive entry are checked',
+      '(docs/country-fr.md); the exit code is 1 when anything is wrong.',
+    ].join('\n'),
     async run(file, options) {
       const archive = await import('./cli/verify-archive.ts')
       if (!(await archive.isFrArchive(file))) return false
