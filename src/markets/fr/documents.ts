@@ -33,8 +33,8 @@ export const FrCase = {
   Archive: 0x3011,
 } as const
 
-/** ftReceiptCase flag 0x10_0000: a sale in another country (a provisional document in France). */
-export const SALE_IN_FOREIGN_COUNTRY = 0x0010_0000n
+/** ftReceiptCase flag 0x80_0000 of the POS System API v2: a sale in another country (a bill in France). */
+export const SALE_IN_FOREIGN_COUNTRY = 0x0080_0000n
 
 /** The closing a G receipt is, if any: it resets the totals of its period. */
 export type Closing = 'shift' | 'day' | 'month' | 'year'

@@ -144,7 +144,7 @@ for (const engine of await engines()) {
       assert.equal((await verifiedPayload(jwsOf(next), key)).hash, '')
     })
 
-    test('delivery notes and internal documents are answered without a chain entry', async () => {
+    test('delivery notes are answered without a chain entry; a sale abroad is a bill', async () => {
       const { pos } = await started()
       const note = await pos.signOk(frReceipt(FR_CASE.deliveryNote, [['3.00', 20]]))
       assert.deepEqual(
@@ -153,6 +153,8 @@ for (const engine of await engines()) {
       )
       const sale = await pos.signOk(frReceipt(FR_CASE.pos, [['1.00', 20]]))
       assert.match(sale.ftReceiptIdentification, /#T1$/)
+      const foreign = await pos.signOk(frReceipt(FR_CASE.foreignSale, [['8.00', 20]]))
+      assert.match(foreign.ftReceiptIdentification, /#B1$/, 'a sale in another country is a bill')
     })
   })
 }

@@ -26,6 +26,7 @@ export const FR_CASE = {
   stop: '0x4652200000004002',
   trainingPos: '0x4652200000020001',
   lateSigningPos: '0x4652200000010001',
+  foreignSale: '0x4652200000800001',
 } as const
 
 let counter = 0
