@@ -32,6 +32,14 @@ const ARCHIVE_PERIOD = /^\d{4}(-(0[1-9]|1[0-2]))?$/
 /** ftSignatureType low parts of the French signature items. */
 const SIGNATURE = { jws: 0x1n, extract: 0x2n, family: 0x3n, duplicate: 0x4n, grandTotal: 0x5n } as const
 
+/**
+ * ftSignatureType flag 0x20_0000 of the POS System API v2: "do not print". Grand-total and archive entries
+ * carry every running total or chain range, which can outgrow a QR code; they are reports, not tickets, so
+ * their JWS is answered but not printed (the extract is).
+ */
+const DO_NOT_PRINT = 0x20_0000n
+const REPORTS: ReadonlySet<Chain> = new Set(['G', 'A'])
+
 /** What each family prints under its signature, so that nobody takes it for what it is not. */
 const FAMILY_NOTES: Partial<Record<Chain, { caption: string; data: string }>> = {
   B: { caption: 'Document provisoire', data: 'Note : ne vaut pas ticket de caisse' },
@@ -206,7 +214,7 @@ export class FrenchMarket implements Market {
 
     signatures.unshift({
       ftSignatureFormat: SignatureFormat.QrCode,
-      ftSignatureType: v2Code(context.countryCode, SIGNATURE.jws),
+      ftSignatureType: v2Code(context.countryCode, SIGNATURE.jws | (REPORTS.has(chain) ? DO_NOT_PRINT : 0n)),
       Caption: 'Signature (CGI art. 286 I 3° bis)',
       Data: main.jws,
     })

@@ -17,13 +17,24 @@ describe('French receipt documents', () => {
   after(() => h.close())
 
   const renderings = async (pos: Awaited<ReturnType<typeof startedPos>>, path: string) => {
-    const escpos = readEscPos((await fetchDocument(pos, `${path}/receipt.escpos?width=48`)).body)
+    const fetched: Record<string, Buffer> = {}
+    for (const [name, suffix] of [
+      ['html', ''],
+      ['pdf', '/receipt.pdf'],
+      ['text', '/receipt.txt?width=48'],
+      ['escpos', '/receipt.escpos?width=48'],
+    ]) {
+      const document = await fetchDocument(pos, `${path}${suffix}`)
+      assert.equal(document.status, 200, `${name}: ${document.body.toString('utf8')}`)
+      fetched[name as string] = document.body
+    }
+    const escpos = readEscPos(fetched.escpos as Buffer)
     return {
       qrPayloads: escpos.qrPayloads,
       texts: {
-        html: htmlText((await fetchDocument(pos, path)).body.toString('utf8')),
-        pdf: pdfText((await fetchDocument(pos, `${path}/receipt.pdf`)).body),
-        text: (await fetchDocument(pos, `${path}/receipt.txt?width=48`)).body.toString('utf8'),
+        html: htmlText((fetched.html as Buffer).toString('utf8')),
+        pdf: pdfText(fetched.pdf as Buffer),
+        text: (fetched.text as Buffer).toString('utf8'),
         escpos: escpos.text,
       },
     }
@@ -61,9 +72,19 @@ describe('French receipt documents', () => {
       'MODE ÉCOLE',
     ])
 
+    // A closing after sales at every French rate: its JWS outgrows a QR code, so it is answered, not printed.
+    for (const rate of [13, 10, 8.5, 5.5, 2.1, 1.75, 1.05, 0.9, 0])
+      await pos.signOk(frReceipt(FR_CASE.pos, [['1.00', rate]]))
     const closing = await signAndIssue(pos, frReceipt(FR_CASE.daily))
+    const closingJws = closing.signed.ftSignatures.find((s: any) => BigInt(s.ftSignatureFormat) === 0x3n)
+    assert.ok(closingJws.Data.length > 2331, 'longer than a QR code at level M holds')
+    assert.equal(BigInt(closingJws.ftSignatureType) & 0x20_0000n, 0x20_0000n, 'flagged "do not print"')
     const closed = await renderings(pos, closing.path)
-    assert.equal(closed.qrPayloads.length, 1, 'the closing JWS fits a QR code')
-    assertShows(closed.texts, ['Grand total perpétuel', '12.50 (1 document)'])
+    assert.deepEqual(closed.qrPayloads, [])
+    assertShows(closed.texts, [
+      'Grand total perpétuel',
+      '21.50 (10 documents)',
+      closingJws.Data.split('.')[2].slice(0, 8),
+    ])
   })
 })
