@@ -107,3 +107,13 @@ export function cpuSeconds(pid: number): number | undefined {
 
 /** USER_HZ: the unit of utime and stime in /proc/PID/stat, 100 on every common Linux build. */
 const CLOCK_TICKS = 100
+
+/** Runs `use` on a server once it has started, and stops the server after, whatever happened. */
+export async function withServer<T>(start: Promise<Server>, use: (server: Server) => Promise<T>): Promise<T> {
+  const server = await start
+  try {
+    return await use(server)
+  } finally {
+    await server.stop()
+  }
+}

@@ -27,7 +27,7 @@ import { type ExternalUnitResult, externalUnitBench } from './external-unit.ts'
 import { type ItResult, itBench } from './it.ts'
 import { type LoadResult, runLoad } from './load.ts'
 import { type Machine, probeMachine, type Versions, versions } from './machine.ts'
-import { cpuSeconds, ROOT, runCli, type Server, startServer } from './processes.ts'
+import { cpuSeconds, ROOT, runCli, type Server, startServer, withServer } from './processes.ts'
 import { type RenderResult, renderBench } from './render.ts'
 import { renderMarkdown, renderSvg } from './report.ts'
 import { seedHistory } from './seed-history.ts'
@@ -208,15 +208,6 @@ const fresh = (label: string) => {
   const dir = freshDataDir(label)
   folders.push(dir)
   return dir
-}
-
-async function withServer<T>(start: Promise<Server>, use: (server: Server) => Promise<T>): Promise<T> {
-  const server = await start
-  try {
-    return await use(server)
-  } finally {
-    await server.stop()
-  }
 }
 
 /** Throws out the first seconds (JIT, caches, connection set-up), then measures. */

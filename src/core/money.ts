@@ -61,3 +61,19 @@ export function formatDecimal(micros: Micros): string {
   if (fraction.length < 2) fraction = fraction.padEnd(2, '0')
   return `${negative ? '-' : ''}${whole}.${fraction}`
 }
+
+const CENT = 10_000n
+const HUNDRED_PERCENT = 100_000_000n
+
+/** Divides and rounds half away from zero: the commercial rounding of VAT amounts. */
+function divideRounded(numerator: bigint, denominator: bigint): bigint {
+  const negative = numerator < 0n !== denominator < 0n
+  const n = numerator < 0n ? -numerator : numerator
+  const d = denominator < 0n ? -denominator : denominator
+  const q = (2n * n + d) / (2n * d)
+  return negative ? -q : q
+}
+
+/** VAT included in a gross amount at a rate (in percent), to the cent: receipts print it, markets total it. */
+export const includedVat = (gross: Micros, rate: Micros): Micros =>
+  divideRounded(gross * rate, (HUNDRED_PERCENT + rate) * CENT) * CENT

@@ -1,5 +1,5 @@
 import { caseOf, hasFlag, parseCaseCode, ReceiptFlag, receiptType } from '../core/case-codes.ts'
-import { formatDecimal, type Micros, parseDecimal } from '../core/money.ts'
+import { formatDecimal, includedVat, type Micros, parseDecimal } from '../core/money.ts'
 import { formatMoment, type Labels, labelsOf, type Language, localDecimal, localeOf } from './language.ts'
 
 /**
@@ -13,7 +13,7 @@ export interface ReceiptDocument {
   country: string
   issuer: string
   title: string
-  /** TRAINING, VOID, REFUND banners. */
+  /** TRAINING, VOID, REFUND, DUPLICATE banners. */
   marks: string[]
   facts: Array<{ label: string; value: string }>
   lines: Array<{ description: string; quantity: string; amount: string; vatLetter: string }>
@@ -41,22 +41,6 @@ export interface JournaledReceipt {
 
 type Json = Record<string, unknown>
 
-const CENT = 10_000n
-const HUNDRED_PERCENT = 100_000_000n
-
-/** Divides and rounds half away from zero: the commercial rounding of VAT amounts. */
-function divideRounded(numerator: bigint, denominator: bigint): bigint {
-  const negative = numerator < 0n !== denominator < 0n
-  const n = numerator < 0n ? -numerator : numerator
-  const d = denominator < 0n ? -denominator : denominator
-  const q = (2n * n + d) / (2n * d)
-  return negative ? -q : q
-}
-
-/** VAT included in a gross amount at a rate, to the cent. */
-export const includedVat = (gross: Micros, rate: Micros): Micros =>
-  divideRounded(gross * rate, (HUNDRED_PERCENT + rate) * CENT) * CENT
-
 const text = (value: unknown): string => (typeof value === 'string' ? value : '')
 
 function quantityText(value: unknown, language: Language): string {
@@ -66,6 +50,8 @@ function quantityText(value: unknown, language: Language): string {
 }
 
 const SIGNATURE_FORMAT_QR = 0x3
+/** Receipt case 0x3010 of the POS System API v2: a copy of a receipt printed before (a duplicate). */
+const COPY_RECEIPT = 0x3010
 /** ftSignatureType flag: "do not print". */
 const DO_NOT_PRINT = 0x20_0000n
 
@@ -128,6 +114,7 @@ export function buildReceiptDocument(source: JournaledReceipt): ReceiptDocument 
   if (hasFlag(receiptCase, ReceiptFlag.Training)) marks.push(labels.training)
   if (hasFlag(receiptCase, ReceiptFlag.Void)) marks.push(labels.void)
   if (hasFlag(receiptCase, ReceiptFlag.Refund)) marks.push(labels.refund)
+  if (caseOf(receiptCase) === COPY_RECEIPT) marks.push(labels.duplicate)
 
   const type = receiptType(receiptCase)
   const title =

@@ -9,6 +9,8 @@ export interface Labels {
   training: string
   void: string
   refund: string
+  /** A reprint of a receipt (copy receipt 0x3010). */
+  duplicate: string
   date: string
   receiptNumber: string
   reference: string
@@ -39,6 +41,7 @@ const LABELS: Record<Language, Labels> = {
     training: 'TRAINING - not a fiscal sale',
     void: 'VOID',
     refund: 'REFUND',
+    duplicate: 'COPY',
     date: 'Date',
     receiptNumber: 'Receipt no.',
     reference: 'Reference',
@@ -67,6 +70,7 @@ const LABELS: Record<Language, Labels> = {
     training: 'TRAINING - kein steuerlicher Umsatz',
     void: 'STORNO',
     refund: 'RÜCKGABE',
+    duplicate: 'KOPIE',
     date: 'Datum',
     receiptNumber: 'Beleg-Nr.',
     reference: 'Referenz',
@@ -95,6 +99,7 @@ const LABELS: Record<Language, Labels> = {
     training: 'FORMACIÓN - sin valor fiscal',
     void: 'ANULADO',
     refund: 'DEVOLUCIÓN',
+    duplicate: 'COPIA',
     date: 'Fecha',
     receiptNumber: 'N.º de ticket',
     reference: 'Referencia',
@@ -123,6 +128,7 @@ const LABELS: Record<Language, Labels> = {
     training: 'PROVA - non fiscale',
     void: 'ANNULLO',
     refund: 'RESO',
+    duplicate: 'COPIA',
     date: 'Data',
     receiptNumber: 'Documento n.',
     reference: 'Riferimento',
@@ -151,6 +157,7 @@ const LABELS: Record<Language, Labels> = {
     training: 'FORMATION - sans valeur fiscale',
     void: 'ANNULATION',
     refund: 'REMBOURSEMENT',
+    duplicate: 'DUPLICATA',
     date: 'Date',
     receiptNumber: 'Ticket n°',
     reference: 'Référence',
@@ -179,6 +186,7 @@ const LABELS: Record<Language, Labels> = {
     training: 'FORMAÇÃO - sem valor fiscal',
     void: 'ANULADO',
     refund: 'DEVOLUÇÃO',
+    duplicate: 'SEGUNDA VIA',
     date: 'Data',
     receiptNumber: 'Talão n.º',
     reference: 'Referência',

@@ -4,6 +4,7 @@ import { AT_CASE, atReceipt } from './at/support.ts'
 import { DE_CASE, deReceipt, VAT as DE_VAT } from './de/support.ts'
 import { SPANISH_DELIVERIES } from './es/delivery-support.ts'
 import { ES_CASE, esReceipt } from './es/pos-support.ts'
+import { FR_CASE, frReceipt } from './fr/support.ts'
 import { IT_CASE, itReceipt, startSim } from './it/pos-support.ts'
 import { CONFIG as PT_CONFIG, PT_CASE, ptReceipt, VAT as PT_VAT } from './pt/support.ts'
 
@@ -126,6 +127,13 @@ const portugal: MarketImplementation = {
   }),
 }
 
+const france: MarketImplementation = {
+  country: 'FR',
+  start: () => frReceipt(FR_CASE.start),
+  sale: () => frReceipt(FR_CASE.pos, [['12.00', 20]]),
+  refused: () => ({ body: frReceipt(FR_CASE.pos, [['11.90', 19]]), field: 'cbChargeItems[0].VATRate' }),
+}
+
 /** The test double of an external signing unit (test/helpers/external-unit.ts) on a user-assigned code. */
 const externalUnit: MarketImplementation = {
   country: 'XT',
@@ -143,5 +151,6 @@ await marketContract('AT', austria)
 await marketContract('DE', germany)
 await marketContract('ES', spain)
 await marketContract('IT (RT device simulator)', italy)
+await marketContract('FR', france)
 await marketContract('PT', portugal)
 await marketContract('external unit (test double, 0x5854)', externalUnit)
