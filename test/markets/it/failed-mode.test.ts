@@ -177,6 +177,8 @@ for (const engine of await engines()) {
         assert.equal(reply.status, 502, reply.payload)
         assert.equal(reply.json().error, 'device_not_reachable')
         assert.deepEqual(await heldReceipts(pos), [])
+        const anonymous = await h.app.inject({ method: 'GET', url: '/it/v1/held-receipts' })
+        assert.equal(anonymous.statusCode, 401, 'only the cash box itself lists its held receipts')
       } finally {
         await h.close()
         await sim.close()
