@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { setTimeout as delay } from 'node:timers/promises'
+import { compactVerify, importSPKI } from 'jose'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { cliEnv, runCli } from '../cli/cli-process.ts'
 import { engines } from '../helpers/engines.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
+import { jwsOf } from '../markets/fr/support.ts'
 import { type ItSim, startSim } from '../markets/it/pos-support.ts'
 import { CONFIG as PT_CONFIG } from '../markets/pt/support.ts'
 import { xmllintSaft } from '../markets/pt/xsd.ts'
@@ -371,6 +373,93 @@ for (const engine of await engines()) {
       assert.match(response.body, /country_config\.privateKey/)
       const list = await h.app.inject({ method: 'GET', url: '/v1/locations', headers: bearer(key) })
       assert.equal(list.json().total, 0)
+    })
+  })
+}
+
+/**
+ * A French location: its sales are tickets of chain T (a JWS verified here with jose, not fiscalbox's own
+ * code, under the key of the location's cash box that its archive names), its cancellations voids, and the
+ * archive of its test cash box verifies.
+ */
+for (const engine of await engines()) {
+  describe(`transactions API v1: FR locations signed by the French market (${engine})`, () => {
+    let h: Harness
+    before(async () => {
+      h = await startHarness(engine)
+    })
+    after(() => h.close())
+
+    test('a sale is a signed ticket of chain T carrying the SIRET; a cancellation is its void; the archive verifies', async () => {
+      const { key } = await newAccount(h.app)
+      const refused = await h.app.inject({
+        method: 'POST',
+        url: '/v1/locations',
+        headers: bearer(key),
+        payload: {
+          name: 'Bistrot',
+          country: 'FR',
+          country_config: { siret: '12345678901234', name: 'Bistrot' },
+        },
+      })
+      assert.equal(refused.statusCode, 400, refused.body)
+      assert.match(refused.body, /country_config\.siret/)
+      const created = await h.app.inject({
+        method: 'POST',
+        url: '/v1/locations',
+        headers: bearer(key),
+        payload: {
+          name: 'Bistrot',
+          country: 'FR',
+          country_config: { siret: '73282932000074', name: 'Bistrot SARL' },
+        },
+      })
+      assert.equal(created.statusCode, 201, created.body)
+      const location = created.json()
+
+      const body = sale(location.id, {
+        items: [
+          { description: 'Café crème', quantity: 2, unit_price: 3.2, tax_rate: 0.1 },
+          { description: 'Croissant', quantity: 1, unit_price: 1.6, tax_rate: 0.055 },
+        ],
+        pretax_amount: 7.336,
+        tax_amount: 0.664,
+        total_amount: 8.0,
+        payment_method: 'card',
+      })
+      const signed = await createTransaction(h.app, key, body)
+      assert.equal(signed.statusCode, 201, signed.body)
+      const transaction = signed.json()
+      assert.equal(transaction.status, 'success', signed.body)
+      const cancelled = await h.app.inject({
+        method: 'POST',
+        url: `/v1/transactions/${transaction.id}/cancel`,
+        headers: bearer(key),
+        payload: {},
+      })
+      assert.equal(cancelled.statusCode, 201, cancelled.body)
+      assert.equal(cancelled.json().status, 'success', cancelled.body)
+
+      const env = cliEnv({ DATABASE_URL: h.databaseUrl, FISCALBOX_DATA_DIR: h.dataDir })
+      const archive = join(h.dataDir, `archive-${location.id}.jsonl`)
+      const period = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Paris', year: 'numeric' }).format(
+        new Date(),
+      )
+      const exported = await runCli(
+        ['export', 'archive-fr', '--cashbox', location.cashboxes.test, '--period', period, '--out', archive],
+        env,
+      )
+      assert.equal(exported.code, 0, exported.stderr)
+      const verified = await runCli(['verify', archive], env)
+      assert.equal(verified.code, 0, verified.stdout + verified.stderr)
+
+      // jose, under the key the archive names, verifies the ticket the v1 answer carried.
+      const header = JSON.parse(readFileSync(archive, 'utf8').split('\n')[0] as string)
+      const publicKey = await importSPKI(header.publicKey, 'ES256')
+      const { payload } = await compactVerify(jwsOf(transaction.response_payload.authority), publicKey)
+      const ticket = JSON.parse(new TextDecoder().decode(payload))
+      assert.equal(ticket.chain, 'T')
+      assert.match(JSON.stringify(ticket), /73282932000074/)
     })
   })
 }

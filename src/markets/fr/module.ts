@@ -1,5 +1,6 @@
 import type { Market } from '../../core/market.ts'
 import type { MarketModule } from '../module.ts'
+import { checkedConfig } from './configuration.ts'
 import { FrenchMarket } from './market.ts'
 import * as frMarket from './migrations/016-fr-market.ts'
 import type { FrStore } from './ports.ts'
@@ -20,8 +21,19 @@ declare module '../module.ts' {
 export const france: MarketModule = {
   country: 'FR',
   stores: frStore,
-  market: ({ stores, clock }): Market & { fr: FrServices } =>
-    Object.assign(new FrenchMarket(stores.FR), { fr: frServices(stores.FR, clock) }),
+  market: ({ stores, clock }): Market & { fr: FrServices } => {
+    const fr = frServices(stores.FR, clock)
+    return Object.assign(new FrenchMarket(stores.FR), {
+      fr,
+      // A transactions API location's country_config takes the fields of PUT /fr/v1/cashbox.
+      cashboxSettings: {
+        check: (settings: Record<string, unknown>) => void checkedConfig(settings),
+        apply: async (cashbox: { id: string }, settings: Record<string, unknown>) =>
+          void (await fr.configuration.configure(cashbox.id, settings)),
+      },
+    })
+  },
+  marketSignsTransactions: true,
   routes: async () => [{ prefix: '/fr/v1', plugin: (await import('./http/index.ts')).frApi }],
   commands: async (program, exporter) =>
     (await import('./cli/commands.ts')).registerFrCommands(program, exporter),
