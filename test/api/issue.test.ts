@@ -14,6 +14,7 @@ import {
   signAndIssue,
 } from './issue-support.ts'
 import { type ItSim, startSim } from '../markets/it/pos-support.ts'
+import { CONFIG as PT_CONFIG } from '../markets/pt/support.ts'
 import { pay, payment } from './pay-support.ts'
 import { assertProblem, newPos, qrSignatureOf, receipt, startedPos } from './support.ts'
 
@@ -24,9 +25,10 @@ after(() => rtDevice?.close())
 /** A receipt with two VAT rates, paid partly in cash and partly by card (through /v2/pay). */
 async function mixedReceipt(pos: Awaited<ReturnType<typeof startedPos>>, country: string) {
   const paid = (await pay(pos, payment('10.00'))).json()
-  // German and Spanish cash boxes have their own markets, which take their own rates only.
+  // German, Spanish and Portuguese cash boxes have their own markets, which take their own rates only.
   const german = country === 'DE'
   const spanish = country === 'ES'
+  const portuguese = country === 'PT'
   if (spanish) {
     // A Spanish cash box invoices once it knows its issuer (docs/country-es.md).
     const configured = await pos.app.inject({
@@ -34,6 +36,16 @@ async function mixedReceipt(pos: Awaited<ReturnType<typeof startedPos>>, country
       url: '/es/v1/cashbox',
       headers: pos.headers(),
       payload: { system: 'verifactu', nif: 'B12345674', name: 'Cafetería Ejemplo SL' },
+    })
+    assert.equal(configured.statusCode, 200, configured.body)
+  }
+  if (country === 'PT') {
+    // A Portuguese cash box signs with its issuer's key in its registered series (docs/country-pt.md).
+    const configured = await pos.app.inject({
+      method: 'PUT',
+      url: '/pt/v1/cashbox',
+      headers: pos.headers(),
+      payload: PT_CONFIG,
     })
     assert.equal(configured.statusCode, 200, configured.body)
   }
@@ -54,11 +66,11 @@ async function mixedReceipt(pos: Awaited<ReturnType<typeof startedPos>>, country
       charges: [
         {
           amount: '12.50',
-          vat: german ? 19 : spanish ? 21 : 20,
+          vat: german ? 19 : spanish ? 21 : portuguese ? 23 : 20,
           quantity: 2,
           description: 'Cappuccino grande',
         },
-        { amount: '4.20', vat: german ? 7 : 10, description: 'Croissant' },
+        { amount: '4.20', vat: german ? 7 : portuguese ? 13 : 10, description: 'Croissant' },
       ],
     }),
     cbPayItems: [
