@@ -133,7 +133,7 @@ function seriesOf(value: unknown): PtSeries[] {
     if (s.manual !== undefined && typeof s.manual !== 'boolean')
       throw invalid(`${at}.manual`, 'must be true (handwritten documents entered later) or false')
     const manual = s.manual === true
-    if (manual && documentType === 'NC')
+    if (manual && (documentType === 'NC' || documentType === 'RG'))
       throw invalid(`${at}.manual`, 'manual series are for FT and FS documents')
     const key = `${documentType}/${manual}`
     if (seen.has(key))

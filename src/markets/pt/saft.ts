@@ -64,6 +64,9 @@ interface Totals {
   count: number
   debit: bigint
   credit: bigint
+  /** the payment receipts (RG), listed in their own section */
+  paymentCount: number
+  paid: bigint
   customers: Map<string, PtDocument['customer']>
   products: Map<string, { type: string; description: string }>
   taxes: Map<string, { region: string; code: keyof typeof TAX_NAMES; percentage: string }>
@@ -217,8 +220,49 @@ function invoice(d: PtDocument, region: string): string {
   ].join('')
 }
 
+/** A payment receipt (RG): one Line per invoice it settles, the amount settled as CreditAmount. */
+function payment(d: PtDocument): string {
+  const lines = (d.settles ?? []).map((s, i) =>
+    [
+      '<Line>',
+      leaf('LineNumber', i + 1),
+      `<SourceDocumentID>${leaf('OriginatingON', s.invoiceNo)}${leaf('InvoiceDate', s.invoiceDate)}</SourceDocumentID>`,
+      leaf('CreditAmount', s.amount),
+      '</Line>',
+    ].join(''),
+  )
+  return [
+    '<Payment>',
+    leaf('PaymentRefNo', d.invoiceNo),
+    leaf('ATCUD', d.atcud),
+    leaf('Period', Number(d.invoiceDate.slice(5, 7))),
+    leaf('TransactionDate', d.invoiceDate),
+    leaf('PaymentType', 'RG'),
+    '<DocumentStatus>',
+    leaf('PaymentStatus', d.status),
+    leaf('PaymentStatusDate', d.statusDate),
+    leaf('SourceID', SOURCE_ID),
+    leaf('SourcePayment', d.sourceBilling),
+    '</DocumentStatus>',
+    ...d.payments.map(
+      (p) =>
+        `<PaymentMethod>${leaf('PaymentMechanism', p.mechanism)}${leaf('PaymentAmount', p.amount)}${leaf('PaymentDate', d.invoiceDate)}</PaymentMethod>`,
+    ),
+    leaf('SourceID', SOURCE_ID),
+    leaf('SystemEntryDate', d.systemEntryDate),
+    leaf('CustomerID', customerId(d.customer)),
+    ...lines,
+    '<DocumentTotals>',
+    leaf('TaxPayable', d.taxPayable),
+    leaf('NetTotal', d.netTotal),
+    leaf('GrossTotal', d.grossTotal),
+    '</DocumentTotals>',
+    '</Payment>',
+  ].join('')
+}
+
 /**
- * SAF-T (PT) 1.04_01 of the documents a cash box's receipts made (SalesInvoices), with the customers,
+ * SAF-T (PT) 1.04_01 of the documents a cash box's receipts made (SalesInvoices, Payments), with the customers,
  * products and tax rates they name. Two passes over the documents: the totals and master files come first
  * in the file. UTF-8 (the schema allows any XML encoding).
  */
@@ -232,6 +276,8 @@ export function saftExporter(store: PtStore): SaftExporter {
         count: 0,
         debit: 0n,
         credit: 0n,
+        paymentCount: 0,
+        paid: 0n,
         customers: new Map(),
         products: new Map(),
         taxes: new Map(),
@@ -240,7 +286,8 @@ export function saftExporter(store: PtStore): SaftExporter {
       }
       for await (const page of store.documents(queueId, span)) {
         for (const d of page) {
-          t.count++
+          if (d.documentType === 'RG') t.paymentCount++
+          else t.count++
           t.lastRow = d.queueRow
           t.customers.set(customerId(d.customer), d.customer)
           for (const line of d.lines) {
@@ -257,26 +304,43 @@ export function saftExporter(store: PtStore): SaftExporter {
             continue
           }
           const net = parseDecimal(d.netTotal, 'NetTotal')
-          if (d.documentType === 'NC') t.debit += net
+          if (d.documentType === 'RG') t.paid += net
+          else if (d.documentType === 'NC') t.debit += net
           else t.credit += net
         }
       }
       yield `${XML_DECLARATION}\n<AuditFile xmlns="${SAFT_NAMESPACE}">${header(config, range)}${masterFiles(t)}`
       yield `<SourceDocuments><SalesInvoices>${leaf('NumberOfEntries', t.count)}${leaf('TotalDebit', money(t.debit))}${leaf('TotalCredit', money(t.credit))}`
-      // The second pass writes what the first one counted: the same rows, with the statuses it saw.
-      for await (const page of store.documents(queueId, span)) {
-        const seen = page.filter((d) => d.queueRow <= t.lastRow)
-        yield seen
-          .map((d) => {
+      // The next passes write what the first one counted: the same rows, with the statuses it saw.
+      const asSeen = async function* (payments: boolean) {
+        for await (const page of store.documents(queueId, span)) {
+          const seen = page.filter((d) => d.queueRow <= t.lastRow)
+          const listed = seen.filter((d) => (d.documentType === 'RG') === payments)
+          yield listed.map((d) => {
             const cancelledAt = t.cancelled.get(d.queueRow)
-            const status = cancelledAt === undefined ? 'N' : 'A'
-            return invoice({ ...d, status, statusDate: cancelledAt ?? d.systemEntryDate }, config.region)
+            return {
+              ...d,
+              status: cancelledAt === undefined ? 'N' : 'A',
+              statusDate: cancelledAt ?? d.systemEntryDate,
+            } as PtDocument
           })
-          .join('\n')
-        for (let i = 0; i < seen.length; i++) onDocument?.()
-        if (seen.length < page.length) break
+          if (seen.length < page.length) break
+        }
       }
-      yield '</SalesInvoices></SourceDocuments></AuditFile>\n'
+      for await (const documents of asSeen(false)) {
+        yield documents.map((d) => invoice(d, config.region)).join('\n')
+        for (let i = 0; i < documents.length; i++) onDocument?.()
+      }
+      yield '</SalesInvoices>'
+      if (t.paymentCount > 0) {
+        yield `<Payments>${leaf('NumberOfEntries', t.paymentCount)}${leaf('TotalDebit', money(0n))}${leaf('TotalCredit', money(t.paid))}`
+        for await (const documents of asSeen(true)) {
+          yield documents.map(payment).join('\n')
+          for (let i = 0; i < documents.length; i++) onDocument?.()
+        }
+        yield '</Payments>'
+      }
+      yield '</SourceDocuments></AuditFile>\n'
     },
   }
 }

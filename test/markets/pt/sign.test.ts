@@ -217,7 +217,13 @@ for (const engine of await engines()) {
           'cbChargeItems[0].VATRate',
           /23/,
         ],
-        [ptReceipt(PT_CASE.paymentTransfer, [{ amount: '12.30', vat: VAT.normal }]), 'ftReceiptCase', /RG/],
+        [
+          ptReceipt(PT_CASE.paymentTransfer, [{ amount: '12.30', vat: VAT.normal }], {
+            cbPreviousReceiptReference: 'PT-an-invoice',
+          }),
+          'ftReceiptCase',
+          /RG series/,
+        ],
         [ptReceipt(PT_CASE.pos, [{ amount: '1230.00', vat: VAT.normal }]), 'cbChargeItems', /1,000/],
         [
           ptReceipt(PT_CASE.pos, [{ amount: '1.00', vat: VAT.normal, description: 'Bica\u0001' }]),
