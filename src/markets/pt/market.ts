@@ -1,4 +1,5 @@
 import { SignatureFormat, v2Code } from '../../core/case-codes.ts'
+import { isCp1252 } from '../../core/cp1252.ts'
 import { ErrorCode, FiscalError, invalid } from '../../core/errors.ts'
 import type { CashboxSettings, MarketOutcome, SignatureItem, SigningContext } from '../../core/market.ts'
 import type { Receipt } from '../../core/receipt.ts'
@@ -63,7 +64,11 @@ function customerOf(receipt: Receipt): PtDocument['customer'] {
       'must be a Portuguese NIF (nine digits, valid check digit), or a foreign VAT id of up to 30 letters and digits with CustomerCountry',
     )
   const given = typeof c?.CustomerName === 'string' ? c.CustomerName.trim() : ''
-  if (CONTROL.test(given)) throw invalid('cbCustomer.CustomerName', 'must not hold control characters')
+  if (CONTROL.test(given) || !isCp1252(given))
+    throw invalid(
+      'cbCustomer.CustomerName',
+      'must be Windows-1252 text (the SAF-T file’s encoding) without control characters',
+    )
   const name = given ? given.slice(0, 100) : taxId
   return { taxId, name, country }
 }

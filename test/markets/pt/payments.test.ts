@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict'
-import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { cliEnv, runCli } from '../../cli/cli-process.ts'
 import { engines } from '../../helpers/engines.ts'
 import { ContractPos, type Site, site } from '../contract.ts'
 import { CONFIG, PT_CASE, ptReceipt, SERIES, signatureOf, VAT } from './support.ts'
-import { xmllintSaft } from './xsd.ts'
+import { readSaft, writeSaft, xmllintSaft } from './xsd.ts'
 
 /**
  * Payment receipts (RG) through /v2/sign and into SAF-T, on both engines: a payment transfer naming the
@@ -127,7 +126,7 @@ for (const engine of await engines()) {
       assert.equal(exported.code, 0, exported.stderr)
       const lint = xmllintSaft(file('rg.xml'))
       assert.ok(lint.ok, lint.output)
-      const xml = readFileSync(file('rg.xml'), 'utf8')
+      const xml = readSaft(file('rg.xml'))
       // RG 3 was voided: listed with status A, out of TotalCredit.
       assert.match(
         xml,
@@ -144,7 +143,7 @@ for (const engine of await engines()) {
 
       const tamper = async (name: string, changed: string, problem: RegExp) => {
         assert.notEqual(changed, xml, `${name}: the tampering changed nothing`)
-        writeFileSync(file(name), changed)
+        writeSaft(file(name), changed)
         const run = await runCli(['verify', file(name), '--public-key', file('rg.pem'), '--json'], env)
         assert.equal(run.code, 1, run.stdout + run.stderr)
         const report = JSON.parse(run.stdout)

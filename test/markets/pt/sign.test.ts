@@ -231,6 +231,18 @@ for (const engine of await engines()) {
           /control characters/,
         ],
         [
+          ptReceipt(PT_CASE.pos, [{ amount: '1.00', vat: VAT.normal, description: 'Chá verde 🍵' }]),
+          'cbChargeItems[0].Description',
+          /Windows-1252/,
+        ],
+        [
+          ptReceipt(PT_CASE.pos, [{ amount: '1.00', vat: VAT.normal }], {
+            cbCustomer: { CustomerName: 'Łukasz Żółw', CustomerVATId: '123456789' },
+          }),
+          'cbCustomer.CustomerName',
+          /Windows-1252/,
+        ],
+        [
           ptReceipt(PT_CASE.pos, [{ amount: '1.00', vat: VAT.normal }], {
             cbCustomer: { CustomerName: 'Cliente', CustomerVATId: '123456780' },
           }),
@@ -264,11 +276,11 @@ const tag = (xml: string, name: string) => new RegExp(`<${name}>([^<]*)</${name}
 async function exportOf(node: Node, pos: ContractPos, since = new Date()): Promise<string> {
   const { ptServicesOf } = await import('../../../src/markets/pt/services.ts')
   const saft = ptServicesOf(node.runtime.marketFor).saft
-  let xml = ''
+  const chunks: Buffer[] = []
   const range = {
     from: since.toISOString().slice(0, 10),
     to: new Date(Date.now() + 86_400_000).toISOString().slice(0, 10),
   }
-  for await (const chunk of saft.chunks(pos.box.cashboxId, pos.box.queueId, range)) xml += chunk
-  return xml
+  for await (const chunk of saft.chunks(pos.box.cashboxId, pos.box.queueId, range)) chunks.push(chunk)
+  return new TextDecoder('windows-1252').decode(Buffer.concat(chunks))
 }
