@@ -1,4 +1,4 @@
-import { encodeCp1252 } from './cp1252.ts'
+import { encodeCp1252 } from '../core/cp1252.ts'
 import type { ReceiptDocument } from './document.ts'
 import { type PrinterWidth, printout } from './printout.ts'
 

@@ -1,5 +1,5 @@
 import PDFDocument from 'pdfkit'
-import { cp1252Safe } from './cp1252.ts'
+import { cp1252Safe } from '../core/cp1252.ts'
 import type { ReceiptDocument } from './document.ts'
 import { darkRuns, QUIET_ZONE, type QrMatrix, qrMatrix } from './qr.ts'
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
-import { decodeCp1252, encodeCp1252 } from '../../src/receipts/cp1252.ts'
+import { decodeCp1252, encodeCp1252 } from '../../src/core/cp1252.ts'
 import { includedVat } from '../../src/core/money.ts'
 import { buildReceiptDocument } from '../../src/receipts/document.ts'
 import { renderEscPos } from '../../src/receipts/escpos.ts'

@@ -1,4 +1,5 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto'
+import { isCp1252 } from '../../core/cp1252.ts'
 import { invalid } from '../../core/errors.ts'
 import {
   PT_DOCUMENT_TYPES,
@@ -47,6 +48,7 @@ function textOf(value: unknown, field: string, max: number, pattern?: RegExp, ru
   const reason = rule ?? `must be text of 1 to ${max} characters`
   if (typeof value !== 'string' || value.trim() === '' || value.length > max) throw invalid(field, reason)
   if (pattern && !pattern.test(value)) throw invalid(field, reason)
+  if (!isCp1252(value)) throw invalid(field, `${reason}, in Windows-1252 (the SAF-T file’s encoding)`)
   return value.trim()
 }
 
@@ -133,7 +135,7 @@ function seriesOf(value: unknown): PtSeries[] {
     if (s.manual !== undefined && typeof s.manual !== 'boolean')
       throw invalid(`${at}.manual`, 'must be true (handwritten documents entered later) or false')
     const manual = s.manual === true
-    if (manual && documentType === 'NC')
+    if (manual && (documentType === 'NC' || documentType === 'RG'))
       throw invalid(`${at}.manual`, 'manual series are for FT and FS documents')
     const key = `${documentType}/${manual}`
     if (seen.has(key))

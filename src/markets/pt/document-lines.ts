@@ -1,3 +1,4 @@
+import { isCp1252 } from '../../core/cp1252.ts'
 import { invalid } from '../../core/errors.ts'
 import { formatDecimal, type Micros } from '../../core/money.ts'
 import type { ChargeItem, PayItem, Receipt } from '../../core/receipt.ts'
@@ -90,10 +91,15 @@ export function checkLines(receipt: Receipt, simplified: boolean): void {
     )
   receipt.chargeItems.forEach((item, i) => {
     const description = item.description.trim()
-    if (description.length < 3 || description.length > 200 || CONTROL.test(description))
+    if (
+      description.length < 3 ||
+      description.length > 200 ||
+      CONTROL.test(description) ||
+      !isCp1252(description)
+    )
       throw invalid(
         `cbChargeItems[${i}].Description`,
-        'must be 3 to 200 characters without control characters (SAF-T ProductDescription)',
+        'must be 3 to 200 characters of Windows-1252 (the SAF-T file’s encoding) without control characters (SAF-T ProductDescription)',
       )
     if (item.quantity === 0n) throw invalid(`cbChargeItems[${i}].Quantity`, 'must not be 0')
     if (taxCodeOf(item, i) === 'ISE') {

@@ -1,12 +1,14 @@
 import { SignatureFormat, v2Code } from '../../core/case-codes.ts'
+import { isCp1252 } from '../../core/cp1252.ts'
 import { ErrorCode, FiscalError, invalid } from '../../core/errors.ts'
 import type { CashboxSettings, MarketOutcome, SignatureItem, SigningContext } from '../../core/market.ts'
 import type { Receipt } from '../../core/receipt.ts'
+import { type Micros, parseDecimal } from '../../core/money.ts'
 import type { MasterKey } from '../../core/secrets.ts'
 import { isValidNif, parsePtConfig } from './configuration.ts'
 import { CONTROL, checkLines, documentLines, money, paymentMechanism } from './document-lines.ts'
 import { localDateTime } from './local-time.ts'
-import type { PtCashboxConfig, PtDocument, PtStore } from './ports.ts'
+import type { PtCashboxConfig, PtDocument, PtSeries, PtStore } from './ports.ts'
 import { qrString } from './qr-code.ts'
 import { ptReceiptKind } from './receipt-kind.ts'
 import { notConfigured, PtKeys, type PtMarket, type PtServices, ptServices } from './services.ts'
@@ -62,13 +64,46 @@ function customerOf(receipt: Receipt): PtDocument['customer'] {
       'must be a Portuguese NIF (nine digits, valid check digit), or a foreign VAT id of up to 30 letters and digits with CustomerCountry',
     )
   const given = typeof c?.CustomerName === 'string' ? c.CustomerName.trim() : ''
-  if (CONTROL.test(given)) throw invalid('cbCustomer.CustomerName', 'must not hold control characters')
+  if (CONTROL.test(given) || !isCp1252(given))
+    throw invalid(
+      'cbCustomer.CustomerName',
+      'must be Windows-1252 text (the SAF-T file’s encoding) without control characters',
+    )
   const name = given ? given.slice(0, 100) : taxId
   return { taxId, name, country }
 }
 
-const firstReference = (receipt: Receipt): string | undefined =>
-  Array.isArray(receipt.previousReference) ? receipt.previousReference[0] : receipt.previousReference
+const referencesOf = (receipt: Receipt): string[] =>
+  receipt.previousReference === undefined
+    ? []
+    : Array.isArray(receipt.previousReference)
+      ? receipt.previousReference
+      : [receipt.previousReference]
+
+const firstReference = (receipt: Receipt): string | undefined => referencesOf(receipt)[0]
+
+const paidTotal = (receipt: Receipt): Micros => receipt.payItems.reduce((sum, item) => sum + item.amount, 0n)
+
+const payMechanisms = (receipt: Receipt): PtDocument['payments'] =>
+  receipt.payItems.map((item) => ({
+    mechanism: paymentMechanism(item),
+    amount: money(item.amount < 0n ? -item.amount : item.amount),
+  }))
+
+/** A payment receipt pays something, names the invoices it settles, and whom (cbCustomer). */
+function checkPayment(receipt: Receipt): void {
+  if (paidTotal(receipt) <= 0n)
+    throw invalid(
+      'cbPayItems',
+      'a payment receipt (RG) records an amount paid: the pay items add up to more than 0',
+    )
+  if (referencesOf(receipt).length === 0)
+    throw invalid(
+      'cbPreviousReceiptReference',
+      'a payment receipt (RG) names the receipt(s) of the invoice(s) it settles',
+    )
+  customerOf(receipt)
+}
 
 const text = (country: number, type: bigint, caption: string, data: string): SignatureItem => ({
   ftSignatureFormat: SignatureFormat.Text,
@@ -111,6 +146,7 @@ export class PortugueseMarket implements PtMarket {
     if (kind.kind === 'void' && firstReference(receipt) === undefined)
       throw invalid('cbPreviousReceiptReference', 'a void names the receipt whose document it cancels')
     if (kind.kind !== 'document') return
+    if (kind.documentType === 'RG') return checkPayment(receipt)
     if (kind.documentType === 'NC' && firstReference(receipt) === undefined)
       throw invalid(
         'cbPreviousReceiptReference',
@@ -147,6 +183,11 @@ export class PortugueseMarket implements PtMarket {
         ErrorCode.Conflict,
         `the clock is behind the last ${documentType} document of series ${series.series} (${last.entry}): Portuguese documents never go back in time`,
       )
+    if (documentType === 'RG') {
+      const outcome = await this.payment(context, receipt, config, series, last.number + 1, systemEntryDate)
+      state.series[chainKey] = { number: last.number + 1, hash: '', entry: systemEntryDate }
+      return { ...outcome, marketState: JSON.stringify(state) }
+    }
     const paper = manual ? manualOf(receipt) : undefined
     const invoiceDate = paper
       ? localDateTime(receipt.moment, config.region).slice(0, 10)
@@ -191,10 +232,7 @@ export class PortugueseMarket implements PtMarket {
       customer,
       lines: lines.lines,
       references,
-      payments: receipt.payItems.map((item) => ({
-        mechanism: paymentMechanism(item),
-        amount: money(item.amount < 0n ? -item.amount : item.amount),
-      })),
+      payments: payMechanisms(receipt),
     }
     await this.store.insertDocumentIn(context.unit, document)
     state.series[chainKey] = { number, hash, entry: systemEntryDate }
@@ -249,6 +287,106 @@ export class PortugueseMarket implements PtMarket {
     if (customer === FINAL_CONSUMER)
       signatures.push(text(country, PT_SIGNATURE.notice, '', FINAL_CONSUMER.name))
     return { signatures, identificationSuffix: invoiceNo, marketState: JSON.stringify(state) }
+  }
+
+  /**
+   * A payment receipt (RG): numbered in its series with its ATCUD and QR code, but not signed (SAF-T
+   * Payment has no Hash). It settles the invoices its receipt names, in their order: each takes what it
+   * still can of the amount paid.
+   */
+  private async payment(
+    context: SigningContext,
+    receipt: Receipt,
+    config: PtCashboxConfig,
+    series: PtSeries,
+    number: number,
+    systemEntryDate: string,
+  ): Promise<MarketOutcome> {
+    let left = paidTotal(receipt)
+    const settles: NonNullable<PtDocument['settles']> = []
+    const names = referencesOf(receipt)
+    for (const [i, reference] of names.entries()) {
+      const original = await this.store.documentOfReferenceIn(context.unit, context.queueId, reference)
+      if (!original || original.documentType !== 'FT' || original.status !== 'N')
+        throw invalid(
+          'cbPreviousReceiptReference',
+          `must name the receipts of valid invoices (FT) of this cash box (no valid FT for "${reference}")`,
+        )
+      const gross = parseDecimal(original.grossTotal, 'GrossTotal')
+      const amount = i === names.length - 1 ? left : left < gross ? left : gross
+      if (amount <= 0n || amount > gross)
+        throw invalid(
+          'cbPayItems',
+          `the amount paid must settle something of every invoice named and at most their GrossTotal (${original.invoiceNo}: ${original.grossTotal})`,
+        )
+      settles.push({
+        invoiceNo: original.invoiceNo,
+        invoiceDate: original.invoiceDate,
+        amount: money(amount),
+      })
+      left -= amount
+    }
+    const invoiceNo = `RG ${series.series}/${number}`
+    const atcud = `${series.validationCode}-${number}`
+    const customer = customerOf(receipt)
+    const total = money(paidTotal(receipt))
+    const invoiceDate = systemEntryDate.slice(0, 10)
+    await this.store.insertDocumentIn(context.unit, {
+      queueId: context.queueId,
+      queueRow: context.queueRow,
+      receiptReference: receipt.reference,
+      documentType: 'RG',
+      series: series.series,
+      number,
+      invoiceNo,
+      atcud,
+      invoiceDate,
+      systemEntryDate,
+      grossTotal: total,
+      netTotal: total,
+      taxPayable: money(0n),
+      hash: '',
+      hashControl: '',
+      sourceBilling: 'P',
+      status: 'N',
+      statusDate: systemEntryDate,
+      customer,
+      lines: [],
+      references: settles.map((s) => s.invoiceNo),
+      payments: payMechanisms(receipt),
+      settles,
+    })
+    const country = context.countryCode
+    const qr = qrString({
+      A: config.nif,
+      B: customer.taxId,
+      C: customer.country,
+      D: 'RG',
+      E: 'N',
+      F: invoiceDate.replaceAll('-', ''),
+      G: invoiceNo,
+      H: atcud,
+      // A payment document has no VAT block, and no signature to take four characters of.
+      I1: '0',
+      N: money(0n),
+      O: total,
+      Q: '0',
+      R: config.certificateNumber,
+    })
+    return {
+      signatures: [
+        text(country, PT_SIGNATURE.atcud, '', `ATCUD:${atcud}`),
+        {
+          ftSignatureFormat: SignatureFormat.QrCode,
+          ftSignatureType: v2Code(country, PT_SIGNATURE.qr),
+          Caption: `${invoiceNo} ATCUD:${atcud}`,
+          Data: qr,
+        },
+        ...settles.map((s) => text(country, PT_SIGNATURE.notice, '', `Origem: ${s.invoiceNo}`)),
+        ...(customer === FINAL_CONSUMER ? [text(country, PT_SIGNATURE.notice, '', FINAL_CONSUMER.name)] : []),
+      ],
+      identificationSuffix: invoiceNo,
+    }
   }
 
   /** The document a credit note corrects: a valid invoice or simplified invoice of the same queue. */

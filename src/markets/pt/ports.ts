@@ -1,7 +1,7 @@
 import type { UnitOfWork } from '../../core/ports.ts'
 
-/** SAF-T (PT) document types fiscalbox issues: invoice, simplified invoice, credit note. */
-export const PT_DOCUMENT_TYPES = ['FT', 'FS', 'NC'] as const
+/** SAF-T (PT) document types fiscalbox issues: invoice, simplified invoice, credit note, payment receipt. */
+export const PT_DOCUMENT_TYPES = ['FT', 'FS', 'NC', 'RG'] as const
 export type PtDocumentType = (typeof PT_DOCUMENT_TYPES)[number]
 
 /** The VAT regions of Portugal: the mainland, the Azores, Madeira (QR field I1, SAF-T TaxCountryRegion). */
@@ -79,6 +79,8 @@ export interface PtDocument {
   /** the documents a credit note corrects (InvoiceNo) */
   references: string[]
   payments: { mechanism: string; amount: string }[]
+  /** a payment receipt (RG): the invoices it settles and the amount settled of each (SAF-T Payment Line) */
+  settles?: { invoiceNo: string; invoiceDate: string; amount: string }[]
 }
 
 /** What the Portuguese market needs from storage; store.ts implements it with Kysely. */

@@ -1,13 +1,20 @@
-import { caseOf, hasFlag, ReceiptCase, ReceiptFlag, receiptType } from '../../core/case-codes.ts'
+import {
+  type CaseCode,
+  caseOf,
+  hasFlag,
+  ReceiptCase,
+  ReceiptFlag,
+  receiptType,
+} from '../../core/case-codes.ts'
 import { invalid } from '../../core/errors.ts'
 import type { Receipt } from '../../core/receipt.ts'
 import type { PtDocumentType } from './ports.ts'
 
 /**
  * What a Portuguese receipt makes (docs/country-pt.md):
- * - `document`: a signed document numbered in its series: a POS receipt is a simplified invoice (FS), an
- *   invoice case an invoice (FT), a refund of either a credit note (NC); handwritten ones go to the manual
- *   series of their type;
+ * - `document`: a document numbered in its series: a POS receipt is a simplified invoice (FS), an
+ *   invoice case an invoice (FT), a refund of either a credit note (NC), all three signed; handwritten ones
+ *   go to the manual series of their type; a payment transfer is a payment receipt (RG), not signed;
  * - `void`: cancels the document of the receipt it names (SAF-T status A), and takes no number;
  * - `none`: nothing fiscal (start, stop, zero and closing receipts, protocols, training).
  */
@@ -17,7 +24,6 @@ export type PtReceiptKind =
   | { kind: 'none' }
 
 const UNSUPPORTED: Record<number, string> = {
-  [ReceiptCase.PaymentTransfer]: 'payment receipts (RG) are not issued by fiscalbox yet',
   0x0006: 'table checks (CM, working documents) are not issued by fiscalbox yet',
   0x0007: 'pro-forma and budget documents (PF, OR) are not issued by fiscalbox yet',
 }
@@ -27,6 +33,7 @@ export function ptReceiptKind(receipt: Receipt): PtReceiptKind {
   const kind = caseOf(code)
   const type = receiptType(code)
   if (hasFlag(code, ReceiptFlag.Training)) return { kind: 'none' }
+  if (kind === ReceiptCase.PaymentTransfer) return paymentKind(code)
   const unsupported = UNSUPPORTED[kind]
   if (unsupported) throw invalid('ftReceiptCase', unsupported)
   const sale = kind === ReceiptCase.UnknownReceipt || kind === ReceiptCase.PosReceipt
@@ -51,4 +58,15 @@ export function ptReceiptKind(receipt: Receipt): PtReceiptKind {
     return { kind: 'document', documentType: 'NC', manual: false }
   }
   return { kind: 'document', documentType: invoice ? 'FT' : 'FS', manual }
+}
+
+/** A payment transfer is a payment receipt (RG); a void cancels one, a refund or handwritten one has no RG. */
+function paymentKind(code: CaseCode): PtReceiptKind {
+  if (hasFlag(code, ReceiptFlag.Void)) return { kind: 'void' }
+  if (hasFlag(code, ReceiptFlag.Refund) || hasFlag(code, ReceiptFlag.HandWritten))
+    throw invalid(
+      'ftReceiptCase',
+      'a payment receipt (RG) is neither refunded nor handwritten: void it and issue a new one',
+    )
+  return { kind: 'document', documentType: 'RG', manual: false }
 }

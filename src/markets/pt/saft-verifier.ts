@@ -82,7 +82,72 @@ export function verifySaftPt(xml: string, publicKeyPem: string): SaftReport {
         `TotalCredit is ${textAt(sales, 'TotalCredit')}, the invoices' NetTotal adds up to ${format(credit)}`,
       )
   }
-  return { documents: invoices.length, series: chains.size, unchecked, problems }
+  const payments = paymentsProblems(root)
+  problems.push(...payments.problems)
+  return {
+    documents: invoices.length + payments.documents,
+    series: chains.size + payments.series,
+    unchecked,
+    problems,
+  }
+}
+
+/**
+ * The Payments section: payment receipts carry no Hash, so what is checked is each series' numbering
+ * (no gap, no step back in time), the ATCUD, each receipt's lines against its totals, and the section's
+ * count and TotalCredit.
+ */
+function paymentsProblems(root: XmlElement): { documents: number; series: number; problems: string[] } {
+  const section = childAt(root, 'SourceDocuments', 'Payments')
+  if (!section) return { documents: 0, series: 0, problems: [] }
+  const problems: string[] = []
+  const payments = childElements(section, 'Payment')
+  const numbering = new Map<string, { number: number; entry: string }>()
+  let credit = 0n
+  for (const payment of payments) {
+    const field = (name: string) => textAt(payment, name) ?? ''
+    const refNo = field('PaymentRefNo')
+    const match = /^([A-Z]{2}) ([^/ ]+)\/(\d+)$/.exec(refNo)
+    if (!match) {
+      problems.push(`${refNo}: PaymentRefNo is not "TYPE SERIES/NUMBER"`)
+      continue
+    }
+    const [, type, series, numberText] = match as unknown as [string, string, string, string]
+    const number = Number(numberText)
+    const key = `${type} ${series}`
+    const previous = numbering.get(key)
+    const entry = field('SystemEntryDate')
+    if (previous && number !== previous.number + 1)
+      problems.push(`${refNo}: follows number ${previous.number} of ${key}: the numbering has a gap`)
+    if (previous && entry < previous.entry)
+      problems.push(`${refNo}: SystemEntryDate ${entry} is before the previous document's ${previous.entry}`)
+    numbering.set(key, { number, entry })
+    if (!field('ATCUD').endsWith(`-${number}`))
+      problems.push(`${refNo}: ATCUD ${field('ATCUD')} does not end with the document's number`)
+    let lines = 0n
+    for (const line of childElements(payment, 'Line'))
+      lines += cents(textAt(line, 'CreditAmount'), `${refNo} line CreditAmount`)
+    const net = cents(textAt(payment, 'DocumentTotals', 'NetTotal'), `${refNo} NetTotal`)
+    const tax = cents(textAt(payment, 'DocumentTotals', 'TaxPayable'), `${refNo} TaxPayable`)
+    const gross = cents(textAt(payment, 'DocumentTotals', 'GrossTotal'), `${refNo} GrossTotal`)
+    if (lines !== gross)
+      problems.push(`${refNo}: the lines settle ${format(lines)}, GrossTotal is ${format(gross)}`)
+    if (net + tax !== gross)
+      problems.push(
+        `${refNo}: NetTotal ${format(net)} + TaxPayable ${format(tax)} is not GrossTotal ${format(gross)}`,
+      )
+    if (textAt(payment, 'DocumentStatus', 'PaymentStatus') !== 'A') credit += lines
+  }
+  const count = Number(textAt(section, 'NumberOfEntries'))
+  if (count !== payments.length)
+    problems.push(`Payments NumberOfEntries is ${count}, the file holds ${payments.length} payments`)
+  if (cents(textAt(section, 'TotalCredit'), 'Payments TotalCredit') !== credit)
+    problems.push(
+      `Payments TotalCredit is ${textAt(section, 'TotalCredit')}, the payments' lines add up to ${format(credit)}`,
+    )
+  if (cents(textAt(section, 'TotalDebit'), 'Payments TotalDebit') !== 0n)
+    problems.push(`Payments TotalDebit is ${textAt(section, 'TotalDebit')}: payment receipts only credit`)
+  return { documents: payments.length, series: numbering.size, problems }
 }
 
 const format = (micros: bigint) => (Number(micros) / 1e6).toFixed(2)

@@ -1,5 +1,6 @@
 import { parseDecimal } from '../../core/money.ts'
-import { escapeText, XML_DECLARATION } from '../es/xml/serialize.ts'
+import { encodeCp1252 } from '../../core/cp1252.ts'
+import { escapeText } from '../es/xml/serialize.ts'
 import { money } from './document-lines.ts'
 import type { PtCashboxConfig, PtDocument, PtStore } from './ports.ts'
 
@@ -56,14 +57,20 @@ export interface SaftRange {
 }
 
 export interface SaftExporter {
-  /** The SAF-T (PT) file of a cash box's queue, in pieces; `onDocument` counts the invoices written. */
-  chunks(cashboxId: string, queueId: string, range: SaftRange, onDocument?: () => void): AsyncIterable<string>
+  /** The SAF-T (PT) file of a cash box's queue, in Windows-1252 pieces; `onDocument` counts the documents written. */
+  chunks(cashboxId: string, queueId: string, range: SaftRange, onDocument?: () => void): AsyncIterable<Buffer>
 }
+
+/** The AT reads SAF-T (PT) files in Windows-1252; /v2/sign refuses text it cannot encode. */
+const XML_DECLARATION = '<?xml version="1.0" encoding="Windows-1252"?>'
 
 interface Totals {
   count: number
   debit: bigint
   credit: bigint
+  /** the payment receipts (RG), listed in their own section */
+  paymentCount: number
+  paid: bigint
   customers: Map<string, PtDocument['customer']>
   products: Map<string, { type: string; description: string }>
   taxes: Map<string, { region: string; code: keyof typeof TAX_NAMES; percentage: string }>
@@ -217,66 +224,135 @@ function invoice(d: PtDocument, region: string): string {
   ].join('')
 }
 
+/** A payment receipt (RG): one Line per invoice it settles, the amount settled as CreditAmount. */
+function payment(d: PtDocument): string {
+  const lines = (d.settles ?? []).map((s, i) =>
+    [
+      '<Line>',
+      leaf('LineNumber', i + 1),
+      `<SourceDocumentID>${leaf('OriginatingON', s.invoiceNo)}${leaf('InvoiceDate', s.invoiceDate)}</SourceDocumentID>`,
+      leaf('CreditAmount', s.amount),
+      '</Line>',
+    ].join(''),
+  )
+  return [
+    '<Payment>',
+    leaf('PaymentRefNo', d.invoiceNo),
+    leaf('ATCUD', d.atcud),
+    leaf('Period', Number(d.invoiceDate.slice(5, 7))),
+    leaf('TransactionDate', d.invoiceDate),
+    leaf('PaymentType', 'RG'),
+    '<DocumentStatus>',
+    leaf('PaymentStatus', d.status),
+    leaf('PaymentStatusDate', d.statusDate),
+    leaf('SourceID', SOURCE_ID),
+    leaf('SourcePayment', d.sourceBilling),
+    '</DocumentStatus>',
+    ...d.payments.map(
+      (p) =>
+        `<PaymentMethod>${leaf('PaymentMechanism', p.mechanism)}${leaf('PaymentAmount', p.amount)}${leaf('PaymentDate', d.invoiceDate)}</PaymentMethod>`,
+    ),
+    leaf('SourceID', SOURCE_ID),
+    leaf('SystemEntryDate', d.systemEntryDate),
+    leaf('CustomerID', customerId(d.customer)),
+    ...lines,
+    '<DocumentTotals>',
+    leaf('TaxPayable', d.taxPayable),
+    leaf('NetTotal', d.netTotal),
+    leaf('GrossTotal', d.grossTotal),
+    '</DocumentTotals>',
+    '</Payment>',
+  ].join('')
+}
+
 /**
- * SAF-T (PT) 1.04_01 of the documents a cash box's receipts made (SalesInvoices), with the customers,
+ * SAF-T (PT) 1.04_01 of the documents a cash box's receipts made (SalesInvoices, Payments), with the customers,
  * products and tax rates they name. Two passes over the documents: the totals and master files come first
- * in the file. UTF-8 (the schema allows any XML encoding).
+ * in the file. Written in Windows-1252, as the AT expects.
  */
 export function saftExporter(store: PtStore): SaftExporter {
   return {
     async *chunks(cashboxId, queueId, range, onDocument) {
-      const config = await store.config(cashboxId)
-      if (!config) throw new Error(`cash box ${cashboxId} has no Portuguese configuration`)
-      const span = { from: `${range.from}T00:00:00`, to: `${range.to}T23:59:59` }
-      const t: Totals = {
-        count: 0,
-        debit: 0n,
-        credit: 0n,
-        customers: new Map(),
-        products: new Map(),
-        taxes: new Map(),
-        lastRow: -1,
-        cancelled: new Map(),
-      }
-      for await (const page of store.documents(queueId, span)) {
-        for (const d of page) {
-          t.count++
-          t.lastRow = d.queueRow
-          t.customers.set(customerId(d.customer), d.customer)
-          for (const line of d.lines) {
-            t.products.set(line.productCode, { type: line.productType, description: line.description })
-            t.taxes.set(`${line.taxCode}/${line.taxPercentage}`, {
-              region: config.region,
-              code: line.taxCode,
-              percentage: line.taxPercentage,
-            })
-          }
-          // Cancelled documents are listed but count in no total.
-          if (d.status === 'A') {
-            t.cancelled.set(d.queueRow, d.statusDate)
-            continue
-          }
-          const net = parseDecimal(d.netTotal, 'NetTotal')
-          if (d.documentType === 'NC') t.debit += net
-          else t.credit += net
-        }
-      }
-      yield `${XML_DECLARATION}\n<AuditFile xmlns="${SAFT_NAMESPACE}">${header(config, range)}${masterFiles(t)}`
-      yield `<SourceDocuments><SalesInvoices>${leaf('NumberOfEntries', t.count)}${leaf('TotalDebit', money(t.debit))}${leaf('TotalCredit', money(t.credit))}`
-      // The second pass writes what the first one counted: the same rows, with the statuses it saw.
-      for await (const page of store.documents(queueId, span)) {
-        const seen = page.filter((d) => d.queueRow <= t.lastRow)
-        yield seen
-          .map((d) => {
-            const cancelledAt = t.cancelled.get(d.queueRow)
-            const status = cancelledAt === undefined ? 'N' : 'A'
-            return invoice({ ...d, status, statusDate: cancelledAt ?? d.systemEntryDate }, config.region)
-          })
-          .join('\n')
-        for (let i = 0; i < seen.length; i++) onDocument?.()
-        if (seen.length < page.length) break
-      }
-      yield '</SalesInvoices></SourceDocuments></AuditFile>\n'
+      for await (const text of saftText(store, cashboxId, queueId, range, onDocument))
+        yield encodeCp1252(text)
     },
   }
+}
+
+async function* saftText(
+  store: PtStore,
+  ...[cashboxId, queueId, range, onDocument]: Parameters<SaftExporter['chunks']>
+): AsyncIterable<string> {
+  const config = await store.config(cashboxId)
+  if (!config) throw new Error(`cash box ${cashboxId} has no Portuguese configuration`)
+  const span = { from: `${range.from}T00:00:00`, to: `${range.to}T23:59:59` }
+  const t: Totals = {
+    count: 0,
+    debit: 0n,
+    credit: 0n,
+    paymentCount: 0,
+    paid: 0n,
+    customers: new Map(),
+    products: new Map(),
+    taxes: new Map(),
+    lastRow: -1,
+    cancelled: new Map(),
+  }
+  for await (const page of store.documents(queueId, span)) {
+    for (const d of page) {
+      if (d.documentType === 'RG') t.paymentCount++
+      else t.count++
+      t.lastRow = d.queueRow
+      t.customers.set(customerId(d.customer), d.customer)
+      for (const line of d.lines) {
+        t.products.set(line.productCode, { type: line.productType, description: line.description })
+        t.taxes.set(`${line.taxCode}/${line.taxPercentage}`, {
+          region: config.region,
+          code: line.taxCode,
+          percentage: line.taxPercentage,
+        })
+      }
+      // Cancelled documents are listed but count in no total.
+      if (d.status === 'A') {
+        t.cancelled.set(d.queueRow, d.statusDate)
+        continue
+      }
+      const net = parseDecimal(d.netTotal, 'NetTotal')
+      if (d.documentType === 'RG') t.paid += net
+      else if (d.documentType === 'NC') t.debit += net
+      else t.credit += net
+    }
+  }
+  yield `${XML_DECLARATION}\n<AuditFile xmlns="${SAFT_NAMESPACE}">${header(config, range)}${masterFiles(t)}`
+  yield `<SourceDocuments><SalesInvoices>${leaf('NumberOfEntries', t.count)}${leaf('TotalDebit', money(t.debit))}${leaf('TotalCredit', money(t.credit))}`
+  // The next passes write what the first one counted: the same rows, with the statuses it saw.
+  const asSeen = async function* (payments: boolean) {
+    for await (const page of store.documents(queueId, span)) {
+      const seen = page.filter((d) => d.queueRow <= t.lastRow)
+      const listed = seen.filter((d) => (d.documentType === 'RG') === payments)
+      yield listed.map((d) => {
+        const cancelledAt = t.cancelled.get(d.queueRow)
+        return {
+          ...d,
+          status: cancelledAt === undefined ? 'N' : 'A',
+          statusDate: cancelledAt ?? d.systemEntryDate,
+        } as PtDocument
+      })
+      if (seen.length < page.length) break
+    }
+  }
+  for await (const documents of asSeen(false)) {
+    yield documents.map((d) => invoice(d, config.region)).join('\n')
+    for (let i = 0; i < documents.length; i++) onDocument?.()
+  }
+  yield '</SalesInvoices>'
+  if (t.paymentCount > 0) {
+    yield `<Payments>${leaf('NumberOfEntries', t.paymentCount)}${leaf('TotalDebit', money(0n))}${leaf('TotalCredit', money(t.paid))}`
+    for await (const documents of asSeen(true)) {
+      yield documents.map(payment).join('\n')
+      for (let i = 0; i < documents.length; i++) onDocument?.()
+    }
+    yield '</Payments>'
+  }
+  yield '</SourceDocuments></AuditFile>\n'
 }

@@ -67,9 +67,14 @@ for (const engine of await engines()) {
         [{ ...CONFIG, address: { ...CONFIG.address, postalCode: '1100' } }, 'address.postalCode', /1000-001/],
         [{ ...CONFIG, series: [] }, 'series', /registered/],
         [
-          { ...CONFIG, series: [{ ...series[0], documentType: 'RG' }] },
+          { ...CONFIG, series: [{ ...series[0], documentType: 'CM' }] },
           'series[0].documentType',
-          /FT, FS, NC/,
+          /FT, FS, NC, RG/,
+        ],
+        [
+          { ...CONFIG, series: [{ ...series[0], documentType: 'RG', manual: true }] },
+          'series[0].manual',
+          /FT and FS/,
         ],
         [{ ...CONFIG, series: [{ ...series[0], series: 'FS 2026' }] }, 'series[0].series', /no spaces/],
         [{ ...CONFIG, series: [{ ...series[0], validationCode: 'abc' }] }, 'series[0].validationCode', /8/],

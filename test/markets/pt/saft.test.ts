@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { cliEnv, runCli } from '../../cli/cli-process.ts'
 import { engines } from '../../helpers/engines.ts'
 import { ContractPos, type Site, site } from '../contract.ts'
 import { CONFIG, EXEMPT_M07, PT_CASE, PUBLIC_KEY, ptReceipt, VAT } from './support.ts'
-import { xmllintSaft } from './xsd.ts'
+import { readSaft, writeSaft, xmllintSaft } from './xsd.ts'
 
 /**
  * `fiscalbox export saft-pt` and `fiscalbox verify` as an operator runs them, on receipts signed through
@@ -34,7 +34,7 @@ for (const engine of await engines()) {
       await pos.signOk(
         ptReceipt(
           PT_CASE.invoice,
-          [{ amount: '50.00', rate: 0, caseCode: EXEMPT_M07, description: 'Consulta' }],
+          [{ amount: '50.00', rate: 0, caseCode: EXEMPT_M07, description: 'Consulta de nutrição' }],
           {
             cbCustomer: { CustomerName: 'Cliente Exemplo', CustomerVATId: '123456789' },
           },
@@ -88,7 +88,15 @@ for (const engine of await engines()) {
       assert.equal(readFileSync(file('public.pem'), 'utf8').trim(), PUBLIC_KEY.trim())
       const lint = xmllintSaft(file('saft.xml'))
       assert.ok(lint.ok, lint.output)
-      const xml = readFileSync(file('saft.xml'), 'utf8')
+      // Windows-1252 bytes, as the AT reads them: "ã" is 0xE3, "ç" 0xE7, "º" 0xBA, never UTF-8's two bytes.
+      const bytes = readFileSync(file('saft.xml'))
+      assert.ok(
+        bytes.subarray(0, 60).toString('latin1').startsWith('<?xml version="1.0" encoding="Windows-1252"?>'),
+      )
+      assert.ok(bytes.includes(Buffer.from([0x6e, 0x75, 0x74, 0x72, 0x69, 0xe7, 0xe3, 0x6f])), 'nutrição')
+      assert.ok(bytes.includes(Buffer.from('9.\xba do CIVA', 'latin1')), 'artigo 9.º')
+      assert.ok(!bytes.includes(Buffer.from('ã', 'utf8')), 'no UTF-8 sequence')
+      const xml = readSaft(file('saft.xml'))
       assert.match(
         xml,
         /<NumberOfEntries>7<\/NumberOfEntries><TotalDebit>3.74<\/TotalDebit><TotalCredit>58.42<\/TotalCredit>/,
@@ -103,10 +111,10 @@ for (const engine of await engines()) {
     })
 
     test('verify refuses a tampered total, a changed date and a removed document', async () => {
-      const xml = readFileSync(file('saft.xml'), 'utf8')
+      const xml = readSaft(file('saft.xml'))
       const tamper = async (name: string, changed: string, problem: RegExp) => {
         assert.notEqual(changed, xml, `${name}: the tampering changed nothing`)
-        writeFileSync(file(name), changed)
+        writeSaft(file(name), changed)
         const run = await runCli(['verify', file(name), '--public-key', file('public.pem'), '--json'], env)
         assert.equal(run.code, 1, run.stdout + run.stderr)
         const report = JSON.parse(run.stdout)

@@ -217,12 +217,30 @@ for (const engine of await engines()) {
           'cbChargeItems[0].VATRate',
           /23/,
         ],
-        [ptReceipt(PT_CASE.paymentTransfer, [{ amount: '12.30', vat: VAT.normal }]), 'ftReceiptCase', /RG/],
+        [
+          ptReceipt(PT_CASE.paymentTransfer, [{ amount: '12.30', vat: VAT.normal }], {
+            cbPreviousReceiptReference: 'PT-an-invoice',
+          }),
+          'ftReceiptCase',
+          /RG series/,
+        ],
         [ptReceipt(PT_CASE.pos, [{ amount: '1230.00', vat: VAT.normal }]), 'cbChargeItems', /1,000/],
         [
           ptReceipt(PT_CASE.pos, [{ amount: '1.00', vat: VAT.normal, description: 'Bica\u0001' }]),
           'cbChargeItems[0].Description',
           /control characters/,
+        ],
+        [
+          ptReceipt(PT_CASE.pos, [{ amount: '1.00', vat: VAT.normal, description: 'Chá verde 🍵' }]),
+          'cbChargeItems[0].Description',
+          /Windows-1252/,
+        ],
+        [
+          ptReceipt(PT_CASE.pos, [{ amount: '1.00', vat: VAT.normal }], {
+            cbCustomer: { CustomerName: 'Łukasz Żółw', CustomerVATId: '123456789' },
+          }),
+          'cbCustomer.CustomerName',
+          /Windows-1252/,
         ],
         [
           ptReceipt(PT_CASE.pos, [{ amount: '1.00', vat: VAT.normal }], {
@@ -258,11 +276,11 @@ const tag = (xml: string, name: string) => new RegExp(`<${name}>([^<]*)</${name}
 async function exportOf(node: Node, pos: ContractPos, since = new Date()): Promise<string> {
   const { ptServicesOf } = await import('../../../src/markets/pt/services.ts')
   const saft = ptServicesOf(node.runtime.marketFor).saft
-  let xml = ''
+  const chunks: Buffer[] = []
   const range = {
     from: since.toISOString().slice(0, 10),
     to: new Date(Date.now() + 86_400_000).toISOString().slice(0, 10),
   }
-  for await (const chunk of saft.chunks(pos.box.cashboxId, pos.box.queueId, range)) xml += chunk
-  return xml
+  for await (const chunk of saft.chunks(pos.box.cashboxId, pos.box.queueId, range)) chunks.push(chunk)
+  return new TextDecoder('windows-1252').decode(Buffer.concat(chunks))
 }

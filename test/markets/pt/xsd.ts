@@ -27,3 +27,9 @@ export function xmllintSaft(file: string): { ok: boolean; output: string } {
   })
   return { ok: run.status === 0, output: `${run.stdout}${run.stderr}` }
 }
+
+/** A SAF-T (PT) file's text, decoded as Windows-1252 by Node's own decoder (not fiscalbox's encoder). */
+export const readSaft = (file: string): string => new TextDecoder('windows-1252').decode(readFileSync(file))
+
+/** A tampered copy, written back in the file's encoding: its characters are all Latin-1, where Windows-1252 agrees. */
+export const writeSaft = (file: string, text: string): void => writeFileSync(file, text, 'latin1')

@@ -1,3 +1,4 @@
+import { decodeCp1252 } from '../../../core/cp1252.ts'
 import { open, readFile } from 'node:fs/promises'
 import { SAFT_NAMESPACE } from '../saft.ts'
 import { verifySaftPt } from '../saft-verifier.ts'
@@ -13,6 +14,17 @@ export async function isSaftPtFile(file: string): Promise<boolean> {
   }
 }
 
+/** The file's text in the encoding its XML declaration names: Windows-1252 as the AT wants, or UTF-8. */
+function saftText(bytes: Buffer): string {
+  const declaration = /^<\?xml[^>]*encoding="([^"]+)"/.exec(bytes.subarray(0, 100).toString('latin1'))
+  const encoding = declaration?.[1]?.toLowerCase() ?? 'utf-8'
+  if (encoding === 'windows-1252') return decodeCp1252(bytes)
+  if (encoding === 'utf-8') return bytes.toString('utf8')
+  throw new Error(
+    `its XML declaration names encoding ${declaration?.[1]}: SAF-T (PT) is Windows-1252 or UTF-8`,
+  )
+}
+
 /** `fiscalbox verify` for SAF-T (PT) files: prints the report and sets the exit code. */
 export async function verifySaftPtFile(
   file: string,
@@ -24,7 +36,7 @@ export async function verifySaftPtFile(
     )
   let report: ReturnType<typeof verifySaftPt>
   try {
-    report = verifySaftPt(await readFile(file, 'utf8'), await readFile(options.publicKey, 'utf8'))
+    report = verifySaftPt(saftText(await readFile(file)), await readFile(options.publicKey, 'utf8'))
   } catch (error) {
     report = {
       documents: 0,

@@ -1,4 +1,7 @@
-/** Windows-1252 code points 0x80-0x9F (the rest of 0x00-0xFF is Latin-1): printers' code page 16. */
+/**
+ * Windows-1252 code points 0x80-0x9F (the rest of 0x00-0xFF is Latin-1): printers' code page 16, and the
+ * encoding some tax authorities require of their files.
+ */
 const HIGH: Record<string, number> = {
   '€': 0x80,
   '‚': 0x82,
@@ -55,3 +58,6 @@ export function decodeCp1252(bytes: Uint8Array): string {
 /** Text limited to what Windows-1252 (and so the PDF standard fonts' WinAnsi encoding) can show. */
 export const cp1252Safe = (text: string): string =>
   [...text].map((c) => (cp1252Byte(c) === undefined ? '?' : c)).join('')
+
+/** Whether every character of a text has a Windows-1252 byte. */
+export const isCp1252 = (text: string): boolean => [...text].every((c) => cp1252Byte(c) !== undefined)
