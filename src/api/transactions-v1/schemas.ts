@@ -159,7 +159,7 @@ export const Location = Type.Object({
       { test: Type.String(), live: Type.String() },
       {
         description:
-          "For a country whose market signs (e.g. IT): the cash box of each environment that the location's transactions are signed on as POS System API v2 receipts; `fiscalbox <country> configure --cashbox <id>` and `fiscalbox export journal` take these ids",
+          "For a country whose market signs (IT, FR, PT): the cash box of each environment that the location's transactions are signed on as POS System API v2 receipts; `fiscalbox <country> configure --cashbox <id>` and `fiscalbox export journal` take these ids",
       },
     ),
   ),
@@ -179,7 +179,7 @@ export const CreateLocationBody = Type.Object({
       {
         additionalProperties: true,
         description:
-          "Spain: system, territory (TicketBAI), nif, certificate_id. Italy: the RT device as PUT /it/v1/cashbox takes it (device, url, timeoutMs, departments). A country's own fields are checked by its market (400 naming country_config.<field>)",
+          "Spain: system, territory (TicketBAI), nif, certificate_id. Italy, France, Portugal: the fields of PUT /it/v1/cashbox (device, url, timeoutMs, departments), /fr/v1/cashbox (siret, name) or /pt/v1/cashbox (nif, companyName, certificateNumber, privateKey, keyVersion, region, series), and `test` with the test environment's own values; checked by the country's market (400 naming country_config.<field>); a private key is sealed, not stored with the location",
       },
     ),
   ),
