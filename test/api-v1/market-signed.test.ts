@@ -11,7 +11,7 @@ import { jwsOf } from '../markets/fr/support.ts'
 import { type ItSim, startSim } from '../markets/it/pos-support.ts'
 import { CONFIG as PT_CONFIG } from '../markets/pt/support.ts'
 import { xmllintSaft } from '../markets/pt/xsd.ts'
-import { bearer, createTransaction, getTransaction, newAccount, sale } from './support.ts'
+import { bearer, createTransaction, getTransaction, newAccount, postLocation, sale } from './support.ts'
 
 /**
  * An Italian location of the transactions API v1 (docs/transactions-api-v1.md, "Locations signed by their
@@ -57,17 +57,9 @@ for (const engine of await engines()) {
     after(() => h.close())
 
     const newItLocation = async (key: string, sim: { url: string }) => {
-      const response = await h.app.inject({
-        method: 'POST',
-        url: '/v1/locations',
-        headers: bearer(key),
-        payload: {
-          name: 'Bar Roma',
-          country: 'IT',
-          // The shop's printer for live transactions, the simulator for test ones (test keys sign here).
-          country_config: { device: 'epson-rt', url: 'http://127.0.0.1:9', test: { url: sim.url } },
-        },
-      })
+      // The shop's printer for live transactions, the simulator for test ones (test keys sign here).
+      const config = { device: 'epson-rt', url: 'http://127.0.0.1:9', test: { url: sim.url } }
+      const response = await postLocation(h.app, key, 'IT', config, 'Bar Roma')
       assert.equal(response.statusCode, 201, response.body)
       return response.json()
     }
@@ -167,39 +159,30 @@ for (const engine of await engines()) {
 
     test('bad device settings are refused with 400 naming the field, and no location is stored', async () => {
       const { key } = await newAccount(h.app)
-      const response = await h.app.inject({
-        method: 'POST',
-        url: '/v1/locations',
-        headers: bearer(key),
-        payload: {
-          name: 'Bar Roma',
-          country: 'IT',
-          country_config: { device: 'epson-rt', url: 'ftp://printer' },
-        },
-      })
+      const response = await postLocation(
+        h.app,
+        key,
+        'IT',
+        { device: 'epson-rt', url: 'ftp://printer' },
+        'Bar Roma',
+      )
       assert.equal(response.statusCode, 400, response.body)
       assert.match(response.body, /country_config\.url/)
-      const failedMode = await h.app.inject({
-        method: 'POST',
-        url: '/v1/locations',
-        headers: bearer(key),
-        payload: {
-          name: 'Bar Roma',
-          country: 'IT',
-          country_config: { device: 'epson-rt', url: 'http://127.0.0.1:9', failedMode: true },
-        },
-      })
+      const failedMode = await postLocation(
+        h.app,
+        key,
+        'IT',
+        { device: 'epson-rt', url: 'http://127.0.0.1:9', failedMode: true },
+        'Bar Roma',
+      )
       assert.equal(failedMode.statusCode, 400, failedMode.body)
-      const badTest = await h.app.inject({
-        method: 'POST',
-        url: '/v1/locations',
-        headers: bearer(key),
-        payload: {
-          name: 'Bar Roma',
-          country: 'IT',
-          country_config: { device: 'epson-rt', url: 'http://127.0.0.1:9', test: { url: 'ftp://x' } },
-        },
-      })
+      const badTest = await postLocation(
+        h.app,
+        key,
+        'IT',
+        { device: 'epson-rt', url: 'http://127.0.0.1:9', test: { url: 'ftp://x' } },
+        'Bar Roma',
+      )
       assert.equal(badTest.statusCode, 400, badTest.body)
       assert.match(badTest.body, /country_config\.test\.url/)
       assert.match(failedMode.body, /country_config\.failedMode/)
@@ -278,12 +261,7 @@ for (const engine of await engines()) {
 
     test('a sale is a signed FS with its ATCUD; the key is sealed, not shown; a cancellation voids it; SAF-T validates', async () => {
       const { key } = await newAccount(h.app)
-      const created = await h.app.inject({
-        method: 'POST',
-        url: '/v1/locations',
-        headers: bearer(key),
-        payload: { name: 'Café Exemplo', country: 'PT', country_config: PT_CONFIG },
-      })
+      const created = await postLocation(h.app, key, 'PT', PT_CONFIG, 'Café Exemplo')
       assert.equal(created.statusCode, 201, created.body)
       const location = created.json()
       assert.equal(
@@ -363,12 +341,7 @@ for (const engine of await engines()) {
       const { key } = await newAccount(h.app)
       const withoutKey: Record<string, unknown> = { ...PT_CONFIG }
       delete withoutKey.privateKey
-      const response = await h.app.inject({
-        method: 'POST',
-        url: '/v1/locations',
-        headers: bearer(key),
-        payload: { name: 'Café Exemplo', country: 'PT', country_config: withoutKey },
-      })
+      const response = await postLocation(h.app, key, 'PT', withoutKey, 'Café Exemplo')
       assert.equal(response.statusCode, 400, response.body)
       assert.match(response.body, /country_config\.privateKey/)
       const list = await h.app.inject({ method: 'GET', url: '/v1/locations', headers: bearer(key) })
@@ -392,28 +365,22 @@ for (const engine of await engines()) {
 
     test('a sale is a signed ticket of chain T carrying the SIRET; a cancellation is its void; the archive verifies', async () => {
       const { key } = await newAccount(h.app)
-      const refused = await h.app.inject({
-        method: 'POST',
-        url: '/v1/locations',
-        headers: bearer(key),
-        payload: {
-          name: 'Bistrot',
-          country: 'FR',
-          country_config: { siret: '12345678901234', name: 'Bistrot' },
-        },
-      })
+      const refused = await postLocation(
+        h.app,
+        key,
+        'FR',
+        { siret: '12345678901234', name: 'Bistrot' },
+        'Bistrot',
+      )
       assert.equal(refused.statusCode, 400, refused.body)
       assert.match(refused.body, /country_config\.siret/)
-      const created = await h.app.inject({
-        method: 'POST',
-        url: '/v1/locations',
-        headers: bearer(key),
-        payload: {
-          name: 'Bistrot',
-          country: 'FR',
-          country_config: { siret: '73282932000074', name: 'Bistrot SARL' },
-        },
-      })
+      const created = await postLocation(
+        h.app,
+        key,
+        'FR',
+        { siret: '73282932000074', name: 'Bistrot SARL' },
+        'Bistrot',
+      )
       assert.equal(created.statusCode, 201, created.body)
       const location = created.json()
 

@@ -19,18 +19,28 @@ export async function newAccount(app: FastifyInstance, email = `${randomUUID()}@
   return { key: body.api_key as string, accountId: body.account.id as string, body }
 }
 
+/** POST /v1/locations as sent, whatever the answer (a refusal included). */
+export const postLocation = (
+  app: FastifyInstance,
+  key: string,
+  country: string,
+  countryConfig: Record<string, unknown>,
+  name = 'Main street',
+) =>
+  app.inject({
+    method: 'POST',
+    url: '/v1/locations',
+    headers: bearer(key),
+    payload: { name, country, country_config: countryConfig },
+  })
+
 export async function newLocation(
   app: FastifyInstance,
   key: string,
   country = 'EU',
   countryConfig: Record<string, unknown> = {},
 ) {
-  const response = await app.inject({
-    method: 'POST',
-    url: '/v1/locations',
-    headers: bearer(key),
-    payload: { name: 'Main street', country, country_config: countryConfig },
-  })
+  const response = await postLocation(app, key, country, countryConfig)
   assert.equal(response.statusCode, 201, response.body)
   return response.json() as { id: string; public_key: string; country: string }
 }
