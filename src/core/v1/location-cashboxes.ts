@@ -145,12 +145,13 @@ export class LocationCashboxes implements LocationSigning {
     let ready = this.ready.get(key)
     if (!ready) {
       ready = this.setUp(location, environment).then(async (cashbox) => {
+        const body = this.startReceipt(location)
         await this.signService.sign({
           cashbox,
           operationId: START_OPERATION,
           lifetimeMs: OPERATION_LIFETIME_MS,
-          body: this.startReceipt(location),
-          receipt: parseReceipt(this.startReceipt(location)),
+          body,
+          receipt: parseReceipt(body),
         })
         return cashbox
       })
