@@ -82,22 +82,44 @@ const toDocument = (row: Selectable<ItDocumentTable>): ItDocument => ({
   total: row.total,
 })
 
+function configFrom(row: { config: string } | undefined): ItCashboxConfig | undefined {
+  if (!row) return undefined
+  const config = JSON.parse(row.config) as ItCashboxConfig
+  // Configurations stored before the failed mode existed have it off.
+  return { ...config, failedMode: config.failedMode ?? false }
+}
+
 const configOf = (db: Kysely<ItTables>, queueId: string) =>
   db
     .selectFrom('it_cashboxes')
     .select('config')
     .where('queue_id', '=', queueId)
     .executeTakeFirst()
-    .then((row) => {
-      if (!row) return undefined
-      const config = JSON.parse(row.config) as ItCashboxConfig
-      // Configurations stored before the failed mode existed have it off.
-      return { ...config, failedMode: config.failedMode ?? false }
-    })
+    .then(configFrom)
+
+/**
+ * On SQLite the statements of every receipt run prepared on the writing connection, as the ledger's do: a
+ * Kysely query is compiled and prepared anew each time. Used only inside a unit of work.
+ */
+function sqliteHotPath(database: ModuleDatabase<ItTables>) {
+  const writer = database.sqlite?.writer
+  if (!writer) return undefined
+  const config = writer.prepare<[string], { config: string }>(
+    'select config from it_cashboxes where queue_id = ?',
+  )
+  const insertDocument = writer.prepare<ReturnType<typeof documentRow>>(
+    'insert into it_documents (queue_id, queue_row, receipt_reference, terminal_id, kind, serial, z_number, doc_number, device_moment, total) values (@queue_id, @queue_row, @receipt_reference, @terminal_id, @kind, @serial, @z_number, @doc_number, @device_moment, @total)',
+  )
+  return {
+    config: (queueId: string) => configFrom(config.get(queueId)),
+    insertDocument: (document: ItDocument) => insertDocument.run(documentRow(document)),
+  }
+}
 
 /** Italy on /v2/sign: cash box configurations and the documents their devices printed. */
 export function itStore(database: ModuleDatabase<ItTables>): ItStore {
   const db = database.db
+  const hot = sqliteHotPath(database)
   return {
     config: (queueId) => configOf(db, queueId),
     async saveConfig(queueId, config, at) {
@@ -130,7 +152,8 @@ export function itStore(database: ModuleDatabase<ItTables>): ItStore {
         .executeTakeFirst()
       return row ? toDocument(row) : undefined
     },
-    configIn: (unit, queueId) => configOf(database.transactionOf(unit), queueId),
+    configIn: async (unit, queueId) =>
+      hot ? hot.config(queueId) : configOf(database.transactionOf(unit), queueId),
     async saleOfReferenceIn(unit, queueId, receiptReference, terminalId) {
       const rows = await database
         .transactionOf(unit)
@@ -145,7 +168,9 @@ export function itStore(database: ModuleDatabase<ItTables>): ItStore {
       return row ? toDocument(row) : undefined
     },
     async insertDocumentIn(unit, document) {
-      await database.transactionOf(unit).insertInto('it_documents').values(documentRow(document)).execute()
+      if (hot) hot.insertDocument(document)
+      else
+        await database.transactionOf(unit).insertInto('it_documents').values(documentRow(document)).execute()
     },
     async holdIn(unit, held) {
       await database
