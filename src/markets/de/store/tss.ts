@@ -609,10 +609,15 @@ export function tssStore(database: ModuleDatabase<DeTables>): TssStore {
       )
       return row ? toExport(row) : undefined
     },
-    listExports(tssId, query) {
-      let base = db.selectFrom('de_tss_exports').selectAll().where('tss_id', '=', tssId)
-      if (query.states?.length) base = base.where('state', 'in', query.states)
-      return page(base as never, query.orderBy ?? 'time_request', query, toExport)
+    listExports(filter, query) {
+      let base = db
+        .selectFrom('de_tss_exports')
+        .innerJoin('de_tss', 'de_tss.id', 'de_tss_exports.tss_id')
+        .selectAll('de_tss_exports')
+        .where('de_tss.organization_id', '=', filter.organizationId)
+      if (filter.tssId) base = base.where('de_tss_exports.tss_id', '=', filter.tssId)
+      if (query.states?.length) base = base.where('de_tss_exports.state', 'in', query.states)
+      return page(base as never, `de_tss_exports.${query.orderBy ?? 'time_request'}`, query, toExport)
     },
     async countLogs(selection) {
       const row = await first(logsQuery(selection).select((eb) => eb.fn.countAll<number>().as('n')))
