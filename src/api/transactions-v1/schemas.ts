@@ -22,12 +22,30 @@ export const Problem = Type.Object(
     code: Type.String({ description: 'The error code, e.g. validation_error' }),
     detail: Type.String(),
     message: Type.String(),
+    details: Type.Optional(
+      Type.Object(
+        { field: Type.String(), reason: Type.String() },
+        { description: 'input errors: the first' },
+      ),
+    ),
+    errors: Type.Optional(
+      Type.Array(Type.Object({ field: Type.String(), reason: Type.String() }), {
+        description: 'input errors: all of them',
+      }),
+    ),
   },
   { additionalProperties: true },
 )
 
+/**
+ * Errors are answered as problem documents, so /openapi.json lists them under that media type (a
+ * generated client reads them there). The cast keeps the routes' reply types: errors never pass through
+ * a handler's return value, only through sendV1Problem.
+ */
 export const problems = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((status) => [status, Problem])) as Record<number, typeof Problem>
+  Object.fromEntries(
+    statuses.map((status) => [status, { content: { 'application/problem+json': { schema: Problem } } }]),
+  ) as unknown as Record<number, typeof Problem>
 
 export const Item = Type.Object(
   {

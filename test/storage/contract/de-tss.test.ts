@@ -337,13 +337,23 @@ await runContract('TssStore', { build, preparedPath: true }, (t) => {
       assert.equal((await t.store.listTransactions({ organizationId }, query())).count, 4)
     })
 
-    it('listExports pages one TSS by request time', async () => {
+    it('listExports pages one TSS, or all TSS of an organization, by request time', async () => {
       const record = await created()
+      const sibling = await created({ organizationId: record.organizationId })
+      const stranger = await created({ organizationId: randomUUID() })
       await t.store.run(async (work) => {
         for (const time of [2, 3, 1]) await work.insertExport(exportRecord(record.id, time))
+        await work.insertExport(exportRecord(sibling.id, 4))
+        await work.insertExport(exportRecord(stranger.id, 5))
       })
-      const page = await t.store.listExports(record.id, query({ order: 'desc', limit: 2 }))
+      const { organizationId } = record
+      const page = await t.store.listExports(
+        { organizationId, tssId: record.id },
+        query({ order: 'desc', limit: 2 }),
+      )
       assert.deepEqual([page.data.map((e) => e.timeRequest), page.count], [[3, 2], 3])
+      const all = await t.store.listExports({ organizationId }, query({ order: 'desc' }))
+      assert.deepEqual([all.data.map((e) => e.timeRequest), all.count], [[4, 3, 2, 1], 4])
     })
   })
 

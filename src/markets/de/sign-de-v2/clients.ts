@@ -2,7 +2,16 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { Runtime } from '../../../runtime.ts'
 import { listQuery, lower } from './query.ts'
-import { Client, ListQuery, listOf, Metadata, Transaction, Uuid, errorResponses } from './schemas.ts'
+import {
+  Client,
+  ListQuery,
+  listOf,
+  Metadata,
+  MetadataPatch,
+  Transaction,
+  Uuid,
+  errorResponses,
+} from './schemas.ts'
 import { clientView, listView, transactionView } from './views.ts'
 import { deServicesOf } from '../services.ts'
 
@@ -52,7 +61,7 @@ export function clientRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           body: Type.Object(
             {
               state: Type.Optional(Type.Union([Type.Literal('REGISTERED'), Type.Literal('DEREGISTERED')])),
-              metadata: Type.Optional(Metadata),
+              metadata: Type.Optional(MetadataPatch),
             },
             { additionalProperties: false },
           ),
@@ -118,7 +127,7 @@ export function clientRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           tags,
           summary: 'Update client metadata',
           params: ClientParams,
-          body: Metadata,
+          body: MetadataPatch,
           response: { 200: Metadata, ...errorResponses(400, 401, 404) },
         },
       },

@@ -6,7 +6,16 @@ import type { ExportFilters } from '../tss/model.ts'
 import { tarExportContent } from '../tss/tar-export.ts'
 import type { Runtime } from '../../../runtime.ts'
 import { listQuery, lower } from './query.ts'
-import { Export, ListQuery, listOf, Metadata, QueryInteger, Uuid, errorResponses } from './schemas.ts'
+import {
+  Export,
+  ListQuery,
+  listOf,
+  Metadata,
+  MetadataPatch,
+  QueryInteger,
+  Uuid,
+  errorResponses,
+} from './schemas.ts'
 import { exportView, listView } from './views.ts'
 import { deServicesOf } from '../services.ts'
 
@@ -77,7 +86,7 @@ export function exportRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           summary: 'Trigger a TAR export (asynchronous: poll GET until COMPLETED, then GET .../file)',
           params: ExportParams,
           querystring: FilterQuery,
-          body: Type.Optional(Type.Object({}, { additionalProperties: true })),
+          // The specification gives triggerExport no request body: none is read (an empty object is fine).
           response: { 200: Export, ...errorResponses(400, 401, 404, 409) },
         },
       },
@@ -186,7 +195,7 @@ export function exportRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           tags,
           summary: 'Update export metadata',
           params: ExportParams,
-          body: Metadata,
+          body: MetadataPatch,
           response: { 200: Metadata, ...errorResponses(400, 401, 404) },
         },
       },
@@ -201,6 +210,15 @@ export function exportRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         ).metadata,
     )
 
+    const list = (tssId?: string) => async (request: { signDeCaller: never; query: never }) => {
+      const caller = request.signDeCaller
+      const page = await service.listExports(caller, listQuery(request.query, 'time_request'), tssId)
+      return listView(caller, 'EXPORT_LIST', {
+        data: page.data.map((e) => exportView(caller, e, now())),
+        count: page.count,
+      })
+    }
+    const ExportListQuery = ListQuery(['time_request', 'state'])
     app.get(
       '/tss/:tss_id/export',
       {
@@ -208,22 +226,23 @@ export function exportRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           tags,
           summary: 'List the exports of a TSS',
           params: Type.Object({ tss_id: Uuid }),
-          querystring: ListQuery(['time_request', 'state']),
+          querystring: ExportListQuery,
           response: { 200: listOf(Export, 'EXPORT_LIST'), ...errorResponses(400, 401, 404) },
         },
       },
-      async (request) => {
-        const caller = request.signDeCaller
-        const page = await service.listExports(
-          caller,
-          lower(request.params.tss_id),
-          listQuery(request.query, 'time_request'),
-        )
-        return listView(caller, 'EXPORT_LIST', {
-          data: page.data.map((e) => exportView(caller, e, now())),
-          count: page.count,
-        })
+      async (request) => list(lower(request.params.tss_id))(request as never),
+    )
+    app.get(
+      '/export',
+      {
+        schema: {
+          tags,
+          summary: 'List the exports of every TSS of the organization',
+          querystring: ExportListQuery,
+          response: { 200: listOf(Export, 'EXPORT_LIST'), ...errorResponses(400, 401) },
+        },
       },
+      async (request) => list()(request as never),
     )
   }
 }

@@ -11,6 +11,16 @@ export const Metadata = Type.Record(Type.String({ maxLength: 40 }), Type.String(
   description: 'up to 40 keys of at most 40 characters, values of at most 500 characters',
 })
 
+/**
+ * A metadata change (PATCH, and the merge of a transaction's revisions): a null value removes its key,
+ * as fiskaly's own collection sends ({"custom_field": null, "custom_field2": ""} answers 200).
+ */
+export const MetadataPatch = Type.Record(
+  Type.String({ maxLength: 40 }),
+  Type.Union([Type.String({ maxLength: 500 }), Type.Null()]),
+  { maxProperties: 40, description: 'merged into the metadata there is; a null value removes its key' },
+)
+
 const Envelope = {
   _id: Type.String(),
   _env: Type.Union([Type.Literal('TEST'), Type.Literal('LIVE')]),
@@ -40,6 +50,9 @@ export const TssState = Type.Enum([
   'EVICTED',
 ])
 
+/** fiskaly's TssDescription: at most 100 of these characters. */
+export const TssDescription = Type.String({ pattern: "^[A-Za-z0-9 '()+,\\-./:=?]{0,100}$" })
+
 export const Tss = Type.Object({
   ...Envelope,
   _type: Type.Literal('TSS'),
@@ -57,9 +70,9 @@ export const Tss = Type.Object({
   number_active_transactions: Type.Integer(),
   signature_counter: Type.String(),
   transaction_counter: Type.String(),
-  supported_update_variants: Type.Array(Type.String()),
+  supported_update_variants: Type.Literal('SIGNED'),
   bsi_certification_id: Type.String(),
-  description: Type.String(),
+  description: TssDescription,
   state: TssState,
   time_creation: Type.Integer(),
   time_uninit: Nullable(Type.Integer()),

@@ -2,7 +2,16 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { Runtime } from '../../../runtime.ts'
 import { listQuery, lower } from './query.ts'
-import { ListQuery, listOf, Metadata, Tss, Uuid, errorResponses } from './schemas.ts'
+import {
+  ListQuery,
+  listOf,
+  Metadata,
+  MetadataPatch,
+  Tss,
+  TssDescription,
+  Uuid,
+  errorResponses,
+} from './schemas.ts'
 import { listView, tssView } from './views.ts'
 import { deServicesOf } from '../services.ts'
 
@@ -99,8 +108,8 @@ export function tssRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
                   Type.Literal('DISABLED'),
                 ]),
               ),
-              description: Type.Optional(Type.String({ maxLength: 1000 })),
-              metadata: Type.Optional(Metadata),
+              description: Type.Optional(TssDescription),
+              metadata: Type.Optional(MetadataPatch),
             },
             { additionalProperties: false },
           ),
@@ -133,7 +142,7 @@ export function tssRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           tags,
           summary: 'Update TSS metadata',
           params: TssParams,
-          body: Metadata,
+          body: MetadataPatch,
           response: { 200: Metadata, ...errorResponses(400, 401, 404) },
         },
       },

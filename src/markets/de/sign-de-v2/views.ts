@@ -1,6 +1,7 @@
 import { toPem } from '../tss/certificates.ts'
 import { MAX_ACTIVE_TRANSACTIONS, MAX_CLIENTS } from '../tss/model.ts'
 import type { ClientRecord, ExportRecord, Metadata, TransactionView, TssRecord } from '../tss/model.ts'
+import type { ReceiptSchema } from '../tss/process-data.ts'
 import type { Caller } from '../tss/tss-service.ts'
 
 /** The API version answered in `_version`: the SIGN DE API release whose surface this follows. */
@@ -33,7 +34,7 @@ export function tssView(caller: Caller, tss: TssRecord, adminPuk?: string | null
     number_active_transactions: tss.numberActiveTransactions,
     signature_counter: String(tss.signatureCounter),
     transaction_counter: String(tss.transactionCounter),
-    supported_update_variants: ['SIGNED'],
+    supported_update_variants: 'SIGNED' as const,
     bsi_certification_id: 'NONE (fiscalbox software TSS)',
     description: tss.description,
     state: tss.state,
@@ -55,6 +56,31 @@ export function clientView(caller: Caller, client: ClientRecord) {
     time_creation: client.timeCreation,
     time_update: client.timeUpdate,
     metadata: client.metadata,
+  }
+}
+
+/**
+ * The transaction data as the commercial service answers it: the schema as sent, with the defaults it
+ * stands for (currency_code EUR), and `raw` with the processType and processData that were signed. A
+ * start revision signs no data and has no schema.
+ */
+function schemaView(v: TransactionView) {
+  if (!v.processType) return {}
+  const sent = (v.schema ?? {}) as { standard_v1?: { receipt?: ReceiptSchema } }
+  const receipt = sent.standard_v1?.receipt
+  const standard = receipt && {
+    standard_v1: {
+      receipt: {
+        ...receipt,
+        amounts_per_payment_type: receipt.amounts_per_payment_type.map((payment) => ({
+          ...payment,
+          currency_code: payment.currency_code ?? 'EUR',
+        })),
+      },
+    },
+  }
+  return {
+    schema: { ...sent, ...standard, raw: { process_type: v.processType, process_data: v.processData } },
   }
 }
 
@@ -83,7 +109,7 @@ export function transactionView(
       public_key: v.signature.publicKey,
     },
     ...optional('qr_code_data', v.qrCodeData),
-    ...(v.schema ? { schema: v.schema } : {}),
+    ...schemaView(v),
     metadata: tx.metadata,
   }
 }

@@ -529,6 +529,26 @@ export function tssStore(database: ModuleDatabase<DeTables>): TssStore {
     return { data: rows.map(map), count: Number(counted?.n ?? 0) }
   }
 
+  /** A page of a table whose rows belong to a TSS: those of one organization's TSS (or of one TSS). */
+  function organizationPage<T extends 'de_tss_clients' | 'de_tss_exports', R>(
+    table: T,
+    filter: { organizationId: string; tssId?: string },
+    query: ListQuery,
+    defaultOrderBy: string,
+    map: (row: Selectable<DeTables[T]>) => R,
+  ): Promise<Page<R>> {
+    // The two tables share tss_id and state; the column names are built from the table's.
+    let base = db
+      .selectFrom(table as 'de_tss_clients')
+      .innerJoin('de_tss', 'de_tss.id', `${table}.tss_id` as 'de_tss_clients.tss_id')
+      .selectAll(table as 'de_tss_clients')
+      .where('de_tss.organization_id', '=', filter.organizationId)
+    if (filter.tssId) base = base.where(`${table}.tss_id` as 'de_tss_clients.tss_id', '=', filter.tssId)
+    if (query.states?.length)
+      base = base.where(`${table}.state` as 'de_tss_clients.state', 'in', query.states)
+    return page(base as never, `${table}.${query.orderBy ?? defaultOrderBy}`, query, map as never)
+  }
+
   function logsQuery(selection: LogSelection) {
     const f = selection.filters
     let q = db
@@ -564,14 +584,7 @@ export function tssStore(database: ModuleDatabase<DeTables>): TssStore {
       return row ? toClient(row) : undefined
     },
     listClients(filter, query) {
-      let base = db
-        .selectFrom('de_tss_clients')
-        .innerJoin('de_tss', 'de_tss.id', 'de_tss_clients.tss_id')
-        .selectAll('de_tss_clients')
-        .where('de_tss.organization_id', '=', filter.organizationId)
-      if (filter.tssId) base = base.where('de_tss_clients.tss_id', '=', filter.tssId)
-      if (query.states?.length) base = base.where('de_tss_clients.state', 'in', query.states)
-      return page(base as never, `de_tss_clients.${query.orderBy ?? 'time_creation'}`, query, toClient)
+      return organizationPage('de_tss_clients', filter, query, 'time_creation', toClient)
     },
     async getTransaction(tssId, idOrNumber) {
       let q = db.selectFrom('de_tss_transactions').selectAll().where('tss_id', '=', tssId)
@@ -609,10 +622,8 @@ export function tssStore(database: ModuleDatabase<DeTables>): TssStore {
       )
       return row ? toExport(row) : undefined
     },
-    listExports(tssId, query) {
-      let base = db.selectFrom('de_tss_exports').selectAll().where('tss_id', '=', tssId)
-      if (query.states?.length) base = base.where('state', 'in', query.states)
-      return page(base as never, query.orderBy ?? 'time_request', query, toExport)
+    listExports(filter, query) {
+      return organizationPage('de_tss_exports', filter, query, 'time_request', toExport)
     },
     async countLogs(selection) {
       const row = await first(logsQuery(selection).select((eb) => eb.fn.countAll<number>().as('n')))

@@ -5,6 +5,17 @@ export type TssState = 'CREATED' | 'UNINITIALIZED' | 'INITIALIZED' | 'DISABLED'
 export type ClientState = 'REGISTERED' | 'DEREGISTERED'
 export type TransactionState = 'ACTIVE' | 'FINISHED' | 'CANCELLED'
 export type Metadata = Record<string, string>
+/** A change to metadata: merged into what is there, and a null value removes its key (JSON merge patch). */
+export type MetadataPatch = Record<string, string | null>
+
+export function patchMetadata(current: Metadata, patch: MetadataPatch): Metadata {
+  const merged: Metadata = { ...current }
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete merged[key]
+    else merged[key] = value
+  }
+  return merged
+}
 
 /** Limits of BSI TR-03151 products as the SIGN DE API publishes them. */
 export const MAX_CLIENTS = 199

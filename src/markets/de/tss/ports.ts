@@ -65,7 +65,10 @@ export interface TssStore extends InstallationSecrets {
     query: ListQuery,
   ): Promise<Page<TransactionRecord>>
   getExport(tssId: string, id: string): Promise<ExportRecord | undefined>
-  listExports(tssId: string, query: ListQuery): Promise<Page<ExportRecord>>
+  listExports(
+    filter: { organizationId: string; tssId?: string },
+    query: ListQuery,
+  ): Promise<Page<ExportRecord>>
   countLogs(selection: LogSelection): Promise<number>
   /** The selected log messages in signature counter order, read in pages: memory stays bounded. */
   streamLogs(selection: LogSelection): AsyncIterable<LogRecord>

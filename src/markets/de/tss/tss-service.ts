@@ -22,6 +22,8 @@ import {
   MAX_CLIENTS,
   MAX_PIN_FAILURES,
   type Metadata,
+  type MetadataPatch,
+  patchMetadata,
   type TransactionRecord,
   type TransactionState,
   type TransactionView,
@@ -47,7 +49,7 @@ export interface TransactionUpsert {
   state: TransactionState
   clientId: string
   schema?: TxSchema
-  metadata?: Metadata
+  metadata?: MetadataPatch
 }
 
 const ADMIN_SESSION_S = 3600
@@ -148,7 +150,8 @@ export class TssService {
       organizationId: caller.organizationId,
       env: caller.env,
       state: 'CREATED',
-      description: input.description ?? '',
+      // As the commercial service does: a TSS has a description from the start (a POS may print it).
+      description: input.description ?? `fiscalbox TSS ${id}`,
       metadata: input.metadata ?? {},
       algorithm,
       publicKey: key.publicPoint.toString('base64'),
@@ -207,7 +210,7 @@ export class TssService {
   updateTss(
     caller: Caller,
     id: string,
-    input: { state?: TssState; description?: string; metadata?: Metadata },
+    input: { state?: TssState; description?: string; metadata?: MetadataPatch },
   ): Promise<TssRecord> {
     return this.store.run((work) => this.updateTssIn(work, caller, id, input, false))
   }
@@ -216,7 +219,7 @@ export class TssService {
     work: TssWork,
     caller: Caller,
     id: string,
-    input: { state?: TssState; description?: string; metadata?: Metadata },
+    input: { state?: TssState; description?: string; metadata?: MetadataPatch },
     trusted: boolean,
   ): Promise<TssRecord> {
     const tss = await this.lockTss(work, caller, id)
@@ -253,7 +256,7 @@ export class TssService {
       }
     }
     if (input.description !== undefined) tss.description = input.description
-    if (input.metadata) tss.metadata = { ...tss.metadata, ...input.metadata }
+    if (input.metadata) tss.metadata = patchMetadata(tss.metadata, input.metadata)
     await work.saveTss(tss)
     return tss
   }
@@ -398,7 +401,7 @@ export class TssService {
     caller: Caller,
     tssId: string,
     clientId: string,
-    input: { state?: ClientState; metadata?: Metadata },
+    input: { state?: ClientState; metadata?: MetadataPatch },
   ): Promise<ClientRecord> {
     return this.store.run(async (work) => {
       const tss = await this.lockTss(work, caller, tssId)
@@ -418,7 +421,7 @@ export class TssService {
         client.state = input.state
         await work.saveTss(tss)
       }
-      if (input.metadata) client.metadata = { ...client.metadata, ...input.metadata }
+      if (input.metadata) client.metadata = patchMetadata(client.metadata, input.metadata)
       client.timeUpdate = this.now()
       await work.saveClient(client)
       return client
@@ -490,7 +493,7 @@ export class TssService {
       updateTss: (
         caller: Caller,
         id: string,
-        input: { state?: TssState; description?: string; metadata?: Metadata },
+        input: { state?: TssState; description?: string; metadata?: MetadataPatch },
       ) => this.updateTssIn(work, caller, id, input, true),
       registerClient: (caller: Caller, tssId: string, clientId: string, serialNumber: string) =>
         this.upsertClientIn(work, caller, tssId, clientId, { serialNumber }, true),
@@ -561,7 +564,7 @@ export class TssService {
         state: 'ACTIVE',
         latestRevision: 1,
         schemaKind: null,
-        metadata: input.metadata ?? {},
+        metadata: patchMetadata({}, input.metadata ?? {}),
         timeStart: now,
         timeEnd: null,
       }
@@ -594,7 +597,7 @@ export class TssService {
       operation = input.state === 'ACTIVE' ? 'UpdateTransaction' : 'FinishTransaction'
       tx.latestRevision = revision
       tx.state = input.state
-      if (input.metadata) tx.metadata = { ...tx.metadata, ...input.metadata }
+      if (input.metadata) tx.metadata = patchMetadata(tx.metadata, input.metadata)
     }
     const log = await this.appendLog(
       work,
@@ -709,7 +712,7 @@ export class TssService {
     caller: Caller,
     tssId: string,
     idOrNumber: string,
-    metadata: Metadata,
+    metadata: MetadataPatch,
   ): Promise<Metadata> {
     await this.requireTss(caller, tssId)
     const found = await this.store.getTransaction(tssId, idOrNumber)
@@ -717,7 +720,7 @@ export class TssService {
     return this.store.run(async (work) => {
       await this.lockTss(work, caller, tssId)
       const tx = (await work.findTransaction(tssId, found.id)) as TransactionRecord
-      tx.metadata = { ...tx.metadata, ...metadata }
+      tx.metadata = patchMetadata(tx.metadata, metadata)
       await work.saveTransaction(tx)
       return tx.metadata
     })
@@ -844,9 +847,10 @@ export class TssService {
     return record
   }
 
-  async listExports(caller: Caller, tssId: string, query: ListQuery): Promise<Page<ExportRecord>> {
-    await this.requireTss(caller, tssId)
-    return this.store.listExports(tssId, query)
+  /** The exports of one TSS, or of every TSS of the caller's organization. */
+  async listExports(caller: Caller, query: ListQuery, tssId?: string): Promise<Page<ExportRecord>> {
+    if (tssId) await this.requireTss(caller, tssId)
+    return this.store.listExports({ organizationId: caller.organizationId, tssId }, query)
   }
 
   /** DELETE: a PENDING or WORKING export is cancelled, a finished one withdrawn (its file is gone). */
@@ -863,10 +867,10 @@ export class TssService {
     caller: Caller,
     tssId: string,
     exportId: string,
-    metadata: Metadata,
+    metadata: MetadataPatch,
   ): Promise<ExportRecord> {
     return this.changeExport(caller, tssId, exportId, (record) => {
-      record.metadata = { ...record.metadata, ...metadata }
+      record.metadata = patchMetadata(record.metadata, metadata)
       return true
     })
   }
