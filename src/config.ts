@@ -33,6 +33,13 @@ const CORE_CONFIG = {
   AUTH_FAILURE_BURST: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 20 }),
   /** How many failed authentications per minute a client address regains after its burst. */
   AUTH_FAILURES_PER_MINUTE: Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000, default: 10 }),
+  /** The dashboard cookies' Secure attribute: auto (HTTPS requests only), always (behind a TLS proxy), never. */
+  DASHBOARD_SECURE_COOKIES: Type.Union(
+    [Type.Literal('auto'), Type.Literal('always'), Type.Literal('never')],
+    {
+      default: 'auto',
+    },
+  ),
   // Transactions API v1 and its outbox (docs/transactions-api-v1.md, docs/jobs.md)
   FISCALBOX_LIVE_ENABLED: Type.Boolean({ default: false }),
   RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, default: 100 }),

@@ -2,6 +2,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path'
 import type { Config } from './config.ts'
 import { Cashboxes } from './core/cashboxes.ts'
+import { Dashboard } from './core/dashboard/dashboard.ts'
+import { Operators } from './core/dashboard/operators.ts'
 import { PayService } from './core/payments/pay-service.ts'
 import type { Market } from './core/market.ts'
 import { MasterKey } from './core/secrets.ts'
@@ -16,10 +18,14 @@ import { PaymentSimulator } from './payments/simulator.ts'
 import { IssueService } from './receipts/issue-service.ts'
 import { openStorage, type Storage } from './storage/database.ts'
 import { cashboxRepository, metaRepository } from './storage/repositories/cashboxes.ts'
+import { dashboardRepository } from './storage/repositories/dashboard.ts'
 import { journalRepository } from './storage/repositories/journal.ts'
 import { createLedger } from './storage/repositories/ledger.ts'
 import { issuedReceiptRepository } from './storage/repositories/issued-receipts.ts'
+import { operatorRepository } from './storage/repositories/operators.ts'
 import { paymentRepository } from './storage/repositories/payments.ts'
+import { accountStore } from './storage/repositories/v1-accounts.ts'
+import { transactionStore } from './storage/repositories/v1-transactions.ts'
 import { marketStores } from './storage/market-stores.ts'
 import { createV1Runtime, DEFAULT_V1_OPTIONS, type V1Runtime, type V1Settings } from './v1-runtime.ts'
 
@@ -36,6 +42,9 @@ export interface Runtime {
   receipts: IssueService
   /** The transactions API v1: accounts, transactions and the jobs outbox (src/v1-runtime.ts). */
   v1: V1Runtime
+  /** Dashboard operators and what they see (src/api/dashboard/). */
+  operators: Operators
+  dashboard: Dashboard
   /**
    * Settles when the reservations left by a process that died between a receipt's two transactions have
    * been recovered (started at open, in the background: a unit that does not answer must not hold up
@@ -108,6 +117,14 @@ export async function openRuntime(
       paymentSimulator: simulator || undefined,
       receipts: new IssueService(issuedReceiptRepository(storage), cashboxes),
       v1,
+      operators: new Operators(operatorRepository(storage)),
+      dashboard: new Dashboard(
+        dashboardRepository(storage),
+        accountStore(storage),
+        transactionStore(storage),
+        v1.jobStore,
+        clock,
+      ),
       close: async () => {
         await reservationsRecovered.catch(() => 0)
         await v1.stop()

@@ -6,6 +6,7 @@ import { RateLimiter } from '../core/rate-limiter.ts'
 import { marketModules } from '../markets/index.ts'
 import type { Runtime } from '../runtime.ts'
 import { refuseAnnouncedOversize } from './body-limit.ts'
+import { dashboard, type DashboardOptions } from './dashboard/index.ts'
 import { fromFastifyError, invalidPath, registerErrorHandling, sendProblem } from './errors.ts'
 import { FailedLogins } from './failed-logins.ts'
 import { healthRoute } from './health.ts'
@@ -28,6 +29,8 @@ export interface AppOptions {
    * when a link is made. Absent: http://localhost (in-process test harnesses). Never the Host header.
    */
   publicUrl?: () => string
+  /** The operators' dashboard at /dashboard (api/dashboard/): where exports go, the cookies' Secure attribute. */
+  dashboard?: DashboardOptions
 }
 
 /** Header values that must never reach a log line. */
@@ -113,5 +116,6 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
     }
   }
   await app.register(transactionsApiV1(runtime.v1), { prefix: '/v1' })
+  await app.register(dashboard(runtime, options.dashboard))
   return app
 }

@@ -5,8 +5,16 @@ import { progress } from './progress.ts'
 
 const PAGE = 2_000
 
-/** Writes a queue's receipt journal as a journal export (JSON Lines, docs/journal-format.md), streamed. */
-export async function exportJournal(runtime: Runtime, cashboxId: string, out: string): Promise<number> {
+/**
+ * Writes a queue's receipt journal as a journal export (JSON Lines, docs/journal-format.md), streamed;
+ * `shownAs` reports progress (a terminal line by default, the dashboard's export page otherwise).
+ */
+export async function exportJournal(
+  runtime: Runtime,
+  cashboxId: string,
+  out: string,
+  shownAs: typeof progress = progress,
+): Promise<number> {
   const cashbox = await runtime.cashboxes.find(cashboxId)
   if (!cashbox) throw new Error(`no cash box ${cashboxId}: see \`fiscalbox cashbox list\``)
   const queue = await runtime.journal.queue(cashbox.queueId)
@@ -28,7 +36,7 @@ export async function exportJournal(runtime: Runtime, cashboxId: string, out: st
       exportedAt: new Date().toISOString(),
     }),
   )
-  const shown = progress('exporting receipts', total)
+  const shown = shownAs('exporting receipts', total)
   let after = 0
   for (;;) {
     const rows = await runtime.journal.receiptsWithItems(cashbox.queueId, after, PAGE)

@@ -1,11 +1,12 @@
-import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
-import { createInterface } from 'node:readline'
 import { Command, Option } from 'commander'
+import { text } from 'node:stream/consumers'
 import { loadConfig } from '../config.ts'
+import { DEFAULT_ACCOUNT_ID } from '../core/cashboxes.ts'
 import { marketModules } from '../markets/index.ts'
 import { openRuntime } from '../runtime.ts'
 import { JournalVerifier } from '../verify/journal-verifier.ts'
+import { verifyJsonlFile } from '../verify/verify-file.ts'
 import { exportJournal } from './export-journal.ts'
 import { addTransactionsExport, verifierFor } from './export-transactions.ts'
 import { progress } from './progress.ts'
@@ -78,6 +79,29 @@ cashbox
     }
   })
 
+program
+  .command('operator')
+  .description('manage the operators who sign in to the dashboard at /dashboard')
+  .command('create')
+  .description(
+    'create an operator; prints the password, generated unless given on standard input (shown only once)',
+  )
+  .requiredOption('--email <address>', 'the sign-in name')
+  .option('--account <id>', 'the account whose cash boxes and locations it sees', DEFAULT_ACCOUNT_ID)
+  .option('--password-stdin', 'read the password (at least 12 characters) from standard input')
+  .action(async (options: { email: string; account: string; passwordStdin?: boolean }) => {
+    const given = options.passwordStdin ? (await text(process.stdin)).replace(/\r?\n$/, '') : undefined
+    const runtime = await openRuntime(loadConfig())
+    try {
+      const { operator, password } = await runtime.operators.create(options.account, options.email, given)
+      process.stdout.write(
+        `operator: ${operator.email}\naccount:  ${operator.accountId}\n${given ? '' : `password: ${password}\nThe password is shown only now.\n`}`,
+      )
+    } finally {
+      await runtime.close()
+    }
+  })
+
 const exporter = program.command('export').description('write audit exports')
 exporter
   .command('journal')
@@ -111,14 +135,8 @@ verify.action(async (file: string, options: { json?: boolean }) => {
   const size = (await stat(file)).size
   const verifier = (await verifierFor(file)) ?? new JournalVerifier()
   const shown = progress('verifying bytes', size)
-  const input = createReadStream(file)
-  let n = 0
-  for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
-    verifier.line(line, ++n)
-    if (n % 1000 === 0) shown.update(input.bytesRead)
-  }
-  shown.done(input.bytesRead)
-  const report = verifier.finish()
+  const report = await verifyJsonlFile(file, verifier, (bytes) => shown.update(bytes))
+  shown.done(size)
   if (options.json) process.stdout.write(`${JSON.stringify(report)}\n`)
   else if (report.problems.length === 0)
     process.stdout.write(`OK: ${report.receipts} receipts, chain verified, head ${report.head}\n`)

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { buildApp } from '../api/app.ts'
 import type { Config } from '../config.ts'
+import { DEFAULT_ACCOUNT_ID } from '../core/cashboxes.ts'
 import type { Fiscalizer } from '../core/v1/fiscalizer.ts'
 import { parseReceipt } from '../core/receipt.ts'
 import { describeDatabaseUrl } from '../storage/database.ts'
@@ -54,6 +55,23 @@ async function ensureDemoCashbox(runtime: Runtime, dataDir: string): Promise<Dem
   return demo
 }
 
+/**
+ * The first operator, made on the first start of a database without one (by the one node whose claim is
+ * stored), for the local account that the demo cash box belongs to. Its password is printed only now.
+ */
+async function ensureFirstOperator(
+  runtime: Runtime,
+): Promise<{ email: string; password: string } | undefined> {
+  if ((await runtime.operators.count()) > 0) return undefined
+  const claim = randomUUID()
+  if ((await metaRepository(runtime.storage).putIfAbsent('first_operator_claim', claim)) !== claim)
+    return undefined
+  const { operator, password } = await runtime.operators.create(DEFAULT_ACCOUNT_ID, FIRST_OPERATOR)
+  return { email: operator.email, password }
+}
+
+const FIRST_OPERATOR = 'operator@localhost.localdomain'
+
 export function demoCurl(baseUrl: string, demo: DemoCashbox): string {
   const body = JSON.stringify({
     cbReceiptReference: 'R-0001',
@@ -95,6 +113,7 @@ export async function serve(config: Config): Promise<void> {
   })
   if (config.JOBS_WORKERS) runtime.v1.start()
   const demo = await ensureDemoCashbox(runtime, config.FISCALBOX_DATA_DIR)
+  const firstOperator = await ensureFirstOperator(runtime)
   // Known once the server listens (PORT may be 0): links made before that cannot be asked for.
   let listening = `http://127.0.0.1:${config.PORT}`
   const publicUrl = config.PUBLIC_URL?.replace(/\/+$/, '')
@@ -103,6 +122,10 @@ export async function serve(config: Config): Promise<void> {
     publicUrl: () => publicUrl ?? listening,
     logger: { level: config.LOG_LEVEL },
     authFailures: { burst: config.AUTH_FAILURE_BURST, perMinute: config.AUTH_FAILURES_PER_MINUTE },
+    dashboard: {
+      exportsDir: join(config.FISCALBOX_DATA_DIR, 'exports'),
+      secureCookies: config.DASHBOARD_SECURE_COOKIES,
+    },
   })
   const shutdown = async (signal: string) => {
     app.log.info({ signal }, 'shutting down: finishing in-flight requests')
@@ -133,6 +156,7 @@ export async function serve(config: Config): Promise<void> {
     ``,
     `fiscalbox listening on ${base} (${engine}: ${location})`,
     `API docs: ${base}/docs   OpenAPI: ${base}/openapi.json`,
+    `dashboard: ${base}/dashboard`,
     publicUrl
       ? `receipt links: ${publicUrl}/r/...`
       : `receipt links: ${base}/r/... (this machine only: set PUBLIC_URL to the address customers reach)`,
@@ -146,6 +170,14 @@ export async function serve(config: Config): Promise<void> {
       `  queueId:     ${demo.queueId}`,
       `sign a receipt:`,
       demoCurl(base, demo),
+      ``,
+    )
+  }
+  if (firstOperator) {
+    lines.push(
+      `dashboard operator (shown only now; more with \`fiscalbox operator create\`):`,
+      `  e-mail:   ${firstOperator.email}`,
+      `  password: ${firstOperator.password}`,
       ``,
     )
   }

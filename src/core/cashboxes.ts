@@ -41,11 +41,12 @@ export class Cashboxes {
     private readonly master: MasterKey,
   ) {}
 
-  async create(country: string, label = ''): Promise<CreatedCashbox> {
+  /** A POS cash box; of the local account unless another's (a tenant whose operators see only theirs). */
+  async create(country: string, label = '', accountId = DEFAULT_ACCOUNT_ID): Promise<CreatedCashbox> {
     return this.insert({
       id: randomUUID(),
       queueId: randomUUID(),
-      accountId: DEFAULT_ACCOUNT_ID,
+      accountId,
       country,
       label,
     })

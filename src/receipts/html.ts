@@ -9,7 +9,8 @@ const QR_SCALE = 4
 export interface HtmlLinks {
   pdf: string
   text: string
-  delivered: string
+  /** Where the customer marks it received; absent where nobody is the customer (the operators' dashboard). */
+  delivered?: string
 }
 
 const STYLE = `
@@ -79,7 +80,7 @@ ${vat ? `<table class="vat"><thead><tr><th></th><th>${escape(l.vat)}</th><th cla
 ${payments ? `<section><h2>${escape(l.payments)}</h2><table class="payments"><tbody>${payments}</tbody></table></section>` : ''}
 <section class="signatures">${qrCodes}${texts}</section>
 <footer>${doc.footer.map(escape).join('<br>')}</footer>
-<div class="actions"><a href="${escape(links.pdf)}">${escape(l.pdf)}</a><form method="post" action="${escape(links.delivered)}"><button type="submit">${escape(l.markReceived)}</button></form></div>
+<div class="actions"><a href="${escape(links.pdf)}">${escape(l.pdf)}</a>${links.delivered ? `<form method="post" action="${escape(links.delivered)}"><button type="submit">${escape(l.markReceived)}</button></form>` : ''}</div>
 </main></body></html>
 `
 }

@@ -124,9 +124,20 @@ export class IssueService {
   /** The document behind a public link, rendered from the journal. */
   async document(id: string): Promise<{ document: ReceiptDocument; moment: Date }> {
     const issued = await this.issuedDocument(id)
-    const stored = await this.store.storedReceipt(issued.queueId, issued.queueItemId)
     const cashbox = await this.cashboxes.find(issued.cashboxId)
-    if (!stored || !cashbox) throw noSuchDocument()
+    if (!cashbox) throw noSuchDocument()
+    return this.journaledDocument(cashbox, issued.queueItemId)
+  }
+
+  /** Any receipt of the cash box's journal as a document, issued or not (the operators' dashboard). */
+  async journaledDocument(
+    cashbox: CashboxRecord,
+    queueItemId: string,
+  ): Promise<{ document: ReceiptDocument; moment: Date }> {
+    const stored = UUID.test(queueItemId)
+      ? await this.store.storedReceipt(cashbox.queueId, queueItemId.toLowerCase())
+      : undefined
+    if (!stored) throw noSuchDocument()
     const moment = new Date(
       String((JSON.parse(stored.response) as { ftReceiptMoment: string }).ftReceiptMoment),
     )

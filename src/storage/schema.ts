@@ -124,6 +124,7 @@ export interface Database {
   jobs: JobTable
   webhook_endpoints: WebhookEndpointTable
   webhook_deliveries: WebhookDeliveryTable
+  operators: OperatorTable
   kysely_migration?: Generated<never>
 }
 
@@ -280,4 +281,13 @@ export interface WebhookDeliveryTable {
   last_error: string | null
   created_at: string
   delivered_at: string | null
+}
+
+/** Dashboard operators (migration 018-operators). */
+export interface OperatorTable {
+  id: string
+  account_id: string
+  email: string
+  password_hash: string
+  created_at: string
 }

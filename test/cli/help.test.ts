@@ -19,6 +19,7 @@ const COMMANDS: Array<{ path: string[]; names: string[] }> = [
   { path: ['cashbox'], names: ['create', 'list'] },
   { path: ['cashbox', 'create'], names: ['--country <CC>', '--label <text>', '--json'] },
   { path: ['cashbox', 'list'], names: ['--json', 'never their tokens'] },
+  { path: ['operator', 'create'], names: ['--email <address>', '--account <id>', '--password-stdin'] },
   { path: ['export'], names: ['journal'] },
   { path: ['export', 'journal'], names: ['--cashbox <id>', '--out <file>'] },
   { path: ['verify'], names: ['<file>', '--json'] },

@@ -19,7 +19,7 @@ export interface Harness {
 export async function startHarness(
   engine: EngineName,
   options: Pick<RuntimeOptions, 'v1' | 'es' | 'markets'> &
-    Pick<AppOptions, 'publicUrl'> & { dataDir?: string } = {},
+    Pick<AppOptions, 'publicUrl' | 'authFailures'> & { dataDir?: string } = {},
 ): Promise<Harness> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'fiscalbox-test-'))
   const pgDb = engine === 'postgres' ? await freshPostgresDatabase() : undefined
@@ -36,6 +36,7 @@ export async function startHarness(
     bodyLimit: 1024 * 1024,
     logger: false,
     ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+    ...(options.authFailures ? { authFailures: options.authFailures } : {}),
   })
   await app.ready()
   return {

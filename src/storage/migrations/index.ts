@@ -8,6 +8,7 @@ import * as batchWindows from './011-batch-windows.ts'
 import * as queueReservation from './012-queue-reservation.ts'
 import * as jobChains from './013-job-chains.ts'
 import * as jobsBatchWindowPartial from './016-jobs-batch-window-partial.ts'
+import * as operators from './018-operators.ts'
 
 /** The migrations of the core, not of a country: a new one is one more line here. */
 export const coreMigrations: Readonly<Record<string, Migration>> = {
@@ -19,6 +20,7 @@ export const coreMigrations: Readonly<Record<string, Migration>> = {
   '012-queue-reservation': queueReservation,
   '013-job-chains': jobChains,
   '016-jobs-batch-window-partial': jobsBatchWindowPartial,
+  '018-operators': operators,
 }
 
 /**

@@ -1,0 +1,470 @@
+import { mkdtempSync } from 'node:fs'
+import { createReadStream } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
+import cookie from '@fastify/cookie'
+import csrf from '@fastify/csrf-protection'
+import formbody from '@fastify/formbody'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Eta } from 'eta'
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import type { Session } from '../../core/dashboard/operators.ts'
+import { ErrorCode, FiscalError } from '../../core/errors.ts'
+import { transactionStatuses } from '../../core/v1/model.ts'
+import { batchWindows } from '../../markets/index.ts'
+import { renderHtml } from '../../receipts/html.ts'
+import { renderPdf } from '../../receipts/pdf.ts'
+import type { Runtime } from '../../runtime.ts'
+import { fromFastifyError, statusOf } from '../errors.ts'
+import { cashboxStatus } from './cashbox-status.ts'
+import { barChart } from './charts.ts'
+import { ExportRuns } from './export-runs.ts'
+
+export interface DashboardOptions {
+  /** Where exports started from the dashboard are written; absent: a fresh temporary folder. */
+  exportsDir?: string
+  /** The Secure attribute of its cookies: `auto` for HTTPS requests only (behind a TLS proxy: `always`). */
+  secureCookies?: 'auto' | 'always' | 'never'
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The signed-in operator on /dashboard pages (undefined on the sign-in page). */
+    operator?: Session
+  }
+}
+
+const SESSION_COOKIE = 'fiscalbox_session'
+const PAGE = 50
+
+/** The navigation, one place: a page is one more entry. */
+const NAV = [
+  { href: '/dashboard/cashboxes', label: 'Cash boxes' },
+  { href: '/dashboard/exports', label: 'Exports' },
+  { href: '/dashboard/outbox', label: 'Outbox' },
+  { href: '/dashboard/locations', label: 'Locations' },
+  { href: '/dashboard/transactions', label: 'Transactions' },
+]
+
+const CashboxParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
+const ReceiptParams = Type.Object({
+  id: Type.String({ maxLength: 64 }),
+  item: Type.String({ maxLength: 64 }),
+})
+const IsoDate = Type.String({ pattern: '^(\\d{4}-\\d{2}-\\d{2}([T ][0-9:.]+Z?)?)?$', maxLength: 40 })
+const JournalQuery = Type.Object({
+  reference: Type.Optional(Type.String({ maxLength: 200 })),
+  from: Type.Optional(IsoDate),
+  to: Type.Optional(IsoDate),
+  page: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,5}$' })),
+})
+const PageQuery = Type.Object({ page: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,5}$' })) })
+
+const TRANSACTION_STATUSES = transactionStatuses(batchWindows)
+
+const pageOf = (query: { page?: string | undefined }) => Number(query.page ?? 1)
+const blankToUndefined = (text: string | undefined) => (text?.trim() ? text.trim() : undefined)
+
+/** A date field's value as the start (or end) of that day in UTC when it has no time. */
+function momentOf(text: string | undefined, end: boolean): string | undefined {
+  const value = blankToUndefined(text)
+  if (!value) return undefined
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return `${value}T${end ? '23:59:59.999' : '00:00:00.000'}Z`
+  return new Date(value.endsWith('Z') ? value : `${value}Z`).toISOString()
+}
+
+const ageText = (ms: number | null): string => {
+  if (ms === null) return 'none due'
+  const minutes = Math.floor(ms / 60_000)
+  return minutes < 1 ? 'under a minute' : minutes < 120 ? `${minutes} min` : `${Math.floor(minutes / 60)} h`
+}
+
+/**
+ * The operators' dashboard: server-rendered pages (eta) behind a session cookie, every form guarded by a
+ * CSRF token, every read scoped to the operator's account (docs/dashboard.md).
+ */
+export function dashboard(runtime: Runtime, options: DashboardOptions = {}): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    const secure: boolean | 'auto' =
+      options.secureCookies === 'always' ? true : options.secureCookies === 'never' ? false : 'auto'
+    const cookieOptions = { path: '/dashboard', httpOnly: true, sameSite: 'strict' as const, secure }
+    await app.register(cookie)
+    await app.register(formbody)
+    await app.register(csrf, { sessionPlugin: '@fastify/cookie', cookieOpts: cookieOptions })
+    const eta = new Eta({ views: join(import.meta.dirname, 'views'), cache: true })
+    const exports = new ExportRuns(
+      runtime,
+      options.exportsDir ?? mkdtempSync(join(tmpdir(), 'fiscalbox-dashboard-exports-')),
+    )
+
+    const page = (
+      reply: FastifyReply,
+      request: FastifyRequest,
+      view: string,
+      data: Record<string, unknown>,
+    ) =>
+      reply
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'private, no-store')
+        .header('x-content-type-options', 'nosniff')
+        .header('x-frame-options', 'DENY')
+        .header(
+          'content-security-policy',
+          "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        )
+        .send(
+          eta.render(view, {
+            ...data,
+            nav: NAV,
+            path: request.url.split('?')[0],
+            operator: request.operator,
+            csrf: reply.generateCsrf(),
+          }),
+        )
+
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      const forged = error.code?.startsWith('FST_CSRF')
+      const fiscal = forged
+        ? new FiscalError(
+            ErrorCode.Forbidden,
+            'the form is missing its security token or it expired: reload the page and send it again',
+          )
+        : fromFastifyError(error, request.routeOptions.url)
+      const status = statusOf(fiscal.code)
+      if (status >= 500) request.log.error({ err: error }, 'dashboard request failed')
+      if (fiscal.code === ErrorCode.RateLimited)
+        reply.header('retry-after', reply.getHeader('retry-after') ?? '60')
+      return page(reply.status(status), request, 'error', {
+        title: `Error ${status}`,
+        status,
+        message: fiscal.message,
+      })
+    })
+
+    app.addHook('onRequest', async (request, reply) => {
+      const open = request.url === '/dashboard/login' || request.url.startsWith('/dashboard/static/')
+      request.operator = await runtime.operators.resolve(request.cookies[SESSION_COOKIE])
+      if (!request.operator && !open) return reply.redirect('/dashboard/login', 303)
+    })
+
+    const session = (request: FastifyRequest): Session => {
+      if (!request.operator) throw new FiscalError(ErrorCode.Unauthorized, 'sign in first')
+      return request.operator
+    }
+    // After the body is parsed (the token is a form field), before it is validated (no token: 403, not 400).
+    const guarded = { preValidation: app.csrfProtection }
+
+    app.get('/dashboard/static/dashboard.css', { schema: { hide: true } }, (_request, reply) =>
+      reply
+        .type('text/css; charset=utf-8')
+        .header('cache-control', 'public, max-age=3600')
+        .send(createReadStream(join(import.meta.dirname, 'views', 'dashboard.css'))),
+    )
+
+    app.get('/dashboard', { schema: { hide: true } }, (_request, reply) =>
+      reply.redirect('/dashboard/cashboxes', 303),
+    )
+
+    app.get('/dashboard/login', { schema: { hide: true } }, (request, reply) =>
+      request.operator
+        ? reply.redirect('/dashboard/cashboxes', 303)
+        : page(reply, request, 'login', { title: 'Sign in', email: '', message: null }),
+    )
+
+    app.post(
+      '/dashboard/login',
+      {
+        ...guarded,
+        schema: {
+          hide: true,
+          body: Type.Object({
+            email: Type.String({ maxLength: 320 }),
+            password: Type.String({ maxLength: 1024 }),
+            _csrf: Type.Optional(Type.String()),
+          }),
+        },
+      },
+      async (request, reply) => {
+        const { email, password } = request.body
+        try {
+          const signedIn = await app.failedLogins.guard(request, reply, 'password', () =>
+            runtime.operators.signIn(email, password),
+          )
+          reply.setCookie(SESSION_COOKIE, await runtime.operators.issueToken(signedIn), cookieOptions)
+          return reply.redirect('/dashboard/cashboxes', 303)
+        } catch (error) {
+          if (!(error instanceof FiscalError)) throw error
+          const status = statusOf(error.code)
+          return page(reply.status(status), request, 'login', {
+            title: 'Sign in',
+            email,
+            message:
+              status === 429
+                ? error.message
+                : 'The e-mail or the password is wrong. Check both and try again.',
+          })
+        }
+      },
+    )
+
+    app.post('/dashboard/logout', { ...guarded, schema: { hide: true } }, (_request, reply) =>
+      reply.clearCookie(SESSION_COOKIE, cookieOptions).redirect('/dashboard/login', 303),
+    )
+
+    app.get(
+      '/dashboard/cashboxes',
+      {
+        schema: {
+          hide: true,
+          querystring: Type.Object({ q: Type.Optional(Type.String({ maxLength: 200 })) }),
+        },
+      },
+      async (request, reply) => {
+        const operator = session(request)
+        const q = blankToUndefined(request.query.q)?.toLowerCase()
+        const all = await runtime.dashboard.cashboxes(operator)
+        const shown = q ? all.filter((c) => `${c.id} ${c.label} ${c.country}`.toLowerCase().includes(q)) : all
+        const perHour = await runtime.dashboard.receiptsPerHour(operator)
+        return page(reply, request, 'cashboxes', {
+          title: 'Cash boxes',
+          q: q ?? '',
+          total: all.length,
+          cashboxes: shown.map((cashbox) => ({
+            ...cashbox,
+            status: cashboxStatus(cashbox, runtime.marketFor),
+          })),
+          chart: barChart('receipts-per-hour', 'Receipts per hour, last 24 hours (UTC)', perHour),
+          perHour,
+        })
+      },
+    )
+
+    app.get(
+      '/dashboard/cashboxes/:id',
+      { schema: { hide: true, params: CashboxParams, querystring: JournalQuery } },
+      async (request, reply) => {
+        const operator = session(request)
+        const current = pageOf(request.query)
+        const filter = {
+          reference: blankToUndefined(request.query.reference),
+          from: momentOf(request.query.from, false),
+          to: momentOf(request.query.to, true),
+        }
+        const journal = await runtime.dashboard.journal(operator, request.params.id, {
+          ...filter,
+          limit: PAGE,
+          offset: (current - 1) * PAGE,
+        })
+        const query = new URLSearchParams(
+          Object.entries({
+            reference: request.query.reference ?? '',
+            from: request.query.from ?? '',
+            to: request.query.to ?? '',
+          }).filter(([, v]) => v !== ''),
+        )
+        return page(reply, request, 'journal', {
+          title: `Journal of ${journal.cashbox.label}`,
+          cashbox: journal.cashbox,
+          status: cashboxStatus(journal.cashbox, runtime.marketFor),
+          rows: journal.rows,
+          total: journal.total,
+          page: current,
+          pages: Math.max(1, Math.ceil(journal.total / PAGE)),
+          query: query.toString(),
+          values: {
+            reference: request.query.reference ?? '',
+            from: request.query.from ?? '',
+            to: request.query.to ?? '',
+          },
+        })
+      },
+    )
+
+    const journaled = async (request: FastifyRequest, params: { id: string; item: string }) => {
+      const summary = await runtime.dashboard.cashbox(session(request), params.id)
+      const cashbox = await runtime.cashboxes.find(summary.id)
+      if (!cashbox) throw new FiscalError(ErrorCode.NotFound, 'no such cash box')
+      return runtime.receipts.journaledDocument(cashbox, params.item)
+    }
+
+    app.get(
+      '/dashboard/cashboxes/:id/receipts/:item',
+      { schema: { hide: true, params: ReceiptParams } },
+      async (request, reply) => {
+        const { document } = await journaled(request, request.params)
+        const base = `/dashboard/cashboxes/${request.params.id}/receipts/${request.params.item}`
+        return reply
+          .type('text/html; charset=utf-8')
+          .header('cache-control', 'private, no-store')
+          .header(
+            'content-security-policy',
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; base-uri 'none'",
+          )
+          .send(renderHtml(document, { pdf: `${base}/receipt.pdf`, text: `${base}/receipt.pdf` }))
+      },
+    )
+
+    app.get(
+      '/dashboard/cashboxes/:id/receipts/:item/receipt.pdf',
+      { schema: { hide: true, params: ReceiptParams } },
+      async (request, reply) => {
+        const { document, moment } = await journaled(request, request.params)
+        return reply
+          .type('application/pdf')
+          .header('cache-control', 'private, no-store')
+          .send(await renderPdf(document, moment))
+      },
+    )
+
+    app.get(
+      '/dashboard/cashboxes/:id/closings',
+      { schema: { hide: true, params: CashboxParams } },
+      async (request, reply) => {
+        const { cashbox, closings } = await runtime.dashboard.closings(session(request), request.params.id)
+        return page(reply, request, 'closings', {
+          title: `Closings of ${cashbox.label}`,
+          cashbox,
+          closings: closings.map((closing) => ({ ...closing, totals: JSON.parse(closing.data) as unknown })),
+        })
+      },
+    )
+
+    app.get('/dashboard/exports', { schema: { hide: true } }, async (request, reply) => {
+      const operator = session(request)
+      return page(reply, request, 'exports', {
+        title: 'Exports',
+        runs: exports.list(operator),
+        cashboxes: await runtime.dashboard.cashboxes(operator),
+      })
+    })
+
+    app.post(
+      '/dashboard/exports',
+      {
+        ...guarded,
+        schema: {
+          hide: true,
+          body: Type.Object({
+            cashboxId: Type.String({ maxLength: 64 }),
+            kind: Type.Literal('journal'),
+            _csrf: Type.Optional(Type.String()),
+          }),
+        },
+      },
+      async (request, reply) => {
+        const operator = session(request)
+        const cashbox = await runtime.dashboard.cashbox(operator, request.body.cashboxId)
+        const run = exports.start(operator, cashbox)
+        return reply.redirect(`/dashboard/exports/${run.id}`, 303)
+      },
+    )
+
+    app.get(
+      '/dashboard/exports/:id',
+      { schema: { hide: true, params: CashboxParams } },
+      async (request, reply) => {
+        const run = exports.find(session(request), request.params.id)
+        return page(reply, request, 'export', {
+          title: `Export of ${run.cashboxLabel}`,
+          run,
+          refresh: run.status === 'exporting' || run.status === 'verifying',
+        })
+      },
+    )
+
+    app.get(
+      '/dashboard/exports/:id/download',
+      { schema: { hide: true, params: CashboxParams } },
+      async (request, reply) => {
+        const run = exports.find(session(request), request.params.id)
+        if (run.status !== 'done')
+          throw new FiscalError(
+            ErrorCode.Conflict,
+            `the export is ${run.status}: download it once it is done`,
+          )
+        return reply
+          .type('application/x-ndjson')
+          .header('cache-control', 'private, no-store')
+          .header('content-disposition', `attachment; filename="${basename(run.file)}"`)
+          .send(createReadStream(run.file))
+      },
+    )
+
+    app.get('/dashboard/outbox', { schema: { hide: true } }, async (request, reply) => {
+      const operator = session(request)
+      const outbox = await runtime.dashboard.outbox(operator)
+      const depth = await runtime.dashboard.outboxDepth(operator)
+      return page(reply, request, 'outbox', {
+        title: 'Outbox',
+        ...outbox,
+        oldestAge: ageText(outbox.oldestDueAgeMs),
+        chart: barChart('outbox-depth', 'Open jobs at the end of each hour, last 24 hours (UTC)', depth),
+        retried: (request.query as { retried?: string }).retried ?? null,
+      })
+    })
+
+    app.post(
+      '/dashboard/outbox/:id/retry',
+      { ...guarded, schema: { hide: true, params: CashboxParams } },
+      async (request, reply) => {
+        const job = await runtime.v1.jobs.retryDead(
+          { accountId: session(request).accountId },
+          request.params.id,
+        )
+        return reply.redirect(`/dashboard/outbox?retried=${job.id}`, 303)
+      },
+    )
+
+    app.get(
+      '/dashboard/locations',
+      { schema: { hide: true, querystring: PageQuery } },
+      async (request, reply) => {
+        const current = pageOf(request.query)
+        const { data, total } = await runtime.dashboard.locations(
+          session(request),
+          PAGE,
+          (current - 1) * PAGE,
+        )
+        return page(reply, request, 'locations', {
+          title: 'Locations',
+          locations: data,
+          total,
+          page: current,
+          pages: Math.max(1, Math.ceil(total / PAGE)),
+        })
+      },
+    )
+
+    app.get(
+      '/dashboard/transactions',
+      {
+        schema: {
+          hide: true,
+          querystring: Type.Object({
+            page: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,5}$' })),
+            status: Type.Optional(Type.Enum(['', ...TRANSACTION_STATUSES])),
+          }),
+        },
+      },
+      async (request, reply) => {
+        const current = pageOf(request.query)
+        const status = request.query.status || undefined
+        const { data, total } = await runtime.dashboard.transactionList(session(request), {
+          ...(status ? { status } : {}),
+          limit: PAGE,
+          offset: (current - 1) * PAGE,
+        })
+        return page(reply, request, 'transactions', {
+          title: 'Transactions',
+          transactions: data,
+          total,
+          status: status ?? '',
+          statuses: TRANSACTION_STATUSES,
+          page: current,
+          pages: Math.max(1, Math.ceil(total / PAGE)),
+        })
+      },
+    )
+  }
+}

@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import { JournalVerifier } from '../../src/verify/journal-verifier.ts'
+import { verifyJsonlFile } from '../../src/verify/verify-file.ts'
+import { type DashboardWorld, dashboardWorld } from '../dashboard/support.ts'
+
+const OUTPUT = join(import.meta.dirname, '../../test-output')
+
+/** Every visible form control has a label a screen reader announces. */
+async function unlabelled(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('input:not([type=hidden]), select, button')]
+      .filter((el) => {
+        const control = el as HTMLInputElement
+        const named =
+          (control.labels?.length ?? 0) > 0 || el.getAttribute('aria-label') || el.textContent?.trim()
+        return !named
+      })
+      .map((el) => el.outerHTML),
+  )
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(OUTPUT, { recursive: true })
+  writeFileSync(join(OUTPUT, `dashboard-${name}.png`), await page.screenshot({ fullPage: true }))
+}
+
+describe('the dashboard in a browser (headless Chromium, tablet viewport)', () => {
+  let world: DashboardWorld
+  let base: string
+  let browser: Browser
+  let context: BrowserContext
+  let downloads: string
+  before(async () => {
+    world = await dashboardWorld('sqlite')
+    await world.harness.app.listen({ port: 0, host: '127.0.0.1' })
+    const address = world.harness.app.server.address()
+    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+      ],
+    })
+    context = await browser.newContext({ viewport: { width: 1024, height: 768 }, acceptDownloads: true })
+    downloads = mkdtempSync(join(tmpdir(), 'fiscalbox-downloads-'))
+  })
+  after(async () => {
+    await context?.close()
+    await browser?.close()
+    await world?.close()
+    if (downloads) rmSync(downloads, { recursive: true, force: true })
+  })
+
+  test('an operator signs in, finds a cash box, opens a receipt, exports, retries a dead job', async () => {
+    const page = await context.newPage()
+    await page.goto(`${base}/dashboard`)
+    assert.equal(new URL(page.url()).pathname, '/dashboard/login')
+    assert.deepEqual(await unlabelled(page), [])
+    await shot(page, 'sign-in')
+    // Keyboard only: the fields by their labels, Enter sends the form.
+    await page.getByLabel('E-mail').fill(world.shop.email)
+    await page.getByLabel('Password').fill(world.shop.password)
+    await page.getByLabel('Password').press('Enter')
+    await page.waitForURL('**/dashboard/cashboxes')
+
+    // The first Tab reaches the skip link.
+    await page.keyboard.press('Tab')
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content')
+    await page.getByLabel('Find a cash box').fill('till')
+    await page.getByLabel('Find a cash box').press('Enter')
+    await page.waitForURL('**/dashboard/cashboxes?q=till')
+    const table = page.getByRole('region', { name: 'Cash boxes' })
+    assert.equal(await table.getByRole('link').count(), 1, 'only the shop’s own cash box')
+    assert.match(await table.innerText(), /EU\s+generic\s+started/)
+    assert.equal(await page.locator('svg.chart[role=img]').count(), 1, 'the receipts-per-hour chart')
+    assert.deepEqual(await unlabelled(page), [])
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+    assert.ok(overflow <= 0, 'fits a 1024 px tablet without scrolling sideways')
+    await shot(page, 'cashboxes')
+
+    await table.getByRole('link', { name: 'Shop till 1' }).click()
+    await page.getByLabel('Receipt reference starts with').fill('Shop-0005')
+    await page.getByRole('button', { name: 'Search' }).click()
+    await page.getByText('1 queue items found').waitFor()
+    await shot(page, 'journal')
+    await page.getByRole('link', { name: 'Shop-0005' }).click()
+    assert.equal((await page.locator('#total').textContent())?.trim(), '15.00 EUR')
+    await page.goBack()
+
+    await page.getByRole('link', { name: 'Closings and their totals' }).click()
+    await page.getByRole('heading', { name: 'daily closing 1' }).waitFor()
+    await shot(page, 'closings')
+    await page.goBack()
+
+    await page.getByRole('button', { name: 'Export this journal' }).click()
+    await page.waitForURL('**/dashboard/exports/*')
+    // The page reloads itself until the export and its verification are done.
+    await page.locator('#verify-result').waitFor({ timeout: 60_000 })
+    const verdict = await page.locator('#verify-result').innerText()
+    assert.match(verdict, /^OK: 14 receipts, chain verified/)
+    await shot(page, 'export')
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Download the export' }).click(),
+    ])
+    const file = join(downloads, download.suggestedFilename())
+    await download.saveAs(file)
+    const report = await verifyJsonlFile(file, new JournalVerifier())
+    assert.deepEqual(report.problems, [])
+    assert.equal(report.receipts, 14)
+
+    await page.getByRole('navigation', { name: 'Dashboard' }).getByRole('link', { name: 'Outbox' }).click()
+    const deadLetters = page.getByRole('region', { name: 'Dead letters' })
+    assert.match(await deadLetters.innerText(), /ECONNREFUSED|connect|fetch failed/i)
+    await shot(page, 'outbox')
+    const scope = { accountId: world.shop.accountId }
+    const before = await world.harness.runtime.v1.jobStore.find(scope, world.deadJobId)
+    await deadLetters.getByRole('button', { name: `Retry job ${world.deadJobId}` }).click()
+    await page.getByRole('status').waitFor()
+    assert.match(await page.getByRole('status').innerText(), /is pending again/)
+    // Revived: back to pending with its attempts reset (the worker may have tried it once more since).
+    const revived = await world.harness.runtime.v1.jobStore.find(scope, world.deadJobId)
+    assert.equal(before?.status, 'dead')
+    assert.ok(revived && revived.updatedAt > (before?.updatedAt ?? ''), 'the job was changed by the retry')
+
+    await page.getByRole('link', { name: 'Locations' }).click()
+    await page.getByRole('cell', { name: 'EU', exact: true }).waitFor()
+    await shot(page, 'locations')
+    await page.getByRole('link', { name: 'Transactions' }).click()
+    await page.getByRole('region', { name: 'Transactions' }).waitFor()
+    await shot(page, 'transactions')
+    await page.close()
+  })
+
+  test("another account's cash box is refused, as one that does not exist", async () => {
+    const page = await context.newPage()
+    const response = await page.goto(`${base}/dashboard/cashboxes/${world.other.pos.box.cashboxId}`)
+    assert.equal(response?.status(), 404)
+    assert.match(await page.getByRole('alert').innerText(), /no such cash box in your account/)
+    const list = await page.goto(`${base}/dashboard/cashboxes`)
+    assert.equal(list?.status(), 200)
+    assert.equal((await page.content()).includes(world.other.pos.box.cashboxId), false)
+    await page.close()
+  })
+})
