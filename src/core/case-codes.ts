@@ -31,6 +31,24 @@ export function formatCaseCode(code: CaseCode): string {
   return `0x${code.toString(16).toUpperCase().padStart(16, '0')}`
 }
 
+/**
+ * How a client writes case codes: hex strings, as the POS System API document shows them, or numbers (a
+ * JSON number, or a string of decimal digits), as fiskaltrust's own devkit sends and reads them.
+ * Responses answer in the form of the request.
+ */
+export type CaseCodeForm = 'hex' | 'number'
+
+/** The form of one case code as sent, or undefined when the value is absent or not a case code at all. */
+export function caseCodeFormOf(value: unknown): CaseCodeForm | undefined {
+  if (typeof value === 'number' || (typeof value === 'string' && DEC.test(value))) return 'number'
+  if (typeof value === 'string' && HEX.test(value)) return 'hex'
+  return undefined
+}
+
+/** A case code as the client's form writes it: a hex string, or a bigint that exactJson writes as digits. */
+export const caseCodeIn = (form: CaseCodeForm, code: CaseCode): string | bigint =>
+  form === 'number' ? code : formatCaseCode(code)
+
 export const countryOf = (code: CaseCode): number => Number(code >> 48n)
 export const versionOf = (code: CaseCode): number => Number((code >> 44n) & 0xfn)
 export const caseOf = (code: CaseCode): number => Number(code & 0xffffn)
@@ -42,6 +60,14 @@ export function countryCode(iso: string): number {
   return (iso.charCodeAt(0) << 8) | iso.charCodeAt(1)
 }
 export const countryIso = (code: number): string => String.fromCharCode(code >> 8, code & 0xff)
+
+/**
+ * A country's code without the version nibble (0x4154_0000_0000_0001, as the devkit's case builder writes
+ * country << 48 + case) means the same as with version 2: the POS System API has only the v2 layout.
+ */
+export function withApiVersion(code: CaseCode): CaseCode {
+  return countryOf(code) !== 0 && versionOf(code) === 0 ? code | (2n << 44n) : code
+}
 
 /** Stamps the country and API version 2 on a low part (flags and case). */
 export const v2Code = (country: number, low: bigint): CaseCode => (BigInt(country) << 48n) | (2n << 44n) | low

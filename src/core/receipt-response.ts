@@ -1,4 +1,5 @@
-import { type CaseCode, formatCaseCode } from './case-codes.ts'
+import { type CaseCode, type CaseCodeForm, caseCodeIn, formatCaseCode } from './case-codes.ts'
+import { exactJson } from './exact-json.ts'
 import type { SignatureItem } from './market.ts'
 
 /** The v2 ReceiptResponse, in the reference's field order; case codes travel as hex strings. */
@@ -38,4 +39,27 @@ export function serializeReceiptResponse(p: ReceiptResponseParts): string {
     ftState: formatCaseCode(p.state),
     ftStateData: p.stateData,
   })
+}
+
+const CODE = /^0x[0-9A-F]{16}$/
+
+/**
+ * A stored ReceiptResponse (hex case codes, as the journal keeps it) written in the client's form: with
+ * 'number', ftState and each signature's ftSignatureFormat and ftSignatureType become JSON numbers of
+ * their exact digits. Everything else, field order included, stays as stored.
+ */
+export function receiptResponseIn(form: CaseCodeForm, stored: string): string {
+  if (form === 'hex') return stored
+  const response = JSON.parse(stored) as Record<string, unknown>
+  const asNumber = (value: unknown): unknown =>
+    typeof value === 'string' && CODE.test(value) ? caseCodeIn(form, BigInt(value)) : value
+  response.ftState = asNumber(response.ftState)
+  if (Array.isArray(response.ftSignatures)) {
+    response.ftSignatures = response.ftSignatures.map((signature: Record<string, unknown>) => ({
+      ...signature,
+      ftSignatureFormat: asNumber(signature.ftSignatureFormat),
+      ftSignatureType: asNumber(signature.ftSignatureType),
+    }))
+  }
+  return exactJson(response)
 }

@@ -1,5 +1,7 @@
 import {
   type CaseCode,
+  type CaseCodeForm,
+  caseCodeFormOf,
   caseOf,
   countryOf,
   hasFlag,
@@ -7,6 +9,8 @@ import {
   ReceiptCase,
   ReceiptFlag,
   receiptType,
+  versionOf,
+  withApiVersion,
 } from './case-codes.ts'
 import { invalid } from './errors.ts'
 import { type Micros, parseDecimal } from './money.ts'
@@ -112,7 +116,7 @@ export function parseReceipt(body: ReceiptRequestBody): Receipt {
   if (reference.trim() === '') throw invalid('cbReceiptReference', 'must not be empty')
   storable(reference, 'cbReceiptReference')
   if (body.cbTerminalID !== undefined) storable(body.cbTerminalID, 'cbTerminalID')
-  const caseCode = optionalCase(body.ftReceiptCase, 'ftReceiptCase')
+  const caseCode = withApiVersion(optionalCase(body.ftReceiptCase, 'ftReceiptCase'))
   const chargeItems = body.cbChargeItems.map((item, i): ChargeItem => {
     const at = `cbChargeItems[${i}]`
     return {
@@ -164,8 +168,11 @@ export function parseReceipt(body: ReceiptRequestBody): Receipt {
       `case 0x${caseOf(caseCode).toString(16).padStart(4, '0')} is not a known receipt case`,
     )
   }
-  if (countryOf(caseCode) !== 0 && ((caseCode >> 44n) & 0xfn) !== 2n) {
-    throw invalid('ftReceiptCase', 'must carry version 2 in bits 44-47 (e.g. 0x4555200000000001)')
+  if (countryOf(caseCode) !== 0 && versionOf(caseCode) !== 2) {
+    throw invalid(
+      'ftReceiptCase',
+      'must carry version 2 (or 0, read as 2) in bits 44-47 (e.g. 0x4555200000000001 or 0x4555000000000001)',
+    )
   }
   return {
     reference,
@@ -179,6 +186,23 @@ export function parseReceipt(body: ReceiptRequestBody): Receipt {
     ...(isObject(body.ftReceiptCaseData) ? { caseData: body.ftReceiptCaseData } : {}),
     ...(isObject(body.cbCustomer) ? { customer: body.cbCustomer } : {}),
   }
+}
+
+/**
+ * The form the response's case codes take: that of the request's first case code (ftReceiptCase, then
+ * the items'), hex strings when it has none.
+ */
+export function caseCodeFormOfRequest(body: ReceiptRequestBody): CaseCodeForm {
+  const sent = [
+    body.ftReceiptCase,
+    ...body.cbChargeItems.map((item) => item.ftChargeItemCase),
+    ...body.cbPayItems.map((item) => item.ftPayItemCase),
+  ]
+  for (const value of sent) {
+    const form = caseCodeFormOf(value)
+    if (form) return form
+  }
+  return 'hex'
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>

@@ -4,6 +4,7 @@ import type { Cashboxes } from '../core/cashboxes.ts'
 import { ErrorCode, FiscalError, invalid } from '../core/errors.ts'
 import type { CashboxRecord } from '../core/ports.ts'
 import { buildReceiptDocument, type ReceiptDocument } from './document.ts'
+import { matchStoredResponse } from './response-match.ts'
 
 /** A receipt issued as a document: the link's token and when the customer got it. */
 export interface IssuedReceipt {
@@ -160,7 +161,10 @@ export class IssueService {
   }
 }
 
-/** The POS's ReceiptRequest and ReceiptResponse must be what the journal holds for the receipt. */
+/**
+ * The POS's ReceiptRequest must be what the journal holds for the receipt (its client sends the object it
+ * sent to /v2/sign), and its ReceiptResponse must mean what the journal holds (its client re-serializes it).
+ */
 function checkAgainstJournal(stored: StoredReceipt, body: IssueRequestBody): void {
   if (stored.journalResponseHash === undefined) {
     throw invalid(
@@ -175,12 +179,7 @@ function checkAgainstJournal(stored: StoredReceipt, body: IssueRequestBody): voi
   ) {
     throw new FiscalError(ErrorCode.Internal, 'the stored receipt does not match its journal hashes')
   }
-  if (canonicalJson(body.ReceiptResponse) !== canonicalJson(JSON.parse(stored.response))) {
-    throw invalid(
-      'ReceiptResponse',
-      'does not match the signed receipt stored in the journal: send it as /v2/sign answered it',
-    )
-  }
+  matchStoredResponse(body.ReceiptResponse, stored.response)
   if (sha256Hex(canonicalJson(body.ReceiptRequest)) !== stored.requestHash) {
     throw invalid('ReceiptRequest', 'does not match the request stored in the journal for this receipt')
   }

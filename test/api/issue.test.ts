@@ -149,9 +149,20 @@ for (const engine of await engines()) {
       const { response } = await pos.signOk(body)
       const forged = structuredClone(response)
       forged.ftSignatures[0].Data = forged.ftSignatures[0].Data.replace('5.00', '0.50')
-      assertProblem(await issue(pos, body, forged), 400, 'ReceiptResponse')
+      assertProblem(await issue(pos, body, forged), 400, 'ReceiptResponse.ftSignatures[0].Data')
       const renumbered = { ...response, ftReceiptIdentification: 'ft99#' }
-      assertProblem(await issue(pos, body, renumbered), 400, 'ReceiptResponse')
+      assertProblem(await issue(pos, body, renumbered), 400, 'ReceiptResponse.ftReceiptIdentification')
+      const otherState = { ...response, ftState: (BigInt(response.ftState) | 0x40n).toString() }
+      assertProblem(await issue(pos, body, otherState), 400, 'ReceiptResponse.ftState')
+      const unsigned = { ...response, ftSignatures: undefined }
+      assertProblem(await issue(pos, body, unsigned), 400, 'ReceiptResponse.ftSignatures')
+      const extended = { ...response, ftChargeLines: ['5.00'] }
+      assertProblem(await issue(pos, body, extended), 400, 'ReceiptResponse.ftChargeLines')
+      const later = {
+        ...response,
+        ftReceiptMoment: new Date(Date.parse(response.ftReceiptMoment) + 1).toISOString(),
+      }
+      assertProblem(await issue(pos, body, later), 400, 'ReceiptResponse.ftReceiptMoment')
       const cheaper = receipt({
         reference: body.cbReceiptReference as string,
         charges: [{ amount: 4, vat: 20 }],

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { Pos, Reply } from './support.ts'
+import { type Pos, parseExactJson, type Reply } from './support.ts'
 
 export interface PayOptions {
   operationId?: string
@@ -23,7 +23,7 @@ export async function pay(pos: Pos, body: unknown, options: PayOptions = {}): Pr
     status: response.statusCode,
     headers: response.headers,
     payload: response.payload,
-    json: () => response.json(),
+    json: () => parseExactJson(response.payload),
   }
 }
 

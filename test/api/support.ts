@@ -114,12 +114,27 @@ export interface SignOptions {
   raw?: string | Buffer
 }
 
+/**
+ * JSON as a careful JavaScript client reads it: an integer of 16 or more digits (a 64-bit case code
+ * answered as a number) becomes a string of its exact digits, which a double would round.
+ */
+export const parseExactJson = (text: string): any =>
+  JSON.parse(
+    text.replace(/"(?:[^"\\]|\\.)*"|(?<![\d.eE+-])-?\d{16,}(?![\d.eE])/g, (token) =>
+      token.startsWith('"') ? token : `"${token}"`,
+    ),
+  )
+
 const toReply = (r: {
   statusCode: number
   headers: Record<string, string | string[] | number | undefined>
   payload: string
-  json(): any
-}): Reply => ({ status: r.statusCode, headers: r.headers, payload: r.payload, json: () => r.json() })
+}): Reply => ({
+  status: r.statusCode,
+  headers: r.headers,
+  payload: r.payload,
+  json: () => parseExactJson(r.payload),
+})
 
 /** A POS talking to one cash box through the HTTP interface only. */
 export class Pos {

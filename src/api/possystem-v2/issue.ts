@@ -8,7 +8,11 @@ const IssueBody = Type.Object({
   ReceiptRequest,
   ReceiptResponse: Type.Object(
     { ftQueueID: Type.String({ maxLength: 64 }), ftQueueItemID: Type.String({ maxLength: 64 }) },
-    { additionalProperties: true, description: 'the ReceiptResponse exactly as /v2/sign answered it' },
+    {
+      additionalProperties: true,
+      description:
+        'the ReceiptResponse /v2/sign answered, compared by meaning: numbers or hex, up to 7 fractional digits, members a client model lacks may be left out',
+    },
   ),
 })
 
@@ -48,7 +52,7 @@ export function issueRoutes(runtime: Runtime, publicUrl: () => string): FastifyP
         schema: {
           summary: 'Issue a signed receipt as a digital receipt: returns its public DocumentURL',
           description:
-            'The ReceiptRequest and ReceiptResponse must be those stored in the journal for the receipt (checked field by field); issuing the same receipt again returns the same link. See docs/receipts.md.',
+            'The ReceiptRequest must be the one sent to /v2/sign, the ReceiptResponse must mean what the journal stored (checked member by member, see docs/possystem-api-v2.md); issuing the same receipt again returns the same link. See docs/receipts.md.',
           headers: CashboxHeaders,
           body: IssueBody,
           response: { 200: IssueResponse, ...problemResponses },

@@ -32,7 +32,7 @@ const PayBody = Type.Object(
 
 const PayResponse = Type.Object(
   {
-    Protocol: Type.String(),
+    Protocol: Type.String({ description: 'the Protocol the request asked for (use_auto when absent)' }),
     ftQueueID: Type.String(),
     ftPayItems: Type.Array(Type.Unknown(), {
       description: 'send these unchanged as cbPayItems to /v2/sign',
@@ -43,7 +43,7 @@ const PayResponse = Type.Object(
 
 const PayPending = Type.Object(
   {
-    Protocol: Type.String(),
+    Protocol: Type.String({ description: 'the Protocol the request asked for (use_auto when absent)' }),
     ftQueueID: Type.String(),
     ftPayItems: Type.Array(Type.Unknown(), { maxItems: 0 }),
     State: Type.Union(PAYMENT_STATES.map((state) => Type.Literal(state))),

@@ -4,7 +4,8 @@ const Decimal = Type.Union([Type.Number(), Type.String({ maxLength: 40 })], {
   description: 'decimal amount: a JSON number or a decimal string such as "12.50"',
 })
 const CaseCode = Type.Union([Type.Number(), Type.String({ maxLength: 20 })], {
-  description: '64-bit case code: hex string such as "0x4555200000000001", or a number',
+  description:
+    '64-bit case code: hex string such as "0x4555200000000001", or a number (exact digits kept); a country code without the version nibble reads as version 2',
 })
 const Text = (maxLength: number, description?: string) =>
   Type.String({ maxLength, ...(description ? { description } : {}) })
@@ -50,9 +51,15 @@ export const ReceiptRequest = Type.Object(
   { additionalProperties: true },
 )
 
+/** A case code in a response: in the request's form (docs/possystem-api-v2.md, numbers and case codes). */
+const AnsweredCode = (description: string) =>
+  Type.Union([Type.String(), Type.Integer()], {
+    description: `${description}: a hex string, or a JSON number of exact digits when the request's case codes were numbers`,
+  })
+
 const Signature = Type.Object({
-  ftSignatureFormat: Type.String(),
-  ftSignatureType: Type.String(),
+  ftSignatureFormat: AnsweredCode('signature format'),
+  ftSignatureType: AnsweredCode('signature type'),
   Caption: Type.String(),
   Data: Type.String(),
 })
@@ -70,7 +77,7 @@ export const ReceiptResponse = Type.Object({
   }),
   ftReceiptMoment: Type.String(),
   ftSignatures: Type.Array(Signature),
-  ftState: Type.String({ description: 'hex: CCCC_vlll_gggggggg' }),
+  ftState: AnsweredCode('CCCC_vlll_gggggggg'),
   ftStateData: Type.Optional(Type.Unknown()),
 })
 

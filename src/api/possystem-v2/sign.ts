@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { parseReceipt, type ReceiptRequestBody } from '../../core/receipt.ts'
+import { caseCodeFormOfRequest, parseReceipt, type ReceiptRequestBody } from '../../core/receipt.ts'
+import { receiptResponseIn } from '../../core/receipt-response.ts'
 import type { Runtime } from '../../runtime.ts'
 import { sendJsonText } from '../send-json.ts'
 import { operationOf } from './operation.ts'
@@ -28,8 +29,9 @@ export function signRoute(runtime: Runtime): FastifyPluginAsyncTypebox {
           body,
           receipt,
         })
-        // The stored bytes are the answer, for the first call and every replay alike.
-        return sendJsonText(reply, response)
+        // The stored bytes are the answer, for the first call and every replay alike, written in the
+        // request's case code form (the same body always gets the same bytes).
+        return sendJsonText(reply, receiptResponseIn(caseCodeFormOfRequest(body), response))
       },
     )
   }

@@ -1,4 +1,4 @@
-import { type CaseCode, parseCaseCode } from '../case-codes.ts'
+import { type CaseCode, type CaseCodeForm, caseCodeFormOf, parseCaseCode } from '../case-codes.ts'
 import { invalid } from '../errors.ts'
 import { type Micros, parseDecimal } from '../money.ts'
 import { PAY_ACTIONS, type PayAction } from './payment.ts'
@@ -24,6 +24,11 @@ export interface PayRequest {
   /** The POS's Quantity as sent (echoed in ftPayItems), or undefined. */
   quantity: unknown
   payItemCase: CaseCode | undefined
+  /**
+   * How the answer writes ftPayItemCase: as the request wrote it, and as a JSON number when it has none,
+   * because fiskaltrust's own client sends no case code to /pay and reads ftPayItemCase as a number.
+   */
+  caseCodeForm: CaseCodeForm
   caseData: Record<string, unknown>
   provider: Record<string, unknown>
   protocolRequest: Record<string, unknown>
@@ -107,6 +112,7 @@ export function parsePayRequest(body: PayRequestBody, headerTerminalId?: string)
     amount,
     quantity: item.Quantity,
     payItemCase,
+    caseCodeForm: caseCodeFormOf(item.ftPayItemCase) ?? 'number',
     caseData,
     provider,
     protocolRequest,

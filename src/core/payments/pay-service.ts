@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { countryCode, formatCaseCode, v2Code } from '../case-codes.ts'
+import { caseCodeIn, countryCode, formatCaseCode, v2Code } from '../case-codes.ts'
 import { ErrorCode, FiscalError, invalid } from '../errors.ts'
+import { exactJson } from '../exact-json.ts'
 import { formatDecimal, parseDecimal } from '../money.ts'
 import { EXPIRED, fingerprint, operationConflict, settleWithin } from '../operations.ts'
 import type { CashboxRecord } from '../ports.ts'
@@ -8,7 +9,7 @@ import { parsePayRequest, type PayRequest, type PayRequestBody } from './pay-req
 import { isReversible, isSettled, type PaymentEvent, transition } from './payment.ts'
 import type { PaymentRecord, PaymentStore, ReversalRule } from './ports.ts'
 import { DeviceNotReachable, type ProviderOutcome, type ProviderTransaction } from './provider.ts'
-import type { PaymentProviders } from './providers.ts'
+import { type PaymentProviders, USE_AUTO } from './providers.ts'
 
 export interface PayCommand {
   cashbox: CashboxRecord
@@ -294,8 +295,11 @@ function payItemCaseOf(request: PayRequest, country: string): bigint {
 
 /**
  * The 200 answer. Its ftPayItems are cbPayItems for /v2/sign as they are: Amount is a JSON number (the
- * request allows at most 15 significant digits, which a double holds exactly), the case a hex string, and
- * ftPayItemCaseData.Provider carries what a later cancel or refund needs (ProtocolResponse.TransactionId).
+ * request allows at most 15 significant digits, which a double holds exactly), the case in the request's
+ * form (exact digits when a number), and ftPayItemCaseData.Provider carries what a later cancel or refund
+ * needs (ProtocolResponse.TransactionId) and the protocol that ran the payment. The top-level Protocol is
+ * the value the POS asked for (use_auto, use_first or a name): a value of its own vocabulary, which a
+ * client that reads Protocol as an enum (the devkit's PaymentProtocol) can always read back.
  */
 function payResponse(
   record: PaymentRecord,
@@ -303,8 +307,8 @@ function payResponse(
   outcome: Extract<ProviderOutcome, { status: 'approved' }>,
   at: Date,
 ): string {
-  return JSON.stringify({
-    Protocol: record.protocol,
+  return exactJson({
+    Protocol: request.protocol,
     ftQueueID: record.queueId,
     ftPayItems: [
       {
@@ -312,7 +316,7 @@ function payResponse(
         Quantity: request.quantity ?? 1,
         Description: request.description,
         Amount: Number(record.amount),
-        ftPayItemCase: record.payItemCase,
+        ftPayItemCase: caseCodeIn(request.caseCodeForm, BigInt(record.payItemCase)),
         ftPayItemCaseData: {
           ...request.caseData,
           Provider: {
@@ -368,7 +372,7 @@ function pending(record: PaymentRecord): PayAnswer {
     status: 202,
     state: record.state,
     body: JSON.stringify({
-      Protocol: record.protocol,
+      Protocol: (JSON.parse(record.request) as PayRequestBody).Protocol ?? USE_AUTO,
       ftQueueID: record.queueId,
       ftPayItems: [],
       State: record.state,

@@ -89,6 +89,15 @@ interface QueueKeys {
 }
 
 /**
+ * The Belegnummer as fiskaltrust's AT queue builds it: the queue's receipt number in hex, "#", and the
+ * count of RKSV receipts of the cash box, which is also the ftReceiptIdentification. The POS's own
+ * cbReceiptReference may then hold any text: "_" (the field separator of the machine-readable code) and
+ * spaces would not fit in it, a number of the queue always does and is unique by construction.
+ */
+const belegnummerOf = (receiptNumber: number, seq: number): string =>
+  `ft${receiptNumber.toString(16).toUpperCase()}#${seq}`
+
+/**
  * Austria (RKSV): every cash receipt is signed with ES256 over the machine-readable code, carries the
  * encrypted turnover counter and chains to the previous receipt's JWS. See docs/country-at.md.
  */
@@ -112,9 +121,6 @@ export class AustrianMarket implements AtMarket {
     optionsOf(receipt)
     const kind = receiptKind(receipt)
     if (kind === 'unsigned') return
-    if (receipt.reference.includes('_') || /\s/.test(receipt.reference)) {
-      throw invalid('cbReceiptReference', 'is the Austrian Belegnummer: it must not contain "_" or spaces')
-    }
     const amounts = taxSetAmounts(receipt.chargeItems)
     if (isZeroKind(kind) && !isZero(amounts)) {
       throw invalid(
@@ -158,6 +164,8 @@ export class AustrianMarket implements AtMarket {
     const amounts: TaxSetAmounts = isZeroKind(kind)
       ? [0n, 0n, 0n, 0n, 0n]
       : taxSetAmounts(receipt.chargeItems)
+    const seq = state.seq + 1
+    const belegnummer = belegnummerOf(context.receiptNumber, seq)
     let turnover = BigInt(state.turnover)
     let turnoverField: string
     if (kind === 'training') turnoverField = TRAINING_FIELD
@@ -166,13 +174,13 @@ export class AustrianMarket implements AtMarket {
       turnoverField =
         kind === 'storno'
           ? STORNO_FIELD
-          : encryptTurnover(keys.aesKey, keys.kassenId, receipt.reference, turnover, keys.counterSize)
+          : encryptTurnover(keys.aesKey, keys.kassenId, belegnummer, turnover, keys.counterSize)
     }
     const device = chosen.device
     const payload = machineReadableCode({
       provider: device.provider,
       cashboxId: keys.kassenId,
-      receiptId: receipt.reference,
+      receiptId: belegnummer,
       localTime: viennaLocalTime(receipt.moment),
       amounts,
       turnover: turnoverField,
@@ -181,11 +189,10 @@ export class AustrianMarket implements AtMarket {
     })
     const signature = failed ? failedSignature() : this.signWith(device, payload)
     const jws = jwsCompact(payload, signature)
-    const seq = state.seq + 1
     await this.store.insertReceiptIn(context.unit, {
       queueId: context.queueId,
       seq,
-      receiptId: receipt.reference,
+      receiptId: belegnummer,
       queueRow: context.queueRow,
       moment: receipt.moment.toISOString(),
       kind,
@@ -215,7 +222,7 @@ export class AustrianMarket implements AtMarket {
       ftSignatureFormat: SignatureFormat.Text,
       ftSignatureType: v2Code(context.countryCode, SIGNATURE.identification),
       Caption: KIND_NAMES[kind],
-      Data: `Kassen-ID: ${keys.kassenId} Belegnummer: ${receipt.reference}`,
+      Data: `Kassen-ID: ${keys.kassenId} Belegnummer: ${belegnummer}`,
     })
 
     let flags = 0n
@@ -275,7 +282,7 @@ export class AustrianMarket implements AtMarket {
     return {
       signatures,
       stateFlags: flags,
-      identificationSuffix: receipt.reference,
+      identificationSuffix: String(seq),
       marketState: serializeState(next),
     }
   }

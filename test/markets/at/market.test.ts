@@ -118,7 +118,8 @@ for (const engine of await engines()) {
       assert.equal(stateBits(start.ftState).low, 0n)
       assert.equal(
         qrOf(start).Data.split('_').slice(0, 5).join('_'),
-        '_R1-AT0_KASSE-1_S-1_2024-01-02T10:00:00',
+        // The Belegnummer as fiskaltrust's AT queue builds it: ft{receipt number in hex}#{RKSV receipt count}.
+        '_R1-AT0_KASSE-1_ft1#1_2024-01-02T10:00:00',
       )
       const sale = await pos.signOk(
         atReceipt({
@@ -134,7 +135,7 @@ for (const engine of await engines()) {
       assert.deepEqual(fields.slice(1, 10), [
         'R1-AT0',
         'KASSE-1',
-        'S-2',
+        'ft2#2',
         '2024-07-02T11:30:05',
         '1200,34',
         '-5,50',
@@ -148,15 +149,15 @@ for (const engine of await engines()) {
         .Data.split('_')
       assert.match(ocr[10], /^[A-Z2-7]+=*$/)
       assert.match(ocr[12], /^[A-Z2-7]+=*$/)
-      assert.ok(sale.ftReceiptIdentification.endsWith('#S-2'))
-      assert.ok(sale.ftSignatures.some((s: any) => s.Data === 'Kassen-ID: KASSE-1 Belegnummer: S-2'))
+      assert.equal(sale.ftReceiptIdentification, 'ft2#2', 'the Belegnummer is the receipt identification')
+      assert.ok(sale.ftSignatures.some((s: any) => s.Data === 'Kassen-ID: KASSE-1 Belegnummer: ft2#2'))
       const report = verifyDep7(await pos.dep7(), materialOf(provisioned))
       assert.deepEqual(report.problems, [])
       assert.equal(report.turnoverCents, String(120034 - 550 + 1300 + 1 + 1900))
     })
 
-    test('refused with 400 and nothing written: decreasing date, reused Belegnummer, unknown rate, amounts on a zero receipt', async () => {
-      const { pos } = await fresh()
+    test('refused with 400 and nothing written: decreasing date, unknown rate, amounts on a zero receipt; any POS reference is signed', async () => {
+      const { pos, provisioned } = await fresh()
       await pos.signOk(
         atReceipt({ reference: 'D-1', moment: '2024-01-02T10:00:00Z', caseCode: AT_CASE.start }),
       )
@@ -169,11 +170,6 @@ for (const engine of await engines()) {
       )
       assert.equal(earlier.status, 400)
       assert.equal(earlier.json().details.field, 'cbReceiptMoment')
-      const reused = await pos.sign(
-        atReceipt({ reference: 'D-2', moment: '2024-01-02T12:00:00Z', caseCode: AT_CASE.pos, sets: [500n] }),
-      )
-      assert.equal(reused.status, 400)
-      assert.equal(reused.json().details.field, 'cbReceiptReference')
       const rate = await pos.sign({
         ...atReceipt({ reference: 'D-4', moment: '2024-01-02T12:00:00Z', caseCode: AT_CASE.pos }),
         cbChargeItems: [{ Quantity: 1, Description: 'x', Amount: 5, VATRate: 7 }],
@@ -184,10 +180,6 @@ for (const engine of await engines()) {
         atReceipt({ reference: 'D-5', moment: '2024-01-02T12:00:00Z', caseCode: AT_CASE.zero, sets: [100n] }),
       )
       assert.equal(zero.json().details.field, 'cbChargeItems')
-      const underscore = await pos.sign(
-        atReceipt({ reference: 'D_6', moment: '2024-01-02T12:00:00Z', caseCode: AT_CASE.pos, sets: [1n] }),
-      )
-      assert.equal(underscore.json().details.field, 'cbReceiptReference')
       const device = await pos.sign(
         atReceipt({
           reference: 'D-7',
@@ -203,6 +195,23 @@ for (const engine of await engines()) {
       await pos.signOk(
         atReceipt({ reference: 'D-3', moment: '2024-01-02T11:00:00Z', caseCode: AT_CASE.pos, sets: [500n] }),
       )
+      // The POS's reference is its own, not the Belegnummer: a reused one, "_" (the devkit sends
+      // TestReceipt_<guid>) and spaces are all signed, each with a Belegnummer of its own.
+      for (const reference of [
+        'D-2',
+        'TestReceipt_0f8fad5b-d9cb-469f-a165-70867728950e',
+        'Tisch 4 _ Rechnung 2',
+      ]) {
+        const signed = await pos.signOk(
+          atReceipt({ reference, moment: '2024-01-02T12:00:00Z', caseCode: AT_CASE.pos, sets: [1n] }),
+        )
+        assert.equal(signed.cbReceiptReference, reference)
+        assert.ok(
+          qrOf(signed).Data.includes(`_KASSE-1_${signed.ftReceiptIdentification}_2024-01-02T13:00:00_`),
+        )
+      }
+      const report = verifyDep7(await pos.dep7(), materialOf(provisioned))
+      assert.deepEqual(report.problems, [])
     })
 
     test('device outage: failed receipts keep the chain, 48 h flagged with report data, a Nullbeleg recovers', async () => {
@@ -332,7 +341,7 @@ for (const engine of await engines()) {
       assert.equal(stateBits(yearly.ftState).low & 0x600n, 0n)
       assert.equal(
         yearly.ftSignatures.find((s: any) => s.Caption === 'Jahresbeleg')?.Data,
-        'Kassen-ID: KASSE-1 Belegnummer: C-5',
+        `Kassen-ID: KASSE-1 Belegnummer: ${yearly.ftReceiptIdentification}`,
       )
       const monthly = await pos.signOk(
         atReceipt({ reference: 'C-6', moment: '2026-02-28T22:00:00Z', caseCode: AT_CASE.monthly }),
@@ -352,7 +361,8 @@ for (const engine of await engines()) {
       const period = await pos.dep7('?from=2025-01-01T00:00:00Z&to=2026-02-03T09:00:00Z')
       assert.deepEqual(
         flat(period).map((j) => payloadFields(j)[3]),
-        ['C-3', 'C-3a', 'C-3b', 'C-4', 'C-5'],
+        // the Belegnummern of C-3, C-3a, C-3b, C-4 and C-5 (receipts 3 to 7 of the queue)
+        ['ft3#3', 'ft4#4', 'ft5#5', 'ft6#6', 'ft7#7'],
       )
     })
   })

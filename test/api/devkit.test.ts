@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { after, before, describe, test } from 'node:test'
+import { engines } from '../helpers/engines.ts'
+import { type Harness, startHarness } from '../helpers/harness.ts'
+import {
+  devkitCall,
+  devkitReceiptCase,
+  devkitReceiptResponse,
+  Num,
+  netDateTime,
+  netJson,
+} from './devkit-support.ts'
+import { code, newPos, type Pos, RECEIPT_CASE } from './support.ts'
+
+/** The devkit's PaymentProtocol enum (release build): the values its PayResponse can deserialize. */
+const PAYMENT_PROTOCOLS = [
+  'none',
+  'use_auto',
+  'use_first',
+  'gp_softpos_gptom',
+  'bluecode',
+  'gp_mpas',
+  'payone_softpos_wpi',
+  'viva_eft_pos_instore',
+  'hobex_softpos_posit',
+  'hobexecr',
+  'softpayio',
+  'shift4',
+]
+
+/** HOWTO_02/08's two charge items, as the devkit's ChargeItem writes them (decimals keep their scale). */
+const CHARGE_ITEMS = [
+  { Quantity: new Num('1'), Description: 'Test Item 1', Amount: new Num('20.0'), VATRate: new Num('20.0') },
+  { Quantity: new Num('2'), Description: 'Test Item 2', Amount: new Num('10.0'), VATRate: new Num('10.0') },
+]
+
+/** The devkit's ReceiptRequest, property order of its class, built by ReceiptCaseBuilder (no version nibble). */
+function receiptRequest(
+  country: string,
+  receiptCase: bigint,
+  payItems: unknown[],
+  extra: object = {},
+): string {
+  return netJson({
+    cbReceiptReference: `TestReceipt_${randomUUID()}`,
+    cbReceiptMoment: netDateTime(new Date().toISOString(), '4567'),
+    cbChargeItems: receiptCase === RECEIPT_CASE.pos ? CHARGE_ITEMS : [],
+    cbPayItems: payItems,
+    ftReceiptCase: devkitReceiptCase(country, receiptCase),
+    ...extra,
+  })
+}
+
+/** A cash payment as IntegrationTestsSigning builds it: an ftPayItemId, no case (null is left out). */
+const cashPayItem = () => ({
+  ftPayItemId: randomUUID(),
+  Description: 'Cash Payment',
+  Amount: new Num('30.0'),
+})
+
+for (const engine of await engines()) {
+  describe(`fiskaltrust's POS System API devkit, as it sends (${engine})`, () => {
+    let harness: Harness
+    before(async () => {
+      harness = await startHarness(engine)
+    })
+    after(async () => {
+      await harness?.close()
+    })
+
+    /** A cash box started by the devkit's own start receipt (InitialOperationReceipt0x4001). */
+    async function devkitPos(): Promise<Pos> {
+      const pos = await newPos(harness)
+      const started = await devkitCall(pos, '/sign', receiptRequest('EU', RECEIPT_CASE.start, []))
+      assert.equal(started.status, 200, started.payload)
+      return pos
+    }
+
+    test("ReceiptCaseBuilder's codes carry no version nibble: signed with the v2 meaning", async () => {
+      // The devkit's own unit test: AT + PointOfSaleReceipt0x0001 builds exactly 0x4154_0000_0000_0001.
+      assert.equal(devkitReceiptCase('AT', 0x0001n), 0x4154_0000_0000_0001n)
+      assert.equal(devkitReceiptCase('EU', 0x0001n), 4995899361637433345n)
+      const pos = await devkitPos()
+      const request = receiptRequest('EU', RECEIPT_CASE.pos, [cashPayItem()])
+      assert.match(
+        request,
+        /"ftReceiptCase":4995899361637433345}$/,
+        'a bare number, as System.Text.Json writes a ulong',
+      )
+      const signed = await devkitCall(pos, '/sign', request)
+      assert.equal(signed.status, 200, signed.payload)
+      assert.equal(signed.json().ftReceiptIdentification, 'ft2#')
+      const [item] = (await pos.journal('QueueItem')).slice(-1)
+      assert.equal(item.ftReceiptCase, '0x4555200000000001', 'journaled with its v2 meaning')
+      const other = await devkitCall(
+        pos,
+        '/sign',
+        receiptRequest('EU', RECEIPT_CASE.pos, [cashPayItem()]).replace(
+          '"ftReceiptCase":4995899361637433345',
+          `"ftReceiptCase":${code('EU', RECEIPT_CASE.pos) | (3n << 44n)}`,
+        ),
+      )
+      assert.equal(other.status, 400, 'a version other than 0 or 2 is still refused')
+      assert.equal(other.json().details.field, 'ftReceiptCase')
+    })
+
+    test('numbers are answered as numbers, every digit of a 64-bit value kept', async () => {
+      const pos = await devkitPos()
+      const signed = await devkitCall(pos, '/sign', receiptRequest('EU', RECEIPT_CASE.pos, [cashPayItem()]))
+      assert.equal(signed.status, 200, signed.payload)
+      // FtStateJsonConverter reads only a JSON number (reader.GetUInt64()), as do SignatureFormatJsonConverter
+      // and the ulong ftSignatureType: the exact digits, not a double's 4995934546009522000.
+      assert.match(signed.payload, new RegExp(`"ftState":${code('EU', 0n)}[,}]`))
+      assert.doesNotMatch(signed.payload, /"0x[0-9A-F]{16}"/, 'no hex string anywhere')
+      for (const signature of signed.json().ftSignatures) {
+        assert.match(String(signature.ftSignatureFormat), /^\d+$/)
+        assert.match(String(signature.ftSignatureType), /^\d+$/)
+      }
+    })
+
+    test('use_auto pays, and pay, sign and issue run as HOWTO_08 runs them', async () => {
+      const pos = await devkitPos()
+      const payRequest = netJson({
+        Action: 'payment',
+        Protocol: 'use_auto',
+        cbPayItem: { Description: 'Card', Amount: new Num('30.0') },
+        cbTerminalID: 'term1',
+      })
+      const paid = await devkitCall(pos, '/pay', payRequest)
+      assert.equal(paid.status, 200, paid.payload)
+      const payResponse = paid.json()
+      assert.ok(
+        PAYMENT_PROTOCOLS.includes(payResponse.Protocol),
+        `Protocol ${payResponse.Protocol} is a PaymentProtocol`,
+      )
+      // PayItem.ftPayItemCase is a ulong?: a number, the cash box's non-cash case.
+      assert.match(paid.payload, new RegExp(`"ftPayItemCase":${code('EU', 0x0002n)},`))
+      // The devkit's PayItem, read from the answer and written back into the ReceiptRequest.
+      const payItems = payResponse.ftPayItems.map((p: any) => ({
+        ftPayItemId: p.ftPayItemId,
+        Description: p.Description,
+        Amount: new Num(String(p.Amount)),
+        ftPayItemCase: new Num(p.ftPayItemCase),
+        ftPayItemCaseData: p.ftPayItemCaseData,
+        Moment: netDateTime(p.Moment),
+      }))
+      const request = receiptRequest('EU', RECEIPT_CASE.pos, payItems, {
+        ftReceiptCaseData: { cbReceiptLines: ['This is a test receipt.', 'Thank you for your purchase!'] },
+        cbTerminalID: 'term1',
+      })
+      const signed = await devkitCall(pos, '/sign', request)
+      assert.equal(signed.status, 200, signed.payload)
+      const response = signed.json()
+
+      const issueWith = (moment?: (iso: string) => string) =>
+        devkitCall(
+          pos,
+          '/issue',
+          `{"ReceiptRequest":${request},"ReceiptResponse":${devkitReceiptResponse(response, moment)}}`,
+        )
+      const issued = await issueWith()
+      assert.equal(issued.status, 200, issued.payload)
+      assert.equal(issued.json().ftQueueItemID, response.ftQueueItemID)
+      assert.match(issued.json().DocumentURL, /\/r\/[A-Za-z0-9_-]{22}$/)
+      // Newtonsoft and DateTime.ToString("O") write all 7 fractional digits: the same moment.
+      const sevenDigits = await issueWith((iso) => iso.replace(/\.(\d{3})Z$/, '.$10000Z'))
+      assert.equal(sevenDigits.status, 200, sevenDigits.payload)
+      assert.equal(
+        sevenDigits.json().DocumentURL,
+        issued.json().DocumentURL,
+        'the same receipt, the same link',
+      )
+      const laterByATick = await issueWith((iso) => iso.replace(/\.(\d{3})Z$/, '.$10001Z'))
+      assert.equal(
+        laterByATick.status,
+        200,
+        'the journal keeps milliseconds: a tick below them is the same moment',
+      )
+      const aSecondLater = await issueWith((iso) =>
+        iso.replace(/:(\d{2})\./, (_, s) => `:${String((Number(s) + 1) % 60).padStart(2, '0')}.`),
+      )
+      assert.equal(aSecondLater.status, 400, aSecondLater.payload)
+      assert.equal(aSecondLater.json().details.field, 'ReceiptResponse.ftReceiptMoment')
+
+      const delivered = await pos.get(`/v2/issue/${response.ftQueueID}/${response.ftQueueItemID}/delivered`)
+      assert.equal(delivered.status, 204, 'IssueDeliveredAsync: not delivered yet')
+    })
+  })
+}
