@@ -7,7 +7,7 @@ import type { UnitOfWork } from '../../core/ports.ts'
 import type { Receipt } from '../../core/receipt.ts'
 import type { MasterKey } from '../../core/secrets.ts'
 import { Dep7Exporter } from './dep7.ts'
-import { viennaLocalTime, viennaMonth } from './local-time.ts'
+import { viennaDay, viennaLocalTime, viennaMonth } from './local-time.ts'
 import { machineReadableCode, type TaxSetAmounts } from './machine-readable-code.ts'
 import type { AtDeviceRecord, AtStore } from './ports.ts'
 import { AtProvisioning, notProvisioned } from './provisioning.ts'
@@ -115,7 +115,7 @@ export class AustrianMarket implements AtMarket {
     if (receipt.reference.includes('_') || /\s/.test(receipt.reference)) {
       throw invalid('cbReceiptReference', 'is the Austrian Belegnummer: it must not contain "_" or spaces')
     }
-    const amounts = taxSetAmounts(receipt.chargeItems)
+    const amounts = taxSetAmounts(receipt.chargeItems, viennaDay(receipt.moment))
     if (isZeroKind(kind) && !isZero(amounts)) {
       throw invalid(
         'cbChargeItems',
@@ -157,7 +157,7 @@ export class AustrianMarket implements AtMarket {
     }
     const amounts: TaxSetAmounts = isZeroKind(kind)
       ? [0n, 0n, 0n, 0n, 0n]
-      : taxSetAmounts(receipt.chargeItems)
+      : taxSetAmounts(receipt.chargeItems, viennaDay(receipt.moment))
     let turnover = BigInt(state.turnover)
     let turnoverField: string
     if (kind === 'training') turnoverField = TRAINING_FIELD
