@@ -12,6 +12,7 @@ import {
   AtPos,
   atReceipt,
   cents,
+  exportAndVerifyDep7,
   payloadFields,
   SET_ITEMS,
   stateBits,
@@ -127,14 +128,7 @@ async function runScenario(
   const env = cliEnv({ DATABASE_URL: h.databaseUrl, FISCALBOX_DATA_DIR: h.dataDir })
   let report: Dep7Report
   if (through === 'cli') {
-    const exported = await runCli(
-      ['export', 'dep7', '--cashbox', box.cashboxId, '--out', out, '--keys', keys],
-      env,
-    )
-    assert.equal(exported.code, 0, exported.stderr)
-    const verified = await runCli(['verify', out, '--keys', keys, '--json'], env)
-    assert.equal(verified.code, 0, `${verified.stdout}${verified.stderr}`)
-    report = JSON.parse(verified.stdout)
+    report = await exportAndVerifyDep7(env, box.cashboxId, out, keys)
   } else {
     // The HTTP export, checked with key material the test builds itself: the scenario's AES key and the
     // public keys the provisioning answered with.
