@@ -105,7 +105,8 @@ export class Dep7Verifier {
   private previousDate = ''
   private turnover = 0n
   private readonly receiptIds = new Set<string>()
-  private failurePending = false
+  /** Signed receipts since the last failed-device receipt that no Sammelbeleg has closed; null: none open. */
+  private signedSinceFailure: number | null = null
 
   constructor(material: CryptographicMaterialContainer | undefined) {
     if (material?.base64AESKey !== undefined) {
@@ -273,12 +274,32 @@ export class Dep7Verifier {
         `${at}: the first receipt must be a signed Startbeleg with zero amounts and a real turnover counter`,
       )
     }
-    if (this.failurePending && !failed && (!allZero || kind !== 'counted')) {
-      this.problem(`${at}: the first signed receipt after a failed signature device must be a Nullbeleg`)
-    }
-    if (failed) this.failurePending = true
-    else this.failurePending = false
+    this.checkSammelbeleg(at, failed, allZero && kind === 'counted')
     this.previousJws = jws
+  }
+
+  /**
+   * A signature device outage ends with a Sammelbeleg, a signed zero receipt: right after the last failed
+   * receipt or after the first receipt signed again (Erlass 3.6.1; A-SIT's Prüftool accepts both since
+   * 1.0.0). A Monatsbeleg or Schlussbeleg may itself be failed, so a failed zero receipt closes nothing.
+   */
+  private checkSammelbeleg(at: string, failed: boolean, signedZero: boolean): void {
+    if (failed) {
+      this.signedSinceFailure = 0
+      return
+    }
+    if (this.signedSinceFailure === null) return
+    if (signedZero) {
+      this.signedSinceFailure = null
+      return
+    }
+    this.signedSinceFailure += 1
+    if (this.signedSinceFailure >= 2) {
+      this.problem(
+        `${at}: no Sammelbeleg (a signed zero receipt) as the first or second signed receipt after the failed signature device`,
+      )
+      this.signedSinceFailure = null
+    }
   }
 
   private checkSignature(

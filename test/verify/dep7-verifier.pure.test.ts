@@ -160,14 +160,19 @@ test('turnover counter, dates, amount format, Belegnummer and the failed-device 
   assertNamed(problemsOf(thousands), (p) => p.includes('(Belegnummer B3): amount 1 "1.200,34"'))
   const twice = chainOf([HONEST[0] as Spec, { id: 'R1', date: '2024-01-02T00:00:00' }])
   assertNamed(problemsOf(twice), (p) => p.includes('Belegnummer used twice'))
-  const noRecovery = chainOf([
-    HONEST[0] as Spec,
-    { id: 'N2', date: '2024-01-02T00:00:00', amounts: [100n], failed: true },
-    { id: 'N3', date: '2024-01-02T00:01:00', amounts: [100n] },
-  ])
-  assertNamed(problemsOf(noRecovery), (p) =>
+  // A-SIT's Prüftool (since 1.0.0) and Erlass 3.6.1: the Sammelbeleg, a signed zero receipt, comes right
+  // after the last failed receipt or after the first receipt signed again.
+  const failedThen = (...later: Spec[]) =>
+    chainOf([
+      HONEST[0] as Spec,
+      { id: 'N2', date: '2024-01-02T00:00:00', amounts: [100n], failed: true },
+      { id: 'N3', date: '2024-01-02T00:01:00', amounts: [100n] },
+      ...later,
+    ])
+  assert.deepEqual(problemsOf(failedThen({ id: 'N4', date: '2024-01-02T00:02:00' })), [])
+  assertNamed(problemsOf(failedThen({ id: 'N4', date: '2024-01-02T00:02:00', amounts: [1n] })), (p) =>
     p.startsWith(
-      'receipt 3 (Belegnummer N3): the first signed receipt after a failed signature device must be a Nullbeleg',
+      'receipt 4 (Belegnummer N4): no Sammelbeleg (a signed zero receipt) as the first or second signed receipt after the failed signature device',
     ),
   )
   const noStart = chainOf([{ id: 'Z1', date: '2024-01-01T00:00:00', amounts: [5n] }])

@@ -7,7 +7,7 @@ import type { UnitOfWork } from '../../core/ports.ts'
 import type { Receipt } from '../../core/receipt.ts'
 import type { MasterKey } from '../../core/secrets.ts'
 import { Dep7Exporter } from './dep7.ts'
-import { viennaLocalTime, viennaMonth } from './local-time.ts'
+import { viennaDay, viennaLocalTime, viennaMonth } from './local-time.ts'
 import { machineReadableCode, type TaxSetAmounts } from './machine-readable-code.ts'
 import type { AtDeviceRecord, AtStore } from './ports.ts'
 import { AtProvisioning, notProvisioned } from './provisioning.ts'
@@ -39,7 +39,7 @@ const FLAG = {
 } as const
 
 /** ftSignatureType low parts of the Austrian signature items. */
-const SIGNATURE = { qr: 0x1n, ocr: 0x2n, identification: 0x3n } as const
+const SIGNATURE = { qr: 0x1n, ocr: 0x2n, identification: 0x3n, collective: 0x7n } as const
 const OCR_A = 0x5n
 const OUTAGE_REPORT_MS = 48 * 3600 * 1000
 
@@ -121,7 +121,7 @@ export class AustrianMarket implements AtMarket {
     optionsOf(receipt)
     const kind = receiptKind(receipt)
     if (kind === 'unsigned') return
-    const amounts = taxSetAmounts(receipt.chargeItems)
+    const amounts = taxSetAmounts(receipt.chargeItems, viennaDay(receipt.moment))
     if (isZeroKind(kind) && !isZero(amounts)) {
       throw invalid(
         'cbChargeItems',
@@ -148,9 +148,11 @@ export class AustrianMarket implements AtMarket {
     }
     const devices = await this.store.devicesIn(context.unit, context.queueId)
     const chosen = chooseDevice(devices, state, options)
-    // Once a device failed, receipts stay unsigned until a zero receipt finds a working device.
-    const recovers = isZeroKind(kind) && chosen.inService
-    const failed = !chosen.inService || (state.failedSince !== null && !recovers)
+    // Once a device failed, receipts stay unsigned until a zero receipt finds a working device: that one is
+    // the Sammelbeleg (RKSV § 17 (4)). Monats- and Schlussbelege may be failed and end nothing.
+    const sammelbeleg = kind === 'null' && state.failedSince !== null && chosen.inService
+    const failed = !chosen.inService || (state.failedSince !== null && !sammelbeleg)
+    if (failed && kind === 'yearly') throw yearlyUnsigned(chosen)
     if (failed && kind === 'start') {
       throw new FiscalError(
         ErrorCode.MarketNotConfigured,
@@ -163,7 +165,7 @@ export class AustrianMarket implements AtMarket {
     }
     const amounts: TaxSetAmounts = isZeroKind(kind)
       ? [0n, 0n, 0n, 0n, 0n]
-      : taxSetAmounts(receipt.chargeItems)
+      : taxSetAmounts(receipt.chargeItems, viennaDay(receipt.moment))
     const seq = state.seq + 1
     const belegnummer = belegnummerOf(context.receiptNumber, seq)
     let turnover = BigInt(state.turnover)
@@ -221,9 +223,10 @@ export class AustrianMarket implements AtMarket {
     signatures.push({
       ftSignatureFormat: SignatureFormat.Text,
       ftSignatureType: v2Code(context.countryCode, SIGNATURE.identification),
-      Caption: KIND_NAMES[kind],
+      Caption: sammelbeleg ? 'Sammelbeleg' : KIND_NAMES[kind],
       Data: `Kassen-ID: ${keys.kassenId} Belegnummer: ${belegnummer}`,
     })
+    if (sammelbeleg) signatures.push(sammelbelegContent(context.countryCode, keys, state))
 
     let flags = 0n
     const previousOutage = state.failedSince
@@ -239,6 +242,9 @@ export class AustrianMarket implements AtMarket {
       flags |= FLAG.signingUnitFailed
       next.failedSince = state.failedSince ?? receipt.moment.toISOString()
       next.failedReceipts = state.failedReceipts + 1
+      const thisOne = { belegnummer, zeitpunkt: viennaLocalTime(receipt.moment) }
+      next.failedFirst = state.failedFirst ?? thisOne
+      next.failedLast = thisOne
       const since = Date.parse(next.failedSince)
       signatures.push(
         alert(
@@ -262,6 +268,8 @@ export class AustrianMarket implements AtMarket {
     } else if (previousOutage !== null) {
       next.failedSince = null
       next.failedReceipts = 0
+      delete next.failedFirst
+      delete next.failedLast
       const since = Date.parse(previousOutage)
       const longOutage = receipt.moment.getTime() - since > OUTAGE_REPORT_MS
       signatures.push(
@@ -390,6 +398,38 @@ function closingsDue(state: AtQueueState, moment: Date): bigint {
   return flags
 }
 
+/**
+ * The Jahresbeleg must carry a valid signature (A-SIT/BMF, "Signieren von Nullbelegen", 18.11.2016): it is
+ * refused rather than marked failed.
+ */
+function yearlyUnsigned(chosen: ChosenDevice): FiscalError {
+  const what = chosen.inService
+    ? 'the signature device outage is still open: send a zero receipt (the Sammelbeleg) first'
+    : `signature device ${chosen.device.number} is out of service: put a device back in service and send a zero receipt (the Sammelbeleg) first`
+  return new FiscalError(ErrorCode.Conflict, `the Jahresbeleg must be signed, but ${what}`, {
+    field: 'ftReceiptCase',
+    reason: 'the yearly receipt needs a working signature device and no open outage',
+  })
+}
+
+/**
+ * What the Sammelbeleg covers (Erlass 3.6.1): the beginning and the end of the outage by the first and the
+ * last receipt marked "Sicherheitseinrichtung ausgefallen", and how many there were.
+ */
+function sammelbelegContent(country: number, keys: QueueKeys, outage: AtQueueState): SignatureItem {
+  return {
+    ftSignatureFormat: SignatureFormat.Text,
+    ftSignatureType: v2Code(country, SIGNATURE.collective),
+    Caption: 'Sammelbeleg: Ausfall der Sicherheitseinrichtung',
+    Data: JSON.stringify({
+      kassenId: keys.kassenId,
+      ...(outage.failedFirst ? { ausfallBeginn: outage.failedFirst } : {}),
+      ...(outage.failedLast ? { ausfallEnde: outage.failedLast } : {}),
+      belegeOhneSignatur: outage.failedReceipts,
+    }),
+  }
+}
+
 const alert = (country: number, number: bigint, caption: string, data: string): SignatureItem => ({
   ftSignatureFormat: SignatureFormat.Text,
   ftSignatureType: v2Code(country, SignatureTypeCategory.Alert | number),
@@ -398,7 +438,7 @@ const alert = (country: number, number: bigint, caption: string, data: string): 
 })
 
 const outageText = (keys: QueueKeys, device: AtDeviceRecord, since: number, receipts: number) =>
-  `Kassen-ID ${keys.kassenId}, Signaturerstellungseinheit ${device.certificateField}: ausgefallen seit ${viennaLocalTime(new Date(since))}, ${receipts} Beleg(e) ohne Signatur; ein Nullbeleg beendet den Ausfall`
+  `Kassen-ID ${keys.kassenId}, Signaturerstellungseinheit ${device.certificateField}: ausgefallen seit ${viennaLocalTime(new Date(since))}, ${receipts} Beleg(e) ohne Signatur; ein Nullbeleg, der Sammelbeleg, beendet den Ausfall`
 
 /** What the authority's notification (FinanzOnline, Ausfall / Wiederinbetriebnahme) asks for. */
 const outageReport = (keys: QueueKeys, device: AtDeviceRecord, since: number, until: number | null) =>

@@ -40,3 +40,6 @@ export function viennaLocalTime(moment: Date): string {
 
 /** The calendar month (yyyy-MM) of a moment in Vienna, for the monthly and yearly receipts. */
 export const viennaMonth = (moment: Date): string => viennaLocalTime(moment).slice(0, 7)
+
+/** The calendar day (yyyy-MM-dd) of a moment in Vienna, for the rates valid from a day. */
+export const viennaDay = (moment: Date): string => viennaLocalTime(moment).slice(0, 10)

@@ -1,6 +1,7 @@
 import type { MarketModule } from '../module.ts'
 import { AustrianMarket } from './index.ts'
 import * as at from './migrations/003-at.ts'
+import * as kassenIdUnique from './migrations/018-at-kassen-id-unique.ts'
 import type { AtStore } from './ports.ts'
 import { atStore } from './store.ts'
 
@@ -32,5 +33,5 @@ export const austria: MarketModule = {
       return true
     },
   },
-  migrations: { '003-at': at },
+  migrations: { '003-at': at, '018-at-kassen-id-unique': kassenIdUnique },
 }

@@ -2,6 +2,12 @@
  * The Austrian market's per-queue state, kept in the queue's market state string and committed with each
  * receipt (so the turnover counter and the chain can never fork from the receipts).
  */
+/** A receipt of an outage as the Sammelbeleg names it: Belegnummer and Vienna local time. */
+export interface OutageReceipt {
+  belegnummer: string
+  zeitpunkt: string
+}
+
 export interface AtQueueState {
   v: 1
   /** RKSV receipts signed so far (also the seq of the last one in at_receipts). */
@@ -14,9 +20,12 @@ export interface AtQueueState {
   lastMoment: string | null
   /** Device that signed last: the default for receipts that do not name one. */
   activeDevice: number | null
-  /** Receipt moment of the first failed-device receipt of an outage that no Nullbeleg has ended yet. */
+  /** Receipt moment of the first failed-device receipt of an outage that no Sammelbeleg has ended yet. */
   failedSince: string | null
   failedReceipts: number
+  /** First and last receipt of the open outage, for the Sammelbeleg that ends it. */
+  failedFirst?: OutageReceipt
+  failedLast?: OutageReceipt
   /** yyyy-MM of the last month closed by a Monatsbeleg (the month before the Startbeleg at first). */
   monthClosed: string
   /** Last year closed by a Jahresbeleg (the year before the Startbeleg at first). */

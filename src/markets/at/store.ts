@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely'
+import { type Kysely, type Selectable, sql } from 'kysely'
 import { ErrorCode, FiscalError, invalid } from '../../core/errors.ts'
 import type { UnitOfWork } from '../../core/ports.ts'
 import { type Count, isUniqueViolation, type ModuleDatabase } from '../module.ts'
@@ -9,6 +9,8 @@ import type { AtCashboxConfig, AtDeviceRecord, AtReceiptRecord, AtStore } from '
 /** Austria (RKSV): the Kassen-ID and the AES key (sealed by the master key) of a queue. */
 export interface AtCashboxTable {
   queue_id: string
+  /** The account of the queue's cash box (migration 018): the Kassen-ID is unique within it. */
+  account_id: string | null
   kassen_id: string
   aes_key_encrypted: string
   /** Prüfwert of the AES key, as registered with FinanzOnline. */
@@ -103,6 +105,21 @@ async function configOf(db: Kysely<AtTables>, queueId: string): Promise<AtCashbo
   }
 }
 
+/** The account of a queue's cash box, as a subquery: at_cashboxes keeps it for its UNIQUE index. */
+const accountOf = (queueId: string) =>
+  sql<string>`(select c.account_id from queues q join cashboxes c on c.id = q.cashbox_id where q.id = ${queueId})`
+
+/** The queue that holds this Kassen-ID in the account of the given queue, if any. */
+async function kassenIdHolder(db: Kysely<AtTables>, config: AtCashboxConfig): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('at_cashboxes')
+    .select('queue_id')
+    .where('kassen_id', '=', config.kassenId)
+    .where('account_id', '=', accountOf(config.queueId))
+    .executeTakeFirst()
+  return row?.queue_id
+}
+
 /**
  * On SQLite the two statements of every receipt run prepared on the writing connection, as the ledger's
  * do (storage/repositories/ledger.ts): a Kysely query is built, compiled and prepared anew each time.
@@ -144,6 +161,7 @@ export function atStore(database: ModuleDatabase<AtTables>): AtStore {
             .insertInto('at_cashboxes')
             .values({
               queue_id: config.queueId,
+              account_id: accountOf(config.queueId),
               kassen_id: config.kassenId,
               aes_key_encrypted: config.aesKeyEncrypted,
               aes_key_check: config.aesKeyCheck,
@@ -156,6 +174,14 @@ export function atStore(database: ModuleDatabase<AtTables>): AtStore {
         })
       } catch (error) {
         if (isUniqueViolation(error)) {
+          const holder = await kassenIdHolder(database.db, config)
+          if (holder !== undefined && holder !== config.queueId) {
+            throw new FiscalError(
+              ErrorCode.Conflict,
+              `Kassen-ID ${JSON.stringify(config.kassenId)} is already used by another cash box of this account: every cash register needs a Kassen-ID of its own, registered with FinanzOnline`,
+              { field: 'kassenId', reason: 'Kassen-IDs are unique across the cash boxes of an account' },
+            )
+          }
           throw new FiscalError(
             ErrorCode.AlreadyConfigured,
             'this cash box is already provisioned for Austria: its Kassen-ID and AES key never change; add devices with POST /at/v1/signature-devices',

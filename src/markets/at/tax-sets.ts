@@ -2,48 +2,41 @@ import { invalid } from '../../core/errors.ts'
 import type { Micros } from '../../core/money.ts'
 import type { ChargeItem } from '../../core/receipt.ts'
 import type { TaxSetAmounts } from './machine-readable-code.ts'
+import { rateOn, ratePercent, TAX_SET, type TaxSet } from './tax-rates.ts'
 
-/** Positions of the five RKSV tax sets in the machine-readable code. */
-const NORMAL = 0
-const REDUCED_1 = 1
-const REDUCED_2 = 2
-const ZERO = 3
-const SPECIAL = 4
-
-/** The Austrian rates since 2016, in micro-percent, for charge items whose VAT case does not name the set. */
-const BY_RATE = new Map<bigint, number>([
-  [20_000_000n, NORMAL],
-  [10_000_000n, REDUCED_1],
-  [13_000_000n, REDUCED_2],
-  [0n, ZERO],
-  [19_000_000n, SPECIAL],
+/**
+ * ftChargeItemCase VAT nibble -> the rates it names: 1 discounted-1, 2 discounted-2, 3 normal (20 %, or
+ * 19 % where that is the normal rate), 7 zero, 8 not taxable. Cases 0 (unknown) and 4-6 (super-reduced,
+ * parking) leave the set to the rate.
+ */
+const RATES_OF_VAT_CASE = new Map<number, { rates: readonly Micros[]; name: string }>([
+  [1, { rates: [10_000_000n], name: 'discounted-1: 10 %' }],
+  [2, { rates: [13_000_000n], name: 'discounted-2: 13 %' }],
+  [3, { rates: [20_000_000n, 19_000_000n], name: 'normal: 20 %, or 19 % in Jungholz and Mittelberg' }],
+  [7, { rates: [0n], name: 'zero: 0 %' }],
+  [8, { rates: [0n], name: 'not taxable: 0 %' }],
 ])
 
-/** ftChargeItemCase VAT nibble: 1 discounted-1, 2 discounted-2, 3 normal, 7 zero, 8 not taxable. */
-const BY_VAT_CASE = new Map<number, number>([
-  [1, REDUCED_1],
-  [2, REDUCED_2],
-  [3, NORMAL],
-  [7, ZERO],
-  [8, ZERO],
-])
-
-/** Which set a charge item belongs to; throws a 400 naming the item when no set fits. */
-export function taxSetOf(item: ChargeItem, index: number): number {
+/**
+ * Which set a charge item belongs to on a Vienna calendar day: the rate decides, and it must be valid on
+ * that day and agree with the VAT case; otherwise a 400 naming the item.
+ */
+export function taxSetOf(item: ChargeItem, index: number, day: string): TaxSet {
   const vatCase = Number(item.caseCode & 0xfn)
   const nature = Number((item.caseCode >> 8n) & 0xffn)
   // Not taxable, not subject, exempt, reverse charge...: no Austrian VAT on this line.
-  if (nature !== 0) return ZERO
-  const byCase = BY_VAT_CASE.get(vatCase)
-  if (byCase !== undefined) return byCase
-  const byRate = BY_RATE.get(item.vatRate)
-  if (byRate === undefined) {
+  if (nature !== 0) return TAX_SET.zero
+  const field = `cbChargeItems[${index}].VATRate`
+  const found = rateOn(item.vatRate, day)
+  if ('problem' in found) throw invalid(field, found.problem)
+  const byCase = RATES_OF_VAT_CASE.get(vatCase)
+  if (byCase && !byCase.rates.includes(item.vatRate)) {
     throw invalid(
-      `cbChargeItems[${index}].VATRate`,
-      'an Austrian receipt needs one of the rates 20, 10, 13, 0 or 19 % (or a VAT case in ftChargeItemCase: 0x..3 normal, 0x..1 discounted-1, 0x..2 discounted-2, 0x..7 zero, 0x..8 not taxable)',
+      field,
+      `${ratePercent(item.vatRate)} contradicts the VAT case 0x..${vatCase} of ftChargeItemCase (${byCase.name}): send the rate of the case, or the case of the rate`,
     )
   }
-  return byRate
+  return found.rate.set
 }
 
 /** Micro-units to cents, half away from zero. */
@@ -54,11 +47,11 @@ const toCents = (micros: Micros): bigint => {
   return negative ? -cents : cents
 }
 
-/** Gross amounts per tax set, in cents. */
-export function taxSetAmounts(items: ChargeItem[]): TaxSetAmounts {
+/** Gross amounts per tax set, in cents, for a receipt of the given Vienna calendar day (yyyy-MM-dd). */
+export function taxSetAmounts(items: ChargeItem[], day: string): TaxSetAmounts {
   const sums: Micros[] = [0n, 0n, 0n, 0n, 0n]
   items.forEach((item, i) => {
-    const set = taxSetOf(item, i)
+    const set = taxSetOf(item, i, day)
     sums[set] = (sums[set] ?? 0n) + item.amount
   })
   return sums.map(toCents) as unknown as TaxSetAmounts

@@ -38,9 +38,13 @@ for (const engine of await engines()) {
   describe(`Austrian market on ${engine}`, () => {
     let h: Harness
     let n = 0
-    const fresh = async (provision: unknown = PROVISION) => {
+    let boxes = 0
+    const fresh = async (provision: Record<string, unknown> | null = PROVISION) => {
       const pos = new AtPos(h.app, await h.runtime.cashboxes.create('AT'))
-      const provisioned = provision ? await pos.provision(provision) : undefined
+      // Kassen-IDs are unique across the cash boxes of an account: each box of the suite has its own.
+      const provisioned = provision
+        ? await pos.provision({ ...provision, kassenId: `KASSE-F${++boxes}` })
+        : undefined
       return { pos, provisioned }
     }
     const id = (prefix = 'B') => `${prefix}-${++n}`
@@ -119,7 +123,7 @@ for (const engine of await engines()) {
       assert.equal(
         qrOf(start).Data.split('_').slice(0, 5).join('_'),
         // The Belegnummer as fiskaltrust's AT queue builds it: ft{receipt number in hex}#{RKSV receipt count}.
-        '_R1-AT0_KASSE-1_ft1#1_2024-01-02T10:00:00',
+        `_R1-AT0_${provisioned.kassenId}_ft1#1_2024-01-02T10:00:00`,
       )
       const sale = await pos.signOk(
         atReceipt({
@@ -134,7 +138,7 @@ for (const engine of await engines()) {
       // Summer time in Vienna: UTC+2.
       assert.deepEqual(fields.slice(1, 10), [
         'R1-AT0',
-        'KASSE-1',
+        provisioned.kassenId,
         'ft2#2',
         '2024-07-02T11:30:05',
         '1200,34',
@@ -150,7 +154,11 @@ for (const engine of await engines()) {
       assert.match(ocr[10], /^[A-Z2-7]+=*$/)
       assert.match(ocr[12], /^[A-Z2-7]+=*$/)
       assert.equal(sale.ftReceiptIdentification, 'ft2#2', 'the Belegnummer is the receipt identification')
-      assert.ok(sale.ftSignatures.some((s: any) => s.Data === 'Kassen-ID: KASSE-1 Belegnummer: ft2#2'))
+      assert.ok(
+        sale.ftSignatures.some(
+          (s: any) => s.Data === `Kassen-ID: ${provisioned.kassenId} Belegnummer: ft2#2`,
+        ),
+      )
       const report = verifyDep7(await pos.dep7(), materialOf(provisioned))
       assert.deepEqual(report.problems, [])
       assert.equal(report.turnoverCents, String(120034 - 550 + 1300 + 1 + 1900))
@@ -244,7 +252,7 @@ for (const engine of await engines()) {
       assert.equal(stateBits(late.ftState).local & 0x1n, 0x1n, 'over 48 h: AT 0x001')
       const report = late.ftSignatures.find((s: any) => s.Caption.includes('48 Stunden'))
       assert.deepEqual(JSON.parse(report.Data), {
-        kassenId: 'KASSE-1',
+        kassenId: provisioned.kassenId,
         signatureDevice: 'U:ATU12345678-K0',
         provider: 'AT0',
         outageSince: '2024-03-01T10:00:00',
@@ -341,7 +349,7 @@ for (const engine of await engines()) {
       assert.equal(stateBits(yearly.ftState).low & 0x600n, 0n)
       assert.equal(
         yearly.ftSignatures.find((s: any) => s.Caption === 'Jahresbeleg')?.Data,
-        `Kassen-ID: KASSE-1 Belegnummer: ${yearly.ftReceiptIdentification}`,
+        `Kassen-ID: ${provisioned.kassenId} Belegnummer: ${yearly.ftReceiptIdentification}`,
       )
       const monthly = await pos.signOk(
         atReceipt({ reference: 'C-6', moment: '2026-02-28T22:00:00Z', caseCode: AT_CASE.monthly }),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, before, describe, test } from 'node:test'
+import { after, before, describe, type TestContext, test } from 'node:test'
 import { type Dep7Report, decryptTurnover, verifyDep7 } from '../../../src/verify/dep7-verifier.ts'
 import { cliEnv, runCli } from '../../cli/cli-process.ts'
 import { engines } from '../../helpers/engines.ts'
@@ -12,6 +12,7 @@ import {
   AtPos,
   atReceipt,
   cents,
+  exportAndVerifyDep7,
   payloadFields,
   SET_ITEMS,
   stateBits,
@@ -132,14 +133,7 @@ async function runScenario(
   const env = cliEnv({ DATABASE_URL: h.databaseUrl, FISCALBOX_DATA_DIR: h.dataDir })
   let report: Dep7Report
   if (through === 'cli') {
-    const exported = await runCli(
-      ['export', 'dep7', '--cashbox', box.cashboxId, '--out', out, '--keys', keys],
-      env,
-    )
-    assert.equal(exported.code, 0, exported.stderr)
-    const verified = await runCli(['verify', out, '--keys', keys, '--json'], env)
-    assert.equal(verified.code, 0, `${verified.stdout}${verified.stderr}`)
-    report = JSON.parse(verified.stdout)
+    report = await exportAndVerifyDep7(env, box.cashboxId, out, keys)
   } else {
     // The HTTP export, checked with key material the test builds itself: the scenario's AES key and the
     // public keys the provisioning answered with.
@@ -201,28 +195,33 @@ async function runScenario(
 
 for (const engine of await engines()) {
   describe(`A-SIT RKSV scenarios on ${engine}`, () => {
-    let h: Harness
     let work: string
-    before(async () => {
-      h = await startHarness(engine)
+    before(() => {
       work = mkdtempSync(join(tmpdir(), 'fiscalbox-at-'))
     })
-    after(async () => {
-      await h.close()
-      rmSync(work, { recursive: true, force: true })
-    })
+    after(() => rmSync(work, { recursive: true, force: true }))
+    /**
+     * Every scenario uses the Kassen-ID CASHBOX-DEMO-1, which is unique across the cash boxes of an
+     * account: each run gets a database of its own.
+     */
+    const ownHarness = async (t: TestContext): Promise<Harness> => {
+      const h = await startHarness(engine)
+      t.after(() => h.close())
+      return h
+    }
 
     test('there are eight scenarios', () => assert.equal(FILES.length, 8))
 
     for (const file of FILES) {
-      test(`${file}: signed through /v2/sign, exported as DEP7, accepted by fiscalbox verify`, async () => {
+      test(`${file}: signed through /v2/sign, exported as DEP7, accepted by fiscalbox verify`, async (t) => {
         const scenario = JSON.parse(readFileSync(join(DIR, file), 'utf8')) as Scenario
-        await runScenario(h, scenario, 'closed', work, engine === 'sqlite' ? 'cli' : 'http')
+        await runScenario(await ownHarness(t), scenario, 'closed', work, engine === 'sqlite' ? 'cli' : 'http')
       })
     }
 
-    test('scenario 1 with certificate devices (AT1) is accepted too, and tampering is named', async () => {
+    test('scenario 1 with certificate devices (AT1) is accepted too, and tampering is named', async (t) => {
       const scenario = JSON.parse(readFileSync(join(DIR, FILES[0] as string), 'utf8')) as Scenario
+      const h = await ownHarness(t)
       const { box, out, keys, env, belegnummern } = await runScenario(h, scenario, 'certificate', work, 'cli')
       // The cash box's journal export (hash chain, request and response hashes) verifies as well.
       const journal = join(work, `journal-${h.engine}.jsonl`)

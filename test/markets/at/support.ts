@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { CreatedCashbox } from '../../../src/core/cashboxes.ts'
+import { runCli } from '../../cli/cli-process.ts'
 
 /**
  * A POS and an operator talking to an Austrian cash box through the public HTTP interface only. Case codes
@@ -174,4 +175,18 @@ export const payloadFields = (jws: string): string[] =>
 export const stateBits = (ftState: string) => {
   const value = BigInt(ftState)
   return { low: value & 0xffff_ffffn, local: (value >> 32n) & 0xfffn }
+}
+
+/** `fiscalbox export dep7` then `fiscalbox verify --json` on the file, as an operator runs them: the report. */
+export async function exportAndVerifyDep7(
+  env: NodeJS.ProcessEnv,
+  cashboxId: string,
+  out: string,
+  keys: string,
+): Promise<any> {
+  const exported = await runCli(['export', 'dep7', '--cashbox', cashboxId, '--out', out, '--keys', keys], env)
+  assert.equal(exported.code, 0, exported.stderr)
+  const verified = await runCli(['verify', out, '--keys', keys, '--json'], env)
+  assert.equal(verified.code, 0, `${verified.stdout}${verified.stderr}`)
+  return JSON.parse(verified.stdout)
 }

@@ -173,6 +173,44 @@ describe('TicketBAI clients against the simulator over HTTPS with a client certi
     assert.equal(skipped.kind === 'answered' && skipped.outcomes[0]?.status, 'accepted_with_errors')
     assert.equal(skipped.kind === 'answered' && skipped.outcomes[0]?.code, '006')
   })
+  it('keeps one chain per issuing device (NumSerieDispositivo), not per NIF: two cash boxes of one issuer interleave without 006', async () => {
+    // Gipuzkoa's TicketBAI FAQ "Encadenamiento por series": each invoice identifies the previous one of
+    // the billing device; several devices each issuing in a series of their own chain within it.
+    const chainOf = (device: string, series: string, count = 2) => {
+      let state = emptyTicketBaiChain()
+      return Array.from({ length: count }, (_, k) => k + 1).map((i) => {
+        const made = issueTicketBai(
+          state,
+          sampleInvoice({
+            territory: 'gipuzkoa',
+            series,
+            number: String(i),
+            deviceSerial: device,
+            issuedAt: new Date(Date.UTC(2025, 9, 20, 9, i)),
+          }),
+          { key: pki.taxpayer.key, certificate: pki.taxpayer.cert },
+        )
+        state = made.state
+        return made.record
+      })
+    }
+    const [a1, a2] = chainOf('CAJA-A-CHAIN', 'CA') as [TicketBaiRecord, TicketBaiRecord]
+    const [b1, b2] = chainOf('CAJA-B-CHAIN', 'CB') as [TicketBaiRecord, TicketBaiRecord]
+    for (const record of [a1, b1, a2, b2]) {
+      const answer = await authority('gipuzkoa').submit([record])
+      assert.equal(answer.kind, 'answered')
+      assert.deepEqual(
+        answer.kind === 'answered' && answer.outcomes.map((o) => [o.status, o.code ?? null]),
+        [['accepted', null]],
+        `${record.series}${record.number}`,
+      )
+    }
+    // A device that skips one of its own invoices is still told so.
+    const [c1, , c3] = chainOf('CAJA-C-CHAIN', 'CC', 3) as TicketBaiRecord[]
+    await authority('gipuzkoa').submit([c1 as TicketBaiRecord])
+    const skipped = await authority('gipuzkoa').submit([c3 as TicketBaiRecord])
+    assert.equal(skipped.kind === 'answered' && skipped.outcomes[0]?.code, '006')
+  })
   for (const territory of ['gipuzkoa', 'bizkaia'] as const) {
     it(`${territory}: cancels invoices; a second cancellation is a duplicate; an unknown invoice is refused`, async () => {
       const cancel = (r: TicketBaiRecord) =>

@@ -43,7 +43,8 @@ export const ProvisionBody = Type.Object(
     kassenId: Type.String({
       minLength: 1,
       maxLength: 100,
-      description: 'Kassen-ID as registered with FinanzOnline',
+      description:
+        'Kassen-ID as registered with FinanzOnline; unique across the cash boxes of an account (another cash box holding it: 409 conflict)',
     }),
     aesKey: Type.Optional(
       Type.String({

@@ -65,7 +65,7 @@ interface InvoiceAnswer {
 export class TicketBaiService {
   readonly invoices = new Map<string, ReceivedInvoice>()
   private readonly byIdentifier = new Map<string, ReceivedInvoice>()
-  /** per territory and issuer: the first 100 characters of the last received signature */
+  /** per territory, issuer and issuing device: the first 100 characters of the last received signature */
   private readonly chainHeads = new Map<string, string>()
   uploads = 0
   /** invoices or cancellations sent again after they were received: what reconciliation must keep at 0 */
@@ -258,7 +258,12 @@ export class TicketBaiService {
     }
     const identifier = tbaiIdentifier(nif, issueDate, check.signatureValue)
     const warnings: string[] = []
-    const chainKey = `${territory}|${nif}`
+    // One chain per issuing device of an issuer (Gipuzkoa's TicketBAI FAQ "Encadenamiento por series"):
+    // the device's serial, or the software licence when an installation sends none.
+    const device =
+      textAt(root, 'HuellaTBAI', 'NumSerieDispositivo') ??
+      `licence ${textAt(root, 'HuellaTBAI', 'Software', 'LicenciaTBAI') ?? ''}`
+    const chainKey = `${territory}|${nif}|${device}`
     const cited =
       textAt(root, 'HuellaTBAI', 'EncadenamientoFacturaAnterior', 'SignatureValueFirmaFacturaAnterior') ?? ''
     const head = this.chainHeads.get(chainKey) ?? ''
