@@ -215,7 +215,9 @@ for (const engine of await engines()) {
         )
         assert.equal(signed.cbReceiptReference, reference)
         assert.ok(
-          qrOf(signed).Data.includes(`_KASSE-1_${signed.ftReceiptIdentification}_2024-01-02T13:00:00_`),
+          qrOf(signed).Data.includes(
+            `_${provisioned.kassenId}_${signed.ftReceiptIdentification}_2024-01-02T13:00:00_`,
+          ),
         )
       }
       const report = verifyDep7(await pos.dep7(), materialOf(provisioned))

@@ -69,7 +69,7 @@ for (const engine of await engines()) {
       const sammel = await sign('S-7', '2024-06-01T08:00:00', AT_CASE.zero)
       assert.equal(stateBits(sammel.ftState).low & 0x2n, 0n)
       const identification = sammel.ftSignatures.find(
-        (s: any) => s.Data === 'Kassen-ID: KASSE-SAMMEL Belegnummer: S-7',
+        (s: any) => s.Data === `Kassen-ID: KASSE-SAMMEL Belegnummer: ${sammel.ftReceiptIdentification}`,
       )
       assert.equal(identification?.Caption, 'Sammelbeleg')
       const content = sammel.ftSignatures.find(
@@ -78,8 +78,8 @@ for (const engine of await engines()) {
       assert.ok(content, JSON.stringify(sammel.ftSignatures))
       assert.deepEqual(JSON.parse(content.Data), {
         kassenId: 'KASSE-SAMMEL',
-        ausfallBeginn: { belegnummer: 'S-3', zeitpunkt: '2024-05-31T18:00:00' },
-        ausfallEnde: { belegnummer: 'S-5', zeitpunkt: '2024-06-01T07:00:00' },
+        ausfallBeginn: { belegnummer: firstFailed.ftReceiptIdentification, zeitpunkt: '2024-05-31T18:00:00' },
+        ausfallEnde: { belegnummer: monthly.ftReceiptIdentification, zeitpunkt: '2024-06-01T07:00:00' },
         belegeOhneSignatur: 3,
       })
       const qr = sammel.ftSignatures.find((s: any) => s.ftSignatureFormat === '0x0000000000000003')
@@ -99,7 +99,7 @@ for (const engine of await engines()) {
       assert.equal(report.turnoverCents, '1500')
       const dep = await pos.dep7()
       const jwss = dep['Belege-Gruppe'].flatMap((g: any) => g['Belege-kompakt'])
-      assert.equal(payloadFields(jwss[5])[3], 'S-7')
+      assert.equal(payloadFields(jwss[5])[3], sammel.ftReceiptIdentification)
       assert.notEqual(
         Buffer.from(jwss[5].split('.')[2], 'base64url').toString(),
         'Sicherheitseinrichtung ausgefallen',
