@@ -1,8 +1,11 @@
 import { createHash, type KeyObject, verify as verifySignature, X509Certificate } from 'node:crypto'
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from './algorithms.ts'
 import { CURVES } from './curves.ts'
+import { type CertificateExtensions, certificateExtensions } from './certificate-extensions.ts'
+import { DerError } from './der.ts'
 import { EcSchnorrVerifier } from './ec-schnorr.ts'
 import { LogMessageError, type ParsedLogMessage, parseLogMessage } from './log-message.ts'
+import { systemOperationDataProblems } from './system-operation-data.ts'
 
 /**
  * Checks a BSI TR-03151/TR-03153 TSS export, written from the specifications and independent of the code
@@ -31,6 +34,8 @@ export interface TssExportReport {
   problems: string[]
   /** All problems found; `problems` lists at most the first MAX_LISTED. */
   problemCount: number
+  /** Departures from RFC 5280 that certified TSEs and the BSI simulator ship, which do not fail the check. */
+  warnings: string[]
 }
 
 const MAX_LISTED = 1000
@@ -63,6 +68,7 @@ interface Certificate {
   keyHash: string
   validFrom: number
   validTo: number
+  extensions: CertificateExtensions
 }
 
 interface Tss {
@@ -137,6 +143,7 @@ export class TssExportVerifier {
   readonly #strings: string[] = []
   readonly #stringIndex = new Map<string, number>()
   readonly #problems: string[] = []
+  readonly #warnings = new Set<string>()
   #problemCount = 0
   readonly #otherFiles: string[] = []
   #infoCsv = false
@@ -177,6 +184,14 @@ export class TssExportVerifier {
       this.#problem(`${name}: ${(error as Error).message}`)
       return
     }
+    let extensions: CertificateExtensions
+    try {
+      extensions = certificateExtensions(cert.raw)
+    } catch (error) {
+      if (!(error instanceof DerError)) throw error
+      this.#problem(`${name}: its extensions are not valid DER: ${error.message}`)
+      return
+    }
     const keyHash = createHash('sha256').update(point).digest('hex').toUpperCase()
     const named = KEY_HASH_NAME.exec(name)
     if (named && (named[1] as string).toUpperCase() !== keyHash)
@@ -189,6 +204,7 @@ export class TssExportVerifier {
       keyHash,
       validFrom: seconds(cert.validFrom),
       validTo: seconds(cert.validTo),
+      extensions,
     }
     this.#certificates.push(entry)
     // For a key with several certificates, prefer one a CA issued over a self-signed one.
@@ -249,6 +265,13 @@ export class TssExportVerifier {
     const stem = this.#stem(counter, message.logTime.seconds, transaction, code, text, timeText)
     if (name !== `${stem}.log` && !new RegExp(`^${escapeRegExp(stem)}_Fc-[1-9][0-9]*\\.log$`).test(name))
       this.#problem(`${name}: the file name does not match the log message, which says ${stem}.log`)
+
+    if (message.kind === 'system')
+      for (const problem of systemOperationDataProblems(
+        message.operationType as string,
+        message.systemOperationData,
+      ))
+        this.#problem(`${name}: ${problem}`)
 
     const serialNumber = Buffer.from(message.serialNumber).toString('hex').toUpperCase()
     const tss = this.#tssOf(serialNumber, name)
@@ -361,10 +384,13 @@ export class TssExportVerifier {
       openTransactions += outcome.open
       first = Math.min(first, outcome.first)
       last = Math.max(last, outcome.last)
+      const chain = this.#chain(tss.certificate)
+      this.#chainRules(chain)
+      this.#chainValidity(chain, outcome.times)
       tssReports.push({
         serialNumber: tss.serialNumber,
         certificate: tss.certificate.file,
-        chain: this.#chain(tss.certificate),
+        chain: chain.map((c) => c.file),
         algorithms: [...tss.algorithms],
       })
     }
@@ -383,12 +409,13 @@ export class TssExportVerifier {
       otherFiles: this.#otherFiles,
       problems: this.#problems,
       problemCount: this.#problemCount,
+      warnings: [...this.#warnings],
     }
   }
 
   /** Leaf to root through the certificates of the archive, checking every signature on the way. */
-  #chain(leaf: Certificate): string[] {
-    const chain = [leaf.file]
+  #chain(leaf: Certificate): Certificate[] {
+    const chain = [leaf]
     let current = leaf
     for (let depth = 0; depth < 8; depth++) {
       if (this.#selfSigned(current.cert)) return chain
@@ -401,15 +428,66 @@ export class TssExportVerifier {
         )
         return chain
       }
-      chain.push(issuer.file)
+      chain.push(issuer)
       current = issuer
     }
     this.#problem(`${leaf.file}: certificate chain longer than 8`)
     return chain
   }
 
+  /**
+   * What `openssl verify` checks on a chain (RFC 5280 6.1.4): every issuer is a CA allowed to sign
+   * certificates, and no CA has more CAs below it than its pathLenConstraint allows. Key identifiers
+   * (4.2.1.1, 4.2.1.2) must match where both are there; a missing one is a warning only, because the BSI
+   * simulator's chain has no Authority Key Identifiers (and fails `openssl verify -x509_strict`).
+   */
+  #chainRules(chain: Certificate[]): void {
+    for (let i = 1; i < chain.length; i++) {
+      const issuer = chain[i] as Certificate
+      const child = chain[i - 1] as Certificate
+      const { basicConstraints, keyUsage, subjectKeyId } = issuer.extensions
+      if (!basicConstraints?.ca)
+        this.#problem(`${issuer.file}: issued ${child.file} but is no CA (basicConstraints cA is not TRUE)`)
+      if (keyUsage && !keyUsage.keyCertSign)
+        this.#problem(`${issuer.file}: issued ${child.file} but its keyUsage lacks keyCertSign`)
+      const below = i - 1
+      const limit = basicConstraints?.pathLength
+      if (limit !== undefined && below > limit)
+        this.#problem(
+          `${issuer.file}: path length constraint exceeded: pathLenConstraint ${limit} allows ${limit} CA certificate(s) below it, the chain has ${below}`,
+        )
+      const authorityKeyId = child.extensions.authorityKeyId
+      if (authorityKeyId && subjectKeyId && authorityKeyId !== subjectKeyId)
+        this.#problem(
+          `${child.file}: its Authority Key Identifier ${authorityKeyId} is not the Subject Key Identifier ${subjectKeyId} of its issuer ${issuer.file}`,
+        )
+      if (!authorityKeyId)
+        this.#warnings.add(
+          `${child.file}: no Authority Key Identifier (RFC 5280 4.2.1.1; openssl -x509_strict rejects it)`,
+        )
+      if (!subjectKeyId)
+        this.#warnings.add(`${issuer.file}: CA certificate without Subject Key Identifier (RFC 5280 4.2.1.2)`)
+    }
+  }
+
+  /** Every certificate of the chain must be valid whenever the TSS signed (the leaf is checked per log). */
+  #chainValidity(chain: Certificate[], times: { first: number; last: number } | null): void {
+    if (!times) return
+    for (const certificate of chain.slice(1))
+      if (times.first < certificate.validFrom || times.last > certificate.validTo)
+        this.#problem(
+          `${certificate.file}: not valid at all log times (${iso(times.first)} to ${iso(times.last)}); it is valid from ${iso(certificate.validFrom)} to ${iso(certificate.validTo)}`,
+        )
+  }
+
   /** Signature counter, time order and transaction life cycles of one TSS, in counter order. */
-  #sequence(tss: Tss): { transactions: number; open: number; first: number; last: number } {
+  #sequence(tss: Tss): {
+    transactions: number
+    open: number
+    first: number
+    last: number
+    times: { first: number; last: number } | null
+  } {
     const r = tss.records
     const order = new Uint32Array(r.length)
     for (let i = 0; i < r.length; i++) order[i] = i
@@ -477,9 +555,18 @@ export class TssExportVerifier {
       if (code === Code.Finish) open.delete(number)
     }
     const last = r.length ? (r.counter[order[r.length - 1] as number] as number) : 0
-    return { transactions, open: open.size, first: firstCounter, last }
+    let earliest = Number.POSITIVE_INFINITY
+    let latest = Number.NEGATIVE_INFINITY
+    for (let i = 0; i < r.length; i++) {
+      earliest = Math.min(earliest, r.time[i] as number)
+      latest = Math.max(latest, r.time[i] as number)
+    }
+    const times = r.length ? { first: earliest, last: latest } : null
+    return { transactions, open: open.size, first: firstCounter, last, times }
   }
 }
+
+const iso = (seconds: number) => new Date(seconds * 1000).toISOString()
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')

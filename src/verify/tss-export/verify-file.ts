@@ -64,6 +64,7 @@ export function formatTssExportReport(report: TssExportReport): string {
     lines.push(`  TSS ${tss.serialNumber}: ${tss.algorithms.join(', ')}`)
     lines.push(`    certificates: ${tss.chain.join(' <- issued by ')}`)
   }
+  for (const warning of report.warnings) lines.push(`  warning: ${warning}`)
   if (report.otherFiles.length) lines.push(`  not checked: ${report.otherFiles.join(', ')}`)
   for (const problem of report.problems) lines.push(`  ${problem}`)
   if (report.problemCount > report.problems.length)
