@@ -224,6 +224,51 @@ describe('TSS export verifier: the certificate chain as openssl verify checks it
   })
 })
 
+describe('TSS export verifier: filtered exports, as info.csv declares them', () => {
+  /** Two clients taking turns; `keep` selects the logs of the export. */
+  const twoClients = () =>
+    renumber(
+      day(8).map((f) =>
+        f.kind === 'transaction' && f.transactionNumber % 2 === 0 ? { ...f, clientId: 'POS-2' } : f,
+      ),
+    )
+  const write = async (description: string, facts: LogFacts[]) => {
+    const file = join(dir, `filtered-${++n}.tar`)
+    await writeExport(file, tss, facts, { description })
+    return verifyTssExportFile(file)
+  }
+  const ofClient = (facts: LogFacts[], client: string) =>
+    facts.filter((f) => f.kind === 'transaction' && f.clientId === client)
+
+  test('one client, a transaction range: the gaps they explain are no problem', async () => {
+    const pos1 = await write('fiscalbox; filtered export; client=POS-1', ofClient(twoClients(), 'POS-1'))
+    assert.deepEqual(pos1.problems, [])
+    assert.equal(pos1.filter, 'client=POS-1')
+    const range = twoClients().filter(
+      (f) => f.kind === 'transaction' && f.transactionNumber >= 3 && f.transactionNumber <= 6,
+    )
+    assert.deepEqual((await write('fiscalbox; filtered export; transactions=3..6', range)).problems, [])
+  })
+
+  test('logs outside the declared filter, and the gaps of an undeclared filter, are reported', async () => {
+    const all = twoClients().filter((f) => f.kind === 'transaction')
+    const claimed = await write('fiscalbox; filtered export; client=POS-1', all)
+    assert.ok(claimed.problemCount > 0)
+    assert.match(
+      claimed.problems[0] as string,
+      /_Client-POS-2\.log: the export says it holds only "client=POS-1", but this log message is from client POS-2$/,
+    )
+    const undeclared = await write('fiscalbox', ofClient(twoClients(), 'POS-1'))
+    assert.ok(undeclared.problems.some((p) => /signature counter jumps from/.test(p)))
+    assert.ok(undeclared.problems.some((p) => /transaction numbers 2\.\.2 are missing/.test(p)))
+    const unreadable = await write(
+      'fiscalbox; filtered export; clients=POS-1',
+      ofClient(twoClients(), 'POS-1'),
+    )
+    assert.ok(unreadable.problems.includes('info.csv: unknown export filter "clients=POS-1"'))
+  })
+})
+
 describe('TSS export verifier: systemOperationData of the system logs (TR-03151)', () => {
   const admin = tlv(0x81, Buffer.from('Admin'))
   const system = (operationType: string, systemOperationData: Buffer): LogFacts => ({

@@ -10,7 +10,7 @@ import { contentOf, DerError, readChildren } from './der.ts'
  */
 
 type FieldType =
-  | { kind: 'text' }
+  | { kind: 'text'; emptyAllowed?: boolean }
   | { kind: 'boolean' }
   | { kind: 'time' }
   | { kind: 'enumerated'; max: number; emptyAllowed?: boolean }
@@ -28,7 +28,7 @@ const userId: FieldRule = { tag: 1, name: 'userId', type: TEXT }
 
 const RULES: Record<string, FieldRule[]> = {
   // The simulator writes no systemOperationData when the description was set by the manufacturer.
-  initialize: [{ tag: 1, name: 'description', type: TEXT, optional: true }],
+  initialize: [{ tag: 1, name: 'description', type: { kind: 'text', emptyAllowed: true }, optional: true }],
   updatetime: [
     { tag: 1, name: 'timeBeforeUpdate', type: TIME },
     { tag: 2, name: 'timeAfterUpdate', type: TIME },
@@ -53,7 +53,7 @@ const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
 function typeProblem(type: FieldType, content: Uint8Array): string | undefined {
   switch (type.kind) {
     case 'text':
-      return content.length === 0 ? 'is empty' : undefined
+      return content.length === 0 && !type.emptyAllowed ? 'is empty' : undefined
     case 'boolean':
       return content.length === 1 && (content[0] === 0x00 || content[0] === 0xff)
         ? undefined

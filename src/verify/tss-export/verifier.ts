@@ -4,6 +4,7 @@ import { CURVES } from './curves.ts'
 import { type CertificateExtensions, certificateExtensions } from './certificate-extensions.ts'
 import { DerError } from './der.ts'
 import { EcSchnorrVerifier } from './ec-schnorr.ts'
+import { type ExportFilter, exportFilterOf, inRange } from './export-filter.ts'
 import { LogMessageError, type ParsedLogMessage, parseLogMessage } from './log-message.ts'
 import { systemOperationDataProblems } from './system-operation-data.ts'
 
@@ -34,6 +35,8 @@ export interface TssExportReport {
   problems: string[]
   /** All problems found; `problems` lists at most the first MAX_LISTED. */
   problemCount: number
+  /** A filtered export's filter as info.csv declares it (`client=POS-1; transactions=2..5`), else null. */
+  filter: string | null
   /** Departures from RFC 5280 that certified TSEs and the BSI simulator ship, which do not fail the check. */
   warnings: string[]
 }
@@ -147,6 +150,7 @@ export class TssExportVerifier {
   #problemCount = 0
   readonly #otherFiles: string[] = []
   #infoCsv = false
+  #filter: ExportFilter | null = null
   #counts = { transaction: 0, system: 0, audit: 0, verified: 0 }
 
   #problem(text: string): void {
@@ -221,8 +225,12 @@ export class TssExportVerifier {
   member(name: string, data: Buffer): void {
     if (name === 'info.csv') {
       this.#infoCsv = true
-      if (!INFO_CSV.test(data.toString('utf8')))
+      const text = data.toString('utf8')
+      if (!INFO_CSV.test(text))
         this.#problem(`info.csv: not the line "description:","...","manufacturer:","...","version:","..."`)
+      const filter = exportFilterOf(text)
+      if (typeof filter === 'string') this.#problem(filter)
+      else this.#filter = filter
       return
     }
     if (name.endsWith('.log')) return this.#log(name, data)
@@ -409,6 +417,7 @@ export class TssExportVerifier {
       otherFiles: this.#otherFiles,
       problems: this.#problems,
       problemCount: this.#problemCount,
+      filter: this.#filter?.text ?? null,
       warnings: [...this.#warnings],
     }
   }
@@ -480,6 +489,20 @@ export class TssExportVerifier {
         )
   }
 
+  /** How record i lies outside the export's declared filter, or undefined. */
+  #outside(filter: ExportFilter, r: Records, i: number): string | undefined {
+    const counter = r.counter[i] as number
+    const time = r.time[i] as number
+    if (filter.signatures && !inRange(filter.signatures, counter)) return `has signature counter ${counter}`
+    if (filter.time && !inRange(filter.time, time)) return `was logged at ${time}`
+    if ((r.code[i] as Code) > Code.Finish) return undefined
+    const client = this.#strings[r.text[i] as number]
+    if (filter.client !== undefined && client !== filter.client) return `is from client ${client}`
+    const number = r.transaction[i] as number
+    if (filter.transactions && !inRange(filter.transactions, number)) return `is of transaction ${number}`
+    return undefined
+  }
+
   /** Signature counter, time order and transaction life cycles of one TSS, in counter order. */
   #sequence(tss: Tss): {
     transactions: number
@@ -502,15 +525,25 @@ export class TssExportVerifier {
     let lastStarted = 0
     const firstCounter = r.length ? (r.counter[order[0] as number] as number) : 0
     const seenBefore = (n: number) => firstStarted > 0 && n >= firstStarted && n <= lastStarted
+    // A filtered export leaves out the other clients' logs, or all but some transactions' logs: then the
+    // counter (and, for one client, the transaction numbers) may jump. Everything else still holds.
+    const filter = this.#filter
+    const counterGaps = filter?.client !== undefined || filter?.transactions !== undefined
+    const numberGaps = filter?.client !== undefined
     for (let k = 0; k < r.length; k++) {
       const i = order[k] as number
       const counter = r.counter[i] as number
+      const outside = filter && this.#outside(filter, r, i)
+      if (outside)
+        this.#problem(
+          `${name(k)}: the export says it holds only "${filter.text}", but this log message ${outside}`,
+        )
       if (k > 0) {
         const previous = order[k - 1] as number
         const before = r.counter[previous] as number
         if (counter === before)
           this.#problem(`${name(k)}: signature counter ${counter} also used by ${name(k - 1)}`)
-        else if (counter !== before + 1)
+        else if (counter !== before + 1 && !counterGaps)
           this.#problem(
             `${name(k)}: signature counter jumps from ${before} to ${counter}: ${counter - before - 1} log message(s) missing after ${name(k - 1)}`,
           )
@@ -531,7 +564,7 @@ export class TssExportVerifier {
           this.#problem(`${name(k)}: transaction ${number} is started again (or out of order)`)
           continue
         }
-        if (lastStarted > 0 && number !== lastStarted + 1)
+        if (lastStarted > 0 && number !== lastStarted + 1 && !numberGaps)
           this.#problem(
             `${name(k)}: transaction numbers ${lastStarted + 1}..${number - 1} are missing before it`,
           )

@@ -274,11 +274,15 @@ export async function writeExport(
   file: string,
   tss: Tss,
   facts: LogFacts[],
-  options: { certificates?: Buffer[] } = {},
+  options: { certificates?: Buffer[]; description?: string } = {},
 ): Promise<void> {
   await writeTssExport(
     {
-      info: { description: 'fiscalbox test TSS', manufacturer: 'fiscalbox', version: '0.1.0' },
+      info: {
+        description: options.description ?? 'fiscalbox test TSS',
+        manufacturer: 'fiscalbox',
+        version: '0.1.0',
+      },
       certificates: (options.certificates ?? [tss.chain.leaf, tss.chain.subCa, tss.chain.root]).map(
         (der) => ({ der }),
       ),

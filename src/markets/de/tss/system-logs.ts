@@ -18,9 +18,10 @@ export const LOG_OUT_CAUSE = { user: 0, timeout: 1 } as const
 export const UNBLOCK_RESULT = { ok: 0, failed: 1, unknownUserId: 2, error: 3 } as const
 
 export const systemLogs = {
+  /** Without a description, no field: as the simulator does when none was set. */
   initialize: (description: string): SystemData => ({
     operationType: 'initialize',
-    fields: [{ tag: 1, text: description }],
+    fields: description ? [{ tag: 1, text: description }] : [],
   }),
   authenticateUser: (userId: string, role: number, authenticated: boolean): SystemData => ({
     operationType: 'authenticateUser',
