@@ -14,13 +14,32 @@ for (const engine of await engines()) {
     let env: NodeJS.ProcessEnv
     let tssId: string
     let signatureCounter: number
+    let api: Awaited<ReturnType<typeof signDeClient>>
+    let clientIds: string[]
+
+    /** An export through the SIGN DE API (PUT, poll, download) with the given filter query, as a file. */
+    async function apiExport(query: string): Promise<string> {
+      const exportId = randomUUID()
+      const started = await api.call('PUT', `/tss/${tssId}/export/${exportId}?${query}`, {})
+      assert.equal(started.status, 200, JSON.stringify(started.body))
+      let state = started.body.state
+      for (let poll = 0; poll < 500 && (state === 'PENDING' || state === 'WORKING'); poll++) {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        state = (await api.call('GET', `/tss/${tssId}/export/${exportId}`)).body.state
+      }
+      assert.equal(state, 'COMPLETED')
+      const file = join(harness.dataDir, `${exportId}.tar`)
+      writeFileSync(file, (await api.call('GET', `/tss/${tssId}/export/${exportId}/file`)).raw)
+      return file
+    }
 
     before(async () => {
       harness = await startHarness(engine)
       env = cliEnv({ DATABASE_URL: harness.databaseUrl, FISCALBOX_DATA_DIR: harness.dataDir })
-      const api = await signDeClient(harness.app, await createCredentials(harness))
+      api = await signDeClient(harness.app, await createCredentials(harness))
       const tss = await setUpTss(api, { clients: 2 })
       tssId = tss.tssId
+      clientIds = tss.clientIds
       for (let i = 1; i <= 12; i++) {
         const txId = randomUUID()
         const client_id = tss.clientIds[i % 2] as string
@@ -51,6 +70,24 @@ for (const engine of await engines()) {
       const report = JSON.parse(verified.stdout)
       assert.equal(report.problemCount, 0)
       assert.match(JSON.stringify(report), new RegExp(`"${signatureCounter}"|${signatureCounter}`))
+    })
+
+    it('fiscalbox verify accepts filtered exports (client, transactions, time) and says what it checked', async () => {
+      const now = Math.floor(Date.now() / 1000)
+      for (const [query, filter] of [
+        [`client_id=${clientIds[0]}`, 'client=POS-1'],
+        ['start_transaction_number=3&end_transaction_number=6', 'transactions=3..6'],
+        ['transaction_number=4', 'transactions=4..4'],
+        [`client_id=${clientIds[1]}&start_date=${now - 3600}&end_date=${now + 3600}`, 'client=POS-2; time='],
+      ] as const) {
+        const verified = await runCli(['verify', await apiExport(query)], env)
+        assert.equal(verified.code, 0, `${query}\n${verified.stdout}${verified.stderr}`)
+        assert.match(verified.stdout, /^OK: TSS export verified/)
+        assert.ok(verified.stdout.includes(`filtered export: ${filter}`), verified.stdout)
+      }
+      // An unfiltered export still has to be complete.
+      const full = await runCli(['verify', await apiExport(''), '--json'], env)
+      assert.equal(JSON.parse(full.stdout).filter, null)
     })
 
     it('the verifier rejects a tampered copy and names the file', async () => {

@@ -10,7 +10,16 @@ import { tarChunks } from '../../src/markets/de/export/tar-writer.ts'
 import { CURVES } from '../../src/verify/tss-export/curves.ts'
 import { EcSchnorrVerifier } from '../../src/verify/tss-export/ec-schnorr.ts'
 import { verifyTssExportFile } from '../../src/verify/tss-export/verify-file.ts'
-import { createTss, day, type LogFacts, logMessage, type Tss, writeExport } from './tss-export/fixtures.ts'
+import {
+  createTss,
+  day,
+  integer,
+  type LogFacts,
+  logMessage,
+  type Tss,
+  tlv,
+  writeExport,
+} from './tss-export/fixtures.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'fiscalbox-verify-tss-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
@@ -183,6 +192,123 @@ function keyHash(der: Buffer): string {
     .digest('hex')
     .toUpperCase()
 }
+
+describe('TSS export verifier: the certificate chain as openssl verify checks it (RFC 5280)', () => {
+  test('a root whose pathLenConstraint 0 forbids the sub-CA is reported', async () => {
+    const file = join(dir, 'path-length.tar')
+    await writeExport(file, await createTss('P-256', { rootPathLength: 0 }), day(2))
+    const report = await verifyTssExportFile(file)
+    assert.equal(report.problemCount, 1, report.problems.join('\n'))
+    assert.match(
+      report.problems[0] as string,
+      /^[0-9A-F]{64}_X509\.der: path length constraint exceeded: pathLenConstraint 0 allows 0 CA certificate\(s\) below it, the chain has 1$/,
+    )
+  })
+
+  test('missing key identifiers are warnings (as in the BSI simulator chain), not problems', async () => {
+    const file = join(dir, 'no-key-ids.tar')
+    await writeExport(file, await createTss('P-256', { keyIdentifiers: false }), day(2))
+    const report = await verifyTssExportFile(file)
+    assert.deepEqual(report.problems, [])
+    assert.equal(report.warnings.filter((w) => /no Authority Key Identifier/.test(w)).length, 2)
+    assert.equal(report.warnings.filter((w) => /without Subject Key Identifier/.test(w)).length, 2)
+    assert.deepEqual((await check(day(2))).warnings, [])
+  })
+
+  test('a chain whose CA certificates are not valid when the TSS signed is reported', async () => {
+    const report = await check(day(2, 'POS-1', 2_300_000_000))
+    assert.ok(
+      report.problems.some((p) => /_X509\.der: not valid at all log times \(2042-/.test(p)),
+      report.problems.join('\n'),
+    )
+  })
+})
+
+describe('TSS export verifier: filtered exports, as info.csv declares them', () => {
+  /** Two clients taking turns; `keep` selects the logs of the export. */
+  const twoClients = () =>
+    renumber(
+      day(8).map((f) =>
+        f.kind === 'transaction' && f.transactionNumber % 2 === 0 ? { ...f, clientId: 'POS-2' } : f,
+      ),
+    )
+  const write = async (description: string, facts: LogFacts[]) => {
+    const file = join(dir, `filtered-${++n}.tar`)
+    await writeExport(file, tss, facts, { description })
+    return verifyTssExportFile(file)
+  }
+  const ofClient = (facts: LogFacts[], client: string) =>
+    facts.filter((f) => f.kind === 'transaction' && f.clientId === client)
+
+  test('one client, a transaction range: the gaps they explain are no problem', async () => {
+    const pos1 = await write('fiscalbox; filtered export; client=POS-1', ofClient(twoClients(), 'POS-1'))
+    assert.deepEqual(pos1.problems, [])
+    assert.equal(pos1.filter, 'client=POS-1')
+    const range = twoClients().filter(
+      (f) => f.kind === 'transaction' && f.transactionNumber >= 3 && f.transactionNumber <= 6,
+    )
+    assert.deepEqual((await write('fiscalbox; filtered export; transactions=3..6', range)).problems, [])
+  })
+
+  test('logs outside the declared filter, and the gaps of an undeclared filter, are reported', async () => {
+    const all = twoClients().filter((f) => f.kind === 'transaction')
+    const claimed = await write('fiscalbox; filtered export; client=POS-1', all)
+    assert.ok(claimed.problemCount > 0)
+    assert.match(
+      claimed.problems[0] as string,
+      /_Client-POS-2\.log: the export says it holds only "client=POS-1", but this log message is from client POS-2$/,
+    )
+    const undeclared = await write('fiscalbox', ofClient(twoClients(), 'POS-1'))
+    assert.ok(undeclared.problems.some((p) => /signature counter jumps from/.test(p)))
+    assert.ok(undeclared.problems.some((p) => /transaction numbers 2\.\.2 are missing/.test(p)))
+    const unreadable = await write(
+      'fiscalbox; filtered export; clients=POS-1',
+      ofClient(twoClients(), 'POS-1'),
+    )
+    assert.ok(unreadable.problems.includes('info.csv: unknown export filter "clients=POS-1"'))
+  })
+})
+
+describe('TSS export verifier: systemOperationData of the system logs (TR-03151)', () => {
+  const admin = tlv(0x81, Buffer.from('Admin'))
+  const system = (operationType: string, systemOperationData: Buffer): LogFacts => ({
+    kind: 'system',
+    operationType,
+    systemOperationData,
+    counter: 0,
+    logTime: 1_800_000_000,
+  })
+
+  test('the forms TTC rejects are reported with the field named; the simulator forms pass', async () => {
+    const facts = day(2)
+    facts.splice(
+      5,
+      0,
+      // fiscalbox before issue 15: unblockUser with [3] BOOLEAN, a role as text, a logOut without its cause
+      system('unblockUser', Buffer.concat([admin, tlv(0x83, Buffer.from([0xff]))])),
+      system(
+        'authenticateUser',
+        Buffer.concat([admin, tlv(0x82, Buffer.from('Admin')), tlv(0x83, Buffer.from([0xff]))]),
+      ),
+      system('logOut', admin),
+      system('authenticateUser', Buffer.concat([admin, tlv(0x82, integer(0)), tlv(0x83, Buffer.from([1]))])),
+      // the conforming forms
+      system('unblockUser', Buffer.concat([admin, tlv(0x82, integer(1))])),
+      system('logOut', Buffer.concat([admin, tlv(0x82, integer(1))])),
+      system('disableSecureElement', tlv(0x81, integer(1_800_000_000))),
+    )
+    const report = await check(renumber(facts))
+    assert.deepEqual(
+      report.problems.map((p) => p.replace(/^Unixt_\d+_Sig-\d+_/, '')),
+      [
+        'Log-Sys_unblockUser.log: systemOperationData [2] unblockResult is missing',
+        'Log-Sys_authenticateUser.log: systemOperationData [2] role is not an ENUMERATED value (0 to 1): 41646d696e',
+        'Log-Sys_logOut.log: systemOperationData [2] logOutCause is missing',
+        'Log-Sys_authenticateUser.log: systemOperationData [3] authenticationResult is not a DER BOOLEAN (00 or ff): 01',
+      ],
+    )
+  })
+})
 
 describe('EC-Schnorr (ECSDSA, TR-03111) verification', () => {
   test('the curve constants give node:crypto generator and order', () => {

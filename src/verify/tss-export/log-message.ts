@@ -27,6 +27,8 @@ export interface ParsedLogMessage {
   processData?: Uint8Array
   processType?: string
   transactionNumber?: bigint
+  /** System logs: the content of certifiedData [1], the context-tagged fields of the operation. */
+  systemOperationData?: Uint8Array
   serialNumber: Uint8Array
   algorithmOid: string
   signatureCounter: bigint
@@ -124,6 +126,7 @@ function parse(bytes: Uint8Array): ParsedLogMessage {
   } else if (kind === 'system') {
     if (!certified.has(0)) throw new LogMessageError('system certifiedData [0] operationType is missing')
     message.operationType = text(certified.get(0) as Uint8Array)
+    message.systemOperationData = certified.get(1)
   } else if (certified.size > 0) {
     throw new LogMessageError('audit logs carry no certifiedData')
   }

@@ -1,8 +1,12 @@
 import { createHash, type KeyObject, verify as verifySignature, X509Certificate } from 'node:crypto'
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from './algorithms.ts'
 import { CURVES } from './curves.ts'
+import { type CertificateExtensions, certificateExtensions } from './certificate-extensions.ts'
+import { DerError } from './der.ts'
 import { EcSchnorrVerifier } from './ec-schnorr.ts'
+import { type ExportFilter, exportFilterOf, inRange } from './export-filter.ts'
 import { LogMessageError, type ParsedLogMessage, parseLogMessage } from './log-message.ts'
+import { systemOperationDataProblems } from './system-operation-data.ts'
 
 /**
  * Checks a BSI TR-03151/TR-03153 TSS export, written from the specifications and independent of the code
@@ -31,6 +35,10 @@ export interface TssExportReport {
   problems: string[]
   /** All problems found; `problems` lists at most the first MAX_LISTED. */
   problemCount: number
+  /** A filtered export's filter as info.csv declares it (`client=POS-1; transactions=2..5`), else null. */
+  filter: string | null
+  /** Departures from RFC 5280 that certified TSEs and the BSI simulator ship, which do not fail the check. */
+  warnings: string[]
 }
 
 const MAX_LISTED = 1000
@@ -63,6 +71,7 @@ interface Certificate {
   keyHash: string
   validFrom: number
   validTo: number
+  extensions: CertificateExtensions
 }
 
 interface Tss {
@@ -137,9 +146,11 @@ export class TssExportVerifier {
   readonly #strings: string[] = []
   readonly #stringIndex = new Map<string, number>()
   readonly #problems: string[] = []
+  readonly #warnings = new Set<string>()
   #problemCount = 0
   readonly #otherFiles: string[] = []
   #infoCsv = false
+  #filter: ExportFilter | null = null
   #counts = { transaction: 0, system: 0, audit: 0, verified: 0 }
 
   #problem(text: string): void {
@@ -177,6 +188,14 @@ export class TssExportVerifier {
       this.#problem(`${name}: ${(error as Error).message}`)
       return
     }
+    let extensions: CertificateExtensions
+    try {
+      extensions = certificateExtensions(cert.raw)
+    } catch (error) {
+      if (!(error instanceof DerError)) throw error
+      this.#problem(`${name}: its extensions are not valid DER: ${error.message}`)
+      return
+    }
     const keyHash = createHash('sha256').update(point).digest('hex').toUpperCase()
     const named = KEY_HASH_NAME.exec(name)
     if (named && (named[1] as string).toUpperCase() !== keyHash)
@@ -189,6 +208,7 @@ export class TssExportVerifier {
       keyHash,
       validFrom: seconds(cert.validFrom),
       validTo: seconds(cert.validTo),
+      extensions,
     }
     this.#certificates.push(entry)
     // For a key with several certificates, prefer one a CA issued over a self-signed one.
@@ -205,8 +225,12 @@ export class TssExportVerifier {
   member(name: string, data: Buffer): void {
     if (name === 'info.csv') {
       this.#infoCsv = true
-      if (!INFO_CSV.test(data.toString('utf8')))
+      const text = data.toString('utf8')
+      if (!INFO_CSV.test(text))
         this.#problem(`info.csv: not the line "description:","...","manufacturer:","...","version:","..."`)
+      const filter = exportFilterOf(text)
+      if (typeof filter === 'string') this.#problem(filter)
+      else this.#filter = filter
       return
     }
     if (name.endsWith('.log')) return this.#log(name, data)
@@ -249,6 +273,13 @@ export class TssExportVerifier {
     const stem = this.#stem(counter, message.logTime.seconds, transaction, code, text, timeText)
     if (name !== `${stem}.log` && !new RegExp(`^${escapeRegExp(stem)}_Fc-[1-9][0-9]*\\.log$`).test(name))
       this.#problem(`${name}: the file name does not match the log message, which says ${stem}.log`)
+
+    if (message.kind === 'system')
+      for (const problem of systemOperationDataProblems(
+        message.operationType as string,
+        message.systemOperationData,
+      ))
+        this.#problem(`${name}: ${problem}`)
 
     const serialNumber = Buffer.from(message.serialNumber).toString('hex').toUpperCase()
     const tss = this.#tssOf(serialNumber, name)
@@ -361,10 +392,13 @@ export class TssExportVerifier {
       openTransactions += outcome.open
       first = Math.min(first, outcome.first)
       last = Math.max(last, outcome.last)
+      const chain = this.#chain(tss.certificate)
+      this.#chainRules(chain)
+      this.#chainValidity(chain, outcome.times)
       tssReports.push({
         serialNumber: tss.serialNumber,
         certificate: tss.certificate.file,
-        chain: this.#chain(tss.certificate),
+        chain: chain.map((c) => c.file),
         algorithms: [...tss.algorithms],
       })
     }
@@ -383,12 +417,14 @@ export class TssExportVerifier {
       otherFiles: this.#otherFiles,
       problems: this.#problems,
       problemCount: this.#problemCount,
+      filter: this.#filter?.text ?? null,
+      warnings: [...this.#warnings],
     }
   }
 
   /** Leaf to root through the certificates of the archive, checking every signature on the way. */
-  #chain(leaf: Certificate): string[] {
-    const chain = [leaf.file]
+  #chain(leaf: Certificate): Certificate[] {
+    const chain = [leaf]
     let current = leaf
     for (let depth = 0; depth < 8; depth++) {
       if (this.#selfSigned(current.cert)) return chain
@@ -401,15 +437,80 @@ export class TssExportVerifier {
         )
         return chain
       }
-      chain.push(issuer.file)
+      chain.push(issuer)
       current = issuer
     }
     this.#problem(`${leaf.file}: certificate chain longer than 8`)
     return chain
   }
 
+  /**
+   * What `openssl verify` checks on a chain (RFC 5280 6.1.4): every issuer is a CA allowed to sign
+   * certificates, and no CA has more CAs below it than its pathLenConstraint allows. Key identifiers
+   * (4.2.1.1, 4.2.1.2) must match where both are there; a missing one is a warning only, because the BSI
+   * simulator's chain has no Authority Key Identifiers (and fails `openssl verify -x509_strict`).
+   */
+  #chainRules(chain: Certificate[]): void {
+    for (let i = 1; i < chain.length; i++) {
+      const issuer = chain[i] as Certificate
+      const child = chain[i - 1] as Certificate
+      const { basicConstraints, keyUsage, subjectKeyId } = issuer.extensions
+      if (!basicConstraints?.ca)
+        this.#problem(`${issuer.file}: issued ${child.file} but is no CA (basicConstraints cA is not TRUE)`)
+      if (keyUsage && !keyUsage.keyCertSign)
+        this.#problem(`${issuer.file}: issued ${child.file} but its keyUsage lacks keyCertSign`)
+      const below = i - 1
+      const limit = basicConstraints?.pathLength
+      if (limit !== undefined && below > limit)
+        this.#problem(
+          `${issuer.file}: path length constraint exceeded: pathLenConstraint ${limit} allows ${limit} CA certificate(s) below it, the chain has ${below}`,
+        )
+      const authorityKeyId = child.extensions.authorityKeyId
+      if (authorityKeyId && subjectKeyId && authorityKeyId !== subjectKeyId)
+        this.#problem(
+          `${child.file}: its Authority Key Identifier ${authorityKeyId} is not the Subject Key Identifier ${subjectKeyId} of its issuer ${issuer.file}`,
+        )
+      if (!authorityKeyId)
+        this.#warnings.add(
+          `${child.file}: no Authority Key Identifier (RFC 5280 4.2.1.1; openssl -x509_strict rejects it)`,
+        )
+      if (!subjectKeyId)
+        this.#warnings.add(`${issuer.file}: CA certificate without Subject Key Identifier (RFC 5280 4.2.1.2)`)
+    }
+  }
+
+  /** Every certificate of the chain must be valid whenever the TSS signed (the leaf is checked per log). */
+  #chainValidity(chain: Certificate[], times: { first: number; last: number } | null): void {
+    if (!times) return
+    for (const certificate of chain.slice(1))
+      if (times.first < certificate.validFrom || times.last > certificate.validTo)
+        this.#problem(
+          `${certificate.file}: not valid at all log times (${iso(times.first)} to ${iso(times.last)}); it is valid from ${iso(certificate.validFrom)} to ${iso(certificate.validTo)}`,
+        )
+  }
+
+  /** How record i lies outside the export's declared filter, or undefined. */
+  #outside(filter: ExportFilter, r: Records, i: number): string | undefined {
+    const counter = r.counter[i] as number
+    const time = r.time[i] as number
+    if (filter.signatures && !inRange(filter.signatures, counter)) return `has signature counter ${counter}`
+    if (filter.time && !inRange(filter.time, time)) return `was logged at ${time}`
+    if ((r.code[i] as Code) > Code.Finish) return undefined
+    const client = this.#strings[r.text[i] as number]
+    if (filter.client !== undefined && client !== filter.client) return `is from client ${client}`
+    const number = r.transaction[i] as number
+    if (filter.transactions && !inRange(filter.transactions, number)) return `is of transaction ${number}`
+    return undefined
+  }
+
   /** Signature counter, time order and transaction life cycles of one TSS, in counter order. */
-  #sequence(tss: Tss): { transactions: number; open: number; first: number; last: number } {
+  #sequence(tss: Tss): {
+    transactions: number
+    open: number
+    first: number
+    last: number
+    times: { first: number; last: number } | null
+  } {
     const r = tss.records
     const order = new Uint32Array(r.length)
     for (let i = 0; i < r.length; i++) order[i] = i
@@ -424,15 +525,25 @@ export class TssExportVerifier {
     let lastStarted = 0
     const firstCounter = r.length ? (r.counter[order[0] as number] as number) : 0
     const seenBefore = (n: number) => firstStarted > 0 && n >= firstStarted && n <= lastStarted
+    // A filtered export leaves out the other clients' logs, or all but some transactions' logs: then the
+    // counter (and, for one client, the transaction numbers) may jump. Everything else still holds.
+    const filter = this.#filter
+    const counterGaps = filter?.client !== undefined || filter?.transactions !== undefined
+    const numberGaps = filter?.client !== undefined
     for (let k = 0; k < r.length; k++) {
       const i = order[k] as number
       const counter = r.counter[i] as number
+      const outside = filter && this.#outside(filter, r, i)
+      if (outside)
+        this.#problem(
+          `${name(k)}: the export says it holds only "${filter.text}", but this log message ${outside}`,
+        )
       if (k > 0) {
         const previous = order[k - 1] as number
         const before = r.counter[previous] as number
         if (counter === before)
           this.#problem(`${name(k)}: signature counter ${counter} also used by ${name(k - 1)}`)
-        else if (counter !== before + 1)
+        else if (counter !== before + 1 && !counterGaps)
           this.#problem(
             `${name(k)}: signature counter jumps from ${before} to ${counter}: ${counter - before - 1} log message(s) missing after ${name(k - 1)}`,
           )
@@ -453,7 +564,7 @@ export class TssExportVerifier {
           this.#problem(`${name(k)}: transaction ${number} is started again (or out of order)`)
           continue
         }
-        if (lastStarted > 0 && number !== lastStarted + 1)
+        if (lastStarted > 0 && number !== lastStarted + 1 && !numberGaps)
           this.#problem(
             `${name(k)}: transaction numbers ${lastStarted + 1}..${number - 1} are missing before it`,
           )
@@ -477,9 +588,18 @@ export class TssExportVerifier {
       if (code === Code.Finish) open.delete(number)
     }
     const last = r.length ? (r.counter[order[r.length - 1] as number] as number) : 0
-    return { transactions, open: open.size, first: firstCounter, last }
+    let earliest = Number.POSITIVE_INFINITY
+    let latest = Number.NEGATIVE_INFINITY
+    for (let i = 0; i < r.length; i++) {
+      earliest = Math.min(earliest, r.time[i] as number)
+      latest = Math.max(latest, r.time[i] as number)
+    }
+    const times = r.length ? { first: earliest, last: latest } : null
+    return { transactions, open: open.size, first: firstCounter, last, times }
   }
 }
+
+const iso = (seconds: number) => new Date(seconds * 1000).toISOString()
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')

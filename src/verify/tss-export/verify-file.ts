@@ -60,10 +60,15 @@ export function formatTssExportReport(report: TssExportReport): string {
     `(${report.openTransactions} still open)`
   if (report.problemCount === 0) lines.push(`OK: TSS export verified: ${summary}`)
   else lines.push(`FAILED: ${report.problemCount} problem(s) in the TSS export: ${summary}`)
+  if (report.filter)
+    lines.push(
+      `  filtered export: ${report.filter} (every log checked against it; gaps it explains are not problems)`,
+    )
   for (const tss of report.tss) {
     lines.push(`  TSS ${tss.serialNumber}: ${tss.algorithms.join(', ')}`)
     lines.push(`    certificates: ${tss.chain.join(' <- issued by ')}`)
   }
+  for (const warning of report.warnings) lines.push(`  warning: ${warning}`)
   if (report.otherFiles.length) lines.push(`  not checked: ${report.otherFiles.join(', ')}`)
   for (const problem of report.problems) lines.push(`  ${problem}`)
   if (report.problemCount > report.problems.length)

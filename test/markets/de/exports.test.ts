@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
+import { X509Certificate } from 'node:crypto'
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -41,8 +42,8 @@ const REFERENCE_COLUMNS: Record<string, string[]> = {
     'TSE_ZEITFORMAT',
     'TSE_PD_ENCODING',
     'TSE_PUBLIC_KEY',
-    'TSE_ZERTIFIKAT_I',
-    'TSE_ZERTIFIKAT_II',
+    // DSFinV-K 2.1 and later (python-dsfinvk's Stamm_TSE): up to seven columns of 1000 characters.
+    ...['I', 'II', 'III', 'IV', 'V', 'VI', 'VII'].map((n) => `TSE_ZERTIFIKAT_${n}`),
   ],
   'transactions_tse.csv': [
     'TSE_TANR',
@@ -238,6 +239,14 @@ for (const engine of await engines()) {
       const tseMaster = parseCsv(files.get('tse.csv') as Buffer)
       assert.equal(column(tseMaster, tseMaster.rows[0] as string[], 'TSE_SIG_ALGO'), 'ecdsa-plain-SHA256')
       assert.equal(column(tseMaster, tseMaster.rows[0] as string[], 'TSE_PD_ENCODING'), 'UTF-8')
+      const parts = tseMaster.header
+        .map((name, i) =>
+          name.startsWith('TSE_ZERTIFIKAT_') ? (tseMaster.rows[0] as string[])[i] : undefined,
+        )
+        .filter((part) => part !== undefined)
+      assert.ok(parts.every((part) => part.length <= 1000))
+      const certificate = new X509Certificate(Buffer.from(parts.join(''), 'base64'))
+      assert.match(certificate.issuer, /fiscalbox TSS Sub CA/)
     })
 
     test('a range covers its closings only; an open day is not exported', async () => {

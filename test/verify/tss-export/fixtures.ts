@@ -65,13 +65,28 @@ export interface Tss {
   chain: { root: Buffer; subCa: Buffer; leaf: Buffer }
 }
 
-export async function createTss(curve: Curve): Promise<Tss> {
+export interface ChainOptions {
+  /** The root's pathLenConstraint; default 1 (one sub-CA below it). */
+  rootPathLength?: number
+  /** Subject and Authority Key Identifiers on every certificate (RFC 5280); default true. */
+  keyIdentifiers?: boolean
+}
+
+export async function createTss(curve: Curve, options: ChainOptions = {}): Promise<Tss> {
   const algorithm = { name: 'ECDSA', namedCurve: curve, hash: curve === 'P-256' ? 'SHA-256' : 'SHA-384' }
   const generate = () =>
     webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify']) as Promise<CryptoKeyPair>
   const [rootKeys, subKeys, leafKeys] = [await generate(), await generate(), await generate()]
   const notBefore = new Date('2020-01-01T00:00:00Z')
   const notAfter = new Date('2040-01-01T00:00:00Z')
+  const withIds = options.keyIdentifiers ?? true
+  const ids = async (subject: CryptoKey, issuer: CryptoKey | undefined) =>
+    withIds
+      ? [
+          await x509.SubjectKeyIdentifierExtension.create(subject),
+          ...(issuer ? [await x509.AuthorityKeyIdentifierExtension.create(issuer)] : []),
+        ]
+      : []
   const root = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: '01',
     name: 'CN=fiscalbox test root',
@@ -79,7 +94,10 @@ export async function createTss(curve: Curve): Promise<Tss> {
     notAfter,
     keys: rootKeys,
     signingAlgorithm: algorithm,
-    extensions: [new x509.BasicConstraintsExtension(true, 1, true)],
+    extensions: [
+      new x509.BasicConstraintsExtension(true, options.rootPathLength ?? 1, true),
+      ...(await ids(rootKeys.publicKey, undefined)),
+    ],
   })
   const subCa = await x509.X509CertificateGenerator.create({
     serialNumber: '02',
@@ -90,7 +108,10 @@ export async function createTss(curve: Curve): Promise<Tss> {
     publicKey: subKeys.publicKey,
     signingKey: rootKeys.privateKey,
     signingAlgorithm: algorithm,
-    extensions: [new x509.BasicConstraintsExtension(true, 0, true)],
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      ...(await ids(subKeys.publicKey, rootKeys.publicKey)),
+    ],
   })
   const leaf = await x509.X509CertificateGenerator.create({
     serialNumber: '03',
@@ -101,6 +122,7 @@ export async function createTss(curve: Curve): Promise<Tss> {
     publicKey: leafKeys.publicKey,
     signingKey: subKeys.privateKey,
     signingAlgorithm: algorithm,
+    extensions: await ids(leafKeys.publicKey, subKeys.publicKey),
   })
   const point = Buffer.from(await webcrypto.subtle.exportKey('raw', leafKeys.publicKey))
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', leafKeys.privateKey))
@@ -128,8 +150,34 @@ export type LogFacts =
       counter: number
       logTime: number
     }
-  | { kind: 'system'; operationType: string; counter: number; logTime: number }
+  | {
+      kind: 'system'
+      operationType: string
+      counter: number
+      logTime: number
+      /** The content of systemOperationData [1]; default: what TR-03151 asks for the operationType. */
+      systemOperationData?: Buffer
+    }
   | { kind: 'audit'; counter: number; logTime: number }
+
+/** systemOperationData of TR-03151's system logs (as the BSI simulator writes them), for the types used here. */
+function systemOperationData(operationType: string, logTime: number): Buffer {
+  const admin = tlv(0x81, Buffer.from('admin'))
+  switch (operationType) {
+    case 'Initialize':
+      return tlv(0x81, Buffer.from('fiscalbox test'))
+    case 'UpdateTime':
+      return Buffer.concat([tlv(0x81, integer(logTime)), tlv(0x82, integer(logTime))])
+    case 'AuthenticateUser':
+      return Buffer.concat([admin, tlv(0x82, integer(0)), tlv(0x83, Buffer.from([0xff]))])
+    case 'LogOut':
+      return Buffer.concat([admin, tlv(0x82, integer(0))])
+    case 'RegisterClient':
+      return tlv(0x81, Buffer.from('POS-1'))
+    default:
+      return admin
+  }
+}
 
 /** A signed log message: version 2 .. logTime signed as one concatenation, then signatureValue. */
 export function logMessage(tss: Tss, facts: LogFacts): Buffer {
@@ -151,7 +199,8 @@ export function signedBytes(tss: Pick<Tss, 'curve' | 'serialNumber'>, facts: Log
       tlv(0x85, integer(facts.transactionNumber)),
     )
   } else if (facts.kind === 'system') {
-    certified.push(tlv(0x80, Buffer.from(facts.operationType)), tlv(0x81, tlv(0x81, Buffer.from('admin'))))
+    const data = facts.systemOperationData ?? systemOperationData(facts.operationType, facts.logTime)
+    certified.push(tlv(0x80, Buffer.from(facts.operationType)), tlv(0x81, data))
   }
   return Buffer.concat([
     tlv(0x02, integer(2)),
@@ -225,11 +274,15 @@ export async function writeExport(
   file: string,
   tss: Tss,
   facts: LogFacts[],
-  options: { certificates?: Buffer[] } = {},
+  options: { certificates?: Buffer[]; description?: string } = {},
 ): Promise<void> {
   await writeTssExport(
     {
-      info: { description: 'fiscalbox test TSS', manufacturer: 'fiscalbox', version: '0.1.0' },
+      info: {
+        description: options.description ?? 'fiscalbox test TSS',
+        manufacturer: 'fiscalbox',
+        version: '0.1.0',
+      },
       certificates: (options.certificates ?? [tss.chain.leaf, tss.chain.subCa, tss.chain.root]).map(
         (der) => ({ der }),
       ),

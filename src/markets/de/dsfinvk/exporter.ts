@@ -26,8 +26,9 @@ export interface DsfinvkExport {
 }
 
 const TAXONOMY_VERSION = '2.3'
-/** DSFinV-K fields hold at most 1000 characters: the certificate is split over two columns. */
+/** DSFinV-K fields hold at most 1000 characters: the certificate is split over TSE_ZERTIFIKAT_I to _VII. */
 const FIELD_MAX = 1000
+const CERTIFICATE_COLUMNS = 7
 
 const byName = (file: string) => TABLES.find((t) => t.file === file) as TableSpec
 
@@ -131,8 +132,9 @@ export class DsfinvkExporter {
         'unixTime',
         'UTF-8',
         tss.publicKey,
-        certificate.slice(0, FIELD_MAX),
-        certificate.slice(FIELD_MAX),
+        ...Array.from({ length: CERTIFICATE_COLUMNS }, (_, i) =>
+          certificate.slice(i * FIELD_MAX, (i + 1) * FIELD_MAX),
+        ),
       ])
       const cases = new Map<string, { gvTyp: string; vatKey: VatKey; gross: bigint }>()
       const paymentTypes = new Map<string, { typ: string; name: string; amount: bigint }>()

@@ -17,10 +17,26 @@ const CA_CURVE = 'P-384'
 const CA_SIGNING = { name: 'ECDSA', hash: 'SHA-384' } as const
 const YEAR_MS = 365.25 * 24 * 3600 * 1000
 
-const caKeyUsage = () => [
-  new x509.BasicConstraintsExtension(true, 0, true),
-  new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-]
+/**
+ * RFC 5280: the root may have one CA below it (pathLenConstraint 1), the sub-CA none but TSS certificates
+ * (0). Every certificate carries its Subject Key Identifier, and every issued one the Authority Key
+ * Identifier of its issuer (4.2.1.1, 4.2.1.2), as `openssl verify -x509_strict` requires.
+ */
+async function caExtensions(pathLength: number, subject: Uint8Array, issuer?: Uint8Array) {
+  return [
+    new x509.BasicConstraintsExtension(true, pathLength, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    ...(await keyIdentifiers(subject, issuer)),
+  ]
+}
+
+async function keyIdentifiers(subjectSpki: Uint8Array, issuerSpki?: Uint8Array) {
+  const key = (spki: Uint8Array) => new x509.PublicKey(Uint8Array.from(spki))
+  return [
+    await x509.SubjectKeyIdentifierExtension.create(key(subjectSpki)),
+    ...(issuerSpki ? [await x509.AuthorityKeyIdentifierExtension.create(key(issuerSpki))] : []),
+  ]
+}
 
 async function importSigningKey(pkcs8: Buffer): Promise<CryptoKey> {
   return webcrypto.subtle.importKey(
@@ -55,7 +71,7 @@ export async function newCertificateAuthorities(
     signingAlgorithm: CA_SIGNING,
     notBefore: now,
     notAfter: new Date(now.getTime() + 25 * YEAR_MS),
-    extensions: caKeyUsage(),
+    extensions: await caExtensions(1, root.spki),
   })
   const subCert = await x509.X509CertificateGenerator.create({
     subject: 'CN=fiscalbox TSS Sub CA, O=fiscalbox',
@@ -65,7 +81,7 @@ export async function newCertificateAuthorities(
     signingAlgorithm: CA_SIGNING,
     notBefore: now,
     notAfter: new Date(now.getTime() + 20 * YEAR_MS),
-    extensions: caKeyUsage(),
+    extensions: await caExtensions(0, sub.spki, root.spki),
   })
   return [
     { name: 'root', certificate: Buffer.from(rootCert.rawData), privateKeyEncrypted: root.sealed },
@@ -93,6 +109,7 @@ export async function issueTssCertificate(
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      ...(await keyIdentifiers(tssPublicKeySpki, Buffer.from(issuer.publicKey.rawData))),
     ],
   })
   return Buffer.from(cert.rawData)

@@ -10,7 +10,7 @@ import { DEFAULT_TSS_ALGORITHM, TSS_ALGORITHMS, type TssAlgorithm } from './algo
 import { type CertificateAuthority, issueTssCertificate, newCertificateAuthorities } from './certificates.ts'
 import { notFound, tssError } from './errors.ts'
 import { openTssSigner, newSealedTssKey, type TssSigner } from './keys.ts'
-import { type LogBody, logMessage, type SystemField, signedPart } from './log-message.ts'
+import { type LogBody, logMessage, type SystemData, signedPart } from './log-message.ts'
 import {
   type ClientRecord,
   type ClientState,
@@ -31,6 +31,7 @@ import {
   type TssState,
 } from './model.ts'
 import type { Page, TssStore, TssWork } from './ports.ts'
+import { ADMIN_USER_ID, LOG_OUT_CAUSE, ROLE, systemLogs, UNBLOCK_RESULT } from './system-logs.ts'
 import { CANCELLED_PROCESS, type ProcessData, processDataOf, type TxSchema } from './process-data.ts'
 
 /** Who is calling: the SIGN DE credentials' organization (TSS of other organizations do not exist for it). */
@@ -246,13 +247,11 @@ export class TssService {
         })
       } else if (to === 'INITIALIZED') {
         tss.timeInit = now
-        await this.appendSystemLog(work, tss, 'initialize', [
-          { tag: 1, text: input.description ?? tss.description },
-        ])
+        await this.appendSystemLog(work, tss, systemLogs.initialize(input.description ?? tss.description))
       } else {
         tss.timeDisable = now
         tss.adminSessionUntil = null
-        await this.appendSystemLog(work, tss, 'disableSecureElement', [])
+        await this.appendSystemLog(work, tss, systemLogs.disableSecureElement(now))
       }
     }
     if (input.description !== undefined) tss.description = input.description
@@ -282,10 +281,11 @@ export class TssService {
       const tss = await this.lockTss(work, caller, id)
       if (tss.state === 'DISABLED') throw tssError(DeErrorCode.TssDisabled, `TSS ${id} is disabled`)
       const ok = secretMatches(puk, tss.adminPukHash)
-      await this.appendSystemLog(work, tss, 'unblockUser', [
-        { tag: 1, text: 'Admin' },
-        { tag: 3, bool: ok },
-      ])
+      await this.appendSystemLog(
+        work,
+        tss,
+        systemLogs.unblockUser(ADMIN_USER_ID, ok ? UNBLOCK_RESULT.ok : UNBLOCK_RESULT.failed),
+      )
       if (ok) {
         tss.adminPinHash = hashSecret(newPin)
         tss.adminPinFailures = 0
@@ -303,11 +303,7 @@ export class TssService {
       if (tss.state === 'DISABLED') throw tssError(DeErrorCode.TssDisabled, `TSS ${id} is disabled`)
       if (this.pinBlocked(tss)) return 'blocked' as const
       const ok = secretMatches(pin, tss.adminPinHash as string)
-      await this.appendSystemLog(work, tss, 'authenticateUser', [
-        { tag: 1, text: 'Admin' },
-        { tag: 2, text: 'Admin' },
-        { tag: 3, bool: ok },
-      ])
+      await this.appendSystemLog(work, tss, systemLogs.authenticateUser(ADMIN_USER_ID, ROLE.admin, ok))
       if (ok) {
         tss.adminPinFailures = 0
         tss.adminSessionUntil = this.now() + ADMIN_SESSION_S
@@ -330,9 +326,11 @@ export class TssService {
     await this.store.run(async (work) => {
       const tss = await this.lockTss(work, caller, id)
       if (tss.adminSessionUntil === null) return
+      // A session that ran out ended by timeout, whenever the logout call comes.
+      const cause = tss.adminSessionUntil > this.now() ? LOG_OUT_CAUSE.user : LOG_OUT_CAUSE.timeout
       tss.adminSessionUntil = null
       if (tss.state !== 'DISABLED')
-        await this.appendSystemLog(work, tss, 'logOut', [{ tag: 1, text: 'Admin' }])
+        await this.appendSystemLog(work, tss, systemLogs.logOut(ADMIN_USER_ID, cause))
       await work.saveTss(tss)
     })
   }
@@ -390,7 +388,7 @@ export class TssService {
       timeCreation: now,
       timeUpdate: now,
     }
-    await this.appendSystemLog(work, tss, 'registerClient', [{ tag: 1, text: client.serialNumber }])
+    await this.appendSystemLog(work, tss, systemLogs.registerClient(client.serialNumber))
     tss.numberRegisteredClients += 1
     await work.insertClient(client)
     await work.saveTss(tss)
@@ -415,8 +413,8 @@ export class TssService {
             DeErrorCode.ClientLimitReached,
             `a TSS has at most ${MAX_CLIENTS} registered clients`,
           )
-        const operation = input.state === 'REGISTERED' ? 'registerClient' : 'deregisterClient'
-        await this.appendSystemLog(work, tss, operation, [{ tag: 1, text: client.serialNumber }])
+        const log = input.state === 'REGISTERED' ? systemLogs.registerClient : systemLogs.deregisterClient
+        await this.appendSystemLog(work, tss, log(client.serialNumber))
         tss.numberRegisteredClients += input.state === 'REGISTERED' ? 1 : -1
         client.state = input.state
         await work.saveTss(tss)
@@ -934,8 +932,8 @@ export class TssService {
     return signer
   }
 
-  private appendSystemLog(work: TssWork, tss: TssRecord, operationType: string, fields: SystemField[]) {
-    return this.appendLog(work, tss, { kind: 'system', data: { operationType, fields } })
+  private appendSystemLog(work: TssWork, tss: TssRecord, data: SystemData) {
+    return this.appendLog(work, tss, { kind: 'system', data })
   }
 
   /**
