@@ -10,6 +10,7 @@ import { fromFastifyError, invalidPath, registerErrorHandling, sendProblem } fro
 import { FailedLogins } from './failed-logins.ts'
 import { healthRoute } from './health.ts'
 import { parseJsonBody, rejectInvalidUtf8 } from './json-body.ts'
+import { metricsRoute, observeRequests } from './metrics.ts'
 import { posSystemApiV2 } from './possystem-v2/index.ts'
 import { receiptDocuments } from './receipt-documents.ts'
 import { transactionsApiV1 } from './transactions-v1/index.ts'
@@ -28,6 +29,8 @@ export interface AppOptions {
    * when a link is made. Absent: http://localhost (in-process test harnesses). Never the Host header.
    */
   publicUrl?: () => string
+  /** Serves GET /metrics on this app for `Authorization: Bearer <token>` (METRICS_TOKEN without METRICS_PORT). */
+  metricsToken?: string
 }
 
 /** Header values that must never reach a log line. */
@@ -66,6 +69,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
     }
   })
   registerErrorHandling(app)
+  observeRequests(app, runtime.metrics)
   app.addHook('onRequest', refuseAnnouncedOversize(options.bodyLimit))
   app.decorate(
     'failedLogins',
@@ -104,6 +108,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
   await app.register(swaggerUi, { routePrefix: '/docs' })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   await app.register(healthRoute(runtime))
+  if (options.metricsToken) await app.register(metricsRoute(runtime.metrics, options.metricsToken))
   const publicUrl = options.publicUrl ?? (() => 'http://localhost')
   await app.register(posSystemApiV2(runtime, publicUrl), { prefix: '/v2' })
   await app.register(receiptDocuments(runtime))
