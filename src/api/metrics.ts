@@ -1,6 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
+import { ErrorCode, FiscalError } from '../core/errors.ts'
 import type { Metrics } from '../metrics/metrics.ts'
+import { sendProblem } from './errors.ts'
 
 /** Times every answered request of the app by its route template (a 404 counts as `unmatched`). */
 export function observeRequests(app: FastifyInstance, metrics: Metrics): void {
@@ -28,13 +30,14 @@ export function metricsRoute(metrics: Metrics, token: string | undefined) {
       if (expected) {
         const given = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1]
         if (!given || !timingSafeEqual(digest(given), expected)) {
-          return reply
-            .code(401)
-            .header('www-authenticate', 'Bearer realm="metrics"')
-            .send({
-              error: 'unauthorized',
-              message: 'GET /metrics needs Authorization: Bearer METRICS_TOKEN',
-            })
+          reply.header('www-authenticate', 'Bearer realm="metrics"')
+          return sendProblem(
+            reply,
+            new FiscalError(
+              ErrorCode.Unauthorized,
+              'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>',
+            ),
+          )
         }
       }
       const text = await metrics.scrape()
