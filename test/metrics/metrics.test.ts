@@ -69,7 +69,7 @@ for (const engine of await engines()) {
       assert.equal(first.types.get('fiscalbox_receipts_total'), 'counter')
       const SIGNED = 5
       for (let i = 0; i < SIGNED; i++) {
-        const response = await fetch(`${server.baseUrl}/v2/sign`, {
+        const response: Response = await fetch(`${server.baseUrl}/v2/sign`, {
           method: 'POST',
           headers: {
             'content-type': 'application/json',
