@@ -40,6 +40,10 @@ const CORE_CONFIG = {
       default: 'auto',
     },
   ),
+  /** GET /metrics (docs/operations.md): on the main port for this bearer token, or on METRICS_PORT. */
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+  METRICS_HOST: Type.String({ default: '127.0.0.1' }),
   // Transactions API v1 and its outbox (docs/transactions-api-v1.md, docs/jobs.md)
   FISCALBOX_LIVE_ENABLED: Type.Boolean({ default: false }),
   RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, default: 100 }),

@@ -4,6 +4,7 @@ import type { Config } from './config.ts'
 import { Cashboxes } from './core/cashboxes.ts'
 import { Dashboard } from './core/dashboard/dashboard.ts'
 import { Operators } from './core/dashboard/operators.ts'
+import { CredentialInventory, type CredentialSource } from './core/credentials.ts'
 import { PayService } from './core/payments/pay-service.ts'
 import type { Market } from './core/market.ts'
 import { MasterKey } from './core/secrets.ts'
@@ -11,6 +12,7 @@ import { SignService } from './core/sign-service.ts'
 import { LocationCashboxes } from './core/v1/location-cashboxes.ts'
 import { marketSignedFiscalizer } from './core/v1/market-signed.ts'
 import { marketModules } from './markets/index.ts'
+import { Metrics } from './metrics/metrics.ts'
 import type { MarketSettings } from './markets/module.ts'
 import { createMarketRegistry, type MarketFor } from './markets/registry.ts'
 import { createPaymentProviders } from './payments/registry.ts'
@@ -27,6 +29,7 @@ import { paymentRepository } from './storage/repositories/payments.ts'
 import { accountStore } from './storage/repositories/v1-accounts.ts'
 import { transactionStore } from './storage/repositories/v1-transactions.ts'
 import { marketStores } from './storage/market-stores.ts'
+import { operatorReadings } from './storage/repositories/operator-readings.ts'
 import { createV1Runtime, DEFAULT_V1_OPTIONS, type V1Runtime, type V1Settings } from './v1-runtime.ts'
 
 /** The composition root: storage, master key and the core services, wired once per process. */
@@ -51,6 +54,10 @@ export interface Runtime {
    * start-up); the number of queues it settled.
    */
   reservationsRecovered: Promise<number>
+  /** The process's Prometheus metrics (served by GET /metrics when configured). */
+  metrics: Metrics
+  /** Every market's certificates and keys with their expiry (core/credentials.ts). */
+  credentials: CredentialInventory
   close(): Promise<void>
 }
 
@@ -72,7 +79,11 @@ export async function openRuntime(
     Partial<Pick<Config, 'PAYMENT_SIMULATOR'>>,
   options: RuntimeOptions = {},
 ): Promise<Runtime> {
-  const storage = await openStorage(config.DATABASE_URL, { poolSize: config.PG_POOL_SIZE })
+  const metrics = new Metrics()
+  const storage = await openStorage(config.DATABASE_URL, {
+    poolSize: config.PG_POOL_SIZE,
+    observeCommit: metrics.commitObserved,
+  })
   try {
     const master = await unlockMasterKey(storage, config)
     const cashboxes = new Cashboxes(cashboxRepository(storage), master)
@@ -91,7 +102,7 @@ export async function openRuntime(
     const simulator =
       options.paymentSimulator ?? (config.PAYMENT_SIMULATOR === 'off' ? false : new PaymentSimulator())
     const payments = new PayService(paymentRepository(storage), createPaymentProviders({ simulator }))
-    const signService = new SignService(createLedger(storage), cashboxes, marketFor)
+    const signService = new SignService(createLedger(storage), cashboxes, marketFor, undefined, metrics)
     // Locations of a country whose market signs are signed by that market on cash boxes of their own.
     const locationSigning = new LocationCashboxes(cashboxes, signService, marketFor)
     const marketSigned = Object.fromEntries(
@@ -106,6 +117,7 @@ export async function openRuntime(
     const reservationsRecovered = signService.recoverReservations()
     // Observed by close() and by whoever awaits it; never an unhandled rejection.
     reservationsRecovered.catch(() => {})
+    const credentialSources: CredentialSource[] = []
     const runtime: Runtime = {
       storage,
       cashboxes,
@@ -125,6 +137,8 @@ export async function openRuntime(
         v1.jobStore,
         clock,
       ),
+      metrics,
+      credentials: new CredentialInventory(credentialSources),
       close: async () => {
         await reservationsRecovered.catch(() => 0)
         await v1.stop()
@@ -133,7 +147,14 @@ export async function openRuntime(
     }
     for (const module of marketModules) {
       for (const handler of module.jobs?.(runtime) ?? []) v1.jobs.register(handler)
+      if (module.credentials) credentialSources.push(module.credentials(runtime))
     }
+    metrics.watch({
+      readings: operatorReadings(storage),
+      ...(storage.poolUse ? { poolUse: storage.poolUse } : {}),
+      credentials: runtime.credentials,
+      clock,
+    })
     return runtime
   } catch (error) {
     await storage.close()

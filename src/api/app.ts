@@ -11,6 +11,7 @@ import { fromFastifyError, invalidPath, registerErrorHandling, sendProblem } fro
 import { FailedLogins } from './failed-logins.ts'
 import { healthRoute } from './health.ts'
 import { parseJsonBody, rejectInvalidUtf8 } from './json-body.ts'
+import { metricsRoute, observeRequests } from './metrics.ts'
 import { posSystemApiV2 } from './possystem-v2/index.ts'
 import { receiptDocuments } from './receipt-documents.ts'
 import { transactionsApiV1 } from './transactions-v1/index.ts'
@@ -31,6 +32,8 @@ export interface AppOptions {
   publicUrl?: () => string
   /** The operators' dashboard at /dashboard (api/dashboard/): where exports go, the cookies' Secure attribute. */
   dashboard?: DashboardOptions
+  /** Serves GET /metrics on this app for `Authorization: Bearer <token>` (METRICS_TOKEN without METRICS_PORT). */
+  metricsToken?: string
 }
 
 /** Header values that must never reach a log line. */
@@ -69,6 +72,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
     }
   })
   registerErrorHandling(app)
+  observeRequests(app, runtime.metrics)
   app.addHook('onRequest', refuseAnnouncedOversize(options.bodyLimit))
   app.decorate(
     'failedLogins',
@@ -107,6 +111,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
   await app.register(swaggerUi, { routePrefix: '/docs' })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   await app.register(healthRoute(runtime))
+  if (options.metricsToken) await app.register(metricsRoute(runtime.metrics, options.metricsToken))
   const publicUrl = options.publicUrl ?? (() => 'http://localhost')
   await app.register(posSystemApiV2(runtime, publicUrl), { prefix: '/v2' })
   await app.register(receiptDocuments(runtime))

@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
+import Fastify from 'fastify'
 import { buildApp } from '../api/app.ts'
+import { metricsRoute } from '../api/metrics.ts'
 import type { Config } from '../config.ts'
 import { DEFAULT_ACCOUNT_ID } from '../core/cashboxes.ts'
 import type { Fiscalizer } from '../core/v1/fiscalizer.ts'
@@ -11,6 +13,7 @@ import { openRuntime, type Runtime } from '../runtime.ts'
 import { metaRepository } from '../storage/repositories/cashboxes.ts'
 import { marketModules } from '../markets/index.ts'
 import type { MarketSettings, ServedMarket } from '../markets/module.ts'
+import { watchExpiry } from '../metrics/expiry-warnings.ts'
 import { v1OptionsFromConfig } from '../v1-runtime.ts'
 
 interface DemoCashbox {
@@ -126,12 +129,22 @@ export async function serve(config: Config): Promise<void> {
       exportsDir: join(config.FISCALBOX_DATA_DIR, 'exports'),
       secureCookies: config.DASHBOARD_SECURE_COOKIES,
     },
+    // On a port of its own (METRICS_PORT), /metrics is not on the main one.
+    ...(config.METRICS_TOKEN && config.METRICS_PORT === undefined
+      ? { metricsToken: config.METRICS_TOKEN }
+      : {}),
   })
+  runtime.metrics.includeProcessMetrics()
+  const metricsApp = config.METRICS_PORT === undefined ? undefined : Fastify({ logger: false })
+  await metricsApp?.register(metricsRoute(runtime.metrics, config.METRICS_TOKEN))
+  const expiry = watchExpiry(runtime.credentials, app.log)
   const shutdown = async (signal: string) => {
     app.log.info({ signal }, 'shutting down: finishing in-flight requests')
     // A keep-alive connection whose response finishes during the drain would otherwise stay open, and the
     // process alive, for the whole keepAliveTimeout (72 s): let it close right after its response.
     app.server.keepAliveTimeout = 1
+    expiry.stop()
+    await metricsApp?.close()
     await app.close()
     await runtime.close()
     for (const market of served) await market.close?.()
@@ -140,6 +153,9 @@ export async function serve(config: Config): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'))
   process.once('SIGINT', () => void shutdown('SIGINT'))
   await app.listen({ port: config.PORT, host: config.HOST })
+  const metricsAt = metricsApp
+    ? await metricsApp.listen({ port: config.METRICS_PORT ?? 0, host: config.METRICS_HOST })
+    : undefined
   runtime.reservationsRecovered.then(
     (queues) => {
       if (queues > 0) app.log.info({ queues }, 'recovered the reservations of receipts cut off by a stop')
@@ -161,6 +177,11 @@ export async function serve(config: Config): Promise<void> {
       ? `receipt links: ${publicUrl}/r/...`
       : `receipt links: ${base}/r/... (this machine only: set PUBLIC_URL to the address customers reach)`,
     ...served.flatMap((market) => market.banner ?? []),
+    metricsAt
+      ? `metrics: ${metricsAt}/metrics${config.METRICS_TOKEN ? ' (Authorization: Bearer METRICS_TOKEN)' : ''}`
+      : config.METRICS_TOKEN
+        ? `metrics: ${base}/metrics (Authorization: Bearer METRICS_TOKEN)`
+        : `metrics: off (set METRICS_TOKEN or METRICS_PORT)`,
   ]
   if (demo) {
     lines.push(

@@ -34,6 +34,12 @@ import { parseReceipt, type Receipt, type ReceiptRequestBody } from './receipt.t
 import { serializeReceiptResponse } from './receipt-response.ts'
 import { addReceipt, closePeriod, type Period } from './totalizers.ts'
 import { timeOrderedId } from './time-ordered-id.ts'
+import {
+  NO_SIGN_OBSERVER,
+  receiptOutcomeOf,
+  type ReceiptOutcome,
+  type SignObserver,
+} from './sign-observer.ts'
 
 export interface SignCommand {
   cashbox: CashboxRecord
@@ -61,6 +67,8 @@ const CLOSINGS: Partial<Record<number, Period>> = {
 interface Request extends SignCommand {
   requestText: string
   requestHash: string
+  /** Set when the receipt is concluded; told to the observer once its unit of work has committed. */
+  outcome?: ReceiptOutcome
 }
 
 /** The receipt's place in the queue, fixed before the market is called. */
@@ -104,6 +112,7 @@ export class SignService {
     private readonly cashboxes: Cashboxes,
     private readonly marketFor: (countryCode: number) => Market,
     private readonly clock: () => Date = () => new Date(),
+    private readonly observer: SignObserver = NO_SIGN_OBSERVER,
   ) {}
 
   async sign(command: SignCommand): Promise<string> {
@@ -177,10 +186,13 @@ export class SignService {
     const queueId = command.cashbox.queueId
     const market = this.marketFor(countryCode(command.cashbox.country))
     const request: Request = { ...command, requestText, requestHash }
-    if (!market.external) return this.attempt(market, request)
-    // A unit's call runs between two transactions: the queue's next receipt waits for it in this process,
-    // and on other nodes for the reservation that it finds on the queue row.
-    return this.queueTurn(queueId, () => this.attempt(market, request))
+    const response = market.external
+      ? // A unit's call runs between two transactions: the queue's next receipt waits for it in this
+        // process, and on other nodes for the reservation that it finds on the queue row.
+        await this.queueTurn(queueId, () => this.attempt(market, request))
+      : await this.attempt(market, request)
+    if (request.outcome) this.observer.receiptConcluded(command.cashbox.country, request.outcome)
+    return response
   }
 
   /** Runs `fn` after every earlier turn of the same queue in this process has settled. */
@@ -439,6 +451,7 @@ export class SignService {
       stateData,
     })
     await this.persist(work, queue, { request, response, ...place, journaled, actions, stateFlags })
+    request.outcome = receiptOutcomeOf(stateFlags)
     return response
   }
 

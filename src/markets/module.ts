@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { Database as SqliteConnection } from 'better-sqlite3'
 import type { ColumnType, Kysely, Migration, Transaction } from 'kysely'
 import type { TProperties } from 'typebox'
+import type { CredentialSource } from '../core/credentials.ts'
 import type { Market } from '../core/market.ts'
 import type { NewJob } from '../core/outbox.ts'
 import type { UnitOfWork } from '../core/ports.ts'
@@ -160,6 +161,8 @@ export interface MarketModule {
    * POST /v1/batches/<window>/run releases it.
    */
   batchWindows?: readonly BatchWindow[]
+  /** The certificates and keys the module's market signs with, for the expiry inventory. */
+  credentials?(runtime: Runtime): CredentialSource
   /** Outbox handlers of the module's jobs, registered on the runtime's job engine. */
   jobs?(runtime: Runtime): JobHandler[]
   /**

@@ -4,7 +4,7 @@ import SqliteDatabase from 'better-sqlite3'
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Transaction } from 'kysely'
 import pg from 'pg'
 import { startCheckpointer } from './checkpointer.ts'
-import { GroupCommit } from './group-commit.ts'
+import { type CommitObserver, GroupCommit } from './group-commit.ts'
 import { migrations } from './migrations/index.ts'
 import type { Database } from './schema.ts'
 import { WriteFailures } from './write-failures.ts'
@@ -25,6 +25,8 @@ export interface Storage {
   probeWrite(): Promise<void>
   /** SQLite only: the connections under db, for the receipt hot path's prepared statements (ledger.ts). */
   readonly sqlite?: SqliteConnections
+  /** PostgreSQL only: the connection pool's use now. */
+  poolUse?(): PoolUse
   close(): Promise<void>
 }
 
@@ -43,6 +45,20 @@ export interface SqliteConnections {
   durable(): Promise<void>
 }
 
+export interface PoolUse {
+  max: number
+  open: number
+  idle: number
+  /** Callers waiting for a connection. */
+  waiting: number
+}
+
+export interface StorageOptions {
+  poolSize?: number
+  /** Told of each durable commit (metrics); on PostgreSQL each unit of work is one. */
+  observeCommit?: CommitObserver
+}
+
 const fdatasyncWal = (fd: number) =>
   new Promise<void>((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())))
 
@@ -58,14 +74,15 @@ export function describeDatabaseUrl(url: string): { engine: Engine; location: st
   )
 }
 
-export async function openStorage(url: string, options: { poolSize?: number } = {}): Promise<Storage> {
+export async function openStorage(url: string, options: StorageOptions = {}): Promise<Storage> {
   const { engine, location } = describeDatabaseUrl(url)
+  const observeCommit = options.observeCommit ?? (() => {})
   if (engine === 'postgres') {
-    const storage = openPostgres(url, options.poolSize ?? 20)
+    const storage = openPostgres(url, options.poolSize ?? 20, observeCommit)
     await migrate(storage.db)
     return storage
   }
-  return openSqlite(location)
+  return openSqlite(location, observeCommit)
 }
 
 /** Page cache per connection: the hot indexes of a queue with millions of receipts stay in memory. */
@@ -73,7 +90,7 @@ const SQLITE_CACHE_KIB = 64 * 1024
 /** 256 MiB of WAL: a backstop, normally never reached (see checkpointer.ts). */
 const WRITER_CHECKPOINT_PAGES = 65_536
 
-async function openSqlite(file: string): Promise<Storage> {
+async function openSqlite(file: string, observeCommit: CommitObserver): Promise<Storage> {
   mkdirSync(dirname(file), { recursive: true })
   // Made here with mode 0600, as the master key file is: it holds token hashes and sealed keys. SQLite
   // gives the -wal and -shm files it makes the mode of the database file. An existing file keeps its mode.
@@ -103,7 +120,7 @@ async function openSqlite(file: string): Promise<Storage> {
   // fsync works on any descriptor of a file: this one exists only to sync the WAL that the writer appends to.
   // The WAL lives as long as a connection is open, and the writer stays open until close().
   const wal = openSync(`${file}-wal`, 'r')
-  const group = new GroupCommit(db, writer, () => fdatasyncWal(wal))
+  const group = new GroupCommit(db, writer, () => fdatasyncWal(wal), observeCommit)
   // Checkpoints run in a worker; the writer checkpoints by itself only if the worker falls far behind.
   writer.pragma(`wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`)
   const checkpointer = startCheckpointer(file)
@@ -121,7 +138,7 @@ async function openSqlite(file: string): Promise<Storage> {
   }
 }
 
-function openPostgres(url: string, poolSize: number): Storage {
+function openPostgres(url: string, poolSize: number, observeCommit: CommitObserver): Storage {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000 })
   // An idle client losing its server (restart, dropped connection) must not crash the process.
   pool.on('error', () => {})
@@ -134,7 +151,18 @@ function openPostgres(url: string, poolSize: number): Storage {
     engine: 'postgres',
     db,
     // PostgreSQL groups concurrent commits into shared WAL flushes by itself.
-    ...watchedWrites((work) => db.transaction().execute(work)),
+    ...watchedWrites(async (work) => {
+      const began = performance.now()
+      const result = await db.transaction().execute(work)
+      observeCommit(1, (performance.now() - began) / 1000)
+      return result
+    }),
+    poolUse: () => ({
+      max: poolSize,
+      open: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+    }),
     close: () => db.destroy(),
   }
 }

@@ -13,6 +13,9 @@ interface Pending {
 /** Makes everything committed so far durable; settles when it is on disk. */
 export type SyncCommitted = () => Promise<void>
 
+/** Told of each durable commit: how many units of work it held and its seconds from begin to on disk. */
+export type CommitObserver = (units: number, seconds: number) => void
+
 /**
  * Group commit for the embedded engine. A commit costs one fsync of the WAL (0.3 to 3 ms, more while the
  * file grows), so committing every receipt on its own caps a node at a few hundred to a few thousand
@@ -42,6 +45,7 @@ export class GroupCommit {
     private readonly db: Kysely<Database>,
     private readonly writer: SqliteDatabase,
     private readonly syncCommitted: SyncCommitted,
+    private readonly observeCommit: CommitObserver = () => {},
     private readonly maxBatch = 512,
   ) {
     this.savepoint = writer.prepare('savepoint item')
@@ -78,6 +82,7 @@ export class GroupCommit {
   private async commitBatch(batch: Pending[]): Promise<void> {
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = []
     let trx: ControlledTransaction<Database> | undefined
+    const began = performance.now()
     try {
       // The transaction holds the connection (Kysely's driver lets one caller at a time use it) from begin to
       // commit. The savepoints are statements prepared once on that same connection: a Kysely query would
@@ -111,12 +116,14 @@ export class GroupCommit {
     const synced = this.syncCommitted()
     this.lastSync = synced
     synced.then(
-      () =>
+      () => {
+        this.observeCommit(batch.length, (performance.now() - began) / 1000)
         batch.forEach((item, i) => {
           const outcome = outcomes[i]
           if (outcome?.ok) item.resolve(outcome.value)
           else item.reject(outcome?.error)
-        }),
+        })
+      },
       (error: unknown) => {
         // After a failed fsync the kernel may have dropped the pages it could not write: nothing committed
         // since can be promised to be on disk, so this process takes no more work (restart it).

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { requireTool } from '../helpers/system-tools.ts'
 import type { Pos, Reply } from './support.ts'
 
 /** POST /v2/issue with the receipt as the journal stored it (the QueueItem entry's request). */
@@ -46,7 +47,9 @@ export function pdfText(pdf: Buffer): string {
   try {
     const file = join(dir, 'receipt.pdf')
     writeFileSync(file, pdf)
-    return execFileSync('pdftotext', ['-layout', '-enc', 'UTF-8', file, '-'], { encoding: 'utf8' })
+    return execFileSync(requireTool('pdftotext'), ['-layout', '-enc', 'UTF-8', file, '-'], {
+      encoding: 'utf8',
+    })
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -58,7 +61,7 @@ export function pdfImage(pdf: Buffer): Buffer {
   try {
     const file = join(dir, 'receipt.pdf')
     writeFileSync(file, pdf)
-    execFileSync('pdftoppm', ['-r', '300', '-png', '-singlefile', file, join(dir, 'page')])
+    execFileSync(requireTool('pdftoppm'), ['-r', '300', '-png', '-singlefile', file, join(dir, 'page')])
     return readFileSync(join(dir, 'page.png'))
   } finally {
     rmSync(dir, { recursive: true, force: true })

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test'
 import { chromium, type BrowserContext } from 'playwright-core'
 import QRCode from 'qrcode'
 import { type Harness, startHarness } from '../helpers/harness.ts'
+import { requireTool } from '../helpers/system-tools.ts'
 import { pay, payment } from '../api/pay-support.ts'
 import { parseQr, qrSignatureOf, qrSignatureValid, receipt, startedPos } from '../api/support.ts'
 import { readPng, readQrModules } from './png.ts'
@@ -16,7 +17,7 @@ const OUTPUT = join(import.meta.dirname, '../../test-output')
 /** The Debian package's Chromium, headless, with nothing that reaches the network on its own. */
 async function browser(userDataDir: string): Promise<BrowserContext> {
   return chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium',
+    executablePath: requireTool('chromium'),
     headless: true,
     args: [
       '--headless',

@@ -4,6 +4,7 @@ import { X509Certificate } from 'node:crypto'
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { requireTool } from '../../helpers/system-tools.ts'
 import { after, before, describe, test } from 'node:test'
 import { cliEnv, runCli } from '../../cli/cli-process.ts'
 import { engines } from '../../helpers/engines.ts'
@@ -183,7 +184,7 @@ for (const engine of await engines()) {
       for (const name of REFERENCE_FILES) assert.ok(index.includes(`<URL>${name}</URL>`), name)
       const xmlFile = join(dir, `index-${engine}.xml`)
       writeFileSync(xmlFile, index)
-      execFileSync('xmllint', ['--noout', xmlFile]) // well-formed (the DTD is not shipped)
+      execFileSync(requireTool('xmllint'), ['--noout', xmlFile]) // well-formed (the DTD is not shipped)
 
       const transactions = parseCsv(files.get('transactions.csv') as Buffer)
       const types = transactions.rows.map((r) => column(transactions, r, 'BON_TYP'))

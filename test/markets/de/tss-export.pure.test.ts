@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { requireTool } from '../../helpers/system-tools.ts'
 import { after, describe, test } from 'node:test'
 import {
   certificateFileName,
@@ -195,7 +196,9 @@ describe('writeTssExport', () => {
     assert.deepEqual(execFileSync('tar', ['-xOf', file, longName]), messages[2499]?.der)
     assert.deepEqual(
       execFileSync('tar', ['-xOf', file, LEAF.replace('.der', '.pem')]),
-      execFileSync('openssl', ['x509', '-inform', 'DER', '-outform', 'PEM'], { input: vectorFile(LEAF) }),
+      execFileSync(requireTool('openssl'), ['x509', '-inform', 'DER', '-outform', 'PEM'], {
+        input: vectorFile(LEAF),
+      }),
     )
   })
 })

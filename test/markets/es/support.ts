@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { runTool } from '../../helpers/system-tools.ts'
 import type { TicketBaiInvoiceInput } from '../../../src/markets/es/ticketbai/invoice.ts'
 import {
   chainAlta,
@@ -114,8 +114,11 @@ export function xmlsecVerify(xml: string, trustedPem: string): { ok: boolean; ou
   const dir = mkdtempSync(join(tmpdir(), 'tbai-'))
   writeFileSync(join(dir, 'doc.xml'), xml)
   writeFileSync(join(dir, 'ca.pem'), trustedPem)
-  const run = spawnSync('xmlsec1', ['--verify', '--trusted-pem', join(dir, 'ca.pem'), join(dir, 'doc.xml')], {
-    encoding: 'utf8',
-  })
-  return { ok: run.status === 0, output: `${run.stdout}${run.stderr}` }
+  const { ok, output } = runTool('xmlsec1', [
+    '--verify',
+    '--trusted-pem',
+    join(dir, 'ca.pem'),
+    join(dir, 'doc.xml'),
+  ])
+  return { ok, output }
 }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { runTool } from '../../helpers/system-tools.ts'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { C14N_EXCLUSIVE, C14N_INCLUSIVE, canonicalize } from '../../../src/markets/es/xml/c14n.ts'
@@ -14,8 +14,8 @@ import type { XmlElement, XmlNode } from '../../../src/markets/es/xml/tree.ts'
 function xmllintC14n(xml: string, exclusive: boolean): string {
   const file = join(mkdtempSync(join(tmpdir(), 'c14n-')), 'doc.xml')
   writeFileSync(file, xml)
-  const run = spawnSync('xmllint', [exclusive ? '--exc-c14n' : '--c14n', file], { encoding: 'utf8' })
-  assert.equal(run.status, 0, run.stderr)
+  const run = runTool('xmllint', [exclusive ? '--exc-c14n' : '--c14n', file])
+  assert.ok(run.ok, run.stderr)
   return run.stdout
 }
 

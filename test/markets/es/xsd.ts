@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process'
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { runTool } from '../../helpers/system-tools.ts'
 
 /**
  * Validation with Debian's xmllint against the AEAT XSDs from the shared vectors. SuministroInformacion.xsd
@@ -30,8 +30,6 @@ export function xmllint(xml: string, schema: string): { ok: boolean; output: str
   const dir = mkdtempSync(join(tmpdir(), 'aeat-doc-'))
   const doc = join(dir, 'doc.xml')
   writeFileSync(doc, xml)
-  const run = spawnSync('xmllint', ['--noout', '--nonet', '--schema', join(schemas(), schema), doc], {
-    encoding: 'utf8',
-  })
-  return { ok: run.status === 0, output: `${run.stdout}${run.stderr}` }
+  const { ok, output } = runTool('xmllint', ['--noout', '--nonet', '--schema', join(schemas(), schema), doc])
+  return { ok, output }
 }

@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { runTool } from '../../helpers/system-tools.ts'
 
 /**
  * Validation of SAF-T (PT) files with Debian's xmllint (XSD 1.0) against the AT's schema in
@@ -22,10 +22,8 @@ function schemaFile(): string {
 }
 
 export function xmllintSaft(file: string): { ok: boolean; output: string } {
-  const run = spawnSync('xmllint', ['--noout', '--nonet', '--schema', schemaFile(), file], {
-    encoding: 'utf8',
-  })
-  return { ok: run.status === 0, output: `${run.stdout}${run.stderr}` }
+  const { ok, output } = runTool('xmllint', ['--noout', '--nonet', '--schema', schemaFile(), file])
+  return { ok, output }
 }
 
 /** A SAF-T (PT) file's text, decoded as Windows-1252 by Node's own decoder (not fiscalbox's encoder). */
