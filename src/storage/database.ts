@@ -138,8 +138,22 @@ async function openSqlite(file: string, observeCommit: CommitObserver): Promise<
   }
 }
 
+/** How long opening one connection may take before the database counts as not answering (503). */
+const CONNECT_TIMEOUT_MS = 30_000
+
+/**
+ * Opening a connection is bounded, so that a database that does not answer at all is reported; waiting for a
+ * pooled connection is not: under load that wait is a queue, and a pool timeout answered load with false 503s
+ * ("timeout exceeded when trying to connect").
+ */
+class BoundedConnectClient extends pg.Client {
+  constructor(config: pg.ClientConfig = {}) {
+    super({ ...config, connectionTimeoutMillis: CONNECT_TIMEOUT_MS })
+  }
+}
+
 function openPostgres(url: string, poolSize: number, observeCommit: CommitObserver): Storage {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000 })
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, Client: BoundedConnectClient })
   // An idle client losing its server (restart, dropped connection) must not crash the process.
   pool.on('error', () => {})
   // Nor may a checked-out one: between two statements of a unit of work no query is active, so pg emits the

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -134,6 +135,19 @@ export interface DemoCashbox {
   /** The curl command exactly as printed, continuation lines included. */
   curl: string
 }
+
+/** POST /v2/sign on a running server with the demo cash box's credentials and a fresh operation id. */
+export const signWithDemo = (baseUrl: string, demo: DemoCashbox, body: unknown): Promise<Response> =>
+  fetch(`${baseUrl}/v2/sign`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-cashbox-id': demo.cashboxId,
+      'x-cashbox-accesstoken': demo.accessToken,
+      'x-operation-id': randomUUID(),
+    },
+    body: JSON.stringify(body),
+  })
 
 /** How long stop() waits for the exit after its signal before it kills the server and fails. */
 export const STOP_GUARD_MS = 30_000

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,6 +11,7 @@ import {
   runBash,
   runCli,
   type Server,
+  signWithDemo,
   startServe,
   startServer,
   UUID,
@@ -121,16 +122,7 @@ for (const engine of await engines()) {
     it('signs receipts over HTTP', async () => {
       assert.ok(server)
       for (const [i, amount] of ['1.00', '12.34', '0.01', '99.90', '7.00'].entries()) {
-        const res: Response = await fetch(`${server.baseUrl}/v2/sign`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'x-cashbox-id': demo.cashboxId,
-            'x-cashbox-accesstoken': demo.accessToken,
-            'x-operation-id': randomUUID(),
-          },
-          body: JSON.stringify(sale(`R-${i}`, amount)),
-        })
+        const res = await signWithDemo(server.baseUrl, demo, sale(`R-${i}`, amount))
         const text = await res.text()
         assert.equal(res.status, 200, text)
         const response = JSON.parse(text)
@@ -284,16 +276,7 @@ for (const engine of await engines()) {
     it('serve with the right key starts again on the same data and shows the same demo cash box', async () => {
       server = await startServer(env)
       assert.deepEqual(server.demo && { ...server.demo, curl: '' }, { ...demo, curl: '' })
-      const res = await fetch(`${server.baseUrl}/v2/sign`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-cashbox-id': demo.cashboxId,
-          'x-cashbox-accesstoken': demo.accessToken,
-          'x-operation-id': randomUUID(),
-        },
-        body: JSON.stringify(sale('after-restart', '2.50')),
-      })
+      const res = await signWithDemo(server.baseUrl, demo, sale('after-restart', '2.50'))
       assert.equal(res.status, 200)
       assert.equal((await res.json()).ftQueueRow, 9, 'numbering goes on after the restart')
     })
@@ -303,16 +286,7 @@ for (const engine of await engines()) {
       const running = server
       const IN_FLIGHT = 30
       const requests = Array.from({ length: IN_FLIGHT }, (_, i) =>
-        fetch(`${running.baseUrl}/v2/sign`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'x-cashbox-id': demo.cashboxId,
-            'x-cashbox-accesstoken': demo.accessToken,
-            'x-operation-id': randomUUID(),
-          },
-          body: JSON.stringify(sale(`in-flight-${i}`, '1.10')),
-        }).then(
+        signWithDemo(running.baseUrl, demo, sale(`in-flight-${i}`, '1.10')).then(
           async (res) => ({ reference: `in-flight-${i}`, status: res.status, text: await res.text() }),
           (error: Error) => ({ reference: `in-flight-${i}`, status: -1, text: String(error) }),
         ),

@@ -13,7 +13,7 @@ export type EngineName = 'sqlite' | 'postgres'
 let pgAvailable: Promise<boolean> | undefined
 function postgresAvailable(): Promise<boolean> {
   pgAvailable ??= (async () => {
-    const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 2000 })
+    const client = new pg.Client({ connectionString: PG_ADMIN_URL })
     try {
       await client.connect()
       await client.end()

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
-import { randomUUID } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { cliEnv, type Server, startServer } from '../cli/cli-process.ts'
+import { cliEnv, type Server, signWithDemo, startServer } from '../cli/cli-process.ts'
 import { engines, freshPostgresDatabase } from '../helpers/engines.ts'
 import { parsePrometheusText } from './prometheus-text.ts'
 
@@ -69,16 +68,7 @@ for (const engine of await engines()) {
       assert.equal(first.types.get('fiscalbox_receipts_total'), 'counter')
       const SIGNED = 5
       for (let i = 0; i < SIGNED; i++) {
-        const response: Response = await fetch(`${server.baseUrl}/v2/sign`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'x-cashbox-id': demo.cashboxId,
-            'x-cashbox-accesstoken': demo.accessToken,
-            'x-operation-id': randomUUID(),
-          },
-          body: JSON.stringify({ ...SALE, cbReceiptReference: `M-${i}` }),
-        })
+        const response = await signWithDemo(server.baseUrl, demo, { ...SALE, cbReceiptReference: `M-${i}` })
         assert.equal(response.status, 200)
       }
       const refused = await fetch(`${server.baseUrl}/v2/sign`, { method: 'POST' })
