@@ -50,15 +50,19 @@ const austria: MarketImplementation = {
       caseCode: AT_CASE.pos,
       sets: [1250n, 0n, 0n, 0n, 0n],
     }),
-  refused: () => ({
-    body: atReceipt({
-      reference: 'AT 1',
+  refused: () => {
+    // A rate that contradicts its VAT case (10 % with the normal-rate case): it would land in the wrong
+    // tax set of the signature.
+    const body = atReceipt({
+      reference: reference('AT'),
       moment: now(),
       caseCode: AT_CASE.pos,
       sets: [100n, 0n, 0n, 0n, 0n],
-    }),
-    field: 'cbReceiptReference',
-  }),
+    })
+    const [item] = body.cbChargeItems as { VATRate: number }[]
+    if (item) item.VATRate = 10
+    return { body, field: 'cbChargeItems[0].VATRate' }
+  },
 }
 
 const germany: MarketImplementation = {
