@@ -33,14 +33,7 @@ export type LastDocumentOutcome =
   | Exclude<FpmateOutcome, { kind: 'answer' }>
 
 // Failures of the connection itself: not one byte of the request reached the device.
-const NOT_CONNECTED = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT',
-])
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
 
 export const LAST_DOCUMENT_REQUEST: FpmateCommand = {
   root: 'printerCommand',
@@ -154,12 +147,11 @@ function classify(error: unknown, timedOut: string | undefined): FpmateOutcome {
   if (timedOut) return { kind: 'no_answer', reason: timedOut }
   const failure = error as Error & {
     code?: string
-    cause?: { code?: string; message?: string; errors?: { code?: string }[] }
     errors?: { code?: string }[]
   }
-  const cause = failure.cause
-  const code = failure.code ?? failure.errors?.[0]?.code ?? cause?.code ?? cause?.errors?.[0]?.code ?? ''
-  const reason = `${code && !failure.message.includes(code) ? `${code}: ` : ''}${cause?.message || failure.message}`
+  // node:http reports a refused dual-stack connect as an AggregateError whose members carry the code.
+  const code = failure.code ?? failure.errors?.[0]?.code ?? ''
+  const reason = `${code && !failure.message.includes(code) ? `${code}: ` : ''}${failure.message}`
   if (NOT_CONNECTED.has(code)) return { kind: 'unreachable', reason }
   if (failure.name === 'AbortError') return { kind: 'no_answer', reason: 'aborted by the caller' }
   return { kind: 'no_answer', reason }
