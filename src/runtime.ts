@@ -9,6 +9,7 @@ import { PayService } from './core/payments/pay-service.ts'
 import type { Market } from './core/market.ts'
 import { MasterKey } from './core/secrets.ts'
 import { SignService } from './core/sign-service.ts'
+import { Terminals } from './core/terminals.ts'
 import { LocationCashboxes } from './core/v1/location-cashboxes.ts'
 import { marketSignedFiscalizer } from './core/v1/market-signed.ts'
 import { marketModules } from './markets/index.ts'
@@ -26,6 +27,7 @@ import { createLedger } from './storage/repositories/ledger.ts'
 import { issuedReceiptRepository } from './storage/repositories/issued-receipts.ts'
 import { operatorRepository } from './storage/repositories/operators.ts'
 import { paymentRepository } from './storage/repositories/payments.ts'
+import { terminalRepository } from './storage/repositories/terminals.ts'
 import { accountStore } from './storage/repositories/v1-accounts.ts'
 import { transactionStore } from './storage/repositories/v1-transactions.ts'
 import { marketStores } from './storage/market-stores.ts'
@@ -43,6 +45,8 @@ export interface Runtime {
   /** The built-in simulator terminal, unless PAYMENT_SIMULATOR=off. */
   paymentSimulator: PaymentSimulator | undefined
   receipts: IssueService
+  /** Terminals paired with each cash box (POST /v2/configuration). */
+  terminals: Terminals
   /** The transactions API v1: accounts, transactions and the jobs outbox (src/v1-runtime.ts). */
   v1: V1Runtime
   /** Dashboard operators and what they see (src/api/dashboard/). */
@@ -128,6 +132,7 @@ export async function openRuntime(
       payments,
       paymentSimulator: simulator || undefined,
       receipts: new IssueService(issuedReceiptRepository(storage), cashboxes),
+      terminals: new Terminals(terminalRepository(storage)),
       v1,
       operators: new Operators(operatorRepository(storage)),
       dashboard: new Dashboard(

@@ -107,6 +107,23 @@ export interface Market {
   readonly external?: ExternalUnit
   /** The settings a cash box of the market needs before its first receipt (e.g. its RT device). */
   readonly cashboxSettings?: CashboxSettings
+  /**
+   * The signing units behind a cash box's queue, as a POS reads them at start-up (POST /v2/configuration).
+   * Absent: the queue signs with its own in-process key only.
+   */
+  signingUnits?(cashbox: { id: string; queueId: string }): Promise<SigningUnitView[]>
+}
+
+/** A signing unit as the configuration shows it: what and which it is, and whether it serves. No secret. */
+export interface SigningUnitView {
+  /** What kind of unit, in the market's words, e.g. "TSS" */
+  Type: string
+  /** Which one: its serial number or address; null while it does not exist yet */
+  Id: string | null
+  /** e.g. "in service", "out of service", "not configured" */
+  State: string
+  /** What else the market shows of it (as its own endpoints name it) */
+  Details?: Record<string, unknown>
 }
 
 /**

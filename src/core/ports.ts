@@ -150,3 +150,20 @@ export interface CashboxStore {
   list(): Promise<CashboxRecord[]>
   signingKey(queueId: string): Promise<SigningKeyRecord | undefined>
 }
+
+/** A terminal paired with a cash box (core/terminals.ts). */
+export interface TerminalRecord {
+  cashboxId: string
+  terminalId: string
+  description: string
+  pairedAt: string
+}
+
+export interface TerminalStore {
+  /** Stores the pairing unless the cash box has this terminal already (then it writes nothing). */
+  insert(terminal: TerminalRecord): Promise<void>
+  find(cashboxId: string, terminalId: string): Promise<TerminalRecord | undefined>
+  /** The cash box's terminals in the order they were paired. */
+  list(cashboxId: string): Promise<TerminalRecord[]>
+  count(cashboxId: string): Promise<number>
+}

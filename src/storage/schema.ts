@@ -125,6 +125,7 @@ export interface Database {
   webhook_endpoints: WebhookEndpointTable
   webhook_deliveries: WebhookDeliveryTable
   operators: OperatorTable
+  terminals: TerminalTable
   kysely_migration?: Generated<never>
 }
 
@@ -290,4 +291,12 @@ export interface OperatorTable {
   email: string
   password_hash: string
   created_at: string
+}
+
+/** Terminals paired with a cash box (migration 019-terminals), one row per (cashbox_id, terminal_id). */
+export interface TerminalTable {
+  cashbox_id: string
+  terminal_id: string
+  description: string
+  paired_at: string
 }

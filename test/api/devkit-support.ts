@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Pos, Reply } from './support.ts'
-import { parseExactJson } from './support.ts'
+import { parseExactJson, RECEIPT_CASE } from './support.ts'
 
 /**
  * fiskaltrust's POS System API devkit (github fiskaltrust/possystemapi-devkit, libPosSystemAPI) as it
@@ -16,11 +16,14 @@ export const SANDBOX_POS_SYSTEM_ID = '00000000-0000-0000-0000-000000000000'
 export const devkitReceiptCase = (country: string, receiptCase: bigint): bigint =>
   ((BigInt(country.charCodeAt(0)) << 8n) + BigInt(country.charCodeAt(1))) * 2n ** 48n + receiptCase
 
-/** A request of the devkit: its JSON text (numbers exactly as written) and its headers. */
+/**
+ * A request of the devkit: its JSON text (numbers exactly as written) and its headers. Without JSON, an
+ * HttpRequestMessage without Content: no content-type and an empty body.
+ */
 export async function devkitCall(
   pos: Pos,
   path: string,
-  json: string,
+  json: string | undefined,
   operationId = randomUUID(),
 ): Promise<Reply> {
   const response = await pos.app.inject({
@@ -31,9 +34,9 @@ export async function devkitCall(
       'x-cashbox-accesstoken': pos.box.accessToken,
       'x-possystem-id': SANDBOX_POS_SYSTEM_ID,
       'x-operation-id': operationId,
-      'content-type': 'application/json; charset=utf-8',
+      ...(json === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' }),
     },
-    payload: json,
+    ...(json === undefined ? {} : { payload: json }),
   })
   return {
     status: response.statusCode,
@@ -93,3 +96,33 @@ export function devkitReceiptResponse(signed: any, moment: (iso: string) => stri
     ftQueueRow: signed.ftQueueRow,
   })
 }
+
+/** HOWTO_02/08's two charge items, as the devkit's ChargeItem writes them (decimals keep their scale). */
+const CHARGE_ITEMS = [
+  { Quantity: new Num('1'), Description: 'Test Item 1', Amount: new Num('20.0'), VATRate: new Num('20.0') },
+  { Quantity: new Num('2'), Description: 'Test Item 2', Amount: new Num('10.0'), VATRate: new Num('10.0') },
+]
+
+/** The devkit's ReceiptRequest, property order of its class, built by ReceiptCaseBuilder (no version nibble). */
+export function devkitReceiptRequest(
+  country: string,
+  receiptCase: bigint,
+  payItems: unknown[],
+  extra: object = {},
+): string {
+  return netJson({
+    cbReceiptReference: `TestReceipt_${randomUUID()}`,
+    cbReceiptMoment: netDateTime(new Date().toISOString(), '4567'),
+    cbChargeItems: receiptCase === RECEIPT_CASE.pos ? CHARGE_ITEMS : [],
+    cbPayItems: payItems,
+    ftReceiptCase: devkitReceiptCase(country, receiptCase),
+    ...extra,
+  })
+}
+
+/** A cash payment as IntegrationTestsSigning builds it: an ftPayItemId, no case (null is left out). */
+export const devkitCashPayItem = () => ({
+  ftPayItemId: randomUUID(),
+  Description: 'Cash Payment',
+  Amount: new Num('30.0'),
+})

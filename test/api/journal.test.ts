@@ -240,7 +240,8 @@ for (const engine of await engines()) {
     test('bad journal requests are problems naming the field', async () => {
       assertProblem(await pos.post('/v2/journal', { ftJournalType: 7 }), 400, 'ftJournalType')
       assertProblem(await pos.post('/v2/journal', { ftJournalType: 'abc' }), 400, 'ftJournalType')
-      assertProblem(await pos.post('/v2/journal', {}), 400, 'ftJournalType')
+      assertProblem(await pos.post('/v2/journal', { ftJournalType: null }), 400, /ftJournalType$/)
+      assertProblem(await pos.post('/v2/journal', { ftJournalType: '' }), 400, 'ftJournalType')
       assertProblem(await pos.post('/v2/journal', { ftJournalType: 2, To: 'x' }), 400, 'To')
       // Tick values past the last date a clock can show are a bad request, not a server error.
       assertProblem(

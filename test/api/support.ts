@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { createHash, createPublicKey, randomUUID, verify } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import type { CreatedCashbox } from '../../src/core/cashboxes.ts'
 import type { Harness } from '../helpers/harness.ts'
@@ -39,6 +40,11 @@ export const caseHex = (iso: string, low: bigint): string => hex(code(iso, low))
 export const stateHex = (iso: string, state: bigint): string => hex(code(iso, state))
 
 export const MOMENT = '2024-03-29T10:15:00.000Z'
+
+/** The version package.json declares: what the server must report as its own. */
+export const PACKAGE_VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version
 
 export interface ChargeLine {
   amount: number | string

@@ -23,6 +23,7 @@ void test('/openapi.json is an OpenAPI 3 document listing every route of the POS
     ['/v2/sign', 'post'],
     ['/v2/journal/{queueId}/{type}', 'get'],
     ['/v2/journal', 'post'],
+    ['/v2/configuration', 'post'],
     ['/health', 'get'],
   ]
   for (const [path, method] of expected) {
@@ -32,6 +33,36 @@ void test('/openapi.json is an OpenAPI 3 document listing every route of the POS
     )
     assert.ok(doc.paths[path][method], `${method.toUpperCase()} ${path} is missing`)
   }
+})
+
+void test('/v2/configuration is documented with its pairing body and the configuration it answers', async () => {
+  const doc = (await h.app.inject({ method: 'GET', url: '/openapi.json' })).json()
+  const operation = doc.paths['/v2/configuration'].post
+  const body = operation.requestBody.content['application/json'].schema
+  assert.deepEqual(Object.keys(body.properties).sort(), ['Description', 'cbTerminalID'])
+  const answer = operation.responses['200'].content['application/json'].schema
+  for (const member of [
+    'ftCashBoxId',
+    'Country',
+    'ftQueues',
+    'ftSignaturCreationUnits',
+    'Terminals',
+    'Product',
+    'Version',
+    'PosSystemApiVersion',
+  ])
+    assert.ok(answer.properties[member], `${member} is missing from the 200 schema`)
+  assert.deepEqual(Object.keys(answer.properties.ftQueues.items.properties).sort(), [
+    'CountryCode',
+    'LastReceiptMoment',
+    'StartMoment',
+    'State',
+    'StopMoment',
+    'ftCurrentRow',
+    'ftQueueId',
+    'ftReceiptNumerator',
+  ])
+  assert.ok(operation.responses['400'] && operation.responses['401'] && operation.responses['409'])
 })
 
 void test('/docs answers 200 with an HTML page', async () => {

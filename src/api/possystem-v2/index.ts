@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { Runtime } from '../../runtime.ts'
 import { cashboxAuth } from './auth.ts'
+import { configurationRoute } from './configuration.ts'
 import { echoRoute } from './echo.ts'
 import { issueRoutes } from './issue.ts'
 import { journalRoutes } from './journal.ts'
@@ -17,5 +18,6 @@ export function posSystemApiV2(runtime: Runtime, publicUrl: () => string): Fasti
     await app.register(journalRoutes(runtime))
     await app.register(payRoutes(runtime))
     await app.register(issueRoutes(runtime, publicUrl))
+    await app.register(configurationRoute(runtime))
   }
 }

@@ -2,9 +2,11 @@ import { Readable } from 'node:stream'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { ErrorCode, FiscalError, invalid } from '../../core/errors.ts'
+import { PRODUCT, PRODUCT_VERSION } from '../../product.ts'
 import type { Runtime } from '../../runtime.ts'
 import { sendJsonText } from '../send-json.ts'
 import type { JournalRepository, Page } from '../../storage/repositories/journal.ts'
+import { cashboxConfiguration } from './configuration.ts'
 import { CashboxHeaders, problemResponses } from './schemas.ts'
 
 type JournalType = 'ReceiptJournal' | 'ActionJournal' | 'QueueItem'
@@ -132,7 +134,9 @@ const JournalQuery = Type.Object({
 })
 
 const JournalRequest = Type.Object({
-  ftJournalType: Type.Union([Type.Integer({ minimum: 0 }), Type.String({ maxLength: 20 })]),
+  // Absent reads as 0, the version: System.Text.Json with WhenWritingDefault (the devkit's serializer
+  // options) leaves a 0 out, so a client asking for the version sends {}.
+  ftJournalType: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.String({ maxLength: 20 })])),
   From: Type.Optional(Type.Union([Type.Integer(), Digits])),
   To: Type.Optional(Type.Union([Type.Integer(), Type.String({ pattern: '^-?\\d{1,20}$' })])),
 })
@@ -201,32 +205,15 @@ export function journalRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
         schema: {
           summary: 'Read a journal with a JournalRequest {ftJournalType, From, To} (devkit form)',
           description:
-            'ftJournalType 0 version, 1 ActionJournal, 2 ReceiptJournal, 3 QueueItem, 0xFF configuration. From/To are .NET ticks; To < 0 takes |To| entries, To = 0 everything after From. The answer is a streamed JSON array.',
+            'ftJournalType 0 (or absent) version, 1 ActionJournal, 2 ReceiptJournal, 3 QueueItem, 0xFF configuration (the document of POST /v2/configuration). From/To are .NET ticks; To < 0 takes |To| entries, To = 0 everything after From. The answer is a streamed JSON array.',
           headers: CashboxHeaders,
           body: JournalRequest,
         },
       },
       async (request, reply) => {
-        const journalType = journalTypeOf(request.body.ftJournalType)
-        const queueId = request.cashbox.queueId
-        if (journalType === 0)
-          return { Version: process.env.npm_package_version ?? '0.1.0', Product: 'fiscalbox' }
-        if (journalType === 0xff) {
-          const queue = await runtime.journal.queue(queueId)
-          return {
-            ftCashBoxId: request.cashbox.id,
-            Country: request.cashbox.country,
-            ftQueues: [
-              {
-                ftQueueId: queueId,
-                StartMoment: queue?.start_moment ?? null,
-                StopMoment: queue?.stop_moment ?? null,
-                ftCurrentRow: queue?.current_row ?? 0,
-                ftReceiptNumerator: queue?.receipt_numerator ?? 0,
-              },
-            ],
-          }
-        }
+        const journalType = journalTypeOf(request.body.ftJournalType ?? 0)
+        if (journalType === 0) return { Version: PRODUCT_VERSION, Product: PRODUCT }
+        if (journalType === 0xff) return cashboxConfiguration(runtime, request.cashbox)
         const type = NUMERIC_TYPES[journalType]
         if (!type) throw invalid('ftJournalType', JOURNAL_TYPES)
         const from = BigInt(request.body.From ?? 0)
@@ -238,7 +225,7 @@ export function journalRoutes(runtime: Runtime): FastifyPluginAsyncTypebox {
           ...(to > 0n ? { to: ticksToIso(to, 'To') } : {}),
         }
         const total = to < 0n ? Number(-to) : Number.MAX_SAFE_INTEGER
-        return sendJsonText(reply, streamArray(runtime.journal, type, queueId, page, total))
+        return sendJsonText(reply, streamArray(runtime.journal, type, request.cashbox.queueId, page, total))
       },
     )
   }

@@ -2,7 +2,13 @@ import { marketServices } from '../module.ts'
 import { createPrivateKey, type KeyObject, sign as ecdsaSign } from 'node:crypto'
 import { SignatureFormat, SignatureTypeCategory, v2Code } from '../../core/case-codes.ts'
 import { ErrorCode, FiscalError, invalid } from '../../core/errors.ts'
-import type { Market, MarketOutcome, SignatureItem, SigningContext } from '../../core/market.ts'
+import type {
+  Market,
+  MarketOutcome,
+  SignatureItem,
+  SigningContext,
+  SigningUnitView,
+} from '../../core/market.ts'
 import type { UnitOfWork } from '../../core/ports.ts'
 import type { Receipt } from '../../core/receipt.ts'
 import type { MasterKey } from '../../core/secrets.ts'
@@ -10,7 +16,7 @@ import { Dep7Exporter } from './dep7.ts'
 import { viennaDay, viennaLocalTime, viennaMonth } from './local-time.ts'
 import { machineReadableCode, type TaxSetAmounts } from './machine-readable-code.ts'
 import type { AtDeviceRecord, AtStore } from './ports.ts'
-import { AtProvisioning, notProvisioned } from './provisioning.ts'
+import { AtProvisioning, notProvisioned, summarizeDevice } from './provisioning.ts'
 import { type AtQueueState, addMonths, parseState, serializeState } from './queue-state.ts'
 import { type AtReceiptKind, isZeroKind, KIND_NAMES, receiptKind } from './receipt-kind.ts'
 import {
@@ -115,6 +121,21 @@ export class AustrianMarket implements AtMarket {
       provisioning: new AtProvisioning(store, master),
       dep7: new Dep7Exporter(store, master),
     }
+  }
+
+  /** The cash box's signature devices as PUT /at/v1/cashbox provisioned them. */
+  async signingUnits({ queueId }: { queueId: string }): Promise<SigningUnitView[]> {
+    const config = await this.store.config(queueId)
+    if (!config) return [{ Type: 'signature device', Id: null, State: 'not provisioned: PUT /at/v1/cashbox' }]
+    return (await this.store.devices(queueId)).map((record) => {
+      const device = summarizeDevice(record)
+      return {
+        Type: 'signature device',
+        Id: device.certificateField,
+        State: device.inService ? 'in service' : 'out of service',
+        Details: { kassenId: config.kassenId, ...device },
+      }
+    })
   }
 
   validate(receipt: Receipt): void {

@@ -6,6 +6,7 @@ import type {
   MarketOutcome,
   Sealed,
   SigningContext,
+  SigningUnitView,
   UnitResult,
 } from '../../core/market.ts'
 import type { Receipt } from '../../core/receipt.ts'
@@ -74,6 +75,13 @@ export class ItalianMarket implements Market {
       recover: (call, signal) => this.device.recover(call, signal),
       complete: (context, receipt, result) => this.complete(context, receipt, result),
     }
+  }
+
+  /** The cash box's RT device as PUT /it/v1/cashbox configured it. */
+  async signingUnits({ queueId }: { queueId: string }): Promise<SigningUnitView[]> {
+    const config = await this.store.config(queueId)
+    if (!config) return [{ Type: 'RT device', Id: null, State: 'not configured: PUT /it/v1/cashbox' }]
+    return [{ Type: 'RT device', Id: config.url, State: 'configured', Details: { ...config } }]
   }
 
   validate(receipt: Receipt): void {

@@ -1,7 +1,13 @@
 import { SignatureFormat, v2Code } from '../../core/case-codes.ts'
 import { isCp1252 } from '../../core/cp1252.ts'
 import { ErrorCode, FiscalError, invalid } from '../../core/errors.ts'
-import type { CashboxSettings, MarketOutcome, SignatureItem, SigningContext } from '../../core/market.ts'
+import type {
+  CashboxSettings,
+  MarketOutcome,
+  SignatureItem,
+  SigningContext,
+  SigningUnitView,
+} from '../../core/market.ts'
 import type { Receipt } from '../../core/receipt.ts'
 import { type Micros, parseDecimal } from '../../core/money.ts'
 import type { MasterKey } from '../../core/secrets.ts'
@@ -139,6 +145,24 @@ export class PortugueseMarket implements PtMarket {
     apply: async (cashbox, settings) => void (await this.pt.configure(cashbox.id, settings)),
     // The key is sealed in the PT store by `apply`; the location keeps the rest.
     stored: ({ privateKey: _, ...settings }) => settings,
+  }
+
+  /** The key the cash box signs its documents with, registered with the AT under its version. */
+  async signingUnits({ id }: { id: string }): Promise<SigningUnitView[]> {
+    const config = await this.store.config(id)
+    if (!config) return [{ Type: 'signing key', Id: null, State: 'not configured: PUT /pt/v1/cashbox' }]
+    return [
+      {
+        Type: 'signing key',
+        Id: `${config.certificateNumber}/AT key version ${config.keyVersion}`,
+        State: 'in service',
+        Details: {
+          certificateNumber: config.certificateNumber,
+          keyVersion: config.keyVersion,
+          publicKey: config.publicKey,
+        },
+      },
+    ]
   }
 
   validate(receipt: Receipt): void {

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { ErrorCode, FiscalError, invalid } from '../../../core/errors.ts'
-import type { Market, MarketOutcome, SignatureItem, SigningContext } from '../../../core/market.ts'
+import type {
+  Market,
+  MarketOutcome,
+  SignatureItem,
+  SigningContext,
+  SigningUnitView,
+} from '../../../core/market.ts'
 import { formatDecimal } from '../../../core/money.ts'
 import type { Receipt } from '../../../core/receipt.ts'
 import { KASSENBELEG_V1, formatCents, kassenbelegV1 } from '../dsfinvk/kassenbeleg.ts'
@@ -10,6 +16,7 @@ import type { TransactionView } from '../tss/model.ts'
 import type { Caller, TransactionUpsert } from '../tss/tss-service.ts'
 import { BUCKET_OF, businessCaseOf, centsOf, paymentOf, paymentsForProcessData, vatKeyOf } from './items.ts'
 import { callerOf } from './caller.ts'
+import { cashboxTssStatus } from './cashbox-tss.ts'
 import type { DeCashboxRecord, DeStore } from './ports.ts'
 import { type DeQueueState, initialState, parseState, serializeState } from './queue-state.ts'
 import { bonTypOf, type DeReceiptKind, deReceiptKind, isImplicit } from './receipt-kind.ts'
@@ -106,6 +113,21 @@ export class GermanMarket implements Market {
     /** Shared with the SIGN DE API and the CLI (services.ts' deServicesOf). */
     readonly de: DeServices,
   ) {}
+
+  /** The cash box's TSS as /de/v1/tss shows it; the start receipt creates it. */
+  async signingUnits({ queueId }: { queueId: string }): Promise<SigningUnitView[]> {
+    if (!(await this.store.cashbox(queueId)))
+      return [{ Type: 'TSS', Id: null, State: 'not created: the start receipt creates it' }]
+    const tss = await cashboxTssStatus(this.de, queueId)
+    return [
+      {
+        Type: 'TSS',
+        Id: tss.serial_number,
+        State: tss.in_service ? 'in service' : 'out of service',
+        Details: tss,
+      },
+    ]
+  }
 
   validate(receipt: Receipt): void {
     receipt.chargeItems.forEach((item, i) => {

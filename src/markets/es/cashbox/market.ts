@@ -1,6 +1,12 @@
 import { hasFlag, ReceiptFlag, SignatureFormat, State, v2Code } from '../../../core/case-codes.ts'
 import { ErrorCode, FiscalError, invalid } from '../../../core/errors.ts'
-import type { Market, MarketOutcome, SignatureItem, SigningContext } from '../../../core/market.ts'
+import type {
+  Market,
+  MarketOutcome,
+  SignatureItem,
+  SigningContext,
+  SigningUnitView,
+} from '../../../core/market.ts'
 import type { Receipt } from '../../../core/receipt.ts'
 import { timeOrderedId } from '../../../core/time-ordered-id.ts'
 import {
@@ -84,6 +90,20 @@ export class SpanishPosMarket implements Market {
     private readonly store: EsStore,
     private readonly options: EsSigningOptions,
   ) {}
+
+  /** Where the cash box's records go, as PUT /es/v1/cashbox configured it. */
+  async signingUnits({ queueId }: { queueId: string }): Promise<SigningUnitView[]> {
+    const config = await this.store.config(queueId)
+    if (!config) return [{ Type: 'records system', Id: null, State: 'not configured: PUT /es/v1/cashbox' }]
+    return [
+      {
+        Type: config.system === 'verifactu' ? 'VERI*FACTU' : 'TicketBAI',
+        Id: config.nif,
+        State: config.environment === 'production' ? 'sending to the authority' : 'sending to its simulator',
+        Details: { ...config },
+      },
+    ]
+  }
 
   validate(receipt: Receipt): void {
     esReceiptAction(receipt)
