@@ -1,17 +1,22 @@
 import assert from 'node:assert/strict'
-import { randomUUID } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
 import { engines } from '../helpers/engines.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import {
   devkitCall,
+  devkitCashPayItem,
   devkitReceiptCase,
+  devkitReceiptRequest,
   devkitReceiptResponse,
   Num,
   netDateTime,
   netJson,
 } from './devkit-support.ts'
-import { code, newPos, type Pos, RECEIPT_CASE } from './support.ts'
+import { code, newPos, PACKAGE_VERSION, type Pos, RECEIPT_CASE } from './support.ts'
+
+/** DateTime.Ticks: 100 ns since 0001-01-01 UTC; `extra` adds ticks below the millisecond, as a clock has them. */
+const ticksOf = (iso: string, extra = 0n): bigint =>
+  BigInt(Date.parse(iso)) * 10_000n + 621_355_968_000_000_000n + extra
 
 /** The devkit's PaymentProtocol enum (release build): the values its PayResponse can deserialize. */
 const PAYMENT_PROTOCOLS = [
@@ -29,36 +34,6 @@ const PAYMENT_PROTOCOLS = [
   'shift4',
 ]
 
-/** HOWTO_02/08's two charge items, as the devkit's ChargeItem writes them (decimals keep their scale). */
-const CHARGE_ITEMS = [
-  { Quantity: new Num('1'), Description: 'Test Item 1', Amount: new Num('20.0'), VATRate: new Num('20.0') },
-  { Quantity: new Num('2'), Description: 'Test Item 2', Amount: new Num('10.0'), VATRate: new Num('10.0') },
-]
-
-/** The devkit's ReceiptRequest, property order of its class, built by ReceiptCaseBuilder (no version nibble). */
-function receiptRequest(
-  country: string,
-  receiptCase: bigint,
-  payItems: unknown[],
-  extra: object = {},
-): string {
-  return netJson({
-    cbReceiptReference: `TestReceipt_${randomUUID()}`,
-    cbReceiptMoment: netDateTime(new Date().toISOString(), '4567'),
-    cbChargeItems: receiptCase === RECEIPT_CASE.pos ? CHARGE_ITEMS : [],
-    cbPayItems: payItems,
-    ftReceiptCase: devkitReceiptCase(country, receiptCase),
-    ...extra,
-  })
-}
-
-/** A cash payment as IntegrationTestsSigning builds it: an ftPayItemId, no case (null is left out). */
-const cashPayItem = () => ({
-  ftPayItemId: randomUUID(),
-  Description: 'Cash Payment',
-  Amount: new Num('30.0'),
-})
-
 for (const engine of await engines()) {
   describe(`fiskaltrust's POS System API devkit, as it sends (${engine})`, () => {
     let harness: Harness
@@ -72,17 +47,102 @@ for (const engine of await engines()) {
     /** A cash box started by the devkit's own start receipt (InitialOperationReceipt0x4001). */
     async function devkitPos(): Promise<Pos> {
       const pos = await newPos(harness)
-      const started = await devkitCall(pos, '/sign', receiptRequest('EU', RECEIPT_CASE.start, []))
+      const started = await devkitCall(pos, '/sign', devkitReceiptRequest('EU', RECEIPT_CASE.start, []))
       assert.equal(started.status, 200, started.payload)
       return pos
     }
+
+    test('JournalRequest {ftJournalType, From, To} in ticks, as System.Text.Json and Newtonsoft write it', async () => {
+      // The devkit has no journal call; a POS reads journals with ifPOS's JournalRequest (long
+      // ftJournalType, From, To). The devkit's serializer options leave the 0s out ({} asks for the
+      // version); fiskaltrust's middleware writes them with Newtonsoft, every member present.
+      const pos = await devkitPos()
+      const sales = []
+      for (let i = 0; i < 2; i++) {
+        const signed = await devkitCall(
+          pos,
+          '/sign',
+          devkitReceiptRequest('EU', RECEIPT_CASE.pos, [devkitCashPayItem()]),
+        )
+        assert.equal(signed.status, 200, signed.payload)
+        sales.push(signed.json())
+      }
+      const stopped = await devkitCall(pos, '/sign', devkitReceiptRequest('EU', RECEIPT_CASE.stop, []))
+      assert.equal(stopped.status, 200, stopped.payload)
+      const journal = async (json: string) => {
+        const reply = await devkitCall(pos, '/journal', json)
+        assert.equal(reply.status, 200, `${json}: ${reply.payload}`)
+        return reply.json()
+      }
+      const version = { Version: PACKAGE_VERSION, Product: 'fiscalbox' }
+      assert.deepEqual(await journal('{}'), version)
+      assert.deepEqual(await journal('{"ftJournalType":0,"From":0,"To":0}'), version)
+
+      const names: Array<[number, 'ActionJournal' | 'ReceiptJournal' | 'QueueItem']> = [
+        [1, 'ActionJournal'],
+        [2, 'ReceiptJournal'],
+        [3, 'QueueItem'],
+      ]
+      for (const [type, name] of names) {
+        const all = await pos.journal(name)
+        assert.ok(all.length >= 2, `${name}: ${all.length} entries`)
+        assert.deepEqual(await journal(`{"ftJournalType":${type}}`), all, `${name}, defaults left out`)
+        assert.deepEqual(
+          await journal(`{"ftJournalType":${type},"From":0,"To":0}`),
+          all,
+          `${name}, Newtonsoft`,
+        )
+        assert.deepEqual(
+          await journal(`{"ftJournalType":${type},"To":-1}`),
+          all.slice(0, 1),
+          `${name}, To -1`,
+        )
+        const since2000 = ticksOf('2000-01-01T00:00:00.000Z')
+        assert.deepEqual(
+          await journal(`{"ftJournalType":${type},"From":${since2000}}`),
+          all,
+          `${name}, since 2000`,
+        )
+        const tomorrow = ticksOf(new Date(Date.now() + 86_400_000).toISOString())
+        assert.deepEqual(
+          await journal(`{"ftJournalType":${type},"From":${tomorrow},"To":0}`),
+          [],
+          `${name}, future`,
+        )
+        assert.deepEqual(
+          await journal(`{"ftJournalType":${type},"From":0,"To":${since2000}}`),
+          [],
+          `${name}, past`,
+        )
+      }
+      // From and To are inclusive: the ticks of one receipt's millisecond select that receipt.
+      const moment = sales[1].ftReceiptMoment
+      const one = await journal(
+        `{"ftJournalType":2,"From":${ticksOf(moment)},"To":${ticksOf(moment, 9_999n)}}`,
+      )
+      assert.deepEqual(
+        one.map((entry: any) => entry.ftQueueItemId),
+        [sales[1].ftQueueItemID],
+      )
+
+      const configuration = await devkitCall(pos, '/configuration', undefined)
+      assert.equal(configuration.status, 200, configuration.payload)
+      assert.deepEqual(await journal('{"ftJournalType":255}'), configuration.json())
+      const unknown = await devkitCall(pos, '/journal', '{"ftJournalType":7}')
+      assert.equal(
+        unknown.status,
+        400,
+        'a type fiscalbox does not serve is named, not answered with the version',
+      )
+      assert.equal(unknown.json().details.field, 'ftJournalType')
+    })
 
     test("ReceiptCaseBuilder's codes carry no version nibble: signed with the v2 meaning", async () => {
       // The devkit's own unit test: AT + PointOfSaleReceipt0x0001 builds exactly 0x4154_0000_0000_0001.
       assert.equal(devkitReceiptCase('AT', 0x0001n), 0x4154_0000_0000_0001n)
       assert.equal(devkitReceiptCase('EU', 0x0001n), 4995899361637433345n)
       const pos = await devkitPos()
-      const request = receiptRequest('EU', RECEIPT_CASE.pos, [cashPayItem()])
+      const request = devkitReceiptRequest('EU', RECEIPT_CASE.pos, [devkitCashPayItem()])
       assert.match(
         request,
         /"ftReceiptCase":4995899361637433345}$/,
@@ -96,7 +156,7 @@ for (const engine of await engines()) {
       const other = await devkitCall(
         pos,
         '/sign',
-        receiptRequest('EU', RECEIPT_CASE.pos, [cashPayItem()]).replace(
+        devkitReceiptRequest('EU', RECEIPT_CASE.pos, [devkitCashPayItem()]).replace(
           '"ftReceiptCase":4995899361637433345',
           `"ftReceiptCase":${code('EU', RECEIPT_CASE.pos) | (3n << 44n)}`,
         ),
@@ -107,7 +167,11 @@ for (const engine of await engines()) {
 
     test('numbers are answered as numbers, every digit of a 64-bit value kept', async () => {
       const pos = await devkitPos()
-      const signed = await devkitCall(pos, '/sign', receiptRequest('EU', RECEIPT_CASE.pos, [cashPayItem()]))
+      const signed = await devkitCall(
+        pos,
+        '/sign',
+        devkitReceiptRequest('EU', RECEIPT_CASE.pos, [devkitCashPayItem()]),
+      )
       assert.equal(signed.status, 200, signed.payload)
       // FtStateJsonConverter reads only a JSON number (reader.GetUInt64()), as do SignatureFormatJsonConverter
       // and the ulong ftSignatureType: the exact digits, not a double's 4995934546009522000.
@@ -145,7 +209,7 @@ for (const engine of await engines()) {
         ftPayItemCaseData: p.ftPayItemCaseData,
         Moment: netDateTime(p.Moment),
       }))
-      const request = receiptRequest('EU', RECEIPT_CASE.pos, payItems, {
+      const request = devkitReceiptRequest('EU', RECEIPT_CASE.pos, payItems, {
         ftReceiptCaseData: { cbReceiptLines: ['This is a test receipt.', 'Thank you for your purchase!'] },
         cbTerminalID: 'term1',
       })
