@@ -45,10 +45,10 @@ export function cell(column: Column, value: Cell): string {
     case 'day':
       return quoted(String(value))
     case 'flag':
-      return quoted(value === true || value === 1 ? '1' : '0')
+      return quoted(value === true ? '1' : '0')
     case 'timestamp':
       // Stored as ISO moments (UTC); DSFinV-K times are local time, see local-time.ts.
-      return value === '' ? '' : quoted(berlinTimestamp(new Date(String(value))))
+      return quoted(berlinTimestamp(new Date(String(value))))
     case 'int':
       return String(value)
     case 'decimal':
