@@ -1,10 +1,9 @@
-import { wallClockFormat } from '../../core/wall-clock.ts'
+import { zonedWallClock } from '../../core/wall-clock.ts'
 
 /**
  * Austrian receipts carry the receipt's moment as local time in Vienna without a zone
- * (yyyy-MM-ddTHH:mm:ss). One formatter per process: building an Intl formatter costs far more than using it.
+ * (yyyy-MM-ddTHH:mm:ss).
  */
-const VIENNA = wallClockFormat('Europe/Vienna')
 
 const HOUR_MS = 3_600_000
 
@@ -14,16 +13,7 @@ const offsets = new Map<number, number>()
 function offsetAt(hour: number): number {
   let offset = offsets.get(hour)
   if (offset === undefined) {
-    const part: Record<string, string> = {}
-    for (const p of VIENNA.formatToParts(new Date(hour * HOUR_MS))) part[p.type] = p.value
-    const local = Date.UTC(
-      Number(part.year),
-      Number(part.month) - 1,
-      Number(part.day),
-      Number(part.hour),
-      Number(part.minute),
-    )
-    offset = local - hour * HOUR_MS
+    offset = zonedWallClock(new Date(hour * HOUR_MS), 'Europe/Vienna').offsetMinutes * 60_000
     if (offsets.size > 10_000) offsets.clear()
     offsets.set(hour, offset)
   }

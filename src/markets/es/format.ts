@@ -1,5 +1,5 @@
 import { invalid } from '../../core/errors.ts'
-import { wallClockFormat } from '../../core/wall-clock.ts'
+import { timestampWithOffset, zonedWallClock } from '../../core/wall-clock.ts'
 
 /**
  * Value formats shared by VeriFactu and TicketBAI. Amounts travel as integer cents inside fiscalbox and
@@ -50,60 +50,17 @@ export function spanishDate(isoDate: string, field: string): string {
   return `${d}-${m}-${y}`
 }
 
-interface Zoned {
-  second: number
-  parts: Readonly<Record<string, string>>
-  offsetMinutes: number
-}
-
-/**
- * The last second's answer per time zone. formatToParts is the costliest step of a Spanish record (the
- * /v2/sign profile), a record asks twice (its timestamp and its issue date) and a busy cash box makes many
- * records within one second; the parts are whole seconds, so the same second has the same answer.
- */
-const lastSecond = new Map<string, Zoned>()
-/** As wall-clock.ts keeps formatters: a few zones, not one entry per zone ever asked for. */
-const MOST_ZONES = 64
-
-/** Wall-clock parts of an instant in a time zone, and that zone's offset at the instant. */
-function zoned(moment: Date, timeZone: string): Zoned {
-  const second = Math.floor(moment.getTime() / 1000)
-  const last = lastSecond.get(timeZone)
-  if (last?.second === second) return last
-  const parts = Object.fromEntries(
-    wallClockFormat(timeZone)
-      .formatToParts(moment)
-      .map((p) => [p.type, p.value]),
-  ) as Record<string, string>
-  const wall = Date.UTC(
-    Number(parts.year),
-    Number(parts.month) - 1,
-    Number(parts.day),
-    Number(parts.hour),
-    Number(parts.minute),
-    Number(parts.second),
-  )
-  const offsetMinutes = Math.round((wall - second * 1000) / 60_000)
-  const answer = { second, parts, offsetMinutes }
-  if (last || lastSecond.size < MOST_ZONES) lastSecond.set(timeZone, answer)
-  return answer
-}
-
 /**
  * ISO 8601 with the offset of the issuer's time zone, e.g. `2024-01-01T19:20:30+01:00`: the format of
  * FechaHoraHusoGenRegistro. Peninsular Spain is Europe/Madrid, the Canary Islands Atlantic/Canary.
  */
 export function localTimestamp(moment: Date, timeZone = 'Europe/Madrid'): string {
-  const { parts, offsetMinutes } = zoned(moment, timeZone)
-  const sign = offsetMinutes < 0 ? '-' : '+'
-  const abs = Math.abs(offsetMinutes)
-  const offset = `${sign}${String(Math.trunc(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`
-  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${offset}`
+  return timestampWithOffset(moment, timeZone)
 }
 
 /** Local date `DD-MM-YYYY` and time `HH:MM:SS` of an instant (TicketBAI issue date and time). */
 export function localDateAndTime(moment: Date, timeZone = 'Europe/Madrid'): { date: string; time: string } {
-  const { parts } = zoned(moment, timeZone)
+  const { parts } = zonedWallClock(moment, timeZone)
   return {
     date: `${parts.day}-${parts.month}-${parts.year}`,
     time: `${parts.hour}:${parts.minute}:${parts.second}`,

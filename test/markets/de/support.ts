@@ -176,15 +176,25 @@ export async function untar(tar: Buffer): Promise<Map<string, Buffer>> {
   return found
 }
 
-/** A DSFinV-K CSV file: header and records, split on ';' outside quotes, quotes removed. */
-export function parseCsv(data: Buffer): { header: string[]; rows: string[][]; text: string } {
+/**
+ * A DSFinV-K CSV file: header and records, split on ';' outside quotes, quotes removed; `quoted` says
+ * which cells were written in quotes (AlphaNumeric values are, Numeric values are not).
+ */
+export function parseCsv(data: Buffer): {
+  header: string[]
+  rows: string[][]
+  quoted: boolean[][]
+  text: string
+} {
   const text = data.toString('utf8')
   const records = text.split('\r\n')
   assert.equal(records.pop(), '', 'every record ends with CRLF')
   const split = (line: string) => {
     const cells: string[] = []
+    const quotedCells: boolean[] = []
     let current = ''
     let quoted = false
+    let wasQuoted = false
     for (let i = 0; i < line.length; i++) {
       const c = line[i] as string
       if (quoted) {
@@ -193,15 +203,26 @@ export function parseCsv(data: Buffer): { header: string[]; rows: string[][]; te
           i++
         } else if (c === '"') quoted = false
         else current += c
-      } else if (c === '"') quoted = true
-      else if (c === ';') {
+      } else if (c === '"') {
+        quoted = true
+        wasQuoted = true
+      } else if (c === ';') {
         cells.push(current)
+        quotedCells.push(wasQuoted)
         current = ''
+        wasQuoted = false
       } else current += c
     }
     cells.push(current)
-    return cells
+    quotedCells.push(wasQuoted)
+    return { cells, quotedCells }
   }
   const [header = '', ...rows] = records
-  return { header: header.split(';'), rows: rows.map(split), text }
+  const parsed = rows.map(split)
+  return {
+    header: header.split(';'),
+    rows: parsed.map((r) => r.cells),
+    quoted: parsed.map((r) => r.quotedCells),
+    text,
+  }
 }

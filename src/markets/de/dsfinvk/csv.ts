@@ -1,50 +1,68 @@
-import type { ColumnType, TableSpec } from './tables.ts'
+import { berlinTimestamp } from '../local-time.ts'
+import type { Column, TableSpec } from './tables.ts'
 
 /**
- * DSFinV-K CSV: UTF-8, ';' between fields, CRLF after every record, a header row, text in '"' (doubled
- * inside), decimal comma without digit grouping. Amounts arrive as exact cents, quantities as millionths.
+ * DSFinV-K CSV: UTF-8, ';' between fields, CRLF after every record, a header row, AlphaNumeric values in
+ * '"' (doubled inside), Numeric values bare with a decimal comma, no digit grouping and exactly the
+ * Accuracy index.xml declares. Decimals arrive exact, as units of 10^-scale.
  */
-export type Cell = string | number | bigint | null
+export interface Fixed {
+  units: bigint
+  scale: number
+}
+export type Cell = string | number | bigint | boolean | Fixed | null
 
-const commaDecimal = (value: bigint, decimals: number): string => {
-  const abs = value < 0n ? -value : value
-  const unit = 10n ** BigInt(decimals)
-  const fraction = (abs % unit).toString().padStart(decimals, '0')
-  return `${value < 0n ? '-' : ''}${abs / unit},${fraction}`
+export const fixed = (units: bigint, scale: number): Fixed => ({ units, scale })
+export const cents = (units: bigint): Fixed => fixed(units, 2)
+
+/** numerator / denominator rounded half away from zero. */
+export function divideRounded(numerator: bigint, denominator: bigint): bigint {
+  const negative = numerator < 0n !== denominator < 0n
+  const n = numerator < 0n ? -numerator : numerator
+  const d = denominator < 0n ? -denominator : denominator
+  const rounded = (2n * n + d) / (2n * d)
+  return negative ? -rounded : rounded
 }
 
-/** Millionths rounded half away from zero to thousandths. */
-const thousandths = (micros: bigint): bigint => {
-  const abs = micros < 0n ? -micros : micros
-  const rounded = (abs + 500n) / 1000n
-  return micros < 0n ? -rounded : rounded
+function commaDecimal(value: Fixed, accuracy: number): string {
+  const units =
+    accuracy >= value.scale
+      ? value.units * 10n ** BigInt(accuracy - value.scale)
+      : divideRounded(value.units, 10n ** BigInt(value.scale - accuracy))
+  const abs = units < 0n ? -units : units
+  const sign = units < 0n ? '-' : ''
+  if (accuracy === 0) return `${sign}${abs}`
+  const unit = 10n ** BigInt(accuracy)
+  return `${sign}${abs / unit},${(abs % unit).toString().padStart(accuracy, '0')}`
 }
 
-export function cell(type: ColumnType, value: Cell): string {
+const quoted = (value: string) => `"${value.replaceAll('"', '""')}"`
+
+export function cell(column: Column, value: Cell): string {
   if (value === null) return ''
-  switch (type) {
+  switch (column.type) {
     case 'text':
-      return `"${String(value).replaceAll('"', '""')}"`
+    case 'day':
+      return quoted(String(value))
+    case 'flag':
+      return quoted(value === true ? '1' : '0')
+    case 'timestamp':
+      // Stored as ISO moments (UTC); DSFinV-K times are local time, see local-time.ts.
+      return quoted(berlinTimestamp(new Date(String(value))))
     case 'int':
       return String(value)
-    case 'amount':
-      return commaDecimal(BigInt(value), 2)
-    case 'quantity':
-      return commaDecimal(thousandths(BigInt(value)), 3)
-    case 'timestamp':
-      // ISO moments are written as YYYY-MM-DDThh:mm:ss (UTC), the format index.xml declares.
-      return String(value).slice(0, 19)
-    case 'day':
-      return String(value).slice(0, 10)
+    case 'decimal':
+      if (typeof value !== 'object') throw new Error(`${column.name}: a decimal needs its scale`)
+      return commaDecimal(value, column.accuracy ?? 0)
   }
 }
 
 export function csvFile(spec: TableSpec, rows: Cell[][]): string {
-  const lines = [spec.columns.map(([name]) => name).join(';')]
+  const lines = [spec.columns.map((column) => column.name).join(';')]
   for (const row of rows) {
     if (row.length !== spec.columns.length)
       throw new Error(`${spec.file}: a row has ${row.length} values for ${spec.columns.length} columns`)
-    lines.push(row.map((value, i) => cell((spec.columns[i] as [string, ColumnType])[1], value)).join(';'))
+    lines.push(row.map((value, i) => cell(spec.columns[i] as Column, value)).join(';'))
   }
   return `${lines.join('\r\n')}\r\n`
 }

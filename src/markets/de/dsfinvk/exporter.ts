@@ -3,10 +3,10 @@ import { BASIS_POINTS, netOf, VAT_DESCRIPTIONS, VAT_KEYS, type VatKey } from '..
 import type { DeStore } from '../market/ports.ts'
 import { callerOf } from '../market/caller.ts'
 import type { TssService } from '../tss/tss-service.ts'
-import { type Cell, csvFile } from './csv.ts'
+import { type Cell, cents, csvFile, divideRounded, fixed } from './csv.ts'
 import { indexXml } from './index-xml.ts'
 import type { ClosingRecord, VorgangRecord } from './records.ts'
-import { TABLES, type TableSpec } from './tables.ts'
+import { CERTIFICATE_COLUMNS, TABLES, type TableSpec } from './tables.ts'
 
 export interface DsfinvkFile {
   name: string
@@ -26,9 +26,6 @@ export interface DsfinvkExport {
 }
 
 const TAXONOMY_VERSION = '2.3'
-/** DSFinV-K fields hold at most 1000 characters: the certificate is split over TSE_ZERTIFIKAT_I to _VII. */
-const FIELD_MAX = 1000
-const CERTIFICATE_COLUMNS = 7
 
 const byName = (file: string) => TABLES.find((t) => t.file === file) as TableSpec
 
@@ -112,16 +109,16 @@ export class DsfinvkExporter {
         'DEU',
         '',
         '',
-        total(payments.map((p) => BigInt(p.baseCents))),
-        total(payments.filter((p) => p.kind === 'Bar').map((p) => BigInt(p.baseCents))),
+        cents(total(payments.map((p) => BigInt(p.baseCents)))),
+        cents(total(payments.filter((p) => p.kind === 'Bar').map((p) => BigInt(p.baseCents)))),
       ])
       add('location.csv', [...key, '', '', '', '', 'DEU', ''])
-      add('cashregister.csv', [...key, 'fiscalbox', 'fiscalbox', kasseId, 'fiscalbox', '1', 'EUR', 0])
+      add('cashregister.csv', [...key, 'fiscalbox', 'fiscalbox', kasseId, 'fiscalbox', '1', 'EUR', false])
       for (const terminal of new Set(vorgaenge.flatMap((v) => (v.terminalId ? [v.terminalId] : [])))) {
         add('slaves.csv', [...key, terminal, 'fiscalbox', 'POS', terminal, '', ''])
       }
       for (const vatKey of VAT_KEYS) {
-        add('vat.csv', [...key, vatKey, BASIS_POINTS[vatKey], VAT_DESCRIPTIONS[vatKey]])
+        add('vat.csv', [...key, vatKey, fixed(BASIS_POINTS[vatKey], 2), VAT_DESCRIPTIONS[vatKey]])
       }
       const certificate = tss.certificate
       add('tse.csv', [
@@ -132,9 +129,11 @@ export class DsfinvkExporter {
         'unixTime',
         'UTF-8',
         tss.publicKey,
-        ...Array.from({ length: CERTIFICATE_COLUMNS }, (_, i) =>
-          certificate.slice(i * FIELD_MAX, (i + 1) * FIELD_MAX),
-        ),
+        // Split over TSE_ZERTIFIKAT_I to _VII at their MaxLength (1000 characters each).
+        ...CERTIFICATE_COLUMNS.map((column, i) => {
+          const size = column.maxLength as number
+          return certificate.slice(i * size, (i + 1) * size)
+        }),
       ])
       const cases = new Map<string, { gvTyp: string; vatKey: VatKey; gross: bigint }>()
       const paymentTypes = new Map<string, { typ: string; name: string; amount: bigint }>()
@@ -148,12 +147,12 @@ export class DsfinvkExporter {
           v.bonTyp,
           '',
           v.terminalId ?? '',
-          v.storno ? 1 : 0,
+          v.storno,
           v.start,
           v.end,
           '',
           '',
-          gross,
+          cents(gross),
           '',
           '',
           '',
@@ -179,25 +178,28 @@ export class DsfinvkExporter {
             v.terminalId ?? '',
             line.businessCase,
             '',
-            0,
-            line.storno ? 1 : 0,
+            false,
+            line.storno,
             0,
             line.productNumber ?? '',
             '',
             '',
             '',
-            quantity,
-            1_000_000n,
+            fixed(quantity, 6),
+            fixed(1n, 0),
             '',
-            quantity === 0n ? lineGross : (lineGross * 1_000_000n) / quantity,
+            // Unit price at the column's 5 decimals: gross (cents, 10^-2) / quantity (10^-6).
+            quantity === 0n
+              ? cents(lineGross)
+              : fixed(divideRounded(lineGross * 1_000_000_000n, quantity), 5),
           ])
           add('lines_vat.csv', [
             ...bon,
             String(line.position),
             vatKey,
-            lineGross,
-            lineNet,
-            lineGross - lineNet,
+            cents(lineGross),
+            cents(lineNet),
+            cents(lineGross - lineNet),
           ])
           if (v.bonTyp !== 'AVTraining') {
             const caseKey = `${line.businessCase}|${vatKey}`
@@ -208,7 +210,7 @@ export class DsfinvkExporter {
         })
         for (const [vatKey, vatGross] of perVat) {
           const net = netOf(vatGross, BASIS_POINTS[vatKey])
-          add('transactions_vat.csv', [...bon, vatKey, vatGross, net, vatGross - net])
+          add('transactions_vat.csv', [...bon, vatKey, cents(vatGross), cents(net), cents(vatGross - net)])
         }
         const perPayment = new Map<
           string,
@@ -235,7 +237,7 @@ export class DsfinvkExporter {
           }
         }
         for (const p of perPayment.values()) {
-          add('datapayment.csv', [...bon, p.kind, p.name, p.currency, p.cents, p.base])
+          add('datapayment.csv', [...bon, p.kind, p.name, p.currency, cents(p.cents), cents(p.base)])
         }
         v.references.forEach((reference) => {
           const found = referenced.get(reference)
@@ -262,15 +264,24 @@ export class DsfinvkExporter {
                 '',
                 tse.processData,
               ]
-            : [...bon, 1, null, v.start, v.end, null, null, '', v.tseError ?? 'TSE nicht verfügbar', ''],
+            : [...bon, 1, null, null, null, null, null, '', v.tseError ?? 'TSE nicht verfügbar', ''],
         )
       }
       for (const c of cases.values()) {
         const net = netOf(c.gross, BASIS_POINTS[c.vatKey])
-        add('businesscases.csv', [...key, c.gvTyp, '', 0, c.vatKey, c.gross, net, c.gross - net])
+        add('businesscases.csv', [
+          ...key,
+          c.gvTyp,
+          '',
+          0,
+          c.vatKey,
+          cents(c.gross),
+          cents(net),
+          cents(c.gross - net),
+        ])
       }
-      for (const p of paymentTypes.values()) add('payment.csv', [...key, p.typ, p.name, p.amount])
-      for (const [currency, amount] of cash) add('cash_per_currency.csv', [...key, currency, amount])
+      for (const p of paymentTypes.values()) add('payment.csv', [...key, p.typ, p.name, cents(p.amount)])
+      for (const [currency, amount] of cash) add('cash_per_currency.csv', [...key, currency, cents(amount)])
     }
     const files: DsfinvkFile[] = [
       {

@@ -1,22 +1,17 @@
-import type { ColumnType, TableSpec } from './tables.ts'
+import type { Column, TableSpec } from './tables.ts'
 
 const escape = (text: string) =>
   text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;')
 
-function typeOf(type: ColumnType): string {
-  switch (type) {
-    case 'text':
-      return '<AlphaNumeric/>'
+/** The column's data type and, for text, its MaxLength (gdpdu-01-09-2004.dtd puts it after the type). */
+function typeOf(column: Column): string {
+  switch (column.type) {
     case 'int':
       return '<Numeric/>'
-    case 'amount':
-      return '<Numeric><Accuracy>2</Accuracy></Numeric>'
-    case 'quantity':
-      return '<Numeric><Accuracy>3</Accuracy></Numeric>'
-    case 'timestamp':
-      return '<Date><Format>YYYY-MM-DD"T"hh:mm:ss</Format></Date>'
-    case 'day':
-      return '<Date><Format>YYYY-MM-DD</Format></Date>'
+    case 'decimal':
+      return `<Numeric><Accuracy>${column.accuracy}</Accuracy></Numeric>`
+    default:
+      return `<AlphaNumeric/><MaxLength>${column.maxLength}</MaxLength>`
   }
 }
 
@@ -55,9 +50,9 @@ export function indexXml(tables: TableSpec[], validity: { from: string; to: stri
       '        <RecordDelimiter>&#13;&#10;</RecordDelimiter>',
       '        <TextEncapsulator>"</TextEncapsulator>',
     )
-    table.columns.forEach(([name, type], i) => {
+    table.columns.forEach((column, i) => {
       const element = i < table.keyColumns ? 'VariablePrimaryKey' : 'VariableColumn'
-      out.push(`        <${element}><Name>${escape(name)}</Name>${typeOf(type)}</${element}>`)
+      out.push(`        <${element}><Name>${escape(column.name)}</Name>${typeOf(column)}</${element}>`)
     })
     out.push('      </VariableLength>', '    </Table>')
   }

@@ -62,7 +62,7 @@ export interface ClosingRecord {
   zNr: number
   /** Z_ERSTELLUNG: when the closing was made (ISO). */
   createdAt: string
-  /** Z_BUCHUNGSTAG (YYYY-MM-DD) of the closing's receipt moment. */
+  /** Z_BUCHUNGSTAG (YYYY-MM-DD): the German calendar day of the closing's receipt moment. */
   businessDay: string
   /** Open TSS transactions the closing finished (AVBelegabbruch). */
   cancelledTransactions: number

@@ -72,7 +72,7 @@ export function deApi(runtime: Runtime): FastifyPluginAsyncTypebox {
           tags,
           summary: 'DSFinV-K export (TAR: index.xml and the CSV files) for a range of cash point closings',
           description:
-            'from/to: closing numbers (Z_NR) or business days (YYYY-MM-DD), inclusive; without them every closing. Only closed days are exported: send a daily closing (0x4445200000002011) first.',
+            'from/to: closing numbers (Z_NR) or business days (YYYY-MM-DD, the German calendar day of the closing), inclusive; without them every closing. Only closed days are exported: send a daily closing (0x4445200000002011) first. Columns and formats follow DSFinV-K 2.3 and its index.xml; times are German local time with offset, except the TSE log times (UTC).',
           headers: CashboxHeaders,
           querystring: Type.Object(
             {

@@ -17,6 +17,7 @@ import type { Caller, TransactionUpsert } from '../tss/tss-service.ts'
 import { BUCKET_OF, businessCaseOf, centsOf, paymentOf, paymentsForProcessData, vatKeyOf } from './items.ts'
 import { callerOf } from './caller.ts'
 import { cashboxTssStatus } from './cashbox-tss.ts'
+import { berlinDay } from '../local-time.ts'
 import type { DeCashboxRecord, DeStore } from './ports.ts'
 import { type DeQueueState, initialState, parseState, serializeState } from './queue-state.ts'
 import { bonTypOf, type DeReceiptKind, deReceiptKind, isImplicit } from './receipt-kind.ts'
@@ -263,7 +264,7 @@ export class GermanMarket implements Market {
           type: 'closing',
           zNr,
           createdAt: context.moment.toISOString(),
-          businessDay: moment.slice(0, 10),
+          businessDay: berlinDay(receipt.moment),
           cancelledTransactions: cancelled,
           tseError: session.failure,
         }
