@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,6 +13,7 @@ import { type Harness, startHarness } from '../helpers/harness.ts'
 import { runTool } from '../helpers/system-tools.ts'
 import { AtPos } from '../markets/at/support.ts'
 import { DE_CASE, DePos, deReceipt } from '../markets/de/support.ts'
+import { CONFIG as PT_CONFIG, PUBLIC_KEY as PT_PUBLIC_KEY } from '../markets/pt/support.ts'
 import { parsePrometheusText } from '../metrics/prometheus-text.ts'
 import { signIn } from './support.ts'
 
@@ -83,6 +85,30 @@ function opensslDevice(days: number, serial: string) {
       certificate: readFileSync(`${cert}.der`).toString('base64'),
       facts: opensslFacts(pem),
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** SHA-256 of a public key's DER (SubjectPublicKeyInfo) as openssl writes it. */
+function publicKeyDigest(pem: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fiscalbox-key-'))
+  try {
+    writeFileSync(join(dir, 'key.pem'), pem)
+    const run = runTool('openssl', [
+      'pkey',
+      '-pubin',
+      '-in',
+      join(dir, 'key.pem'),
+      '-outform',
+      'DER',
+      '-out',
+      join(dir, 'key.der'),
+    ])
+    assert.ok(run.ok, run.output)
+    return createHash('sha256')
+      .update(readFileSync(join(dir, 'key.der')))
+      .digest('hex')
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -164,6 +190,16 @@ for (const engine of await engines()) {
           { number: 2, provider: 'AT1' },
         ],
       })
+      // A French cash box signs with its queue key, a Portuguese one with the RSA key it is configured with.
+      await h.runtime.cashboxes.create('FR', 'Paris till', shop.accountId)
+      const pt = await h.runtime.cashboxes.create('PT', 'Lisboa till', shop.accountId)
+      const configured = await h.app.inject({
+        method: 'PUT',
+        url: '/pt/v1/cashbox',
+        headers: { 'x-cashbox-id': pt.cashboxId, 'x-cashbox-accesstoken': pt.accessToken },
+        payload: { ...PT_CONFIG, keyVersion: 2 },
+      })
+      assert.equal(configured.statusCode, 200, configured.body)
       otherAt = new AtPos(h.app, await h.runtime.cashboxes.create('AT', 'Graz till', other.accountId))
       const provisioned = await otherAt.provision({
         kassenId: 'CERTS-OTHER-1',
@@ -222,11 +258,28 @@ for (const engine of await engines()) {
       assert.ok(rows.some((r) => r.holder === 'signature device 2' && r.state === 'valid'))
     })
 
+    test('the French and Portuguese signing keys are listed without expiry, never warned of', async () => {
+      const rows = tableRows(await certificatesPage(shop))
+      const keys = rows.filter((r) => r.country === 'FR' || r.country === 'PT')
+      assert.deepEqual(
+        keys.map((r) => [r.country, r.cashbox, r.state, r.status, r.notAfter]),
+        [
+          ['FR', 'Paris till', 'no-expiry', 'no expiry: valid until replaced', '—'],
+          ['PT', 'Lisboa till', 'no-expiry', 'no expiry: valid until replaced', '—'],
+        ],
+      )
+      const pt = keys[1] as Row
+      assert.equal(pt.serial, '2', 'the key version registered with the AT')
+      assert.equal(pt.subject, `public key SHA-256 ${publicKeyDigest(PT_PUBLIC_KEY).slice(0, 16)}`)
+    })
+
     test('a certificate that ends within 30 days is marked and warned of on the page, and only it', async () => {
       const html = await certificatesPage(shop)
       const rows = tableRows(html)
       assert.deepEqual(
-        rows.filter((r) => r.state !== 'valid').map((r) => [r.holder, r.state, r.status]),
+        rows
+          .filter((r) => r.state === 'expiring' || r.state === 'expired')
+          .map((r) => [r.holder, r.state, r.status]),
         [['signature device 1', 'expiring', 'expires in 9 days: replace it']],
       )
       // Soonest expiry first: the one to act on heads the table.
@@ -280,6 +333,13 @@ for (const engine of await engines()) {
       assert.equal(
         metrics.value(name, { country: 'DE', use: 'TSS certificate', cashbox: de.box.cashboxId }),
         tss.notAfter.getTime() / 1000,
+      )
+      assert.equal(
+        metrics.samples.filter(
+          (sample) => sample.name === name && /^(FR|PT)$/.test(sample.labels.country ?? ''),
+        ).length,
+        0,
+        'keys without an end of validity have no expiry to export',
       )
       assert.doesNotMatch(reply.body, new RegExp(at.box.accessToken))
       assert.doesNotMatch(reply.body, /PRIVATE KEY|BEGIN CERTIFICATE/)

@@ -29,7 +29,7 @@ export function ptCredentials(runtime: Runtime): CredentialSource {
 }
 
 /** Names a key without showing it (the public key, but 400 characters of it say less than its digest). */
-export const fingerprint = (publicKeyPem: string): string =>
+const fingerprint = (publicKeyPem: string): string =>
   createHash('sha256')
     .update(Buffer.from(publicKeyPem.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64'))
     .digest('hex')
