@@ -12,83 +12,14 @@ import { engines } from '../helpers/engines.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import { runTool } from '../helpers/system-tools.ts'
 import { AtPos } from '../markets/at/support.ts'
-import { DE_CASE, DePos, deReceipt } from '../markets/de/support.ts'
+import type { DePos } from '../markets/de/support.ts'
 import { CONFIG as PT_CONFIG, PUBLIC_KEY as PT_PUBLIC_KEY } from '../markets/pt/support.ts'
 import { parsePrometheusText } from '../metrics/prometheus-text.ts'
+import { certifiedTills, opensslFacts } from './certificates-support.ts'
 import { signIn } from './support.ts'
 
 const METRICS_TOKEN = 'certificates-metrics-token-0123456789'
 const NEAR_SERIAL = '3a5f0c11d2e4b601'
-
-/** What openssl (not fiscalbox) reads from a certificate. */
-function opensslFacts(pem: string): { notAfter: Date; serial: string; subject: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'fiscalbox-cert-'))
-  try {
-    const file = join(dir, 'cert.pem')
-    writeFileSync(file, pem)
-    const run = runTool('openssl', ['x509', '-in', file, '-noout', '-enddate', '-serial', '-subject'])
-    assert.ok(run.ok, run.output)
-    const field = (name: string) => (new RegExp(`^${name}=(.*)$`, 'm').exec(run.stdout)?.[1] ?? '').trim()
-    return {
-      notAfter: new Date(field('notAfter')),
-      serial: field('serial').toLowerCase(),
-      subject: field('subject'),
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-}
-
-/** A P-256 key and a certificate valid for `days` days, made by openssl, as AT provisioning imports them. */
-function opensslDevice(days: number, serial: string) {
-  const dir = mkdtempSync(join(tmpdir(), 'fiscalbox-device-'))
-  try {
-    const key = join(dir, 'key.pem')
-    const cert = join(dir, 'cert.pem')
-    const made = runTool('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      String(days),
-      '-subj',
-      `/CN=RKSV device ${serial}/O=Test trust provider`,
-      '-set_serial',
-      `0x${serial}`,
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ])
-    assert.ok(made.ok, made.output)
-    const pkcs8 = runTool('openssl', [
-      'pkcs8',
-      '-topk8',
-      '-nocrypt',
-      '-in',
-      key,
-      '-outform',
-      'DER',
-      '-out',
-      `${key}.der`,
-    ])
-    assert.ok(pkcs8.ok, pkcs8.output)
-    const der = runTool('openssl', ['x509', '-in', cert, '-outform', 'DER', '-out', `${cert}.der`])
-    assert.ok(der.ok, der.output)
-    const pem = readFileSync(cert, 'utf8')
-    return {
-      privateKey: readFileSync(`${key}.der`).toString('base64'),
-      certificate: readFileSync(`${cert}.der`).toString('base64'),
-      facts: opensslFacts(pem),
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-}
 
 /** SHA-256 of a public key's DER (SubjectPublicKeyInfo) as openssl writes it. */
 function publicKeyDigest(pem: string): string {
@@ -142,7 +73,7 @@ function tableRows(html: string): Row[] {
     const cells = [...(match[2] as string).matchAll(/<t[dh][^>]*>([\s\S]*?)<\/t[dh]>/g)].map((c) =>
       text(c[1] as string),
     )
-    const [status, use, country, holder, cashbox, subject, , serial, , notAfter] = cells as string[]
+    const [status, use, country, cashbox, holder, notAfter, , serial, subject] = cells as string[]
     return {
       state: match[1] as string,
       status: status as string,
@@ -168,7 +99,7 @@ for (const engine of await engines()) {
     let at: AtPos
     let otherAt: AtPos
     let tssPem: string
-    let near: ReturnType<typeof opensslDevice>
+    let near: Awaited<ReturnType<typeof certifiedTills>>['device']
     let otherSerial: string
 
     before(async () => {
@@ -179,17 +110,15 @@ for (const engine of await engines()) {
       }
       // The shop: a German cash box (its start receipt makes its TSS) and an Austrian one whose first
       // signature device has a trust provider's certificate that ends in 10 days.
-      de = new DePos(h.app, await h.runtime.cashboxes.create('DE', 'Berlin till', shop.accountId))
-      await de.signOk(deReceipt(DE_CASE.start))
-      near = opensslDevice(10, NEAR_SERIAL)
-      at = new AtPos(h.app, await h.runtime.cashboxes.create('AT', 'Wien till', shop.accountId))
-      await at.provision({
+      ;({
+        de,
+        at,
+        device: near,
+      } = await certifiedTills(h.app, h.runtime, shop.accountId, {
+        days: 10,
+        serial: NEAR_SERIAL,
         kassenId: 'CERTS-SHOP-1',
-        devices: [
-          { number: 1, provider: 'AT1', privateKey: near.privateKey, certificate: near.certificate },
-          { number: 2, provider: 'AT1' },
-        ],
-      })
+      }))
       // A French cash box signs with its queue key, a Portuguese one with the RSA key it is configured with.
       await h.runtime.cashboxes.create('FR', 'Paris till', shop.accountId)
       const pt = await h.runtime.cashboxes.create('PT', 'Lisboa till', shop.accountId)
