@@ -9,13 +9,13 @@ export interface HeldCredential {
   /** ISO country code of the market that holds it. */
   country: string
   kind: 'certificate' | 'key'
-  /** What it is and what it signs: e.g. `TSS certificate`, `TSS sub-CA certificate`, `signature device`. */
+  /** What it is and what it signs, in the words of the market's law (a signing unit's certificate, its CA's). */
   use: string
-  /** What holds it, e.g. `TSS 5f1c…` or `signature device 1`: with the cash box, it tells one from another. */
+  /** What holds it (a signing unit, a device number): with the cash box, it tells one from another. */
   holder: string
   /**
    * The cash box that signs with it, whose account's operators see it; null for one the installation
-   * holds for no cash box (a TSS made through the SIGN DE API), which the local account's operators see.
+   * holds for no cash box (made through a market's own API), which the local account's operators see.
    */
   cashboxId: string | null
   /** A certificate's subject DN, or what a key belongs to. */
