@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { pino } from 'pino'
+import { DEFAULT_ACCOUNT_ID } from '../../src/core/cashboxes.ts'
 import { deServicesOf } from '../../src/markets/de/services.ts'
 import { warnOfExpiry } from '../../src/metrics/expiry-warnings.ts'
 import { newAccount } from '../api-v1/support.ts'
@@ -220,6 +221,13 @@ for (const engine of await engines()) {
         text(alert),
         /AT signature device certificate \(AT1\), signature device 1 \(Wien till\): expires in 9 days/,
       )
+      // The landing page says so too, and leads to the certificates.
+      const { cookie } = await signIn(h.app, shop.email, shop.password)
+      const landing = await h.app.inject({ method: 'GET', url: '/dashboard/cashboxes', headers: { cookie } })
+      assert.match(
+        landing.body,
+        /<p class="problem" role="alert">1 certificate expires within 30 days or expired: <a href="\/dashboard\/certificates">/,
+      )
     })
 
     test('the log warns of the expiring certificate, once, naming its cash box and expiry', async () => {
@@ -286,6 +294,37 @@ for (const engine of await engines()) {
       assert.doesNotMatch(html, new RegExp(de.box.queueId))
       assert.doesNotMatch(html, new RegExp(NEAR_SERIAL))
       assert.doesNotMatch(html, /role="alert"/)
+      const { cookie } = await signIn(h.app, other.email, other.password)
+      const landing = await h.app.inject({ method: 'GET', url: '/dashboard/cashboxes', headers: { cookie } })
+      assert.doesNotMatch(landing.body, /role="alert"/)
+    })
+
+    test("a TSS made through the SIGN DE API is the installation's: the local account's operators see it", async () => {
+      const local = { email: 'certs-local@example.com', password: 'local-correct-horse-battery' }
+      await h.runtime.operators.create(DEFAULT_ACCOUNT_ID, local.email, local.password)
+      const credentials = await deServicesOf(h.runtime.marketFor).credentials.create('LIVE')
+      const auth = await h.app.inject({
+        method: 'POST',
+        url: '/api/v2/auth',
+        payload: { api_key: credentials.api_key, api_secret: credentials.api_secret },
+      })
+      const tssId = randomUUID()
+      const created = await h.app.inject({
+        method: 'PUT',
+        url: `/api/v2/tss/${tssId}`,
+        headers: { authorization: `Bearer ${auth.json().access_token}` },
+        payload: {},
+      })
+      assert.equal(created.statusCode < 300, true, created.body)
+      const tss = opensslFacts(created.json().certificate)
+      const leaf = tableRows(await certificatesPage(local)).find(
+        (r) => r.holder === `TSS ${tssId}` && r.use === 'TSS certificate',
+      )
+      assert.ok(leaf, 'the local account lists the TSS')
+      assert.equal(leaf.cashbox, 'installation')
+      assert.equal(leaf.notAfter, utcText(tss.notAfter))
+      for (const tenant of [shop, other])
+        assert.doesNotMatch(await certificatesPage(tenant), new RegExp(tssId))
     })
   })
 }

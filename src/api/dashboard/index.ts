@@ -229,8 +229,11 @@ export function dashboard(runtime: Runtime, options: DashboardOptions = {}): Fas
         const all = await runtime.dashboard.cashboxes(operator)
         const shown = q ? all.filter((c) => `${c.id} ${c.label} ${c.country}`.toLowerCase().includes(q)) : all
         const perHour = await runtime.dashboard.receiptsPerHour(operator)
+        const credentials = await runtime.credentials.ofAccount(operator.accountId)
         return page(reply, request, 'cashboxes', {
           title: 'Cash boxes',
+          expiring: runtime.credentials.expiring(credentials).length,
+          warningDays: EXPIRY_WARNING_DAYS,
           q: q ?? '',
           total: all.length,
           cashboxes: shown.map((cashbox) => ({
