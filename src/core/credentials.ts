@@ -75,10 +75,11 @@ export class CredentialInventory {
 
   /** Every credential, soonest expiry first; those without one last. */
   async list(): Promise<Credential[]> {
-    const [held, accounts] = await Promise.all([
-      Promise.all(this.sources.map((source) => source.credentials())),
-      this.accounts(),
-    ])
+    const held = await Promise.all(this.sources.map((source) => source.credentials()))
+    // Every cash box is read (a scrape asks): not when no credential has one to look up.
+    const accounts = held.some((list) => list.some((c) => c.cashboxId !== null))
+      ? await this.accounts()
+      : new Map<string, string>()
     const end = (c: Credential) => c.notAfter?.getTime() ?? Number.POSITIVE_INFINITY
     const all: Credential[] = []
     for (const c of held.flat()) {

@@ -3,7 +3,7 @@ import type { Runtime } from '../../runtime.ts'
 import { atServicesOf } from './index.ts'
 
 /**
- * The certificates of the signature devices that have one (a trust provider's, AT1, AT2, ...: RKSV § 6;
+ * The certificates of the signature devices that have one (a trust provider's, AT1, AT2, ...;
  * closed-system devices, AT0, sign with a registered key that has no certificate and no expiry).
  */
 export function atCredentials(runtime: Runtime): CredentialSource {
