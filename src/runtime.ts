@@ -143,7 +143,11 @@ export async function openRuntime(
         clock,
       ),
       metrics,
-      credentials: new CredentialInventory(credentialSources),
+      credentials: new CredentialInventory(
+        credentialSources,
+        async () => new Map((await cashboxes.list()).map((c) => [c.id, c.accountId])),
+        clock,
+      ),
       close: async () => {
         await reservationsRecovered.catch(() => 0)
         await v1.stop()

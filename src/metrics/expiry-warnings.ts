@@ -7,23 +7,26 @@ const DAY_MS = 86_400_000
 export async function warnOfExpiry(
   inventory: CredentialInventory,
   log: Pick<FastifyBaseLogger, 'warn'>,
-  now = new Date(),
 ): Promise<number> {
-  const warnings = await inventory.expiring(now)
+  const warnings = inventory.expiring(await inventory.list())
   for (const { credential, daysLeft } of warnings) {
+    const what = `${credential.country} ${credential.use} of ${credential.holder}${credential.cashboxId ? ` (cash box ${credential.cashboxId})` : ''}`
     log.warn(
       {
         country: credential.country,
         kind: credential.kind,
         use: credential.use,
-        subject: credential.subject,
         holder: credential.holder,
+        cashboxId: credential.cashboxId,
+        accountId: credential.accountId,
+        subject: credential.subject,
+        serial: credential.serial,
         notAfter: credential.notAfter?.toISOString(),
         daysLeft,
       },
       daysLeft < 0
-        ? `${credential.use} ${credential.kind} of ${credential.holder} has expired: replace it`
-        : `${credential.use} ${credential.kind} of ${credential.holder} expires in ${daysLeft} days (warned ${EXPIRY_WARNING_DAYS} days ahead): replace it`,
+        ? `${what} has expired: replace it`
+        : `${what} expires in ${daysLeft} days (warned ${EXPIRY_WARNING_DAYS} days ahead): replace it`,
     )
   }
   return warnings.length

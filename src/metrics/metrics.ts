@@ -159,7 +159,7 @@ export class Metrics implements SignObserver {
     new Gauge({
       name: 'fiscalbox_credential_not_after_timestamp_seconds',
       help: 'End of validity (Unix seconds) of each certificate and key that has one (docs/operations.md)',
-      labelNames: ['country', 'kind', 'use', 'holder', 'subject'] as const,
+      labelNames: ['country', 'kind', 'use', 'holder', 'cashbox', 'subject', 'serial'] as const,
       registers,
       async collect() {
         this.reset()
@@ -170,7 +170,9 @@ export class Metrics implements SignObserver {
             kind: c.kind,
             use: c.use,
             holder: c.holder,
+            cashbox: c.cashboxId ?? '',
             subject: c.subject,
+            serial: c.serial ?? '',
           }
           this.set(labels, Math.floor(c.notAfter.getTime() / 1000))
         }

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { JournalVerifier } from '../../src/verify/journal-verifier.ts'
 import { verifyJsonlFile } from '../../src/verify/verify-file.ts'
+import { certifiedTills } from '../dashboard/certificates-support.ts'
 import { type DashboardWorld, dashboardWorld } from '../dashboard/support.ts'
 
 const OUTPUT = join(import.meta.dirname, '../../test-output')
@@ -150,6 +151,39 @@ describe('the dashboard in a browser (headless Chromium, tablet viewport)', () =
     const list = await page.goto(`${base}/dashboard/cashboxes`)
     assert.equal(list?.status(), 200)
     assert.equal((await page.content()).includes(world.other.pos.box.cashboxId), false)
+    await page.close()
+  })
+
+  test('the certificates page lists the TSS and device certificates and marks the one that expires soon', async () => {
+    const { at } = await certifiedTills(world.harness.app, world.harness.runtime, world.shop.accountId, {
+      days: 12,
+      serial: '51c0ffee00000001',
+      kassenId: 'BROWSER-SHOP-1',
+    })
+    const page = await context.newPage()
+    await page.goto(`${base}/dashboard/cashboxes`)
+    await page
+      .getByRole('navigation', { name: 'Dashboard' })
+      .getByRole('link', { name: 'Certificates' })
+      .click()
+    await page.waitForURL('**/dashboard/certificates')
+    assert.match(
+      await page.getByRole('alert').innerText(),
+      /1 of them expired or expire within 30 days[\s\S]*signature device 1 \(Wien till\): expires in 11 days/,
+    )
+    const table = page.getByRole('region', { name: 'Certificates and keys' })
+    const expiring = table.getByRole('row').filter({ hasText: 'signature device 1' })
+    assert.match(await expiring.innerText(), /expires in 11 days: replace it/)
+    assert.equal(
+      await expiring.getByRole('link', { name: 'Wien till' }).getAttribute('href'),
+      `/dashboard/cashboxes/${at.box.cashboxId}`,
+    )
+    assert.equal(await table.getByRole('row').filter({ hasText: 'TSS certificate' }).count(), 1)
+    assert.equal(await table.getByRole('columnheader', { name: 'Valid until (UTC)' }).count(), 1)
+    assert.deepEqual(await unlabelled(page), [])
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+    assert.ok(overflow <= 0, 'fits a 1024 px tablet without scrolling sideways')
+    await shot(page, 'certificates')
     await page.close()
   })
 })

@@ -10,6 +10,7 @@ import { Eta } from 'eta'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import type { Session } from '../../core/dashboard/operators.ts'
+import { EXPIRY_WARNING_DAYS } from '../../core/credentials.ts'
 import { ErrorCode, FiscalError } from '../../core/errors.ts'
 import { transactionStatuses } from '../../core/v1/model.ts'
 import { batchWindows } from '../../markets/index.ts'
@@ -19,6 +20,7 @@ import type { Runtime } from '../../runtime.ts'
 import { fromFastifyError, statusOf } from '../errors.ts'
 import { cashboxStatus } from './cashbox-status.ts'
 import { barChart } from './charts.ts'
+import { credentialRows } from './credential-rows.ts'
 import { ExportRuns } from './export-runs.ts'
 
 export interface DashboardOptions {
@@ -45,6 +47,7 @@ const NAV = [
   { href: '/dashboard/outbox', label: 'Outbox' },
   { href: '/dashboard/locations', label: 'Locations' },
   { href: '/dashboard/transactions', label: 'Transactions' },
+  { href: '/dashboard/certificates', label: 'Certificates' },
 ]
 
 const CashboxParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
@@ -226,8 +229,11 @@ export function dashboard(runtime: Runtime, options: DashboardOptions = {}): Fas
         const all = await runtime.dashboard.cashboxes(operator)
         const shown = q ? all.filter((c) => `${c.id} ${c.label} ${c.country}`.toLowerCase().includes(q)) : all
         const perHour = await runtime.dashboard.receiptsPerHour(operator)
+        const credentials = await runtime.credentials.ofAccount(operator.accountId)
         return page(reply, request, 'cashboxes', {
           title: 'Cash boxes',
+          expiring: runtime.credentials.expiring(credentials).length,
+          warningDays: EXPIRY_WARNING_DAYS,
           q: q ?? '',
           total: all.length,
           cashboxes: shown.map((cashbox) => ({
@@ -466,5 +472,18 @@ export function dashboard(runtime: Runtime, options: DashboardOptions = {}): Fas
         })
       },
     )
+
+    app.get('/dashboard/certificates', { schema: { hide: true } }, async (request, reply) => {
+      const operator = session(request)
+      const credentials = await runtime.credentials.ofAccount(operator.accountId)
+      const labels = new Map((await runtime.dashboard.cashboxes(operator)).map((c) => [c.id, c.label]))
+      const rows = credentialRows(credentials, runtime.credentials.expiring(credentials), labels)
+      return page(reply, request, 'certificates', {
+        title: 'Certificates and keys',
+        rows,
+        warnings: rows.filter((r) => r.state === 'expired' || r.state === 'expiring'),
+        warningDays: EXPIRY_WARNING_DAYS,
+      })
+    })
   }
 }

@@ -1,4 +1,5 @@
 import type { MarketModule } from '../module.ts'
+import { atCredentials } from './certificates.ts'
 import { AustrianMarket } from './index.ts'
 import * as at from './migrations/003-at.ts'
 import * as kassenIdUnique from './migrations/018-at-kassen-id-unique.ts'
@@ -16,6 +17,7 @@ export const austria: MarketModule = {
   country: 'AT',
   stores: atStore,
   market: ({ stores, master }) => new AustrianMarket(stores.AT, master),
+  credentials: atCredentials,
   routes: async () => [{ prefix: '/at/v1', plugin: (await import('./http/index.ts')).atApi }],
   commands: async (program, exporter) =>
     (await import('./cli/commands.ts')).registerAtCommands(program, exporter),

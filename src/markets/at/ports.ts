@@ -51,6 +51,8 @@ export interface AtStore {
   setOutOfService(queueId: string, number: number, since: string | null): Promise<boolean>
   config(queueId: string): Promise<AtCashboxConfig | undefined>
   devices(queueId: string): Promise<AtDeviceRecord[]>
+  /** The devices with a certificate (AT1, AT2, ...), of every cash box. */
+  certifiedDevices(): Promise<AtDeviceRecord[]>
   receipts(queueId: string, afterSeq: number, limit: number, range: ReceiptRange): Promise<AtReceiptRecord[]>
   /** Inside a receipt's unit of work. */
   configIn(unit: UnitOfWork, queueId: string): Promise<AtCashboxConfig | undefined>

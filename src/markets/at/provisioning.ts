@@ -181,6 +181,11 @@ export class AtProvisioning {
     }
   }
 
+  /** The devices of every cash box that sign with a trust provider's certificate. */
+  certifiedDevices(): Promise<AtDeviceRecord[]> {
+    return this.store.certifiedDevices()
+  }
+
   private async configured(queueId: string) {
     const config = await this.store.config(queueId)
     if (!config) throw notProvisioned()

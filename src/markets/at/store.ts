@@ -221,6 +221,15 @@ export function atStore(database: ModuleDatabase<AtTables>): AtStore {
     config: (queueId) => configOf(database.db, queueId),
     configIn: (unit, queueId) => configOf(database.transactionOf(unit), queueId),
     devices: (queueId) => devicesOf(database.db, queueId),
+    certifiedDevices: () =>
+      database.db
+        .selectFrom('at_signature_devices')
+        .selectAll()
+        .where('certificate', 'is not', null)
+        .orderBy('queue_id')
+        .orderBy('number')
+        .execute()
+        .then((rows) => rows.map(toDevice)),
     async receipts(queueId, afterSeq, limit, range) {
       let query = database.db
         .selectFrom('at_receipts')

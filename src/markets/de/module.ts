@@ -1,4 +1,5 @@
 import type { MarketModule } from '../module.ts'
+import { deCredentials } from './certificates.ts'
 import { DE_ERRORS } from './errors.ts'
 import { GermanMarket } from './market/index.ts'
 import * as deMarket from './migrations/009-de-market.ts'
@@ -38,6 +39,7 @@ export const germany: MarketModule = {
     await de.tss.certificateAuthorities()
     return new GermanMarket(stores.DE.market, de)
   },
+  credentials: deCredentials,
   routes: async () => [
     { prefix: '/de/v1', plugin: (await import('./http/index.ts')).deApi },
     { prefix: '/api/v2', plugin: (await import('./sign-de-v2/index.ts')).signDeApiV2 },

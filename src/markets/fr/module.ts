@@ -6,6 +6,7 @@ import * as frMarket from './migrations/016-fr-market.ts'
 import type { FrStore } from './ports.ts'
 import { type FrServices, frServices } from './services.ts'
 import { frStore } from './store.ts'
+import { frCredentials } from './keys.ts'
 
 declare module '../module.ts' {
   interface MarketStores {
@@ -33,6 +34,7 @@ export const france: MarketModule = {
       },
     })
   },
+  credentials: frCredentials,
   marketSignsTransactions: true,
   routes: async () => [{ prefix: '/fr/v1', plugin: (await import('./http/index.ts')).frApi }],
   commands: async (program, exporter) =>

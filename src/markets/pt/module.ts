@@ -3,6 +3,7 @@ import { PortugueseMarket } from './market.ts'
 import * as ptMarket from './migrations/017-pt-market.ts'
 import type { PtStore } from './ports.ts'
 import { ptStore } from './store.ts'
+import { ptCredentials } from './keys.ts'
 
 declare module '../module.ts' {
   interface MarketStores {
@@ -19,6 +20,7 @@ export const portugal: MarketModule = {
   country: 'PT',
   stores: ptStore,
   market: ({ stores, master }) => new PortugueseMarket(stores.PT, master),
+  credentials: ptCredentials,
   marketSignsTransactions: true,
   routes: async () => [{ prefix: '/pt/v1', plugin: (await import('./http/index.ts')).ptApi }],
   commands: async (program, exporter) =>

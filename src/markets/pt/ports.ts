@@ -86,6 +86,8 @@ export interface PtDocument {
 /** What the Portuguese market needs from storage; store.ts implements it with Kysely. */
 export interface PtStore {
   config(cashboxId: string): Promise<PtCashboxConfig | undefined>
+  /** Every configured cash box's signing key: its version and public key. */
+  signingKeys(): Promise<{ cashboxId: string; keyVersion: number; publicKey: string }[]>
   saveConfig(cashboxId: string, config: PtCashboxConfig, at: string): Promise<void>
   configIn(unit: UnitOfWork, cashboxId: string): Promise<PtCashboxConfig | undefined>
   /** The newest document a receipt reference made in the queue (for credit notes and voids). */

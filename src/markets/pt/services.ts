@@ -17,6 +17,8 @@ export type PtConfigView = Omit<PtCashboxConfig, 'privateKeySealed'>
 export interface PtServices {
   configure(cashboxId: string, request: PtConfigRequest): Promise<PtConfigView>
   describe(cashboxId: string): Promise<PtConfigView>
+  /** Every configured cash box's signing key (version, public key), for the expiry inventory. */
+  signingKeys: PtStore['signingKeys']
   saft: SaftExporter
 }
 
@@ -59,6 +61,7 @@ export class PtKeys {
 
 export function ptServices(store: PtStore, master: MasterKey): PtServices {
   return {
+    signingKeys: () => store.signingKeys(),
     async configure(cashboxId, request) {
       const { privateKey, ...parsed } = parsePtConfig(request)
       const stored = await store.config(cashboxId)

@@ -48,6 +48,13 @@ export function ptStore(database: ModuleDatabase<PtTables>): PtStore {
   const db = database.db
   return {
     config: (cashboxId) => configOf(db, cashboxId),
+    async signingKeys() {
+      const rows = await db.selectFrom('pt_cashboxes').select(['cashbox_id', 'config']).execute()
+      return rows.map((row) => {
+        const { keyVersion, publicKey } = JSON.parse(row.config) as PtCashboxConfig
+        return { cashboxId: row.cashbox_id, keyVersion, publicKey }
+      })
+    },
     async saveConfig(cashboxId, config, at) {
       const text = JSON.stringify(config)
       await db

@@ -65,6 +65,20 @@ const alreadyConfigured = (error: unknown) =>
 
 await runContract('AtStore', { build, preparedPath: true }, (t) => {
   describe('cash boxes and devices', () => {
+    it('certifiedDevices lists the devices with a certificate, of every cash box', async () => {
+      const first = await provisioned(t.store, t.storage)
+      const second = await provisioned(t.store, t.storage)
+      const mine = new Set([first.queueId, second.queueId])
+      const listed = (await t.store.certifiedDevices()).filter((d) => mine.has(d.queueId))
+      const expected = [...first.devices, ...second.devices].filter((d) => d.certificate !== null)
+      const key = (d: AtDeviceRecord) => `${d.queueId}:${d.number}`
+      assert.deepEqual(listed.map(key).sort(), expected.map(key).sort())
+      assert.deepEqual(
+        listed.find((d) => d.queueId === first.queueId),
+        first.devices.find((d) => d.number === 1),
+      )
+    })
+
     it('stores a cash box with its devices; both reads list the devices by number', async () => {
       const { queueId, devices } = await provisioned(t.store, t.storage)
       const byNumber = [...devices].sort((a, b) => a.number - b.number)

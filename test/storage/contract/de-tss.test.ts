@@ -284,6 +284,27 @@ await runContract('TssStore', { build, preparedPath: true }, (t) => {
   })
 
   describe('lists', () => {
+    it('tssInService lists the TSS of every organization but the disabled ones, with their certificates', async () => {
+      const [a, b] = [randomUUID(), randomUUID()]
+      const records = [
+        tss(a, 1, { certificate: 'MIIBa' }),
+        tss(a, 2, { state: 'DISABLED', certificate: 'MIIBb' }),
+        tss(b, 3, { state: 'INITIALIZED', certificate: 'MIIBc' }),
+      ]
+      await t.store.run(async (work) => {
+        for (const r of records) await work.insertTss(r)
+      })
+      const mine = new Set(records.map((r) => r.id))
+      assert.deepEqual(
+        (await t.store.tssInService()).filter((r) => mine.has(r.id)),
+        [records[0], records[2]].map((r) => ({
+          id: r?.id,
+          organizationId: r?.organizationId,
+          certificate: r?.certificate,
+        })),
+      )
+    })
+
     it('listTss pages one organization by the chosen column and direction, with the total', async () => {
       const organizationId = randomUUID()
       const records = [3, 1, 4, 2, 5].map((time) =>

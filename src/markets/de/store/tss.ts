@@ -574,6 +574,16 @@ export function tssStore(database: ModuleDatabase<DeTables>): TssStore {
       const row = await first(db.selectFrom('de_tss').selectAll().where('id', '=', id))
       return row ? toTss(row) : undefined
     },
+    async tssInService() {
+      const rows = await all(
+        db
+          .selectFrom('de_tss')
+          .select(['id', 'organization_id', 'certificate'])
+          .where('state', '!=', 'DISABLED')
+          .orderBy('time_creation'),
+      )
+      return rows.map((r) => ({ id: r.id, organizationId: r.organization_id, certificate: r.certificate }))
+    },
     listTss(organizationId, query) {
       let base = db.selectFrom('de_tss').selectAll().where('organization_id', '=', organizationId)
       if (query.states?.length) base = base.where('state', 'in', query.states)

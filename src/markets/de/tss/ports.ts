@@ -53,6 +53,8 @@ export interface TssStore extends InstallationSecrets {
   within(unit: UnitOfWork): TssWork
   getTss(id: string): Promise<TssRecord | undefined>
   listTss(organizationId: string, query: ListQuery): Promise<Page<TssRecord>>
+  /** Every TSS that is not disabled, of every organization: their certificates' expiry is watched. */
+  tssInService(): Promise<Pick<TssRecord, 'id' | 'organizationId' | 'certificate'>[]>
   getClient(id: string): Promise<ClientRecord | undefined>
   listClients(
     filter: { organizationId: string; tssId?: string },

@@ -114,6 +114,25 @@ export class TssService {
     return this.authorities
   }
 
+  /** Each TSS in service with its certificate chain (DER): its leaf, the sub-CA and the root that issued it. */
+  async certificateChains(): Promise<
+    { tssId: string; organizationId: string; leaf: Buffer; sub: Buffer; root: Buffer }[]
+  > {
+    const tss = await this.store.tssInService()
+    if (tss.length === 0) return []
+    const authorities = await this.certificateAuthorities()
+    const root = authorities.find((a) => a.name === 'root')
+    const sub = authorities.find((a) => a.name === 'sub')
+    if (!root || !sub) throw new Error('the installation has no TSS certificate authorities')
+    return tss.map((t) => ({
+      tssId: t.id,
+      organizationId: t.organizationId,
+      leaf: Buffer.from(t.certificate, 'base64'),
+      sub: sub.certificate,
+      root: root.certificate,
+    }))
+  }
+
   // ---- TSS ----------------------------------------------------------------------------------------
 
   /**
