@@ -125,6 +125,7 @@ export interface Database {
   webhook_endpoints: WebhookEndpointTable
   webhook_deliveries: WebhookDeliveryTable
   operators: OperatorTable
+  export_runs: ExportRunTable
   kysely_migration?: Generated<never>
 }
 
@@ -290,4 +291,24 @@ export interface OperatorTable {
   email: string
   password_hash: string
   created_at: string
+}
+
+/** Exports started from the dashboard (migration 019-export-runs); JSON text in period, files and verdict. */
+export interface ExportRunTable {
+  id: string
+  account_id: string
+  cashbox_id: string
+  cashbox_label: string
+  format: string
+  format_label: string
+  period: string
+  status: string
+  done: number
+  total: number | null
+  started_at: string
+  finished_at: string | null
+  files: string
+  bytes: number
+  error: string | null
+  verdict: string | null
 }

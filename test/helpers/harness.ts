@@ -19,7 +19,7 @@ export interface Harness {
 export async function startHarness(
   engine: EngineName,
   options: Pick<RuntimeOptions, 'v1' | 'es' | 'markets'> &
-    Pick<AppOptions, 'publicUrl' | 'authFailures'> & { dataDir?: string } = {},
+    Pick<AppOptions, 'publicUrl' | 'authFailures' | 'dashboard'> & { dataDir?: string } = {},
 ): Promise<Harness> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'fiscalbox-test-'))
   const pgDb = engine === 'postgres' ? await freshPostgresDatabase() : undefined
@@ -37,6 +37,7 @@ export async function startHarness(
     logger: false,
     ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
     ...(options.authFailures ? { authFailures: options.authFailures } : {}),
+    ...(options.dashboard ? { dashboard: options.dashboard } : {}),
   })
   await app.ready()
   return {

@@ -21,6 +21,7 @@ export const portugal: MarketModule = {
   market: ({ stores, master }) => new PortugueseMarket(stores.PT, master),
   marketSignsTransactions: true,
   routes: async () => [{ prefix: '/pt/v1', plugin: (await import('./http/index.ts')).ptApi }],
+  exports: async () => (await import('./exports.ts')).portugueseExports,
   commands: async (program, exporter) =>
     (await import('./cli/commands.ts')).registerPtCommands(program, exporter),
   verify: {
