@@ -11,7 +11,7 @@ import { type Harness, startHarness } from '../helpers/harness.ts'
 import type { AtPos } from '../markets/at/support.ts'
 import type { DePos } from '../markets/de/support.ts'
 import { eventually } from '../api-v1/support.ts'
-import { austrianCashbox, germanCashbox, type Signed, signIn } from './support.ts'
+import { austrianCashbox, dep7KeysFromCli, germanCashbox, type Signed, signIn } from './support.ts'
 
 const FORM = 'application/x-www-form-urlencoded'
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString()
@@ -108,21 +108,7 @@ for (const engine of await engines()) {
       assert.match(String(download.headers['content-type']), /^application\/json/)
       assert.match(page, /id="verify-result" class="ok">OK: DEP7 with 4 receipts/)
       // The key material comes from the CLI, as an auditor gets it; the check runs in its own process.
-      const keys = join(downloads, 'keys.json')
-      const exported = await runCli(
-        [
-          'export',
-          'dep7',
-          '--cashbox',
-          at.box.cashboxId,
-          '--out',
-          join(downloads, 'cli.json'),
-          '--keys',
-          keys,
-        ],
-        env(),
-      )
-      assert.equal(exported.code, 0, exported.stderr)
+      const keys = await dep7KeysFromCli(env(), at.box.cashboxId, downloads)
       const verified = await runCli(['verify', file, '--keys', keys, '--json'], env())
       assert.equal(verified.code, 0, `${verified.stdout}${verified.stderr}`)
       const report = JSON.parse(verified.stdout)

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict'
+import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { type EngineName } from '../helpers/engines.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import { Pos, RECEIPT_CASE, receipt, specialReceipt } from '../api/support.ts'
 import { AT_CASE, AtPos, atReceipt } from '../markets/at/support.ts'
 import { DE_CASE, DePos, deReceipt, VAT } from '../markets/de/support.ts'
+import { runCli } from '../cli/cli-process.ts'
 import { bearer, createTransaction, eventually, newAccount, newLocation, sale } from '../api-v1/support.ts'
 
 /** A port nothing listens on: every webhook delivery to it fails at once. */
@@ -152,4 +154,22 @@ export async function germanCashbox(harness: Harness, accountId: string, label: 
   for (const amount of ['11.90', '3.00'])
     await pos.signOk(deReceipt(DE_CASE.posImplicit, [{ amount, vat: VAT.normal }], [{ amount }]))
   return pos
+}
+
+/**
+ * An Austrian cash box's cryptographicMaterialContainer.json written into `dir` by `fiscalbox export dep7
+ * --keys`, as an auditor gets it: `fiscalbox verify --keys` needs it for a DEP7 export. Returns its path.
+ */
+export async function dep7KeysFromCli(
+  env: NodeJS.ProcessEnv,
+  cashboxId: string,
+  dir: string,
+): Promise<string> {
+  const keys = join(dir, 'keys.json')
+  const exported = await runCli(
+    ['export', 'dep7', '--cashbox', cashboxId, '--out', join(dir, 'cli-dep7.json'), '--keys', keys],
+    env,
+  )
+  assert.equal(exported.code, 0, exported.stderr)
+  return keys
 }
