@@ -33,6 +33,11 @@ const CORE_CONFIG = {
   AUTH_FAILURE_BURST: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 20 }),
   /** How many failed authentications per minute a client address regains after its burst. */
   AUTH_FAILURES_PER_MINUTE: Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000, default: 10 }),
+  /**
+   * Where the dashboard writes its exports (default: FISCALBOX_DATA_DIR/exports); a folder every node
+   * mounts lets any node serve a download.
+   */
+  DASHBOARD_EXPORTS_DIR: Type.Optional(Type.String({ minLength: 1 })),
   /** The dashboard cookies' Secure attribute: auto (HTTPS requests only), always (behind a TLS proxy), never. */
   DASHBOARD_SECURE_COOKIES: Type.Union(
     [Type.Literal('auto'), Type.Literal('always'), Type.Literal('never')],

@@ -4,6 +4,7 @@ import type { Config } from './config.ts'
 import { Cashboxes } from './core/cashboxes.ts'
 import { Dashboard } from './core/dashboard/dashboard.ts'
 import { Operators } from './core/dashboard/operators.ts'
+import type { ExportRunStore } from './core/dashboard/ports.ts'
 import { CredentialInventory, type CredentialSource } from './core/credentials.ts'
 import { PayService } from './core/payments/pay-service.ts'
 import type { Market } from './core/market.ts'
@@ -26,6 +27,7 @@ import { journalRepository } from './storage/repositories/journal.ts'
 import { createLedger } from './storage/repositories/ledger.ts'
 import { issuedReceiptRepository } from './storage/repositories/issued-receipts.ts'
 import { operatorRepository } from './storage/repositories/operators.ts'
+import { exportRunRepository } from './storage/repositories/export-runs.ts'
 import { paymentRepository } from './storage/repositories/payments.ts'
 import { terminalRepository } from './storage/repositories/terminals.ts'
 import { accountStore } from './storage/repositories/v1-accounts.ts'
@@ -52,6 +54,8 @@ export interface Runtime {
   /** Dashboard operators and what they see (src/api/dashboard/). */
   operators: Operators
   dashboard: Dashboard
+  /** Exports started from the dashboard (src/api/dashboard/export-runs.ts). */
+  exportRuns: ExportRunStore
   /**
    * Settles when the reservations left by a process that died between a receipt's two transactions have
    * been recovered (started at open, in the background: a unit that does not answer must not hold up
@@ -142,6 +146,7 @@ export async function openRuntime(
         v1.jobStore,
         clock,
       ),
+      exportRuns: exportRunRepository(storage),
       metrics,
       credentials: new CredentialInventory(
         credentialSources,

@@ -1,19 +1,19 @@
 import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
+import type { ExportProgress } from '../markets/module.ts'
 import type { Runtime } from '../runtime.ts'
-import { progress } from './progress.ts'
 
 const PAGE = 2_000
 
 /**
- * Writes a queue's receipt journal as a journal export (JSON Lines, docs/journal-format.md), streamed;
- * `shownAs` reports progress (a terminal line by default, the dashboard's export page otherwise).
+ * Writes a queue's receipt journal as a journal export (JSON Lines, docs/journal-format.md), streamed,
+ * telling `progress` how many receipts are written.
  */
 export async function exportJournal(
   runtime: Runtime,
   cashboxId: string,
   out: string,
-  shownAs: typeof progress = progress,
+  progress: ExportProgress = () => {},
 ): Promise<number> {
   const cashbox = await runtime.cashboxes.find(cashboxId)
   if (!cashbox) throw new Error(`no cash box ${cashboxId}: see \`fiscalbox cashbox list\``)
@@ -36,7 +36,7 @@ export async function exportJournal(
       exportedAt: new Date().toISOString(),
     }),
   )
-  const shown = shownAs('exporting receipts', total)
+  progress(0, total)
   let after = 0
   for (;;) {
     const rows = await runtime.journal.receiptsWithItems(cashbox.queueId, after, PAGE)
@@ -60,11 +60,10 @@ export async function exportJournal(
       )
       after = row.number
     }
-    shown.update(after)
+    progress(after)
     if (rows.length < PAGE || after >= total) break
   }
   file.end()
   await once(file, 'finish')
-  shown.done(after)
   return after
 }

@@ -5,6 +5,7 @@ import { loadConfig } from '../config.ts'
 import { esServicesOf } from '../markets/es/cashbox/index.ts'
 import { verifactuDocuments, verifactuRecordOf } from '../markets/es/v1-export.ts'
 import type { VerifactuRecord } from '../markets/es/verifactu/records.ts'
+import type { ExportProgress } from '../markets/module.ts'
 import { openRuntime, type Runtime } from '../runtime.ts'
 import { exportRepository } from '../storage/repositories/v1-export.ts'
 import { locationToExport } from './export-transactions.ts'
@@ -75,6 +76,7 @@ export async function exportCashboxVerifactu(
   runtime: Runtime,
   cashboxId: string,
   out: string,
+  progress: ExportProgress = () => {},
 ): Promise<{ files: string[]; records: number }> {
   const cashbox = await runtime.cashboxes.find(cashboxId)
   if (!cashbox) throw new Error(`no cash box ${cashboxId}: see \`fiscalbox cashbox list\``)
@@ -89,6 +91,7 @@ export async function exportCashboxVerifactu(
       if (r.document.record.system !== 'verifactu') throw new Error(`record ${r.seq} is not VERI*FACTU`)
       records.push(r.document.record.value)
     }
+    progress(records.length)
     if (page.length < 1000) break
     after = page.at(-1)?.seq ?? after
   }

@@ -7,6 +7,7 @@ import { marketModules } from '../markets/index.ts'
 import { openRuntime } from '../runtime.ts'
 import { JournalVerifier } from '../verify/journal-verifier.ts'
 import { verifyJsonlFile } from '../verify/verify-file.ts'
+import { journalSummary } from './export-formats.ts'
 import { exportJournal } from './export-journal.ts'
 import { addTransactionsExport, verifierFor } from './export-transactions.ts'
 import { progress } from './progress.ts'
@@ -111,7 +112,9 @@ exporter
   .action(async (options: { cashbox: string; out: string }) => {
     const runtime = await openRuntime(loadConfig())
     try {
-      const count = await exportJournal(runtime, options.cashbox, options.out)
+      const shown = progress('exporting receipts')
+      const count = await exportJournal(runtime, options.cashbox, options.out, shown.update)
+      shown.done(count)
       process.stdout.write(`wrote ${count} receipts to ${options.out}\n`)
     } finally {
       await runtime.close()
@@ -138,8 +141,7 @@ verify.action(async (file: string, options: { json?: boolean }) => {
   const report = await verifyJsonlFile(file, verifier, (bytes) => shown.update(bytes))
   shown.done(size)
   if (options.json) process.stdout.write(`${JSON.stringify(report)}\n`)
-  else if (report.problems.length === 0)
-    process.stdout.write(`OK: ${report.receipts} receipts, chain verified, head ${report.head}\n`)
+  else if (report.problems.length === 0) process.stdout.write(`${journalSummary(report)}\n`)
   else
     process.stdout.write(
       `FAILED: ${report.problems.length} problem(s) in ${report.receipts} receipts\n${report.problems.map((p) => `  ${p}`).join('\n')}\n`,

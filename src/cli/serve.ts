@@ -126,7 +126,7 @@ export async function serve(config: Config): Promise<void> {
     logger: { level: config.LOG_LEVEL },
     authFailures: { burst: config.AUTH_FAILURE_BURST, perMinute: config.AUTH_FAILURES_PER_MINUTE },
     dashboard: {
-      exportsDir: join(config.FISCALBOX_DATA_DIR, 'exports'),
+      exportsDir: config.DASHBOARD_EXPORTS_DIR ?? join(config.FISCALBOX_DATA_DIR, 'exports'),
       secureCookies: config.DASHBOARD_SECURE_COOKIES,
     },
     // On a port of its own (METRICS_PORT), /metrics is not on the main one.

@@ -6,7 +6,7 @@ import type { TProperties } from 'typebox'
 import type { CredentialSource } from '../core/credentials.ts'
 import type { Market } from '../core/market.ts'
 import type { NewJob } from '../core/outbox.ts'
-import type { UnitOfWork } from '../core/ports.ts'
+import type { CashboxRecord, UnitOfWork } from '../core/ports.ts'
 import type { MasterKey } from '../core/secrets.ts'
 import type { Fiscalizer } from '../core/v1/fiscalizer.ts'
 import type { BatchWindow } from '../core/v1/model.ts'
@@ -128,6 +128,62 @@ export interface MarketVerify {
   run(file: string, options: { json?: boolean } & Record<string, unknown>): Promise<boolean>
 }
 
+/** The bounds an export takes (inclusive); what they mean is the format's `period`. */
+export interface ExportPeriod {
+  from?: string
+  to?: string
+}
+
+/** How far an export is: items written so far and, once known, how many there are. */
+export type ExportProgress = (done: number, total?: number) => void
+
+/** What an export wrote: its files in order (one, or parts of a format split by its law) and its items. */
+export interface ExportWritten {
+  files: string[]
+  items: number
+}
+
+/** The result of checking an export's files with the checks `fiscalbox verify` runs on them. */
+export interface ExportVerdict {
+  ok: boolean
+  /** One line, as `fiscalbox verify` prints it when nothing is wrong. */
+  summary: string
+  problems: string[]
+}
+
+/**
+ * An audit export of a cash box: `fiscalbox export ...` and the dashboard's export page run the same
+ * `write` and `verify`, so a format is written and checked one way wherever it is started.
+ */
+export interface ExportFormat {
+  /** `{country}-{name}`, e.g. `de-tar`: kept with each dashboard export run. */
+  readonly id: string
+  /** What the operator picks, e.g. `TSS TAR export (TR-03151)`. */
+  readonly label: string
+  /** Of the written files: the extension (with its dot) and the media type of the download. */
+  readonly extension: string
+  readonly mediaType: string
+  /** What `from` and `to` are for this format; absent: it takes no period and exports everything. */
+  readonly period?: { from: string; to?: string; required?: boolean }
+  /** Refuses bad bounds (an error naming `from` or `to`) before anything is started or written. */
+  checkPeriod?(period: ExportPeriod): void
+  /** Whether it applies to this cash box of the module's country (absent: to each of them). */
+  appliesTo?(runtime: Runtime, cashbox: CashboxRecord): Promise<boolean>
+  /** Writes the export of `cashbox` to the file `out` (parts after the first beside it: `out-2`...). */
+  write(
+    runtime: Runtime,
+    cashbox: CashboxRecord,
+    period: ExportPeriod,
+    out: string,
+    progress: ExportProgress,
+  ): Promise<ExportWritten>
+  /**
+   * Checks written files as `fiscalbox verify` does, with the key material the cash box holds; absent:
+   * `fiscalbox verify` has no check for the format.
+   */
+  verify?(runtime: Runtime, cashbox: CashboxRecord, files: readonly string[]): Promise<ExportVerdict>
+}
+
 /**
  * Everything a country adds to fiscalbox. src/markets/index.ts lists the modules; the composition root,
  * the HTTP app, the CLI, the configuration, the migrations and the error table iterate that list.
@@ -170,6 +226,11 @@ export interface MarketModule {
    * the configuration too, which must not pull in the HTTP stack or the CLI (nor import them in a cycle).
    */
   routes?(): Promise<readonly MarketRoutes[]>
+  /**
+   * The audit exports of the module's cash boxes, for the dashboard and `fiscalbox export`. Loaded on
+   * demand like `routes`: formats pull in their writers and verifiers.
+   */
+  exports?(): Promise<readonly ExportFormat[]>
   /** Adds the module's commands to `fiscalbox` and to `fiscalbox export`. */
   commands?(program: Command, exporter: Command): Promise<void>
   verify?: MarketVerify

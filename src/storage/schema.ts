@@ -126,6 +126,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveryTable
   operators: OperatorTable
   terminals: TerminalTable
+  export_runs: ExportRunTable
   kysely_migration?: Generated<never>
 }
 
@@ -299,4 +300,24 @@ export interface TerminalTable {
   terminal_id: string
   description: string
   paired_at: string
+}
+
+/** Exports started from the dashboard (migration 020-export-runs); JSON text in period, files and verdict. */
+export interface ExportRunTable {
+  id: string
+  account_id: string
+  cashbox_id: string
+  cashbox_label: string
+  format: string
+  format_label: string
+  period: string
+  status: string
+  done: number
+  total: number | null
+  started_at: string
+  finished_at: string | null
+  files: string
+  bytes: number
+  error: string | null
+  verdict: string | null
 }

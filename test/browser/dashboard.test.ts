@@ -7,7 +7,14 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { JournalVerifier } from '../../src/verify/journal-verifier.ts'
 import { verifyJsonlFile } from '../../src/verify/verify-file.ts'
 import { certifiedTills } from '../dashboard/certificates-support.ts'
-import { type DashboardWorld, dashboardWorld } from '../dashboard/support.ts'
+import { cliEnv, runCli } from '../cli/cli-process.ts'
+import {
+  austrianCashbox,
+  type DashboardWorld,
+  dashboardWorld,
+  dep7KeysFromCli,
+} from '../dashboard/support.ts'
+import type { AtPos } from '../markets/at/support.ts'
 
 const OUTPUT = join(import.meta.dirname, '../../test-output')
 
@@ -36,8 +43,10 @@ describe('the dashboard in a browser (headless Chromium, tablet viewport)', () =
   let browser: Browser
   let context: BrowserContext
   let downloads: string
+  let wien: AtPos
   before(async () => {
     world = await dashboardWorld('sqlite')
+    wien = await austrianCashbox(world.harness, world.shop.accountId, 'Shop Wien register')
     await world.harness.app.listen({ port: 0, host: '127.0.0.1' })
     const address = world.harness.app.server.address()
     base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
@@ -119,6 +128,30 @@ describe('the dashboard in a browser (headless Chromium, tablet viewport)', () =
     const report = await verifyJsonlFile(file, new JournalVerifier())
     assert.deepEqual(report.problems, [])
     assert.equal(report.receipts, 14)
+
+    // A country export: the Austrian cash box's DEP7, from the formats the exports page lists for it.
+    await page.getByRole('navigation', { name: 'Dashboard' }).getByRole('link', { name: 'Exports' }).click()
+    await page.getByLabel('Cash box').selectOption(wien.box.cashboxId)
+    await page.getByRole('button', { name: 'Show its exports' }).click()
+    const dep7 = page.getByRole('form', { name: /^DEP7/ })
+    assert.deepEqual(await unlabelled(page), [])
+    await shot(page, 'exports')
+    await dep7.getByRole('button', { name: /^Start DEP7/ }).click()
+    await page.waitForURL('**/dashboard/exports/*')
+    await page.locator('#verify-result').waitFor({ timeout: 60_000 })
+    assert.match(await page.locator('#verify-result').innerText(), /^OK: DEP7 with 4 receipts/)
+    const [dep7Download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Download the export' }).click(),
+    ])
+    const dep7File = join(downloads, dep7Download.suggestedFilename())
+    await dep7Download.saveAs(dep7File)
+    // Checked by the CLI in its own process, with the key material an auditor gets from it.
+    const env = cliEnv({ DATABASE_URL: world.harness.databaseUrl, FISCALBOX_DATA_DIR: world.harness.dataDir })
+    const keys = await dep7KeysFromCli(env, wien.box.cashboxId, downloads)
+    const verified = await runCli(['verify', dep7File, '--keys', keys], env)
+    assert.equal(verified.code, 0, `${verified.stdout}${verified.stderr}`)
+    assert.match(verified.stdout, /^OK: DEP7 with 4 receipts/)
 
     await page.getByRole('navigation', { name: 'Dashboard' }).getByRole('link', { name: 'Outbox' }).click()
     const deadLetters = page.getByRole('region', { name: 'Dead letters' })

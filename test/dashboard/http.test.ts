@@ -56,7 +56,7 @@ for (const engine of await engines()) {
         method: 'POST',
         url: '/dashboard/exports',
         headers: { cookie, 'content-type': FORM },
-        payload: form({ cashboxId, kind: 'journal' }),
+        payload: form({ cashboxId, format: 'journal' }),
       })
       assert.equal(missing.statusCode, 403, missing.body)
       assert.match(missing.body, /security token/)
@@ -65,7 +65,7 @@ for (const engine of await engines()) {
         method: 'POST',
         url: '/dashboard/exports',
         headers: { cookie, 'content-type': FORM },
-        payload: form({ cashboxId, kind: 'journal', _csrf: elsewhere.csrf }),
+        payload: form({ cashboxId, format: 'journal', _csrf: elsewhere.csrf }),
       })
       assert.equal(foreign.statusCode, 403, foreign.body)
       const retry = await app.inject({
@@ -103,7 +103,7 @@ for (const engine of await engines()) {
         method: 'POST',
         url: '/dashboard/exports',
         headers: { cookie, 'content-type': FORM },
-        payload: form({ cashboxId: world.other.pos.box.cashboxId, kind: 'journal', _csrf: csrf }),
+        payload: form({ cashboxId: world.other.pos.box.cashboxId, format: 'journal', _csrf: csrf }),
       })
       assert.equal(exported.statusCode, 404)
       const otherSession = await signIn(app, world.other.email, world.other.password)

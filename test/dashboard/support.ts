@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict'
+import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { type EngineName } from '../helpers/engines.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import { Pos, RECEIPT_CASE, receipt, specialReceipt } from '../api/support.ts'
+import { AT_CASE, AtPos, atReceipt } from '../markets/at/support.ts'
+import { DE_CASE, DePos, deReceipt, VAT } from '../markets/de/support.ts'
+import { runCli } from '../cli/cli-process.ts'
 import { bearer, createTransaction, eventually, newAccount, newLocation, sale } from '../api-v1/support.ts'
 
 /** A port nothing listens on: every webhook delivery to it fails at once. */
@@ -118,4 +122,54 @@ export async function signIn(app: FastifyInstance, email: string, password: stri
   })
   const cookies = [...jar, ...cookiesOf(reply.headers['set-cookie'])]
   return { reply, cookie: cookies.join('; '), csrf: token }
+}
+
+/** An Austrian cash box of the account: provisioned with a closed-system device, started, three sales. */
+export async function austrianCashbox(harness: Harness, accountId: string, label: string): Promise<AtPos> {
+  const pos = new AtPos(harness.app, await harness.runtime.cashboxes.create('AT', label, accountId))
+  await pos.provision({
+    kassenId: `KASSE-${pos.box.cashboxId.slice(0, 8)}`,
+    aesKey: 'WQRtiiya3hYh/Uz44Bv3x8ETl1nrH6nCdErn69g5/lU=',
+    companyId: 'U:ATU12345678',
+    devices: [{ number: 0 }],
+  })
+  const moment = new Date().toISOString()
+  await pos.signOk(atReceipt({ reference: `${label}-start`, moment, caseCode: AT_CASE.start }))
+  for (let i = 1; i <= 3; i++)
+    await pos.signOk(
+      atReceipt({
+        reference: `${label}-${i}`,
+        moment,
+        caseCode: AT_CASE.pos,
+        sets: [100n * BigInt(i), 0n, 0n, 0n, 0n],
+      }),
+    )
+  return pos
+}
+
+/** A German cash box of the account: its TSS created by the start receipt, two sales. */
+export async function germanCashbox(harness: Harness, accountId: string, label: string): Promise<DePos> {
+  const pos = new DePos(harness.app, await harness.runtime.cashboxes.create('DE', label, accountId))
+  await pos.signOk(deReceipt(DE_CASE.start))
+  for (const amount of ['11.90', '3.00'])
+    await pos.signOk(deReceipt(DE_CASE.posImplicit, [{ amount, vat: VAT.normal }], [{ amount }]))
+  return pos
+}
+
+/**
+ * An Austrian cash box's cryptographicMaterialContainer.json written into `dir` by `fiscalbox export dep7
+ * --keys`, as an auditor gets it: `fiscalbox verify --keys` needs it for a DEP7 export. Returns its path.
+ */
+export async function dep7KeysFromCli(
+  env: NodeJS.ProcessEnv,
+  cashboxId: string,
+  dir: string,
+): Promise<string> {
+  const keys = join(dir, 'keys.json')
+  const exported = await runCli(
+    ['export', 'dep7', '--cashbox', cashboxId, '--out', join(dir, 'cli-dep7.json'), '--keys', keys],
+    env,
+  )
+  assert.equal(exported.code, 0, exported.stderr)
+  return keys
 }

@@ -19,7 +19,7 @@ export interface Harness {
 export async function startHarness(
   engine: EngineName,
   options: Pick<RuntimeOptions, 'v1' | 'es' | 'markets'> &
-    Pick<AppOptions, 'publicUrl' | 'authFailures' | 'metricsToken'> & { dataDir?: string } = {},
+    Pick<AppOptions, 'publicUrl' | 'authFailures' | 'metricsToken' | 'dashboard'> & { dataDir?: string } = {},
 ): Promise<Harness> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'fiscalbox-test-'))
   const pgDb = engine === 'postgres' ? await freshPostgresDatabase() : undefined
@@ -38,6 +38,7 @@ export async function startHarness(
     ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
     ...(options.authFailures ? { authFailures: options.authFailures } : {}),
     ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}),
+    ...(options.dashboard ? { dashboard: options.dashboard } : {}),
   })
   await app.ready()
   return {

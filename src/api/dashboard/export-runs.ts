@@ -1,117 +1,139 @@
 import { randomUUID } from 'node:crypto'
-import { mkdirSync } from 'node:fs'
-import { stat } from 'node:fs/promises'
-import { join } from 'node:path'
-import { exportJournal } from '../../cli/export-journal.ts'
-import type { CashboxSummary } from '../../core/dashboard/ports.ts'
+import { mkdir, stat } from 'node:fs/promises'
+import { basename, join } from 'node:path'
+import { exportFormatsOf } from '../../cli/export-formats.ts'
 import type { Session } from '../../core/dashboard/operators.ts'
-import { ErrorCode, FiscalError } from '../../core/errors.ts'
+import type { CashboxSummary, ExportRun } from '../../core/dashboard/ports.ts'
+import { ErrorCode, FiscalError, invalid } from '../../core/errors.ts'
+import type { CashboxRecord } from '../../core/ports.ts'
+import type { ExportFormat, ExportPeriod } from '../../markets/module.ts'
 import type { Runtime } from '../../runtime.ts'
-import { JournalVerifier } from '../../verify/journal-verifier.ts'
-import type { VerifyReport } from '../../verify/jsonl-export.ts'
-import { verifyJsonlFile } from '../../verify/verify-file.ts'
 
-export interface ExportRun {
-  id: string
-  accountId: string
-  cashboxId: string
-  cashboxLabel: string
-  kind: 'journal'
-  status: 'exporting' | 'verifying' | 'done' | 'failed'
-  done: number
-  total: number
-  startedAt: string
-  finishedAt: string | null
-  file: string
-  bytes: number
-  error: string | null
-  verify: VerifyReport | null
-}
-
-/** Runs kept per process: enough for a shift's exports; the oldest finished ones go first. */
-const KEPT = 200
+/** Runs listed on the exports page. */
+const LISTED = 100
+/** Progress is saved at most this often: a DEP7 export reports every receipt. */
+const SAVE_EVERY_MS = 1000
 
 /**
- * Exports started from the dashboard: written in the background into the exports folder, then checked by
- * the same verifier as `fiscalbox verify`. The runs live in this process: on several nodes, the page and
- * the download must reach the node that ran the export (docs/dashboard.md).
+ * Exports started from the dashboard: written in the background by the format's own writer (the one
+ * `fiscalbox export` runs) into the exports folder, then checked by the format's verifier. The runs are
+ * kept in the database: any node lists them and serves their files when it mounts the same folder.
  */
 export class ExportRuns {
-  private readonly runs = new Map<string, ExportRun>()
-
   constructor(
     private readonly runtime: Runtime,
     private readonly directory: string,
   ) {}
 
-  start(session: Session, cashbox: CashboxSummary): ExportRun {
-    mkdirSync(this.directory, { recursive: true })
+  /** The export formats of one of the account's cash boxes. */
+  async formats(summary: CashboxSummary): Promise<{ cashbox: CashboxRecord; formats: ExportFormat[] }> {
+    const cashbox = await this.runtime.cashboxes.find(summary.id)
+    if (!cashbox) throw new FiscalError(ErrorCode.NotFound, 'no such cash box in your account')
+    return { cashbox, formats: await exportFormatsOf(this.runtime, cashbox) }
+  }
+
+  async start(session: Session, summary: CashboxSummary, formatId: string, period: ExportPeriod) {
+    const { cashbox, formats } = await this.formats(summary)
+    const format = formats.find((f) => f.id === formatId)
+    if (!format)
+      throw invalid(
+        'format',
+        `must be one of this cash box's formats: ${formats.map((f) => f.id).join(', ')}`,
+      )
+    const bounds: ExportPeriod = format.period
+      ? { ...(period.from ? { from: period.from } : {}), ...(period.to ? { to: period.to } : {}) }
+      : {}
+    if (format.period?.required && !bounds.from) throw invalid('from', `is required: ${format.period.from}`)
+    format.checkPeriod?.(bounds)
+    await mkdir(this.directory, { recursive: true })
     const id = randomUUID()
     const run: ExportRun = {
       id,
       accountId: session.accountId,
       cashboxId: cashbox.id,
       cashboxLabel: cashbox.label,
-      kind: 'journal',
+      format: format.id,
+      formatLabel: format.label,
+      period: bounds,
       status: 'exporting',
       done: 0,
-      total: cashbox.receipts,
+      total: null,
       startedAt: new Date().toISOString(),
       finishedAt: null,
-      file: join(this.directory, `journal-${cashbox.id}-${id}.jsonl`),
+      files: [],
       bytes: 0,
       error: null,
-      verify: null,
+      verdict: null,
     }
-    this.forgetOld()
-    this.runs.set(id, run)
-    void this.perform(run)
+    await this.runtime.exportRuns.insert(run)
+    void this.perform(
+      run,
+      format,
+      cashbox,
+      join(this.directory, `${format.id}-${cashbox.id}-${id}${format.extension}`),
+    )
     return run
   }
 
-  list(session: Session): ExportRun[] {
-    return [...this.runs.values()].filter((run) => run.accountId === session.accountId).reverse()
+  list(session: Session): Promise<ExportRun[]> {
+    return this.runtime.exportRuns.list(session.accountId, LISTED)
   }
 
   /** A run of the session's account; another account's answers as one that does not exist. */
-  find(session: Session, id: string): ExportRun {
-    const run = this.runs.get(id)
+  async find(session: Session, id: string): Promise<ExportRun> {
+    const run = await this.runtime.exportRuns.find(id)
     if (!run || run.accountId !== session.accountId)
       throw new FiscalError(ErrorCode.NotFound, 'no such export in your account', {
         field: 'exportId',
-        reason: 'must be an export started by your account on this node',
+        reason: 'must be an export started by your account',
       })
     return run
   }
 
-  private async perform(run: ExportRun): Promise<void> {
-    try {
-      const report = (total?: number) => ({
-        update: (done: number) => {
-          run.done = done
-          if (total !== undefined) run.total = total
-        },
-        done: (done: number) => {
-          run.done = done
-        },
-      })
-      await exportJournal(this.runtime, run.cashboxId, run.file, (_label, total) => report(total))
-      run.bytes = (await stat(run.file)).size
-      run.status = 'verifying'
-      run.verify = await verifyJsonlFile(run.file, new JournalVerifier())
-      run.status = 'done'
-    } catch (error) {
-      run.status = 'failed'
-      run.error = (error as Error).message
-    } finally {
-      run.finishedAt = new Date().toISOString()
-    }
+  /** Where a file of a run is. */
+  file(run: ExportRun, part: number): string | undefined {
+    const name = run.files[part - 1]
+    return name === undefined ? undefined : join(this.directory, name)
   }
 
-  private forgetOld(): void {
-    for (const [id, run] of this.runs) {
-      if (this.runs.size < KEPT) return
-      if (run.finishedAt) this.runs.delete(id)
+  private async perform(run: ExportRun, format: ExportFormat, cashbox: CashboxRecord, out: string) {
+    const store = this.runtime.exportRuns
+    // Saves one after the other, so that an older count never lands after a newer one.
+    let saved = Promise.resolve()
+    let savedAt = 0
+    const save = (change: Parameters<typeof store.update>[1]) => {
+      const write = () => store.update(run.id, change)
+      saved = saved.then(write, write)
+      return saved
+    }
+    try {
+      const written = await format.write(this.runtime, cashbox, run.period, out, (done, total) => {
+        run.done = done
+        if (total !== undefined) run.total = total
+        const now = Date.now()
+        if (now - savedAt < SAVE_EVERY_MS) return
+        savedAt = now
+        void save({ done: run.done, total: run.total }).catch(() => {})
+      })
+      let bytes = 0
+      for (const file of written.files) bytes += (await stat(file)).size
+      await save({
+        status: format.verify ? 'verifying' : 'done',
+        done: written.items,
+        total: written.items,
+        files: written.files.map((file) => basename(file)),
+        bytes,
+        ...(format.verify ? {} : { finishedAt: new Date().toISOString() }),
+      })
+      if (!format.verify) return
+      const verdict = await format.verify(this.runtime, cashbox, written.files)
+      await save({ status: 'done', verdict, finishedAt: new Date().toISOString() })
+    } catch (error) {
+      await save({
+        status: 'failed',
+        error: (error as Error).message,
+        finishedAt: new Date().toISOString(),
+      }).catch(() => {})
     }
   }
 }

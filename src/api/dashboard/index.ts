@@ -22,6 +22,7 @@ import { cashboxStatus } from './cashbox-status.ts'
 import { barChart } from './charts.ts'
 import { credentialRows } from './credential-rows.ts'
 import { ExportRuns } from './export-runs.ts'
+import { exportFormatById } from '../../cli/export-formats.ts'
 
 export interface DashboardOptions {
   /** Where exports started from the dashboard are written; absent: a fresh temporary folder. */
@@ -336,14 +337,28 @@ export function dashboard(runtime: Runtime, options: DashboardOptions = {}): Fas
       },
     )
 
-    app.get('/dashboard/exports', { schema: { hide: true } }, async (request, reply) => {
-      const operator = session(request)
-      return page(reply, request, 'exports', {
-        title: 'Exports',
-        runs: exports.list(operator),
-        cashboxes: await runtime.dashboard.cashboxes(operator),
-      })
-    })
+    app.get(
+      '/dashboard/exports',
+      {
+        schema: {
+          hide: true,
+          querystring: Type.Object({ cashbox: Type.Optional(Type.String({ maxLength: 64 })) }),
+        },
+      },
+      async (request, reply) => {
+        const operator = session(request)
+        const cashboxes = await runtime.dashboard.cashboxes(operator)
+        const chosen = blankToUndefined(request.query.cashbox)
+        const summary = chosen ? await runtime.dashboard.cashbox(operator, chosen) : undefined
+        return page(reply, request, 'exports', {
+          title: 'Exports',
+          runs: await exports.list(operator),
+          cashboxes,
+          chosen: summary ?? null,
+          formats: summary ? (await exports.formats(summary)).formats : [],
+        })
+      },
+    )
 
     app.post(
       '/dashboard/exports',
@@ -353,7 +368,9 @@ export function dashboard(runtime: Runtime, options: DashboardOptions = {}): Fas
           hide: true,
           body: Type.Object({
             cashboxId: Type.String({ maxLength: 64 }),
-            kind: Type.Literal('journal'),
+            format: Type.String({ maxLength: 64 }),
+            from: Type.Optional(Type.String({ maxLength: 40 })),
+            to: Type.Optional(Type.String({ maxLength: 40 })),
             _csrf: Type.Optional(Type.String()),
           }),
         },
@@ -361,7 +378,10 @@ export function dashboard(runtime: Runtime, options: DashboardOptions = {}): Fas
       async (request, reply) => {
         const operator = session(request)
         const cashbox = await runtime.dashboard.cashbox(operator, request.body.cashboxId)
-        const run = exports.start(operator, cashbox)
+        const run = await exports.start(operator, cashbox, request.body.format, {
+          from: blankToUndefined(request.body.from),
+          to: blankToUndefined(request.body.to),
+        })
         return reply.redirect(`/dashboard/exports/${run.id}`, 303)
       },
     )
@@ -370,9 +390,9 @@ export function dashboard(runtime: Runtime, options: DashboardOptions = {}): Fas
       '/dashboard/exports/:id',
       { schema: { hide: true, params: CashboxParams } },
       async (request, reply) => {
-        const run = exports.find(session(request), request.params.id)
+        const run = await exports.find(session(request), request.params.id)
         return page(reply, request, 'export', {
-          title: `Export of ${run.cashboxLabel}`,
+          title: `${run.formatLabel} of ${run.cashboxLabel}`,
           run,
           refresh: run.status === 'exporting' || run.status === 'verifying',
         })
@@ -381,19 +401,45 @@ export function dashboard(runtime: Runtime, options: DashboardOptions = {}): Fas
 
     app.get(
       '/dashboard/exports/:id/download',
-      { schema: { hide: true, params: CashboxParams } },
+      {
+        schema: {
+          hide: true,
+          params: CashboxParams,
+          querystring: Type.Object({ part: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$' })) }),
+        },
+      },
       async (request, reply) => {
-        const run = exports.find(session(request), request.params.id)
+        const run = await exports.find(session(request), request.params.id)
         if (run.status !== 'done')
           throw new FiscalError(
             ErrorCode.Conflict,
             `the export is ${run.status}: download it once it is done`,
           )
+        const file = exports.file(run, Number(request.query.part ?? 1))
+        if (!file)
+          throw new FiscalError(ErrorCode.NotFound, `the export has ${run.files.length} file(s)`, {
+            field: 'part',
+            reason: `must be 1 to ${run.files.length}`,
+          })
+        const format = await exportFormatById(run.format)
+        const content = createReadStream(file)
+        // Opened before the headers go out: a folder this node does not share answers 404, not a cut body.
+        await new Promise<void>((resolve, reject) => {
+          content.once('open', () => resolve())
+          content.once('error', () =>
+            reject(
+              new FiscalError(
+                ErrorCode.NotFound,
+                'the export file is not in this node’s exports folder: give every node the same DASHBOARD_EXPORTS_DIR',
+              ),
+            ),
+          )
+        })
         return reply
-          .type('application/x-ndjson')
+          .type(format?.mediaType ?? 'application/octet-stream')
           .header('cache-control', 'private, no-store')
-          .header('content-disposition', `attachment; filename="${basename(run.file)}"`)
-          .send(createReadStream(run.file))
+          .header('content-disposition', `attachment; filename="${basename(file)}"`)
+          .send(content)
       },
     )
 

@@ -69,3 +69,40 @@ export interface DashboardReads {
   /** The account's jobs open at some moment since `since` (created before it and still open, or later). */
   jobSpans(accountId: string, since: string): Promise<JobSpan[]>
 }
+
+/** An export started from the dashboard, from its start to its verdict. */
+export interface ExportRun {
+  id: string
+  accountId: string
+  cashboxId: string
+  cashboxLabel: string
+  /** The export format's id and label (markets/module.ts ExportFormat). */
+  format: string
+  formatLabel: string
+  period: { from?: string; to?: string }
+  status: 'exporting' | 'verifying' | 'done' | 'failed'
+  done: number
+  total: number | null
+  startedAt: string
+  finishedAt: string | null
+  /** The written files' names in the exports folder, in order. */
+  files: string[]
+  bytes: number
+  error: string | null
+  /** The check of the files as `fiscalbox verify` runs it; null while running or when it has none. */
+  verdict: { ok: boolean; summary: string; problems: string[] } | null
+}
+
+/** Export runs, kept in the database so that every node and a restarted one sees them. */
+export interface ExportRunStore {
+  insert(run: ExportRun): Promise<void>
+  update(
+    id: string,
+    change: Partial<
+      Pick<ExportRun, 'status' | 'done' | 'total' | 'finishedAt' | 'files' | 'bytes' | 'error' | 'verdict'>
+    >,
+  ): Promise<void>
+  find(id: string): Promise<ExportRun | undefined>
+  /** The account's newest runs first. */
+  list(accountId: string, limit: number): Promise<ExportRun[]>
+}

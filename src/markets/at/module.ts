@@ -19,6 +19,7 @@ export const austria: MarketModule = {
   market: ({ stores, master }) => new AustrianMarket(stores.AT, master),
   credentials: atCredentials,
   routes: async () => [{ prefix: '/at/v1', plugin: (await import('./http/index.ts')).atApi }],
+  exports: async () => (await import('./exports.ts')).austrianExports,
   commands: async (program, exporter) =>
     (await import('./cli/commands.ts')).registerAtCommands(program, exporter),
   verify: {

@@ -44,6 +44,7 @@ export const germany: MarketModule = {
     { prefix: '/de/v1', plugin: (await import('./http/index.ts')).deApi },
     { prefix: '/api/v2', plugin: (await import('./sign-de-v2/index.ts')).signDeApiV2 },
   ],
+  exports: async () => (await import('./exports.ts')).germanExports,
   commands: async (program, exporter) => {
     ;(await import('./cli/sign-de.ts')).registerSignDeCommands(program, exporter)
     ;(await import('./cli/dsfinvk.ts')).registerDsfinvkCommand(exporter)

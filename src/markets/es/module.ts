@@ -47,6 +47,7 @@ export const spain: MarketModule = {
     ]
   },
   routes: async () => [{ prefix: '/es/v1', plugin: (await import('./http/index.ts')).esApi }],
+  exports: async () => (await import('./exports.ts')).spanishExports,
   commands: async (program, exporter) => {
     ;(await import('./cli/commands.ts')).registerSpainCommands(program)
     ;(await import('../../cli/export-verifactu.ts')).addVerifactuExport(exporter)

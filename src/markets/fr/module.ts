@@ -37,6 +37,7 @@ export const france: MarketModule = {
   credentials: frCredentials,
   marketSignsTransactions: true,
   routes: async () => [{ prefix: '/fr/v1', plugin: (await import('./http/index.ts')).frApi }],
+  exports: async () => (await import('./exports.ts')).frenchExports,
   commands: async (program, exporter) =>
     (await import('./cli/commands.ts')).registerFrCommands(program, exporter),
   verify: {

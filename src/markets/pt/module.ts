@@ -23,6 +23,7 @@ export const portugal: MarketModule = {
   credentials: ptCredentials,
   marketSignsTransactions: true,
   routes: async () => [{ prefix: '/pt/v1', plugin: (await import('./http/index.ts')).ptApi }],
+  exports: async () => (await import('./exports.ts')).portugueseExports,
   commands: async (program, exporter) =>
     (await import('./cli/commands.ts')).registerPtCommands(program, exporter),
   verify: {

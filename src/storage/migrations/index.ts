@@ -10,6 +10,7 @@ import * as jobChains from './013-job-chains.ts'
 import * as jobsBatchWindowPartial from './016-jobs-batch-window-partial.ts'
 import * as operators from './018-operators.ts'
 import * as terminals from './019-terminals.ts'
+import * as exportRuns from './020-export-runs.ts'
 
 /** The migrations of the core, not of a country: a new one is one more line here. */
 export const coreMigrations: Readonly<Record<string, Migration>> = {
@@ -23,6 +24,7 @@ export const coreMigrations: Readonly<Record<string, Migration>> = {
   '016-jobs-batch-window-partial': jobsBatchWindowPartial,
   '018-operators': operators,
   '019-terminals': terminals,
+  '020-export-runs': exportRuns,
 }
 
 /**

@@ -1,7 +1,6 @@
-import { once } from 'node:events'
-import { createWriteStream } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import type { Command } from 'commander'
+import { dep7Export } from '../exports.ts'
 import { atServicesOf } from '../index.ts'
 import type { DeviceSpec } from '../provisioning.ts'
 import { withCountryCashbox } from '../../../cli/country-cashbox.ts'
@@ -124,38 +123,18 @@ export function registerAtCommands(program: Command, exporter: Command): void {
     .option('--from <moment>', 'first receipt moment (ISO 8601, inclusive)')
     .option('--to <moment>', 'last receipt moment (ISO 8601, inclusive)')
     .action(async (o: { cashbox: string; out: string; keys?: string; from?: string; to?: string }) => {
-      const range = {
-        ...(o.from ? { from: isoMoment(o.from, '--from') } : {}),
-        ...(o.to ? { to: isoMoment(o.to, '--to') } : {}),
-      }
-      const count = await withCountryCashbox('AT', o.cashbox, async (runtime, { queueId }) => {
-        const { dep7 } = atServicesOf(runtime.marketFor)
-        const file = createWriteStream(o.out)
+      const count = await withCountryCashbox('AT', o.cashbox, async (runtime, cashbox) => {
         const shown = progress('exporting receipts')
-        let written = 0
-        for await (const chunk of dep7.chunks(queueId, range)) {
-          if (chunk.startsWith(',') || chunk.includes('"Belege-kompakt"')) shown.update(++written)
-          if (!file.write(chunk)) await once(file, 'drain')
-        }
-        file.end()
-        await once(file, 'finish')
-        shown.done(written)
+        const { items } = await dep7Export.write(runtime, cashbox, o, o.out, shown.update)
+        shown.done(items)
         if (o.keys) {
-          await writeFile(o.keys, `${JSON.stringify(await dep7.cryptographicMaterial(queueId), null, 2)}\n`, {
-            mode: 0o600,
-          })
+          const material = await atServicesOf(runtime.marketFor).dep7.cryptographicMaterial(cashbox.queueId)
+          await writeFile(o.keys, `${JSON.stringify(material, null, 2)}\n`, { mode: 0o600 })
         }
-        return written
+        return items
       })
       process.stdout.write(
         `wrote ${count} receipts to ${o.out}${o.keys ? ` and the key material to ${o.keys}` : ''}\n`,
       )
     })
-}
-
-function isoMoment(text: string, option: string): string {
-  const moment = new Date(text)
-  if (Number.isNaN(moment.getTime()))
-    throw new Error(`${option} must be an ISO 8601 moment such as 2016-03-01T00:00:00Z`)
-  return moment.toISOString()
 }

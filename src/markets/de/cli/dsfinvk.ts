@@ -1,10 +1,8 @@
-import { createWriteStream } from 'node:fs'
-import { pipeline } from 'node:stream/promises'
-import { Readable } from 'node:stream'
 import type { Command } from 'commander'
 import { loadConfig } from '../../../config.ts'
 import { FiscalError } from '../../../core/errors.ts'
-import { dsfinvkTar, writeDsfinvkDirectory } from '../dsfinvk/archive.ts'
+import { writeDsfinvkDirectory } from '../dsfinvk/archive.ts'
+import { writeDsfinvkTar } from '../exports.ts'
 import { openRuntime } from '../../../runtime.ts'
 import { deServicesOf } from '../services.ts'
 
@@ -26,13 +24,14 @@ export function registerDsfinvkCommand(exporter: Command): void {
         if (!cashbox) throw new Error(`no cash box ${options.cashbox}: see \`fiscalbox cashbox list\``)
         if (cashbox.country !== 'DE')
           throw new Error(`cash box ${cashbox.id} is ${cashbox.country}: DSFinV-K is for German cash boxes`)
-        const exported = await deServicesOf(runtime.marketFor).dsfinvk.export(
-          { queueId: cashbox.queueId, cashboxId: cashbox.id },
-          { from: options.from, to: options.to },
-        )
-        if (options.out.endsWith('.tar'))
-          await pipeline(Readable.from(dsfinvkTar(exported)), createWriteStream(options.out))
-        else await writeDsfinvkDirectory(exported, options.out)
+        const range = { from: options.from, to: options.to }
+        const exported = options.out.endsWith('.tar')
+          ? await writeDsfinvkTar(runtime, cashbox, range, options.out)
+          : await deServicesOf(runtime.marketFor).dsfinvk.export(
+              { queueId: cashbox.queueId, cashboxId: cashbox.id },
+              range,
+            )
+        if (!options.out.endsWith('.tar')) await writeDsfinvkDirectory(exported, options.out)
         process.stdout.write(
           `wrote DSFinV-K for closings ${exported.closings.join(', ')} (${exported.receipts} receipts, ${exported.files.length} files) to ${options.out}\n`,
         )

@@ -1,9 +1,7 @@
-import { createWriteStream } from 'node:fs'
 import type { Command } from 'commander'
 import { Option } from 'commander'
 import { loadConfig } from '../../../config.ts'
-import { writeTssExport } from '../export/index.ts'
-import { tarExportContent } from '../tss/tar-export.ts'
+import { writeTssTar } from '../exports.ts'
 import { openRuntime } from '../../../runtime.ts'
 import { progress } from '../../../cli/progress.ts'
 import { deServicesOf } from '../services.ts'
@@ -51,13 +49,12 @@ export function registerSignDeCommands(program: Command, exporter: Command): voi
     .action(async (options: { tss: string; out: string }) => {
       const runtime = await openRuntime(loadConfig())
       try {
-        const service = deServicesOf(runtime.marketFor).tss
-        const { tss, selection } = await service.fullSelection(options.tss.toLowerCase())
-        const shown = progress('log messages', selection.uptoSignatureCounter)
-        const result = await writeTssExport(
-          await tarExportContent(service, tss, selection),
-          createWriteStream(options.out),
-          ({ logMessages }) => shown.update(logMessages),
+        const shown = progress('log messages')
+        const result = await writeTssTar(
+          deServicesOf(runtime.marketFor),
+          options.tss.toLowerCase(),
+          options.out,
+          shown.update,
         )
         shown.done(result.logMessages)
         process.stdout.write(

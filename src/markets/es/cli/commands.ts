@@ -6,6 +6,7 @@ import { cashboxJobScope } from '../cashbox/ports.ts'
 import { printFields, withCountryCashbox } from '../../../cli/country-cashbox.ts'
 import { progress } from '../../../cli/progress.ts'
 import { fraction, integer } from '../../../cli/option-values.ts'
+import type { VerifactuReport } from '../../../verify/verifactu-verifier.ts'
 
 /**
  * Every Spanish command: `es configure | show | lroe-run` (the ES cash boxes of /v2/sign), `verify-es`
@@ -147,13 +148,12 @@ function registerVerify(program: Command): void {
 /** Checks VERI*FACTU XML files given in chain order (also `fiscalbox verify FILE` for such a file). */
 export async function verifyVerifactuFiles(files: string[], options: { json?: boolean }): Promise<void> {
   const { VerifactuVerifier } = await import('../../../verify/verifactu-verifier.ts')
-  verifyDocuments(
-    new VerifactuVerifier(),
-    files,
-    options,
-    (report) => `OK: ${report.records} records in ${report.chains} chain(s), every Huella and link verified`,
-  )
+  verifyDocuments(new VerifactuVerifier(), files, options, verifactuSummary)
 }
+
+/** What was checked, for VERI*FACTU files without problems. */
+export const verifactuSummary = (report: VerifactuReport) =>
+  `OK: ${report.records} records in ${report.chains} chain(s), every Huella and link verified`
 
 /**
  * Feeds the files, in chain order, to a verifier that reads one XML document at a time, then prints its

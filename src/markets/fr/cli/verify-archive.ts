@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises'
-import { verifyArchive } from '../verify/archive.ts'
+import { type ArchiveReport, verifyArchive } from '../verify/archive.ts'
 
 /** An archive file's first line starts with its format: recognized by its first bytes. */
 export async function isFrArchive(file: string): Promise<boolean> {
@@ -12,16 +12,17 @@ export async function isFrArchive(file: string): Promise<boolean> {
   }
 }
 
+/** What was checked, for an archive without problems. */
+export const archiveSummary = (report: ArchiveReport) =>
+  `OK: French archive ${report.period} with ${report.entries} entries (${Object.entries(report.chains)
+    .map(([chain, count]) => `${chain} ${count}`)
+    .join(', ')}): signatures, chains and the signed archive entry verified`
+
 /** `fiscalbox verify` for French archives: prints the report and sets the exit code. */
 export async function verifyArchiveFile(file: string, options: { json?: boolean }): Promise<void> {
   const report = await verifyArchive(file)
   if (options.json) process.stdout.write(`${JSON.stringify(report)}\n`)
-  else if (report.problems.length === 0)
-    process.stdout.write(
-      `OK: French archive ${report.period} with ${report.entries} entries (${Object.entries(report.chains)
-        .map(([chain, count]) => `${chain} ${count}`)
-        .join(', ')}): signatures, chains and the signed archive entry verified\n`,
-    )
+  else if (report.problems.length === 0) process.stdout.write(`${archiveSummary(report)}\n`)
   else
     process.stdout.write(
       `FAILED: ${report.problems.length} problem(s) in the French archive ${report.period}\n${report.problems.map((p) => `  ${p}`).join('\n')}\n`,

@@ -1,11 +1,10 @@
-import { once } from 'node:events'
-import { createWriteStream } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import type { Command } from 'commander'
 import { readFile } from 'node:fs/promises'
 import { printFields, withCountryCashbox } from '../../../cli/country-cashbox.ts'
 import { progress } from '../../../cli/progress.ts'
 import type { PtConfigRequest } from '../configuration.ts'
+import { saftExport } from '../exports.ts'
 import { ptServicesOf } from '../services.ts'
 
 /** "FS:A2024:AAJFJNK6JJ" or "FT:M2025:AAJFJHK6J6:manual" -> a series of the configuration request. */
@@ -17,8 +16,6 @@ function seriesSpec(text: string, previous: Record<string, unknown>[] = []): Rec
     )
   return [...previous, { documentType, series, validationCode, ...(manual ? { manual: true } : {}) }]
 }
-
-const DATE = /^\d{4}-\d{2}-\d{2}$/
 
 /** `fiscalbox pt configure | show` and `fiscalbox export saft-pt`. */
 export function registerPtCommands(program: Command, exporter: Command): void {
@@ -92,20 +89,13 @@ export function registerPtCommands(program: Command, exporter: Command): void {
     .requiredOption('--out <file>', 'file to write the XML to')
     .option('--public-key <file>', "also write the cash box's public key (PEM) for `fiscalbox verify`")
     .action(async (o: { cashbox: string; from: string; to: string; out: string; publicKey?: string }) => {
-      if (!DATE.test(o.from) || !DATE.test(o.to) || o.from > o.to)
-        throw new Error('--from and --to must be dates YYYY-MM-DD, --from not after --to')
       const count = await withCountryCashbox('PT', o.cashbox, async (runtime, cashbox) => {
-        const services = ptServicesOf(runtime.marketFor)
-        const file = createWriteStream(o.out)
         const shown = progress('exporting documents')
-        let written = 0
-        const chunks = services.saft.chunks(cashbox.id, cashbox.queueId, o, () => shown.update(++written))
-        for await (const chunk of chunks) if (!file.write(chunk)) await once(file, 'drain')
-        file.end()
-        await once(file, 'finish')
-        shown.done(written)
-        if (o.publicKey) await writeFile(o.publicKey, (await services.describe(cashbox.id)).publicKey)
-        return written
+        const { items } = await saftExport.write(runtime, cashbox, o, o.out, shown.update)
+        shown.done(items)
+        if (o.publicKey)
+          await writeFile(o.publicKey, (await ptServicesOf(runtime.marketFor).describe(cashbox.id)).publicKey)
+        return items
       })
       process.stdout.write(
         `wrote ${count} documents to ${o.out}${o.publicKey ? ` and the public key to ${o.publicKey}` : ''}\n`,

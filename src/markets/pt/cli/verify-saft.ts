@@ -1,7 +1,7 @@
 import { decodeCp1252 } from '../../../core/cp1252.ts'
 import { open, readFile } from 'node:fs/promises'
 import { SAFT_NAMESPACE } from '../saft.ts'
-import { verifySaftPt } from '../saft-verifier.ts'
+import { type SaftReport, verifySaftPt } from '../saft-verifier.ts'
 
 /** A SAF-T (PT) file names the schema's namespace on its root, within its first bytes. */
 export async function isSaftPtFile(file: string): Promise<boolean> {
@@ -15,7 +15,7 @@ export async function isSaftPtFile(file: string): Promise<boolean> {
 }
 
 /** The file's text in the encoding its XML declaration names: Windows-1252 as the AT wants, or UTF-8. */
-function saftText(bytes: Buffer): string {
+export function saftText(bytes: Buffer): string {
   const declaration = /^<\?xml[^>]*encoding="([^"]+)"/.exec(bytes.subarray(0, 100).toString('latin1'))
   const encoding = declaration?.[1]?.toLowerCase() ?? 'utf-8'
   if (encoding === 'windows-1252') return decodeCp1252(bytes)
@@ -24,6 +24,10 @@ function saftText(bytes: Buffer): string {
     `its XML declaration names encoding ${declaration?.[1]}: SAF-T (PT) is Windows-1252 or UTF-8`,
   )
 }
+
+/** What was checked, for a file without problems. */
+export const saftSummary = (report: SaftReport) =>
+  `OK: SAF-T (PT) with ${report.documents} documents in ${report.series} series: hashes, chains, numbering and totals verified${report.unchecked.length ? `; the first hash of ${report.unchecked.join(', ')} needs the document before the file` : ''}`
 
 /** `fiscalbox verify` for SAF-T (PT) files: prints the report and sets the exit code. */
 export async function verifySaftPtFile(
@@ -46,10 +50,7 @@ export async function verifySaftPtFile(
     }
   }
   if (options.json) process.stdout.write(`${JSON.stringify(report)}\n`)
-  else if (report.problems.length === 0)
-    process.stdout.write(
-      `OK: SAF-T (PT) with ${report.documents} documents in ${report.series} series: hashes, chains, numbering and totals verified${report.unchecked.length ? `; the first hash of ${report.unchecked.join(', ')} needs the document before the file` : ''}\n`,
-    )
+  else if (report.problems.length === 0) process.stdout.write(`${saftSummary(report)}\n`)
   else
     process.stdout.write(
       `FAILED: ${report.problems.length} problem(s) in ${report.documents} SAF-T (PT) documents\n${report.problems.map((p) => `  ${p}`).join('\n')}\n`,
