@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 
@@ -29,15 +30,18 @@ const AGENTS = { 'http:': new HttpAgent({ keepAlive: true }), 'https:': new Http
 
 class NoAnswerInTime extends Error {}
 
-/** Access tokens by base URL and key: shared by every cash box signing in with the same credentials. */
+/** Access tokens by base URL and credentials: shared by every cash box signing in with the same credentials. */
 const TOKENS = new Map<string, { token: string; until: number }>()
 
 /** A SIGN DE v2 API (fiskaly's, or another fiscalbox's /api/v2) with one set of credentials. */
 export class SignDeClient {
-  constructor(private readonly access: RemoteTseAccess) {}
+  private readonly tokenKey: string
 
-  private get tokenKey() {
-    return `${this.access.baseUrl}\n${this.access.apiKey}`
+  constructor(private readonly access: RemoteTseAccess) {
+    // The secret is part of the key: a token got with the right secret must not vouch for a wrong one.
+    this.tokenKey = createHash('sha256')
+      .update(`${access.baseUrl}\n${access.apiKey}\n${access.apiSecret}`)
+      .digest('hex')
   }
 
   /** An authenticated call; a token the TSE no longer accepts is renewed once. */

@@ -112,6 +112,16 @@ export class RemoteTseService {
     return this.operationsOf(await this.recordOf(plan.queueId)).recover(plan.operations, signal)
   }
 
+  /** The TSS as the remote TSE shows it now (its signature counter grows with every receipt). */
+  async remoteTss(queueId: string): Promise<ApiTss & { signature_counter: string }> {
+    const record = await this.recordOf(queueId)
+    const body = await expectOk(
+      this.clientOf(record).call('GET', `/tss/${record.tssId}`),
+      'did not give the TSS',
+    )
+    return body as ApiTss & { signature_counter: string }
+  }
+
   async view(queueId: string): Promise<RemoteTseView | undefined> {
     const record = await this.store.remote(queueId)
     return record && viewOf(record)
@@ -173,6 +183,8 @@ export class RemoteTseService {
   ): Promise<{ tss: ApiTss; adminPin: string | undefined }> {
     const path = `/tss/${tssId}`
     let read = await client.call('GET', path)
+    if (read.kind === 'answered' && read.status === 401)
+      throw invalid('api_secret', `the remote TSE refused api_key and api_secret (${refusalOf(read)})`)
     if (read.kind === 'answered' && read.status === 404) read = await client.call('PUT', path, {})
     if (read.kind !== 'answered' || read.status !== 200) throw remoteFailed(`did not give TSS ${tssId}`, read)
     let tss = read.body as ApiTss
