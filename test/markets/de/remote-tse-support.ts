@@ -20,6 +20,8 @@ export interface FaultProxy {
   outage: boolean
   /** Arms a fault for the next request whose method and path (with query) match. */
   arm(fault: 'error' | 'drop' | 'hold', method: string, path: RegExp): void
+  /** Takes every armed fault back (answers already held stay held). */
+  disarm(): void
   /** Requests that reached the TSE, with their status once it answered. */
   readonly forwarded: { method: string; path: string; status?: number }[]
   close(): Promise<void>
@@ -96,6 +98,9 @@ export async function startFaultProxy(
     },
     arm(fault, method, path) {
       armed.push({ fault, method, path, sticky: fault === 'hold' })
+    },
+    disarm() {
+      armed.length = 0
     },
     forwarded,
     async close() {
