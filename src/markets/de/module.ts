@@ -48,6 +48,7 @@ export const germany: MarketModule = {
   commands: async (program, exporter) => {
     ;(await import('./cli/sign-de.ts')).registerSignDeCommands(program, exporter)
     ;(await import('./cli/dsfinvk.ts')).registerDsfinvkCommand(exporter)
+    ;(await import('./cli/remote-tse.ts')).registerRemoteTseCommands(program)
   },
   verify: {
     help: TSS_EXPORT_HELP,

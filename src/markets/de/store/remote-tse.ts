@@ -39,8 +39,7 @@ export function deRemoteTseStore(database: ModuleDatabase<DeTables>): RemoteTseS
       return row ? toRemote(row) : undefined
     },
     async saveRemote(r) {
-      const values = {
-        queue_id: r.queueId,
+      const changes = {
         base_url: r.baseUrl,
         api_key: r.apiKey,
         api_secret_sealed: r.apiSecretSealed,
@@ -55,11 +54,10 @@ export function deRemoteTseStore(database: ModuleDatabase<DeTables>): RemoteTseS
         timeout_ms: r.timeoutMs,
         updated_at: r.updatedAt,
       }
-      const { queue_id: _, ...changes } = values
       await database.transact((trx) =>
         trx
           .insertInto('de_remote_tse')
-          .values(values)
+          .values({ queue_id: r.queueId, ...changes })
           .onConflict((c) => c.column('queue_id').doUpdateSet(changes))
           .execute(),
       )
