@@ -1,5 +1,11 @@
 import { startExternalUnitDouble } from '../test/helpers/external-unit.ts'
-import { createCashboxes, type ServerOptions, signRequests, startCashboxes } from './fiscalbox.ts'
+import {
+  createCashboxes,
+  genericSignLoad,
+  type ServerOptions,
+  signRequests,
+  startCashboxes,
+} from './fiscalbox.ts'
 import { type LoadResult, runLoad } from './load.ts'
 import { startServer } from './processes.ts'
 import { databaseEnv } from './fiscalbox.ts'
@@ -66,15 +72,7 @@ export async function externalUnitBench(
         '0x5854200000004001',
         'start receipts of the external unit cash boxes',
       )
-      const genericLoad = (label: string, durationS: number) =>
-        runLoad({
-          label,
-          url: server.url,
-          connections: settings.connections,
-          serverPid: server.pid,
-          durationS,
-          requests: signRequests(generic, label),
-        })
+      const genericLoad = genericSignLoad(server, generic, settings.connections)
       // As many connections as external cash boxes: a till waits for its printer before its next receipt.
       const externalLoad = (label: string, durationS: number) =>
         runLoad({

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { runLoad } from './load.ts'
 import SqliteDatabase from 'better-sqlite3'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -157,4 +158,24 @@ export function journaledReceipts(dataDir: string): number {
   } finally {
     db.close()
   }
+}
+
+/** Full load (the throughput settings) on generic cash boxes: the figure a part compares alone and beside others. */
+export const genericSignLoad =
+  (server: Server, generic: BenchCashbox[], connections: number) => (label: string, durationS: number) =>
+    runLoad({
+      label,
+      url: server.url,
+      connections,
+      serverPid: server.pid,
+      durationS,
+      requests: signRequests(generic, label),
+    })
+
+/** The load settings a part that measures a share of the generic throughput runs with. */
+export interface SharePartSettings {
+  durationS: number
+  warmupS: number
+  connections: number
+  quick: boolean
 }

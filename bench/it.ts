@@ -2,6 +2,7 @@ import { loadavg } from 'node:os'
 import {
   type BenchCashbox,
   createCashboxes,
+  genericSignLoad,
   type ServerOptions,
   signHeaders,
   signRequests,
@@ -98,15 +99,7 @@ export async function itBench(
           durationS,
           requests: signRequests(boxes, label, itSale),
         })
-      const genericLoad = (label: string, durationS: number) =>
-        runLoad({
-          label,
-          url: server.url,
-          connections: settings.connections,
-          serverPid: server.pid,
-          durationS,
-          requests: signRequests(generic, label),
-        })
+      const genericLoad = genericSignLoad(server, generic, settings.connections)
       await itLoad('it: one cash box (warm-up)', settings.warmupS, [single])
       const loadOne = loadavg()
       const one = await itLoad('it: one cash box on one device', settings.durationS, [single])

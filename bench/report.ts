@@ -4,6 +4,7 @@ import { deSignRows } from './de-sign.ts'
 import { frPtMethod, frPtRows } from './fr-pt.ts'
 import { EXTERNAL_UNIT_TARGET, externalUnitMethod, externalUnitRows } from './external-unit.ts'
 import { IT_TARGETS, itMethod, itRows } from './it.ts'
+import { remoteTseMethod, remoteTseRows } from './remote-tse.ts'
 import { esRows } from './es.ts'
 import type { LoadResult } from './load.ts'
 import type { Results } from './run.ts'
@@ -158,6 +159,7 @@ function resultsTable(r: Results): string {
   if (r.frPt) rows.push(...frPtRows(r.frPt))
   if (r.externalUnit) rows.push(...externalUnitRows(r.externalUnit))
   if (r.it) rows.push(...itRows(r.it))
+  if (r.remoteTse) rows.push(...remoteTseRows(r.remoteTse))
   if (r.es) rows.push(...esRows(r.es))
   const de = r.de
   if (de) {
@@ -311,6 +313,7 @@ function method(r: Results): string[] {
     `- *DE receipts on /v2/sign*: 20 cash boxes created with \`fiscalbox cashbox create --country DE\`, each started with its start receipt (which creates, initializes and registers its own TSS); then POS receipts with the implicit-flow flag (0x4445200100000001, two VAT rates, cash), first all on one cash box, then spread over the 20. Each receipt runs a start and a finish TSS transaction inside its unit of work, so receipts per second are start+finish pairs per second and server CPU per receipt is CPU per pair.${r.deSign ? ` Measured on ${r.deSign.measuredAt.slice(0, 10)}.` : ''}`,
     externalUnitMethod(r.externalUnit),
     itMethod(r.it),
+    remoteTseMethod(r.remoteTse),
     `- *Server CPU per request*: user + system CPU time of the server process (all its threads, from /proc) during the measured run, divided by the 200 answers. Other load on the machine changes it far less than requests per second.`,
     `- *Load generator CPU per request*: user + system CPU time of the bench process (autocannon and the request set-up, from process.cpuUsage) during the measured run, divided by the counted answers. The server and the load generator share the machine's cores, so the CPU row for the target multiplies the sum of both by the target rate (${pct(TARGETS.signShare)} of the hello-world requests/s of the same run) and compares it with the cores.`,
     `- *Transactions API v1* (\`npm run bench -- transactions\`): one account, ${r.transactions?.locations ?? 50} locations of country EU (generic fiscalizer: each transaction is sealed, chained, signed and committed before its 201), then POST /v1/transactions with ${s.connections} connections, ${s.warmupS} s warm-up and ${s.durationS} s measured, the locations in turn, each request with a new Idempotency-Key (the example sale of docs/transactions-api-v1.md). Only 201 answers are counted. Then the *drain*: a second account registers a webhook endpoint (a receiver in the bench process) and the receiver goes away (connections refused); ${int(r.transactions?.drain.jobs ?? 10_000)} transactions are created, each committing one delivery job, and the outbox workers (4 loops, JOBS_BACKOFF ${r.transactions?.drain.backoffBaseMs ?? 500} ms doubling to ${r.transactions?.drain.backoffMaxMs ?? 5000} ms with jitter) fail on all of them until none is left unattempted; then the receiver comes back on the same port and the time until the retry queue stats count every job completed is measured, with the server's CPU time per job. The drain time includes the wait for each job's next attempt (up to the backoff cap).`,

@@ -25,6 +25,7 @@ import { type EsResult, esBench } from './es.ts'
 import { type FrPtResult, frPtBench } from './fr-pt.ts'
 import { type ExternalUnitResult, externalUnitBench } from './external-unit.ts'
 import { type ItResult, itBench } from './it.ts'
+import { type RemoteTseResult, remoteTseBench } from './remote-tse.ts'
 import { type LoadResult, runLoad } from './load.ts'
 import { type Machine, probeMachine, type Versions, versions } from './machine.ts'
 import { cpuSeconds, ROOT, runCli, type Server, startServer, withServer } from './processes.ts'
@@ -58,6 +59,7 @@ const PARTS = [
   'es-pos',
   'external-unit',
   'it',
+  'remote-tse',
   'fr-pt',
   'transactions',
   'soak',
@@ -155,6 +157,7 @@ export interface Results {
   es?: EsResult
   externalUnit?: ExternalUnitResult
   it?: ItResult
+  remoteTse?: RemoteTseResult
 }
 
 const { values, positionals } = parseArgs({
@@ -579,7 +582,7 @@ async function main(): Promise<void> {
   // A soak, es, es-pos, it or fr-pt alone keeps the machine and settings the other parts were measured with;
   // they carry their own (the soak its settings, the others their load averages and measured durations).
   const keepsMachine =
-    parts.every((p) => ['soak', 'render', 'es', 'es-pos', 'it', 'fr-pt'].includes(p)) &&
+    parts.every((p) => ['soak', 'render', 'es', 'es-pos', 'it', 'remote-tse', 'fr-pt'].includes(p)) &&
     previous.machine !== undefined
   const results: Results = {
     ...previous,
@@ -614,6 +617,13 @@ async function main(): Promise<void> {
     if (parts.includes('external-unit'))
       results.externalUnit = await externalUnitBench(fresh('external-unit'), settings, serverOptions)
     if (parts.includes('it')) results.it = await itBench(fresh('it'), settings, serverOptions)
+    if (parts.includes('remote-tse'))
+      results.remoteTse = await remoteTseBench(
+        fresh('remote-tse'),
+        fresh('remote-tse-tse'),
+        settings,
+        serverOptions,
+      )
     if (parts.includes('fr-pt')) results.frPt = await frPtBench(fresh, settings, serverOptions)
     if (parts.includes('transactions')) results.transactions = await transactions()
     if (parts.includes('es')) results.es = await spain()

@@ -4,9 +4,11 @@ import { DE_ERRORS } from './errors.ts'
 import { GermanMarket } from './market/index.ts'
 import * as deMarket from './migrations/009-de-market.ts'
 import * as deTss from './migrations/004-de-tss.ts'
+import * as deRemoteTse from './migrations/021-de-remote-tse.ts'
 import { createDeServices, type DeStores } from './services.ts'
 import { deCredentialStore } from './store/credentials.ts'
 import { deMarketStore } from './store/market.ts'
+import { deRemoteTseStore } from './store/remote-tse.ts'
 import { tssStore } from './store/tss.ts'
 
 declare module '../module.ts' {
@@ -31,6 +33,7 @@ export const germany: MarketModule = {
     tss: tssStore(database),
     credentials: deCredentialStore(database),
     market: deMarketStore(database),
+    remote: deRemoteTseStore(database),
   }),
   async market({ stores, master }) {
     const de = createDeServices(stores.DE, master)
@@ -48,12 +51,13 @@ export const germany: MarketModule = {
   commands: async (program, exporter) => {
     ;(await import('./cli/sign-de.ts')).registerSignDeCommands(program, exporter)
     ;(await import('./cli/dsfinvk.ts')).registerDsfinvkCommand(exporter)
+    ;(await import('./cli/remote-tse.ts')).registerRemoteTseCommands(program)
   },
   verify: {
     help: TSS_EXPORT_HELP,
     run: async (file, options) =>
       (await import('./cli/verify-tss-export.ts')).verifyTssExportCommand(file, options),
   },
-  migrations: { '004-de-tss': deTss, '009-de-market': deMarket },
+  migrations: { '004-de-tss': deTss, '009-de-market': deMarket, '021-de-remote-tse': deRemoteTse },
   errors: DE_ERRORS,
 }

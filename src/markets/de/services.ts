@@ -5,6 +5,8 @@ import { type CredentialStore, SignDeCredentials } from './credentials.ts'
 import { DsfinvkExporter } from './dsfinvk/exporter.ts'
 import { DE_COUNTRY, GermanMarket } from './market/index.ts'
 import type { DeStore } from './market/ports.ts'
+import type { RemoteTseStore } from './remote/ports.ts'
+import { RemoteTseService } from './remote/service.ts'
 import type { TssStore } from './tss/ports.ts'
 import { TssService } from './tss/tss-service.ts'
 
@@ -13,6 +15,7 @@ export interface DeStores {
   tss: TssStore
   credentials: CredentialStore
   market: DeStore
+  remote: RemoteTseStore
 }
 
 /**
@@ -24,15 +27,19 @@ export interface DeServices {
   credentials: SignDeCredentials
   market: DeStore
   dsfinvk: DsfinvkExporter
+  /** Cash boxes on a certified cloud TSE instead of the software TSS. */
+  remote: RemoteTseService
 }
 
 export function createDeServices(stores: DeStores, master: MasterKey): DeServices {
   const tss = new TssService(stores.tss, master)
+  const remote = new RemoteTseService(stores.remote, stores.market, master)
   return {
     tss,
     credentials: new SignDeCredentials(stores.credentials, master),
     market: stores.market,
-    dsfinvk: new DsfinvkExporter(stores.market, tss),
+    dsfinvk: new DsfinvkExporter(stores.market, tss, stores.remote),
+    remote,
   }
 }
 

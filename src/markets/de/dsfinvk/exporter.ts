@@ -1,6 +1,7 @@
 import { ErrorCode, FiscalError, invalid } from '../../../core/errors.ts'
 import { BASIS_POINTS, netOf, VAT_DESCRIPTIONS, VAT_KEYS, type VatKey } from '../market/items.ts'
-import type { DeStore } from '../market/ports.ts'
+import type { DeCashboxRecord, DeStore } from '../market/ports.ts'
+import type { RemoteTseStore } from '../remote/ports.ts'
 import { callerOf } from '../market/caller.ts'
 import type { TssService } from '../tss/tss-service.ts'
 import { type Cell, cents, csvFile, divideRounded, fixed } from './csv.ts'
@@ -47,7 +48,20 @@ export class DsfinvkExporter {
   constructor(
     private readonly store: DeStore,
     private readonly tss: TssService,
+    private readonly remote: RemoteTseStore,
   ) {}
+
+  /** What tse.csv says of the cash box's TSS: the software TSS's record, or what the remote TSE gave at set-up. */
+  private async tseOf(cashboxId: string, box: DeCashboxRecord) {
+    const remote = await this.remote.remote(box.queueId)
+    if (!remote) return this.tss.getTss(callerOf(cashboxId), box.tssId)
+    return {
+      serialNumber: remote.tssSerial,
+      algorithm: remote.algorithm,
+      publicKey: remote.publicKey,
+      certificate: remote.certificate.replace(/-----[A-Z ]+-----|\s/g, ''),
+    }
+  }
 
   async export(cashbox: { queueId: string; cashboxId: string }, range: ClosingRange): Promise<DsfinvkExport> {
     const box = await this.store.cashbox(cashbox.queueId)
@@ -75,7 +89,7 @@ export class DsfinvkExporter {
     const first = (closings[0] as ClosingRecord).zNr
     const last = (closings[closings.length - 1] as ClosingRecord).zNr
     const records = await this.store.receiptsOfClosings(cashbox.queueId, first, last)
-    const tss = await this.tss.getTss(callerOf(cashbox.cashboxId), box.tssId)
+    const tss = await this.tseOf(cashbox.cashboxId, box)
     const kasseId = box.clientSerial
     const rows = new Map<string, Cell[][]>(TABLES.map((t) => [t.file, []]))
     const add = (file: string, row: Cell[]) => rows.get(file)?.push(row)

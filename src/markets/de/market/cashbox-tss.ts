@@ -11,17 +11,30 @@ const noTss = () =>
 export async function cashboxTssStatus(de: DeServices, queueId: string) {
   const box = await de.market.cashbox(queueId)
   if (!box) throw noTss()
+  const status = { tss_id: box.tssId, client_id: box.clientId, client_serial_number: box.clientSerial }
+  const service = {
+    in_service: box.tssOutOfServiceSince === null,
+    out_of_service_since: box.tssOutOfServiceSince,
+  }
+  if (await de.remote.store.remote(queueId)) {
+    const remote = await de.remote.remoteTss(queueId)
+    return {
+      ...status,
+      serial_number: remote.serial_number,
+      public_key: remote.public_key,
+      signature_algorithm: remote.signature_algorithm,
+      signature_counter: Number(remote.signature_counter),
+      ...service,
+    }
+  }
   const tss = await de.tss.getTss({ organizationId: box.organizationId, env: 'LIVE' }, box.tssId)
   return {
-    tss_id: box.tssId,
-    client_id: box.clientId,
-    client_serial_number: box.clientSerial,
+    ...status,
     serial_number: tss.serialNumber,
     public_key: tss.publicKey,
     signature_algorithm: tss.algorithm,
     signature_counter: tss.signatureCounter,
-    in_service: box.tssOutOfServiceSince === null,
-    out_of_service_since: box.tssOutOfServiceSince,
+    ...service,
   }
 }
 

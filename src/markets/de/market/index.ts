@@ -1,11 +1,14 @@
-import { randomUUID } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { ErrorCode, FiscalError, invalid } from '../../../core/errors.ts'
 import type {
+  ExternalUnit,
   Market,
   MarketOutcome,
+  Sealed,
   SignatureItem,
   SigningContext,
   SigningUnitView,
+  UnitResult,
 } from '../../../core/market.ts'
 import { formatDecimal } from '../../../core/money.ts'
 import type { Receipt } from '../../../core/receipt.ts'
@@ -13,11 +16,14 @@ import { KASSENBELEG_V1, formatCents, kassenbelegV1 } from '../dsfinvk/kassenbel
 import type { ClosingRecord, VorgangLine, VorgangRecord } from '../dsfinvk/records.ts'
 import type { DeServices } from '../services.ts'
 import type { TransactionView } from '../tss/model.ts'
-import type { Caller, TransactionUpsert } from '../tss/tss-service.ts'
 import { BUCKET_OF, businessCaseOf, centsOf, paymentOf, paymentsForProcessData, vatKeyOf } from './items.ts'
 import { callerOf } from './caller.ts'
 import { cashboxTssStatus } from './cashbox-tss.ts'
 import { berlinDay } from '../local-time.ts'
+import { MAX_RECOVERED_CALLS, MAX_REMOTE_TIMEOUT_MS, parsePlan, remoteCallBound } from '../remote/bounds.ts'
+import type { RemoteAnswer, RemotePlan } from '../remote/operations.ts'
+import type { RemoteTseRecord } from '../remote/ports.ts'
+import { FAILED, LocalTssSession, PlannedSession, ReplayedSession, type TseSession } from './tse-session.ts'
 import type { DeCashboxRecord, DeStore } from './ports.ts'
 import { type DeQueueState, initialState, parseState, serializeState } from './queue-state.ts'
 import { bonTypOf, type DeReceiptKind, deReceiptKind, isImplicit } from './receipt-kind.ts'
@@ -35,68 +41,44 @@ const SONSTIGER_VORGANG = 'SonstigerVorgang'
 const BESTELLUNG_V1 = 'Bestellung-V1'
 const ORDER_CASE = 0x3004
 
-const FAILED = Symbol('tss failed')
-
-/** One receipt's work with the TSS: every call goes through attempt(), which turns a TSS error into failure mode. */
-class TssSession {
-  failure: string | null = null
-
-  constructor(
-    private readonly tss: ReturnType<DeServices['tss']['within']>,
-    private readonly caller: Caller,
-    private readonly box: DeCashboxRecord,
-    private available: boolean,
-    unavailableReason: string,
-  ) {
-    if (!available) this.failure = unavailableReason
-  }
-
-  get ok(): boolean {
-    return this.available
-  }
-
-  private async attempt<T>(operation: () => Promise<T>): Promise<T | typeof FAILED> {
-    if (!this.available) return FAILED
-    try {
-      return await operation()
-    } catch (error) {
-      // The TSS answered with one of its errors: from now on the receipts go without it. Anything else
-      // (storage, a bug) fails the receipt as a whole.
-      if (!(error instanceof FiscalError) || error.code === ErrorCode.ValidationError) throw error
-      this.available = false
-      this.failure = `${error.code}: ${error.message}`
-      return FAILED
-    }
-  }
-
-  start(txId: string) {
-    return this.attempt(async () => {
-      const { view } = await this.tss.upsertTransaction(this.caller, this.box.tssId, txId, 1, {
-        state: 'ACTIVE',
-        clientId: this.box.clientId,
-      })
-      return view
-    })
-  }
-
-  step(txId: string, revision: number, input: Omit<TransactionUpsert, 'clientId'>) {
-    return this.attempt(async () => {
-      const { view } = await this.tss.upsertTransaction(this.caller, this.box.tssId, txId, revision, {
-        ...input,
-        clientId: this.box.clientId,
-      })
-      return view
-    })
-  }
-
-  disable() {
-    return this.attempt(() => this.tss.updateTss(this.caller, this.box.tssId, { state: 'DISABLED' }))
-  }
-}
-
 const rawSchema = (processType: string, processData: string) => ({
   raw: { process_type: processType, process_data: Buffer.from(processData).toString('base64') },
 })
+
+/** What one receipt's TSS work made of it, before anything is written. */
+interface Decided {
+  signatures: SignatureItem[]
+  flags: bigint
+  suffix: string
+  state: DeQueueState
+  zNr: number
+  moment: string
+  vorgang: VorgangRecord | null
+  closing: ClosingRecord | null
+}
+
+/** Circuit breaker: after a failure no TSS call until a zero receipt; the operator's switch always holds. */
+function circuitOf(context: SigningContext, box: DeCashboxRecord) {
+  const state = parseState(context.marketState) ?? initialState()
+  const outOfService = box.tssOutOfServiceSince !== null
+  return {
+    tries: (kind: DeReceiptKind) =>
+      !outOfService && (state.failedSince === null || kind === 'zero' || kind === 'start'),
+    reason: outOfService
+      ? `TSS out of service since ${box.tssOutOfServiceSince}`
+      : `TSS failed since ${state.failedSince}: a zero receipt ends the failure`,
+  }
+}
+
+/**
+ * The TSS transaction id of the receipt's new transaction: SIGN DE lets the client choose it, and choosing
+ * it from the receipt's place makes a lost answer readable back under the same id.
+ */
+function transactionIdOf(context: SigningContext): string {
+  const hex = createHash('sha256').update(`${context.queueId}/${context.receiptNumber}`).digest('hex')
+  const variant = ((Number.parseInt(hex[16] as string, 16) & 0x3) | 0x8).toString(16)
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`
+}
 
 /** The explicit-flow key of a receipt: its reference, per terminal. */
 const transactionKey = (receipt: Receipt) => `${receipt.terminalId ?? ''}|${receipt.reference}`
@@ -109,11 +91,26 @@ const transactionKey = (receipt: Receipt) => `${receipt.terminalId ?? ''}|${rece
 export class GermanMarket implements Market {
   readonly name = 'de'
 
+  /** A cash box on a remote TSE (de_remote_tse) is signed through it; others use the local TSS in seal. */
+  readonly external: ExternalUnit
+
   constructor(
     private readonly store: DeStore,
     /** Shared with the SIGN DE API and the CLI (services.ts' deServicesOf). */
     readonly de: DeServices,
-  ) {}
+  ) {
+    this.external = {
+      // Each call is bounded by its plan (seal); this bounds a recovery, whose cash box the core does not name.
+      timeoutMs: remoteCallBound(MAX_REMOTE_TIMEOUT_MS, MAX_RECOVERED_CALLS),
+      perform: async (call, signal) =>
+        JSON.stringify(await de.remote.perform(parsePlan(call.request), signal)),
+      recover: async (call, signal) => {
+        const answer = await de.remote.recover(parsePlan(call.request), signal)
+        return answer && JSON.stringify(answer)
+      },
+      complete: (context, receipt, result) => this.complete(context, receipt, result),
+    }
+  }
 
   /** The cash box's TSS as /de/v1/tss shows it; the start receipt creates it. */
   async signingUnits({ queueId }: { queueId: string }): Promise<SigningUnitView[]> {
@@ -147,31 +144,63 @@ export class GermanMarket implements Market {
     }
   }
 
-  async seal(context: SigningContext, receipt: Receipt): Promise<MarketOutcome> {
+  async seal(context: SigningContext, receipt: Receipt): Promise<Sealed> {
     const kind = deReceiptKind(receipt)
-    const state = parseState(context.marketState) ?? initialState()
-    const caller = callerOf(context.cashboxId)
-    const tss = this.de.tss.within(context.unit)
+    const remote = await this.de.remote.store.remoteIn(context.unit, context.queueId)
     let box = await this.store.cashboxIn(context.unit, context.queueId)
-    if (kind === 'start') box = await this.initialize(context, box)
+    if (kind === 'start') box = await this.initialize(context, box, remote)
     if (!box) {
       throw new FiscalError(
         ErrorCode.MarketNotConfigured,
         'this German cash box has no TSS: it is set up by the start receipt (0x4445200000004001)',
       )
     }
-    // Circuit breaker: after a failure no TSS call until a zero receipt; the operator's switch always holds.
-    const outOfService = box.tssOutOfServiceSince !== null
-    const tries = !outOfService && (state.failedSince === null || kind === 'zero' || kind === 'start')
-    const session = new TssSession(
-      tss,
-      caller,
-      box,
-      tries,
-      outOfService
-        ? `TSS out of service since ${box.tssOutOfServiceSince}`
-        : `TSS failed since ${state.failedSince}: a zero receipt ends the failure`,
-    )
+    const breaker = circuitOf(context, box)
+    if (!remote) {
+      const tss = this.de.tss.within(context.unit)
+      const session = new LocalTssSession(
+        tss,
+        callerOf(context.cashboxId),
+        box,
+        breaker.tries(kind),
+        breaker.reason,
+      )
+      return this.record(context, await this.decide(context, receipt, session))
+    }
+    // A remote TSE is called outside every transaction: this pass only names the calls the receipt makes.
+    const planned = new PlannedSession(box, breaker.tries(kind), breaker.reason)
+    const decided = await this.decide(context, receipt, planned)
+    if (planned.operations.length === 0) return this.record(context, decided)
+    const plan: RemotePlan = { queueId: context.queueId, tssId: box.tssId, operations: planned.operations }
+    return {
+      external: {
+        request: JSON.stringify(plan),
+        timeoutMs: remoteCallBound(remote.timeoutMs, planned.operations.length),
+      },
+    }
+  }
+
+  /** The remote TSE's answers, given to the same receipt logic in the result's transaction. */
+  private async complete(
+    context: SigningContext,
+    receipt: Receipt,
+    result: UnitResult,
+  ): Promise<MarketOutcome> {
+    const box = await this.store.cashboxIn(context.unit, context.queueId)
+    if (!box) throw new FiscalError(ErrorCode.Internal, `German cash box ${context.queueId} lost its TSS`)
+    const answer: RemoteAnswer =
+      'answer' in result
+        ? (JSON.parse(result.answer) as RemoteAnswer)
+        : { results: [], failure: result.failure }
+    const breaker = circuitOf(context, box)
+    const replayed = new ReplayedSession(answer, box, breaker.tries(deReceiptKind(receipt)), breaker.reason)
+    return this.record(context, await this.decide(context, receipt, replayed))
+  }
+
+  /** The receipt's TSS work and what it makes of the receipt; nothing is written here. */
+  private async decide(context: SigningContext, receipt: Receipt, session: TseSession): Promise<Decided> {
+    const kind = deReceiptKind(receipt)
+    const state = parseState(context.marketState) ?? initialState()
     const signatures: SignatureItem[] = []
     let suffix = ''
     const zNr = state.closingNumber + 1
@@ -201,7 +230,7 @@ export class GermanMarket implements Market {
       let txId = open?.txId
       let revision = open ? open.revision + 1 : 2
       if (!open) {
-        txId = randomUUID()
+        txId = transactionIdOf(context)
         const started = await session.start(txId)
         if (started === FAILED) return FAILED
         revision = 2
@@ -239,7 +268,7 @@ export class GermanMarket implements Market {
         }
         let view: TransactionView | typeof FAILED
         if (kind === 'tx-start') {
-          const txId = randomUUID()
+          const txId = transactionIdOf(context)
           view = await session.start(txId)
           if (view !== FAILED)
             state.open[key] = { txId, number: view.number, revision: 1, start: isoOf(view.timeStart) }
@@ -346,33 +375,57 @@ export class GermanMarket implements Market {
         ),
       )
     }
-    if (vorgang) {
-      await this.store.insertReceiptIn(context.unit, {
-        queueId: context.queueId,
-        receiptNumber: context.receiptNumber,
-        zNr,
-        kind: 'receipt',
-        moment,
-        data: JSON.stringify(vorgang),
-      })
-    }
-    if (closing) {
-      await this.store.insertReceiptIn(context.unit, {
-        queueId: context.queueId,
-        receiptNumber: context.receiptNumber,
-        zNr,
-        kind: 'closing',
-        moment,
-        data: JSON.stringify(closing),
-      })
-    }
-    return { signatures, stateFlags: flags, identificationSuffix: suffix, marketState: serializeState(state) }
+    return { signatures, flags, suffix, state, zNr, moment, vorgang, closing }
   }
 
-  /** The start receipt creates and initializes the cash box's TSS and registers the cash box as its client. */
-  private async initialize(context: SigningContext, existing: DeCashboxRecord | undefined) {
+  /** The receipt's DSFinV-K records, written with it; its signatures and the queue's new state. */
+  private async record(context: SigningContext, decided: Decided): Promise<MarketOutcome> {
+    for (const [kind, data] of [
+      ['receipt', decided.vorgang],
+      ['closing', decided.closing],
+    ] as const) {
+      if (!data) continue
+      await this.store.insertReceiptIn(context.unit, {
+        queueId: context.queueId,
+        receiptNumber: context.receiptNumber,
+        zNr: decided.zNr,
+        kind,
+        moment: decided.moment,
+        data: JSON.stringify(data),
+      })
+    }
+    return {
+      signatures: decided.signatures,
+      stateFlags: decided.flags,
+      identificationSuffix: decided.suffix,
+      marketState: serializeState(decided.state),
+    }
+  }
+
+  /**
+   * The start receipt creates and initializes the cash box's TSS and registers the cash box as its client;
+   * a remote TSE was set up before (`fiscalbox de remote-tse`), and the cash box takes its TSS and client.
+   */
+  private async initialize(
+    context: SigningContext,
+    existing: DeCashboxRecord | undefined,
+    remote: RemoteTseRecord | undefined,
+  ) {
     if (existing) return existing
     const caller = callerOf(context.cashboxId)
+    if (remote) {
+      const box: DeCashboxRecord = {
+        queueId: context.queueId,
+        organizationId: caller.organizationId,
+        tssId: remote.tssId,
+        clientId: remote.clientId,
+        clientSerial: remote.clientSerial,
+        tssOutOfServiceSince: null,
+        createdAt: context.moment.toISOString(),
+      }
+      await this.store.insertCashboxIn(context.unit, box)
+      return box
+    }
     const box: DeCashboxRecord = {
       queueId: context.queueId,
       organizationId: caller.organizationId,

@@ -130,6 +130,34 @@ export interface DeReceiptTable {
   data: string
 }
 
+/** The remote TSE of a DE cash box (migration 021-de-remote-tse); secrets sealed by the master key. */
+export interface DeRemoteTseTable {
+  queue_id: string
+  base_url: string
+  api_key: string
+  api_secret_sealed: string
+  admin_pin_sealed: string | null
+  tss_id: string
+  client_id: string
+  client_serial: string
+  tss_serial: string
+  public_key: string
+  algorithm: string
+  certificate: string
+  timeout_ms: number
+  updated_at: string
+}
+
+/** A TAR export pulled from a remote TSE (base64), kept for the retention period. */
+export interface DeRemoteExportTable {
+  queue_id: string
+  export_id: string
+  tss_id: string
+  pulled_at: string
+  bytes: number
+  tar: string
+}
+
 export interface DeTables {
   de_api_credentials: DeApiCredentialTable
   de_api_refresh_tokens: DeApiRefreshTokenTable
@@ -142,4 +170,6 @@ export interface DeTables {
   de_tss_exports: DeTssExportTable
   de_cashboxes: DeCashboxTable
   de_receipts: DeReceiptTable
+  de_remote_tse: DeRemoteTseTable
+  de_remote_exports: DeRemoteExportTable
 }

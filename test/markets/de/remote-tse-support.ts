@@ -1,0 +1,152 @@
+import { randomInt } from 'node:crypto'
+import { once } from 'node:events'
+import { createServer, type IncomingMessage, request as httpRequest, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { deServicesOf } from '../../../src/markets/de/services.ts'
+import { type Harness, startHarness } from '../../helpers/harness.ts'
+
+/**
+ * A fault proxy between fiscalbox and its remote TSE (node:http). Every exchange waits 50-250 ms (what
+ * cloud TSE vendors publish); faults are armed per kind of request:
+ * - `error`: the next matching request is answered 503 and never reaches the TSE;
+ * - `drop`: the next matching request reaches the TSE, which does it, and its answer is thrown away (the
+ *   connection is cut);
+ * - `hold`: matching requests reach the TSE and their answers are never delivered (the connection stays
+ *   open), as when fiscalbox dies waiting;
+ * - `outage`: every connection is cut at once, nothing reaches the TSE.
+ */
+export interface FaultProxy {
+  url: string
+  outage: boolean
+  /** Arms a fault for the next request whose method and path (with query) match. */
+  arm(fault: 'error' | 'drop' | 'hold', method: string, path: RegExp): void
+  /** Takes every armed fault back (answers already held stay held). */
+  disarm(): void
+  /** Requests that reached the TSE, with their status once it answered. */
+  readonly forwarded: { method: string; path: string; status?: number }[]
+  close(): Promise<void>
+}
+
+export async function startFaultProxy(
+  target: string,
+  latencyMs = { min: 50, max: 250 },
+): Promise<FaultProxy> {
+  const upstream = new URL(target)
+  const armed: { fault: 'error' | 'drop' | 'hold'; method: string; path: RegExp; sticky: boolean }[] = []
+  const held: IncomingMessage[] = []
+  const forwarded: FaultProxy['forwarded'] = []
+  const state = { outage: false }
+  const server: Server = createServer((request, response) => {
+    const method = request.method ?? 'GET'
+    const path = request.url ?? '/'
+    if (state.outage) {
+      request.socket.destroy()
+      return
+    }
+    const index = armed.findIndex((a) => a.method === method && a.path.test(path))
+    const fault = index >= 0 ? armed[index] : undefined
+    if (fault && !fault.sticky) armed.splice(index, 1)
+    const chunks: Buffer[] = []
+    request.on('data', (chunk: Buffer) => chunks.push(chunk))
+    request.on('end', () => {
+      setTimeout(
+        () => {
+          if (fault?.fault === 'error') {
+            response.writeHead(503, { 'content-type': 'application/json' })
+            response.end(JSON.stringify({ status_code: 503, error: 'Service Unavailable' }))
+            return
+          }
+          const entry: FaultProxy['forwarded'][number] = { method, path }
+          forwarded.push(entry)
+          const out = httpRequest(
+            { host: upstream.hostname, port: upstream.port, method, path, headers: request.headers },
+            (answer) => {
+              const body: Buffer[] = []
+              answer.on('data', (chunk: Buffer) => body.push(chunk))
+              answer.on('end', () => {
+                entry.status = answer.statusCode
+                if (fault?.fault === 'drop') {
+                  request.socket.destroy()
+                  return
+                }
+                if (fault?.fault === 'hold') {
+                  held.push(request)
+                  return
+                }
+                response.writeHead(answer.statusCode ?? 502, answer.headers)
+                response.end(Buffer.concat(body))
+              })
+            },
+          )
+          out.on('error', () => request.socket.destroy())
+          out.end(Buffer.concat(chunks))
+        },
+        randomInt(latencyMs.min, latencyMs.max + 1),
+      )
+    })
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get outage() {
+      return state.outage
+    },
+    set outage(value: boolean) {
+      state.outage = value
+    },
+    arm(fault, method, path) {
+      armed.push({ fault, method, path, sticky: fault === 'hold' })
+    },
+    disarm() {
+      armed.length = 0
+    },
+    forwarded,
+    async close() {
+      for (const request of held) request.socket.destroy()
+      server.closeAllConnections()
+      server.close()
+      await once(server, 'close')
+    },
+  }
+}
+
+/** A second fiscalbox (its own database, its own port) serving SIGN DE v2 as the remote TSE. */
+export interface RemoteTse {
+  harness: Harness
+  url: string
+  apiKey: string
+  apiSecret: string
+  /** GET on its SIGN DE API with its own token. */
+  get(path: string): Promise<{ status: number; json(): any; raw: Buffer }>
+  close(): Promise<void>
+}
+
+export async function startRemoteTse(): Promise<RemoteTse> {
+  const harness = await startHarness('sqlite')
+  const url = await harness.app.listen({ port: 0, host: '127.0.0.1' })
+  // What `fiscalbox sign-de credentials create` does on the TSE's side.
+  const credentials = await deServicesOf(harness.runtime.marketFor).credentials.create('LIVE')
+  const auth = await harness.app.inject({
+    method: 'POST',
+    url: '/api/v2/auth',
+    payload: { api_key: credentials.api_key, api_secret: credentials.api_secret },
+  })
+  const token = auth.json().access_token as string
+  return {
+    harness,
+    url,
+    apiKey: credentials.api_key,
+    apiSecret: credentials.api_secret,
+    async get(path) {
+      const r = await harness.app.inject({
+        method: 'GET',
+        url: `/api/v2${path}`,
+        headers: { authorization: `Bearer ${token}` },
+      })
+      return { status: r.statusCode, json: () => r.json(), raw: r.rawPayload }
+    },
+    close: () => harness.close(),
+  }
+}
