@@ -15,7 +15,7 @@ declare module '../module.ts' {
 export const austria: MarketModule = {
   country: 'AT',
   stores: atStore,
-  market: ({ stores, master }) => new AustrianMarket(stores.AT, master),
+  market: ({ stores, master, keys }) => new AustrianMarket(stores.AT, master, keys),
   routes: async () => [{ prefix: '/at/v1', plugin: (await import('./http/index.ts')).atApi }],
   commands: async (program, exporter) =>
     (await import('./cli/commands.ts')).registerAtCommands(program, exporter),

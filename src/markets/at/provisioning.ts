@@ -1,15 +1,9 @@
 import 'reflect-metadata'
-import {
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  randomBytes,
-  webcrypto,
-  X509Certificate,
-} from 'node:crypto'
+import { createPrivateKey, randomBytes, webcrypto, X509Certificate } from 'node:crypto'
 import * as x509 from '@peculiar/x509'
 import { ErrorCode, FiscalError, invalid } from '../../core/errors.ts'
 import type { MasterKey } from '../../core/secrets.ts'
+import type { NewKey, SigningKey, SigningKeys } from '../../core/signing-keys.ts'
 import type { AtDeviceRecord, AtStore } from './ports.ts'
 import { aesKeyCheckValue, MAX_COUNTER_BYTES, MIN_COUNTER_BYTES } from './rksv-primitives.ts'
 
@@ -78,12 +72,14 @@ export const summarizeDevice = (d: AtDeviceRecord): DeviceSummary => ({
 
 /**
  * Provisioning of an Austrian cash box: the Kassen-ID and AES key (registered with FinanzOnline) and its
- * signature devices. Keys are generated here (or imported) and sealed by the master key before storage.
+ * signature devices. Keys are generated here, in the PKCS#11 token when one is configured (docs/hsm.md), or
+ * imported; the AES key and imported keys are sealed by the master key before storage.
  */
 export class AtProvisioning {
   constructor(
     private readonly store: AtStore,
     private readonly master: MasterKey,
+    private readonly keys: SigningKeys,
   ) {}
 
   async provision(queueId: string, request: ProvisionRequest): Promise<ProvisionSummary> {
@@ -204,13 +200,14 @@ export class AtProvisioning {
     const provider = spec.provider ?? 'AT0'
     if (!PROVIDER.test(provider))
       throw invalid(`${at}.provider`, 'must be AT0 (closed system) or AT1, AT2, ...')
-    const keys = this.keyPair(spec, at)
+    const { key, stored } = this.keyPair(queueId, spec, at)
+    const publicKey = key.publicKey.toString('base64')
     const base = {
       queueId,
       number: spec.number,
       provider,
-      publicKey: keys.publicKey,
-      privateKeyEncrypted: this.master.encrypt(keys.privateKey),
+      publicKey,
+      privateKeyEncrypted: stored,
       outOfServiceSince: null,
       createdAt: new Date().toISOString(),
     }
@@ -228,20 +225,20 @@ export class AtProvisioning {
     }
     const certificate = spec.certificate
       ? Buffer.from(spec.certificate, 'base64')
-      : await selfSignedCertificate(keys, spec.serial ?? randomBytes(8).toString('hex'), `${at}.serial`)
+      : await selfSignedCertificate(key, spec.serial ?? randomBytes(8).toString('hex'), `${at}.serial`)
     let serial: string
     try {
       const parsed = new X509Certificate(certificate)
       serial = parsed.serialNumber.toLowerCase().replace(/^0+(?=.)/, '')
       const certKey = parsed.publicKey.export({ type: 'spki', format: 'der' }).toString('base64')
-      if (certKey !== keys.publicKey) throw new Error('key mismatch')
+      if (certKey !== publicKey) throw new Error('key mismatch')
     } catch {
       throw invalid(`${at}.certificate`, 'must be a base64 DER X.509 certificate of the device private key')
     }
     return { ...base, certificateField: serial, certificate: certificate.toString('base64') }
   }
 
-  private keyPair(spec: DeviceSpec, at: string): { publicKey: string; privateKey: Buffer } {
+  private keyPair(queueId: string, spec: DeviceSpec, at: string): NewKey {
     if (spec.privateKey) {
       try {
         const key = createPrivateKey({
@@ -250,50 +247,52 @@ export class AtProvisioning {
           type: 'pkcs8',
         })
         if (key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw new Error('not P-256')
-        return {
-          publicKey: createPublicKey(key).export({ type: 'spki', format: 'der' }).toString('base64'),
-          privateKey: key.export({ type: 'pkcs8', format: 'der' }),
-        }
+        return this.keys.seal(key)
       } catch {
         throw invalid(`${at}.privateKey`, 'must be a base64 PKCS#8 DER P-256 private key')
       }
     }
-    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
-    return {
-      publicKey: publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
-      privateKey: privateKey.export({ type: 'pkcs8', format: 'der' }),
-    }
+    return this.keys.generate('P-256', `fiscalbox AT device ${queueId}/${spec.number}`)
   }
 }
 
 /**
  * A self-signed certificate for test installations: real AT1..AT3 certificates come from the trust
- * provider and are imported with `certificate` and `privateKey`.
+ * provider and are imported with `certificate` and `privateKey`. The key may be in a token: the generator
+ * gets a WebCrypto whose sign is the key's (r||s, as WebCrypto's ECDSA gives it) and makes the DER
+ * ECDSA-Sig-Value of the certificate itself.
  */
-async function selfSignedCertificate(
-  keys: { publicKey: string; privateKey: Buffer },
-  serial: string,
-  field: string,
-): Promise<Buffer> {
+async function selfSignedCertificate(key: SigningKey, serial: string, field: string): Promise<Buffer> {
   const hex = serial.toLowerCase()
   if (!SERIAL.test(hex)) throw invalid(field, 'must be hexadecimal (at most 40 digits)')
   const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' }
-  const subtle = webcrypto.subtle
-  const privateKey = await subtle.importKey('pkcs8', keys.privateKey, algorithm, false, ['sign'])
-  const publicKey = await subtle.importKey('spki', Buffer.from(keys.publicKey, 'base64'), algorithm, true, [
-    'verify',
-  ])
-  x509.cryptoProvider.set(webcrypto as unknown as Crypto)
+  const signingKey = {
+    algorithm,
+    type: 'private',
+    extractable: false,
+    usages: ['sign'],
+  } as unknown as CryptoKey
+  const signer = {
+    getRandomValues: webcrypto.getRandomValues.bind(webcrypto),
+    subtle: {
+      sign: async (_algorithm: unknown, _key: unknown, tbs: ArrayBuffer) => key.sign(Buffer.from(tbs)),
+    },
+  } as unknown as Crypto
   const now = new Date()
-  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-    // A leading 0 keeps the DER integer positive for serials whose first digit is 8-f.
-    serialNumber: /^[89a-f]/.test(hex) ? `00${hex}` : hex,
-    name: `CN=fiscalbox RKSV test device ${hex}`,
-    notBefore: now,
-    notAfter: new Date(now.getTime() + 10 * 365 * 24 * 3600 * 1000),
-    signingAlgorithm: algorithm,
-    keys: { privateKey, publicKey },
-  })
+  const certificate = await x509.X509CertificateGenerator.create(
+    {
+      // A leading 0 keeps the DER integer positive for serials whose first digit is 8-f.
+      serialNumber: /^[89a-f]/.test(hex) ? `00${hex}` : hex,
+      subject: `CN=fiscalbox RKSV test device ${hex}`,
+      issuer: `CN=fiscalbox RKSV test device ${hex}`,
+      notBefore: now,
+      notAfter: new Date(now.getTime() + 10 * 365 * 24 * 3600 * 1000),
+      signingAlgorithm: algorithm,
+      publicKey: new Uint8Array(key.publicKey),
+      signingKey,
+    },
+    signer,
+  )
   return Buffer.from(certificate.rawData)
 }
 

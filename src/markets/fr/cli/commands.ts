@@ -72,7 +72,7 @@ export function registerFrCommands(program: Command, exporter: Command): void {
           )
         }
         const { archives } = frServicesOf(runtime.marketFor)
-        const { publicKey } = await runtime.cashboxes.signer(cashbox.queueId)
+        const { publicKey } = await runtime.cashboxes.publicKey(cashbox.queueId)
         const file = createWriteStream(o.out)
         const shown = progress('writing archive entries')
         let lines = 0
