@@ -270,6 +270,23 @@ describe('signing keys in a PKCS#11 token (SoftHSM2)', () => {
     library.C_CloseSession(session)
   })
 
+  test('`fiscalbox serve` with the token settings says where new keys go', async () => {
+    const env = cliEnv({
+      DATABASE_URL: databaseUrl,
+      FISCALBOX_DATA_DIR: dir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      SOFTHSM2_CONF: token.conf,
+      ...token.settings,
+    })
+    const outcome = await startServe(env)
+    assert.ok(outcome.started, outcome.started ? '' : outcome.stderr)
+    const { stdout, stderr } = outcome.server.output()
+    await outcome.server.stop()
+    assert.match(stdout, new RegExp(`new signing keys .*: PKCS#11 token "${token.label}" \\(${SOFTHSM2_MODULE}\\)`))
+    assert.ok(!(stdout + stderr).includes(token.pin), 'the PIN appears in the output')
+  })
+
   test('a wrong PIN stops `fiscalbox serve` with the setting named and the PIN not shown', async () => {
     const wrong = 'X9wrongpin7'
     for (const pin of [{ FISCALBOX_PKCS11_PIN: wrong }, { FISCALBOX_PKCS11_PIN_FILE: join(dir, 'pin') }]) {
