@@ -36,9 +36,14 @@ try {
   const inToken = new SigningKeys(MasterKey.generate().key, token)
   console.log(`${signs} signatures each, microseconds per signature (median / p99)`)
   for (const curve of ['P-256', 'P-384'] as KeyCurve[]) {
-    for (const [where, keys] of [['memory', software], ['SoftHSM2', inToken]] as const) {
+    for (const [where, keys] of [
+      ['memory', software],
+      ['SoftHSM2', inToken],
+    ] as const) {
       const { median, p99 } = timings(keys.generate(curve, `bench ${curve}`).key)
-      console.log(`${curve} ${where.padEnd(8)} ${median.toFixed(1).padStart(7)} / ${p99.toFixed(1).padStart(7)}`)
+      console.log(
+        `${curve} ${where.padEnd(8)} ${median.toFixed(1).padStart(7)} / ${p99.toFixed(1).padStart(7)}`,
+      )
     }
   }
 } finally {

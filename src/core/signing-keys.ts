@@ -58,7 +58,7 @@ export class SigningKeys {
   generate(curve: KeyCurve, label: string): NewKey {
     if (this.token) {
       const { id, key } = this.token.generate(curve, label)
-      return { key, stored: `${TOKEN_REFERENCE}${id}` }
+      return { key, stored: TOKEN_REFERENCE + id }
     }
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: curve })
     return {
@@ -67,7 +67,7 @@ export class SigningKeys {
     }
   }
 
-  /** A key brought by the operator (e.g. an Austrian trust provider's): kept sealed by the master key. */
+  /** A key the operator brings (e.g. a trust provider's): kept sealed by the master key. */
   seal(privateKey: KeyObject): NewKey {
     const curve = curveOf(privateKey)
     return {

@@ -137,15 +137,17 @@ export class Pkcs11Token implements KeyToken {
     return found
   }
 
-  /** CKA_EC_POINT is the point wrapped in a DER OCTET STRING (PKCS#11 2.40); node wants it as SPKI. */
+  /**
+   * CKA_EC_POINT is the point wrapped in a DER OCTET STRING (PKCS#11 2.40); some older modules give the bare
+   * point, which is taken as it is. node reads it as a JWK and writes the SPKI.
+   */
   private spkiOf(curve: KeyCurve, publicKey: Buffer): Buffer {
+    const { size } = CURVES[curve]
     const [attribute] = this.library.C_GetAttributeValue(this.session, publicKey, [
       { type: pkcs11.CKA_EC_POINT },
     ])
     const wrapped = attribute?.value as Buffer
-    const point =
-      wrapped[0] === 0x04 && wrapped.length === 2 * CURVES[curve].size + 1 ? wrapped : wrapped.subarray(2)
-    const { size } = CURVES[curve]
+    const point = wrapped[0] === 0x04 && wrapped.length === 2 * size + 1 ? wrapped : wrapped.subarray(2)
     const jwk = {
       kty: 'EC',
       crv: curve,

@@ -283,7 +283,10 @@ describe('signing keys in a PKCS#11 token (SoftHSM2)', () => {
     assert.ok(outcome.started, outcome.started ? '' : outcome.stderr)
     const { stdout, stderr } = outcome.server.output()
     await outcome.server.stop()
-    assert.match(stdout, new RegExp(`new signing keys .*: PKCS#11 token "${token.label}" \\(${SOFTHSM2_MODULE}\\)`))
+    assert.match(
+      stdout,
+      new RegExp(`new signing keys .*: PKCS#11 token "${token.label}" \\(${SOFTHSM2_MODULE}\\)`),
+    )
     assert.ok(!(stdout + stderr).includes(token.pin), 'the PIN appears in the output')
   })
 
