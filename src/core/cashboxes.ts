@@ -82,19 +82,25 @@ export class Cashboxes {
     const { token, hash } = newAccessToken()
     const { key, stored } = this.keys.generate('P-256', `fiscalbox queue ${queueId}`)
     const publicKey = key.publicKey.toString('base64')
-    await this.store.insert({
-      cashbox: {
-        id: cashboxId,
-        accountId,
-        country,
-        label: label || `${country} cash box`,
-        accessTokenHash: hash,
-        createdAt: new Date().toISOString(),
-      },
-      accountName: 'local',
-      queue: { id: queueId, countryCode: code, genesisHash: GENESIS_HASH, totalizers: newTotalizers() },
-      key: { queueId, algorithm: QUEUE_KEY_ALGORITHM, publicKey, privateKeyEncrypted: stored },
-    })
+    try {
+      await this.store.insert({
+        cashbox: {
+          id: cashboxId,
+          accountId,
+          country,
+          label: label || `${country} cash box`,
+          accessTokenHash: hash,
+          createdAt: new Date().toISOString(),
+        },
+        accountName: 'local',
+        queue: { id: queueId, countryCode: code, genesisHash: GENESIS_HASH, totalizers: newTotalizers() },
+        key: { queueId, algorithm: QUEUE_KEY_ALGORITHM, publicKey, privateKeyEncrypted: stored },
+      })
+    } catch (error) {
+      // Not stored (e.g. another request created this id first): a key in a token would stay behind.
+      this.keys.discard(stored)
+      throw error
+    }
     return { cashboxId, accessToken: token, queueId, accountId, country, publicKey }
   }
 

@@ -27,6 +27,7 @@ export interface KeyToken {
   readonly description: string
   generate(curve: KeyCurve, label: string): { id: string; key: SigningKey }
   open(id: string, curve: KeyCurve): SigningKey
+  destroy(id: string): void
 }
 
 /** A new key and what to keep of it: its private part sealed by the master key, or the token's reference. */
@@ -73,6 +74,16 @@ export class SigningKeys {
     return {
       key: softwareKey(curve, privateKey),
       stored: this.master.encrypt(privateKey.export({ type: 'pkcs8', format: 'der' })),
+    }
+  }
+
+  /**
+   * Forgets new keys whose record was not stored after all (refused input, a creation that lost a race):
+   * the token deletes its objects; a sealed key was never anywhere but in the record.
+   */
+  discard(...stored: string[]): void {
+    for (const one of stored) {
+      if (this.token && one.startsWith(TOKEN_REFERENCE)) this.token.destroy(one.slice(TOKEN_REFERENCE.length))
     }
   }
 

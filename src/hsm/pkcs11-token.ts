@@ -101,6 +101,13 @@ export class Pkcs11Token implements KeyToken {
     return this.keyOf(curve, privateKey, publicKey)
   }
 
+  destroy(id: string): void {
+    const ckaId = Buffer.from(id, 'hex')
+    for (const objectClass of [pkcs11.CKO_PRIVATE_KEY, pkcs11.CKO_PUBLIC_KEY]) {
+      this.library.C_DestroyObject(this.session, this.find(objectClass, ckaId))
+    }
+  }
+
   close(): void {
     this.library.C_CloseSession(this.session)
     release(this.module)

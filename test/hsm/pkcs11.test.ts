@@ -178,6 +178,19 @@ describe('signing keys in a PKCS#11 token (SoftHSM2)', () => {
   test('an AT cash box: signature devices in the token, the certificate made with it, DEP7 verifies', async () => {
     const pos = new AtPos(app, await runtime.cashboxes.create('AT'))
     const aesKey = 'WQRtiiya3hYh/Uz44Bv3x8ETl1nrH6nCdErn69g5/lU='
+    // Refused input writes nothing, in the token either: device 0's key, made before device 1 was refused, goes.
+    const refused = await pos.request('PUT', '/at/v1/cashbox', {
+      kassenId: 'KASSE-HSM',
+      aesKey,
+      companyId: 'U:ATU12345678',
+      devices: [{ number: 0 }, { number: 1, provider: 'AT1', serial: 'not-hex' }],
+    })
+    assert.equal(refused.status, 400, refused.payload)
+    assert.equal(refused.json().details.field, 'devices[1].serial')
+    assert.ok(
+      !token.tool(['--list-objects']).includes(`fiscalbox AT device ${pos.box.queueId}/`),
+      'no key of the refused devices is left in the token',
+    )
     const provisioned = await pos.provision({
       kassenId: 'KASSE-HSM',
       aesKey,

@@ -108,26 +108,32 @@ export class AtProvisioning {
     }
     if (request.devices.length === 0) throw invalid('devices', 'at least one signature device is needed')
     const devices: AtDeviceRecord[] = []
-    for (const [i, spec] of request.devices.entries()) {
-      devices.push(await this.device(queueId, spec, request.companyId, `devices[${i}]`))
-    }
-    const numbers = new Set(devices.map((d) => d.number))
-    const fields = new Set(devices.map((d) => d.certificateField))
-    if (numbers.size !== devices.length) throw invalid('devices', 'device numbers must be distinct')
-    if (fields.size !== devices.length)
-      throw invalid('devices', 'key ids / certificate serials must be distinct')
     const base64Key = aesKey.toString('base64')
-    await this.store.insertCashbox(
-      {
-        queueId,
-        kassenId: request.kassenId,
-        aesKeyEncrypted: this.master.encrypt(aesKey),
-        aesKeyCheck: aesKeyCheckValue(base64Key),
-        counterSize,
-        createdAt: new Date().toISOString(),
-      },
-      devices,
-    )
+    try {
+      for (const [i, spec] of request.devices.entries()) {
+        devices.push(await this.device(queueId, spec, request.companyId, `devices[${i}]`))
+      }
+      const numbers = new Set(devices.map((d) => d.number))
+      const fields = new Set(devices.map((d) => d.certificateField))
+      if (numbers.size !== devices.length) throw invalid('devices', 'device numbers must be distinct')
+      if (fields.size !== devices.length)
+        throw invalid('devices', 'key ids / certificate serials must be distinct')
+      await this.store.insertCashbox(
+        {
+          queueId,
+          kassenId: request.kassenId,
+          aesKeyEncrypted: this.master.encrypt(aesKey),
+          aesKeyCheck: aesKeyCheckValue(base64Key),
+          counterSize,
+          createdAt: new Date().toISOString(),
+        },
+        devices,
+      )
+    } catch (error) {
+      // Refused or not stored: keys made in a token for these devices would stay behind.
+      this.keys.discard(...devices.map((d) => d.privateKeyEncrypted))
+      throw error
+    }
     return {
       kassenId: request.kassenId,
       counterSize,
@@ -142,7 +148,12 @@ export class AtProvisioning {
     await this.configured(queueId)
     const company = companyId ?? (await this.companyOf(queueId))
     const device = await this.device(queueId, spec, company, 'body')
-    await this.store.insertDevice(device)
+    try {
+      await this.store.insertDevice(device)
+    } catch (error) {
+      this.keys.discard(device.privateKeyEncrypted)
+      throw error
+    }
     return summarizeDevice(device)
   }
 
@@ -200,17 +211,7 @@ export class AtProvisioning {
     const provider = spec.provider ?? 'AT0'
     if (!PROVIDER.test(provider))
       throw invalid(`${at}.provider`, 'must be AT0 (closed system) or AT1, AT2, ...')
-    const { key, stored } = this.keyPair(queueId, spec, at)
-    const publicKey = key.publicKey.toString('base64')
-    const base = {
-      queueId,
-      number: spec.number,
-      provider,
-      publicKey,
-      privateKeyEncrypted: stored,
-      outOfServiceSince: null,
-      createdAt: new Date().toISOString(),
-    }
+    let closedSystemField: string | undefined
     if (provider === 'AT0') {
       if (!companyId || !COMPANY_ID.test(companyId) || companyId.includes('_')) {
         throw invalid(
@@ -221,21 +222,26 @@ export class AtProvisioning {
       const keyId = spec.keyId ?? `K${spec.number}`
       if (!KEY_ID.test(keyId))
         throw invalid(`${at}.keyId`, 'must be 1-40 printable ASCII characters without "_"')
-      return { ...base, certificateField: `${companyId}-${keyId}`, certificate: null }
+      closedSystemField = `${companyId}-${keyId}`
     }
-    const certificate = spec.certificate
-      ? Buffer.from(spec.certificate, 'base64')
-      : await selfSignedCertificate(key, spec.serial ?? randomBytes(8).toString('hex'), `${at}.serial`)
-    let serial: string
+    // Made once the request's own fields are known good: a key made in a token is a write.
+    const { key, stored } = this.keyPair(queueId, spec, at)
+    const base = {
+      queueId,
+      number: spec.number,
+      provider,
+      publicKey: key.publicKey.toString('base64'),
+      privateKeyEncrypted: stored,
+      outOfServiceSince: null,
+      createdAt: new Date().toISOString(),
+    }
+    if (closedSystemField) return { ...base, certificateField: closedSystemField, certificate: null }
     try {
-      const parsed = new X509Certificate(certificate)
-      serial = parsed.serialNumber.toLowerCase().replace(/^0+(?=.)/, '')
-      const certKey = parsed.publicKey.export({ type: 'spki', format: 'der' }).toString('base64')
-      if (certKey !== publicKey) throw new Error('key mismatch')
-    } catch {
-      throw invalid(`${at}.certificate`, 'must be a base64 DER X.509 certificate of the device private key')
+      return { ...base, ...(await certified(key, spec, at)) }
+    } catch (error) {
+      this.keys.discard(stored)
+      throw error
     }
-    return { ...base, certificateField: serial, certificate: certificate.toString('base64') }
   }
 
   private keyPair(queueId: string, spec: DeviceSpec, at: string): NewKey {
@@ -253,6 +259,28 @@ export class AtProvisioning {
       }
     }
     return this.keys.generate('P-256', `fiscalbox AT device ${queueId}/${spec.number}`)
+  }
+}
+
+/** A certificate device's certificate (given, or self-signed for tests) and its serial, checked against the key. */
+async function certified(
+  key: SigningKey,
+  spec: DeviceSpec,
+  at: string,
+): Promise<{ certificateField: string; certificate: string }> {
+  const certificate = spec.certificate
+    ? Buffer.from(spec.certificate, 'base64')
+    : await selfSignedCertificate(key, spec.serial ?? randomBytes(8).toString('hex'), `${at}.serial`)
+  try {
+    const parsed = new X509Certificate(certificate)
+    const certKey = parsed.publicKey.export({ type: 'spki', format: 'der' })
+    if (!certKey.equals(key.publicKey)) throw new Error('key mismatch')
+    return {
+      certificateField: parsed.serialNumber.toLowerCase().replace(/^0+(?=.)/, ''),
+      certificate: certificate.toString('base64'),
+    }
+  } catch {
+    throw invalid(`${at}.certificate`, 'must be a base64 DER X.509 certificate of the device private key')
   }
 }
 

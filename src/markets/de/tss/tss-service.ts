@@ -130,8 +130,17 @@ export class TssService {
     const existing = await this.store.getTss(id)
     if (existing) return this.existingCreate(caller, existing)
     const { tss, puk } = await this.newTss(caller, id, input)
-    const inserted = await this.store.run((work) => work.insertTss(tss))
-    if (!inserted) return this.existingCreate(caller, await this.requireTss(caller, id))
+    const inserted = await this.store
+      .run((work) => work.insertTss(tss))
+      .catch((error: unknown) => {
+        this.keys.discard(tss.privateKeyEncrypted)
+        throw error
+      })
+    if (!inserted) {
+      // Another request created this TSS first: its key is that one's, a key made in a token here goes.
+      this.keys.discard(tss.privateKeyEncrypted)
+      return this.existingCreate(caller, await this.requireTss(caller, id))
+    }
     return { tss, adminPuk: puk }
   }
 
