@@ -4,8 +4,8 @@
  * The TSS is made by the product: TssService (the service behind PUT /api/v2/tss) creates it with its key
  * and certificate, personalizes it, sets the admin PIN with the PUK, logs in, initializes it, registers
  * four clients and runs one start+finish transaction, exactly as the SIGN DE API would. The rest of the
- * log is start+finish pairs made the way TssService.appendLog makes them: the TSS's own sealed key opened
- * with the master key (keys.ts), the product's TR-03151 encoder (log-message.ts), processData from
+ * log is start+finish pairs made the way TssService.appendLog makes them: the TSS's own key opened
+ * by the runtime's signing keys (keys.ts), the product's TR-03151 encoder (log-message.ts), processData from
  * process-data.ts, one signature counter with no gaps, transaction numbers rising by one, log times that
  * never go back. The messages go into de_tss_logs with the repository's own insert (on SQLite its
  * prepared statement) in transactions of BATCH messages, each under the TSS row lock, and the TSS row
@@ -19,7 +19,6 @@
 import { randomUUID } from 'node:crypto'
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../src/config.ts'
-import { MasterKey } from '../src/core/secrets.ts'
 import { TSS_ALGORITHMS } from '../src/markets/de/tss/algorithms.ts'
 import { openTssSigner } from '../src/markets/de/tss/keys.ts'
 import { logMessage, signedPart } from '../src/markets/de/tss/log-message.ts'
@@ -55,8 +54,6 @@ const total = Number(values.messages)
 if (!Number.isSafeInteger(total) || total < 20) throw new Error('--messages must be an integer >= 20')
 
 const config = loadConfig()
-if (!config.FISCALBOX_MASTER_KEY) throw new Error('set FISCALBOX_MASTER_KEY: the seed signs with the TSS key')
-const master = MasterKey.fromText(config.FISCALBOX_MASTER_KEY)
 const cpu = process.cpuUsage()
 const started = process.hrtime.bigint()
 const runtime = await openRuntime({ ...config, PAYMENT_SIMULATOR: 'off' })
@@ -86,7 +83,7 @@ try {
   // --- the bulk: start+finish pairs signed as TssService.appendLog signs them --------------------------
   const store = tssStore(moduleDatabase(runtime.storage))
   const tss = (await store.getTss(tssId)) ?? (await service.getTss(caller, tssId))
-  const signer = openTssSigner(tss.algorithm, tss.privateKeyEncrypted, master)
+  const signer = openTssSigner(tss.algorithm, tss.privateKeyEncrypted, runtime.signingKeys)
   const header = {
     serialNumber: Buffer.from(tss.serialNumber, 'hex'),
     algorithmOid: TSS_ALGORITHMS[tss.algorithm].oid,

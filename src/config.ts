@@ -26,6 +26,15 @@ const CORE_CONFIG = {
       pattern: '^https?://([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\])(:\\d{1,5})?(/[A-Za-z0-9._~/-]*)?$',
     }),
   ),
+  /**
+   * Keys of new queues, TSSs and signature devices in a PKCS#11 token (docs/hsm.md): the module, which token
+   * (slot id or label), and its user PIN from the variable or from a file; the PIN is never logged.
+   */
+  FISCALBOX_PKCS11_MODULE: Type.Optional(Type.String({ minLength: 1 })),
+  FISCALBOX_PKCS11_SLOT: Type.Optional(Type.Integer({ minimum: 0 })),
+  FISCALBOX_PKCS11_TOKEN_LABEL: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+  FISCALBOX_PKCS11_PIN: Type.Optional(Type.String({ minLength: 1 })),
+  FISCALBOX_PKCS11_PIN_FILE: Type.Optional(Type.String({ minLength: 1 })),
   BODY_LIMIT: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 }),
   PG_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 20 }),
   PAYMENT_SIMULATOR: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),

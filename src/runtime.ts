@@ -9,10 +9,12 @@ import { CredentialInventory, type CredentialSource } from './core/credentials.t
 import { PayService } from './core/payments/pay-service.ts'
 import type { Market } from './core/market.ts'
 import { MasterKey } from './core/secrets.ts'
+import { SigningKeys } from './core/signing-keys.ts'
 import { SignService } from './core/sign-service.ts'
 import { Terminals } from './core/terminals.ts'
 import { LocationCashboxes } from './core/v1/location-cashboxes.ts'
 import { marketSignedFiscalizer } from './core/v1/market-signed.ts'
+import { openConfiguredToken, type Pkcs11Config } from './hsm/settings.ts'
 import { marketModules } from './markets/index.ts'
 import { Metrics } from './metrics/metrics.ts'
 import type { MarketSettings } from './markets/module.ts'
@@ -66,6 +68,8 @@ export interface Runtime {
   metrics: Metrics
   /** Every market's certificates and keys with their expiry (core/credentials.ts). */
   credentials: CredentialInventory
+  /** Where signing keys are made and opened (core/signing-keys.ts, docs/hsm.md). */
+  signingKeys: SigningKeys
   close(): Promise<void>
 }
 
@@ -84,7 +88,8 @@ export interface RuntimeOptions extends MarketSettings {
 
 export async function openRuntime(
   config: Pick<Config, 'DATABASE_URL' | 'FISCALBOX_DATA_DIR' | 'FISCALBOX_MASTER_KEY' | 'PG_POOL_SIZE'> &
-    Partial<Pick<Config, 'PAYMENT_SIMULATOR'>>,
+    Partial<Pick<Config, 'PAYMENT_SIMULATOR'>> &
+    Pkcs11Config,
   options: RuntimeOptions = {},
 ): Promise<Runtime> {
   const metrics = new Metrics()
@@ -92,15 +97,19 @@ export async function openRuntime(
     poolSize: config.PG_POOL_SIZE,
     observeCommit: metrics.commitObserved,
   })
+  let token: ReturnType<typeof openConfiguredToken> = undefined
   try {
     const master = await unlockMasterKey(storage, config)
-    const cashboxes = new Cashboxes(cashboxRepository(storage), master)
+    token = openConfiguredToken(config)
+    const signingKeys = new SigningKeys(master, token)
+    const cashboxes = new Cashboxes(cashboxRepository(storage), signingKeys)
     const maxAttempts = options.v1?.engine?.maxAttempts
     // Markets whose records go out later use the outbox of the transactions API, on its clock.
     const clock = options.v1?.clock ?? DEFAULT_V1_OPTIONS.clock
     const registered = await createMarketRegistry({
       stores: marketStores(storage),
       master,
+      keys: signingKeys,
       settings: options,
       clock,
       ...(maxAttempts ? { maxAttempts } : {}),
@@ -153,10 +162,12 @@ export async function openRuntime(
         async () => new Map((await cashboxes.list()).map((c) => [c.id, c.accountId])),
         clock,
       ),
+      signingKeys,
       close: async () => {
         await reservationsRecovered.catch(() => 0)
         await v1.stop()
         await storage.close()
+        token?.close()
       },
     }
     for (const module of marketModules) {
@@ -172,6 +183,7 @@ export async function openRuntime(
     return runtime
   } catch (error) {
     await storage.close()
+    token?.close()
     throw error
   }
 }

@@ -18,7 +18,7 @@ export async function exportJournal(
   const cashbox = await runtime.cashboxes.find(cashboxId)
   if (!cashbox) throw new Error(`no cash box ${cashboxId}: see \`fiscalbox cashbox list\``)
   const queue = await runtime.journal.queue(cashbox.queueId)
-  const signer = await runtime.cashboxes.signer(cashbox.queueId)
+  const key = await runtime.cashboxes.publicKey(cashbox.queueId)
   const total = queue?.receipt_numerator ?? 0
   const file = createWriteStream(out)
   const write = async (line: string) => {
@@ -30,8 +30,8 @@ export async function exportJournal(
       queueId: cashbox.queueId,
       cashboxId: cashbox.id,
       country: cashbox.country,
-      algorithm: signer.algorithm,
-      publicKey: signer.publicKey,
+      algorithm: key.algorithm,
+      publicKey: key.publicKey,
       receipts: total,
       exportedAt: new Date().toISOString(),
     }),

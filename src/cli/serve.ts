@@ -177,6 +177,7 @@ export async function serve(config: Config): Promise<void> {
       ? `receipt links: ${publicUrl}/r/...`
       : `receipt links: ${base}/r/... (this machine only: set PUBLIC_URL to the address customers reach)`,
     ...served.flatMap((market) => market.banner ?? []),
+    `new signing keys (queues, TSSs, AT devices): ${runtime.signingKeys.location}`,
     metricsAt
       ? `metrics: ${metricsAt}/metrics${config.METRICS_TOKEN ? ' (Authorization: Bearer METRICS_TOKEN)' : ''}`
       : config.METRICS_TOKEN

@@ -1,10 +1,11 @@
-import { createPrivateKey, createPublicKey, randomUUID, sign as ecdsaSign } from 'node:crypto'
+import { createPublicKey, randomUUID } from 'node:crypto'
 import { countryCode } from './case-codes.ts'
 import { ErrorCode, FiscalError } from './errors.ts'
 import { GENESIS_HASH } from './journal-chain.ts'
 import type { QueueSigner } from './market.ts'
 import type { CashboxRecord, CashboxStore } from './ports.ts'
-import { hashesMatch, hashToken, type MasterKey, newAccessToken, newSealedP256 } from './secrets.ts'
+import { hashesMatch, hashToken, newAccessToken } from './secrets.ts'
+import type { SigningKeys } from './signing-keys.ts'
 import { newTotalizers } from './totalizers.ts'
 
 /** The local installation's single account; tenants of a hosted installation get their own. */
@@ -18,6 +19,8 @@ export interface CreatedCashbox {
   country: string
   publicKey: string
 }
+
+const QUEUE_KEY_ALGORITHM = 'ECDSA-P256-SHA256'
 
 const ID_FORM = /^[0-9a-fA-F-]{36}$/
 /** What an unknown id's token is compared with: no token is known to hash to all zeros. */
@@ -38,7 +41,7 @@ export class Cashboxes {
 
   constructor(
     private readonly store: CashboxStore,
-    private readonly master: MasterKey,
+    private readonly keys: SigningKeys,
   ) {}
 
   /** A POS cash box; of the local account unless another's (a tenant whose operators see only theirs). */
@@ -77,21 +80,28 @@ export class Cashboxes {
     const { id: cashboxId, queueId, accountId, country, label } = spec
     const code = countryCode(country)
     const { token, hash } = newAccessToken()
-    const key = newSealedP256(this.master)
-    await this.store.insert({
-      cashbox: {
-        id: cashboxId,
-        accountId,
-        country,
-        label: label || `${country} cash box`,
-        accessTokenHash: hash,
-        createdAt: new Date().toISOString(),
-      },
-      accountName: 'local',
-      queue: { id: queueId, countryCode: code, genesisHash: GENESIS_HASH, totalizers: newTotalizers() },
-      key: { queueId, ...key },
-    })
-    return { cashboxId, accessToken: token, queueId, accountId, country, publicKey: key.publicKey }
+    const { key, stored } = this.keys.generate('P-256', `fiscalbox queue ${queueId}`)
+    const publicKey = key.publicKey.toString('base64')
+    try {
+      await this.store.insert({
+        cashbox: {
+          id: cashboxId,
+          accountId,
+          country,
+          label: label || `${country} cash box`,
+          accessTokenHash: hash,
+          createdAt: new Date().toISOString(),
+        },
+        accountName: 'local',
+        queue: { id: queueId, countryCode: code, genesisHash: GENESIS_HASH, totalizers: newTotalizers() },
+        key: { queueId, algorithm: QUEUE_KEY_ALGORITHM, publicKey, privateKeyEncrypted: stored },
+      })
+    } catch (error) {
+      // Not stored (e.g. another request created this id first): a key in a token would stay behind.
+      this.keys.discard(stored)
+      throw error
+    }
+    return { cashboxId, accessToken: token, queueId, accountId, country, publicKey }
   }
 
   list(): Promise<CashboxRecord[]> {
@@ -127,24 +137,30 @@ export class Cashboxes {
     return cashbox
   }
 
+  /** The queue's public key, without opening its private key (which may be in a token this process has not). */
+  async publicKey(queueId: string): Promise<{ algorithm: string; publicKey: string }> {
+    const { algorithm, publicKey } = await this.keyRecord(queueId)
+    return { algorithm, publicKey }
+  }
+
   async signer(queueId: string): Promise<QueueSigner> {
     const cached = this.signers.get(queueId)
     if (cached) return cached
-    const record = await this.store.signingKey(queueId)
-    if (!record) throw new FiscalError(ErrorCode.Internal, `queue ${queueId} has no signing key`)
-    const privateKey = createPrivateKey({
-      key: this.master.decrypt(record.privateKeyEncrypted),
-      format: 'der',
-      type: 'pkcs8',
-    })
+    const record = await this.keyRecord(queueId)
+    const key = this.keys.open(record.privateKeyEncrypted, 'P-256')
     const signer: QueueSigner = {
       algorithm: record.algorithm,
       publicKey: record.publicKey,
-      sign: (data) =>
-        ecdsaSign('sha256', Buffer.from(data, 'utf8'), { key: privateKey, dsaEncoding: 'ieee-p1363' }),
+      sign: (data) => key.sign(Buffer.from(data, 'utf8')),
     }
     this.signers.set(queueId, signer)
     return signer
+  }
+
+  private async keyRecord(queueId: string) {
+    const record = await this.store.signingKey(queueId)
+    if (!record) throw new FiscalError(ErrorCode.Internal, `queue ${queueId} has no signing key`)
+    return record
   }
 }
 

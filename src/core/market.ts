@@ -9,7 +9,10 @@ export interface SignatureItem {
   Data: string
 }
 
-/** What a market may sign with in-process: the queue's own key, decrypted once and cached as a KeyObject. */
+/**
+ * What a market may sign with in-process: the queue's own key (sealed by the master key or in a PKCS#11
+ * token, core/signing-keys.ts), opened once and cached. Signatures are ECDSA P-256 SHA-256, r||s.
+ */
 export interface QueueSigner {
   readonly algorithm: string
   readonly publicKey: string

@@ -8,6 +8,7 @@ import type { Market } from '../core/market.ts'
 import type { NewJob } from '../core/outbox.ts'
 import type { CashboxRecord, UnitOfWork } from '../core/ports.ts'
 import type { MasterKey } from '../core/secrets.ts'
+import type { SigningKeys } from '../core/signing-keys.ts'
 import type { Fiscalizer } from '../core/v1/fiscalizer.ts'
 import type { BatchWindow } from '../core/v1/model.ts'
 import type { JobHandler } from '../jobs/engine.ts'
@@ -87,8 +88,10 @@ export interface MarketSettings {}
 /** What a module's /v2/sign market is built with, once per process. */
 export interface MarketContext {
   stores: MarketStores
-  /** Keys a market keeps at rest are sealed by the master key. */
+  /** Secrets a market keeps at rest (AES keys, PUKs) are sealed by the master key. */
   master: MasterKey
+  /** Where its signing keys are made and opened: sealed by the master key, or in a PKCS#11 token. */
+  keys: SigningKeys
   settings: MarketSettings
   /** The outbox's clock (epoch milliseconds; tests move it). */
   clock: () => number

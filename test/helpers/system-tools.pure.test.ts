@@ -38,11 +38,11 @@ describe('system tools the suites drive', () => {
       },
     )
     assert.equal(run.status, 1)
-    for (const tool of ['chromium', 'pdftotext', 'xmllint', 'xmlsec1'])
+    for (const tool of ['chromium', 'pdftotext', 'xmllint', 'xmlsec1', 'softhsm2-util', 'pkcs11-tool'])
       assert.match(run.stderr, new RegExp(`^  ${tool} \\(Debian package`, 'm'))
     assert.match(
       run.stderr,
-      /sudo apt-get install -y --no-install-recommends chromium poppler-utils libxml2-utils xmlsec1 openssl\n/,
+      /sudo apt-get install -y --no-install-recommends chromium poppler-utils libxml2-utils xmlsec1 openssl softhsm2 opensc\n/,
     )
   })
 

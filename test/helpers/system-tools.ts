@@ -13,6 +13,8 @@ export const SYSTEM_TOOLS = [
   { command: 'xmllint', debian: 'libxml2-utils', use: 'XSD validation and the C14N reference' },
   { command: 'xmlsec1', debian: 'xmlsec1', use: 'XML signatures (TicketBAI XAdES)' },
   { command: 'openssl', debian: 'openssl', use: 'certificates of the TSS exports' },
+  { command: 'softhsm2-util', debian: 'softhsm2', use: 'the PKCS#11 token of the HSM suite (SoftHSM2)' },
+  { command: 'pkcs11-tool', debian: 'opensc', use: 'the HSM suite, reading public keys from the token' },
 ] as const
 
 export type SystemTool = (typeof SYSTEM_TOOLS)[number]['command']

@@ -1,5 +1,4 @@
 import { marketServices } from '../module.ts'
-import { createPrivateKey, type KeyObject, sign as ecdsaSign } from 'node:crypto'
 import { SignatureFormat, SignatureTypeCategory, v2Code } from '../../core/case-codes.ts'
 import { ErrorCode, FiscalError, invalid } from '../../core/errors.ts'
 import type {
@@ -12,6 +11,7 @@ import type {
 import type { UnitOfWork } from '../../core/ports.ts'
 import type { Receipt } from '../../core/receipt.ts'
 import type { MasterKey } from '../../core/secrets.ts'
+import type { SigningKey, SigningKeys } from '../../core/signing-keys.ts'
 import { Dep7Exporter } from './dep7.ts'
 import { viennaDay, viennaLocalTime, viennaMonth } from './local-time.ts'
 import { machineReadableCode, type TaxSetAmounts } from './machine-readable-code.ts'
@@ -111,14 +111,15 @@ export class AustrianMarket implements AtMarket {
   readonly name = 'at'
   readonly at: AtServices
   private readonly queueKeys = new Map<string, QueueKeys>()
-  private readonly deviceKeys = new Map<string, KeyObject>()
+  private readonly deviceKeys = new Map<string, SigningKey>()
 
   constructor(
     private readonly store: AtStore,
     private readonly master: MasterKey,
+    private readonly keys: SigningKeys,
   ) {
     this.at = {
-      provisioning: new AtProvisioning(store, master),
+      provisioning: new AtProvisioning(store, master, keys),
       dep7: new Dep7Exporter(store, master),
     }
   }
@@ -334,17 +335,11 @@ export class AustrianMarket implements AtMarket {
     const id = `${device.queueId}/${device.number}`
     let key = this.deviceKeys.get(id)
     if (!key) {
-      key = createPrivateKey({
-        key: this.master.decrypt(device.privateKeyEncrypted),
-        format: 'der',
-        type: 'pkcs8',
-      })
+      key = this.keys.open(device.privateKeyEncrypted, 'P-256')
       this.deviceKeys.set(id, key)
     }
-    return ecdsaSign('sha256', Buffer.from(jwsSigningInput(payload), 'ascii'), {
-      key,
-      dsaEncoding: 'ieee-p1363',
-    })
+    // ES256: the JWS signature is the plain r||s every SigningKey gives.
+    return key.sign(Buffer.from(jwsSigningInput(payload), 'ascii'))
   }
 }
 

@@ -16,7 +16,7 @@ declare module '../module.ts' {
 export const austria: MarketModule = {
   country: 'AT',
   stores: atStore,
-  market: ({ stores, master }) => new AustrianMarket(stores.AT, master),
+  market: ({ stores, master, keys }) => new AustrianMarket(stores.AT, master, keys),
   credentials: atCredentials,
   routes: async () => [{ prefix: '/at/v1', plugin: (await import('./http/index.ts')).atApi }],
   exports: async () => (await import('./exports.ts')).austrianExports,

@@ -1,15 +1,9 @@
 import 'reflect-metadata'
-import {
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  randomBytes,
-  webcrypto,
-  X509Certificate,
-} from 'node:crypto'
+import { createPrivateKey, randomBytes, webcrypto, X509Certificate } from 'node:crypto'
 import * as x509 from '@peculiar/x509'
 import { ErrorCode, FiscalError, invalid } from '../../core/errors.ts'
 import type { MasterKey } from '../../core/secrets.ts'
+import type { NewKey, SigningKey, SigningKeys } from '../../core/signing-keys.ts'
 import type { AtDeviceRecord, AtStore } from './ports.ts'
 import { aesKeyCheckValue, MAX_COUNTER_BYTES, MIN_COUNTER_BYTES } from './rksv-primitives.ts'
 
@@ -78,12 +72,14 @@ export const summarizeDevice = (d: AtDeviceRecord): DeviceSummary => ({
 
 /**
  * Provisioning of an Austrian cash box: the Kassen-ID and AES key (registered with FinanzOnline) and its
- * signature devices. Keys are generated here (or imported) and sealed by the master key before storage.
+ * signature devices. Keys are generated here, in the PKCS#11 token when one is configured (docs/hsm.md), or
+ * imported; the AES key and imported keys are sealed by the master key before storage.
  */
 export class AtProvisioning {
   constructor(
     private readonly store: AtStore,
     private readonly master: MasterKey,
+    private readonly keys: SigningKeys,
   ) {}
 
   async provision(queueId: string, request: ProvisionRequest): Promise<ProvisionSummary> {
@@ -112,26 +108,32 @@ export class AtProvisioning {
     }
     if (request.devices.length === 0) throw invalid('devices', 'at least one signature device is needed')
     const devices: AtDeviceRecord[] = []
-    for (const [i, spec] of request.devices.entries()) {
-      devices.push(await this.device(queueId, spec, request.companyId, `devices[${i}]`))
-    }
-    const numbers = new Set(devices.map((d) => d.number))
-    const fields = new Set(devices.map((d) => d.certificateField))
-    if (numbers.size !== devices.length) throw invalid('devices', 'device numbers must be distinct')
-    if (fields.size !== devices.length)
-      throw invalid('devices', 'key ids / certificate serials must be distinct')
     const base64Key = aesKey.toString('base64')
-    await this.store.insertCashbox(
-      {
-        queueId,
-        kassenId: request.kassenId,
-        aesKeyEncrypted: this.master.encrypt(aesKey),
-        aesKeyCheck: aesKeyCheckValue(base64Key),
-        counterSize,
-        createdAt: new Date().toISOString(),
-      },
-      devices,
-    )
+    try {
+      for (const [i, spec] of request.devices.entries()) {
+        devices.push(await this.device(queueId, spec, request.companyId, `devices[${i}]`))
+      }
+      const numbers = new Set(devices.map((d) => d.number))
+      const fields = new Set(devices.map((d) => d.certificateField))
+      if (numbers.size !== devices.length) throw invalid('devices', 'device numbers must be distinct')
+      if (fields.size !== devices.length)
+        throw invalid('devices', 'key ids / certificate serials must be distinct')
+      await this.store.insertCashbox(
+        {
+          queueId,
+          kassenId: request.kassenId,
+          aesKeyEncrypted: this.master.encrypt(aesKey),
+          aesKeyCheck: aesKeyCheckValue(base64Key),
+          counterSize,
+          createdAt: new Date().toISOString(),
+        },
+        devices,
+      )
+    } catch (error) {
+      // Refused or not stored: keys made in a token for these devices would stay behind.
+      this.keys.discard(...devices.map((d) => d.privateKeyEncrypted))
+      throw error
+    }
     return {
       kassenId: request.kassenId,
       counterSize,
@@ -146,7 +148,12 @@ export class AtProvisioning {
     await this.configured(queueId)
     const company = companyId ?? (await this.companyOf(queueId))
     const device = await this.device(queueId, spec, company, 'body')
-    await this.store.insertDevice(device)
+    try {
+      await this.store.insertDevice(device)
+    } catch (error) {
+      this.keys.discard(device.privateKeyEncrypted)
+      throw error
+    }
     return summarizeDevice(device)
   }
 
@@ -209,16 +216,7 @@ export class AtProvisioning {
     const provider = spec.provider ?? 'AT0'
     if (!PROVIDER.test(provider))
       throw invalid(`${at}.provider`, 'must be AT0 (closed system) or AT1, AT2, ...')
-    const keys = this.keyPair(spec, at)
-    const base = {
-      queueId,
-      number: spec.number,
-      provider,
-      publicKey: keys.publicKey,
-      privateKeyEncrypted: this.master.encrypt(keys.privateKey),
-      outOfServiceSince: null,
-      createdAt: new Date().toISOString(),
-    }
+    let closedSystemField: string | undefined
     if (provider === 'AT0') {
       if (!companyId || !COMPANY_ID.test(companyId) || companyId.includes('_')) {
         throw invalid(
@@ -229,24 +227,29 @@ export class AtProvisioning {
       const keyId = spec.keyId ?? `K${spec.number}`
       if (!KEY_ID.test(keyId))
         throw invalid(`${at}.keyId`, 'must be 1-40 printable ASCII characters without "_"')
-      return { ...base, certificateField: `${companyId}-${keyId}`, certificate: null }
+      closedSystemField = `${companyId}-${keyId}`
     }
-    const certificate = spec.certificate
-      ? Buffer.from(spec.certificate, 'base64')
-      : await selfSignedCertificate(keys, spec.serial ?? randomBytes(8).toString('hex'), `${at}.serial`)
-    let serial: string
+    // Made once the request's own fields are known good: a key made in a token is a write.
+    const { key, stored } = this.keyPair(queueId, spec, at)
+    const base = {
+      queueId,
+      number: spec.number,
+      provider,
+      publicKey: key.publicKey.toString('base64'),
+      privateKeyEncrypted: stored,
+      outOfServiceSince: null,
+      createdAt: new Date().toISOString(),
+    }
+    if (closedSystemField) return { ...base, certificateField: closedSystemField, certificate: null }
     try {
-      const parsed = new X509Certificate(certificate)
-      serial = parsed.serialNumber.toLowerCase().replace(/^0+(?=.)/, '')
-      const certKey = parsed.publicKey.export({ type: 'spki', format: 'der' }).toString('base64')
-      if (certKey !== keys.publicKey) throw new Error('key mismatch')
-    } catch {
-      throw invalid(`${at}.certificate`, 'must be a base64 DER X.509 certificate of the device private key')
+      return { ...base, ...(await certified(key, spec, at)) }
+    } catch (error) {
+      this.keys.discard(stored)
+      throw error
     }
-    return { ...base, certificateField: serial, certificate: certificate.toString('base64') }
   }
 
-  private keyPair(spec: DeviceSpec, at: string): { publicKey: string; privateKey: Buffer } {
+  private keyPair(queueId: string, spec: DeviceSpec, at: string): NewKey {
     if (spec.privateKey) {
       try {
         const key = createPrivateKey({
@@ -255,50 +258,74 @@ export class AtProvisioning {
           type: 'pkcs8',
         })
         if (key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw new Error('not P-256')
-        return {
-          publicKey: createPublicKey(key).export({ type: 'spki', format: 'der' }).toString('base64'),
-          privateKey: key.export({ type: 'pkcs8', format: 'der' }),
-        }
+        return this.keys.seal(key)
       } catch {
         throw invalid(`${at}.privateKey`, 'must be a base64 PKCS#8 DER P-256 private key')
       }
     }
-    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    return this.keys.generate('P-256', `fiscalbox AT device ${queueId}/${spec.number}`)
+  }
+}
+
+/** A certificate device's certificate (given, or self-signed for tests) and its serial, checked against the key. */
+async function certified(
+  key: SigningKey,
+  spec: DeviceSpec,
+  at: string,
+): Promise<{ certificateField: string; certificate: string }> {
+  const certificate = spec.certificate
+    ? Buffer.from(spec.certificate, 'base64')
+    : await selfSignedCertificate(key, spec.serial ?? randomBytes(8).toString('hex'), `${at}.serial`)
+  try {
+    const parsed = new X509Certificate(certificate)
+    const certKey = parsed.publicKey.export({ type: 'spki', format: 'der' })
+    if (!certKey.equals(key.publicKey)) throw new Error('key mismatch')
     return {
-      publicKey: publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
-      privateKey: privateKey.export({ type: 'pkcs8', format: 'der' }),
+      certificateField: parsed.serialNumber.toLowerCase().replace(/^0+(?=.)/, ''),
+      certificate: certificate.toString('base64'),
     }
+  } catch {
+    throw invalid(`${at}.certificate`, 'must be a base64 DER X.509 certificate of the device private key')
   }
 }
 
 /**
  * A self-signed certificate for test installations: real AT1..AT3 certificates come from the trust
- * provider and are imported with `certificate` and `privateKey`.
+ * provider and are imported with `certificate` and `privateKey`. The key may be in a token: the generator
+ * gets a WebCrypto whose sign is the key's (r||s, as WebCrypto's ECDSA gives it) and makes the DER
+ * ECDSA-Sig-Value of the certificate itself.
  */
-async function selfSignedCertificate(
-  keys: { publicKey: string; privateKey: Buffer },
-  serial: string,
-  field: string,
-): Promise<Buffer> {
+async function selfSignedCertificate(key: SigningKey, serial: string, field: string): Promise<Buffer> {
   const hex = serial.toLowerCase()
   if (!SERIAL.test(hex)) throw invalid(field, 'must be hexadecimal (at most 40 digits)')
   const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' }
-  const subtle = webcrypto.subtle
-  const privateKey = await subtle.importKey('pkcs8', keys.privateKey, algorithm, false, ['sign'])
-  const publicKey = await subtle.importKey('spki', Buffer.from(keys.publicKey, 'base64'), algorithm, true, [
-    'verify',
-  ])
-  x509.cryptoProvider.set(webcrypto as unknown as Crypto)
+  const signingKey = {
+    algorithm,
+    type: 'private',
+    extractable: false,
+    usages: ['sign'],
+  } as unknown as CryptoKey
+  const signer = {
+    getRandomValues: webcrypto.getRandomValues.bind(webcrypto),
+    subtle: {
+      sign: async (_algorithm: unknown, _key: unknown, tbs: ArrayBuffer) => key.sign(Buffer.from(tbs)),
+    },
+  } as unknown as Crypto
   const now = new Date()
-  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-    // A leading 0 keeps the DER integer positive for serials whose first digit is 8-f.
-    serialNumber: /^[89a-f]/.test(hex) ? `00${hex}` : hex,
-    name: `CN=fiscalbox RKSV test device ${hex}`,
-    notBefore: now,
-    notAfter: new Date(now.getTime() + 10 * 365 * 24 * 3600 * 1000),
-    signingAlgorithm: algorithm,
-    keys: { privateKey, publicKey },
-  })
+  const certificate = await x509.X509CertificateGenerator.create(
+    {
+      // A leading 0 keeps the DER integer positive for serials whose first digit is 8-f.
+      serialNumber: /^[89a-f]/.test(hex) ? `00${hex}` : hex,
+      subject: `CN=fiscalbox RKSV test device ${hex}`,
+      issuer: `CN=fiscalbox RKSV test device ${hex}`,
+      notBefore: now,
+      notAfter: new Date(now.getTime() + 10 * 365 * 24 * 3600 * 1000),
+      signingAlgorithm: algorithm,
+      publicKey: new Uint8Array(key.publicKey),
+      signingKey,
+    },
+    signer,
+  )
   return Buffer.from(certificate.rawData)
 }
 

@@ -35,8 +35,8 @@ export const germany: MarketModule = {
     market: deMarketStore(database),
     remote: deRemoteTseStore(database),
   }),
-  async market({ stores, master }) {
-    const de = createDeServices(stores.DE, master)
+  async market({ stores, master, keys }) {
+    const de = createDeServices(stores.DE, master, keys)
     // The TSS of a DE cash box is created inside its start receipt's unit: the certificate authorities
     // (written in a transaction of their own the very first time) must exist before.
     await de.tss.certificateAuthorities()

@@ -1,6 +1,7 @@
 import { marketServices } from '../module.ts'
 import type { Market } from '../../core/market.ts'
 import type { MasterKey } from '../../core/secrets.ts'
+import type { SigningKeys } from '../../core/signing-keys.ts'
 import { type CredentialStore, SignDeCredentials } from './credentials.ts'
 import { DsfinvkExporter } from './dsfinvk/exporter.ts'
 import { DE_COUNTRY, GermanMarket } from './market/index.ts'
@@ -31,8 +32,8 @@ export interface DeServices {
   remote: RemoteTseService
 }
 
-export function createDeServices(stores: DeStores, master: MasterKey): DeServices {
-  const tss = new TssService(stores.tss, master)
+export function createDeServices(stores: DeStores, master: MasterKey, keys: SigningKeys): DeServices {
+  const tss = new TssService(stores.tss, master, keys)
   const remote = new RemoteTseService(stores.remote, stores.market, master)
   return {
     tss,

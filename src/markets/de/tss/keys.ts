@@ -1,5 +1,5 @@
-import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto'
-import type { MasterKey } from '../../../core/secrets.ts'
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto'
+import type { SigningKey, SigningKeys } from '../../../core/signing-keys.ts'
 import { TSS_ALGORITHMS, type TssAlgorithm } from './algorithms.ts'
 
 export interface SealedTssKey {
@@ -8,6 +8,7 @@ export interface SealedTssKey {
   publicPoint: Buffer
   /** SPKI DER of the same key, for certificates. */
   publicKeySpki: Buffer
+  /** Sealed by the master key, or the reference of the key in the PKCS#11 token (core/signing-keys.ts). */
   privateKeyEncrypted: string
   /** SHA-256 of the uncompressed public point: the TSS serial number of TR-03151. */
   serialNumber: Buffer
@@ -26,34 +27,32 @@ export function uncompressedPoint(key: KeyObject, size: number): Buffer {
   return Buffer.concat([Buffer.from([0x04]), coordinate(jwk.x), coordinate(jwk.y)])
 }
 
-export function newSealedTssKey(algorithm: TssAlgorithm, master: MasterKey): SealedTssKey {
+export function newSealedTssKey(algorithm: TssAlgorithm, keys: SigningKeys, label: string): SealedTssKey {
   const spec = TSS_ALGORITHMS[algorithm]
-  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: spec.curve })
-  const publicPoint = uncompressedPoint(publicKey, spec.size)
+  const { key, stored } = keys.generate(spec.curve, label)
+  const publicPoint = uncompressedPoint(
+    createPublicKey({ key: key.publicKey, format: 'der', type: 'spki' }),
+    spec.size,
+  )
   return {
     algorithm,
     publicPoint,
-    publicKeySpki: publicKey.export({ type: 'spki', format: 'der' }),
-    privateKeyEncrypted: master.encrypt(privateKey.export({ type: 'pkcs8', format: 'der' })),
+    publicKeySpki: key.publicKey,
+    privateKeyEncrypted: stored,
     serialNumber: serialNumberOf(publicPoint),
   }
 }
 
-/** Signs TR-03151 messages with plain r||s (BSI TR-03111), not the DER-wrapped ECDSA-Sig-Value. */
+/**
+ * Signs TR-03151 messages with plain r||s (BSI TR-03111), not the DER-wrapped ECDSA-Sig-Value: what every
+ * SigningKey gives, over the algorithm's hash (its curve's).
+ */
 export interface TssSigner {
   readonly algorithm: TssAlgorithm
   sign(data: Buffer): Buffer
 }
 
-export function openTssSigner(
-  algorithm: TssAlgorithm,
-  privateKeyEncrypted: string,
-  master: MasterKey,
-): TssSigner {
-  const key = createPrivateKey({ key: master.decrypt(privateKeyEncrypted), format: 'der', type: 'pkcs8' })
-  const { hash } = TSS_ALGORITHMS[algorithm]
-  return {
-    algorithm,
-    sign: (data) => sign(hash, data, { key, dsaEncoding: 'ieee-p1363' }),
-  }
+export function openTssSigner(algorithm: TssAlgorithm, stored: string, keys: SigningKeys): TssSigner {
+  const key: SigningKey = keys.open(stored, TSS_ALGORITHMS[algorithm].curve)
+  return { algorithm, sign: (data) => key.sign(data) }
 }

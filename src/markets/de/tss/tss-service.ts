@@ -3,6 +3,7 @@ import { canonicalJson } from '../../../core/canonical-json.ts'
 import { invalid } from '../../../core/errors.ts'
 import { DeErrorCode } from '../errors.ts'
 import type { UnitOfWork } from '../../../core/ports.ts'
+import type { SigningKeys } from '../../../core/signing-keys.ts'
 import type { MasterKey } from '../../../core/secrets.ts'
 import { buildReceiptQr } from '../dsfinvk/receipt-qr.ts'
 import { hashSecret, newPuk, secretMatches } from './admin-secrets.ts'
@@ -73,6 +74,7 @@ export class TssService {
   constructor(
     private readonly store: TssStore,
     private readonly master: MasterKey,
+    private readonly keys: SigningKeys,
     private readonly clock: () => number = Date.now,
   ) {}
 
@@ -147,8 +149,17 @@ export class TssService {
     const existing = await this.store.getTss(id)
     if (existing) return this.existingCreate(caller, existing)
     const { tss, puk } = await this.newTss(caller, id, input)
-    const inserted = await this.store.run((work) => work.insertTss(tss))
-    if (!inserted) return this.existingCreate(caller, await this.requireTss(caller, id))
+    const inserted = await this.store
+      .run((work) => work.insertTss(tss))
+      .catch((error: unknown) => {
+        this.keys.discard(tss.privateKeyEncrypted)
+        throw error
+      })
+    if (!inserted) {
+      // Another request created this TSS first: its key is that one's, a key made in a token here goes.
+      this.keys.discard(tss.privateKeyEncrypted)
+      return this.existingCreate(caller, await this.requireTss(caller, id))
+    }
     return { tss, adminPuk: puk }
   }
 
@@ -159,7 +170,7 @@ export class TssService {
     input: { metadata?: Metadata; description?: string; algorithm?: TssAlgorithm },
   ): Promise<{ tss: TssRecord; puk: string }> {
     const algorithm = input.algorithm ?? DEFAULT_TSS_ALGORITHM
-    const key = newSealedTssKey(algorithm, this.master)
+    const key = newSealedTssKey(algorithm, this.keys, `fiscalbox TSS ${id}`)
     const authorities = await this.certificateAuthorities()
     const sub = authorities.find((a) => a.name === 'sub') as CertificateAuthority
     const certificate = await issueTssCertificate(sub, key.publicKeySpki, key.serialNumber, this.master)
@@ -945,7 +956,7 @@ export class TssService {
   private signerOf(tss: TssRecord): TssSigner {
     let signer = this.signers.get(tss.id)
     if (!signer) {
-      signer = openTssSigner(tss.algorithm, tss.privateKeyEncrypted, this.master)
+      signer = openTssSigner(tss.algorithm, tss.privateKeyEncrypted, this.keys)
       this.signers.set(tss.id, signer)
     }
     return signer
