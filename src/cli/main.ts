@@ -8,6 +8,7 @@ import { openRuntime } from '../runtime.ts'
 import { JournalVerifier } from '../verify/journal-verifier.ts'
 import { verifyJsonlFile } from '../verify/verify-file.ts'
 import { exportJournal } from './export-journal.ts'
+import { addCertificateCommands } from './certificates.ts'
 import { addTransactionsExport, verifierFor } from './export-transactions.ts'
 import { progress } from './progress.ts'
 
@@ -101,6 +102,8 @@ program
       await runtime.close()
     }
   })
+
+addCertificateCommands(program)
 
 const exporter = program.command('export').description('write audit exports')
 exporter

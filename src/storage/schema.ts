@@ -125,6 +125,8 @@ export interface Database {
   webhook_endpoints: WebhookEndpointTable
   webhook_deliveries: WebhookDeliveryTable
   operators: OperatorTable
+  certificates: CertificateTable
+  certificate_versions: CertificateVersionTable
   kysely_migration?: Generated<never>
 }
 
@@ -289,5 +291,32 @@ export interface OperatorTable {
   account_id: string
   email: string
   password_hash: string
+  created_at: string
+}
+
+/** An account's certificates (migration 019-certificates); the active one of its versions by number. */
+export interface CertificateTable {
+  id: string
+  account_id: string
+  name: string
+  active_version: number
+  created_at: string
+}
+
+export interface CertificateVersionTable {
+  id: string
+  certificate_id: string
+  account_id: string
+  version: number
+  fingerprint: string
+  subject: string
+  issuer: string
+  serial_number: string
+  not_before: string
+  not_after: string
+  /** JSON {keyUsage, extendedKeyUsage, uses} */
+  usages: string
+  chain_pem: string
+  private_key_encrypted: string
   created_at: string
 }

@@ -9,6 +9,7 @@ import * as queueReservation from './012-queue-reservation.ts'
 import * as jobChains from './013-job-chains.ts'
 import * as jobsBatchWindowPartial from './016-jobs-batch-window-partial.ts'
 import * as operators from './018-operators.ts'
+import * as certificates from './019-certificates.ts'
 
 /** The migrations of the core, not of a country: a new one is one more line here. */
 export const coreMigrations: Readonly<Record<string, Migration>> = {
@@ -21,6 +22,7 @@ export const coreMigrations: Readonly<Record<string, Migration>> = {
   '013-job-chains': jobChains,
   '016-jobs-batch-window-partial': jobsBatchWindowPartial,
   '018-operators': operators,
+  '019-certificates': certificates,
 }
 
 /**
