@@ -29,8 +29,11 @@ function usesOption(value: string): CertificateUse[] {
 
 /** The password never comes from the command line itself (shell history, `ps`): a file, stdin or a variable. */
 async function passwordOf(options: ImportOptions): Promise<string | undefined> {
-  const given = [options.passwordFile, options.passwordStdin, options.passwordEnv].filter((o) => o !== undefined)
-  if (given.length > 1) throw new Error('give the password one way: --password-file, --password-stdin or --password-env')
+  const given = [options.passwordFile, options.passwordStdin, options.passwordEnv].filter(
+    (o) => o !== undefined,
+  )
+  if (given.length > 1)
+    throw new Error('give the password one way: --password-file, --password-stdin or --password-env')
   if (options.passwordFile) return (await readFile(options.passwordFile, 'utf8')).replace(/\r?\n$/, '')
   if (options.passwordStdin) return (await text(process.stdin)).replace(/\r?\n$/, '')
   if (options.passwordEnv) {
@@ -52,10 +55,16 @@ async function importRequestOf(options: ImportOptions): Promise<ImportRequest> {
   } else {
     if (options.key) throw new Error('--key is for a PEM certificate chain: a PKCS#12 file holds its key')
     if (password === undefined)
-      throw new Error('a PKCS#12 file needs its password: --password-file, --password-stdin or --password-env')
+      throw new Error(
+        'a PKCS#12 file needs its password: --password-file, --password-stdin or --password-env',
+      )
     input = { format: 'pkcs12', data, password }
   }
-  return { input, ...(options.name ? { name: options.name } : {}), ...(options.uses ? { uses: options.uses } : {}) }
+  return {
+    input,
+    ...(options.name ? { name: options.name } : {}),
+    ...(options.uses ? { uses: options.uses } : {}),
+  }
 }
 
 async function withRuntime<T>(work: (runtime: Runtime) => Promise<T>): Promise<T> {
@@ -67,11 +76,22 @@ async function withRuntime<T>(work: (runtime: Runtime) => Promise<T>): Promise<T
   }
 }
 
-function describe(c: {
-  id: string
-  name: string
-  active: { version: number; subject: string; issuer: string; serialNumber: string; notBefore: string; notAfter: string; uses: string[] }
-}, usedBy: string[]): string {
+function describe(
+  c: {
+    id: string
+    name: string
+    active: {
+      version: number
+      subject: string
+      issuer: string
+      serialNumber: string
+      notBefore: string
+      notAfter: string
+      uses: string[]
+    }
+  },
+  usedBy: string[],
+): string {
   const v = c.active
   return [
     `${c.id}  ${c.name} (version ${v.version})`,
@@ -93,14 +113,20 @@ export function addCertificateCommands(program: Command): void {
     .command('import')
     .description('store a certificate and its private key (sealed by the master key, never shown again)')
     .requiredOption('--account <id>', 'the account that owns it')
-    .requiredOption('--file <path>', 'a PKCS#12 file (.p12 / .pfx), or PEM with the certificate chain (and the key)')
+    .requiredOption(
+      '--file <path>',
+      'a PKCS#12 file (.p12 / .pfx), or PEM with the certificate chain (and the key)',
+    )
     .option('--key <path>', 'the PEM private key, when --file holds only the chain')
     .option('--password-file <path>', "a file holding the PKCS#12 (or encrypted PEM key's) password")
     .option('--password-stdin', 'read the password from standard input')
     .option('--password-env <variable>', 'read the password from this environment variable')
     .option('--name <name>', "a name for it (default: the subject's CN)")
     .addOption(
-      new Option('--uses <list>', `what it must allow: ${CERTIFICATE_USES.join(',')} (default both)`).argParser(usesOption),
+      new Option(
+        '--uses <list>',
+        `what it must allow: ${CERTIFICATE_USES.join(',')} (default both)`,
+      ).argParser(usesOption),
     )
     .option('--replace <certificate-id>', 'make it the new version of this certificate (e.g. a renewal)')
     .option('--json', 'print the stored certificate as JSON')
@@ -130,7 +156,8 @@ export function addCertificateCommands(program: Command): void {
       await withRuntime(async (runtime) => {
         const listed = await runtime.v1.certificates.list(options.account)
         if (listed.length === 0) process.stdout.write('no certificates\n')
-        for (const { certificate, usedBy } of listed) process.stdout.write(`${describe(certificate, usedBy)}\n`)
+        for (const { certificate, usedBy } of listed)
+          process.stdout.write(`${describe(certificate, usedBy)}\n`)
       })
     })
   certificates

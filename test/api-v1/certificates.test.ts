@@ -138,16 +138,80 @@ for (const engine of await engines()) {
       const encipherOnly = await testClient(ca, 'C=ES, CN=Encipherment only', {
         keyUsage: x509.KeyUsageFlags.keyEncipherment,
       })
-      const cases: Array<[string, Promise<{ statusCode: number; body: string; json(): Record<string, unknown> }>, string, string, RegExp]> = [
-        ['wrong password', importP12(h, key, pkcs12(taxpayer.key, [taxpayer.cert], PASSWORD), 'guess'), 'wrong_password', 'password', /wrong/],
-        ['expired', importP12(h, key, pkcs12(expired.key, [expired.cert], PASSWORD)), 'expired', 'certificate', /"CN=Expired, C=ES" expired on \d{4}-/],
-        ['not yet valid', importP12(h, key, pkcs12(early.key, [early.cert], PASSWORD)), 'not_yet_valid', 'certificate', /valid only from/],
-        ['serverAuth only', importP12(h, key, pkcs12(serverOnly.key, [serverOnly.cert], PASSWORD)), 'wrong_key_usage', 'usage', /TLS client authentication/],
-        ['keyEncipherment only', importP12(h, key, pkcs12(encipherOnly.key, [encipherOnly.cert], PASSWORD), PASSWORD, { uses: ['signing'] }), 'wrong_key_usage', 'usage', /signing/],
-        ['a chain that does not link', importPem(h, key, `${taxpayer.key}${taxpayer.cert}${otherCa.cert}`), 'broken_chain', 'chain', /"CN=Some other CA, C=ES" did not sign/],
-        ['key of another certificate', importPem(h, key, `${expired.key}${taxpayer.cert}`), 'key_mismatch', 'pem', /does not belong to the certificate/],
-        ['legacy RC2 / 3DES PKCS#12', importP12(h, key, pkcs12(taxpayer.key, [taxpayer.cert], PASSWORD, { legacy: true })), 'unsupported_encryption', 'pkcs12', /without -legacy/],
-        ['not a PKCS#12 file', importP12(h, key, Buffer.from('hello world')), 'unreadable', 'pkcs12', /not a PKCS#12/],
+      const cases: Array<
+        [
+          string,
+          Promise<{ statusCode: number; body: string; json(): Record<string, unknown> }>,
+          string,
+          string,
+          RegExp,
+        ]
+      > = [
+        [
+          'wrong password',
+          importP12(h, key, pkcs12(taxpayer.key, [taxpayer.cert], PASSWORD), 'guess'),
+          'wrong_password',
+          'password',
+          /wrong/,
+        ],
+        [
+          'expired',
+          importP12(h, key, pkcs12(expired.key, [expired.cert], PASSWORD)),
+          'expired',
+          'certificate',
+          /"CN=Expired, C=ES" expired on \d{4}-/,
+        ],
+        [
+          'not yet valid',
+          importP12(h, key, pkcs12(early.key, [early.cert], PASSWORD)),
+          'not_yet_valid',
+          'certificate',
+          /valid only from/,
+        ],
+        [
+          'serverAuth only',
+          importP12(h, key, pkcs12(serverOnly.key, [serverOnly.cert], PASSWORD)),
+          'wrong_key_usage',
+          'usage',
+          /TLS client authentication/,
+        ],
+        [
+          'keyEncipherment only',
+          importP12(h, key, pkcs12(encipherOnly.key, [encipherOnly.cert], PASSWORD), PASSWORD, {
+            uses: ['signing'],
+          }),
+          'wrong_key_usage',
+          'usage',
+          /signing/,
+        ],
+        [
+          'a chain that does not link',
+          importPem(h, key, `${taxpayer.key}${taxpayer.cert}${otherCa.cert}`),
+          'broken_chain',
+          'chain',
+          /"CN=Some other CA, C=ES" did not sign/,
+        ],
+        [
+          'key of another certificate',
+          importPem(h, key, `${expired.key}${taxpayer.cert}`),
+          'key_mismatch',
+          'pem',
+          /does not belong to the certificate/,
+        ],
+        [
+          'legacy RC2 / 3DES PKCS#12',
+          importP12(h, key, pkcs12(taxpayer.key, [taxpayer.cert], PASSWORD, { legacy: true })),
+          'unsupported_encryption',
+          'pkcs12',
+          /without -legacy/,
+        ],
+        [
+          'not a PKCS#12 file',
+          importP12(h, key, Buffer.from('hello world')),
+          'unreadable',
+          'pkcs12',
+          /not a PKCS#12/,
+        ],
       ]
       for (const [what, pending, problem, field, message] of cases) {
         const response = await pending
@@ -171,12 +235,19 @@ for (const engine of await engines()) {
     void test('a replacement is a new version under the same id; the old one is refused as a replacement again; an unused certificate is removed', async () => {
       const { key } = await newAccount(h.app)
       const first = (await importP12(h, key, pkcs12(taxpayer.key, [taxpayer.cert], PASSWORD))).json()
-      const renewed = await testClient(ca, 'C=ES, O=Empresa de Prueba SL, CN=EMPRESA DE PRUEBA SL - B12345674', { to: 730 })
+      const renewed = await testClient(
+        ca,
+        'C=ES, O=Empresa de Prueba SL, CN=EMPRESA DE PRUEBA SL - B12345674',
+        { to: 730 },
+      )
       const replaced = await h.app.inject({
         method: 'PUT',
         url: `/v1/certificates/${first.id}`,
         headers: bearer(key),
-        payload: { pkcs12: pkcs12(renewed.key, [renewed.cert], PASSWORD).toString('base64'), password: PASSWORD },
+        payload: {
+          pkcs12: pkcs12(renewed.key, [renewed.cert], PASSWORD).toString('base64'),
+          password: PASSWORD,
+        },
       })
       assert.equal(replaced.statusCode, 200, replaced.body)
       const view = replaced.json()
@@ -185,7 +256,11 @@ for (const engine of await engines()) {
       assert.notEqual(view.fingerprint_sha256, first.fingerprint_sha256)
       assert.equal(view.not_after, new Date(new X509Certificate(renewed.cert).validTo).toISOString())
       assert.ok(view.replaced_at)
-      const shown = await h.app.inject({ method: 'GET', url: `/v1/certificates/${first.id}`, headers: bearer(key) })
+      const shown = await h.app.inject({
+        method: 'GET',
+        url: `/v1/certificates/${first.id}`,
+        headers: bearer(key),
+      })
       assert.equal(shown.json().version, 2)
       const back = await h.app.inject({
         method: 'PUT',
@@ -204,7 +279,11 @@ for (const engine of await engines()) {
       assert.equal(refused.statusCode, 400)
       assert.equal(refused.json().problem, 'expired')
       assert.equal((await list(h, key))[0]?.version, 2, 'a refused replacement changes nothing')
-      const removed = await h.app.inject({ method: 'DELETE', url: `/v1/certificates/${first.id}`, headers: bearer(key) })
+      const removed = await h.app.inject({
+        method: 'DELETE',
+        url: `/v1/certificates/${first.id}`,
+        headers: bearer(key),
+      })
       assert.equal(removed.statusCode, 204)
       assert.deepEqual(await list(h, key), [])
     })

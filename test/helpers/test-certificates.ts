@@ -106,7 +106,12 @@ export async function testClient(issuer: Issued, name: string, options: ClientOp
 }
 
 /** A PKCS#12 file made by `openssl pkcs12 -export` (AES-256, PBKDF2, HMAC-SHA256: OpenSSL 3's default). */
-export function pkcs12(key: string, chain: string[], password: string, options: { legacy?: boolean } = {}): Buffer {
+export function pkcs12(
+  key: string,
+  chain: string[],
+  password: string,
+  options: { legacy?: boolean } = {},
+): Buffer {
   const dir = mkdtempSync(join(tmpdir(), 'fiscalbox-p12-'))
   try {
     writeFileSync(join(dir, 'key.pem'), key, { mode: 0o600 })

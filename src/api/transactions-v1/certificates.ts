@@ -10,7 +10,10 @@ import { CertificateView, IdParams, ImportCertificateBody, problems } from './sc
 const tags = ['transactions v1: certificates']
 
 /** The certificate as the API shows it: never its private key. */
-export function certificateView(certificate: StoredCertificate, usedBy: string[]): Static<typeof CertificateView> {
+export function certificateView(
+  certificate: StoredCertificate,
+  usedBy: string[],
+): Static<typeof CertificateView> {
   const v = certificate.active
   return {
     id: certificate.id,
@@ -63,7 +66,10 @@ export function certificateRoutes(v1: V1Runtime): FastifyPluginAsyncTypebox {
       },
       async (request, reply) => {
         const accountId = request.caller.account.id
-        const { certificate, created } = await v1.certificates.import(accountId, importRequestOf(request.body))
+        const { certificate, created } = await v1.certificates.import(
+          accountId,
+          importRequestOf(request.body),
+        )
         const usedBy = await v1.certificates.usedBy(accountId, certificate.id)
         return reply.code(created ? 201 : 200).send(certificateView(certificate, usedBy))
       },
@@ -78,7 +84,9 @@ export function certificateRoutes(v1: V1Runtime): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => ({
-        data: (await v1.certificates.list(request.caller.account.id)).map((c) => certificateView(c.certificate, c.usedBy)),
+        data: (await v1.certificates.list(request.caller.account.id)).map((c) =>
+          certificateView(c.certificate, c.usedBy),
+        ),
       }),
     )
     app.get(
@@ -112,7 +120,11 @@ export function certificateRoutes(v1: V1Runtime): FastifyPluginAsyncTypebox {
       },
       async (request) => {
         const accountId = request.caller.account.id
-        const certificate = await v1.certificates.replace(accountId, request.params.id, importRequestOf(request.body))
+        const certificate = await v1.certificates.replace(
+          accountId,
+          request.params.id,
+          importRequestOf(request.body),
+        )
         return certificateView(certificate, await v1.certificates.usedBy(accountId, certificate.id))
       },
     )

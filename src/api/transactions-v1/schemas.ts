@@ -313,7 +313,9 @@ const CertificateUseSchema = literals(['tls_client', 'signing'] as const)
 
 export const ImportCertificateBody = Type.Object(
   {
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "Default: the subject's CN" })),
+    name: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: "Default: the subject's CN" }),
+    ),
     pkcs12: Type.Optional(
       Type.String({ minLength: 1, maxLength: 200_000, description: 'The .p12 / .pfx file, base64' }),
     ),
@@ -321,11 +323,15 @@ export const ImportCertificateBody = Type.Object(
       Type.String({
         minLength: 1,
         maxLength: 200_000,
-        description: 'PEM text: the private key (PKCS#8 or PKCS#1, optionally encrypted) and the certificates',
+        description:
+          'PEM text: the private key (PKCS#8 or PKCS#1, optionally encrypted) and the certificates',
       }),
     ),
     password: Type.Optional(
-      Type.String({ maxLength: 1_000, description: "The PKCS#12 file's password, or the PEM key's; never stored" }),
+      Type.String({
+        maxLength: 1_000,
+        description: "The PKCS#12 file's password, or the PEM key's; never stored",
+      }),
     ),
     uses: Type.Optional(
       Type.Array(CertificateUseSchema, {

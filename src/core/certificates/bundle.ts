@@ -62,7 +62,10 @@ const arrayBufferOf = (data: Uint8Array): ArrayBuffer =>
   data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer
 
 /** The private key and every certificate of a PKCS#12 file, after its integrity (MAC) was checked. */
-async function readPkcs12(data: Buffer, password: string): Promise<{ key: KeyObject; certificates: X509Certificate[] }> {
+async function readPkcs12(
+  data: Buffer,
+  password: string,
+): Promise<{ key: KeyObject; certificates: X509Certificate[] }> {
   pkijsEngine()
   let pfx: pkijs.PFX
   try {
@@ -133,7 +136,10 @@ function pkcs12Failure(error: unknown): FiscalError {
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]+?-----END \1-----/g
 
-function readPem(pem: string, password: string | undefined): { key: KeyObject; certificates: X509Certificate[] } {
+function readPem(
+  pem: string,
+  password: string | undefined,
+): { key: KeyObject; certificates: X509Certificate[] } {
   const keys: string[] = []
   const certificates: X509Certificate[] = []
   for (const match of pem.matchAll(PEM_BLOCK)) {
@@ -142,13 +148,21 @@ function readPem(pem: string, password: string | undefined): { key: KeyObject; c
       try {
         certificates.push(new X509Certificate(match[0]))
       } catch {
-        throw refused('unreadable', 'pem', `certificate ${certificates.length + 1} is not a readable X.509 certificate`)
+        throw refused(
+          'unreadable',
+          'pem',
+          `certificate ${certificates.length + 1} is not a readable X.509 certificate`,
+        )
       }
     } else if (label.endsWith('PRIVATE KEY')) keys.push(match[0])
   }
-  if (keys.length !== 1) throw refused('unreadable', 'pem', `must hold exactly one private key, it holds ${keys.length}`)
+  if (keys.length !== 1)
+    throw refused('unreadable', 'pem', `must hold exactly one private key, it holds ${keys.length}`)
   try {
-    return { key: createPrivateKey({ key: keys[0] as string, ...(password ? { passphrase: password } : {}) }), certificates }
+    return {
+      key: createPrivateKey({ key: keys[0] as string, ...(password ? { passphrase: password } : {}) }),
+      certificates,
+    }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
     if (/passphrase|decrypt|bad/i.test(message))
@@ -164,7 +178,9 @@ export async function readCertificate(
   now: Date,
 ): Promise<CheckedBundle> {
   const { key, certificates } =
-    input.format === 'pkcs12' ? await readPkcs12(input.data, input.password) : readPem(input.pem, input.password)
+    input.format === 'pkcs12'
+      ? await readPkcs12(input.data, input.password)
+      : readPem(input.pem, input.password)
   if (certificates.length === 0) throw refused('unreadable', input.format, 'holds no certificate')
   const publicKey = createPublicKey(key).export({ type: 'spki', format: 'der' })
   const leaf = certificates.find((c) => c.publicKey.export({ type: 'spki', format: 'der' }).equals(publicKey))
@@ -174,7 +190,10 @@ export async function readCertificate(
       input.format,
       `the private key does not belong to the certificate (${certificates.map((c) => subjectOf(c)).join('; ')})`,
     )
-  const chain = linkChain(leaf, certificates.filter((c) => c !== leaf))
+  const chain = linkChain(
+    leaf,
+    certificates.filter((c) => c !== leaf),
+  )
   for (const certificate of [leaf, ...chain]) checkValidity(certificate, now)
   checkUses(leaf, uses)
   return { key, leaf, chain }
@@ -186,7 +205,9 @@ function linkChain(leaf: X509Certificate, others: X509Certificate[]): X509Certif
   const left = [...others]
   let current = leaf
   while (left.length > 0) {
-    const index = left.findIndex((candidate) => current.checkIssued(candidate) && current.verify(candidate.publicKey))
+    const index = left.findIndex(
+      (candidate) => current.checkIssued(candidate) && current.verify(candidate.publicKey),
+    )
     if (index < 0) break
     const [issuer] = left.splice(index, 1) as [X509Certificate]
     chain.push(issuer)
@@ -204,9 +225,17 @@ function linkChain(leaf: X509Certificate, others: X509Certificate[]): X509Certif
 
 function checkValidity(certificate: X509Certificate, now: Date): void {
   if (now < new Date(certificate.validFrom))
-    throw refused('not_yet_valid', 'certificate', `${subjectOf(certificate)} is valid only from ${iso(certificate.validFrom)}`)
+    throw refused(
+      'not_yet_valid',
+      'certificate',
+      `${subjectOf(certificate)} is valid only from ${iso(certificate.validFrom)}`,
+    )
   if (now > new Date(certificate.validTo))
-    throw refused('expired', 'certificate', `${subjectOf(certificate)} expired on ${iso(certificate.validTo)}`)
+    throw refused(
+      'expired',
+      'certificate',
+      `${subjectOf(certificate)} expired on ${iso(certificate.validTo)}`,
+    )
 }
 
 const iso = (text: string) => new Date(text).toISOString()
@@ -255,10 +284,6 @@ function checkUses(leaf: X509Certificate, wanted: readonly CertificateUse[]): vo
 
 /** RFC 2253-like one-line form of a subject or issuer (most specific first, as node prints it reversed). */
 export const distinguishedName = (multiline: string): string =>
-  multiline
-    .split('\n')
-    .filter(Boolean)
-    .reverse()
-    .join(', ')
+  multiline.split('\n').filter(Boolean).reverse().join(', ')
 
 const subjectOf = (certificate: X509Certificate) => `"${distinguishedName(certificate.subject)}"`

@@ -117,7 +117,8 @@ export class Certificates {
       name: request.name ?? distinguishedNameCn(version.subject),
       createdAt: version.createdAt,
     }
-    if (await this.store.insert(certificate, version)) return { certificate: { ...certificate, active: version }, created: true }
+    if (await this.store.insert(certificate, version))
+      return { certificate: { ...certificate, active: version }, created: true }
     // Imported by a concurrent request meanwhile: the UNIQUE fingerprint kept one.
     const raced = await this.store.findByFingerprint(accountId, version.fingerprint)
     if (!raced) throw new FiscalError(ErrorCode.Internal, 'certificate neither stored nor found')
@@ -136,7 +137,10 @@ export class Certificates {
         `this certificate is already stored${holder.id === id ? ' as an earlier version of this one' : ` as ${holder.id}`}`,
       )
     if (!(await this.store.replace(version, current.active.version)))
-      throw new FiscalError(ErrorCode.Conflict, `certificate ${id} was replaced meanwhile: list it and try again`)
+      throw new FiscalError(
+        ErrorCode.Conflict,
+        `certificate ${id} was replaced meanwhile: list it and try again`,
+      )
     return { ...current, active: version }
   }
 
@@ -148,7 +152,10 @@ export class Certificates {
 
   /** The account's certificates with the locations that use each. */
   async list(accountId: string): Promise<Array<{ certificate: StoredCertificate; usedBy: string[] }>> {
-    const [certificates, users] = await Promise.all([this.store.list(accountId), this.store.usersOf(accountId)])
+    const [certificates, users] = await Promise.all([
+      this.store.list(accountId),
+      this.store.usersOf(accountId),
+    ])
     return certificates.map((certificate) => ({ certificate, usedBy: users.get(certificate.id) ?? [] }))
   }
 

@@ -81,7 +81,13 @@ export function certificateStore(storage: Storage): CertificateStore {
       )
       .selectAll('v')
       .select(['c.name', 'c.active_version', 'c.created_at as certificate_created_at'])
-  const fromJoined = (row: Selectable<CertificateVersionTable> & { name: string; active_version: number; certificate_created_at: string }) =>
+  const fromJoined = (
+    row: Selectable<CertificateVersionTable> & {
+      name: string
+      active_version: number
+      certificate_created_at: string
+    },
+  ) =>
     toCertificate(
       {
         id: row.certificate_id,
@@ -130,7 +136,10 @@ export function certificateStore(storage: Storage): CertificateStore {
       }
     },
     find: async (accountId, id) => {
-      const row = await active().where('c.id', '=', id).where('c.account_id', '=', accountId).executeTakeFirst()
+      const row = await active()
+        .where('c.id', '=', id)
+        .where('c.account_id', '=', accountId)
+        .executeTakeFirst()
       return row && fromJoined(row)
     },
     findByFingerprint: async (accountId, fingerprint) => {
@@ -145,9 +154,9 @@ export function certificateStore(storage: Storage): CertificateStore {
       return row && fromJoined(row)
     },
     list: async (accountId) =>
-      (await active().where('c.account_id', '=', accountId).orderBy('c.created_at').orderBy('c.id').execute()).map(
-        fromJoined,
-      ),
+      (
+        await active().where('c.account_id', '=', accountId).orderBy('c.created_at').orderBy('c.id').execute()
+      ).map(fromJoined),
     remove: (accountId, id) =>
       storage.transact(async (trx) => {
         const removed = await trx
@@ -155,7 +164,11 @@ export function certificateStore(storage: Storage): CertificateStore {
           .where('id', '=', id)
           .where('account_id', '=', accountId)
           .executeTakeFirst()
-        await trx.deleteFrom('certificate_versions').where('certificate_id', '=', id).where('account_id', '=', accountId).execute()
+        await trx
+          .deleteFrom('certificate_versions')
+          .where('certificate_id', '=', id)
+          .where('account_id', '=', accountId)
+          .execute()
         return Number(removed.numDeletedRows) > 0
       }),
     usersOf: async (accountId) => {
