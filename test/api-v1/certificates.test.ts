@@ -93,6 +93,11 @@ for (const engine of await engines()) {
       assert.equal(removal.statusCode, 409, 'a certificate in use is not removed')
       assert.match(removal.json().error, new RegExp(location.json().id))
 
+      // The expiry inventory (warnings, metrics) holds it with its end of validity.
+      const inventoried = (await h.runtime.credentials.list()).find((c) => c.holder.endsWith(view.id))
+      assert.equal(inventoried?.subject, view.subject)
+      assert.equal(inventoried?.notAfter?.toISOString(), view.not_after)
+
       // Another account sees none of it.
       const other = await newAccount(h.app)
       assert.deepEqual(await list(h, other.key), [])

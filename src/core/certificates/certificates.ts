@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, type KeyObject, randomUUID } from 'node:crypto'
 import { ErrorCode, FiscalError } from '../errors.ts'
+import type { CredentialSource } from '../credentials.ts'
 import type { MasterKey } from '../secrets.ts'
 import {
   CERTIFICATE_USES,
@@ -58,6 +59,8 @@ export interface CertificateStore {
   find(accountId: string, id: string): Promise<StoredCertificate | undefined>
   findByFingerprint(accountId: string, fingerprint: string): Promise<StoredCertificate | undefined>
   list(accountId: string): Promise<StoredCertificate[]>
+  /** Every account's certificates (the expiry inventory). */
+  listAll(): Promise<StoredCertificate[]>
   /** The certificate and its versions; false when there was none. */
   remove(accountId: string, id: string): Promise<boolean>
   /** The account's locations that name a certificate in their country_config, by certificate id. */
@@ -253,3 +256,19 @@ const firstPem = (pem: string): string => {
 
 /** A certificate's default name: its subject's common name, else the whole subject. */
 const distinguishedNameCn = (subject: string): string => /(?:^|, )CN=([^,]+)/.exec(subject)?.[1] ?? subject
+
+/**
+ * The store's certificates in the expiry inventory (core/credentials.ts). They belong to an account, not
+ * to a market: `country` is `*`, and the holder names the account and the certificate.
+ */
+export const storedCertificateCredentials = (store: Pick<CertificateStore, 'listAll'>): CredentialSource => ({
+  credentials: async () =>
+    (await store.listAll()).map((c) => ({
+      country: '*',
+      kind: 'certificate' as const,
+      use: `stored certificate (${c.active.uses.join(', ')})`,
+      subject: c.active.subject,
+      holder: `account ${c.accountId}, certificate ${c.id}`,
+      notAfter: new Date(c.active.notAfter),
+    })),
+})

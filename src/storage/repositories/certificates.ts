@@ -157,6 +157,7 @@ export function certificateStore(storage: Storage): CertificateStore {
       (
         await active().where('c.account_id', '=', accountId).orderBy('c.created_at').orderBy('c.id').execute()
       ).map(fromJoined),
+    listAll: async () => (await active().orderBy('c.created_at').orderBy('c.id').execute()).map(fromJoined),
     remove: (accountId, id) =>
       storage.transact(async (trx) => {
         const removed = await trx
