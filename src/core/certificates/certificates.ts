@@ -91,7 +91,7 @@ export interface ImportRequest {
   input: CertificateInput
   /** A new certificate's name (default: its subject's CN); a replacement keeps the name it has. */
   name?: string
-  /** The uses it must allow; by default both (a Spanish taxpayer's certificate signs and authenticates). */
+  /** The uses it must allow; by default both (a taxpayer's certificate usually signs and authenticates). */
   uses?: readonly CertificateUse[]
 }
 
