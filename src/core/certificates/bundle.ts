@@ -48,6 +48,8 @@ const OID = {
   certBag: '1.2.840.113549.1.12.10.1.3',
   x509Certificate: '1.2.840.113549.1.9.22.1',
   clientAuth: '1.3.6.1.5.5.7.3.2',
+  encryptedData: '1.2.840.113549.1.7.6',
+  pbes2: '1.2.840.113549.1.5.13',
   anyExtendedKeyUsage: '2.5.29.37.0',
 } as const
 
@@ -74,6 +76,7 @@ async function readPkcs12(
     throw refused('unreadable', 'pkcs12', 'is not a PKCS#12 (.p12 / .pfx) file')
   }
   const secret = arrayBufferOf(new TextEncoder().encode(password))
+  checkIterations(pfx.macData?.iterations ?? 1)
   try {
     await pfx.parseInternalValues({ password: secret, checkIntegrity: true })
   } catch (error) {
@@ -81,6 +84,11 @@ async function readPkcs12(
   }
   const safe = pfx.parsedValue?.authenticatedSafe
   if (!safe) throw refused('unreadable', 'pkcs12', 'holds no authenticated safe (no key or certificate)')
+  for (const content of safe.safeContents)
+    if (content.contentType === OID.encryptedData)
+      checkPbes2(
+        new pkijs.EncryptedData({ schema: content.content }).encryptedContentInfo.contentEncryptionAlgorithm,
+      )
   try {
     await safe.parseInternalValues({ safeContents: safe.safeContents.map(() => ({ password: secret })) })
   } catch (error) {
@@ -92,6 +100,7 @@ async function readPkcs12(
     for (const bag of contents.value.safeBags) {
       if (bag.bagId === OID.shroudedKeyBag) {
         const shrouded = bag.bagValue as pkijs.PKCS8ShroudedKeyBag
+        checkPbes2(shrouded.encryptionAlgorithm)
         try {
           // pkijs' own PKCS#12 example decrypts a shrouded key bag this way; its typings mark it protected.
           await (shrouded as unknown as Decryptable).parseInternalValues({ password: secret })
@@ -112,6 +121,27 @@ async function readPkcs12(
   if (keys.length !== 1)
     throw refused('unreadable', 'pkcs12', `must hold exactly one private key, it holds ${keys.length}`)
   return { key: keys[0] as KeyObject, certificates }
+}
+
+/**
+ * The file chooses how many rounds its key derivation takes: far more than any exporter writes (OpenSSL
+ * 2048, Windows 2000 to 600 000) would hold a CPU for minutes, so such a file is refused before the work.
+ */
+const MAX_ITERATIONS = 10_000_000
+
+function checkIterations(iterations: number): void {
+  if (iterations > MAX_ITERATIONS)
+    throw refused(
+      'unsupported_encryption',
+      'pkcs12',
+      `asks for ${iterations} key derivation rounds (at most ${MAX_ITERATIONS})`,
+    )
+}
+
+function checkPbes2(algorithm: pkijs.AlgorithmIdentifier): void {
+  if (algorithm.algorithmId !== OID.pbes2) return
+  const pbes2 = new pkijs.PBES2Params({ schema: algorithm.algorithmParams })
+  checkIterations(new pkijs.PBKDF2Params({ schema: pbes2.keyDerivationFunc.algorithmParams }).iterationCount)
 }
 
 interface Decryptable {
