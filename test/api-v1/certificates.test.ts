@@ -133,6 +133,7 @@ for (const engine of await engines()) {
 
     void test('each unusable certificate is refused with a 400 naming the problem, and nothing is stored', async () => {
       const { key } = await newAccount(h.app)
+      const hugeIterations = pkcs12(taxpayer.key, [taxpayer.cert], PASSWORD, { keyIterations: 1_000_001 })
       const otherCa = await testCa('C=ES, CN=Some other CA')
       const expired = await testClient(ca, 'C=ES, CN=Expired', { from: -400, to: -35 })
       const early = await testClient(ca, 'C=ES, CN=Not yet', { from: 10, to: 400 })
@@ -209,6 +210,13 @@ for (const engine of await engines()) {
           'unsupported_encryption',
           'pkcs12',
           /without -legacy/,
+        ],
+        [
+          'a key derivation of more rounds than any exporter writes',
+          importP12(h, key, hugeIterations),
+          'unsupported_encryption',
+          'pkcs12',
+          /asks for 1000001 key derivation rounds/,
         ],
         [
           'not a PKCS#12 file',

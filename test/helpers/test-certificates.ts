@@ -110,7 +110,7 @@ export function pkcs12(
   key: string,
   chain: string[],
   password: string,
-  options: { legacy?: boolean } = {},
+  options: { legacy?: boolean; keyIterations?: number } = {},
 ): Buffer {
   const dir = mkdtempSync(join(tmpdir(), 'fiscalbox-p12-'))
   try {
@@ -121,6 +121,8 @@ export function pkcs12(
       'pkcs12',
       '-export',
       ...(options.legacy ? ['-legacy'] : []),
+      // Only the key is encrypted then (certificates in clear), so that openssl derives one key, not two.
+      ...(options.keyIterations ? ['-iter', String(options.keyIterations), '-certpbe', 'NONE'] : []),
       '-inkey',
       join(dir, 'key.pem'),
       '-in',

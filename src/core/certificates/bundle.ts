@@ -84,11 +84,13 @@ async function readPkcs12(
   }
   const safe = pfx.parsedValue?.authenticatedSafe
   if (!safe) throw refused('unreadable', 'pkcs12', 'holds no authenticated safe (no key or certificate)')
-  for (const content of safe.safeContents)
-    if (content.contentType === OID.encryptedData)
-      checkPbes2(
-        new pkijs.EncryptedData({ schema: content.content }).encryptedContentInfo.contentEncryptionAlgorithm,
-      )
+  for (const content of safe.safeContents) {
+    if (content.contentType !== OID.encryptedData) continue
+    checkPbes2(
+      copyOf<pkijs.EncryptedData>(pkijs.EncryptedData, content.content).encryptedContentInfo
+        .contentEncryptionAlgorithm,
+    )
+  }
   try {
     await safe.parseInternalValues({ safeContents: safe.safeContents.map(() => ({ password: secret })) })
   } catch (error) {
@@ -124,10 +126,10 @@ async function readPkcs12(
 }
 
 /**
- * The file chooses how many rounds its key derivation takes: far more than any exporter writes (OpenSSL
- * 2048, Windows 2000 to 600 000) would hold a CPU for minutes, so such a file is refused before the work.
+ * The file chooses how many rounds its key derivation takes (OpenSSL writes 2048): a file asking for far
+ * more would hold a CPU for as long as it likes, so it is refused before the work.
  */
-const MAX_ITERATIONS = 10_000_000
+const MAX_ITERATIONS = 1_000_000
 
 function checkIterations(iterations: number): void {
   if (iterations > MAX_ITERATIONS)
@@ -140,9 +142,15 @@ function checkIterations(iterations: number): void {
 
 function checkPbes2(algorithm: pkijs.AlgorithmIdentifier): void {
   if (algorithm.algorithmId !== OID.pbes2) return
-  const pbes2 = new pkijs.PBES2Params({ schema: algorithm.algorithmParams })
-  checkIterations(new pkijs.PBKDF2Params({ schema: pbes2.keyDerivationFunc.algorithmParams }).iterationCount)
+  const pbes2 = copyOf<pkijs.PBES2Params>(pkijs.PBES2Params, algorithm.algorithmParams)
+  checkIterations(
+    copyOf<pkijs.PBKDF2Params>(pkijs.PBKDF2Params, pbes2.keyDerivationFunc.algorithmParams).iterationCount,
+  )
 }
+
+/** Reads a structure from a copy of its ASN.1: pkijs reading it in place spoils it for its own later use. */
+const copyOf = <T>(type: { fromBER(data: ArrayBuffer): T }, asn1: { toBER(): ArrayBuffer }): T =>
+  type.fromBER(asn1.toBER())
 
 interface Decryptable {
   parseInternalValues(parameters: { password: ArrayBuffer }): Promise<void>
