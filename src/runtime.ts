@@ -4,6 +4,7 @@ import type { Config } from './config.ts'
 import { Cashboxes } from './core/cashboxes.ts'
 import { Dashboard } from './core/dashboard/dashboard.ts'
 import { Operators } from './core/dashboard/operators.ts'
+import { storedCertificateCredentials } from './core/certificates/certificates.ts'
 import type { ExportRunStore } from './core/dashboard/ports.ts'
 import { CredentialInventory, type CredentialSource } from './core/credentials.ts'
 import { PayService } from './core/payments/pay-service.ts'
@@ -24,6 +25,7 @@ import { PaymentSimulator } from './payments/simulator.ts'
 import { IssueService } from './receipts/issue-service.ts'
 import { openStorage, type Storage } from './storage/database.ts'
 import { cashboxRepository, metaRepository } from './storage/repositories/cashboxes.ts'
+import { certificateStore } from './storage/repositories/certificates.ts'
 import { dashboardRepository } from './storage/repositories/dashboard.ts'
 import { journalRepository } from './storage/repositories/journal.ts'
 import { createLedger } from './storage/repositories/ledger.ts'
@@ -134,7 +136,7 @@ export async function openRuntime(
     const reservationsRecovered = signService.recoverReservations()
     // Observed by close() and by whoever awaits it; never an unhandled rejection.
     reservationsRecovered.catch(() => {})
-    const credentialSources: CredentialSource[] = []
+    const credentialSources: CredentialSource[] = [storedCertificateCredentials(certificateStore(storage))]
     const runtime: Runtime = {
       storage,
       cashboxes,

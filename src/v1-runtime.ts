@@ -1,4 +1,5 @@
 import type { Config } from './config.ts'
+import { Certificates } from './core/certificates/certificates.ts'
 import { RateLimiter } from './core/rate-limiter.ts'
 import type { MasterKey } from './core/secrets.ts'
 import { Accounts } from './core/v1/accounts.ts'
@@ -13,6 +14,7 @@ import { createFiscalizerRegistry } from './markets/fiscalizers.ts'
 import { batchWindows } from './markets/index.ts'
 import type { Storage } from './storage/database.ts'
 import { accountStore, webhookStore } from './storage/repositories/v1-accounts.ts'
+import { certificateStore } from './storage/repositories/certificates.ts'
 import { jobStore } from './storage/repositories/outbox-jobs.ts'
 import { transactionStore } from './storage/repositories/v1-transactions.ts'
 
@@ -68,6 +70,8 @@ export interface V1Runtime {
   /** The settings in force (defaults filled in). */
   options: V1Options
   accounts: Accounts
+  /** The accounts' certificates (POST /v1/certificates, `fiscalbox certificates`). */
+  certificates: Certificates
   transactions: Transactions
   webhooks: Webhooks
   jobs: JobEngine
@@ -92,10 +96,14 @@ export function createV1Runtime(storage: Storage, master: MasterKey, settings: V
   const engine = new JobEngine(jobs, options.engine, options.clock)
   const accounts = new Accounts(accountsStore, master, fiscalizerFor, { liveEnabled: options.liveEnabled })
   const webhooks = new Webhooks(webhooksStore, master)
+  const certificates = new Certificates(certificateStore(storage), master, options.clock)
   const transactions = new Transactions(
     transactionsStore,
     accountsStore,
-    (locationId) => accounts.signer(locationId),
+    async (location) => ({
+      signer: await accounts.signer(location.id),
+      certificate: await certificates.ofLocation(location),
+    }),
     fiscalizerFor,
     engine,
     {
@@ -111,6 +119,7 @@ export function createV1Runtime(storage: Storage, master: MasterKey, settings: V
       transactions: transactionsStore,
       jobs,
       locations: accountsStore,
+      certificateOf: (location) => certificates.ofLocation(location),
       fiscalizerFor,
       webhookMaxAttempts: options.webhookMaxAttempts,
       claimBatch: options.submissionClaimBatch,
@@ -123,6 +132,7 @@ export function createV1Runtime(storage: Storage, master: MasterKey, settings: V
   return {
     options,
     accounts,
+    certificates,
     transactions,
     webhooks,
     jobs: engine,

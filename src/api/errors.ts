@@ -24,6 +24,7 @@ const CORE: Record<ErrorCode, ErrorCodeSpec> = {
   [ErrorCode.DatabaseUnavailable]: { status: 503, title: 'Database unavailable' },
   [ErrorCode.Forbidden]: { status: 403, title: 'Forbidden' },
   [ErrorCode.Conflict]: { status: 409, title: 'Conflict with the current state' },
+  [ErrorCode.CertificateRefused]: { status: 400, title: 'Certificate refused' },
 }
 
 /** The one place where error codes become HTTP status codes: the core's and each market module's. */

@@ -9,6 +9,7 @@ import { JournalVerifier } from '../verify/journal-verifier.ts'
 import { verifyJsonlFile } from '../verify/verify-file.ts'
 import { journalSummary } from './export-formats.ts'
 import { exportJournal } from './export-journal.ts'
+import { addCertificateCommands } from './certificates.ts'
 import { addTransactionsExport, verifierFor } from './export-transactions.ts'
 import { progress } from './progress.ts'
 
@@ -102,6 +103,8 @@ program
       await runtime.close()
     }
   })
+
+addCertificateCommands(program)
 
 const exporter = program.command('export').description('write audit exports')
 exporter

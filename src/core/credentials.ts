@@ -18,6 +18,8 @@ export interface HeldCredential {
    * holds for no cash box (made through a market's own API), which the local account's operators see.
    */
   cashboxId: string | null
+  /** The account that owns it when no cash box does (the certificate store's); wins over cashboxId. */
+  ownerAccountId?: string
   /** A certificate's subject DN, or what a key belongs to. */
   subject: string
   /** A certificate's issuer DN; null for a key. */
@@ -83,7 +85,8 @@ export class CredentialInventory {
     const end = (c: Credential) => c.notAfter?.getTime() ?? Number.POSITIVE_INFINITY
     const all: Credential[] = []
     for (const c of held.flat()) {
-      const accountId = c.cashboxId === null ? DEFAULT_ACCOUNT_ID : accounts.get(c.cashboxId)
+      const accountId =
+        c.ownerAccountId ?? (c.cashboxId === null ? DEFAULT_ACCOUNT_ID : accounts.get(c.cashboxId))
       // A cash box that is not there has no operators: its credentials are no account's to see.
       if (accountId) all.push({ ...c, accountId })
     }

@@ -26,6 +26,8 @@ export enum ErrorCode {
   // Transactions API v1
   Forbidden = 'forbidden',
   Conflict = 'conflict',
+  /** A certificate to store cannot be used: details.field and `problem` name what is wrong with it. */
+  CertificateRefused = 'certificate_refused',
 }
 
 /** A code a market module declares with its status and title (markets/module.ts); the string is the wire code. */

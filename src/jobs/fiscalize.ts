@@ -1,3 +1,4 @@
+import type { CertificateMaterial } from '../core/certificates/certificates.ts'
 import { type ChainRecord, deliverChain, type Verdict } from '../core/delivery.ts'
 import type {
   AuthorityAnswer,
@@ -72,6 +73,8 @@ export function fiscalizeHandler(deps: {
     >
   }
   locations: Pick<AccountStore, 'findLocation'>
+  /** The stored certificate a location names (core/certificates), read at each submission. */
+  certificateOf: (location: LocationRecord) => Promise<CertificateMaterial | undefined>
   fiscalizerFor: FiscalizerFor
   webhookMaxAttempts: number
   /** Most submission jobs one worker loop claims at once (they are then batched per location). */
@@ -226,7 +229,8 @@ export function fiscalizeHandler(deps: {
         }
         const fiscalizer = deps.fiscalizerFor(location)
         // One group is one location's chain in one environment: one client for all of it.
-        client ??= fiscalizer.authority?.(location, transaction.environment)
+        if (!client && fiscalizer.authority)
+          client = fiscalizer.authority(location, transaction.environment, await deps.certificateOf(location))
         if (!client) {
           outcomes.set(job.id, { kind: 'dead', error: `fiscalizer ${fiscalizer.name} has no authority` })
           continue

@@ -127,6 +127,8 @@ export interface Database {
   operators: OperatorTable
   terminals: TerminalTable
   export_runs: ExportRunTable
+  certificates: CertificateTable
+  certificate_versions: CertificateVersionTable
   kysely_migration?: Generated<never>
 }
 
@@ -320,4 +322,31 @@ export interface ExportRunTable {
   bytes: number
   error: string | null
   verdict: string | null
+}
+
+/** An account's certificates (migration 022-certificates); the active one of its versions by number. */
+export interface CertificateTable {
+  id: string
+  account_id: string
+  name: string
+  active_version: number
+  created_at: string
+}
+
+export interface CertificateVersionTable {
+  id: string
+  certificate_id: string
+  account_id: string
+  version: number
+  fingerprint: string
+  subject: string
+  issuer: string
+  serial_number: string
+  not_before: string
+  not_after: string
+  /** JSON {keyUsage, extendedKeyUsage, uses} */
+  usages: string
+  chain_pem: string
+  private_key_encrypted: string
+  created_at: string
 }

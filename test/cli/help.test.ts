@@ -20,6 +20,10 @@ const COMMANDS: Array<{ path: string[]; names: string[] }> = [
   { path: ['cashbox', 'create'], names: ['--country <CC>', '--label <text>', '--json'] },
   { path: ['cashbox', 'list'], names: ['--json', 'never their tokens'] },
   { path: ['operator', 'create'], names: ['--email <address>', '--account <id>', '--password-stdin'] },
+  {
+    path: ['certificates', 'import'],
+    names: ['--account <id>', '--file <path>', '--password-file <path>', '--password-stdin', '--password-env'],
+  },
   { path: ['export'], names: ['journal'] },
   { path: ['export', 'journal'], names: ['--cashbox <id>', '--out <file>'] },
   { path: ['verify'], names: ['<file>', '--json'] },

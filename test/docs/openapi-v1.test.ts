@@ -40,6 +40,11 @@ void test('/openapi.json lists every route of the transactions API v1 with beare
     ['/v1/webhooks', 'get'],
     ['/v1/webhooks/{id}', 'delete'],
     ['/v1/webhooks/{id}/deliveries', 'get'],
+    ['/v1/certificates', 'post'],
+    ['/v1/certificates', 'get'],
+    ['/v1/certificates/{id}', 'get'],
+    ['/v1/certificates/{id}', 'put'],
+    ['/v1/certificates/{id}', 'delete'],
   ]
   for (const [path, method] of expected) {
     const operation = doc.paths[path]?.[method]

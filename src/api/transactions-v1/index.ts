@@ -4,6 +4,7 @@ import { accountRoutes } from './accounts.ts'
 import { apiKeyRoutes } from './api-keys.ts'
 import { apiKeyAuth } from './auth.ts'
 import { batchRoutes } from './batches.ts'
+import { certificateRoutes } from './certificates.ts'
 import { registerV1Errors } from './errors.ts'
 import { locationRoutes } from './locations.ts'
 import { retryQueueRoutes } from './retry-queue.ts'
@@ -30,6 +31,7 @@ export function transactionsApiV1(v1: V1Runtime): FastifyPluginAsync {
       await scoped.register(retryQueueRoutes(v1))
       await scoped.register(batchRoutes(v1))
       await scoped.register(webhookRoutes(v1))
+      await scoped.register(certificateRoutes(v1))
     })
   }
 }

@@ -308,3 +308,58 @@ export const BatchRun = Type.Object({
     description: 'Held submissions of the account (in the key environment) made due now',
   }),
 })
+
+const CertificateUseSchema = literals(['tls_client', 'signing'] as const)
+
+export const ImportCertificateBody = Type.Object(
+  {
+    name: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: "Default: the subject's CN" }),
+    ),
+    pkcs12: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200_000, description: 'The .p12 / .pfx file, base64' }),
+    ),
+    pem: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200_000,
+        description:
+          'PEM text: the private key (PKCS#8 or PKCS#1, optionally encrypted) and the certificates',
+      }),
+    ),
+    password: Type.Optional(
+      Type.String({
+        maxLength: 1_000,
+        description: "The PKCS#12 file's password, or the PEM key's; never stored",
+      }),
+    ),
+    uses: Type.Optional(
+      Type.Array(CertificateUseSchema, {
+        minItems: 1,
+        uniqueItems: true,
+        description: 'What the certificate must allow (default both): TLS client authentication, signing',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+)
+
+export const CertificateView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  version: Type.Integer({ description: 'Counts replacements: 1 for the certificate first imported' }),
+  subject: Type.String(),
+  issuer: Type.String(),
+  serial_number: Type.String({ description: 'Hexadecimal' }),
+  not_before: Timestamp,
+  not_after: Timestamp,
+  fingerprint_sha256: Type.String(),
+  key_usage: Type.Array(Type.String()),
+  extended_key_usage: Type.Array(Type.String(), { description: 'OIDs' }),
+  uses: Type.Array(CertificateUseSchema, { description: 'What fiscalbox may do with it' }),
+  used_by: Type.Object({
+    locations: Type.Array(Type.String(), { description: 'Locations whose country_config names it' }),
+  }),
+  created_at: Timestamp,
+  replaced_at: nullable(Timestamp),
+})

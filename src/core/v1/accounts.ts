@@ -40,6 +40,13 @@ export class Accounts {
     private readonly options: AccountOptions,
   ) {}
 
+  /** An account by id, for the commands that name one; 404 when there is none. */
+  async account(id: string): Promise<AccountRecord> {
+    const found = await this.store.findAccount(id)
+    if (!found) throw new FiscalError(ErrorCode.NotFound, `no account ${id}`)
+    return found
+  }
+
   async createAccount(name: string, billingEmail: string, now = new Date()) {
     const account: AccountRecord = {
       id: randomUUID(),

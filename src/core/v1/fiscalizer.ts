@@ -1,3 +1,4 @@
+import type { CertificateMaterial } from '../certificates/certificates.ts'
 import type { AuthorityClient as DeliveryClient } from '../delivery.ts'
 import type { QueueSigner } from '../market.ts'
 import type { UnitOfWork } from '../ports.ts'
@@ -63,6 +64,8 @@ export interface SealContext {
   state: string | null
   /** The location's own P-256 key (sealed at rest by the master key). */
   signer: QueueSigner
+  /** The stored certificate the location's country_config names (`certificate_id`), opened. */
+  certificate?: CertificateMaterial
   /** The storage transaction, for a fiscalizer's own tables (`transactionOf(unit)` in the ledger). */
   unit: UnitOfWork
   now: Date
@@ -114,8 +117,16 @@ export interface AuthorityAnswer {
 /** The delivery client (core/delivery.ts) an authority's client (and its simulator) implements for v1. */
 export type AuthorityClient = DeliveryClient<SubmittedRecord, AuthorityAnswer>
 
-/** The client of one location's chain: test keys talk to the sandbox (or the simulator), live keys to production. */
-export type AuthorityClientFor = (location: LocationRecord, environment: Environment) => AuthorityClient
+/**
+ * The client of one location's chain: test keys talk to the sandbox (or the simulator), live keys to
+ * production; with the stored certificate the location names, as it is at this submission (a replaced
+ * certificate is a new `versionId`).
+ */
+export type AuthorityClientFor = (
+  location: LocationRecord,
+  environment: Environment,
+  certificate?: CertificateMaterial,
+) => AuthorityClient
 
 /** Sealing without an authority of its own: used by AuthorityFiscalizer to build the records it submits. */
 export type Sealer = (context: SealContext, input: FiscalInput) => Promise<SealedRecord>

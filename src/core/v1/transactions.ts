@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { CertificateMaterial } from '../certificates/certificates.ts'
 import { canonicalJson, sha256Hex } from '../canonical-json.ts'
 import { ErrorCode, FiscalError } from '../errors.ts'
 import type { QueueSigner } from '../market.ts'
@@ -27,6 +28,11 @@ export interface TransactionSettings {
   clock: () => number
   /** The batch windows the market modules hold records for: each is a status a sale may be cancelled from. */
   batchWindows: readonly BatchWindow[]
+}
+
+export interface SealingKeys {
+  signer: QueueSigner
+  certificate?: CertificateMaterial
 }
 
 /** What the service needs from the outbox's workers. */
@@ -74,7 +80,8 @@ export class Transactions {
   constructor(
     private readonly store: TransactionStore,
     private readonly locations: Pick<AccountStore, 'findLocation'>,
-    private readonly signerOf: (locationId: string) => Promise<QueueSigner>,
+    /** The location's key and the stored certificate its country_config names, read before the seal's commit. */
+    private readonly sealingOf: (location: LocationRecord) => Promise<SealingKeys>,
     private readonly fiscalizerFor: FiscalizerFor,
     private readonly runner: InlineRunner,
     private readonly settings: TransactionSettings,
@@ -111,7 +118,7 @@ export class Transactions {
     if (!location) throw seedError('location not found', 'location_id')
     if (!location.active) throw seedError('location is not active', 'location_id')
     const fiscalizer = this.fiscalizerFor(location)
-    const signer = await this.signerOf(location.id)
+    const keys = await this.sealingOf(location)
     const now = new Date(this.settings.clock())
     const transaction: TransactionRecord = {
       id: randomUUID(),
@@ -141,7 +148,7 @@ export class Transactions {
       if (!(await unit.insertTransaction(transaction))) {
         return { existing: await unit.findByIdempotencyKey(accountId, idempotencyKey) }
       }
-      const jobId = await this.seal(unit, fiscalizer, signer, location, transaction, inlineMs, {
+      const jobId = await this.seal(unit, fiscalizer, keys, location, transaction, inlineMs, {
         transactionId: transaction.id,
         type: 'sale',
         environment: caller.environment,
@@ -183,7 +190,7 @@ export class Transactions {
     const location = await this.locations.findLocation(accountId, original.locationId)
     if (!location) throw notFound()
     const fiscalizer = this.fiscalizerFor(location)
-    const signer = await this.signerOf(location.id)
+    const keys = await this.sealingOf(location)
     const inlineMs = options.timeoutMs ?? this.settings.defaultInlineTimeoutMs
     const outcome = await this.store.unit(async (unit) => {
       const locked = await unit.findTransaction(accountId, original.id, true)
@@ -217,7 +224,7 @@ export class Transactions {
         updatedAt: now.toISOString(),
         onlyFrom: this.cancellable,
       })
-      const jobId = await this.seal(unit, fiscalizer, signer, location, cancellation, inlineMs, {
+      const jobId = await this.seal(unit, fiscalizer, keys, location, cancellation, inlineMs, {
         transactionId: cancellation.id,
         type: 'cancellation',
         environment: locked.environment,
@@ -262,7 +269,7 @@ export class Transactions {
   private async seal(
     unit: V1Unit,
     fiscalizer: Fiscalizer,
-    signer: QueueSigner,
+    keys: SealingKeys,
     location: LocationRecord,
     transaction: TransactionRecord,
     inlineMs: number,
@@ -273,7 +280,15 @@ export class Transactions {
     const sequence = chain.lastSequence + 1
     const now = new Date(this.settings.clock())
     const sealed = await fiscalizer.seal(
-      { sequence, previousHash: chain.lastHash, state: chain.state, signer, unit: unit.unit, now },
+      {
+        sequence,
+        previousHash: chain.lastHash,
+        state: chain.state,
+        signer: keys.signer,
+        ...(keys.certificate ? { certificate: keys.certificate } : {}),
+        unit: unit.unit,
+        now,
+      },
       input,
     )
     await unit.insertRecord({

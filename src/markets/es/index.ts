@@ -13,7 +13,8 @@ import type { VerifactuRecord } from './verifactu/records.ts'
  * Spain for the rest of fiscalbox: one place that turns a location's Spanish configuration into the
  * authority its records go to. Test environments (fsk_test_ keys) go to the simulator unless an
  * endpoint is configured; production VERI*FACTU goes to the AEAT endpoints of the WSDL; production
- * TicketBAI endpoints must be configured (they are published per territory, outside the AEAT WSDL).
+ * TicketBAI endpoints are given (they are published per territory, outside the AEAT WSDL: see
+ * ticketbai/endpoints.ts for the defaults).
  */
 export interface SpainLocationConfig {
   system: 'verifactu' | 'ticketbai'
@@ -72,17 +73,14 @@ export function spanishAuthorityFor(
   const cancelEndpoint =
     config.endpoints?.ticketbaiCancel ??
     (simulator ? `${simulator}${TBAI_PATHS.cancel}/${territory}` : undefined)
-  if (!endpoint || !queryEndpoint)
-    throw invalid(
-      'country_config.endpoints',
-      `configure the ${territory} TicketBAI submission and query endpoints`,
-    )
+  if (!endpoint)
+    throw invalid('country_config.endpoints', `configure the ${territory} TicketBAI submission endpoint`)
   return {
     system: 'ticketbai',
     authority: new TicketBaiAuthority({
       territory,
       endpoint,
-      queryEndpoint,
+      ...(queryEndpoint ? { queryEndpoint } : {}),
       ...(cancelEndpoint ? { cancelEndpoint } : {}),
       taxpayer: config.taxpayer,
       ...common,

@@ -10,6 +10,7 @@ import {
   type SealedRecord,
   type SubmittedRecord,
 } from '../../core/v1/fiscalizer.ts'
+import type { CertificateMaterial } from '../../core/certificates/certificates.ts'
 import type { Environment, LocationRecord } from '../../core/v1/model.ts'
 import { microsToCents } from '../../core/v1/transaction-input.ts'
 import type { SpanishAuthority } from './authority.ts'
@@ -28,6 +29,7 @@ import { spanishAuthorityFor } from './index.ts'
 import { validateSpanishConfig } from './location-config.ts'
 import type { TicketBaiSoftware } from './ticketbai/invoice.ts'
 import { DEFAULT_LROE_AT, lroeHoldOf, parseLroeSchedule } from './ticketbai/lroe-window.ts'
+import type { TicketBaiEndpoints } from './ticketbai/endpoints.ts'
 import { TERRITORY_RULES, type Territory } from './ticketbai/territories.ts'
 import type { SigningCredentials } from './ticketbai/xades.ts'
 import type { ClientCertificate } from './transport.ts'
@@ -68,10 +70,15 @@ export interface SpanishFiscalizerOptions {
   simulatorUrl?: string
   /** Production endpoints (live keys): VERI*FACTU defaults to the AEAT's; TicketBAI must be configured. */
   endpoints?: { verifactu?: string; ticketbai?: Partial<Record<Territory, TicketBaiEndpoints>> }
-  /** TLS client certificate of live submissions (the taxpayer's or a representative's). */
+  /**
+   * TLS client certificate of live submissions when the location names no stored one (a location's
+   * country_config.certificate_id, the taxpayer's or a representative's certificate, comes first).
+   */
   clientCertificate?: (location: LocationRecord) => ClientCertificate | undefined
-  /** TicketBAI signing credentials of a location in an environment. */
+  /** TicketBAI signing credentials when the location names no stored certificate (the test sandbox's). */
   signingCredentials?: (location: LocationRecord, environment: Environment) => SigningCredentials | undefined
+  /** Trusted roots of live endpoints instead of the system's: a simulator's or a private test endpoint's CA. */
+  authorityCa?: string
   software?: Partial<SpanishSoftware>
   /** HTTP timeout of one submission (an unanswered request is an unknown outcome). */
   timeoutMs?: number
@@ -85,12 +92,6 @@ export interface SpanishFiscalizerOptions {
    * as soon as it is stored, e.g. for test set-ups that want the answer in the 201).
    */
   lroeAt?: string
-}
-
-export interface TicketBaiEndpoints {
-  submit: string
-  cancel?: string
-  query: string
 }
 
 /** The information system of VERI*FACTU records (SistemaInformatico): fiscalbox, in one installation. */
@@ -223,19 +224,62 @@ function quantityText(value: number, field: string): string {
   return thousandths === 0n ? String(whole) : `${whole}.${String(thousandths).padStart(3, '0')}`
 }
 
+/**
+ * A stored certificate fit for what the record needs: TicketBAI signs with RSA-SHA256, VERI*FACTU
+ * authenticates with it (clientAuth). Refused at the seal, so the merchant hears of it at once.
+ */
+function usable(certificate: CertificateMaterial, use: 'signing' | 'tls_client'): CertificateMaterial {
+  const field = `country_config.${'certificate_id'}`
+  if (!certificate.uses.includes(use))
+    throw invalid(
+      field,
+      `certificate ${certificate.certificateId} (${certificate.subject}) does not allow ${use === 'signing' ? 'signing' : 'TLS client authentication'}`,
+    )
+  if (use === 'signing' && certificate.key.asymmetricKeyType !== 'rsa')
+    throw invalid(
+      field,
+      `TicketBAI signs with RSA-SHA256: certificate ${certificate.certificateId} has a ${certificate.key.asymmetricKeyType} key`,
+    )
+  if (certificate.notAfter.getTime() < Date.now())
+    throw invalid(
+      field,
+      `certificate ${certificate.certificateId} expired on ${certificate.notAfter.toISOString()}: replace it (PUT /v1/certificates/${certificate.certificateId})`,
+    )
+  return certificate
+}
+
+function missingCertificate(location: LocationRecord, environment: Environment, what: string) {
+  const named = location.countryConfig.certificate_id
+  return invalid(
+    'country_config.certificate_id',
+    typeof named === 'string'
+      ? `names certificate ${named}, which this account does not hold: import it with POST /v1/certificates`
+      : `${environment} records of this location need the taxpayer's certificate to ${what}: import it (POST /v1/certificates) and name its id here`,
+  )
+}
+
 const readState = (state: string | null): SpainState =>
   state ? (JSON.parse(state) as SpainState) : newSpainState()
 
 function sealer(software: SpanishSoftware, options: SpanishFiscalizerOptions) {
   const lroeSchedule = parseLroeSchedule(options.lroeAt ?? DEFAULT_LROE_AT)
   return async (context: SealContext, input: FiscalInput): Promise<SealedRecord> => {
-    const credentials = options.signingCredentials?.(input.location, input.environment)
+    const system = input.location.countryConfig.system === 'ticketbai' ? 'ticketbai' : 'verifactu'
+    const fromStore =
+      context.certificate && usable(context.certificate, system === 'ticketbai' ? 'signing' : 'tls_client')
+    const credentials = fromStore
+      ? { key: fromStore.key, certificate: fromStore.certificatePem }
+      : options.signingCredentials?.(input.location, input.environment)
     const config = issuerConfig(input.location, input.environment, software, credentials)
-    if (config.system === 'ticketbai' && !credentials)
-      throw invalid(
-        'country_config.certificate_id',
-        `no TicketBAI signing certificate is configured for ${input.environment} records of this location`,
-      )
+    if (system === 'ticketbai' && !credentials)
+      throw missingCertificate(input.location, input.environment, 'sign')
+    if (
+      system === 'verifactu' &&
+      input.environment === 'live' &&
+      !fromStore &&
+      !options.clientCertificate?.(input.location)
+    )
+      throw missingCertificate(input.location, input.environment, 'authenticate to the AEAT')
     const state = readState(context.state)
     let made: { document: SpainDocument; state: SpainState }
     if (input.type === 'cancellation') {
@@ -310,7 +354,8 @@ function sealer(software: SpanishSoftware, options: SpanishFiscalizerOptions) {
  * (taxpayer, territory), each as the one Spanish delivery client (delivery.ts) that /v2/sign uses too.
  */
 class SpanishAuthorities {
-  private readonly clients = new Map<string, AuthorityClient>()
+  /** Per location: the client and the version of the stored certificate it was built with. */
+  private readonly clients = new Map<string, { versionId: string | undefined; client: AuthorityClient }>()
 
   constructor(
     private readonly environment: Environment,
@@ -318,20 +363,32 @@ class SpanishAuthorities {
     private readonly pacer: SubmissionPacer,
   ) {}
 
-  clientOf(location: LocationRecord): AuthorityClient {
-    const key = `${location.id}:${this.environment}`
+  /**
+   * A replaced certificate is a new version: the next submission gets a client built on it, while one
+   * under way keeps the client (and TLS credentials) it started with.
+   */
+  clientOf(location: LocationRecord, stored: CertificateMaterial | undefined): AuthorityClient {
+    const key = location.id
     const cached = this.clients.get(key)
-    if (cached) return cached
-    const client = new SpanishDelivery(this.authorityOf(location), spanishValueOf, answerOf)
-    this.clients.set(key, client)
+    if (cached && cached.versionId === stored?.versionId) return cached.client
+    const client = new SpanishDelivery(this.authorityOf(location, stored), spanishValueOf, answerOf)
+    this.clients.set(key, { versionId: stored?.versionId, client })
     return client
   }
 
-  private authorityOf(location: LocationRecord): SpanishAuthority<SpanishRecord> {
+  private authorityOf(
+    location: LocationRecord,
+    stored: CertificateMaterial | undefined,
+  ): SpanishAuthority<SpanishRecord> {
     const c = location.countryConfig
     const territory = c.territory as Territory | undefined
     const tbai = territory ? this.options.endpoints?.ticketbai?.[territory] : undefined
-    const certificate = this.environment === 'live' ? this.options.clientCertificate?.(location) : undefined
+    const ca = this.environment === 'live' && this.options.authorityCa ? { ca: this.options.authorityCa } : {}
+    const certificate: ClientCertificate | undefined = stored?.uses.includes('tls_client')
+      ? { key: stored.keyPem, cert: stored.chainPem, ...ca }
+      : this.environment === 'live'
+        ? this.options.clientCertificate?.(location)
+        : undefined
     const made = spanishAuthorityFor(
       {
         system: c.system === 'ticketbai' ? 'ticketbai' : 'verifactu',
@@ -346,7 +403,7 @@ class SpanishAuthorities {
           ...(this.environment === 'live' && tbai
             ? {
                 ticketbai: tbai.submit,
-                ticketbaiQuery: tbai.query,
+                ...(tbai.query ? { ticketbaiQuery: tbai.query } : {}),
                 ...(tbai.cancel ? { ticketbaiCancel: tbai.cancel } : {}),
               }
             : {}),
@@ -382,13 +439,17 @@ export function spanishFiscalizers(options: SpanishFiscalizerOptions = {}) {
   const software = { ...FISCALBOX_SOFTWARE, ...options.software }
   const pacer = options.pacer ?? memoryPacer()
   const byEnvironment = new Map<Environment, SpanishAuthorities>()
-  const clientFor = (location: LocationRecord, environment: Environment) => {
+  const clientFor = (
+    location: LocationRecord,
+    environment: Environment,
+    certificate?: CertificateMaterial,
+  ) => {
     let authorities = byEnvironment.get(environment)
     if (!authorities) {
       authorities = new SpanishAuthorities(environment, options, pacer)
       byEnvironment.set(environment, authorities)
     }
-    return authorities.clientOf(location)
+    return authorities.clientOf(location, certificate)
   }
   const seal = sealer(software, options)
   return {

@@ -1,5 +1,6 @@
 import type { Fiscalizer } from '../../core/v1/fiscalizer.ts'
-import type { EsConfig } from './config.ts'
+import { readFileSync } from 'node:fs'
+import { type EsConfig, liveTicketBaiEndpoints } from './config.ts'
 import { sandboxSigningCredentials } from './sandbox-signer.ts'
 import { startSimulator } from './simulator/app.ts'
 import { spanishFiscalizers } from './v1-fiscalizer.ts'
@@ -7,7 +8,8 @@ import { spanishFiscalizers } from './v1-fiscalizer.ts'
 /**
  * Spain for `fiscalbox serve`: the fiscalizers of the transactions API v1 and, when no simulator URL is
  * configured, an in-process authority simulator (127.0.0.1, a free port, no faults) that test-environment
- * records go to. Live records go to the production endpoints (VERI*FACTU: the AEAT's by default).
+ * records go to. Live records go to the production endpoints (the AEAT's and the territories' published
+ * ones by default), authenticated and signed with the certificate each location names in the store.
  */
 export interface SpainSetup {
   fiscalizers: Record<string, Fiscalizer>
@@ -27,15 +29,21 @@ export async function spainForServe(config: EsConfig): Promise<SpainSetup> {
   const sandbox = await sandboxSigningCredentials()
   const fiscalizers = spanishFiscalizers({
     ...(simulatorUrl ? { simulatorUrl } : {}),
-    ...(config.FISCALBOX_ES_VERIFACTU_ENDPOINT
-      ? { endpoints: { verifactu: config.FISCALBOX_ES_VERIFACTU_ENDPOINT } }
+    endpoints: {
+      ...(config.FISCALBOX_ES_VERIFACTU_ENDPOINT
+        ? { verifactu: config.FISCALBOX_ES_VERIFACTU_ENDPOINT }
+        : {}),
+      ticketbai: liveTicketBaiEndpoints(config),
+    },
+    ...(config.FISCALBOX_ES_AUTHORITY_CA_FILE
+      ? { authorityCa: readFileSync(config.FISCALBOX_ES_AUTHORITY_CA_FILE, 'utf8') }
       : {}),
     ...(config.FISCALBOX_ES_PRODUCER_NIF
       ? { software: { producerNif: config.FISCALBOX_ES_PRODUCER_NIF } }
       : {}),
     timeoutMs: config.FISCALBOX_ES_TIMEOUT_MS,
     lroeAt: config.FISCALBOX_ES_LROE_AT,
-    // Live TicketBAI needs the taxpayer's certificate: no certificate store yet, so live records are refused.
+    // Live records are signed and sent with the certificate the location names in the account's store.
     signingCredentials: (_location, environment) => (environment === 'test' ? sandbox : undefined),
   })
   return { fiscalizers, simulatorUrl, close }

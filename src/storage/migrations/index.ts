@@ -11,6 +11,7 @@ import * as jobsBatchWindowPartial from './016-jobs-batch-window-partial.ts'
 import * as operators from './018-operators.ts'
 import * as terminals from './019-terminals.ts'
 import * as exportRuns from './020-export-runs.ts'
+import * as certificates from './022-certificates.ts'
 
 /** The migrations of the core, not of a country: a new one is one more line here. */
 export const coreMigrations: Readonly<Record<string, Migration>> = {
@@ -25,6 +26,7 @@ export const coreMigrations: Readonly<Record<string, Migration>> = {
   '018-operators': operators,
   '019-terminals': terminals,
   '020-export-runs': exportRuns,
+  '022-certificates': certificates,
 }
 
 /**

@@ -57,7 +57,7 @@ export function parseEsConfig(cashboxId: string, request: EsConfigRequest): EsCa
   if (system === 'ticketbai' && environment === 'production')
     throw invalid(
       'environment',
-      "production TicketBAI records are signed with the taxpayer's certificate, and fiscalbox has no certificate store yet: use test",
+      "production TicketBAI records are signed with the taxpayer's certificate, which /v2/sign cash boxes cannot name yet: use a location of the transactions API v1 (country_config.certificate_id, docs/going-live.md) or test",
     )
   const textSeries = series as string
   if (system === 'ticketbai' && textSeries.length > 20)

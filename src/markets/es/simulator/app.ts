@@ -17,6 +17,12 @@ export interface SimulatorOptions {
   faults?: Partial<FaultConfig>
   /** Serve HTTPS; with `requestCert` every service call needs a client certificate signed by `ca`. */
   https?: { key: string | Buffer; cert: string | Buffer; ca?: string | Buffer; requestCert?: boolean }
+  /**
+   * Strict mode, as the live services are (with `https`): every call must come with a valid client
+   * certificate issued by `ca`, or it is answered 403 as the AEAT answers one without; TicketBAI
+   * signatures must be made with a certificate issued by `ca` too.
+   */
+  strict?: { ca: string }
   logger?: boolean
   /** The services' clock (epoch ms), e.g. a test's moved clock for TiempoEsperaEnvio; default Date.now. */
   clock?: () => number
@@ -32,7 +38,12 @@ export interface Simulator {
 const XML_TYPES = /^(text\/xml|application\/xml|application\/soap\+xml)/
 
 export function buildSimulator(options: SimulatorOptions = {}): Simulator {
-  const https = options.https
+  if (options.strict && !options.https)
+    throw new Error('the strict mode needs https: its key and certificate')
+  const https = options.https && {
+    ...options.https,
+    ...(options.strict ? { ca: options.strict.ca, requestCert: true } : {}),
+  }
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: 64 * 1024 * 1024,
@@ -53,7 +64,13 @@ export function buildSimulator(options: SimulatorOptions = {}): Simulator {
   const faults = new FaultInjector({ ...NO_FAULTS, ...options.faults })
   const refuses = (invoiceNumber: string) => faults.refuses(invoiceNumber)
   const aeat = new AeatService({ waitSeconds: 0, enforceWait: false, ...options.aeat, refuses })
-  const ticketbai = new TicketBaiService({ ...options.ticketbai, refuses })
+  const ticketbai = new TicketBaiService({
+    ...options.ticketbai,
+    ...(options.strict ? { trustedCa: options.strict.ca } : {}),
+    refuses,
+  })
+  /** The subjects of the client certificates that calls were accepted with (strict or requestCert). */
+  const tlsClients = new Set<string>()
 
   app.addContentTypeParser(XML_TYPES, { parseAs: 'string' }, (_request, body, done) => done(null, body))
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
@@ -71,8 +88,14 @@ export function buildSimulator(options: SimulatorOptions = {}): Simulator {
     work: () => { status: number; body: string },
     type: string,
   ) {
-    if (https?.requestCert && !(request.raw.socket as TLSSocket).authorized) {
-      return reply.code(403).type('text/plain').send('client certificate required')
+    if (https?.requestCert) {
+      const socket = request.raw.socket as TLSSocket
+      if (!socket.authorized)
+        return reply
+          .code(403)
+          .type('text/plain')
+          .send(`client certificate refused: ${String(socket.authorizationError ?? 'none presented')}`)
+      tlsClients.add(peerSubject(socket))
     }
     const decision = faults.decide(Date.now())
     if (decision === 'outage' || decision === 'error')
@@ -150,6 +173,7 @@ export function buildSimulator(options: SimulatorOptions = {}): Simulator {
       invoices: [...ticketbai.invoices.values()].map(({ xml: _xml, ...rest }) => rest),
     },
     faults: faults.config,
+    tls_clients: [...tlsClients],
   }))
   app.put('/_sim/faults', async (request) => {
     faults.reconfigure(request.body as Partial<FaultConfig>)
@@ -166,6 +190,15 @@ export function buildSimulator(options: SimulatorOptions = {}): Simulator {
     return faults.config
   })
   return { app, aeat, ticketbai, faults }
+}
+
+/** The client certificate's subject, one line, most specific first (CN=..., O=..., C=...). */
+function peerSubject(socket: TLSSocket): string {
+  const subject = socket.getPeerCertificate().subject as unknown as Record<string, string> | undefined
+  return Object.entries(subject ?? {})
+    .reverse()
+    .map(([name, value]) => `${name}=${value}`)
+    .join(', ')
 }
 
 /** Builds and listens; resolves with the base URL (http://127.0.0.1:PORT or https://127.0.0.1:PORT). */

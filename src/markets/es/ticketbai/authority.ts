@@ -20,8 +20,11 @@ export interface TicketBaiAuthorityOptions {
   endpoint: string
   /** cancellation (AnulaTicketBai) URL of Araba and Gipuzkoa; Bizkaia cancels through the LROE */
   cancelEndpoint?: string
-  /** URL answering GET ?id=<TBAI identifier> with { registered, signatureValue } */
-  queryEndpoint: string
+  /**
+   * URL answering GET ?id=<TBAI identifier> with { registered, signatureValue } (the simulator's; the
+   * territories publish no such look-up, so a live record whose answer was lost waits for a person).
+   */
+  queryEndpoint?: string
   /** the taxpayer (LROE header) */
   taxpayer: { nif: string; name: string }
   certificate?: ClientCertificate
@@ -63,7 +66,9 @@ export class TicketBaiAuthority implements SpanishAuthority<TicketBaiRecord> {
     const outcome = await this.post(url, body)
     if (outcome.kind === 'not_delivered') return { kind: 'retryable', reason: outcome.reason }
     if (outcome.kind === 'unknown') return { kind: 'unknown', reason: outcome.reason }
-    if ([401, 403, 429, 502, 503, 504].includes(outcome.status))
+    if (outcome.status === 401 || outcome.status === 403)
+      return { kind: 'retryable', reason: `HTTP ${outcome.status}: refused, check the client certificate` }
+    if ([429, 502, 503, 504].includes(outcome.status))
       return { kind: 'retryable', reason: `HTTP ${outcome.status}` }
     if (outcome.status === 400 && lroe)
       return { kind: 'retryable', reason: `LROE refused the batch: ${outcome.body.slice(0, 200)}` }
@@ -81,6 +86,11 @@ export class TicketBaiAuthority implements SpanishAuthority<TicketBaiRecord> {
   }
 
   async query(record: TicketBaiRecord): Promise<QueryResult> {
+    if (!this.options.queryEndpoint)
+      return {
+        kind: 'retryable',
+        reason: `no look-up endpoint is configured for ${TERRITORY_RULES[this.options.territory].name}: check the record with the territory before it is sent again`,
+      }
     const url = `${this.options.queryEndpoint}?id=${encodeURIComponent(record.identifier)}`
     const outcome = await getJson(url, this.options)
     if (outcome.kind !== 'answer') return { kind: 'retryable', reason: outcome.reason }

@@ -1,0 +1,147 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Static } from 'typebox'
+import { Type } from 'typebox'
+import type { CertificateInput } from '../../core/certificates/bundle.ts'
+import type { ImportRequest, StoredCertificate } from '../../core/certificates/certificates.ts'
+import { invalid } from '../../core/errors.ts'
+import type { V1Runtime } from '../../v1-runtime.ts'
+import { CertificateView, IdParams, ImportCertificateBody, problems } from './schemas.ts'
+
+const tags = ['transactions v1: certificates']
+
+/** The certificate as the API shows it: never its private key. */
+export function certificateView(
+  certificate: StoredCertificate,
+  usedBy: string[],
+): Static<typeof CertificateView> {
+  const v = certificate.active
+  return {
+    id: certificate.id,
+    name: certificate.name,
+    version: v.version,
+    subject: v.subject,
+    issuer: v.issuer,
+    serial_number: v.serialNumber,
+    not_before: v.notBefore,
+    not_after: v.notAfter,
+    fingerprint_sha256: v.fingerprint,
+    key_usage: v.keyUsage,
+    extended_key_usage: v.extendedKeyUsage,
+    uses: v.uses,
+    used_by: { locations: usedBy },
+    created_at: certificate.createdAt,
+    replaced_at: v.version > 1 ? v.createdAt : null,
+  }
+}
+
+const BASE64 = /^[A-Za-z0-9+/\s]+={0,2}\s*$/
+
+function importRequestOf(body: Static<typeof ImportCertificateBody>): ImportRequest {
+  if ((body.pkcs12 === undefined) === (body.pem === undefined))
+    throw invalid('body', 'send exactly one of pkcs12 (the .p12 file, base64) and pem')
+  let input: CertificateInput
+  if (body.pkcs12 !== undefined) {
+    if (!BASE64.test(body.pkcs12)) throw invalid('pkcs12', 'must be the .p12 / .pfx file in base64')
+    if (body.password === undefined) throw invalid('password', 'is required with pkcs12')
+    input = { format: 'pkcs12', data: Buffer.from(body.pkcs12, 'base64'), password: body.password }
+  } else {
+    input = { format: 'pem', pem: body.pem as string, ...(body.password ? { password: body.password } : {}) }
+  }
+  return { input, ...(body.name ? { name: body.name } : {}), ...(body.uses ? { uses: body.uses } : {}) }
+}
+
+/** The account's certificates: import (idempotent), list, show, replace, remove. */
+export function certificateRoutes(v1: V1Runtime): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.post(
+      '/certificates',
+      {
+        schema: {
+          summary: 'Import a certificate with its private key (PKCS#12 or PEM); the key is never shown again',
+          tags,
+          body: ImportCertificateBody,
+          response: { 200: CertificateView, 201: CertificateView, ...problems(400, 401, 403, 429) },
+        },
+        config: { requestName: 'ImportCertificateRequest' },
+      },
+      async (request, reply) => {
+        const accountId = request.caller.account.id
+        const { certificate, created } = await v1.certificates.import(
+          accountId,
+          importRequestOf(request.body),
+        )
+        const usedBy = await v1.certificates.usedBy(accountId, certificate.id)
+        return reply.code(created ? 201 : 200).send(certificateView(certificate, usedBy))
+      },
+    )
+    app.get(
+      '/certificates',
+      {
+        schema: {
+          summary: "List the account's certificates with what uses each",
+          tags,
+          response: { 200: Type.Object({ data: Type.Array(CertificateView) }), ...problems(401, 403, 429) },
+        },
+      },
+      async (request) => ({
+        data: (await v1.certificates.list(request.caller.account.id)).map((c) =>
+          certificateView(c.certificate, c.usedBy),
+        ),
+      }),
+    )
+    app.get(
+      '/certificates/:id',
+      {
+        schema: {
+          summary: 'Show a certificate',
+          tags,
+          params: IdParams,
+          response: { 200: CertificateView, ...problems(401, 403, 404, 429) },
+        },
+      },
+      async (request) => {
+        const accountId = request.caller.account.id
+        const certificate = await v1.certificates.get(accountId, request.params.id)
+        return certificateView(certificate, await v1.certificates.usedBy(accountId, certificate.id))
+      },
+    )
+    app.put(
+      '/certificates/:id',
+      {
+        schema: {
+          summary:
+            'Replace a certificate (e.g. renewed): the new one is used from the next submission, one under way finishes with the old',
+          tags,
+          params: IdParams,
+          body: ImportCertificateBody,
+          response: { 200: CertificateView, ...problems(400, 401, 403, 404, 409, 429) },
+        },
+        config: { requestName: 'ImportCertificateRequest' },
+      },
+      async (request) => {
+        const accountId = request.caller.account.id
+        const certificate = await v1.certificates.replace(
+          accountId,
+          request.params.id,
+          importRequestOf(request.body),
+        )
+        return certificateView(certificate, await v1.certificates.usedBy(accountId, certificate.id))
+      },
+    )
+    app.delete(
+      '/certificates/:id',
+      {
+        schema: {
+          summary: 'Remove a certificate that no location uses',
+          tags,
+          params: IdParams,
+          response: { 204: Type.Null(), ...problems(401, 403, 404, 409, 429) },
+        },
+      },
+      async (request, reply) => {
+        await v1.certificates.remove(request.caller.account.id, request.params.id)
+        return reply.code(204).send(null)
+      },
+    )
+  }
+}
