@@ -5,10 +5,11 @@ import { spanishFiscalizers } from '../../src/markets/es/v1-fiscalizer.ts'
 import { engines } from '../helpers/engines.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import { type Issued, pkcs12, testCa, testClient, x509 } from '../helpers/test-certificates.ts'
-import { bearer, newAccount, postLocation } from './support.ts'
+import { bearer, newLiveAccount, postLocation } from './support.ts'
 
 // The certificate store of an account (docs/certificates-api-v1.md): import, list, replace, remove, and
-// each way a merchant's certificate can be wrong refused with a 400 that names it, storing nothing.
+// each way a merchant's certificate can be wrong refused with a 400 that names it, storing nothing; only
+// a live key changes the store.
 
 const PASSWORD = 'correct horse battery'
 
@@ -35,7 +36,7 @@ for (const engine of await engines()) {
     let ca: Issued
     let taxpayer: Issued
     before(async () => {
-      h = await startHarness(engine, { v1: { fiscalizers: spanishFiscalizers() } })
+      h = await startHarness(engine, { v1: { liveEnabled: true, fiscalizers: spanishFiscalizers() } })
       ca = await testCa('C=ES, O=fiscalbox tests, CN=Test FNMT CA')
       taxpayer = await testClient(ca, 'C=ES, O=Empresa de Prueba SL, CN=EMPRESA DE PRUEBA SL - B12345674')
     })
@@ -44,7 +45,7 @@ for (const engine of await engines()) {
     })
 
     void test('a PKCS#12 file is stored once, shown without its key, and lists what uses it', async () => {
-      const { key, accountId } = await newAccount(h.app)
+      const { key, accountId } = await newLiveAccount(h.app)
       const file = pkcs12(taxpayer.key, [taxpayer.cert, ca.cert], PASSWORD)
       const created = await importP12(h, key, file, PASSWORD, { name: 'Empresa de Prueba' })
       assert.equal(created.statusCode, 201, created.body)
@@ -101,7 +102,7 @@ for (const engine of await engines()) {
       assert.equal(inventoried?.accountId, accountId, 'the owning account sees it on the dashboard')
 
       // Another account sees none of it.
-      const other = await newAccount(h.app)
+      const other = await newLiveAccount(h.app)
       assert.deepEqual(await list(h, other.key), [])
       const foreign = await h.app.inject({
         method: 'GET',
@@ -112,7 +113,7 @@ for (const engine of await engines()) {
     })
 
     void test('PEM: a key with its chain through an intermediate CA; an encrypted key with its password', async () => {
-      const { key } = await newAccount(h.app)
+      const { key } = await newLiveAccount(h.app)
       const intermediate = await testCa('C=ES, CN=Test intermediate CA', ca)
       const leaf = await testClient(intermediate, 'C=ES, CN=Representative - 12345678Z')
       const stored = await importPem(h, key, `${leaf.cert}${intermediate.cert}${ca.cert}${leaf.key}`)
@@ -133,7 +134,7 @@ for (const engine of await engines()) {
     })
 
     void test('each unusable certificate is refused with a 400 naming the problem, and nothing is stored', async () => {
-      const { key } = await newAccount(h.app)
+      const { key } = await newLiveAccount(h.app)
       const hugeIterations = pkcs12(taxpayer.key, [taxpayer.cert], PASSWORD, { keyIterations: 1_000_001 })
       const otherCa = await testCa('C=ES, CN=Some other CA')
       const expired = await testClient(ca, 'C=ES, CN=Expired', { from: -400, to: -35 })
@@ -247,7 +248,7 @@ for (const engine of await engines()) {
     })
 
     void test('a replacement is a new version under the same id; the old one is refused as a replacement again; an unused certificate is removed', async () => {
-      const { key } = await newAccount(h.app)
+      const { key } = await newLiveAccount(h.app)
       const first = (await importP12(h, key, pkcs12(taxpayer.key, [taxpayer.cert], PASSWORD))).json()
       const renewed = await testClient(
         ca,
@@ -300,6 +301,42 @@ for (const engine of await engines()) {
       })
       assert.equal(removed.statusCode, 204)
       assert.deepEqual(await list(h, key), [])
+    })
+
+    void test('a test key lists the certificates but cannot import, replace or remove one (403 naming the rule)', async () => {
+      const { key, testKey } = await newLiveAccount(h.app)
+      const stored = (await importP12(h, key, pkcs12(taxpayer.key, [taxpayer.cert], PASSWORD))).json()
+      const renewed = await testClient(ca, 'C=ES, CN=EMPRESA DE PRUEBA SL - B12345674', { to: 730 })
+      const attempts = [
+        ['import', importP12(h, testKey, pkcs12(renewed.key, [renewed.cert], PASSWORD))],
+        [
+          'replace',
+          h.app.inject({
+            method: 'PUT',
+            url: `/v1/certificates/${stored.id}`,
+            headers: bearer(testKey),
+            payload: { pem: `${renewed.key}${renewed.cert}` },
+          }),
+        ],
+        [
+          'remove',
+          h.app.inject({ method: 'DELETE', url: `/v1/certificates/${stored.id}`, headers: bearer(testKey) }),
+        ],
+      ] as const
+      for (const [what, pending] of attempts) {
+        const response = await pending
+        assert.equal(response.statusCode, 403, `${what}: ${response.body}`)
+        assert.equal(response.json().code, 'forbidden', what)
+        assert.match(
+          response.json().error,
+          /only a live API key \(fsk_live_…\) may import, replace or remove/,
+          what,
+        )
+      }
+      const listed = await list(h, testKey)
+      assert.equal(listed.length, 1, 'nothing was imported or removed')
+      assert.equal(listed[0]?.fingerprint_sha256, stored.fingerprint_sha256, 'nothing was replaced')
+      assert.equal(listed[0]?.version, 1)
     })
   })
 }

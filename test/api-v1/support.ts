@@ -19,6 +19,19 @@ export async function newAccount(app: FastifyInstance, email = `${randomUUID()}@
   return { key: body.api_key as string, accountId: body.account.id as string, body }
 }
 
+/** A new account with a live key beside its first (test) key; the server must have live keys enabled. */
+export async function newLiveAccount(app: FastifyInstance) {
+  const account = await newAccount(app)
+  const response = await app.inject({
+    method: 'POST',
+    url: '/v1/api-keys',
+    headers: bearer(account.key),
+    payload: { environment: 'live', name: 'till' },
+  })
+  assert.equal(response.statusCode, 201, response.body)
+  return { key: response.json().api_key as string, testKey: account.key, accountId: account.accountId }
+}
+
 /** POST /v1/locations as sent, whatever the answer (a refusal included). */
 export const postLocation = (
   app: FastifyInstance,

@@ -3,7 +3,8 @@ import type { Static } from 'typebox'
 import { Type } from 'typebox'
 import type { CertificateInput } from '../../core/certificates/bundle.ts'
 import type { ImportRequest, StoredCertificate } from '../../core/certificates/certificates.ts'
-import { invalid } from '../../core/errors.ts'
+import { ErrorCode, FiscalError, invalid } from '../../core/errors.ts'
+import type { Caller } from '../../core/v1/accounts.ts'
 import type { V1Runtime } from '../../v1-runtime.ts'
 import { CertificateView, IdParams, ImportCertificateBody, problems } from './schemas.ts'
 
@@ -50,6 +51,18 @@ function importRequestOf(body: Static<typeof ImportCertificateBody>): ImportRequ
   return { input, ...(body.name ? { name: body.name } : {}), ...(body.uses ? { uses: body.uses } : {}) }
 }
 
+/**
+ * The stored certificates sign and authenticate the live submissions: a test key (handed to developers,
+ * kept in sandboxes) must not be able to swap them, so only a live key changes the store.
+ */
+function requireLiveKey(caller: Caller): void {
+  if (caller.environment !== 'live')
+    throw new FiscalError(
+      ErrorCode.Forbidden,
+      'only a live API key (fsk_live_…) may import, replace or remove certificates; a test key can only list them',
+    )
+}
+
 /** The account's certificates: import (idempotent), list, show, replace, remove. */
 export function certificateRoutes(v1: V1Runtime): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -57,7 +70,8 @@ export function certificateRoutes(v1: V1Runtime): FastifyPluginAsyncTypebox {
       '/certificates',
       {
         schema: {
-          summary: 'Import a certificate with its private key (PKCS#12 or PEM); the key is never shown again',
+          summary:
+            'Import a certificate with its private key (PKCS#12 or PEM); the key is never shown again. Live API keys only',
           tags,
           body: ImportCertificateBody,
           response: { 200: CertificateView, 201: CertificateView, ...problems(400, 401, 403, 429) },
@@ -65,6 +79,7 @@ export function certificateRoutes(v1: V1Runtime): FastifyPluginAsyncTypebox {
         config: { requestName: 'ImportCertificateRequest' },
       },
       async (request, reply) => {
+        requireLiveKey(request.caller)
         const accountId = request.caller.account.id
         const { certificate, created } = await v1.certificates.import(
           accountId,
@@ -110,7 +125,7 @@ export function certificateRoutes(v1: V1Runtime): FastifyPluginAsyncTypebox {
       {
         schema: {
           summary:
-            'Replace a certificate (e.g. renewed): the new one is used from the next submission, one under way finishes with the old',
+            'Replace a certificate (e.g. renewed): the new one is used from the next submission, one under way finishes with the old. Live API keys only',
           tags,
           params: IdParams,
           body: ImportCertificateBody,
@@ -119,6 +134,7 @@ export function certificateRoutes(v1: V1Runtime): FastifyPluginAsyncTypebox {
         config: { requestName: 'ImportCertificateRequest' },
       },
       async (request) => {
+        requireLiveKey(request.caller)
         const accountId = request.caller.account.id
         const certificate = await v1.certificates.replace(
           accountId,
@@ -132,13 +148,14 @@ export function certificateRoutes(v1: V1Runtime): FastifyPluginAsyncTypebox {
       '/certificates/:id',
       {
         schema: {
-          summary: 'Remove a certificate that no location uses',
+          summary: 'Remove a certificate that no location uses. Live API keys only',
           tags,
           params: IdParams,
           response: { 204: Type.Null(), ...problems(401, 403, 404, 409, 429) },
         },
       },
       async (request, reply) => {
+        requireLiveKey(request.caller)
         await v1.certificates.remove(request.caller.account.id, request.params.id)
         return reply.code(204).send(null)
       },

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { X509Certificate } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -97,6 +98,18 @@ for (const engine of await engines()) {
       const status = (await pos.request('GET', '/de/v1/tss')).json()
       assert.equal(status.tss_id, tssId)
       assert.equal(status.signature_counter, Number(tss.signature_counter) + 4)
+
+      // The remote TSS certificate is in the expiry inventory as this cash box's, with the end of validity
+      // that node:crypto reads from the certificate the remote TSE itself serves.
+      const remoteCertificate = new X509Certificate(tss.certificate)
+      const held = (await h.runtime.credentials.list()).filter(
+        (c) => c.holder === `remote TSS ${tss.serial_number}`,
+      )
+      assert.equal(held.length, 1, JSON.stringify(held))
+      assert.equal(held[0]?.kind, 'certificate')
+      assert.equal(held[0]?.cashboxId, pos.box.cashboxId)
+      assert.equal(held[0]?.notAfter?.toISOString(), new Date(remoteCertificate.validTo).toISOString())
+      assert.equal(held[0]?.serial, remoteCertificate.serialNumber.toLowerCase())
     })
 
     test('adopting the same TSS and client again changes nothing; a wrong secret is refused and stored nowhere', async () => {

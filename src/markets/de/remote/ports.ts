@@ -30,10 +30,20 @@ export interface RemoteExportRecord {
   bytes: number
 }
 
+/** The TSS certificate a remote TSE gave at set-up, for the expiry inventory. */
+export interface RemoteTssCertificate {
+  queueId: string
+  tssSerial: string
+  /** PEM */
+  certificate: string
+}
+
 export interface RemoteTseStore {
   remoteIn(unit: UnitOfWork, queueId: string): Promise<RemoteTseRecord | undefined>
   remote(queueId: string): Promise<RemoteTseRecord | undefined>
   saveRemote(record: RemoteTseRecord): Promise<void>
+  /** Of every cash box on a remote TSE, read from what set-up stored: no call to the TSE. */
+  tssCertificates(): Promise<RemoteTssCertificate[]>
   insertExport(record: RemoteExportRecord, tar: Buffer): Promise<void>
   exports(queueId: string): Promise<RemoteExportRecord[]>
   exportTar(queueId: string, exportId: string): Promise<Buffer | undefined>

@@ -62,6 +62,18 @@ export function deRemoteTseStore(database: ModuleDatabase<DeTables>): RemoteTseS
           .execute(),
       )
     },
+    async tssCertificates() {
+      const rows = await db
+        .selectFrom('de_remote_tse')
+        .select(['queue_id', 'tss_serial', 'certificate'])
+        .orderBy('queue_id')
+        .execute()
+      return rows.map((row) => ({
+        queueId: row.queue_id,
+        tssSerial: row.tss_serial,
+        certificate: row.certificate,
+      }))
+    },
     async insertExport(r, tar) {
       await database.transact((trx) =>
         trx
