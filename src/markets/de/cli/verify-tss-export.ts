@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises'
+import { formatDsfinvkReport, verifyDsfinvkExport } from '../../../verify/dsfinvk/verify-file.ts'
 import {
   formatTssExportReport,
   isTarArchive,
@@ -7,11 +8,24 @@ import {
 import { progress } from '../../../cli/progress.ts'
 
 /**
- * `fiscalbox verify FILE` for TSS exports. Returns false when FILE is not a TAR archive, so that the
- * verify command can try the other export formats.
+ * `fiscalbox verify FILE` for Germany's exports: a DSFinV-K export (a directory or TAR with index.xml
+ * first), else a TSS export (any other TAR). Returns false when FILE is neither, so that the verify
+ * command can try the other export formats.
  */
 export async function verifyTssExportCommand(file: string, options: { json?: boolean }): Promise<boolean> {
-  if (!(await isTarArchive(file))) return false
+  const reading = progress('reading DSFinV-K export, files')
+  let read = 0
+  const dsfinvk = await verifyDsfinvkExport(file, (files) => {
+    read = files
+    reading.update(files)
+  })
+  if (dsfinvk) {
+    reading.done(read)
+    process.stdout.write(options.json ? `${JSON.stringify(dsfinvk)}\n` : formatDsfinvkReport(dsfinvk))
+    process.exitCode = dsfinvk.ok ? 0 : 1
+    return true
+  }
+  if ((await stat(file)).isDirectory() || !(await isTarArchive(file))) return false
   const shown = progress('verifying TSS export (2 passes), bytes', 2 * (await stat(file)).size)
   let last = 0
   const report = await verifyTssExportFile(file, (done) => {
