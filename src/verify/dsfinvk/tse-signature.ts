@@ -69,7 +69,11 @@ export function tseKey(row: Map<string, string>): TseKey | string {
     .join('')
   let key: KeyObject
   if (certificate) {
-    key = new X509Certificate(Buffer.from(certificate, 'base64')).publicKey
+    try {
+      key = new X509Certificate(Buffer.from(certificate, 'base64')).publicKey
+    } catch {
+      return 'TSE_ZERTIFIKAT_I.._VII hold no X.509 certificate in base64'
+    }
     const jwk = key.export({ format: 'jwk' })
     const certified = Buffer.concat([
       Buffer.from([4]),

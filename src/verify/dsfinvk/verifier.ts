@@ -27,15 +27,22 @@ const CLOSING_KEY = ['Z_KASSE_ID', 'Z_ERSTELLUNG', 'Z_NR']
 
 /** A Numeric value as units of 10^-5 (DSFinV-K amounts have at most 5 decimals). */
 function units(text: string | undefined): bigint {
-  if (!text) return 0n
-  const [whole, fraction = ''] = text.replace('-', '').split(',') as [string, string?]
-  const value = BigInt(whole + fraction.padEnd(SCALE, '0').slice(0, SCALE))
+  // Values that are no Numeric are reported by the type check; here they count as nothing.
+  if (!text || !/^-?\d+(,\d+)?$/.test(text)) return 0n
+  const [integer, fraction = ''] = text.replace('-', '').split(',') as [string, string?]
+  const value = BigInt(integer + fraction.padEnd(SCALE, '0').slice(0, SCALE))
   return text.startsWith('-') ? -value : value
 }
 const amount = (value: bigint) => {
   const abs = value < 0n ? -value : value
   const text = `${abs / 10n ** BigInt(SCALE)},${(abs % 10n ** BigInt(SCALE)).toString().padStart(SCALE, '0')}`
   return `${value < 0n ? '-' : ''}${text.replace(/0{1,3}$/, '')}`
+}
+
+/** A whole Numeric column of the row (0 when empty or not a number, which the type check reports). */
+const whole = (row: Row, column: string) => {
+  const text = row.values.get(column) ?? ''
+  return /^-?\d+$/.test(text) ? BigInt(text) : 0n
 }
 
 const key = (row: Row, columns: string[]) => columns.map((c) => row.values.get(c) ?? '').join('\u0000')
@@ -236,8 +243,8 @@ function checkTse(rowsOf: (file: string) => Row[], report: DsfinvkReport) {
           clientId: row.values.get('Z_KASSE_ID') ?? '',
           processData: row.values.get('TSE_VORGANGSDATEN') ?? '',
           processType: row.values.get('TSE_TA_VORGANGSART') ?? '',
-          transactionNumber: BigInt(row.values.get('TSE_TANR') || 0),
-          signatureCounter: BigInt(row.values.get('TSE_TA_SIGZ') || 0),
+          transactionNumber: whole(row, 'TSE_TANR'),
+          signatureCounter: whole(row, 'TSE_TA_SIGZ'),
           end: row.values.get('TSE_TA_ENDE') ?? '',
         },
         Buffer.from(signature, 'base64'),
@@ -254,13 +261,11 @@ function checkTse(rowsOf: (file: string) => Row[], report: DsfinvkReport) {
     perTse.set(tse.serial, group)
   }
   for (const rows of perTse.values()) {
-    const ordered = [...rows].sort((a, b) =>
-      Number(BigInt(a.values.get('TSE_TANR') || 0) - BigInt(b.values.get('TSE_TANR') || 0)),
-    )
+    const ordered = [...rows].sort((a, b) => Number(whole(a, 'TSE_TANR') - whole(b, 'TSE_TANR')))
     ordered.forEach((row, i) => {
       const before = ordered[i - 1]
       if (!before) return
-      if (BigInt(row.values.get('TSE_TA_SIGZ') || 0) <= BigInt(before.values.get('TSE_TA_SIGZ') || 0))
+      if (whole(row, 'TSE_TA_SIGZ') <= whole(before, 'TSE_TA_SIGZ'))
         problems.push(
           `transactions_tse.csv row ${row.line} TSE_TA_SIGZ: not above row ${before.line}'s, whose TSE_TANR is lower`,
         )

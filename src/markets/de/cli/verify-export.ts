@@ -12,7 +12,7 @@ import { progress } from '../../../cli/progress.ts'
  * first), else a TSS export (any other TAR). Returns false when FILE is neither, so that the verify
  * command can try the other export formats.
  */
-export async function verifyTssExportCommand(file: string, options: { json?: boolean }): Promise<boolean> {
+export async function verifyGermanExportCommand(file: string, options: { json?: boolean }): Promise<boolean> {
   const reading = progress('reading DSFinV-K export, files')
   let read = 0
   const dsfinvk = await verifyDsfinvkExport(file, (files) => {
