@@ -9,7 +9,7 @@ import { cliEnv, runCli } from '../cli/cli-process.ts'
 import { engines } from '../helpers/engines.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import type { AtPos } from '../markets/at/support.ts'
-import type { DePos } from '../markets/de/support.ts'
+import { DE_CASE, type DePos, deReceipt } from '../markets/de/support.ts'
 import { eventually } from '../api-v1/support.ts'
 import { austrianCashbox, dep7KeysFromCli, germanCashbox, type Signed, signIn } from './support.ts'
 
@@ -134,6 +134,20 @@ for (const engine of await engines()) {
       const report = JSON.parse(verified.stdout)
       assert.equal(report.problemCount, 0)
       assert.ok(report.logMessages >= 6, `the start and two sales are logged (${report.logMessages})`)
+    })
+
+    test('a DSFinV-K export of a German cash box shows the verdict of fiscalbox verify', async () => {
+      await de.signOk(deReceipt(DE_CASE.daily))
+      const file = join(downloads, 'dsfinvk.tar')
+      const { page } = await exportThrough({ cashboxId: de.box.cashboxId, format: 'de-dsfinvk' }, file)
+      const shown =
+        /id="verify-result" class="ok">OK: DSFinV-K export verified: .* (\d+) TSE signatures valid/.exec(page)
+      assert.ok(shown, 'the page shows the verdict')
+      const verified = await runCli(['verify', file, '--json'], env())
+      assert.equal(verified.code, 0, `${verified.stdout}${verified.stderr}`)
+      const report = JSON.parse(verified.stdout)
+      assert.ok(report.signaturesVerified >= 2, 'the two sales are signed')
+      assert.equal(Number(shown[1]), report.signaturesVerified)
     })
 
     test('bad input is refused with 400 naming the field, and starts nothing', async () => {

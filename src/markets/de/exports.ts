@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises'
 import { ErrorCode, FiscalError } from '../../core/errors.ts'
 import type { CashboxRecord } from '../../core/ports.ts'
 import type { Runtime } from '../../runtime.ts'
+import { formatDsfinvkReport, verifyDsfinvkExport } from '../../verify/dsfinvk/verify-file.ts'
 import { formatTssExportReport, verifyTssExportFile } from '../../verify/tss-export/verify-file.ts'
 import type { ExportFormat, ExportProgress } from '../module.ts'
 import { dsfinvkTar } from './dsfinvk/archive.ts'
@@ -86,6 +87,17 @@ const dsfinvk: ExportFormat = {
     const exported = await writeDsfinvkTar(runtime, cashbox, period, out)
     progress(exported.receipts, exported.receipts)
     return { files: [out], items: exported.receipts }
+  },
+  async verify(_runtime, _cashbox, files) {
+    const file = files[0] as string
+    const report = await verifyDsfinvkExport(file)
+    if (!report)
+      return { ok: false, summary: `FAILED: ${file} is no DSFinV-K export`, problems: ['no index.xml first'] }
+    return {
+      ok: report.ok,
+      summary: formatDsfinvkReport(report).split('\n')[0] as string,
+      problems: report.problems,
+    }
   },
 }
 

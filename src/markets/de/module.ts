@@ -21,7 +21,10 @@ export const TSS_EXPORT_HELP = `
 A TAR file is checked as a German TSS export (BSI TR-03151/TR-03153): every log message is parsed and
 its signature verified against the certificate in the archive (ECDSA or EC-Schnorr on P-256, P-384 or
 brainpool curves), the certificate chain, the signature counter (no gaps or repeats), transaction
-numbers, times and file names. Problems are listed by file name; the exit code is 1 when there is any.`
+numbers, times and file names. Problems are listed by file name; the exit code is 1 when there is any.
+A directory, or a TAR with index.xml first, is checked as a DSFinV-K export against its own index.xml:
+header and value types of every CSV file, keys between the tables, totals per transaction and closing,
+and the TSE signatures of transactions_tse.csv. Problems name the file, row, column and rule.`
 
 /**
  * Germany (KassenSichV): the software TSS, the SIGN DE v2 API, /de/v1, DSFinV-K and `fiscalbox sign-de`.
@@ -56,7 +59,7 @@ export const germany: MarketModule = {
   verify: {
     help: TSS_EXPORT_HELP,
     run: async (file, options) =>
-      (await import('./cli/verify-tss-export.ts')).verifyTssExportCommand(file, options),
+      (await import('./cli/verify-export.ts')).verifyGermanExportCommand(file, options),
   },
   migrations: { '004-de-tss': deTss, '009-de-market': deMarket, '021-de-remote-tse': deRemoteTse },
   errors: DE_ERRORS,

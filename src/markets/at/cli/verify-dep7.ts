@@ -9,6 +9,8 @@ import {
 export async function isDep7File(file: string): Promise<boolean> {
   const handle = await open(file, 'r')
   try {
+    // A directory is some other format's export (DSFinV-K's files); reading it would throw EISDIR.
+    if ((await handle.stat()).isDirectory()) return false
     const { buffer, bytesRead } = await handle.read(Buffer.alloc(256), 0, 256, 0)
     return /^\s*\{\s*"Belege-Gruppe"/.test(buffer.subarray(0, bytesRead).toString('utf8'))
   } finally {
