@@ -13,6 +13,7 @@ import type { Receipt } from '../../core/receipt.ts'
 import type { MasterKey } from '../../core/secrets.ts'
 import type { SigningKey, SigningKeys } from '../../core/signing-keys.ts'
 import { Dep7Exporter } from './dep7.ts'
+import { HostedHsmClient, HostedHsmError, isHostedReference, openHostedSettings } from './hosted-hsm.ts'
 import { viennaDay, viennaLocalTime, viennaMonth } from './local-time.ts'
 import { machineReadableCode, type TaxSetAmounts } from './machine-readable-code.ts'
 import type { AtDeviceRecord, AtStore } from './ports.ts'
@@ -111,7 +112,7 @@ export class AustrianMarket implements AtMarket {
   readonly name = 'at'
   readonly at: AtServices
   private readonly queueKeys = new Map<string, QueueKeys>()
-  private readonly deviceKeys = new Map<string, SigningKey>()
+  private readonly deviceKeys = new Map<string, SigningKey | HostedHsmClient>()
 
   constructor(
     private readonly store: AtStore,
@@ -172,19 +173,9 @@ export class AustrianMarket implements AtMarket {
     const chosen = chooseDevice(devices, state, options)
     // Once a device failed, receipts stay unsigned until a zero receipt finds a working device: that one is
     // the Sammelbeleg (RKSV § 17 (4)). Monats- and Schlussbelege may be failed and end nothing.
-    const sammelbeleg = kind === 'null' && state.failedSince !== null && chosen.inService
-    const failed = !chosen.inService || (state.failedSince !== null && !sammelbeleg)
-    if (failed && kind === 'yearly') throw yearlyUnsigned(chosen)
-    if (failed && kind === 'start') {
-      throw new FiscalError(
-        ErrorCode.MarketNotConfigured,
-        `the Startbeleg must be signed, but signature device ${chosen.device.number} is out of service: put a device back in service first`,
-        {
-          field: 'ftReceiptCaseData.AT.SignatureDevice',
-          reason: 'the start receipt needs a signature device in service',
-        },
-      )
-    }
+    let sammelbeleg = kind === 'null' && state.failedSince !== null && chosen.inService
+    let failed = !chosen.inService || (state.failedSince !== null && !sammelbeleg)
+    if (failed) refuseUnsigned(kind, chosen, chosen.inService ? 'has an open outage' : 'is out of service')
     const amounts: TaxSetAmounts = isZeroKind(kind)
       ? [0n, 0n, 0n, 0n, 0n]
       : taxSetAmounts(receipt.chargeItems, viennaDay(receipt.moment))
@@ -211,7 +202,17 @@ export class AustrianMarket implements AtMarket {
       certificate: device.certificateField,
       chain: state.chain,
     })
-    const signature = failed ? failedSignature() : this.signWith(device, payload)
+    let signature: Buffer
+    try {
+      signature = failed ? failedSignature() : await this.signWith(device, payload)
+    } catch (error) {
+      // The device failed on this receipt (a hosted HSM unreachable, timed out or refusing): RKSV § 17 (4).
+      if (!(error instanceof HostedHsmError)) throw error
+      refuseUnsigned(kind, chosen, `failed (${error.message})`)
+      failed = true
+      sammelbeleg = false
+      signature = failedSignature()
+    }
     const jws = jwsCompact(payload, signature)
     await this.store.insertReceiptIn(context.unit, {
       queueId: context.queueId,
@@ -331,14 +332,20 @@ export class AustrianMarket implements AtMarket {
     return keys
   }
 
-  private signWith(device: AtDeviceRecord, payload: string): Buffer {
+  /**
+   * ES256 over the JWS signing input: the plain r||s every SigningKey and the hosted HSM give. A hosted
+   * device is called here, inside the queue's transaction (docs/country-at.md, "Hosted HSM", says why that
+   * is the next thing to change).
+   */
+  private async signWith(device: AtDeviceRecord, payload: string): Promise<Buffer> {
     const id = `${device.queueId}/${device.number}`
     let key = this.deviceKeys.get(id)
     if (!key) {
-      key = this.keys.open(device.privateKeyEncrypted, 'P-256')
+      key = isHostedReference(device.privateKeyEncrypted)
+        ? new HostedHsmClient(openHostedSettings(this.master, device.privateKeyEncrypted))
+        : this.keys.open(device.privateKeyEncrypted, 'P-256')
       this.deviceKeys.set(id, key)
     }
-    // ES256: the JWS signature is the plain r||s every SigningKey gives.
     return key.sign(Buffer.from(jwsSigningInput(payload), 'ascii'))
   }
 }
@@ -418,14 +425,31 @@ function closingsDue(state: AtQueueState, moment: Date): bigint {
  * The Jahresbeleg must carry a valid signature (A-SIT/BMF, "Signieren von Nullbelegen", 18.11.2016): it is
  * refused rather than marked failed.
  */
-function yearlyUnsigned(chosen: ChosenDevice): FiscalError {
-  const what = chosen.inService
-    ? 'the signature device outage is still open: send a zero receipt (the Sammelbeleg) first'
-    : `signature device ${chosen.device.number} is out of service: put a device back in service and send a zero receipt (the Sammelbeleg) first`
+function yearlyUnsigned(chosen: ChosenDevice, failure?: string): FiscalError {
+  const what = failure
+    ? `signature device ${chosen.device.number} ${failure}: send a zero receipt (the Sammelbeleg) once it works again`
+    : chosen.inService
+      ? 'the signature device outage is still open: send a zero receipt (the Sammelbeleg) first'
+      : `signature device ${chosen.device.number} is out of service: put a device back in service and send a zero receipt (the Sammelbeleg) first`
   return new FiscalError(ErrorCode.Conflict, `the Jahresbeleg must be signed, but ${what}`, {
     field: 'ftReceiptCase',
     reason: 'the yearly receipt needs a working signature device and no open outage',
   })
+}
+
+/** Start- and Jahresbeleg must be signed: when the device cannot, they are refused, never marked failed. */
+function refuseUnsigned(kind: AtReceiptKind, chosen: ChosenDevice, failure: string): void {
+  if (kind === 'yearly') throw yearlyUnsigned(chosen, chosen.inService ? failure : undefined)
+  if (kind === 'start') {
+    throw new FiscalError(
+      ErrorCode.MarketNotConfigured,
+      `the Startbeleg must be signed, but signature device ${chosen.device.number} ${failure}: put a working device in service first`,
+      {
+        field: 'ftReceiptCaseData.AT.SignatureDevice',
+        reason: 'the start receipt needs a signature device in service',
+      },
+    )
+  }
 }
 
 /**
