@@ -67,9 +67,11 @@ export class HostedHsmClient {
   }
 
   /** ES256 over the JWS signing input: the service signs its SHA-256 digest and gives r||s. */
-  async sign(signingInput: Buffer): Promise<Buffer> {
+  async sign(signingInput: Buffer, signal?: AbortSignal): Promise<Buffer> {
     const digest = createHash('sha256').update(signingInput).digest()
-    const answer = (await this.call('POST', 'rs/rk/signatures/r1raw', digest)).toString('ascii').trim()
+    const answer = (await this.call('POST', 'rs/rk/signatures/r1raw', digest, signal))
+      .toString('ascii')
+      .trim()
     const signature = Buffer.from(answer, 'base64url')
     if (
       signature.length !== ES256_SIGNATURE_BYTES ||
@@ -80,7 +82,17 @@ export class HostedHsmClient {
     return signature
   }
 
-  private async call(method: 'GET' | 'POST', path: string, body?: Buffer): Promise<Buffer> {
+  get timeoutMs(): number {
+    return this.settings.timeoutMs
+  }
+
+  private async call(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: Buffer,
+    signal?: AbortSignal,
+  ): Promise<Buffer> {
+    const bound = AbortSignal.timeout(this.settings.timeoutMs)
     let response: Response
     try {
       response = await fetch(new URL(path, this.base), {
@@ -90,7 +102,7 @@ export class HostedHsmClient {
           ...(body ? { 'content-type': 'application/octet-stream' } : {}),
         },
         ...(body ? { body: new Uint8Array(body) } : {}),
-        signal: AbortSignal.timeout(this.settings.timeoutMs),
+        signal: signal ? AbortSignal.any([signal, bound]) : bound,
       })
     } catch (error) {
       const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : 'unreachable'

@@ -1,19 +1,29 @@
+import { createPublicKey, verify } from 'node:crypto'
 import { marketServices } from '../module.ts'
 import { SignatureFormat, SignatureTypeCategory, v2Code } from '../../core/case-codes.ts'
 import { ErrorCode, FiscalError, invalid } from '../../core/errors.ts'
-import type {
-  Market,
-  MarketOutcome,
-  SignatureItem,
-  SigningContext,
-  SigningUnitView,
+import {
+  type ExternalUnit,
+  type Market,
+  needsExternalStep,
+  type Sealed,
+  type SignatureItem,
+  type SigningContext,
+  type SigningUnitView,
+  type UnitCall,
+  type UnitResult,
 } from '../../core/market.ts'
 import type { UnitOfWork } from '../../core/ports.ts'
 import type { Receipt } from '../../core/receipt.ts'
 import type { MasterKey } from '../../core/secrets.ts'
 import type { SigningKey, SigningKeys } from '../../core/signing-keys.ts'
 import { Dep7Exporter } from './dep7.ts'
-import { HostedHsmClient, HostedHsmError, isHostedReference, openHostedSettings } from './hosted-hsm.ts'
+import {
+  DEFAULT_HOSTED_TIMEOUT_MS,
+  HostedHsmClient,
+  isHostedReference,
+  openHostedSettings,
+} from './hosted-hsm.ts'
 import { viennaDay, viennaLocalTime, viennaMonth } from './local-time.ts'
 import { machineReadableCode, type TaxSetAmounts } from './machine-readable-code.ts'
 import type { AtDeviceRecord, AtStore } from './ports.ts'
@@ -112,7 +122,8 @@ export class AustrianMarket implements AtMarket {
   readonly name = 'at'
   readonly at: AtServices
   private readonly queueKeys = new Map<string, QueueKeys>()
-  private readonly deviceKeys = new Map<string, SigningKey | HostedHsmClient>()
+  private readonly deviceKeys = new Map<string, SigningKey>()
+  private readonly hostedDevices = new Map<string, HostedHsmClient>()
 
   constructor(
     private readonly store: AtStore,
@@ -153,7 +164,32 @@ export class AustrianMarket implements AtMarket {
     }
   }
 
-  async seal(context: SigningContext, receipt: Receipt): Promise<MarketOutcome> {
+  /**
+   * A hosted HSM is called between two transactions, never inside one: seal() asks for the call, the core
+   * makes it with no lock held, and complete() builds the receipt again, in the same queue state, with the
+   * signature (or the failure) it brought back.
+   */
+  readonly external: ExternalUnit = {
+    timeoutMs: DEFAULT_HOSTED_TIMEOUT_MS,
+    perform: (call, signal) => this.signRemotely(call, signal),
+    // A signature that no receipt holds issued nothing: the reservation is released and the POS signs again.
+    recover: async () => undefined,
+    complete: async (context, receipt, result) => {
+      const sealed = await this.sealWith(context, receipt, result)
+      if (needsExternalStep(sealed)) throw new Error('a completed Austrian receipt asked for a second call')
+      return sealed
+    },
+  }
+
+  seal(context: SigningContext, receipt: Receipt): Promise<Sealed> {
+    return this.sealWith(context, receipt, undefined)
+  }
+
+  private async sealWith(
+    context: SigningContext,
+    receipt: Receipt,
+    remote: UnitResult | undefined,
+  ): Promise<Sealed> {
     const kind = receiptKind(receipt)
     const options = optionsOf(receipt)
     const keys = await this.keysOf(context.unit, context.queueId)
@@ -202,16 +238,23 @@ export class AustrianMarket implements AtMarket {
       certificate: device.certificateField,
       chain: state.chain,
     })
-    let signature: Buffer
-    try {
-      signature = failed ? failedSignature() : await this.signWith(device, payload)
-    } catch (error) {
-      // The device failed on this receipt (a hosted HSM unreachable, timed out or refusing): RKSV § 17 (4).
-      if (!(error instanceof HostedHsmError)) throw error
-      refuseUnsigned(kind, chosen, `failed (${error.message})`)
-      failed = true
-      sammelbeleg = false
-      signature = failedSignature()
+    let signature = failed ? failedSignature() : undefined
+    if (!signature) {
+      const hosted = isHostedReference(device.privateKeyEncrypted)
+      if (hosted && !remote) {
+        const request: RemoteSigning = { device: device.number, signingInput: jwsSigningInput(payload) }
+        return { external: { request: JSON.stringify(request), timeoutMs: this.hosted(device).timeoutMs } }
+      }
+      const signed = hosted
+        ? remoteSignature(remote, device, payload)
+        : { value: this.signLocally(device, payload) }
+      if ('failure' in signed) {
+        // The device failed on this receipt (unreachable, timed out, refused): RKSV § 17 (4).
+        refuseUnsigned(kind, chosen, `failed (${signed.failure})`)
+        failed = true
+        sammelbeleg = false
+      }
+      signature = 'failure' in signed ? failedSignature() : signed.value
     }
     const jws = jwsCompact(payload, signature)
     await this.store.insertReceiptIn(context.unit, {
@@ -332,22 +375,58 @@ export class AustrianMarket implements AtMarket {
     return keys
   }
 
-  /**
-   * ES256 over the JWS signing input: the plain r||s every SigningKey and the hosted HSM give. A hosted
-   * device is called here, inside the queue's transaction (docs/country-at.md, "Hosted HSM", says why that
-   * is the next thing to change).
-   */
-  private async signWith(device: AtDeviceRecord, payload: string): Promise<Buffer> {
+  /** ES256 over the JWS signing input: the plain r||s every SigningKey gives. */
+  private signLocally(device: AtDeviceRecord, payload: string): Buffer {
     const id = `${device.queueId}/${device.number}`
     let key = this.deviceKeys.get(id)
     if (!key) {
-      key = isHostedReference(device.privateKeyEncrypted)
-        ? new HostedHsmClient(openHostedSettings(this.master, device.privateKeyEncrypted))
-        : this.keys.open(device.privateKeyEncrypted, 'P-256')
+      key = this.keys.open(device.privateKeyEncrypted, 'P-256')
       this.deviceKeys.set(id, key)
     }
     return key.sign(Buffer.from(jwsSigningInput(payload), 'ascii'))
   }
+
+  private hosted(device: AtDeviceRecord): HostedHsmClient {
+    const id = `${device.queueId}/${device.number}`
+    let client = this.hostedDevices.get(id)
+    if (!client) {
+      client = new HostedHsmClient(openHostedSettings(this.master, device.privateKeyEncrypted))
+      this.hostedDevices.set(id, client)
+    }
+    return client
+  }
+
+  /** The external call, outside every transaction: the hosted HSM's signature, base64url r||s. */
+  private async signRemotely(call: UnitCall, signal: AbortSignal): Promise<string> {
+    const request = JSON.parse(call.request) as RemoteSigning
+    const device = (await this.store.devices(call.queueId)).find((d) => d.number === request.device)
+    if (!device) throw new Error(`signature device ${request.device} of queue ${call.queueId} is gone`)
+    const signature = await this.hosted(device).sign(Buffer.from(request.signingInput, 'ascii'), signal)
+    return signature.toString('base64url')
+  }
+}
+
+/** What seal() hands to the external call: which device signs which JWS signing input. */
+interface RemoteSigning {
+  device: number
+  signingInput: string
+}
+
+/** The hosted HSM's answer, accepted only when it verifies with the device certificate's key. */
+function remoteSignature(
+  remote: UnitResult | undefined,
+  device: AtDeviceRecord,
+  payload: string,
+): { value: Buffer } | { failure: string } {
+  if (!remote) return { failure: 'no answer from the hosted HSM' }
+  if ('failure' in remote) return remote
+  const value = Buffer.from(remote.answer, 'base64url')
+  const key = createPublicKey({ key: Buffer.from(device.publicKey, 'base64'), format: 'der', type: 'spki' })
+  const input = Buffer.from(jwsSigningInput(payload), 'ascii')
+  if (!verify('sha256', input, { key, dsaEncoding: 'ieee-p1363' }, value)) {
+    return { failure: 'the hosted HSM signature does not verify with the device certificate' }
+  }
+  return { value }
 }
 
 function initialState(moment: Date, keys: QueueKeys): AtQueueState {

@@ -145,6 +145,57 @@ for (const engine of await engines()) {
       }
     })
 
+    test('a cash box waiting for its hosted HSM holds no other cash box', async () => {
+      const waiting = new AtPos(h.app, await h.runtime.cashboxes.create('AT'))
+      const local = new AtPos(h.app, await h.runtime.cashboxes.create('AT'))
+      await waiting.provision({
+        kassenId: 'KASSE-HSM-WAIT',
+        aesKey: AES_KEY,
+        devices: [{ number: 1, hosted: { url: hsm.url, sharedSecret: SECRET, timeoutMs: 60000 } }],
+      })
+      await local.provision({
+        kassenId: 'KASSE-LOCAL',
+        aesKey: AES_KEY,
+        companyId: 'U:ATU12345678',
+        devices: [{ number: 0 }],
+      })
+      hsm.setMode({ kind: 'held' })
+      let settled = false
+      const pending = waiting
+        .sign(
+          atReceipt({
+            reference: 'W-1',
+            moment: viennaToIso('2024-05-03T08:00:00'),
+            caseCode: AT_CASE.start,
+          }),
+        )
+        .finally(() => {
+          settled = true
+        })
+      await hsm.held()
+      for (const [reference, caseCode] of [
+        ['L-1', AT_CASE.start],
+        ['L-2', AT_CASE.pos],
+      ] as const) {
+        const reply = await local.sign(
+          atReceipt({
+            reference,
+            moment: viennaToIso('2024-05-03T08:01:00'),
+            caseCode,
+            sets: caseCode === AT_CASE.pos ? [500n] : undefined,
+          }),
+        )
+        assert.equal(reply.status, 200, reply.payload)
+      }
+      assert.equal(settled, false, 'the other cash box signed while the HSM still held this call')
+      hsm.setMode({ kind: 'ok' })
+      hsm.release()
+      const signed = await pending
+      assert.equal(signed.status, 200, signed.payload)
+      assert.equal(stateBits(signed.json().ftState).low & 0x2n, 0n)
+      assert.ok(verifiesWith(hsm.certificate, await jwsOf(waiting, signed.json().ftReceiptIdentification)))
+    })
+
     test('a hosted device is refused with the field and the rule, and nothing is written', async () => {
       const box = await h.runtime.cashboxes.create('AT')
       const pos = new AtPos(h.app, box)

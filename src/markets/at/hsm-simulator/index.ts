@@ -5,8 +5,15 @@ import { webcrypto } from 'node:crypto'
 import * as x509 from '@peculiar/x509'
 import { signDigest } from './ecdsa-digest.ts'
 
-/** How the simulated service behaves: answers, answers after a delay, or fails every call with 503. */
-export type HsmSimulatorMode = { kind: 'ok' } | { kind: 'slow'; delayMs: number } | { kind: 'failing' }
+/**
+ * How the simulated service behaves: answers, answers after a delay, holds every call until release(), or
+ * fails every call with 503.
+ */
+export type HsmSimulatorMode =
+  | { kind: 'ok' }
+  | { kind: 'slow'; delayMs: number }
+  | { kind: 'held' }
+  | { kind: 'failing' }
 
 export interface HsmSimulator {
   url: string
@@ -16,7 +23,20 @@ export interface HsmSimulator {
   /** Calls answered (any status), per path: what the tests read to see the client really called. */
   calls: Map<string, number>
   setMode(mode: HsmSimulatorMode): void
+  /** Resolves when a call arrives and is being held. */
+  held(): Promise<void>
+  /** Lets the held calls go on. */
+  release(): void
   close(): Promise<void>
+}
+
+/** A promise and its resolve (Node 20 has no Promise.withResolvers). */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {}
+  const promise = new Promise<void>((done) => {
+    resolve = done
+  })
+  return { promise, resolve }
 }
 
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' }
@@ -61,6 +81,8 @@ export async function startHsmSimulator(options: {
 
   let mode: HsmSimulatorMode = { kind: 'ok' }
   const calls = new Map<string, number>()
+  let gate = deferred()
+  let arrived = deferred()
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const chunks: Buffer[] = []
     for await (const chunk of request) chunks.push(chunk as Buffer)
@@ -72,6 +94,10 @@ export async function startHsmSimulator(options: {
     }
     if (mode.kind === 'slow')
       await new Promise((resolve) => setTimeout(resolve, (mode as { delayMs: number }).delayMs))
+    if (mode.kind === 'held') {
+      arrived.resolve()
+      await gate.promise
+    }
     if (mode.kind === 'failing') return reply(503, 'HSM not available')
     if (request.headers['x-auth-token'] !== options.sharedSecret) return reply(401, 'unknown token')
     if (request.method === 'GET' && path === '/rs/rk/config') {
@@ -103,6 +129,12 @@ export async function startHsmSimulator(options: {
     calls,
     setMode: (next) => {
       mode = next
+    },
+    held: () => arrived.promise,
+    release: () => {
+      gate.resolve()
+      gate = deferred()
+      arrived = deferred()
     },
     close: () =>
       new Promise<void>((resolve) => {
