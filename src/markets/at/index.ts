@@ -1,18 +1,29 @@
+import { createPublicKey, verify } from 'node:crypto'
 import { marketServices } from '../module.ts'
 import { SignatureFormat, SignatureTypeCategory, v2Code } from '../../core/case-codes.ts'
 import { ErrorCode, FiscalError, invalid } from '../../core/errors.ts'
-import type {
-  Market,
-  MarketOutcome,
-  SignatureItem,
-  SigningContext,
-  SigningUnitView,
+import {
+  type ExternalUnit,
+  type Market,
+  needsExternalStep,
+  type Sealed,
+  type SignatureItem,
+  type SigningContext,
+  type SigningUnitView,
+  type UnitCall,
+  type UnitResult,
 } from '../../core/market.ts'
 import type { UnitOfWork } from '../../core/ports.ts'
 import type { Receipt } from '../../core/receipt.ts'
 import type { MasterKey } from '../../core/secrets.ts'
 import type { SigningKey, SigningKeys } from '../../core/signing-keys.ts'
 import { Dep7Exporter } from './dep7.ts'
+import {
+  DEFAULT_HOSTED_TIMEOUT_MS,
+  HostedHsmClient,
+  isHostedReference,
+  openHostedSettings,
+} from './hosted-hsm.ts'
 import { viennaDay, viennaLocalTime, viennaMonth } from './local-time.ts'
 import { machineReadableCode, type TaxSetAmounts } from './machine-readable-code.ts'
 import type { AtDeviceRecord, AtStore } from './ports.ts'
@@ -112,6 +123,7 @@ export class AustrianMarket implements AtMarket {
   readonly at: AtServices
   private readonly queueKeys = new Map<string, QueueKeys>()
   private readonly deviceKeys = new Map<string, SigningKey>()
+  private readonly hostedDevices = new Map<string, HostedHsmClient>()
 
   constructor(
     private readonly store: AtStore,
@@ -152,7 +164,32 @@ export class AustrianMarket implements AtMarket {
     }
   }
 
-  async seal(context: SigningContext, receipt: Receipt): Promise<MarketOutcome> {
+  /**
+   * A hosted HSM is called between two transactions, never inside one: seal() asks for the call, the core
+   * makes it with no lock held, and complete() builds the receipt again, in the same queue state, with the
+   * signature (or the failure) it brought back.
+   */
+  readonly external: ExternalUnit = {
+    timeoutMs: DEFAULT_HOSTED_TIMEOUT_MS,
+    perform: (call, signal) => this.signRemotely(call, signal),
+    // A signature that no receipt holds issued nothing: the reservation is released and the POS signs again.
+    recover: async () => undefined,
+    complete: async (context, receipt, result) => {
+      const sealed = await this.sealWith(context, receipt, result)
+      if (needsExternalStep(sealed)) throw new Error('a completed Austrian receipt asked for a second call')
+      return sealed
+    },
+  }
+
+  seal(context: SigningContext, receipt: Receipt): Promise<Sealed> {
+    return this.sealWith(context, receipt, undefined)
+  }
+
+  private async sealWith(
+    context: SigningContext,
+    receipt: Receipt,
+    remote: UnitResult | undefined,
+  ): Promise<Sealed> {
     const kind = receiptKind(receipt)
     const options = optionsOf(receipt)
     const keys = await this.keysOf(context.unit, context.queueId)
@@ -172,19 +209,9 @@ export class AustrianMarket implements AtMarket {
     const chosen = chooseDevice(devices, state, options)
     // Once a device failed, receipts stay unsigned until a zero receipt finds a working device: that one is
     // the Sammelbeleg (RKSV § 17 (4)). Monats- and Schlussbelege may be failed and end nothing.
-    const sammelbeleg = kind === 'null' && state.failedSince !== null && chosen.inService
-    const failed = !chosen.inService || (state.failedSince !== null && !sammelbeleg)
-    if (failed && kind === 'yearly') throw yearlyUnsigned(chosen)
-    if (failed && kind === 'start') {
-      throw new FiscalError(
-        ErrorCode.MarketNotConfigured,
-        `the Startbeleg must be signed, but signature device ${chosen.device.number} is out of service: put a device back in service first`,
-        {
-          field: 'ftReceiptCaseData.AT.SignatureDevice',
-          reason: 'the start receipt needs a signature device in service',
-        },
-      )
-    }
+    let sammelbeleg = kind === 'null' && state.failedSince !== null && chosen.inService
+    let failed = !chosen.inService || (state.failedSince !== null && !sammelbeleg)
+    if (failed) refuseUnsigned(kind, chosen, chosen.inService ? 'has an open outage' : 'is out of service')
     const amounts: TaxSetAmounts = isZeroKind(kind)
       ? [0n, 0n, 0n, 0n, 0n]
       : taxSetAmounts(receipt.chargeItems, viennaDay(receipt.moment))
@@ -211,7 +238,24 @@ export class AustrianMarket implements AtMarket {
       certificate: device.certificateField,
       chain: state.chain,
     })
-    const signature = failed ? failedSignature() : this.signWith(device, payload)
+    let signature = failed ? failedSignature() : undefined
+    if (!signature) {
+      const hosted = isHostedReference(device.privateKeyEncrypted)
+      if (hosted && !remote) {
+        const request: RemoteSigning = { device: device.number, signingInput: jwsSigningInput(payload) }
+        return { external: { request: JSON.stringify(request), timeoutMs: this.hosted(device).timeoutMs } }
+      }
+      const signed = hosted
+        ? remoteSignature(remote, device, payload)
+        : { value: this.signLocally(device, payload) }
+      if ('failure' in signed) {
+        // The device failed on this receipt (unreachable, timed out, refused): RKSV § 17 (4).
+        refuseUnsigned(kind, chosen, `failed (${signed.failure})`)
+        failed = true
+        sammelbeleg = false
+      }
+      signature = 'failure' in signed ? failedSignature() : signed.value
+    }
     const jws = jwsCompact(payload, signature)
     await this.store.insertReceiptIn(context.unit, {
       queueId: context.queueId,
@@ -331,16 +375,58 @@ export class AustrianMarket implements AtMarket {
     return keys
   }
 
-  private signWith(device: AtDeviceRecord, payload: string): Buffer {
+  /** ES256 over the JWS signing input: the plain r||s every SigningKey gives. */
+  private signLocally(device: AtDeviceRecord, payload: string): Buffer {
     const id = `${device.queueId}/${device.number}`
     let key = this.deviceKeys.get(id)
     if (!key) {
       key = this.keys.open(device.privateKeyEncrypted, 'P-256')
       this.deviceKeys.set(id, key)
     }
-    // ES256: the JWS signature is the plain r||s every SigningKey gives.
     return key.sign(Buffer.from(jwsSigningInput(payload), 'ascii'))
   }
+
+  private hosted(device: AtDeviceRecord): HostedHsmClient {
+    const id = `${device.queueId}/${device.number}`
+    let client = this.hostedDevices.get(id)
+    if (!client) {
+      client = new HostedHsmClient(openHostedSettings(this.master, device.privateKeyEncrypted))
+      this.hostedDevices.set(id, client)
+    }
+    return client
+  }
+
+  /** The external call, outside every transaction: the hosted HSM's signature, base64url r||s. */
+  private async signRemotely(call: UnitCall, signal: AbortSignal): Promise<string> {
+    const request = JSON.parse(call.request) as RemoteSigning
+    const device = (await this.store.devices(call.queueId)).find((d) => d.number === request.device)
+    if (!device) throw new Error(`signature device ${request.device} of queue ${call.queueId} is gone`)
+    const signature = await this.hosted(device).sign(Buffer.from(request.signingInput, 'ascii'), signal)
+    return signature.toString('base64url')
+  }
+}
+
+/** What seal() hands to the external call: which device signs which JWS signing input. */
+interface RemoteSigning {
+  device: number
+  signingInput: string
+}
+
+/** The hosted HSM's answer, accepted only when it verifies with the device certificate's key. */
+function remoteSignature(
+  remote: UnitResult | undefined,
+  device: AtDeviceRecord,
+  payload: string,
+): { value: Buffer } | { failure: string } {
+  if (!remote) return { failure: 'no answer from the hosted HSM' }
+  if ('failure' in remote) return remote
+  const value = Buffer.from(remote.answer, 'base64url')
+  const key = createPublicKey({ key: Buffer.from(device.publicKey, 'base64'), format: 'der', type: 'spki' })
+  const input = Buffer.from(jwsSigningInput(payload), 'ascii')
+  if (!verify('sha256', input, { key, dsaEncoding: 'ieee-p1363' }, value)) {
+    return { failure: 'the hosted HSM signature does not verify with the device certificate' }
+  }
+  return { value }
 }
 
 function initialState(moment: Date, keys: QueueKeys): AtQueueState {
@@ -418,14 +504,31 @@ function closingsDue(state: AtQueueState, moment: Date): bigint {
  * The Jahresbeleg must carry a valid signature (A-SIT/BMF, "Signieren von Nullbelegen", 18.11.2016): it is
  * refused rather than marked failed.
  */
-function yearlyUnsigned(chosen: ChosenDevice): FiscalError {
-  const what = chosen.inService
-    ? 'the signature device outage is still open: send a zero receipt (the Sammelbeleg) first'
-    : `signature device ${chosen.device.number} is out of service: put a device back in service and send a zero receipt (the Sammelbeleg) first`
+function yearlyUnsigned(chosen: ChosenDevice, failure?: string): FiscalError {
+  const what = failure
+    ? `signature device ${chosen.device.number} ${failure}: send a zero receipt (the Sammelbeleg) once it works again`
+    : chosen.inService
+      ? 'the signature device outage is still open: send a zero receipt (the Sammelbeleg) first'
+      : `signature device ${chosen.device.number} is out of service: put a device back in service and send a zero receipt (the Sammelbeleg) first`
   return new FiscalError(ErrorCode.Conflict, `the Jahresbeleg must be signed, but ${what}`, {
     field: 'ftReceiptCase',
     reason: 'the yearly receipt needs a working signature device and no open outage',
   })
+}
+
+/** Start- and Jahresbeleg must be signed: when the device cannot, they are refused, never marked failed. */
+function refuseUnsigned(kind: AtReceiptKind, chosen: ChosenDevice, failure: string): void {
+  if (kind === 'yearly') throw yearlyUnsigned(chosen, chosen.inService ? failure : undefined)
+  if (kind === 'start') {
+    throw new FiscalError(
+      ErrorCode.MarketNotConfigured,
+      `the Startbeleg must be signed, but signature device ${chosen.device.number} ${failure}: put a working device in service first`,
+      {
+        field: 'ftReceiptCaseData.AT.SignatureDevice',
+        reason: 'the start receipt needs a signature device in service',
+      },
+    )
+  }
 }
 
 /**

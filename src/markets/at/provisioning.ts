@@ -4,6 +4,7 @@ import * as x509 from '@peculiar/x509'
 import { ErrorCode, FiscalError, invalid } from '../../core/errors.ts'
 import type { MasterKey } from '../../core/secrets.ts'
 import type { NewKey, SigningKey, SigningKeys } from '../../core/signing-keys.ts'
+import { HostedHsmClient, HostedHsmError, hostedSettingsOf, sealHostedSettings } from './hosted-hsm.ts'
 import type { AtDeviceRecord, AtStore } from './ports.ts'
 import { aesKeyCheckValue, MAX_COUNTER_BYTES, MIN_COUNTER_BYTES } from './rksv-primitives.ts'
 
@@ -20,6 +21,8 @@ export interface DeviceSpec {
   privateKey?: string
   /** ...and, in certificate mode, its X.509 certificate as base64 DER. */
   certificate?: string
+  /** Sign in a hosted HSM (trust provider AT3 by default) instead of with a key fiscalbox holds. */
+  hosted?: { url: string; sharedSecret: string; timeoutMs?: number }
 }
 
 export interface ProvisionRequest {
@@ -213,9 +216,10 @@ export class AtProvisioning {
     if (!Number.isInteger(spec.number) || spec.number < 0 || spec.number > 999) {
       throw invalid(`${at}.number`, 'must be an integer from 0 to 999')
     }
-    const provider = spec.provider ?? 'AT0'
+    const provider = spec.provider ?? (spec.hosted ? 'AT3' : 'AT0')
     if (!PROVIDER.test(provider))
       throw invalid(`${at}.provider`, 'must be AT0 (closed system) or AT1, AT2, ...')
+    if (spec.hosted) return this.hostedDevice(queueId, spec, provider, at)
     let closedSystemField: string | undefined
     if (provider === 'AT0') {
       if (!companyId || !COMPANY_ID.test(companyId) || companyId.includes('_')) {
@@ -246,6 +250,55 @@ export class AtProvisioning {
     } catch (error) {
       this.keys.discard(stored)
       throw error
+    }
+  }
+
+  /** A device whose key stays in a hosted HSM: its certificate is read from the service, its settings sealed. */
+  private async hostedDevice(
+    queueId: string,
+    spec: DeviceSpec,
+    provider: string,
+    at: string,
+  ): Promise<AtDeviceRecord> {
+    if (provider === 'AT0')
+      throw invalid(`${at}.provider`, 'a hosted HSM signs with a certificate: AT1, AT2, AT3, ...')
+    if (spec.privateKey || spec.certificate || spec.serial) {
+      throw invalid(
+        `${at}.hosted`,
+        'a hosted device takes no privateKey, certificate or serial: the service holds them',
+      )
+    }
+    const settings = hostedSettingsOf(
+      spec.hosted ?? { url: undefined, sharedSecret: undefined },
+      `${at}.hosted`,
+    )
+    let key: string
+    let certificate: X509Certificate
+    try {
+      const client = new HostedHsmClient(settings)
+      key = await client.defaultKey()
+      certificate = new X509Certificate(await client.certificate(key))
+    } catch (error) {
+      const reason =
+        error instanceof HostedHsmError ? error.message : 'the hosted HSM gave no X.509 certificate'
+      throw new FiscalError(ErrorCode.DeviceNotReachable, `${reason}: the device was not added`, {
+        field: `${at}.hosted.url`,
+        reason,
+      })
+    }
+    if (certificate.publicKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+      throw invalid(`${at}.hosted`, 'the hosted key must be a P-256 (ES256) key')
+    }
+    return {
+      queueId,
+      number: spec.number,
+      provider,
+      certificateField: certificate.serialNumber.toLowerCase().replace(/^0+(?=.)/, ''),
+      publicKey: certificate.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+      certificate: certificate.raw.toString('base64'),
+      privateKeyEncrypted: sealHostedSettings(this.master, { ...settings, key }),
+      outOfServiceSince: null,
+      createdAt: new Date().toISOString(),
     }
   }
 

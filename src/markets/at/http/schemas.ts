@@ -28,6 +28,24 @@ const DeviceSpec = Type.Object(
     privateKey: Type.Optional(
       Type.String({ maxLength: 1000, description: 'import: base64 PKCS#8 DER P-256 private key' }),
     ),
+    hosted: Type.Optional(
+      Type.Object(
+        {
+          url: Type.String({ maxLength: 500, description: 'base URL of the hosted HSM service (https)' }),
+          sharedSecret: Type.String({
+            maxLength: 500,
+            description: 'the service shared secret (X-AUTH-TOKEN); sealed by the master key, never shown',
+          }),
+          timeoutMs: Type.Optional(
+            Type.Integer({ minimum: 100, maximum: 60000, description: 'bound of one call (default 5000)' }),
+          ),
+        },
+        {
+          additionalProperties: false,
+          description: 'sign in a hosted HSM (docs/country-at.md, "Hosted HSM")',
+        },
+      ),
+    ),
     certificate: Type.Optional(
       Type.String({
         maxLength: 8000,
