@@ -317,6 +317,7 @@ export interface ExportRunTable {
   done: number
   total: number | null
   started_at: string
+  heartbeat_at: string
   finished_at: string | null
   files: string
   bytes: number

@@ -172,6 +172,50 @@ for (const engine of await engines()) {
       assert.equal(after.length, before)
     })
 
+    test('a run whose node stopped is shown failed as interrupted, with what to do; a beating one runs on', async () => {
+      const accountId = (await h.runtime.cashboxes.find(at.box.cashboxId))!.accountId
+      const run = (heartbeatAt: string) => ({
+        id: crypto.randomUUID(),
+        accountId,
+        cashboxId: at.box.cashboxId,
+        cashboxLabel: 'Wien 1',
+        format: 'at-dep7',
+        formatLabel: 'DEP7',
+        period: {},
+        status: 'exporting' as const,
+        done: 3,
+        total: 10,
+        startedAt: heartbeatAt,
+        heartbeatAt,
+        finishedAt: null,
+        files: [],
+        bytes: 0,
+        error: null,
+        verdict: null,
+      })
+      // Rows as a node leaves them in the shared database: one that died ten minutes ago, one beating.
+      const dead = run(new Date(Date.now() - 10 * 60_000).toISOString())
+      const alive = run(new Date().toISOString())
+      await h.runtime.exportRuns.insert(dead)
+      await h.runtime.exportRuns.insert(alive)
+      const page = await h.app.inject({
+        method: 'GET',
+        url: `/dashboard/exports/${dead.id}`,
+        headers: { cookie: shop.cookie },
+      })
+      assert.equal(page.statusCode, 200, page.body)
+      assert.match(page.body, /interrupted: the node that ran it stopped/)
+      assert.match(page.body, /start the export again/)
+      assert.equal((await h.runtime.exportRuns.find(dead.id))?.status, 'failed', 'recorded, not only shown')
+      const running = await h.app.inject({
+        method: 'GET',
+        url: `/dashboard/exports/${alive.id}`,
+        headers: { cookie: shop.cookie },
+      })
+      assert.doesNotMatch(running.body, /interrupted/)
+      assert.equal((await h.runtime.exportRuns.find(alive.id))?.status, 'exporting')
+    })
+
     test("another account's operator gets 404 for the run, its download and its cash box", async () => {
       const { runUrl } = await exportThrough(
         { cashboxId: at.box.cashboxId, format: 'journal' },

@@ -13,6 +13,13 @@ import type { Runtime } from '../../runtime.ts'
 const LISTED = 100
 /** Progress is saved at most this often: a DEP7 export reports every receipt. */
 const SAVE_EVERY_MS = 1000
+/** A running export's heartbeat, saved even when its writer reports no progress (a long query). */
+const HEARTBEAT_MS = 10_000
+/**
+ * A run whose heartbeat is older than this was interrupted: its node stopped (a restart, a crash) and no
+ * other node will finish it. Six missed beats, so that a node busy for a while is not taken for dead.
+ */
+const INTERRUPTED_AFTER_MS = 6 * HEARTBEAT_MS
 
 /**
  * Exports started from the dashboard: written in the background by the format's own writer (the one
@@ -59,6 +66,7 @@ export class ExportRuns {
       done: 0,
       total: null,
       startedAt: new Date().toISOString(),
+      heartbeatAt: new Date().toISOString(),
       finishedAt: null,
       files: [],
       bytes: 0,
@@ -75,8 +83,9 @@ export class ExportRuns {
     return run
   }
 
-  list(session: Session): Promise<ExportRun[]> {
-    return this.runtime.exportRuns.list(session.accountId, LISTED)
+  async list(session: Session): Promise<ExportRun[]> {
+    const runs = await this.runtime.exportRuns.list(session.accountId, LISTED)
+    return Promise.all(runs.map((run) => this.settleInterrupted(run)))
   }
 
   /** A run of the session's account; another account's answers as one that does not exist. */
@@ -87,7 +96,20 @@ export class ExportRuns {
         field: 'exportId',
         reason: 'must be an export started by your account',
       })
-    return run
+    return this.settleInterrupted(run)
+  }
+
+  /** A running export whose heartbeat stopped is recorded as failed, with what to do about it. */
+  private async settleInterrupted(run: ExportRun): Promise<ExportRun> {
+    const running = run.status === 'exporting' || run.status === 'verifying'
+    if (!running || Date.now() - Date.parse(run.heartbeatAt) <= INTERRUPTED_AFTER_MS) return run
+    const settled = {
+      status: 'failed' as const,
+      error: `interrupted: the node that ran it stopped (no heartbeat since ${run.heartbeatAt}); start the export again`,
+      finishedAt: new Date().toISOString(),
+    }
+    await this.runtime.exportRuns.update(run.id, settled)
+    return { ...run, ...settled }
   }
 
   /** Where a file of a run is. */
@@ -106,6 +128,10 @@ export class ExportRuns {
       saved = saved.then(write, write)
       return saved
     }
+    const heartbeat = setInterval(() => {
+      void save({ heartbeatAt: new Date().toISOString() }).catch(() => {})
+    }, HEARTBEAT_MS)
+    heartbeat.unref()
     try {
       const written = await format.write(this.runtime, cashbox, run.period, out, (done, total) => {
         run.done = done
@@ -113,7 +139,9 @@ export class ExportRuns {
         const now = Date.now()
         if (now - savedAt < SAVE_EVERY_MS) return
         savedAt = now
-        void save({ done: run.done, total: run.total }).catch(() => {})
+        void save({ done: run.done, total: run.total, heartbeatAt: new Date(now).toISOString() }).catch(
+          () => {},
+        )
       })
       let bytes = 0
       for (const file of written.files) bytes += (await stat(file)).size
@@ -134,6 +162,8 @@ export class ExportRuns {
         error: (error as Error).message,
         finishedAt: new Date().toISOString(),
       }).catch(() => {})
+    } finally {
+      clearInterval(heartbeat)
     }
   }
 }

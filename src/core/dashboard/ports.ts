@@ -84,6 +84,8 @@ export interface ExportRun {
   done: number
   total: number | null
   startedAt: string
+  /** Saved while the run is written or checked: a run whose beat stopped was interrupted with its node. */
+  heartbeatAt: string
   finishedAt: string | null
   /** The written files' names in the exports folder, in order. */
   files: string[]
@@ -99,7 +101,7 @@ export interface ExportRunStore {
   update(
     id: string,
     change: Partial<
-      Pick<ExportRun, 'status' | 'done' | 'total' | 'finishedAt' | 'files' | 'bytes' | 'error' | 'verdict'>
+      Pick<ExportRun, 'status' | 'done' | 'total' | 'heartbeatAt' | 'finishedAt' | 'files' | 'bytes' | 'error' | 'verdict'>
     >,
   ): Promise<void>
   find(id: string): Promise<ExportRun | undefined>

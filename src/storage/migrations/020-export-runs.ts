@@ -18,6 +18,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('done', 'bigint', (c) => c.notNull())
     .addColumn('total', 'bigint')
     .addColumn('started_at', 'text', (c) => c.notNull())
+    .addColumn('heartbeat_at', 'text', (c) => c.notNull())
     .addColumn('finished_at', 'text')
     .addColumn('files', 'text', (c) => c.notNull())
     .addColumn('bytes', 'bigint', (c) => c.notNull())

@@ -22,6 +22,7 @@ await runContract('ExportRunStore', { build }, (t) => {
     done: 0,
     total: null,
     startedAt,
+    heartbeatAt: startedAt,
     finishedAt: null,
     files: [],
     bytes: 0,
@@ -33,7 +34,7 @@ await runContract('ExportRunStore', { build }, (t) => {
     const started = run(randomUUID(), '2026-12-07T10:00:00.000Z')
     await t.store.insert(started)
     assert.deepEqual(await t.store.find(started.id), started)
-    await t.store.update(started.id, { done: 5, total: 9 })
+    await t.store.update(started.id, { done: 5, total: 9, heartbeatAt: '2026-12-07T10:00:04.000Z' })
     const verdict = { ok: true, summary: 'OK: 9 receipts', problems: [] }
     await t.store.update(started.id, {
       status: 'done',
@@ -48,6 +49,7 @@ await runContract('ExportRunStore', { build }, (t) => {
       status: 'done',
       done: 9,
       total: 9,
+      heartbeatAt: '2026-12-07T10:00:04.000Z',
       files: ['a.json', 'a-2.json'],
       bytes: 1234,
       verdict,
