@@ -25,14 +25,18 @@ import {
   type SpainState,
 } from './documents.ts'
 import { spanishAuthorityFor } from './index.ts'
-import { validateSpanishConfig } from './location-config.ts'
-import type { TicketBaiSoftware } from './ticketbai/invoice.ts'
+import { validateConfig } from './location-config.ts'
+import {
+  FISCALBOX_SOFTWARE,
+  type SpanishSoftware,
+  ticketBaiSoftwareOf,
+  verifactuSystemOf,
+} from './software.ts'
 import { DEFAULT_LROE_AT, lroeHoldOf, parseLroeSchedule } from './ticketbai/lroe-window.ts'
 import { TERRITORY_RULES, type Territory } from './ticketbai/territories.ts'
 import type { SigningCredentials } from './ticketbai/xades.ts'
 import type { ClientCertificate } from './transport.ts'
 import { memoryPacer, type SubmissionPacer } from './verifactu/authority.ts'
-import type { SoftwareSystem } from './verifactu/records.ts'
 
 /**
  * The Spanish fiscalizers of the transactions API v1 (`ES:verifactu`, `ES:ticketbai`): a location's sale
@@ -41,27 +45,6 @@ import type { SoftwareSystem } from './verifactu/records.ts'
  * `SpainState` (next number and chain) is the fiscalizer state of the location's chain row, so it is read
  * and written under the same lock and in the same commit as the record.
  */
-
-/** The software identity written into every record (SistemaInformatico, TicketBAI Software). */
-export interface SpanishSoftware {
-  producerName: string
-  producerNif: string
-  name: string
-  id: string
-  version: string
-  /** LicenciaTBAI (given to the software by the territories) */
-  ticketbaiLicense: string
-}
-
-export const FISCALBOX_SOFTWARE: SpanishSoftware = {
-  producerName: 'fiscalbox contributors',
-  // A placeholder in the format of a NIF: set FISCALBOX_ES_PRODUCER_NIF to the producer's own.
-  producerNif: 'B00000034',
-  name: 'fiscalbox',
-  id: 'FB',
-  version: '0.1.0',
-  ticketbaiLicense: 'TBAIFISCALBOX00',
-}
 
 export interface SpanishFiscalizerOptions {
   /** Where test-environment (fsk_test_) submissions go: the simulator's base URL. */
@@ -93,27 +76,6 @@ export interface TicketBaiEndpoints {
   query: string
 }
 
-/** The information system of VERI*FACTU records (SistemaInformatico): fiscalbox, in one installation. */
-export const verifactuSystemOf = (software: SpanishSoftware, installationNumber: string): SoftwareSystem => ({
-  producerName: software.producerName,
-  producerNif: software.producerNif,
-  name: software.name,
-  id: software.id,
-  version: software.version,
-  installationNumber,
-  onlyVerifactu: true,
-  multipleTaxpayers: true,
-  hasMultipleTaxpayers: true,
-})
-
-/** The software of TicketBAI documents (Software: licence, developer, name, version). */
-export const ticketBaiSoftwareOf = (software: SpanishSoftware): TicketBaiSoftware => ({
-  license: software.ticketbaiLicense,
-  developerNif: software.producerNif,
-  name: software.name,
-  version: software.version,
-})
-
 /** What a v1 record of Spain holds: the document as issued, JSON. */
 export interface StoredSpanishRecord {
   format: 'fiscalbox-es-v1'
@@ -131,16 +93,6 @@ export function parseSpanishRecord(text: string): SpainDocument {
 /** The invoice series of a location when its country_config gives none: unique per location and environment. */
 export const defaultSeries = (locationId: string, environment: Environment): string =>
   `FB${locationId.slice(0, 8).toUpperCase()}${environment === 'live' ? 'L' : 'T'}-`
-
-/** Optional Spanish fields a fiscalizer (and the ES market of /v2/sign) reads beyond validateSpanishConfig's. */
-export function validateConfig(config: Record<string, unknown>): void {
-  validateSpanishConfig(config)
-  const { series, name } = config
-  if (series !== undefined && (typeof series !== 'string' || !/^[\x21-\x7e]{1,40}$/.test(series)))
-    throw invalid('country_config.series', 'must be 1 to 40 printable ASCII characters without spaces')
-  if (name !== undefined && (typeof name !== 'string' || name.trim().length === 0 || name.length > 120))
-    throw invalid('country_config.name', "must be the issuer's legal name, 1 to 120 characters")
-}
 
 function issuerConfig(
   location: LocationRecord,

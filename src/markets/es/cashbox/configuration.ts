@@ -2,13 +2,13 @@ import { FiscalError, invalid } from '../../../core/errors.ts'
 import type { SpainIssuerConfig } from '../documents.ts'
 import type { Territory } from '../ticketbai/territories.ts'
 import type { SigningCredentials } from '../ticketbai/xades.ts'
+import { validateConfig } from '../location-config.ts'
 import {
   FISCALBOX_SOFTWARE,
   type SpanishSoftware,
   ticketBaiSoftwareOf,
-  validateConfig,
   verifactuSystemOf,
-} from '../v1-fiscalizer.ts'
+} from '../software.ts'
 import type { EsCashboxConfig } from './ports.ts'
 
 /** What an operator sends to configure an ES cash box (PUT /es/v1/cashbox, `fiscalbox es configure`). */

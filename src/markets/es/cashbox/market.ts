@@ -13,7 +13,7 @@ import {
 } from '../documents.ts'
 import { sandboxSigningCredentials } from '../sandbox-signer.ts'
 import type { SigningCredentials } from '../ticketbai/xades.ts'
-import type { SpanishSoftware } from '../v1-fiscalizer.ts'
+import type { SpanishSoftware } from '../software.ts'
 import { issuerOf } from './configuration.ts'
 import { type LroeSchedule, lroeHoldOf } from '../ticketbai/lroe-window.ts'
 import type { EsCashboxConfig, EsRecord, EsStore, EsSubmissionJob } from './ports.ts'
