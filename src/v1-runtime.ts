@@ -2,7 +2,9 @@ import type { Config } from './config.ts'
 import { RateLimiter } from './core/rate-limiter.ts'
 import type { MasterKey } from './core/secrets.ts'
 import { Accounts } from './core/v1/accounts.ts'
+import { DeliveryOutcomes } from './core/v1/delivery-outcomes.ts'
 import type { Fiscalizer } from './core/v1/fiscalizer.ts'
+import { type TransactionDeliveries, transactionDeliveries } from './core/v1/market-signed.ts'
 import type { JobStore } from './core/v1/ports.ts'
 import { Transactions } from './core/v1/transactions.ts'
 import { Webhooks } from './core/v1/webhooks.ts'
@@ -72,6 +74,8 @@ export interface V1Runtime {
   webhooks: Webhooks
   jobs: JobEngine
   jobStore: JobStore
+  /** How the delivery jobs of a market that seals transactions itself settle them (market-signed.ts). */
+  deliveries: TransactionDeliveries
   rateLimiter: RateLimiter
   /** Starts this process's outbox workers (serve does; CLI commands and some tests do not). */
   start(): void
@@ -127,6 +131,10 @@ export function createV1Runtime(storage: Storage, master: MasterKey, settings: V
     webhooks,
     jobs: engine,
     jobStore: jobs,
+    deliveries: transactionDeliveries(
+      transactionsStore,
+      new DeliveryOutcomes(batchWindows, options.webhookMaxAttempts),
+    ),
     rateLimiter: new RateLimiter({
       capacity: options.rateLimit.burst,
       refillPerSecond: options.rateLimit.perMinute / 60,

@@ -1,4 +1,5 @@
 import { FiscalError, invalid } from '../../../core/errors.ts'
+import type { CashboxOwner } from '../../../core/market.ts'
 import type { SpainIssuerConfig } from '../documents.ts'
 import type { Territory } from '../ticketbai/territories.ts'
 import type { SigningCredentials } from '../ticketbai/xades.ts'
@@ -86,6 +87,42 @@ export function parseEsConfig(cashboxId: string, request: EsConfigRequest): EsCa
   }
 }
 
+/**
+ * A location's country_config (docs/transactions-api-v1.md) as the configuration of its cash box in one
+ * environment: the issuer's name defaults to the location's, the series to `FB{8 characters of the location
+ * id}{T or L}-` (two locations of one NIF never share a number, test and live numbers never collide), and
+ * test records go to the simulator, live ones to the authority. Undefined: a live TicketBAI cash box, which
+ * needs the taxpayer's certificate (no certificate store yet), so that its transactions are refused.
+ */
+export function locationEsConfig(
+  cashboxId: string,
+  settings: Record<string, unknown>,
+  owner: CashboxOwner,
+): EsCashboxConfig | undefined {
+  if (settings.system === 'ticketbai' && owner.environment === 'live') return undefined
+  const series = `FB${owner.locationId.slice(0, 8).toUpperCase()}${owner.environment === 'live' ? 'L' : 'T'}-`
+  const config = parseEsConfig(cashboxId, {
+    system: settings.system,
+    territory: settings.territory,
+    nif: settings.nif,
+    name: settings.name ?? owner.name,
+    series: settings.series ?? series,
+    environment: owner.environment === 'live' ? 'production' : 'test',
+  })
+  return { ...config, location: { id: owner.locationId, environment: owner.environment } }
+}
+
+/** Checks a location's country_config as the settings of its cash boxes (fields named without `country_config.`). */
+export function checkLocationSettings(settings: Record<string, unknown>): void {
+  try {
+    validateConfig(settings)
+  } catch (error) {
+    throw asBodyField(error)
+  }
+  if (settings.system === 'sii')
+    throw invalid('system', 'must be verifactu or ticketbai: SII is not a system for receipts')
+}
+
 /** The issuer configuration documents.ts issues with: one chain (installation) per cash box. */
 export function issuerOf(
   cashboxId: string,
@@ -93,6 +130,7 @@ export function issuerOf(
   software: SpanishSoftware = FISCALBOX_SOFTWARE,
   credentials?: SigningCredentials,
 ): SpainIssuerConfig {
+  const installation = config.location ? `${config.location.id}-${config.location.environment}` : cashboxId
   return {
     system: config.system,
     ...(config.territory ? { territory: config.territory } : {}),
@@ -101,10 +139,10 @@ export function issuerOf(
     series: config.series,
     rectifyingSeries: config.rectifyingSeries,
     timeZone: 'Europe/Madrid',
-    // Each cash box is an installation of its own: one chain per cash box.
-    verifactuSystem: verifactuSystemOf(software, cashboxId),
+    // Each cash box is an installation of its own: one chain per cash box (a location's: per environment).
+    verifactuSystem: verifactuSystemOf(software, installation),
     ticketbaiSoftware: ticketBaiSoftwareOf(software),
-    deviceSerial: cashboxId.slice(0, 30),
+    deviceSerial: (config.location?.id ?? cashboxId).slice(0, 30),
     ...(credentials ? { credentials } : {}),
   }
 }

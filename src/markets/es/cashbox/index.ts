@@ -1,6 +1,6 @@
 import { marketServices } from '../../module.ts'
 import { ErrorCode, FiscalError } from '../../../core/errors.ts'
-import type { Market } from '../../../core/market.ts'
+import type { CashboxSettings, Market } from '../../../core/market.ts'
 import type { SpanishAuthority } from '../authority.ts'
 import { spanishAuthorityFor } from '../index.ts'
 import type { TicketBaiRecord } from '../ticketbai/issue.ts'
@@ -9,7 +9,12 @@ import type { SigningCredentials } from '../ticketbai/xades.ts'
 import { FISCALBOX_SOFTWARE } from '../software.ts'
 import { memoryPacer } from '../verifactu/authority.ts'
 import type { VerifactuRecord } from '../verifactu/records.ts'
-import { type EsConfigRequest, parseEsConfig } from './configuration.ts'
+import {
+  checkLocationSettings,
+  type EsConfigRequest,
+  locationEsConfig,
+  parseEsConfig,
+} from './configuration.ts'
 import { ES_COUNTRY, notConfigured, SpanishPosMarket } from './market.ts'
 import type { EsCashboxConfig, EsListedRecord, EsRecordQuery, EsStore } from './ports.ts'
 
@@ -79,20 +84,20 @@ export function createEsMarket(store: EsStore, options: EsMarketOptions): EsMark
     string,
     { key: string; authority: SpanishAuthority<VerifactuRecord | TicketBaiRecord> }
   >()
+  const save = async (queueId: string, config: EsCashboxConfig) => {
+    const saved = await store.saveConfig(queueId, config, new Date().toISOString())
+    if (!saved) {
+      const current = await store.config(queueId)
+      if (JSON.stringify(current) !== JSON.stringify(config))
+        throw conflict(
+          'the cash box has Spanish records already: its configuration can no longer change (create a new cash box)',
+        )
+    }
+    return config
+  }
   const es: EsServices = {
     store,
-    async configure(cashbox, request) {
-      const config = parseEsConfig(cashbox.id, request)
-      const saved = await store.saveConfig(cashbox.queueId, config, new Date().toISOString())
-      if (!saved) {
-        const current = await store.config(cashbox.queueId)
-        if (JSON.stringify(current) !== JSON.stringify(config))
-          throw conflict(
-            'the cash box has Spanish records already: its configuration can no longer change (create a new cash box)',
-          )
-      }
-      return config
-    },
+    configure: (cashbox, request) => save(cashbox.queueId, parseEsConfig(cashbox.id, request)),
     async describe(queueId) {
       const config = await store.config(queueId)
       if (!config) throw notConfigured()
@@ -135,5 +140,15 @@ export function createEsMarket(store: EsStore, options: EsMarketOptions): EsMark
       return authority
     },
   }
-  return Object.assign(market, { es })
+  // A location of the transactions API v1 has a cash box per environment, configured from its country_config.
+  const cashboxSettings: CashboxSettings = {
+    check: checkLocationSettings,
+    async apply(cashbox, settings, owner) {
+      const config = owner
+        ? locationEsConfig(cashbox.id, settings, owner)
+        : parseEsConfig(cashbox.id, settings)
+      if (config) await save(cashbox.queueId, config)
+    },
+  }
+  return Object.assign(market, { es, cashboxSettings })
 }
