@@ -34,9 +34,6 @@ export function validateSpanishConfig(config: Record<string, unknown>): void {
   }
 }
 
-/** The registry key of a Spanish location: `ES:verifactu`, `ES:ticketbai` or `ES:sii`. */
-export const spanishSystemOf = (config: Record<string, unknown>): string => `ES:${String(config.system)}`
-
 /** A Spanish location's country_config with the optional fields the issuer's documents read (series, name). */
 export function validateConfig(config: Record<string, unknown>): void {
   validateSpanishConfig(config)
