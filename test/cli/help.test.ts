@@ -22,7 +22,13 @@ const COMMANDS: Array<{ path: string[]; names: string[] }> = [
   { path: ['operator', 'create'], names: ['--email <address>', '--account <id>', '--password-stdin'] },
   {
     path: ['certificates', 'import'],
-    names: ['--account <id>', '--file <path>', '--password-file <path>', '--password-stdin', '--password-env'],
+    names: [
+      '--account <id>',
+      '--file <path>',
+      '--password-file <path>',
+      '--password-stdin',
+      '--password-env',
+    ],
   },
   { path: ['export'], names: ['journal'] },
   { path: ['export', 'journal'], names: ['--cashbox <id>', '--out <file>'] },

@@ -101,7 +101,10 @@ export interface ExportRunStore {
   update(
     id: string,
     change: Partial<
-      Pick<ExportRun, 'status' | 'done' | 'total' | 'heartbeatAt' | 'finishedAt' | 'files' | 'bytes' | 'error' | 'verdict'>
+      Pick<
+        ExportRun,
+        'status' | 'done' | 'total' | 'heartbeatAt' | 'finishedAt' | 'files' | 'bytes' | 'error' | 'verdict'
+      >
     >,
   ): Promise<void>
   find(id: string): Promise<ExportRun | undefined>
