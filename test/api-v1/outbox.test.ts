@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
+import { AuthorityFiscalizer } from '../../src/core/v1/fiscalizer.ts'
+import { sealGenericRecord } from '../../src/markets/generic/transaction-record.ts'
 import { openRuntime, type Runtime } from '../../src/runtime.ts'
 import type { V1Settings } from '../../src/v1-runtime.ts'
-import {
-  authorityStandIn,
-  type StubProcess,
-  startAuthorityStub,
-  stubClient,
-} from '../helpers/authority-client.ts'
+import { type StubProcess, startAuthorityStub, stubClient } from '../helpers/authority-client.ts'
 import { engines } from '../helpers/engines.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import {
@@ -31,7 +28,9 @@ const MAX_ATTEMPTS = 8
 function settings(stub: StubProcess): V1Settings {
   return {
     fiscalizers: {
-      ES: authorityStandIn(() => stubClient(stub.url, CLIENT_TIMEOUT_MS, 10)),
+      'ES:verifactu': new AuthorityFiscalizer('es-stand-in', sealGenericRecord, () =>
+        stubClient(stub.url, CLIENT_TIMEOUT_MS, 10),
+      ),
     },
     engine: {
       pollMs: 10,
@@ -340,7 +339,9 @@ for (const engine of await engines()) {
           v1: {
             ...slow,
             fiscalizers: {
-              ES: authorityStandIn(() => stubClient(stub.url, 4_000)),
+              'ES:verifactu': new AuthorityFiscalizer('es-stand-in', sealGenericRecord, () =>
+                stubClient(stub.url, 4_000),
+              ),
             },
             engine: { ...slow.engine, leaseMs: 300 },
           },

@@ -84,14 +84,6 @@ export interface CertificateMaterial {
   notAfter: Date
 }
 
-/**
- * What a market reads of the account's certificates (handed over in its MarketContext): the active version of
- * one, opened; undefined when the account holds none of that id. Read outside any unit of work.
- */
-export interface CertificateSource {
-  activeMaterial(accountId: string, id: string): Promise<CertificateMaterial | undefined>
-}
-
 /** Where a location names the stored certificate its records are signed or sent with. */
 export const CERTIFICATE_ID_FIELD = 'certificate_id'
 
@@ -109,7 +101,7 @@ export interface Imported {
   created: boolean
 }
 
-export class Certificates implements CertificateSource {
+export class Certificates {
   private readonly opened = new Map<string, CertificateMaterial>()
 
   constructor(
@@ -221,11 +213,7 @@ export class Certificates implements CertificateSource {
     countryConfig: Record<string, unknown>
   }): Promise<CertificateMaterial | undefined> {
     const id = location.countryConfig[CERTIFICATE_ID_FIELD]
-    return typeof id === 'string' ? this.activeMaterial(location.accountId, id) : undefined
-  }
-
-  async activeMaterial(accountId: string, id: string): Promise<CertificateMaterial | undefined> {
-    const stored = await this.store.find(accountId, id)
+    const stored = typeof id === 'string' ? await this.store.find(location.accountId, id) : undefined
     return stored && this.open(stored.active)
   }
 
