@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http'
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
+import type { IncomingHttpHeaders } from 'node:http'
+import { exchangeWithUnit, NoAnswerInTime } from '../../unit-exchange.ts'
 
 /** Where a remote TSE is and how fiscalbox signs in to it (SIGN DE v2: POST /api/v2/auth). */
 export interface RemoteTseAccess {
@@ -24,11 +24,6 @@ export type Exchange =
 
 // Failures of the connection itself: not one byte of the request reached the TSE.
 const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
-
-// One pool per process, kept alive between receipts: a cloud TSE is two round trips per receipt.
-const AGENTS = { 'http:': new HttpAgent({ keepAlive: true }), 'https:': new HttpsAgent({ keepAlive: true }) }
-
-class NoAnswerInTime extends Error {}
 
 /** Access tokens by base URL and credentials: shared by every cash box signing in with the same credentials. */
 const TOKENS = new Map<string, { token: string; until: number }>()
@@ -80,7 +75,7 @@ export class SignDeClient {
     return grant.access_token
   }
 
-  private exchange(
+  private async exchange(
     method: string,
     path: string,
     body: unknown,
@@ -89,59 +84,34 @@ export class SignDeClient {
   ): Promise<Exchange> {
     const url = new URL(`${this.access.baseUrl.replace(/\/+$/, '')}/api/v2${path}`)
     const payload = body === undefined ? undefined : JSON.stringify(body)
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest
     const timeoutMs = this.access.timeoutMs
-    return new Promise((resolve) => {
-      let timedOut = false
-      const fail = (error: Error) => {
-        clearTimeout(timer)
-        resolve(classify(timedOut ? new NoAnswerInTime() : error, timeoutMs))
+    try {
+      const answer = await exchangeWithUnit(url, {
+        method,
+        headers: {
+          accept: 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(payload === undefined ? {} : { body: payload }),
+        timeoutMs,
+        ...(signal ? { signal } : {}),
+      })
+      if (answer.status >= 500) return { kind: 'no_answer', reason: `the TSE answered HTTP ${answer.status}` }
+      return {
+        kind: 'answered',
+        status: answer.status,
+        body: parseJson(answer.raw, answer.headers),
+        raw: answer.raw,
       }
-      const request = send(
-        url,
-        {
-          method,
-          agent: AGENTS[url.protocol === 'https:' ? 'https:' : 'http:'],
-          headers: {
-            accept: 'application/json',
-            ...(token ? { authorization: `Bearer ${token}` } : {}),
-            ...(payload === undefined
-              ? {}
-              : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
-          },
-          ...(signal ? { signal } : {}),
-        },
-        (response: IncomingMessage) => {
-          const chunks: Buffer[] = []
-          response.on('data', (chunk: Buffer) => chunks.push(chunk))
-          response.on('error', fail)
-          response.on('close', () => {
-            if (!response.complete) fail(new Error('the connection closed before the answer was complete'))
-          })
-          response.on('end', () => {
-            clearTimeout(timer)
-            const raw = Buffer.concat(chunks)
-            const status = response.statusCode ?? 0
-            if (status >= 500) {
-              resolve({ kind: 'no_answer', reason: `the TSE answered HTTP ${status}` })
-              return
-            }
-            resolve({ kind: 'answered', status, body: parseJson(raw, response), raw })
-          })
-        },
-      )
-      const timer = setTimeout(() => {
-        timedOut = true
-        request.destroy()
-      }, timeoutMs)
-      request.on('error', fail)
-      request.end(payload)
-    })
+    } catch (error) {
+      return classify(error, timeoutMs)
+    }
   }
 }
 
-function parseJson(raw: Buffer, response: IncomingMessage): unknown {
-  if (!String(response.headers['content-type'] ?? '').includes('json')) return undefined
+function parseJson(raw: Buffer, headers: IncomingHttpHeaders): unknown {
+  if (!String(headers['content-type'] ?? '').includes('json')) return undefined
   try {
     return JSON.parse(raw.toString('utf8'))
   } catch {

@@ -1,5 +1,4 @@
-import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http'
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
+import { exchangeWithUnit, NoAnswerInTime } from '../../unit-exchange.ts'
 import type { FpmateCommand } from './commands.ts'
 import { decodeLastDocument, LAST_DOCUMENT_COMMAND, type LastDocument } from './last-document.ts'
 import { serializeRequest } from './requests.ts'
@@ -61,7 +60,14 @@ export class FpmateClient {
   async post(xml: string, signal?: AbortSignal): Promise<FpmateOutcome> {
     let answer: { status: number; body: string }
     try {
-      answer = await exchange(this.url, xml, this.timeoutMs, signal)
+      const { status, raw } = await exchangeWithUnit(this.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/xml; charset=utf-8' },
+        body: xml,
+        timeoutMs: this.timeoutMs,
+        ...(signal ? { signal } : {}),
+      })
+      answer = { status, body: raw.toString('utf8') }
     } catch (error) {
       return classify(
         error,
@@ -88,59 +94,6 @@ export class FpmateClient {
       return { kind: 'no_answer', reason: `unreadable last document: ${(error as Error).message}` }
     }
   }
-}
-
-class NoAnswerInTime extends Error {}
-
-// One connection pool per process, kept alive between a device's documents. node:http rather than fetch: the
-// device exchange runs on the event loop that serves every cash box, and fetch's web streams cost about
-// twice as much CPU per exchange.
-const AGENTS = { 'http:': new HttpAgent({ keepAlive: true }), 'https:': new HttpsAgent({ keepAlive: true }) }
-
-function exchange(
-  url: URL,
-  xml: string,
-  timeoutMs: number,
-  signal: AbortSignal | undefined,
-): Promise<{ status: number; body: string }> {
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest
-  return new Promise((resolve, reject) => {
-    let timedOut = false
-    const fail = (error: Error) => {
-      clearTimeout(timer)
-      reject(timedOut ? new NoAnswerInTime() : error)
-    }
-    const request = send(
-      url,
-      {
-        method: 'POST',
-        agent: AGENTS[url.protocol === 'https:' ? 'https:' : 'http:'],
-        headers: {
-          'content-type': 'application/xml; charset=utf-8',
-          'content-length': Buffer.byteLength(xml),
-        },
-        ...(signal ? { signal } : {}),
-      },
-      (response: IncomingMessage) => {
-        const chunks: Buffer[] = []
-        response.on('data', (chunk: Buffer) => chunks.push(chunk))
-        response.on('error', fail)
-        response.on('close', () => {
-          if (!response.complete) fail(new Error('the connection closed before the answer was complete'))
-        })
-        response.on('end', () => {
-          clearTimeout(timer)
-          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') })
-        })
-      },
-    )
-    const timer = setTimeout(() => {
-      timedOut = true
-      request.destroy()
-    }, timeoutMs)
-    request.on('error', fail)
-    request.end(xml)
-  })
 }
 
 function classify(error: unknown, timedOut: string | undefined): FpmateOutcome {
