@@ -13,7 +13,7 @@ import * as x509 from '@peculiar/x509'
  */
 x509.cryptoProvider.set(webcrypto as unknown as Crypto)
 
-const RSA = {
+export const RSA = {
   name: 'RSASSA-PKCS1-v1_5',
   hash: 'SHA-256',
   publicExponent: new Uint8Array([1, 0, 1]),
@@ -28,7 +28,7 @@ export interface Issued {
   x509: x509.X509Certificate
 }
 
-async function keyPem(key: CryptoKey): Promise<string> {
+export async function keyPem(key: CryptoKey): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key as webcrypto.CryptoKey))
   return `-----BEGIN PRIVATE KEY-----\n${der
     .toString('base64')

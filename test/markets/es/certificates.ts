@@ -1,6 +1,7 @@
 import 'reflect-metadata'
 import { webcrypto } from 'node:crypto'
 import * as x509 from '@peculiar/x509'
+import { keyPem, RSA } from '../../helpers/test-certificates.ts'
 
 /**
  * Self-made test PKI for the Spanish tests: a CA, a TLS server certificate for the simulator
@@ -8,13 +9,6 @@ import * as x509 from '@peculiar/x509'
  * signing certificate. Generated in the test run; never a real certificate. Not a test file itself.
  */
 x509.cryptoProvider.set(webcrypto as unknown as Crypto)
-
-const RSA = {
-  name: 'RSASSA-PKCS1-v1_5',
-  hash: 'SHA-256',
-  publicExponent: new Uint8Array([1, 0, 1]),
-  modulusLength: 2048,
-}
 
 export interface Pem {
   key: string
@@ -26,14 +20,6 @@ export interface TestPki {
   server: Pem
   taxpayer: Pem
   stranger: Pem
-}
-
-async function keyPem(key: CryptoKey): Promise<string> {
-  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key as webcrypto.CryptoKey))
-  return `-----BEGIN PRIVATE KEY-----\n${der
-    .toString('base64')
-    .replace(/(.{64})/g, '$1\n')
-    .trimEnd()}\n-----END PRIVATE KEY-----\n`
 }
 
 const generate = () => webcrypto.subtle.generateKey(RSA, true, ['sign', 'verify']) as Promise<CryptoKeyPair>
