@@ -4,7 +4,7 @@ import type { Config } from './config.ts'
 import { Cashboxes } from './core/cashboxes.ts'
 import { Dashboard } from './core/dashboard/dashboard.ts'
 import { Operators } from './core/dashboard/operators.ts'
-import { storedCertificateCredentials } from './core/certificates/certificates.ts'
+import { Certificates, storedCertificateCredentials } from './core/certificates/certificates.ts'
 import type { ExportRunStore } from './core/dashboard/ports.ts'
 import { CredentialInventory, type CredentialSource } from './core/credentials.ts'
 import { PayService } from './core/payments/pay-service.ts'
@@ -108,10 +108,12 @@ export async function openRuntime(
     const maxAttempts = options.v1?.engine?.maxAttempts
     // Markets whose records go out later use the outbox of the transactions API, on its clock.
     const clock = options.v1?.clock ?? DEFAULT_V1_OPTIONS.clock
+    const certificates = new Certificates(certificateStore(storage), master, clock)
     const registered = await createMarketRegistry({
       stores: marketStores(storage),
       master,
       keys: signingKeys,
+      certificates,
       settings: options,
       clock,
       ...(maxAttempts ? { maxAttempts } : {}),
@@ -129,10 +131,12 @@ export async function openRuntime(
         .filter((module) => module.marketSignsTransactions)
         .map((module) => [module.country, marketSignedFiscalizer(module.country, locationSigning)]),
     )
-    const v1 = createV1Runtime(storage, master, {
-      ...options.v1,
-      fiscalizers: { ...marketSigned, ...options.v1?.fiscalizers },
-    })
+    const v1 = createV1Runtime(
+      storage,
+      master,
+      { ...options.v1, fiscalizers: { ...marketSigned, ...options.v1?.fiscalizers } },
+      certificates,
+    )
     const reservationsRecovered = signService.recoverReservations()
     // Observed by close() and by whoever awaits it; never an unhandled rejection.
     reservationsRecovered.catch(() => {})

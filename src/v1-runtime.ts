@@ -1,9 +1,11 @@
 import type { Config } from './config.ts'
-import { Certificates } from './core/certificates/certificates.ts'
+import type { Certificates } from './core/certificates/certificates.ts'
 import { RateLimiter } from './core/rate-limiter.ts'
 import type { MasterKey } from './core/secrets.ts'
 import { Accounts } from './core/v1/accounts.ts'
+import { DeliveryOutcomes } from './core/v1/delivery-outcomes.ts'
 import type { Fiscalizer } from './core/v1/fiscalizer.ts'
+import { type TransactionDeliveries, transactionDeliveries } from './core/v1/market-signed.ts'
 import type { JobStore } from './core/v1/ports.ts'
 import { Transactions } from './core/v1/transactions.ts'
 import { Webhooks } from './core/v1/webhooks.ts'
@@ -14,7 +16,6 @@ import { createFiscalizerRegistry } from './markets/fiscalizers.ts'
 import { batchWindows } from './markets/index.ts'
 import type { Storage } from './storage/database.ts'
 import { accountStore, webhookStore } from './storage/repositories/v1-accounts.ts'
-import { certificateStore } from './storage/repositories/certificates.ts'
 import { jobStore } from './storage/repositories/outbox-jobs.ts'
 import { transactionStore } from './storage/repositories/v1-transactions.ts'
 
@@ -76,13 +77,20 @@ export interface V1Runtime {
   webhooks: Webhooks
   jobs: JobEngine
   jobStore: JobStore
+  /** How the delivery jobs of a market that seals transactions itself settle them (market-signed.ts). */
+  deliveries: TransactionDeliveries
   rateLimiter: RateLimiter
   /** Starts this process's outbox workers (serve does; CLI commands and some tests do not). */
   start(): void
   stop(): Promise<void>
 }
 
-export function createV1Runtime(storage: Storage, master: MasterKey, settings: V1Settings = {}): V1Runtime {
+export function createV1Runtime(
+  storage: Storage,
+  master: MasterKey,
+  settings: V1Settings,
+  certificates: Certificates,
+): V1Runtime {
   const options: V1Options = {
     ...DEFAULT_V1_OPTIONS,
     ...settings,
@@ -96,7 +104,6 @@ export function createV1Runtime(storage: Storage, master: MasterKey, settings: V
   const engine = new JobEngine(jobs, options.engine, options.clock)
   const accounts = new Accounts(accountsStore, master, fiscalizerFor, { liveEnabled: options.liveEnabled })
   const webhooks = new Webhooks(webhooksStore, master)
-  const certificates = new Certificates(certificateStore(storage), master, options.clock)
   const transactions = new Transactions(
     transactionsStore,
     accountsStore,
@@ -119,7 +126,6 @@ export function createV1Runtime(storage: Storage, master: MasterKey, settings: V
       transactions: transactionsStore,
       jobs,
       locations: accountsStore,
-      certificateOf: (location) => certificates.ofLocation(location),
       fiscalizerFor,
       webhookMaxAttempts: options.webhookMaxAttempts,
       claimBatch: options.submissionClaimBatch,
@@ -137,6 +143,10 @@ export function createV1Runtime(storage: Storage, master: MasterKey, settings: V
     webhooks,
     jobs: engine,
     jobStore: jobs,
+    deliveries: transactionDeliveries(
+      transactionsStore,
+      new DeliveryOutcomes(batchWindows, options.webhookMaxAttempts),
+    ),
     rateLimiter: new RateLimiter({
       capacity: options.rateLimit.burst,
       refillPerSecond: options.rateLimit.perMinute / 60,

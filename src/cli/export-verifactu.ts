@@ -3,15 +3,13 @@ import { open } from 'node:fs/promises'
 import type { Command } from 'commander'
 import { loadConfig } from '../config.ts'
 import { esServicesOf } from '../markets/es/cashbox/index.ts'
-import { verifactuDocuments, verifactuRecordOf } from '../markets/es/v1-export.ts'
+import { locationCashboxId } from '../core/v1/location-cashboxes.ts'
+import type { Environment } from '../core/v1/model.ts'
 import type { VerifactuRecord } from '../markets/es/verifactu/records.ts'
+import { verifactuDocuments } from '../markets/es/verifactu/export.ts'
 import type { ExportProgress } from '../markets/module.ts'
 import { openRuntime, type Runtime } from '../runtime.ts'
-import { exportRepository } from '../storage/repositories/v1-export.ts'
 import { locationToExport } from './export-transactions.ts'
-import { progress } from './progress.ts'
-
-const PAGE = 2_000
 
 /** File names of an export of n documents: FILE, then FILE-2, FILE-3 ... before the extension. */
 export function partNames(out: string, count: number): string[] {
@@ -22,13 +20,14 @@ export function partNames(out: string, count: number): string[] {
 }
 
 /**
- * Writes a v1 location's VERI*FACTU records of one environment as AEAT XML in chain order
- * (RegFactuSistemaFacturacion, 1000 records per document). Returns the files and the record count.
+ * Writes a v1 location's VERI*FACTU records of one environment (the records of its cash box of that
+ * environment) as AEAT XML in chain order (RegFactuSistemaFacturacion, 1000 records per document). Returns
+ * the files and the record count.
  */
 export async function exportVerifactu(
   runtime: Runtime,
   locationId: string,
-  environment: string,
+  environment: Environment,
   out: string,
 ): Promise<{ files: string[]; records: number }> {
   const location = await locationToExport(runtime, locationId)
@@ -36,40 +35,11 @@ export async function exportVerifactu(
     throw new Error(
       `location ${locationId} is not a Spanish VERI*FACTU location (country ${location.country})`,
     )
-  const repository = exportRepository(runtime.storage)
-  const total = await repository.lastSequence(location.id, environment)
-  if (total === 0) throw new Error(`location ${locationId} has no ${environment} records`)
-  const shown = progress('reading records', total)
-  const records: VerifactuRecord[] = []
-  let after = 0
-  for (;;) {
-    const page = await repository.records(location.id, environment, after, PAGE)
-    for (const r of page.filter((x) => x.sequence <= total)) {
-      records.push(verifactuRecordOf(r.record, r.sequence))
-      after = r.sequence
-    }
-    shown.update(after)
-    if (page.length < PAGE || after >= total) break
-  }
-  shown.done(after)
-  const first = records.find((r) => r.kind === 'alta')
-  const taxpayer = {
-    nif: String(location.countryConfig.nif),
-    name:
-      first?.kind === 'alta'
-        ? first.issuerName
-        : typeof location.countryConfig.name === 'string'
-          ? location.countryConfig.name
-          : location.name,
-  }
-  const documents = verifactuDocuments(taxpayer, records)
-  const files = partNames(out, documents.length)
-  documents.forEach((xml, i) => writeFileSync(files[i] as string, xml))
-  return { files, records: records.length }
+  return exportCashboxVerifactu(runtime, locationCashboxId(location.id, environment), out)
 }
 
 /**
- * Writes a Spanish /v2/sign cash box's VERI*FACTU records as AEAT XML in chain order, like a location's.
+ * Writes a Spanish cash box's VERI*FACTU records as AEAT XML in chain order.
  * Returns the files and the record count.
  */
 export async function exportCashboxVerifactu(
@@ -122,7 +92,12 @@ export function addVerifactuExport(exporter: Command): void {
       try {
         const { files, records } = options.cashbox
           ? await exportCashboxVerifactu(runtime, options.cashbox, options.out)
-          : await exportVerifactu(runtime, options.location as string, options.environment, options.out)
+          : await exportVerifactu(
+              runtime,
+              options.location as string,
+              options.environment as Environment,
+              options.out,
+            )
         process.stdout.write(`wrote ${records} records to ${files.join(' ')}\n`)
       } finally {
         await runtime.close()

@@ -6,7 +6,6 @@ import { buildApp } from '../api/app.ts'
 import { metricsRoute } from '../api/metrics.ts'
 import type { Config } from '../config.ts'
 import { DEFAULT_ACCOUNT_ID } from '../core/cashboxes.ts'
-import type { Fiscalizer } from '../core/v1/fiscalizer.ts'
 import { parseReceipt } from '../core/receipt.ts'
 import { describeDatabaseUrl } from '../storage/database.ts'
 import { openRuntime, type Runtime } from '../runtime.ts'
@@ -105,13 +104,7 @@ export async function serve(config: Config): Promise<void> {
   const served: ServedMarket[] = []
   for (const module of marketModules) if (module.serve) served.push(await module.serve(config))
   const runtime = await openRuntime(config, {
-    v1: {
-      ...v1OptionsFromConfig(config),
-      fiscalizers: served.reduce<Record<string, Fiscalizer>>(
-        (all, market) => ({ ...all, ...market.fiscalizers }),
-        {},
-      ),
-    },
+    v1: v1OptionsFromConfig(config),
     ...served.reduce<MarketSettings>((all, market) => ({ ...all, ...market.settings }), {}),
   })
   if (config.JOBS_WORKERS) runtime.v1.start()

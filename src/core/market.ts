@@ -1,5 +1,6 @@
 import type { CaseCode } from './case-codes.ts'
 import type { UnitOfWork } from './ports.ts'
+import type { TransactionSealer } from './v1/market-signed.ts'
 import type { Receipt } from './receipt.ts'
 
 export interface SignatureItem {
@@ -115,6 +116,11 @@ export interface Market {
    * Absent: the queue signs with its own in-process key only.
    */
   signingUnits?(cashbox: { id: string; queueId: string }): Promise<SigningUnitView[]>
+  /**
+   * A market whose documents are final at the seal and delivered to an authority later by its own outbox
+   * jobs (Spain) seals the transactions of the API v1 in the transaction's own commit (core/v1/market-signed.ts).
+   */
+  readonly transactions?: TransactionSealer
 }
 
 /** A signing unit as the configuration shows it: what and which it is, and whether it serves. No secret. */
@@ -137,13 +143,28 @@ export interface SigningUnitView {
 export interface CashboxSettings {
   /** Throws a 400 naming the first bad field (by its name in the settings). */
   check(settings: Record<string, unknown>): void
-  /** Gives the cash box these settings; the same settings again change nothing. */
-  apply(cashbox: { id: string; queueId: string }, settings: Record<string, unknown>): Promise<void>
+  /**
+   * Gives the cash box these settings; the same settings again change nothing. `owner`: the location of the
+   * transactions API the cash box signs for, whose defaults a market may take (e.g. a series per location).
+   */
+  apply(
+    cashbox: { id: string; queueId: string },
+    settings: Record<string, unknown>,
+    owner?: CashboxOwner,
+  ): Promise<void>
   /**
    * What the location keeps of its settings (its country_config as stored and shown): without secrets such
    * as a private key, which `apply` seals in the market's own store. Absent: the settings as given.
    */
   stored?(settings: Record<string, unknown>): Record<string, unknown>
+}
+
+/** The location of the transactions API v1 a cash box signs for, in one of its environments. */
+export interface CashboxOwner {
+  locationId: string
+  /** the location's name */
+  name: string
+  environment: 'test' | 'live'
 }
 
 export const needsExternalStep = (sealed: Sealed): sealed is ExternalStep => 'external' in sealed

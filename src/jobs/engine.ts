@@ -331,7 +331,10 @@ export class JobEngine {
   }
 
   /** The scope's submissions held for a batch window go now (the rest of the window stays as it is). */
-  async releaseWindow(scope: JobScope & { environment?: Environment }, window: string): Promise<number> {
+  async releaseWindow(
+    scope: JobScope & { environment?: Environment; groups?: readonly string[] },
+    window: string,
+  ): Promise<number> {
     const released = await this.store.releaseWindow(scope, window, this.now())
     if (released > 0) this.notify()
     return released

@@ -1,5 +1,5 @@
-import type { CertificateMaterial } from '../core/certificates/certificates.ts'
 import { type ChainRecord, deliverChain, type Verdict } from '../core/delivery.ts'
+import { DeliveryOutcomes } from '../core/v1/delivery-outcomes.ts'
 import type {
   AuthorityAnswer,
   AuthorityClient,
@@ -7,45 +7,11 @@ import type {
   SubmittedRecord,
 } from '../core/v1/fiscalizer.ts'
 import type { JobRecord, JobStatus } from '../core/outbox.ts'
-import {
-  awaitingStatuses,
-  type LocationRecord,
-  type TransactionRecord,
-  type TransactionStatus,
-} from '../core/v1/model.ts'
-import type { AccountStore, TransactionPatch, TransactionStore, V1Unit } from '../core/v1/ports.ts'
-import { emitWebhook, FISCALIZE_JOB } from '../core/v1/transactions.ts'
-import { transactionView } from '../core/v1/views.ts'
+import type { LocationRecord, TransactionRecord } from '../core/v1/model.ts'
+import type { AccountStore, TransactionStore, V1Unit } from '../core/v1/ports.ts'
+import { FISCALIZE_JOB } from '../core/v1/transactions.ts'
 import { batchWindows } from '../markets/index.ts'
 import type { JobHandler, JobOutcome } from './engine.ts'
-
-// Every status write of a submission is a compare-and-set on the transaction's status (in the UPDATE's WHERE
-// clause): a cancellation that commits while an attempt is under way wins, and the attempt's late answer
-// does not turn `cancelled` back into `success`.
-/** What an attempt may overwrite with `processing` or `failed`: the statuses the outbox itself writes. */
-const RETRYING: readonly TransactionStatus[] = ['pending', 'processing', 'failed']
-/** Set by the seal (`pending_<window>`, `pending_submission`) and kept until the authority answers. */
-const AWAITING: readonly TransactionStatus[] = awaitingStatuses(batchWindows)
-/** What the authority's answer may overwrite with `success` (again, after a reconciliation) or `failed_permanent`. */
-const ANSWERABLE: readonly TransactionStatus[] = [...RETRYING, ...AWAITING]
-
-/**
- * Writes what an attempt shows: the patch over the outbox's own statuses, or the patch without its status
- * over a status the seal set (kept until the authority answers; the error is shown all the same). The status
- * read with the job picks which to try first, the other one follows only when it changed meanwhile; a
- * cancellation makes both miss.
- */
-async function writeAttempt(
-  unit: V1Unit,
-  transaction: TransactionRecord,
-  patch: TransactionPatch & { status: 'processing' | 'failed' },
-): Promise<void> {
-  const retrying = { ...patch, onlyFrom: RETRYING }
-  const awaiting = { ...patch, status: undefined, onlyFrom: AWAITING }
-  const [first, second] = AWAITING.includes(transaction.status) ? [awaiting, retrying] : [retrying, awaiting]
-  if (!(await unit.updateTransaction(transaction.id, first)))
-    await unit.updateTransaction(transaction.id, second)
-}
 
 /** A claimed job with its transaction, as a record of the chain to deliver. */
 interface Item extends ChainRecord<SubmittedRecord> {
@@ -73,8 +39,6 @@ export function fiscalizeHandler(deps: {
     >
   }
   locations: Pick<AccountStore, 'findLocation'>
-  /** The stored certificate a location names (core/certificates), read at each submission. */
-  certificateOf: (location: LocationRecord) => Promise<CertificateMaterial | undefined>
   fiscalizerFor: FiscalizerFor
   webhookMaxAttempts: number
   /** Most submission jobs one worker loop claims at once (they are then batched per location). */
@@ -82,47 +46,7 @@ export function fiscalizeHandler(deps: {
   /** The outbox's clock (epoch milliseconds). */
   clock: () => number
 }): JobHandler {
-  const finished = (
-    transaction: TransactionRecord,
-    record: SubmittedRecord,
-    answer: AuthorityAnswer,
-  ): JobOutcome => ({
-    kind: 'done',
-    effects: async (unit) => {
-      const now = new Date().toISOString()
-      const status: TransactionStatus = answer.status === 'registered' ? 'success' : answer.status
-      const patch = {
-        status,
-        fiscalId: answer.fiscalId ?? record.fiscalId,
-        responsePayload: {
-          ...(transaction.responsePayload as Record<string, unknown> | null),
-          authority: answer.response,
-        },
-        errorMessage: null,
-        completedAt: status === 'success' ? now : null,
-        updatedAt: now,
-      }
-      const applied = await unit.updateTransaction(transaction.id, {
-        ...patch,
-        onlyFrom: [...ANSWERABLE, 'success'],
-      })
-      if (!applied) {
-        // Cancelled meanwhile: the status stays, the authority's answer is still kept for the audit.
-        await unit.updateTransaction(transaction.id, {
-          responsePayload: patch.responsePayload,
-          updatedAt: now,
-        })
-        return
-      }
-      await emitWebhook(
-        unit,
-        transaction.accountId,
-        'fiscalization.completed',
-        { transaction: transactionView({ ...transaction, ...patch }) },
-        deps.webhookMaxAttempts,
-      )
-    },
-  })
+  const outcomes = new DeliveryOutcomes(batchWindows, deps.webhookMaxAttempts)
 
   const failed = (
     transaction: TransactionRecord,
@@ -134,29 +58,26 @@ export function fiscalizeHandler(deps: {
     error,
     reconcile,
     ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-    effects: async (unit) => {
-      const updatedAt = new Date().toISOString()
-      await writeAttempt(unit, transaction, { status: 'failed', errorMessage: error, updatedAt })
-    },
+    effects: (unit) =>
+      outcomes.attempt(unit, transaction, {
+        status: 'failed',
+        errorMessage: error,
+        updatedAt: new Date().toISOString(),
+      }),
   })
 
   const outcomeOf = (item: Item, verdict: Verdict<AuthorityAnswer>, now: number): JobOutcome => {
     const { transaction, record } = item
-    if (verdict.kind === 'settled') return finished(transaction, record, verdict.answer)
+    if (verdict.kind === 'settled')
+      return {
+        kind: 'done',
+        effects: (unit) => outcomes.answered(unit, transaction, verdict.answer, record.fiscalId),
+      }
     if (verdict.kind === 'refused')
       return {
         kind: 'dead',
         error: verdict.error,
-        effects: async (unit) => {
-          const payload = {
-            ...(transaction.responsePayload as Record<string, unknown> | null),
-            authority: verdict.answer.response,
-          }
-          await unit.updateTransaction(transaction.id, {
-            responsePayload: payload,
-            updatedAt: new Date().toISOString(),
-          })
-        },
+        effects: (unit) => outcomes.refused(unit, transaction, verdict.answer.response),
       }
     if (verdict.kind === 'later')
       return failed(transaction, verdict.error, verdict.reconcile, verdict.retryAfterMs)
@@ -169,7 +90,7 @@ export function fiscalizeHandler(deps: {
     kind: FISCALIZE_JOB,
     claimBatch: deps.claimBatch,
     async run(jobs) {
-      const outcomes = new Map<string, JobOutcome>()
+      const results = new Map<string, JobOutcome>()
       const rows = new Map(
         (await deps.transactions.withRecords(jobs.map((j) => j.subjectId))).map((r) => [r.transaction.id, r]),
       )
@@ -186,7 +107,7 @@ export function fiscalizeHandler(deps: {
         const sequence = rows.get(job.subjectId)?.record?.sequence
         if (!head || sequence === undefined || sequence < head.sequence) return true
         const due = Math.max(head.runAt, now)
-        outcomes.set(job.id, {
+        results.set(job.id, {
           kind: 'wait',
           reason: `waiting for record ${head.sequence} of the chain to reach the authority first`,
           // Its next attempt; a second when it is under way on another node, or when it was never tried and
@@ -206,7 +127,7 @@ export function fiscalizeHandler(deps: {
           const row = rows.get(job.subjectId)
           if (!row) continue
           const submittedAt = row.transaction.submittedAt ?? at
-          await writeAttempt(unit, row.transaction, { status: 'processing', submittedAt, updatedAt: at })
+          await outcomes.attempt(unit, row.transaction, { status: 'processing', submittedAt, updatedAt: at })
         }
       })
       const locations = new Map<string, LocationRecord | undefined>()
@@ -215,7 +136,7 @@ export function fiscalizeHandler(deps: {
       for (const job of attempted) {
         const row = rows.get(job.subjectId)
         if (!row?.record) {
-          outcomes.set(job.id, { kind: 'dead', error: 'the transaction or its sealed record is missing' })
+          results.set(job.id, { kind: 'dead', error: 'the transaction or its sealed record is missing' })
           continue
         }
         const { transaction, record } = row
@@ -224,15 +145,14 @@ export function fiscalizeHandler(deps: {
           locations.set(key, await deps.locations.findLocation(transaction.accountId, transaction.locationId))
         const location = locations.get(key)
         if (!location) {
-          outcomes.set(job.id, { kind: 'dead', error: 'the location of the transaction is missing' })
+          results.set(job.id, { kind: 'dead', error: 'the location of the transaction is missing' })
           continue
         }
         const fiscalizer = deps.fiscalizerFor(location)
         // One group is one location's chain in one environment: one client for all of it.
-        if (!client && fiscalizer.authority)
-          client = fiscalizer.authority(location, transaction.environment, await deps.certificateOf(location))
+        client ??= fiscalizer.authority?.(location, transaction.environment)
         if (!client) {
-          outcomes.set(job.id, { kind: 'dead', error: `fiscalizer ${fiscalizer.name} has no authority` })
+          results.set(job.id, { kind: 'dead', error: `fiscalizer ${fiscalizer.name} has no authority` })
           continue
         }
         items.push({
@@ -243,35 +163,13 @@ export function fiscalizeHandler(deps: {
           askFirst: job.reconcile,
         })
       }
-      if (!client) return outcomes
+      if (!client) return results
       items.sort((a, b) => a.position - b.position)
       for (const [item, verdict] of await deliverChain(client, items))
-        outcomes.set(item.job.id, outcomeOf(item, verdict, now))
-      return outcomes
+        results.set(item.job.id, outcomeOf(item, verdict, now))
+      return results
     },
-    async onDead(unit: V1Unit, job: JobRecord, error: string) {
-      // Only through the unit: on SQLite a read outside it would wait for this very transaction.
-      const now = new Date().toISOString()
-      const patch = { status: 'failed_permanent' as const, errorMessage: error, updatedAt: now }
-      // A transaction cancelled meanwhile stays cancelled; the dead letter event still tells a person.
-      await unit.updateTransaction(job.subjectId, { ...patch, onlyFrom: ANSWERABLE })
-      const current = await unit.findTransaction(job.accountId, job.subjectId)
-      if (!current) return
-      await emitWebhook(
-        unit,
-        job.accountId,
-        'fiscalization.dead_letter',
-        { transaction: transactionView(current), job_id: job.id, error },
-        deps.webhookMaxAttempts,
-      )
-    },
-    async onRevive(unit: V1Unit, job: JobRecord) {
-      await unit.updateTransaction(job.subjectId, {
-        status: 'pending',
-        errorMessage: null,
-        updatedAt: new Date().toISOString(),
-        onlyFrom: ['failed_permanent'],
-      })
-    },
+    onDead: (unit: V1Unit, job: JobRecord, error: string) => outcomes.dead(unit, job, job.subjectId, error),
+    onRevive: (unit: V1Unit, job: JobRecord) => outcomes.revived(unit, job.subjectId),
   }
 }

@@ -3,13 +3,13 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { Database as SqliteConnection } from 'better-sqlite3'
 import type { ColumnType, Kysely, Migration, Transaction } from 'kysely'
 import type { TProperties } from 'typebox'
+import type { CertificateSource } from '../core/certificates/certificates.ts'
 import type { CredentialSource } from '../core/credentials.ts'
 import type { Market } from '../core/market.ts'
 import type { NewJob } from '../core/outbox.ts'
 import type { CashboxRecord, UnitOfWork } from '../core/ports.ts'
 import type { MasterKey } from '../core/secrets.ts'
 import type { SigningKeys } from '../core/signing-keys.ts'
-import type { Fiscalizer } from '../core/v1/fiscalizer.ts'
 import type { BatchWindow } from '../core/v1/model.ts'
 import type { JobHandler } from '../jobs/engine.ts'
 import type { Runtime } from '../runtime.ts'
@@ -92,6 +92,8 @@ export interface MarketContext {
   master: MasterKey
   /** Where its signing keys are made and opened: sealed by the master key, or in a PKCS#11 token. */
   keys: SigningKeys
+  /** The accounts' stored certificates (core/certificates), e.g. a taxpayer's that signs and authenticates. */
+  certificates: CertificateSource
   settings: MarketSettings
   /** The outbox's clock (epoch milliseconds; tests move it). */
   clock: () => number
@@ -113,8 +115,6 @@ export interface MarketRoutes {
 
 /** What `fiscalbox serve` starts for the module from the environment. */
 export interface ServedMarket {
-  /** Transactions API v1 fiscalizers by `{country}` or `{country}:{system}`. */
-  fiscalizers?: Record<string, Fiscalizer>
   settings?: MarketSettings
   /** Lines for the start-up banner. */
   banner?: string[]
@@ -203,15 +203,10 @@ export interface MarketModule {
   /** The /v2/sign market; absent: the country is served by the generic market. */
   market?(context: MarketContext): Market | Promise<Market>
   /**
-   * Transactions API v1, for countries whose law requires an authority: validates a location's
-   * country_config and names its fiscalizer (`{country}:{system}`). Such a location is refused rather than
-   * given generic records while that fiscalizer is not registered.
-   */
-  fiscalizerKey?(countryConfig: Record<string, unknown>): string
-  /**
    * Transactions API v1: the module's market signs the country's locations too, each on a cash box of its
    * own per environment, with the location's country_config as the market's cash box settings
-   * (core/v1/market-signed.ts). Otherwise a location of the country gets generic records.
+   * (core/v1/market-signed.ts; a market with `transactions` seals them in their commit and delivers them
+   * itself). Otherwise a location of the country gets generic records.
    */
   readonly marketSignsTransactions?: boolean
   /**

@@ -1,23 +1,17 @@
 import assert from 'node:assert/strict'
 import { createHash, randomUUID } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
-import { AuthorityFiscalizer } from '../../src/core/v1/fiscalizer.ts'
-import { sealGenericRecord } from '../../src/markets/generic/transaction-record.ts'
 import { engines } from '../helpers/engines.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
-import { stubClient } from '../helpers/authority-client.ts'
 import { bearer, createTransaction, newAccount, newLocation, sale, SPAIN } from './support.ts'
 
 // Accounts, API keys (shown once, stored as SHA-256, environment by prefix), locations and scoping.
-const spain = new AuthorityFiscalizer('es-verifactu-stand-in', sealGenericRecord, () =>
-  stubClient('http://127.0.0.1:9'),
-)
 
 for (const engine of await engines()) {
   void describe(`accounts, keys and locations (${engine})`, () => {
     let h: Harness
     before(async () => {
-      h = await startHarness(engine, { v1: { fiscalizers: { 'ES:verifactu': spain } } })
+      h = await startHarness(engine)
     })
     after(async () => {
       await h.close()
@@ -145,7 +139,7 @@ for (const engine of await engines()) {
       assert.equal(foreign.statusCode, 404)
     })
 
-    void test('locations: Spanish country_config is checked; an unsupported system is refused; all scoped', async () => {
+    void test('locations: Spanish country_config is checked; SII (no receipts) is refused; all scoped', async () => {
       const { key } = await newAccount(h.app)
       const es = await newLocation(h.app, key, 'ES', SPAIN)
       assert.equal(es.country, 'ES')
@@ -170,7 +164,7 @@ for (const engine of await engines()) {
           {
             name: 'x',
             country: 'ES',
-            country_config: { system: 'ticketbai', territory: 'bizkaia', nif: 'B12345674' },
+            country_config: { system: 'sii', nif: 'B12345674' },
           },
           'country_config.system',
         ],

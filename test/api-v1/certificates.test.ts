@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import { X509Certificate } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
-import { spanishFiscalizers } from '../../src/markets/es/v1-fiscalizer.ts'
 import { engines } from '../helpers/engines.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import { type Issued, pkcs12, testCa, testClient, x509 } from '../helpers/test-certificates.ts'
@@ -36,7 +35,7 @@ for (const engine of await engines()) {
     let ca: Issued
     let taxpayer: Issued
     before(async () => {
-      h = await startHarness(engine, { v1: { liveEnabled: true, fiscalizers: spanishFiscalizers() } })
+      h = await startHarness(engine, { v1: { liveEnabled: true } })
       ca = await testCa('C=ES, O=fiscalbox tests, CN=Test FNMT CA')
       taxpayer = await testClient(ca, 'C=ES, O=Empresa de Prueba SL, CN=EMPRESA DE PRUEBA SL - B12345674')
     })

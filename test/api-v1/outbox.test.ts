@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { AuthorityFiscalizer } from '../../src/core/v1/fiscalizer.ts'
-import { sealGenericRecord } from '../../src/markets/generic/transaction-record.ts'
 import { openRuntime, type Runtime } from '../../src/runtime.ts'
 import type { V1Settings } from '../../src/v1-runtime.ts'
-import { type StubProcess, startAuthorityStub, stubClient } from '../helpers/authority-client.ts'
+import {
+  authorityStandIn,
+  type StubProcess,
+  startAuthorityStub,
+  stubClient,
+} from '../helpers/authority-client.ts'
 import { engines } from '../helpers/engines.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import {
@@ -28,9 +31,7 @@ const MAX_ATTEMPTS = 8
 function settings(stub: StubProcess): V1Settings {
   return {
     fiscalizers: {
-      'ES:verifactu': new AuthorityFiscalizer('es-stand-in', sealGenericRecord, () =>
-        stubClient(stub.url, CLIENT_TIMEOUT_MS, 10),
-      ),
+      ES: authorityStandIn(() => stubClient(stub.url, CLIENT_TIMEOUT_MS, 10)),
     },
     engine: {
       pollMs: 10,
@@ -339,9 +340,7 @@ for (const engine of await engines()) {
           v1: {
             ...slow,
             fiscalizers: {
-              'ES:verifactu': new AuthorityFiscalizer('es-stand-in', sealGenericRecord, () =>
-                stubClient(stub.url, 4_000),
-              ),
+              ES: authorityStandIn(() => stubClient(stub.url, 4_000)),
             },
             engine: { ...slow.engine, leaseMs: 300 },
           },

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { startSimulator } from '../../src/markets/es/simulator/app.ts'
-import { spanishFiscalizers } from '../../src/markets/es/v1-fiscalizer.ts'
 import { engines } from '../helpers/engines.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import { bearer, createTransaction, getTransaction, newAccount, newLocation, sale } from './support.ts'
@@ -26,8 +25,9 @@ for (const engine of await engines()) {
         clock: () => now,
       })
       h = await startHarness(engine, {
+        // The ES market's records go out on the outbox's clock, the v1 clock below.
+        es: { simulatorUrl: sim.url },
         v1: {
-          fiscalizers: spanishFiscalizers({ simulatorUrl: sim.url, clock: () => now }),
           engine: { backoffBaseMs: 1_000, backoffMaxMs: 60_000 },
           rateLimit: { perMinute: 1_000_000, burst: 1_000_000 },
           clock: () => now,

@@ -3,7 +3,6 @@ import { X509Certificate } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
 import { startSimulator } from '../../src/markets/es/simulator/app.ts'
 import { TBAI_PATHS } from '../../src/markets/es/ticketbai/protocol.ts'
-import { spanishFiscalizers } from '../../src/markets/es/v1-fiscalizer.ts'
 import { VERIFACTU_PATH } from '../../src/markets/es/verifactu/namespaces.ts'
 import { engines } from '../helpers/engines.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
@@ -62,16 +61,15 @@ for (const engine of await engines()) {
         query: `${sim.url}${TBAI_PATHS.query}/${territory}`,
       })
       h = await startHarness(engine, {
+        // The ES market's production endpoints, as serve sets them from FISCALBOX_ES_* (the CA file's text).
+        es: {
+          verifactuEndpoint: `${sim.url}${VERIFACTU_PATH}`,
+          ticketbaiEndpoints: { gipuzkoa: tbai('gipuzkoa'), araba: tbai('araba') },
+          authorityCa: ca.cert,
+          timeoutMs: 10_000,
+        },
         v1: {
           liveEnabled: true,
-          fiscalizers: spanishFiscalizers({
-            endpoints: {
-              verifactu: `${sim.url}${VERIFACTU_PATH}`,
-              ticketbai: { gipuzkoa: tbai('gipuzkoa'), araba: tbai('araba') },
-            },
-            authorityCa: ca.cert,
-            timeoutMs: 10_000,
-          }),
           engine: { backoffBaseMs: 20, backoffMaxMs: 100, maxAttempts: 20 },
           rateLimit: { perMinute: 1_000_000, burst: 1_000_000 },
         },

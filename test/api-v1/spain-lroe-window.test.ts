@@ -2,7 +2,6 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { sandboxSigningCredentials } from '../../src/markets/es/sandbox-signer.ts'
 import { startSimulator } from '../../src/markets/es/simulator/app.ts'
-import { spanishFiscalizers } from '../../src/markets/es/v1-fiscalizer.ts'
 import { engines } from '../helpers/engines.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
 import { bearer, createTransaction, getTransaction, newAccount, newLocation, sale } from './support.ts'
@@ -26,9 +25,9 @@ for (const engine of await engines()) {
       const credentials = await sandboxSigningCredentials()
       sim = await startSimulator()
       h = await startHarness(engine, {
+        // lroeAt not given: the default, 02:00 UTC.
+        es: { simulatorUrl: sim.url, testCredentials: credentials },
         v1: {
-          // lroeAt not given: the default, 02:00 UTC.
-          fiscalizers: spanishFiscalizers({ simulatorUrl: sim.url, signingCredentials: () => credentials }),
           engine: { backoffBaseMs: 20, backoffMaxMs: 100 },
           rateLimit: { perMinute: 1_000_000, burst: 1_000_000 },
           clock: () => now,
@@ -43,7 +42,7 @@ for (const engine of await engines()) {
     const uploads = async () => ((await (await fetch(`${sim.url}/_sim/state`)).json()) as any).ticketbai
     const queue = async (key: string) =>
       (
-        await h.app.inject({ method: 'GET', url: '/v1/retry-queue?kind=fiscalize', headers: bearer(key) })
+        await h.app.inject({ method: 'GET', url: '/v1/retry-queue?kind=es-pos-submit', headers: bearer(key) })
       ).json().data as any[]
     const runBatch = (key: string, window = 'lroe') =>
       h.app.inject({ method: 'POST', url: `/v1/batches/${window}/run`, headers: bearer(key) })
@@ -112,8 +111,10 @@ for (const engine of await engines()) {
 
       // The next sale waits for the next day's window.
       const late = (await createTransaction(h.app, key, sale(bizkaia.id))).json()
-      const job = (await queue(key)).find((j) => j.subject_id === late.id)
-      assert.equal(job.next_attempt_at, '2026-03-11T02:00:00.000Z')
+      assert.equal(late.status, 'pending_lroe')
+      const open = (await queue(key)).filter((j) => j.status === 'pending')
+      assert.equal(open.length, 1, JSON.stringify(open))
+      assert.equal(open[0].next_attempt_at, '2026-03-11T02:00:00.000Z')
     })
 
     test("POST /v1/batches/lroe/run sends the account's held batch now, not other accounts'", async () => {

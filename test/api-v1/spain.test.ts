@@ -5,10 +5,9 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { sandboxSigningCredentials } from '../../src/markets/es/sandbox-signer.ts'
 import { startSimulator } from '../../src/markets/es/simulator/app.ts'
-import { spanishFiscalizers } from '../../src/markets/es/v1-fiscalizer.ts'
-import { spainForServe } from '../../src/markets/es/v1-setup.ts'
+import { spain } from '../../src/markets/es/module.ts'
 import type { SigningCredentials } from '../../src/markets/es/ticketbai/xades.ts'
-import type { V1Settings } from '../../src/v1-runtime.ts'
+import type { RuntimeOptions } from '../../src/runtime.ts'
 import { TicketBaiVerifier } from '../../src/verify/ticketbai-verifier.ts'
 import { VerifactuVerifier } from '../../src/verify/verifactu-verifier.ts'
 import { cliEnv, runCli } from '../cli/cli-process.ts'
@@ -26,31 +25,37 @@ import {
   sale,
 } from './support.ts'
 
-// Spain through POST /v1/transactions: the real fiscalizers, the outbox and the authority simulator on a
-// real port. The fault run injects every fault the simulator has (docs/country-es.md): errors, lost answers, hung requests and an outage.
+// Spain through POST /v1/transactions: the ES market (the same seal and submission jobs as /v2/sign), the
+// outbox and the authority simulator on a real port. The fault run injects every fault the simulator has (docs/country-es.md): errors, lost answers, hung requests and an outage.
 const CLIENT_TIMEOUT_MS = 400
 
 type Sim = Awaited<ReturnType<typeof startSimulator>>
 
-function settings(sim: Sim, credentials: SigningCredentials, maxAttempts = 40): V1Settings {
+function settings(
+  sim: Sim,
+  credentials: SigningCredentials,
+  maxAttempts = 40,
+): Pick<RuntimeOptions, 'es' | 'v1'> {
   return {
-    fiscalizers: spanishFiscalizers({
+    es: {
       simulatorUrl: sim.url,
       timeoutMs: CLIENT_TIMEOUT_MS,
-      signingCredentials: () => credentials,
+      testCredentials: credentials,
       // Bizkaia's batches as soon as stored: these runs wait for answers (spain-status.test.ts covers the window).
       lroeAt: 'immediate',
-    }),
-    engine: {
-      pollMs: 10,
-      backoffBaseMs: 20,
-      backoffMaxMs: 300,
-      maxAttempts,
-      concurrency: 2,
-      leaseMs: 10_000,
     },
-    defaultInlineTimeoutMs: 3_000,
-    rateLimit: { perMinute: 1_000_000, burst: 1_000_000 },
+    v1: {
+      engine: {
+        pollMs: 10,
+        backoffBaseMs: 20,
+        backoffMaxMs: 300,
+        maxAttempts,
+        concurrency: 2,
+        leaseMs: 10_000,
+      },
+      defaultInlineTimeoutMs: 3_000,
+      rateLimit: { perMinute: 1_000_000, burst: 1_000_000 },
+    },
   }
 }
 
@@ -83,7 +88,7 @@ for (const engine of await engines()) {
     before(async () => {
       credentials = await sandboxSigningCredentials()
       sim = await startSimulator()
-      h = await startHarness(engine, { v1: settings(sim, credentials) })
+      h = await startHarness(engine, settings(sim, credentials))
       h.runtime.v1.start()
     })
     after(async () => {
@@ -259,7 +264,7 @@ for (const engine of await engines()) {
       sim = await startSimulator({
         faults: { errorRate: 0.3, timeoutRate: 0.1, dropRate: 0.05, holdMs: 2_000, seed: 7 },
       })
-      h = await startHarness(engine, { v1: settings(sim, credentials) })
+      h = await startHarness(engine, settings(sim, credentials))
       h.runtime.v1.start()
     })
     after(async () => {
@@ -336,7 +341,7 @@ for (const engine of await engines()) {
       for (let offset = 0; ; offset += 100) {
         const page = await h.app.inject({
           method: 'GET',
-          url: `/v1/retry-queue?kind=fiscalize&limit=100&offset=${offset}`,
+          url: `/v1/retry-queue?kind=es-pos-submit&limit=100&offset=${offset}`,
           headers: bearer(key),
         })
         assert.equal(page.statusCode, 200, page.body)
@@ -355,24 +360,25 @@ for (const engine of await engines()) {
 }
 
 void test('serve: without FISCALBOX_ES_SIMULATOR_URL the simulator runs in-process for test records', async () => {
-  const spain = await spainForServe({
+  const served = await spain.serve?.({
     FISCALBOX_ES_SIMULATOR: 'in-process',
     FISCALBOX_ES_TIMEOUT_MS: 5_000,
     FISCALBOX_ES_LROE_AT: '02:00',
   })
   try {
-    assert.match(spain.simulatorUrl ?? '', /^http:\/\/127\.0\.0\.1:\d+$/)
-    const health = await fetch(`${spain.simulatorUrl}/_sim/health`)
+    const url = served?.settings?.es?.simulatorUrl ?? ''
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/)
+    const health = await fetch(`${url}/_sim/health`)
     assert.equal(health.status, 200)
-    assert.deepEqual(Object.keys(spain.fiscalizers).sort(), ['ES:ticketbai', 'ES:verifactu'])
+    assert.deepEqual(served?.banner, [`Spain, test records (fsk_test_ keys) go to: ${url}`])
   } finally {
-    await spain.close()
+    await served?.close?.()
   }
-  const off = await spainForServe({
+  const off = await spain.serve?.({
     FISCALBOX_ES_SIMULATOR: 'off',
     FISCALBOX_ES_TIMEOUT_MS: 5_000,
     FISCALBOX_ES_LROE_AT: 'immediate',
   })
-  assert.equal(off.simulatorUrl, undefined)
-  await off.close()
+  assert.equal(off?.settings?.es?.simulatorUrl, undefined)
+  await off?.close?.()
 })

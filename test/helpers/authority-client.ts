@@ -1,12 +1,23 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import type { RecordAnswer, SubmissionResult } from '../../src/core/delivery.ts'
-import type { AuthorityAnswer, AuthorityClient } from '../../src/core/v1/fiscalizer.ts'
+import type { AuthorityAnswer, AuthorityClient, Fiscalizer } from '../../src/core/v1/fiscalizer.ts'
+import { sealGenericRecord } from '../../src/markets/generic/transaction-record.ts'
 
 /**
  * The client side of test/helpers/authority-stub.ts, shaped like the Spanish clients: it classifies every
  * failure as retryable (nothing reached the authority) or unknown (it may have).
  */
+/**
+ * A v1 fiscalizer whose generic records go to an authority through `client`: the outbox's own submissions
+ * (jobs/fiscalize.ts) against a stand-in authority, registered for a country in place of its market.
+ */
+export const authorityStandIn = (client: () => AuthorityClient): Fiscalizer => ({
+  name: 'authority-stand-in',
+  seal: sealGenericRecord,
+  authority: client,
+})
+
 export function stubClient(baseUrl: string, timeoutMs = 2_000, maxBatch = 1): AuthorityClient {
   return {
     maxBatch,

@@ -25,7 +25,7 @@ export function batchRoutes(v1: V1Runtime): FastifyPluginAsyncTypebox {
       async (request) => {
         const { account, environment } = request.caller
         const released = await v1.jobs.releaseWindow(
-          { accountId: account.id, environment },
+          { accountId: account.id, environment, groups: await v1.accounts.locationQueues(request.caller) },
           request.params.window,
         )
         return { window: request.params.window, environment, released }

@@ -210,7 +210,7 @@ export const PageQuery = Type.Object({
 
 export const Job = Type.Object({
   id: Type.String(),
-  kind: Type.String({ description: 'fiscalize or webhook' }),
+  kind: Type.String({ description: 'fiscalize, webhook, or a market job such as es-pos-submit' }),
   subject_id: Type.String({ description: 'The transaction (fiscalize) or delivery (webhook)' }),
   status: literals(JOB_STATUSES),
   attempts: Type.Integer(),

@@ -84,6 +84,14 @@ export interface CertificateMaterial {
   notAfter: Date
 }
 
+/**
+ * What a market reads of the account's certificates (handed over in its MarketContext): the active version of
+ * one, opened; undefined when the account holds none of that id. Read outside any unit of work.
+ */
+export interface CertificateSource {
+  activeMaterial(accountId: string, id: string): Promise<CertificateMaterial | undefined>
+}
+
 /** Where a location names the stored certificate its records are signed or sent with. */
 export const CERTIFICATE_ID_FIELD = 'certificate_id'
 
@@ -101,7 +109,7 @@ export interface Imported {
   created: boolean
 }
 
-export class Certificates {
+export class Certificates implements CertificateSource {
   private readonly opened = new Map<string, CertificateMaterial>()
 
   constructor(
@@ -213,7 +221,11 @@ export class Certificates {
     countryConfig: Record<string, unknown>
   }): Promise<CertificateMaterial | undefined> {
     const id = location.countryConfig[CERTIFICATE_ID_FIELD]
-    const stored = typeof id === 'string' ? await this.store.find(location.accountId, id) : undefined
+    return typeof id === 'string' ? this.activeMaterial(location.accountId, id) : undefined
+  }
+
+  async activeMaterial(accountId: string, id: string): Promise<CertificateMaterial | undefined> {
+    const stored = await this.store.find(accountId, id)
     return stored && this.open(stored.active)
   }
 

@@ -4,6 +4,7 @@ import type { QueueSigner } from '../market.ts'
 import { hashToken, type MasterKey, newSealedP256 } from '../secrets.ts'
 import { environmentOfKey, newApiKey } from './api-keys.ts'
 import type { FiscalizerFor } from './fiscalizer.ts'
+import { locationQueueId } from './location-cashboxes.ts'
 import type { AccountRecord, ApiKeyRecord, Environment, LocationRecord } from './model.ts'
 import type { AccountStore } from './ports.ts'
 
@@ -163,6 +164,19 @@ export class Accounts {
     } catch {
       // A location whose fiscalizer this server does not run (any more) has nothing to show of it.
       return {}
+    }
+  }
+
+  /**
+   * The queues of the account's location cash boxes in the caller's environment: the groups of the jobs a
+   * market that seals transactions itself enqueues.
+   */
+  async locationQueues(caller: Caller): Promise<string[]> {
+    const queues: string[] = []
+    for (let offset = 0; ; offset += 500) {
+      const page = await this.store.listLocations(caller.account.id, 500, offset)
+      queues.push(...page.data.map((location) => locationQueueId(location.id, caller.environment)))
+      if (page.data.length < 500) return queues
     }
   }
 

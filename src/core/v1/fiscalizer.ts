@@ -2,14 +2,7 @@ import type { CertificateMaterial } from '../certificates/certificates.ts'
 import type { AuthorityClient as DeliveryClient } from '../delivery.ts'
 import type { QueueSigner } from '../market.ts'
 import type { UnitOfWork } from '../ports.ts'
-import type {
-  AwaitingStatus,
-  BatchWindow,
-  Environment,
-  FiscalRecord,
-  LocationRecord,
-  TransactionType,
-} from './model.ts'
+import type { AwaitingStatus, Environment, FiscalRecord, LocationRecord, TransactionType } from './model.ts'
 
 /**
  * How a transaction of the v1 API becomes a fiscal record. Two steps, because a record's place in the
@@ -22,8 +15,9 @@ import type {
  *    retries: the `authority` client of the location's chain is driven by core/delivery.ts, which looks a
  *    record up before it sends it again after an unknown outcome, so that it is never registered twice.
  *
- * One fiscalizer per country (and authority system of a country): `generic` for countries without an authority, and the
- * `AuthorityFiscalizer` below for authorities reached through an `AuthorityClient`.
+ * One fiscalizer per country: `generic` for countries without a market of their own, and the market's for a
+ * country whose market signs its locations (market-signed.ts). A market that seals transactions itself
+ * delivers them with its own outbox jobs (`SealedRecord.delivery`) rather than through `authority`.
  */
 export interface Fiscalizer {
   readonly name: string
@@ -64,11 +58,16 @@ export interface SealContext {
   state: string | null
   /** The location's own P-256 key (sealed at rest by the master key). */
   signer: QueueSigner
-  /** The stored certificate the location's country_config names (`certificate_id`), opened. */
+  /**
+   * The stored certificate the location's country_config names (`certificate_id`), opened: read before the
+   * seal's commit (on SQLite a read of the store inside it would wait for that very commit).
+   */
   certificate?: CertificateMaterial
   /** The storage transaction, for a fiscalizer's own tables (`transactionOf(unit)` in the ledger). */
   unit: UnitOfWork
   now: Date
+  /** How long this request waits for the record's inline attempt: its delivery is kept for it until then. */
+  inlineMs: number
 }
 
 export interface SealedRecord {
@@ -86,16 +85,16 @@ export interface SealedRecord {
    * The transaction's status until the authority answers, instead of `pending`, for a sale whose fiscal
    * document is final at the seal (numbered, chained, its QR code printable) and so may be cancelled:
    * `pending_<window>` for one held for its batch window, `pending_submission` for one awaiting its
-   * submission. The outbox keeps it through its attempts; the answer replaces it (`success`,
+   * submission. The delivery keeps it through its attempts; the answer replaces it (`success`,
    * `failed_permanent`).
    */
   initialStatus?: AwaitingStatus
   /**
-   * The record goes out in a batch window rather than at once (e.g. a daily batch): its submission
-   * job is held until `until` (no inline attempt), unless the account runs the batch earlier
-   * (POST /v1/batches/{name}/run).
+   * The record's delivery job, enqueued with it by the market that delivers it (market-signed.ts, sealed in
+   * the commit), instead of the outbox's own submission job: attempted inline unless it is held for a batch
+   * window.
    */
-  batchWindow?: { name: BatchWindow; until: Date }
+  delivery?: { jobId: string; held: boolean }
 }
 
 /** A sealed record as the outbox hands it to the authority. */
@@ -117,41 +116,8 @@ export interface AuthorityAnswer {
 /** The delivery client (core/delivery.ts) an authority's client (and its simulator) implements for v1. */
 export type AuthorityClient = DeliveryClient<SubmittedRecord, AuthorityAnswer>
 
-/**
- * The client of one location's chain: test keys talk to the sandbox (or the simulator), live keys to
- * production; with the stored certificate the location names, as it is at this submission (a replaced
- * certificate is a new `versionId`).
- */
-export type AuthorityClientFor = (
-  location: LocationRecord,
-  environment: Environment,
-  certificate?: CertificateMaterial,
-) => AuthorityClient
-
-/** Sealing without an authority of its own: used by AuthorityFiscalizer to build the records it submits. */
-export type Sealer = (context: SealContext, input: FiscalInput) => Promise<SealedRecord>
-
-/**
- * The shape of a fiscalizer whose records are registered by an authority: a sealer (the country's record
- * format, chain and signature) plus a client per environment, e.g.
- * `new AuthorityFiscalizer(name, seal, clients, {...})` in a market module.
- */
-export class AuthorityFiscalizer implements Fiscalizer {
-  constructor(
-    readonly name: string,
-    private readonly sealer: Sealer,
-    readonly authority: AuthorityClientFor,
-    options: { validateConfig?: (config: Record<string, unknown>) => void } = {},
-  ) {
-    if (options.validateConfig) this.validateConfig = options.validateConfig
-  }
-
-  validateConfig?(config: Record<string, unknown>): void
-
-  seal(context: SealContext, input: FiscalInput): Promise<SealedRecord> {
-    return this.sealer(context, input)
-  }
-}
+/** The client of one location's chain: test keys talk to the sandbox (or the simulator), live keys to production. */
+export type AuthorityClientFor = (location: LocationRecord, environment: Environment) => AuthorityClient
 
 /**
  * Picks the fiscalizer of a location, or throws a FiscalError when its country/system is not supported. A

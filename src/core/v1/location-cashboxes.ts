@@ -28,7 +28,7 @@ function nameBasedId(name: string): string {
 
 export const locationCashboxId = (locationId: string, environment: Environment): string =>
   nameBasedId(`fiscalbox/location-cashbox/${locationId}/${environment}`)
-const locationQueueId = (locationId: string, environment: Environment): string =>
+export const locationQueueId = (locationId: string, environment: Environment): string =>
   nameBasedId(`fiscalbox/location-queue/${locationId}/${environment}`)
 
 /**
@@ -88,6 +88,10 @@ export class LocationCashboxes implements LocationSigning {
     }
   }
 
+  sealerOf(country: string) {
+    return this.marketFor(countryCode(country)).transactions
+  }
+
   storedSettings(country: string, settings: Record<string, unknown>): Record<string, unknown> {
     const stored = this.marketFor(countryCode(country)).cashboxSettings?.stored
     if (!stored) return settings
@@ -134,7 +138,11 @@ export class LocationCashboxes implements LocationSigning {
     })
     const settings = this.marketFor(countryCode(location.country)).cashboxSettings
     await settings
-      ?.apply(cashbox, settingsOf(location.countryConfig, environment))
+      ?.apply(cashbox, settingsOf(location.countryConfig, environment), {
+        locationId: location.id,
+        name: location.name,
+        environment,
+      })
       .catch((error: unknown) => asCountryConfigError(error))
     return cashbox
   }

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
-import { canonicalJson } from '../canonical-json.ts'
+import { canonicalJson, sha256Hex } from '../canonical-json.ts'
+import type { CertificateMaterial } from '../certificates/certificates.ts'
 import { countryCode } from '../case-codes.ts'
 import { ErrorCode, FiscalError } from '../errors.ts'
 import type { RecordAnswer } from '../delivery.ts'
-import type { ReceiptRequestBody } from '../receipt.ts'
 import type {
   AuthorityAnswer,
   AuthorityClient,
@@ -12,7 +12,13 @@ import type {
   SealContext,
   SealedRecord,
 } from './fiscalizer.ts'
-import type { Environment, LocationRecord } from './model.ts'
+import type { SigningContext } from '../market.ts'
+import type { JobRecord } from '../outbox.ts'
+import { parseReceipt, type Receipt, type ReceiptRequestBody } from '../receipt.ts'
+import type { DeliveryOutcomes } from './delivery-outcomes.ts'
+import { locationCashboxId, locationQueueId } from './location-cashboxes.ts'
+import type { AwaitingStatus, Environment, LocationRecord } from './model.ts'
+import type { TransactionStore, V1Unit } from './ports.ts'
 import { receiptOfTransaction } from './receipt-of-transaction.ts'
 
 /**
@@ -49,6 +55,8 @@ export interface LocationSigning {
   checkSettings(country: string, settings: Record<string, unknown>): void
   /** What the location keeps of those settings: without the secrets that the market seals. */
   storedSettings(country: string, settings: Record<string, unknown>): Record<string, unknown>
+  /** The country's market when it seals transactions in their commit (`Market.transactions`). */
+  sealerOf(country: string): TransactionSealer | undefined
 }
 
 /** The record a location's v1 chain keeps of a transaction: the receipt it became. */
@@ -136,18 +144,81 @@ function signingClient(
   }
 }
 
-/** The v1 fiscalizer of a country whose market signs: the same market, the same core, as /v2/sign. */
+/**
+ * The v1 fiscalizer of a country whose market signs: the same market, the same core, as /v2/sign. A market
+ * that seals transactions itself (`Market.transactions`) seals each in the transaction's commit instead, on
+ * the location's cash box, and delivers it with its own jobs.
+ */
 export function marketSignedFiscalizer(country: string, signing: LocationSigning): Fiscalizer {
   const code = countryCode(country)
-  return {
+  const location = {
     name: `market:${country}`,
-    validateConfig: (config) => signing.checkSettings(country, config),
-    storedConfig: (config) => signing.storedSettings(country, config),
+    validateConfig: (config: Record<string, unknown>) => signing.checkSettings(country, config),
+    storedConfig: (config: Record<string, unknown>) => signing.storedSettings(country, config),
+    prepareLocation: (location: LocationRecord) => signing.prepare(location),
+    locationDetails: (location: LocationRecord) => ({ cashboxes: signing.cashboxIds(location) }),
+  }
+  /** The transaction as the receipt its location's cash box takes, checked as /v2/sign checks it. */
+  const receiptOf = (input: FiscalInput) => {
+    const original = input.original?.record ? receiptOfRecord(input.original.record.record) : undefined
+    const receipt = receiptOfTransaction(input, code, original)
+    signing.check(input.location, receipt)
+    return {
+      receipt,
+      record: canonicalJson({ format: RECEIPT_RECORD_FORMAT, receipt } satisfies ReceiptRecord),
+    }
+  }
+  const sealer = signing.sealerOf(country)
+  if (sealer)
+    return {
+      ...location,
+      async seal(context: SealContext, input: FiscalInput): Promise<SealedRecord> {
+        const { receipt, record } = receiptOf(input)
+        const { environment } = input
+        const sealed = await sealer.sealTransaction(
+          {
+            queueId: locationQueueId(input.location.id, environment),
+            cashboxId: locationCashboxId(input.location.id, environment),
+            countryCode: code,
+            queueRow: context.sequence,
+            receiptNumber: context.sequence,
+            previousHash: context.previousHash,
+            // A sale's document is dated as the POS sold (the transaction's timestamp), a cancellation now.
+            moment: input.type === 'sale' ? new Date(input.timestamp) : context.now,
+            requestHash: sha256Hex(record),
+            signer: context.signer,
+            // The location's chain row keeps the market's state of the location's chain.
+            marketState: context.state,
+            unit: context.unit,
+          },
+          parseReceipt(receipt),
+          {
+            reserveMs: context.inlineMs,
+            ...(context.certificate ? { certificate: context.certificate } : {}),
+          },
+        )
+        return {
+          // The document's own chain hash (e.g. a Huella) is the location chain's.
+          hash: sealed.hash,
+          state: sealed.marketState,
+          record,
+          fiscalId: sealed.fiscalId,
+          payload: {
+            fiscalizer: `market:${country}`,
+            ...sealed.payload,
+            sequence: context.sequence,
+            hash: sealed.hash,
+            previous_hash: context.previousHash,
+          },
+          ...(sealed.awaiting ? { initialStatus: sealed.awaiting } : {}),
+          delivery: sealed.delivery,
+        }
+      },
+    }
+  return {
+    ...location,
     async seal(context: SealContext, input: FiscalInput): Promise<SealedRecord> {
-      const original = input.original?.record ? receiptOfRecord(input.original.record.record) : undefined
-      const receipt = receiptOfTransaction(input, code, original)
-      signing.check(input.location, receipt)
-      const record = canonicalJson({ format: RECEIPT_RECORD_FORMAT, receipt } satisfies ReceiptRecord)
+      const { receipt, record } = receiptOf(input)
       const hash = createHash('sha256')
         .update(Buffer.from(context.previousHash, 'hex'))
         .update(record, 'utf8')
@@ -155,7 +226,108 @@ export function marketSignedFiscalizer(country: string, signing: LocationSigning
       return { hash, record, fiscalId: null, payload: { fiscalizer: `market:${country}`, receipt } }
     },
     authority: (location, environment) => signingClient(signing, location, environment),
-    prepareLocation: (location) => signing.prepare(location),
-    locationDetails: (location) => ({ cashboxes: signing.cashboxIds(location) }),
+  }
+}
+
+/**
+ * What a market that seals transactions in their commit (`Market.transactions`) gives for one: the document
+ * as the location's chain and the transaction show it, and its delivery job.
+ */
+export interface SealedTransaction {
+  /** The market's state of the location's chain after this document (kept on the chain row). */
+  marketState: string
+  /** The document's chain hash: the location chain's hash of this record. */
+  hash: string
+  fiscalId: string
+  /** What the transaction shows of the document (response_payload.record). */
+  payload: Record<string, unknown>
+  /** A printable document's status until the authority answers; none: `pending`. */
+  awaiting?: AwaitingStatus
+  /** The document's delivery job, enqueued with it; held: it waits for a batch window (no inline attempt). */
+  delivery: { jobId: string; held: boolean }
+}
+
+export interface TransactionSealer {
+  /**
+   * Issues the document of a transaction's receipt on the location's cash box in the transaction's commit
+   * (`context.unit`; `context.marketState` is the location chain's state) and enqueues its delivery, kept
+   * for the request's inline attempt for `reserveMs`. `certificate`: the stored certificate the location
+   * names, read before the commit.
+   */
+  sealTransaction(
+    context: SigningContext,
+    receipt: Receipt,
+    options: { reserveMs: number; certificate?: CertificateMaterial },
+  ): Promise<SealedTransaction>
+}
+
+/**
+ * How a market's delivery job reports on the documents of the transactions it sealed (by transaction id,
+ * the receipt reference), so that each transaction follows its document to the authority.
+ */
+export interface TransactionDeliveries {
+  /** Right before the documents leave: their transactions show the attempt. */
+  sending(accountId: string, transactionIds: readonly string[]): Promise<void>
+  /** An attempt that must be tried again, in the job's commit. */
+  retrying(unit: V1Unit, accountId: string, transactionId: string, error: string): Promise<void>
+  /**
+   * The authority's answer: registered (success), or refused for good (kept; the dead letter follows).
+   * Without a unit (a document an attempt took along without its job), in a commit of its own.
+   */
+  answered(
+    unit: V1Unit | undefined,
+    accountId: string,
+    transactionId: string,
+    answer: { registered: boolean; response: Record<string, unknown> },
+  ): Promise<void>
+  dead(unit: V1Unit, job: JobRecord, transactionId: string, error: string): Promise<void>
+  revived(unit: V1Unit, transactionId: string): Promise<void>
+}
+
+/** The transactions' side of a market's deliveries, written as the outbox's own submissions write it. */
+export function transactionDeliveries(
+  store: Pick<TransactionStore, 'unit'>,
+  outcomes: DeliveryOutcomes,
+): TransactionDeliveries {
+  const inUnit = (unit: V1Unit | undefined, work: (unit: V1Unit) => Promise<void>) =>
+    unit ? work(unit) : store.unit(work)
+  return {
+    sending: (accountId, ids) =>
+      store.unit(async (unit) => {
+        const at = new Date().toISOString()
+        for (const id of ids) {
+          const transaction = await unit.findTransaction(accountId, id)
+          if (transaction)
+            await outcomes.attempt(unit, transaction, {
+              status: 'processing',
+              submittedAt: transaction.submittedAt ?? at,
+              updatedAt: at,
+            })
+        }
+      }),
+    async retrying(unit, accountId, id, error) {
+      const transaction = await unit.findTransaction(accountId, id)
+      if (transaction)
+        await outcomes.attempt(unit, transaction, {
+          status: 'failed',
+          errorMessage: error,
+          updatedAt: new Date().toISOString(),
+        })
+    },
+    answered: (given, accountId, id, answer) =>
+      inUnit(given, async (unit) => {
+        const transaction = await unit.findTransaction(accountId, id)
+        if (!transaction) return
+        if (answer.registered)
+          await outcomes.answered(
+            unit,
+            transaction,
+            { status: 'registered', response: answer.response },
+            transaction.fiscalId,
+          )
+        else await outcomes.refused(unit, transaction, answer.response)
+      }),
+    dead: (unit, job, id, error) => outcomes.dead(unit, job, id, error),
+    revived: (unit, id) => outcomes.revived(unit, id),
   }
 }

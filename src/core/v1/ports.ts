@@ -178,7 +178,15 @@ export interface JobStore {
    * Makes the submissions of the scope held for a batch window due now (still pending; with `environment`,
    * only those of the account's v1 transactions in that environment): the number of jobs released.
    */
-  releaseWindow(scope: JobScope & { environment?: Environment }, window: string, now: number): Promise<number>
+  /**
+   * With an environment: the jobs of that environment's transactions, and those of `groups` (the queues of
+   * the account's location cash boxes of that environment, whose market enqueued them).
+   */
+  releaseWindow(
+    scope: JobScope & { environment?: Environment; groups?: readonly string[] },
+    window: string,
+    now: number,
+  ): Promise<number>
   /** For tests and the bench: jobs not yet completed or dead. */
   openCount(): Promise<number>
 }

@@ -100,13 +100,15 @@ function saleReceipt(input: FiscalInput, country: number): ReceiptRequestBody {
   }
 }
 
-/** customer_context in the POS System API's cbCustomer terms: a name and a tax id, when given. */
+/** customer_context in the POS System API's cbCustomer terms: a name, a tax id and an address, when given. */
 function customerOf(context: Record<string, unknown>): Record<string, unknown> {
-  const name = context.name
+  const { name, postal_code: zip, address } = context
   const taxId = context.vat_id ?? context.tax_id ?? context.nif
   return {
     ...(typeof name === 'string' ? { CustomerName: name } : {}),
     ...(typeof taxId === 'string' ? { CustomerVATId: taxId } : {}),
+    ...(typeof zip === 'string' ? { CustomerZip: zip } : {}),
+    ...(typeof address === 'string' ? { CustomerStreet: address } : {}),
   }
 }
 

@@ -264,7 +264,8 @@ export class Transactions {
   /**
    * Fixes the record's place in the location's chain and seals it, in the caller's storage transaction.
    * Without an authority the transaction is fiscalized here; otherwise a submission job is committed with
-   * it (the outbox) and its id returned for the inline attempt (none when the job waits for a batch window).
+   * it (the outbox's own, or the delivery job of the market that sealed it) and its id returned for the
+   * inline attempt (none when the job waits for a batch window).
    */
   private async seal(
     unit: V1Unit,
@@ -288,6 +289,7 @@ export class Transactions {
         ...(keys.certificate ? { certificate: keys.certificate } : {}),
         unit: unit.unit,
         now,
+        inlineMs,
       },
       input,
     )
@@ -308,7 +310,7 @@ export class Transactions {
       lastHash: sealed.hash,
       state: sealed.state ?? null,
     })
-    if (!fiscalizer.authority) {
+    if (!fiscalizer.authority && !sealed.delivery) {
       await unit.updateTransaction(transaction.id, {
         status: 'success',
         fiscalId: sealed.fiscalId,
@@ -340,8 +342,9 @@ export class Transactions {
       responsePayload: { record: sealed.payload },
       updatedAt: now.toISOString(),
     })
+    // A market that delivers its records itself enqueued the record's job with it.
+    if (sealed.delivery) return sealed.delivery.held ? undefined : sealed.delivery.jobId
     const jobId = randomUUID()
-    const window = sealed.batchWindow
     await unit.insertJob({
       id: jobId,
       accountId: transaction.accountId,
@@ -349,13 +352,12 @@ export class Transactions {
       subjectId: transaction.id,
       groupKey: `${location.id}:${environment}`,
       maxAttempts: this.settings.maxAttempts,
-      // Held for its batch window; otherwise reserved for the inline attempt of this request (claimed by
-      // id), and other workers take it only if this node dies before it, once the timeout has passed.
-      runAt: window ? window.until.getTime() : now.getTime() + inlineMs,
+      // Reserved for the inline attempt of this request (claimed by id): other workers take it only if this
+      // node dies before it, once the timeout has passed.
+      runAt: now.getTime() + inlineMs,
       createdAt: now.toISOString(),
-      ...(window ? { batchWindow: window.name } : {}),
     })
-    return window ? undefined : jobId
+    return jobId
   }
 
   private findByKey(accountId: string, key: string) {

@@ -169,19 +169,6 @@ export function breakdownByRate(
   return lines
 }
 
-/**
- * A tax rate given as a fraction (0.21, '0.105') in basis points (2100, 1050), read through its
- * decimal text so that no binary rounding can change it.
- */
-export function rateFromFraction(value: number | string, field = 'tax_rate'): number {
-  const textValue = typeof value === 'number' ? String(value) : value.trim()
-  const match = /^(0|1)(?:\.(\d{1,4}))?$|^\.(\d{1,4})$/.exec(textValue)
-  if (!match || (match[1] === '1' && /[1-9]/.test(match[2] ?? '')))
-    throw invalid(field, 'must be a fraction from 0 to 1 with at most 4 decimals, e.g. 0.21')
-  const whole = match[1] === '1' ? 10_000 : 0
-  return whole + Number((match[2] ?? match[3] ?? '').padEnd(4, '0') || '0')
-}
-
 function need<T>(value: T | undefined, field: string, reason: string): T {
   if (value === undefined) throw invalid(field, reason)
   return value

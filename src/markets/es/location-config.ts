@@ -34,5 +34,12 @@ export function validateSpanishConfig(config: Record<string, unknown>): void {
   }
 }
 
-/** The registry key of a Spanish location: `ES:verifactu`, `ES:ticketbai` or `ES:sii`. */
-export const spanishSystemOf = (config: Record<string, unknown>): string => `ES:${String(config.system)}`
+/** A Spanish location's country_config with the optional fields the issuer's documents read (series, name). */
+export function validateConfig(config: Record<string, unknown>): void {
+  validateSpanishConfig(config)
+  const { series, name } = config
+  if (series !== undefined && (typeof series !== 'string' || !/^[\x21-\x7e]{1,40}$/.test(series)))
+    throw invalid('country_config.series', 'must be 1 to 40 printable ASCII characters without spaces')
+  if (name !== undefined && (typeof name !== 'string' || name.trim().length === 0 || name.length > 120))
+    throw invalid('country_config.name', "must be the issuer's legal name, 1 to 120 characters")
+}

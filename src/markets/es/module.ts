@@ -1,7 +1,7 @@
 import { esCashboxSubmitHandler } from './cashbox/submission-job.ts'
 import type { MarketModule } from '../module.ts'
-import { type EsConfig, EsConfigSchema } from './config.ts'
-import { spanishSystemOf, validateSpanishConfig } from './location-config.ts'
+import { readFileSync } from 'node:fs'
+import { type EsConfig, EsConfigSchema, liveTicketBaiEndpoints } from './config.ts'
 import * as esMarket from './migrations/010-es-market.ts'
 import * as esRecordsPending from './migrations/015-es-records-pending.ts'
 import { createEsMarket, type EsMarketOptions, esServicesOf } from './cashbox/index.ts'
@@ -33,17 +33,24 @@ export const spain: MarketModule = {
   country: 'ES',
   stores: esCashboxStore,
   // The records of /v2/sign receipts go through the same outbox as v1's, on its clock.
-  market: ({ stores, settings, clock, maxAttempts }) =>
-    createEsMarket(stores.ES, { ...settings.es, clock, ...(maxAttempts ? { maxAttempts } : {}) }),
-  fiscalizerKey: (countryConfig) => {
-    validateSpanishConfig(countryConfig)
-    return spanishSystemOf(countryConfig)
-  },
+  market: ({ stores, settings, clock, maxAttempts, certificates }) =>
+    createEsMarket(
+      stores.ES,
+      { ...settings.es, clock, ...(maxAttempts ? { maxAttempts } : {}) },
+      certificates,
+    ),
+  // A location's transactions are sealed by the market in their commit, on the location's cash boxes.
+  marketSignsTransactions: true,
   batchWindows: ['lroe'],
   jobs: (runtime) => {
     const { store, authorityOf } = esServicesOf(runtime.marketFor)
     return [
-      esCashboxSubmitHandler({ store, authorityOf, claimBatch: runtime.v1.options.submissionClaimBatch }),
+      esCashboxSubmitHandler({
+        store,
+        authorityOf,
+        claimBatch: runtime.v1.options.submissionClaimBatch,
+        transactions: runtime.v1.deliveries,
+      }),
     ]
   },
   routes: async () => [{ prefix: '/es/v1', plugin: (await import('./http/index.ts')).esApi }],
@@ -62,15 +69,26 @@ export const spain: MarketModule = {
   migrations: { '010-es-market': esMarket, '015-es-records-pending': esRecordsPending },
   config: EsConfigSchema,
   async serve(config: EsConfig) {
-    // The simulator is a web server of its own: loaded only when serving.
-    const setup = await (await import('./v1-setup.ts')).spainForServe(config)
+    // Test records go to the simulator: without a URL, one in-process (127.0.0.1, a free port, no faults),
+    // a web server of its own, loaded only when serving. Live records go to the production endpoints (the
+    // AEAT's and the territories' published ones by default), with the certificate a location names.
+    let simulatorUrl = config.FISCALBOX_ES_SIMULATOR_URL?.replace(/\/+$/, '')
+    let close = async () => {}
+    if (!simulatorUrl && config.FISCALBOX_ES_SIMULATOR === 'in-process') {
+      const simulator = await (await import('./simulator/app.ts')).startSimulator()
+      simulatorUrl = simulator.url
+      close = () => simulator.close()
+    }
     return {
-      fiscalizers: setup.fiscalizers,
       settings: {
         es: {
-          ...(setup.simulatorUrl ? { simulatorUrl: setup.simulatorUrl } : {}),
+          ...(simulatorUrl ? { simulatorUrl } : {}),
           ...(config.FISCALBOX_ES_VERIFACTU_ENDPOINT
             ? { verifactuEndpoint: config.FISCALBOX_ES_VERIFACTU_ENDPOINT }
+            : {}),
+          ticketbaiEndpoints: liveTicketBaiEndpoints(config),
+          ...(config.FISCALBOX_ES_AUTHORITY_CA_FILE
+            ? { authorityCa: readFileSync(config.FISCALBOX_ES_AUTHORITY_CA_FILE, 'utf8') }
             : {}),
           ...(config.FISCALBOX_ES_PRODUCER_NIF ? { producerNif: config.FISCALBOX_ES_PRODUCER_NIF } : {}),
           timeoutMs: config.FISCALBOX_ES_TIMEOUT_MS,
@@ -78,9 +96,9 @@ export const spain: MarketModule = {
         },
       },
       banner: [
-        `Spain, test records (fsk_test_ keys) go to: ${setup.simulatorUrl ?? 'the AEAT test endpoint (no simulator)'}`,
+        `Spain, test records (fsk_test_ keys) go to: ${simulatorUrl ?? 'the AEAT test endpoint (no simulator)'}`,
       ],
-      close: setup.close,
+      close,
     }
   },
 }

@@ -261,7 +261,7 @@ export function jobStore(storage: Storage): OutboxStore & {
         return job
       }),
     releaseWindow: async (scope, window, now) => {
-      const { accountId, environment } = scope
+      const { accountId, environment, groups = [] } = scope
       const result = await storage.transact((trx) => {
         let release = inScope(
           trx
@@ -273,12 +273,19 @@ export function jobStore(storage: Storage): OutboxStore & {
           scope,
         )
         if (environment !== undefined)
-          release = release.where('subject_id', 'in', (eb) =>
-            eb
-              .selectFrom('transactions')
-              .select('id')
-              .where('account_id', '=', accountId)
-              .where('environment', '=', environment),
+          release = release.where((eb) =>
+            eb.or([
+              eb(
+                'subject_id',
+                'in',
+                eb
+                  .selectFrom('transactions')
+                  .select('id')
+                  .where('account_id', '=', accountId)
+                  .where('environment', '=', environment),
+              ),
+              ...(groups.length > 0 ? [eb('group_key', 'in', groups)] : []),
+            ]),
           )
         return release.executeTakeFirst()
       })

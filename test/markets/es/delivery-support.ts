@@ -2,7 +2,6 @@ import assert from 'node:assert/strict'
 import { startSimulator } from '../../../src/markets/es/simulator/app.ts'
 import type { FaultConfig } from '../../../src/markets/es/simulator/faults.ts'
 import { sandboxSigningCredentials } from '../../../src/markets/es/sandbox-signer.ts'
-import { spanishFiscalizers } from '../../../src/markets/es/v1-fiscalizer.ts'
 import {
   bearer,
   createTransaction,
@@ -71,21 +70,13 @@ async function simulatorDouble(): Promise<AuthorityDouble> {
   }
   const state = async () => (await (await fetch(`${sim.url}/_sim/state`)).json()) as any
   return {
-    runtimeOptions: (clock) => ({
+    // Both surfaces' records go through the ES market, on the outbox's clock (the runtime's v1 clock).
+    runtimeOptions: () => ({
       es: {
         simulatorUrl: sim.url,
         timeoutMs: CLIENT_TIMEOUT_MS,
         testCredentials: credentials,
         lroeAt: 'immediate',
-      },
-      v1: {
-        fiscalizers: spanishFiscalizers({
-          simulatorUrl: sim.url,
-          timeoutMs: CLIENT_TIMEOUT_MS,
-          signingCredentials: () => credentials,
-          lroeAt: 'immediate',
-          clock,
-        }),
       },
     }),
     fail: (mode) => faults(FAULTS[mode]),
@@ -170,16 +161,17 @@ const v1Transactions = (system: System): DeliverySurface => ({
         return created.json().response_payload.record.invoice_number
       },
       async records() {
+        // The submission jobs of the records of the location's test cash box, one per transaction in order.
         const queue = await node().app.inject({
           method: 'GET',
-          url: '/v1/retry-queue?kind=fiscalize&limit=100',
+          url: '/v1/retry-queue?kind=es-pos-submit&limit=100',
           headers: bearer(key),
         })
         const jobs = queue.json().data as any[]
         const records: DeliveredRecord[] = []
-        for (const id of issued) {
+        for (const [i, id] of issued.entries()) {
           const t = await getTransaction(node().app, key, id)
-          const job = jobs.find((j) => j.subject_id === id)
+          const job = jobs.find((j) => j.subject_id.endsWith(`:${i + 1}`))
           records.push({
             number: t.response_payload.record.invoice_number,
             state: deliveryState(t.status === 'success', t.status === 'failed_permanent'),

@@ -6,7 +6,6 @@ import {
   issueCancellation,
   issueSale,
   newSpainState,
-  rateFromFraction,
   type Sale,
   type SpainDocument,
   type SpainIssuerConfig,
@@ -25,17 +24,6 @@ import { SYSTEM, sampleInvoice, xmlsecVerify } from './support.ts'
 import { xmllint } from './xsd.ts'
 
 const RATES = [0, 400, 1000, 2100]
-
-describe('rateFromFraction', () => {
-  it('reads fractions exactly and refuses the rest', () => {
-    assert.deepEqual(
-      [0.21, 0.1, 0.04, 0, 1, '0.105', '.21', 0.0525].map((v) => rateFromFraction(v)),
-      [2100, 1000, 400, 0, 10000, 1050, 2100, 525],
-    )
-    for (const bad of [21, 1.5, -0.21, '0.123456', 'x', Number.NaN])
-      assert.throws(() => rateFromFraction(bad), /fraction from 0 to 1/)
-  })
-})
 
 describe('breakdownByRate: items and declared totals', () => {
   it('property: the lines always add up to the declared totals when the POS rounded per item', () => {

@@ -1,14 +1,15 @@
 import { FiscalError, invalid } from '../../../core/errors.ts'
+import type { CashboxOwner } from '../../../core/market.ts'
 import type { SpainIssuerConfig } from '../documents.ts'
 import type { Territory } from '../ticketbai/territories.ts'
 import type { SigningCredentials } from '../ticketbai/xades.ts'
+import { validateConfig } from '../location-config.ts'
 import {
   FISCALBOX_SOFTWARE,
   type SpanishSoftware,
   ticketBaiSoftwareOf,
-  validateConfig,
   verifactuSystemOf,
-} from '../v1-fiscalizer.ts'
+} from '../software.ts'
 import type { EsCashboxConfig } from './ports.ts'
 
 /** What an operator sends to configure an ES cash box (PUT /es/v1/cashbox, `fiscalbox es configure`). */
@@ -32,7 +33,7 @@ function asBodyField(error: unknown): unknown {
 }
 
 /** Checks a configuration request with the Spanish validators and fills in the defaults. */
-export function parseEsConfig(cashboxId: string, request: EsConfigRequest): EsCashboxConfig {
+function parseEsConfig(cashboxId: string, request: EsConfigRequest): EsCashboxConfig {
   const series = request.series ?? `FB${cashboxId.replace(/-/g, '').slice(0, 8).toUpperCase()}-`
   const fields: Record<string, unknown> = {
     system: request.system,
@@ -54,11 +55,6 @@ export function parseEsConfig(cashboxId: string, request: EsConfigRequest): EsCa
   const environment = request.environment ?? 'test'
   if (environment !== 'test' && environment !== 'production')
     throw invalid('environment', 'must be test (records go to the simulator) or production')
-  if (system === 'ticketbai' && environment === 'production')
-    throw invalid(
-      'environment',
-      "production TicketBAI records are signed with the taxpayer's certificate, which /v2/sign cash boxes cannot name yet: use a location of the transactions API v1 (country_config.certificate_id, docs/going-live.md) or test",
-    )
   const textSeries = series as string
   if (system === 'ticketbai' && textSeries.length > 20)
     throw invalid('series', 'must be at most 20 characters for TicketBAI (SerieFactura)')
@@ -86,6 +82,56 @@ export function parseEsConfig(cashboxId: string, request: EsConfigRequest): EsCa
   }
 }
 
+/** A /v2/sign cash box's configuration (PUT /es/v1/cashbox), which names no stored certificate. */
+export function parseCashboxConfig(cashboxId: string, request: EsConfigRequest): EsCashboxConfig {
+  const config = parseEsConfig(cashboxId, request)
+  if (config.system === 'ticketbai' && config.environment === 'production')
+    throw invalid(
+      'environment',
+      "production TicketBAI records are signed with the taxpayer's certificate, which /v2/sign cash boxes cannot name yet: use a location of the transactions API v1 (country_config.certificate_id, docs/going-live.md) or test",
+    )
+  return config
+}
+
+/**
+ * A location's country_config (docs/transactions-api-v1.md) as the configuration of its cash box in one
+ * environment: the issuer's name defaults to the location's, the series to `FB{8 characters of the location
+ * id}{T or L}-` (two locations of one NIF never share a number, test and live numbers never collide), and
+ * test records go to the simulator, live ones to the authority, with the stored certificate the location
+ * names (its transactions are refused at the seal when a live record has none it can use).
+ */
+export function locationEsConfig(
+  cashboxId: string,
+  settings: Record<string, unknown>,
+  owner: CashboxOwner,
+): EsCashboxConfig {
+  const series = `FB${owner.locationId.slice(0, 8).toUpperCase()}${owner.environment === 'live' ? 'L' : 'T'}-`
+  const config = parseEsConfig(cashboxId, {
+    system: settings.system,
+    territory: settings.territory,
+    nif: settings.nif,
+    name: settings.name ?? owner.name,
+    series: settings.series ?? series,
+    environment: owner.environment === 'live' ? 'production' : 'test',
+  })
+  return {
+    ...config,
+    location: { id: owner.locationId, environment: owner.environment },
+    ...(typeof settings.certificate_id === 'string' ? { certificateId: settings.certificate_id } : {}),
+  }
+}
+
+/** Checks a location's country_config as the settings of its cash boxes (fields named without `country_config.`). */
+export function checkLocationSettings(settings: Record<string, unknown>): void {
+  try {
+    validateConfig(settings)
+  } catch (error) {
+    throw asBodyField(error)
+  }
+  if (settings.system === 'sii')
+    throw invalid('system', 'must be verifactu or ticketbai: SII is not a system for receipts')
+}
+
 /** The issuer configuration documents.ts issues with: one chain (installation) per cash box. */
 export function issuerOf(
   cashboxId: string,
@@ -93,6 +139,7 @@ export function issuerOf(
   software: SpanishSoftware = FISCALBOX_SOFTWARE,
   credentials?: SigningCredentials,
 ): SpainIssuerConfig {
+  const installation = config.location ? `${config.location.id}-${config.location.environment}` : cashboxId
   return {
     system: config.system,
     ...(config.territory ? { territory: config.territory } : {}),
@@ -101,10 +148,10 @@ export function issuerOf(
     series: config.series,
     rectifyingSeries: config.rectifyingSeries,
     timeZone: 'Europe/Madrid',
-    // Each cash box is an installation of its own: one chain per cash box.
-    verifactuSystem: verifactuSystemOf(software, cashboxId),
+    // Each cash box is an installation of its own: one chain per cash box (a location's: per environment).
+    verifactuSystem: verifactuSystemOf(software, installation),
     ticketbaiSoftware: ticketBaiSoftwareOf(software),
-    deviceSerial: cashboxId.slice(0, 30),
+    deviceSerial: (config.location?.id ?? cashboxId).slice(0, 30),
     ...(credentials ? { credentials } : {}),
   }
 }

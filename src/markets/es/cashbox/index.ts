@@ -1,15 +1,24 @@
 import { marketServices } from '../../module.ts'
 import { ErrorCode, FiscalError } from '../../../core/errors.ts'
-import type { Market } from '../../../core/market.ts'
+import type { CashboxSettings, Market } from '../../../core/market.ts'
 import type { SpanishAuthority } from '../authority.ts'
 import { spanishAuthorityFor } from '../index.ts'
 import type { TicketBaiRecord } from '../ticketbai/issue.ts'
 import { DEFAULT_LROE_AT, parseLroeSchedule } from '../ticketbai/lroe-window.ts'
 import type { SigningCredentials } from '../ticketbai/xades.ts'
-import { FISCALBOX_SOFTWARE } from '../v1-fiscalizer.ts'
+import { LIVE_TICKETBAI_ENDPOINTS, type TicketBaiEndpoints } from '../ticketbai/endpoints.ts'
+import type { Territory } from '../ticketbai/territories.ts'
+import type { CertificateSource } from '../../../core/certificates/certificates.ts'
+import { FISCALBOX_SOFTWARE } from '../software.ts'
 import { memoryPacer } from '../verifactu/authority.ts'
 import type { VerifactuRecord } from '../verifactu/records.ts'
-import { type EsConfigRequest, parseEsConfig } from './configuration.ts'
+import {
+  checkLocationSettings,
+  type EsConfigRequest,
+  locationEsConfig,
+  parseCashboxConfig,
+} from './configuration.ts'
+import { clientCertificateOf } from './certificates.ts'
 import { ES_COUNTRY, notConfigured, SpanishPosMarket } from './market.ts'
 import type { EsCashboxConfig, EsListedRecord, EsRecordQuery, EsStore } from './ports.ts'
 
@@ -19,6 +28,10 @@ export interface EsMarketOptions {
   simulatorUrl?: string
   /** production VERI*FACTU endpoint (default: the AEAT's) */
   verifactuEndpoint?: string
+  /** production TicketBAI endpoints per territory (default: the territories' published ones) */
+  ticketbaiEndpoints?: Partial<Record<Territory, TicketBaiEndpoints>>
+  /** trusted roots of production endpoints instead of the system's: a simulator's or a private test endpoint's */
+  authorityCa?: string
   producerNif?: string
   timeoutMs?: number
   /** TicketBAI signing certificate of test cash boxes (default: a self-signed one made at start) */
@@ -42,8 +55,15 @@ export interface EsServices {
   describe(queueId: string): Promise<EsCashboxConfig>
   /** The records, each with the batch window its submission is held for (as of the outbox's clock). */
   records(queueId: string, query: EsRecordQuery): Promise<EsListedRecord[]>
-  /** The authority of a cash box's records (one per cash box, cached). */
-  authorityOf(queueId: string, config: EsCashboxConfig): SpanishAuthority<VerifactuRecord | TicketBaiRecord>
+  /**
+   * The authority of a cash box's records, with the stored certificate its configuration names as it is now
+   * (one per cash box, cached; rebuilt when the certificate is replaced, a new version).
+   */
+  authorityOf(
+    queueId: string,
+    config: EsCashboxConfig,
+    accountId: string,
+  ): Promise<SpanishAuthority<VerifactuRecord | TicketBaiRecord>>
 }
 
 export interface EsMarket extends Market {
@@ -60,7 +80,15 @@ const conflict = (message: string) =>
     reason: 'the configuration of a cash box with records is fixed',
   })
 
-export function createEsMarket(store: EsStore, options: EsMarketOptions): EsMarket {
+/**
+ * `certificates`: the accounts' stored certificates, of which a location cash box's authenticates its
+ * submissions (and signs its TicketBAI invoices, see market.ts).
+ */
+export function createEsMarket(
+  store: EsStore,
+  options: EsMarketOptions,
+  certificates?: CertificateSource,
+): EsMarket {
   const software = {
     ...FISCALBOX_SOFTWARE,
     ...(options.producerNif ? { producerNif: options.producerNif } : {}),
@@ -75,24 +103,25 @@ export function createEsMarket(store: EsStore, options: EsMarketOptions): EsMark
     submissionTickMs: options.submissionTickMs ?? 1_000,
   })
   const pacer = memoryPacer()
+  const ticketbaiEndpoints = { ...LIVE_TICKETBAI_ENDPOINTS, ...options.ticketbaiEndpoints }
   const authorities = new Map<
     string,
     { key: string; authority: SpanishAuthority<VerifactuRecord | TicketBaiRecord> }
   >()
+  const save = async (queueId: string, config: EsCashboxConfig) => {
+    const saved = await store.saveConfig(queueId, config, new Date().toISOString())
+    if (!saved) {
+      const current = await store.config(queueId)
+      if (JSON.stringify(current) !== JSON.stringify(config))
+        throw conflict(
+          'the cash box has Spanish records already: its configuration can no longer change (create a new cash box)',
+        )
+    }
+    return config
+  }
   const es: EsServices = {
     store,
-    async configure(cashbox, request) {
-      const config = parseEsConfig(cashbox.id, request)
-      const saved = await store.saveConfig(cashbox.queueId, config, new Date().toISOString())
-      if (!saved) {
-        const current = await store.config(cashbox.queueId)
-        if (JSON.stringify(current) !== JSON.stringify(config))
-          throw conflict(
-            'the cash box has Spanish records already: its configuration can no longer change (create a new cash box)',
-          )
-      }
-      return config
-    },
+    configure: (cashbox, request) => save(cashbox.queueId, parseCashboxConfig(cashbox.id, request)),
     async describe(queueId) {
       const config = await store.config(queueId)
       if (!config) throw notConfigured()
@@ -113,19 +142,33 @@ export function createEsMarket(store: EsStore, options: EsMarketOptions): EsMark
         }
       })
     },
-    authorityOf(queueId, config) {
-      const key = JSON.stringify(config)
+    async authorityOf(queueId, config, accountId) {
+      const stored = config.certificateId
+        ? await certificates?.activeMaterial(accountId, config.certificateId)
+        : undefined
+      const key = JSON.stringify([config, stored?.versionId])
       const cached = authorities.get(queueId)
       if (cached?.key === key) return cached.authority
+      const production = config.environment === 'production'
+      const certificate = clientCertificateOf(stored, production ? options.authorityCa : undefined)
+      const tbai = production && config.territory ? ticketbaiEndpoints[config.territory] : undefined
       const made = spanishAuthorityFor(
         {
           system: config.system,
           ...(config.territory ? { territory: config.territory } : {}),
           taxpayer: { nif: config.nif, name: config.name },
           environment: config.environment,
-          ...(config.environment === 'production' && options.verifactuEndpoint
-            ? { endpoints: { verifactu: options.verifactuEndpoint } }
-            : {}),
+          ...(certificate ? { certificate } : {}),
+          endpoints: {
+            ...(production && options.verifactuEndpoint ? { verifactu: options.verifactuEndpoint } : {}),
+            ...(tbai
+              ? {
+                  ticketbai: tbai.submit,
+                  ...(tbai.query ? { ticketbaiQuery: tbai.query } : {}),
+                  ...(tbai.cancel ? { ticketbaiCancel: tbai.cancel } : {}),
+                }
+              : {}),
+          },
           ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
         },
         { ...(options.simulatorUrl ? { simulatorUrl: options.simulatorUrl } : {}), pacer, clock },
@@ -135,5 +178,15 @@ export function createEsMarket(store: EsStore, options: EsMarketOptions): EsMark
       return authority
     },
   }
-  return Object.assign(market, { es })
+  // A location of the transactions API v1 has a cash box per environment, configured from its country_config.
+  const cashboxSettings: CashboxSettings = {
+    check: checkLocationSettings,
+    async apply(cashbox, settings, owner) {
+      const config = owner
+        ? locationEsConfig(cashbox.id, settings, owner)
+        : parseCashboxConfig(cashbox.id, settings)
+      await save(cashbox.queueId, config)
+    },
+  }
+  return Object.assign(market, { es, cashboxSettings })
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { hasFlag, ReceiptFlag, SignatureFormat, State, v2Code } from '../../../core/case-codes.ts'
 import { ErrorCode, FiscalError, invalid } from '../../../core/errors.ts'
 import type {
@@ -9,6 +10,8 @@ import type {
 } from '../../../core/market.ts'
 import type { Receipt } from '../../../core/receipt.ts'
 import { timeOrderedId } from '../../../core/time-ordered-id.ts'
+import type { SealedTransaction, TransactionSealer } from '../../../core/v1/market-signed.ts'
+import { awaitingStatus } from '../../../core/v1/model.ts'
 import {
   issueCancellation,
   issueSale,
@@ -19,9 +22,12 @@ import {
 } from '../documents.ts'
 import { sandboxSigningCredentials } from '../sandbox-signer.ts'
 import type { SigningCredentials } from '../ticketbai/xades.ts'
-import type { SpanishSoftware } from '../v1-fiscalizer.ts'
+import type { SpanishSoftware } from '../software.ts'
 import { issuerOf } from './configuration.ts'
+import { transactionCredentials } from './certificates.ts'
+import type { CertificateMaterial } from '../../../core/certificates/certificates.ts'
 import { type LroeSchedule, lroeHoldOf } from '../ticketbai/lroe-window.ts'
+import { TERRITORY_RULES } from '../ticketbai/territories.ts'
 import type { EsCashboxConfig, EsRecord, EsStore, EsSubmissionJob } from './ports.ts'
 import { esReceiptAction } from './receipt-records.ts'
 
@@ -39,8 +45,11 @@ interface EsQueueState {
 }
 
 const parseState = (text: string | null): EsQueueState => {
-  const parsed = text ? (JSON.parse(text) as EsQueueState) : undefined
-  return parsed?.v === 1 ? parsed : { v: 1, seq: 0, spain: newSpainState() }
+  const parsed = text ? (JSON.parse(text) as EsQueueState | SpainState) : undefined
+  if (parsed && 'v' in parsed && parsed.v === 1) return parsed
+  // A location's chain row of a version before its transactions were records of its cash box holds the
+  // SpainState alone: its numbers and chain go on, its cash box has no records yet.
+  return { v: 1, seq: 0, spain: (parsed as SpainState | undefined) ?? newSpainState() }
 }
 
 export interface EsSigningOptions {
@@ -81,6 +90,9 @@ const INVOICE_CAPTIONS: Record<string, string> = {
  */
 export class SpanishPosMarket implements Market {
   readonly name = 'es'
+  readonly transactions: TransactionSealer = {
+    sealTransaction: (context, receipt, options) => this.sealTransaction(context, receipt, options),
+  }
   private sandbox: Promise<SigningCredentials> | undefined
   private readonly accounts = new Map<string, string>()
   /** Configurations of cash boxes with records: fixed from the first record on, so kept in memory. */
@@ -110,16 +122,101 @@ export class SpanishPosMarket implements Market {
   }
 
   async seal(context: SigningContext, receipt: Receipt): Promise<MarketOutcome> {
-    const action = esReceiptAction(receipt)
+    const issued = await this.issue(context, receipt)
+    if (!issued) return { signatures: [] }
+    return {
+      signatures: signaturesOf(context.countryCode, issued.document, issued.invoiceType),
+      stateFlags: State.MessagePending,
+      identificationSuffix: issued.document.invoiceNumber,
+      marketState: issued.marketState,
+    }
+  }
+
+  /**
+   * A transaction of the API v1 on its location's cash box, in the transaction's commit: the same document,
+   * record and submission job as a receipt's, and what the transaction shows of it. Its submission is kept
+   * for the request's inline attempt for `reserveMs`; a TicketBAI invoice is signed with the stored
+   * `certificate` the location names, which a production record must have (a 400 otherwise).
+   */
+  async sealTransaction(
+    context: SigningContext,
+    receipt: Receipt,
+    { reserveMs, certificate }: { reserveMs: number; certificate?: CertificateMaterial },
+  ): Promise<SealedTransaction> {
+    const config = await this.configOf(context, parseState(context.marketState).seq > 0)
+    const credentials = await transactionCredentials(config, certificate, () => this.credentials())
+    const issued = await this.issue(context, receipt, {
+      reserveMs,
+      customerInvoices: true,
+      ...(credentials ? { credentials } : {}),
+    })
+    if (!issued) throw new Error('the receipt of a transaction made no Spanish record')
+    const { document, job } = issued
+    const value = document.record.value
+    // The chain hash: VERI*FACTU's Huella; for TicketBAI (chained by signature values) the SHA-256 of the
+    // signed document.
+    const hash =
+      document.record.system === 'verifactu'
+        ? document.record.value.huella
+        : createHash('sha256').update(document.record.value.xml, 'utf8').digest('hex').toUpperCase()
+    const payload: Record<string, unknown> = {
+      system: document.system,
+      invoice_number: document.invoiceNumber,
+      fiscal_id: document.fiscalId,
+      qr_url: document.qrUrl,
+      record_kind: value.kind,
+    }
+    if (document.record.system === 'verifactu') {
+      const v = document.record.value
+      payload.huella = v.huella
+      payload.issue_date = v.issueDate
+      if (v.kind === 'alta') {
+        payload.invoice_type = v.invoiceType
+        payload.total = v.total
+        payload.tax_total = v.taxTotal
+      }
+    } else {
+      const t = document.record.value
+      payload.territory = t.territory
+      payload.tbai_identifier = t.identifier
+      payload.signature_value = t.signatureValue
+      payload.issue_date = t.issueDate
+      payload.total = t.total
+      payload.xml = t.xml
+    }
+    const held = job.batchWindow !== undefined
+    // Bizkaia's records go in its LROE batches, whether held for the daily one or sent at once.
+    const territory = document.record.system === 'ticketbai' ? document.record.value.territory : undefined
+    const lroe = territory !== undefined && TERRITORY_RULES[territory].channel === 'lroe'
+    return {
+      marketState: issued.marketState,
+      hash,
+      fiscalId: document.fiscalId,
+      payload,
+      // An invoice is final here (number, chain, QR; TicketBAI: signed, with its TBAI identifier): it may be
+      // printed and cancelled while it waits for the authority, or for Bizkaia's LROE batch. A cancellation
+      // is not cancellable and keeps the plain pending / processing / failed.
+      ...(value.kind === 'alta' ? { awaiting: awaitingStatus(lroe ? 'lroe' : undefined) } : {}),
+      delivery: { jobId: job.id, held },
+    }
+  }
+
+  /** The document a receipt makes, its record and submission job in the receipt's unit; none for no document. */
+  private async issue(
+    context: SigningContext,
+    receipt: Receipt,
+    transaction?: { reserveMs: number; customerInvoices: boolean; credentials?: SigningCredentials },
+  ) {
+    const action = esReceiptAction(receipt, transaction?.customerInvoices)
     // Training receipts and receipts of no fiscal document (closings, lifecycle, logs) make no record.
-    if (action.kind === 'none' || hasFlag(receipt.caseCode, ReceiptFlag.Training)) return { signatures: [] }
+    if (action.kind === 'none' || hasFlag(receipt.caseCode, ReceiptFlag.Training)) return undefined
     const state = parseState(context.marketState)
     const config = await this.configOf(context, state.seq > 0)
     const issuer = issuerOf(
       context.cashboxId,
       config,
       this.options.software,
-      config.system === 'ticketbai' ? await this.credentials() : undefined,
+      config.system === 'ticketbai' ? (transaction?.credentials ?? (await this.credentials())) : undefined,
     )
     let made: { document: SpainDocument; state: SpainState }
     let invoiceType: string | undefined
@@ -151,6 +248,7 @@ export class SpanishPosMarket implements Market {
     const { document } = made
     const seq = state.seq + 1
     const kind = document.record.value.kind
+    const job = this.submissionJob(config, await this.accountOf(context), transaction?.reserveMs ?? 0)
     await this.store.insertRecordIn(
       context.unit,
       {
@@ -164,32 +262,32 @@ export class SpanishPosMarket implements Market {
         document,
         createdAt: context.moment.toISOString(),
       },
-      this.submissionJob(config, await this.accountOf(context)),
+      job,
     )
-    return {
-      signatures: signaturesOf(context.countryCode, document, invoiceType),
-      stateFlags: State.MessagePending,
-      identificationSuffix: document.invoiceNumber,
-      marketState: JSON.stringify({ v: 1, seq, spain: made.state } satisfies EsQueueState),
-    }
+    const marketState = JSON.stringify({ v: 1, seq, spain: made.state } satisfies EsQueueState)
+    return { document, invoiceType, job, marketState }
   }
 
   /**
-   * A record's submission job: due now (VERI*FACTU: at the next submission tick), or, for a Bizkaia cash
+   * A record's submission job: due now (VERI*FACTU: at the next submission tick; a transaction's: after its
+   * request's inline attempt), or, for a Bizkaia cash
    * box, held until the next LROE batch time (its invoices and cancellations go out together then, or
    * earlier by POST /es/v1/batches/lroe/run).
    */
-  private submissionJob(config: EsCashboxConfig, accountId: string): EsSubmissionJob {
+  private submissionJob(config: EsCashboxConfig, accountId: string, reserveMs: number): EsSubmissionJob {
     const now = this.options.clock()
     const until = lroeHoldOf(this.options.lroeSchedule, config.territory, new Date(now))
     const tick = config.system === 'verifactu' ? Math.max(1, this.options.submissionTickMs) : 1
+    // Kept for the inline attempt of a transaction's request (claimed by id): other workers take it only
+    // if that node dies before it, once the request's timeout has passed.
+    const due = Math.max(Math.ceil(now / tick) * tick, now + reserveMs)
     return {
       // Time-ordered like the receipt's own rows: appended to the jobs' primary-key index, not written into
       // a random page of it in every commit.
       id: timeOrderedId(),
       accountId,
       maxAttempts: this.options.maxAttempts,
-      runAt: until?.getTime() ?? Math.ceil(now / tick) * tick,
+      runAt: until?.getTime() ?? due,
       ...(until ? { batchWindow: 'lroe' } : {}),
     }
   }

@@ -16,6 +16,17 @@ export interface EsCashboxConfig {
   rectifyingSeries: string
   /** test: records go to the authority simulator; production: to the authority */
   environment: 'test' | 'production'
+  /**
+   * The cash box of a location of the transactions API v1, in one environment: its records are the
+   * location's transactions (receipt reference = transaction id), one VERI*FACTU installation
+   * `{location id}-{environment}`.
+   */
+  location?: { id: string; environment: 'test' | 'live' }
+  /**
+   * The account's stored certificate (core/certificates) that signs the cash box's TicketBAI invoices and
+   * authenticates its submissions: a location's country_config.certificate_id.
+   */
+  certificateId?: string
 }
 
 /** pending until the authority answered; failed_permanent = its submission job went to the dead letter. */
@@ -101,6 +112,8 @@ export interface EsStore {
     status: EsRecordStatus,
     authority: Record<string, unknown>,
   ): Promise<void>
+  /** A record, inside a job's commit. */
+  recordIn(unit: UnitOfWork, queueId: string, seq: number): Promise<EsRecord | undefined>
   /** Inside a job attempt's commit. */
   setStatusIn(
     unit: UnitOfWork,

@@ -185,8 +185,12 @@ export function makesRecord(code: CaseCode): boolean {
   return INVOICING_RECEIPTS.has(kind) || INVOICES.has(kind)
 }
 
-/** Pure: what the receipt becomes. Throws 400s naming the field; called by validate() and sign(). */
-export function esReceiptAction(receipt: Receipt): EsReceiptAction {
+/**
+ * Pure: what the receipt becomes. Throws 400s naming the field; called by validate() and sign().
+ * `customerInvoices`: a customer with a NIF makes a complete invoice (F1) of any receipt, as a transaction
+ * of the API v1 with a customer_context NIF does.
+ */
+export function esReceiptAction(receipt: Receipt, customerInvoices = false): EsReceiptAction {
   const code = receipt.caseCode
   if (!makesRecord(code)) return { kind: 'none' }
   const isVoid = hasFlag(code, ReceiptFlag.Void)
@@ -199,7 +203,7 @@ export function esReceiptAction(receipt: Receipt): EsReceiptAction {
   if (isVoid) return { kind: 'void', previous: previousOf(receipt) }
   const lines = linesOf(receipt)
   const isInvoice = receiptType(code) === 1
-  const customer = isInvoice || isRefund ? customerOf(receipt) : undefined
+  const customer = isInvoice || isRefund || customerInvoices ? customerOf(receipt) : undefined
   if (isRefund) {
     if (receipt.total >= 0n)
       throw invalid(

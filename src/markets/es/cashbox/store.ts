@@ -241,6 +241,16 @@ export function esCashboxStore(database: ModuleDatabase<EsTables>): EsStore {
     },
     setStatus: (queueId, seq, status, authority) =>
       setStatusOf(db, queueId, seq, status, authority, 'pending'),
+    async recordIn(unit, queueId, seq) {
+      const row = await database
+        .transactionOf(unit)
+        .selectFrom('es_records')
+        .selectAll()
+        .where('queue_id', '=', queueId)
+        .where('seq', '=', seq)
+        .executeTakeFirst()
+      return row && toRecord(row)
+    },
     async setStatusIn(unit, queueId, seq, status, authority, onlyFrom) {
       const writer = database.sqlite?.writer
       // Every record the outbox submits ends with this update, in its job's end: prepared on SQLite.

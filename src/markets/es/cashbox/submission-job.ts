@@ -1,12 +1,17 @@
 import { type ChainRecord, deliverChain, type SentMarks, type Verdict } from '../../../core/delivery.ts'
 import type { JobRecord } from '../../../core/outbox.ts'
+import type { TransactionDeliveries } from '../../../core/v1/market-signed.ts'
 import type { V1Unit } from '../../../core/v1/ports.ts'
 import type { SpanishAuthority } from '../authority.ts'
 import { ES_SUBMIT_JOB, type EsCashboxConfig, type EsRecord, type EsStore, parseJobSubject } from './ports.ts'
 import { SpanishDelivery, type SpanishRecord, type SpanishStatement } from '../delivery.ts'
 import type { JobHandler, JobOutcome } from '../../../jobs/engine.ts'
 
-export type EsAuthorityOf = (queueId: string, config: EsCashboxConfig) => SpanishAuthority<SpanishRecord>
+export type EsAuthorityOf = (
+  queueId: string,
+  config: EsCashboxConfig,
+  accountId: string,
+) => Promise<SpanishAuthority<SpanishRecord>>
 
 interface Item extends ChainRecord<EsRecord> {
   /** The claimed job of the record; none for an earlier pending record of the chain taken along. */
@@ -38,46 +43,90 @@ export function esCashboxSubmitHandler(deps: {
    * records instead of one submission per 20 claimed jobs.
    */
   claimBatch: number
+  /** The transactions API v1's side of the records of its locations' cash boxes. */
+  transactions: TransactionDeliveries
 }): JobHandler {
   const { store } = deps
 
-  /** A submission marks its records sent (sentAt) right before it leaves. */
-  const sentMarks = (queueId: string): SentMarks<EsRecord> => {
+  /**
+   * The transactions a group's records are, when the cash box is a location's (its records' receipt
+   * references are the transaction ids), by the jobs' account; none for other cash boxes.
+   */
+  type Transactions = { deliveries: TransactionDeliveries; accountId: string } | undefined
+
+  /** A submission marks its records sent (sentAt) right before it leaves, and its transactions with them. */
+  const sentMarks = (queueId: string, transactions: Transactions): SentMarks<EsRecord> => {
     let sentAt = ''
     const seqs = (records: readonly EsRecord[]) => records.map((record) => record.seq)
     return {
       async mark(records) {
         sentAt = new Date().toISOString()
         await store.markSent(queueId, seqs(records), sentAt)
+        await transactions?.deliveries.sending(
+          transactions.accountId,
+          records.map((record) => record.receiptReference),
+        )
       },
       unmark: (records) => store.unmarkSent(queueId, seqs(records), sentAt),
     }
   }
 
-  const toOutcome = (item: Item, verdict: Verdict<Answer>): JobOutcome => {
+  /** The verdict on a record's transaction, in the job's commit (none: in one of its own). */
+  const answered = (transactions: Transactions, record: EsRecord, answer: Answer, unit?: V1Unit) =>
+    transactions?.deliveries.answered(unit, transactions.accountId, record.receiptReference, {
+      registered: answer.status !== 'rejected',
+      response: { status: answer.status, ...answer.authority },
+    })
+
+  const toOutcome = (item: Item, verdict: Verdict<Answer>, transactions: Transactions): JobOutcome => {
     const { queueId, seq } = item.record
     if (verdict.kind === 'settled') {
       const { status, authority } = verdict.answer
       return {
         kind: 'done',
-        effects: (unit) => store.setStatusIn(unit.unit, queueId, seq, status, authority),
+        effects: async (unit) => {
+          await store.setStatusIn(unit.unit, queueId, seq, status, authority)
+          await answered(transactions, item.record, verdict.answer, unit)
+        },
       }
     }
     if (verdict.kind === 'refused')
       return {
         kind: 'dead',
         error: verdict.error,
-        effects: (unit) => store.setStatusIn(unit.unit, queueId, seq, 'rejected', verdict.answer.authority),
+        effects: async (unit) => {
+          await store.setStatusIn(unit.unit, queueId, seq, 'rejected', verdict.answer.authority)
+          await answered(transactions, item.record, { ...verdict.answer, status: 'rejected' }, unit)
+        },
       }
     if (verdict.kind === 'paced') return { kind: 'wait', reason: verdict.reason, runAt: verdict.until }
     // Failed, or held behind a failed record: a counted attempt with its backoff, because the next attempt of
     // any later record takes the earlier pending ones along (a short wait would resend them at once).
+    const error = verdict.kind === 'held' ? verdict.reason : verdict.error
     return {
       kind: 'retry',
-      error: verdict.kind === 'held' ? verdict.reason : verdict.error,
+      error,
       reconcile: verdict.reconcile,
       ...(verdict.retryAfterMs ? { retryAfterMs: verdict.retryAfterMs } : {}),
+      ...(transactions
+        ? {
+            effects: (unit: V1Unit) =>
+              transactions.deliveries.retrying(
+                unit,
+                transactions.accountId,
+                item.record.receiptReference,
+                error,
+              ),
+          }
+        : {}),
     }
+  }
+
+  /** The transaction of a job's record, when its cash box is a location's. */
+  const transactionOf = async (unit: V1Unit, job: JobRecord) => {
+    const { queueId, seq } = parseJobSubject(job.subjectId)
+    if (!(await store.configIn(unit.unit, queueId))?.location) return undefined
+    return (await store.recordIn(unit.unit, queueId, seq))?.receiptReference
   }
 
   async function runGroup(jobs: JobRecord[]): Promise<Map<string, JobOutcome>> {
@@ -110,13 +159,24 @@ export function esCashboxSubmitHandler(deps: {
     const found = new Set(records.map((record) => record.seq))
     for (const [seq, job] of bySeq)
       if (!found.has(seq)) outcomes.set(job.id, { kind: 'dead', error: `record ${seq} is missing` })
-    const client = new SpanishDelivery(deps.authorityOf(queueId, config), valueOf, answerOf)
-    const verdicts = await deliverChain(client, items, sentMarks(queueId))
+    // The jobs' account is the cash box's: a location's cash box is its account's.
+    const accountId = jobs[0]?.accountId ?? ''
+    const transactions: Transactions = config.location
+      ? { deliveries: deps.transactions, accountId }
+      : undefined
+    // At each attempt: a replaced certificate goes with the next one.
+    const authority = await deps.authorityOf(queueId, config, accountId)
+    const client = new SpanishDelivery(authority, valueOf, answerOf)
+    const verdicts = await deliverChain(client, items, sentMarks(queueId, transactions))
     for (const [item, verdict] of verdicts) {
-      if (item.job) outcomes.set(item.job.id, toOutcome(item, verdict))
+      if (item.job) outcomes.set(item.job.id, toOutcome(item, verdict, transactions))
       // A record taken along: its answer is stored now; its own job finds it settled.
-      else if (verdict.kind === 'settled' || verdict.kind === 'refused')
-        await store.setStatus(queueId, item.record.seq, verdict.answer.status, verdict.answer.authority)
+      else if (verdict.kind === 'settled' || verdict.kind === 'refused') {
+        const answer =
+          verdict.kind === 'settled' ? verdict.answer : { ...verdict.answer, status: 'rejected' as const }
+        await store.setStatus(queueId, item.record.seq, answer.status, answer.authority)
+        await answered(transactions, item.record, answer)
+      }
     }
     return outcomes
   }
@@ -130,10 +190,14 @@ export function esCashboxSubmitHandler(deps: {
     async onDead(unit: V1Unit, job: JobRecord, error: string) {
       const { queueId, seq } = parseJobSubject(job.subjectId)
       await store.setStatusIn(unit.unit, queueId, seq, 'failed_permanent', { error }, 'pending')
+      const transactionId = await transactionOf(unit, job)
+      if (transactionId) await deps.transactions.dead(unit, job, transactionId, error)
     },
     async onRevive(unit: V1Unit, job: JobRecord) {
       const { queueId, seq } = parseJobSubject(job.subjectId)
       await store.setStatusIn(unit.unit, queueId, seq, 'pending', undefined, 'failed_permanent')
+      const transactionId = await transactionOf(unit, job)
+      if (transactionId) await deps.transactions.revived(unit, transactionId)
     },
   }
 }
