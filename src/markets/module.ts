@@ -6,7 +6,7 @@ import type { TProperties } from 'typebox'
 import type { CertificateSource } from '../core/certificates/certificates.ts'
 import type { CredentialSource } from '../core/credentials.ts'
 import type { Market } from '../core/market.ts'
-import type { NewJob } from '../core/outbox.ts'
+import type { JobStatus, NewJob } from '../core/outbox.ts'
 import type { CashboxRecord, UnitOfWork } from '../core/ports.ts'
 import type { MasterKey } from '../core/secrets.ts'
 import type { SigningKeys } from '../core/signing-keys.ts'
@@ -46,7 +46,11 @@ export interface ModuleOutbox {
     subjectIds: readonly string[],
     now: number,
   ): Promise<Map<string, { window: string; until: number }>>
+  /** The open job (pending, failed, or claimed: processing) of a kind for a subject, when there is one. */
+  openJob(kind: string, subjectId: string): Promise<{ status: OpenJobStatus; runAt: number } | undefined>
 }
+
+export type OpenJobStatus = Extract<JobStatus, 'pending' | 'failed' | 'processing'>
 
 /**
  * A market's own services (`market[key]`: configuration, exports...) from a market registry, for the

@@ -95,5 +95,60 @@ for (const engine of await engines()) {
       assert.equal((await getTransaction(h.app, key, second.id)).status, 'cancelled')
       assert.equal((await getTransaction(h.app, key, cancel.json().id)).status, 'success')
     })
+
+    test('in an outage, records behind a failed one wait for its next attempt: no attempt per new record', async () => {
+      now = T0 + 10 * WAIT_MS
+      const { key } = await newAccount(h.app)
+      const location = await newLocation(h.app, key, 'ES', {
+        system: 'verifactu',
+        nif: 'B12345674',
+        name: 'Bar Ejemplo SL',
+      })
+      const simState = async () => (await (await fetch(`${sim.url}/_sim/state`)).json()) as any
+      const refused = async () => (await simState()).unavailable_answers as number
+      const before = { refused: await refused(), received: (await aeat()).received.length }
+      await fetch(`${sim.url}/_sim/outage`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ seconds: 86_400 }),
+      })
+      const ids: string[] = []
+      const sell = async () => {
+        const created = await createTransaction(h.app, key, sale(location.id), {
+          'x-fiscalization-timeout': '0',
+        })
+        assert.equal(created.statusCode, 201, created.body)
+        ids.push(created.json().id)
+      }
+      for (let i = 0; i < 5; i++) await sell()
+      await drain()
+      const firstAttempt = await refused()
+      assert.equal(firstAttempt, before.refused + 1, 'the first attempt carries the five records at once')
+      // The clock stands still: the first record waits in its backoff, so every later record waits for it.
+      for (let i = 0; i < 30; i++) {
+        await sell()
+        await drain()
+      }
+      assert.equal(await refused(), firstAttempt, 'no submission while the first record waits')
+      const waiting = (await (
+        await h.app.inject({ method: 'GET', url: '/v1/retry-queue?status=pending&limit=100', headers: bearer(key) })
+      ).json()) as { data: Array<{ last_error: string | null }> }
+      assert.ok(
+        waiting.data.some((job) => /waiting for record 1 of the chain/.test(job.last_error ?? '')),
+        JSON.stringify(waiting.data.slice(0, 3)),
+      )
+      // Its backoff over, one attempt takes the whole backlog along; then the outage ends.
+      now += 60_000
+      await drain()
+      assert.equal(await refused(), firstAttempt + 1, 'one attempt for the 35 records')
+      await fetch(`${sim.url}/_sim/outage`, { method: 'DELETE' })
+      now += 120_000
+      await drain()
+      const received = (await aeat()).received.slice(before.received)
+      assert.equal(received.length, 1, 'the backlog goes in one submission')
+      assert.equal(received[0].records.length, 35)
+      assert.deepEqual(received[0].codes, [], 'in chain order')
+      for (const id of ids) assert.equal((await getTransaction(h.app, key, id)).status, 'success')
+    })
   })
 }

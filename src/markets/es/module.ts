@@ -50,6 +50,7 @@ export const spain: MarketModule = {
         authorityOf,
         claimBatch: runtime.v1.options.submissionClaimBatch,
         transactions: runtime.v1.deliveries,
+        clock: runtime.v1.options.clock,
       }),
     ]
   },

@@ -2,7 +2,7 @@ import type { Statement } from 'better-sqlite3'
 import type { Kysely } from 'kysely'
 import type { NewJob } from '../../core/outbox.ts'
 import type { UnitOfWork } from '../../core/ports.ts'
-import type { ModuleOutbox } from '../../markets/module.ts'
+import type { ModuleOutbox, OpenJobStatus } from '../../markets/module.ts'
 import type { Storage } from '../database.ts'
 import type { Database } from '../schema.ts'
 import { transactionOf } from './ledger.ts'
@@ -83,6 +83,16 @@ export function moduleOutbox(storage: Storage): ModuleOutbox {
           { window: row.batch_window as string, until: Number(row.run_at) },
         ]),
       )
+    },
+    async openJob(kind, subjectId) {
+      const row = await storage.db
+        .selectFrom('jobs')
+        .select(['status', 'run_at'])
+        .where('kind', '=', kind)
+        .where('subject_id', '=', subjectId)
+        .where('status', 'in', ['pending', 'failed', 'processing'])
+        .executeTakeFirst()
+      return row ? { status: row.status as OpenJobStatus, runAt: Number(row.run_at) } : undefined
     },
   }
 }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { describe, it } from 'node:test'
 import type { SpainDocument } from '../../../src/markets/es/documents.ts'
 import {
+  ES_SUBMIT_JOB,
   type EsCashboxConfig,
   type EsRecord,
   type EsStore,
@@ -133,8 +134,23 @@ await runContract('EsStore', { build, preparedPath: true }, (t) => {
       assert.deepEqual(seqs(await t.store.records(a.queueId, { afterSeq: 0, limit: 10, queueRow: 13 })), [3])
       assert.deepEqual(seqs(await t.store.recordsBySeq(a.queueId, [5, 1, 3])), [1, 3, 5])
       assert.deepEqual(await t.store.recordsBySeq(a.queueId, []), [])
-      assert.deepEqual(await t.store.pendingBelow(a.queueId, 5), [1, 3])
-      assert.deepEqual(await t.store.pendingBelow(b.queueId, 5), [1, 2])
+      assert.deepEqual(await t.store.pendingBelow(a.queueId, 5, 10), [1, 3])
+      assert.deepEqual(await t.store.pendingBelow(a.queueId, 5, 1), [1], 'the first ones, in chain order')
+      assert.deepEqual(await t.store.pendingBelow(b.queueId, 5, 10), [1, 2])
+    })
+
+    it("openSubmission gives a record's open job, due time and status; none once it is done", async () => {
+      const box = await configured()
+      await insert(box, [record(box.queueId, 1)])
+      const open = await t.store.openSubmission(box.queueId, 1)
+      assert.equal(open?.status, 'pending')
+      assert.equal(open?.runAt, job(box).runAt)
+      assert.equal(await t.store.openSubmission(box.queueId, 2), undefined, 'no record, no job')
+      const claimed = await jobStore(t.storage).claimDue('worker', NOW + 1_000, 60_000, [
+        { limit: 10_000, only: ES_SUBMIT_JOB },
+      ])
+      assert.ok(claimed.some((c) => c.subjectId === `${box.queueId}:1`))
+      assert.equal((await t.store.openSubmission(box.queueId, 1))?.status, 'processing')
     })
 
     it('a seq, or an invoice number of a kind, is stored once; the failed unit leaves no job', async () => {

@@ -2,6 +2,7 @@ import type { UnitOfWork } from '../../../core/ports.ts'
 import type { JobScope } from '../../../core/outbox.ts'
 import type { SpainDocument } from '../documents.ts'
 import type { Territory } from '../ticketbai/territories.ts'
+import type { OpenJobStatus } from '../../module.ts'
 
 /** The Spanish configuration of one ES cash box (PUT /es/v1/cashbox, `fiscalbox es configure`). */
 export interface EsCashboxConfig {
@@ -88,8 +89,10 @@ export interface EsStore {
     now: number,
   ): Promise<Map<number, { window: string; until: number }>>
   recordsBySeq(queueId: string, seqs: readonly number[]): Promise<EsRecord[]>
-  /** seqs of the cash box's records still pending below `seq`, in chain order */
-  pendingBelow(queueId: string, seq: number): Promise<number[]>
+  /** seqs of the cash box's first `limit` records still pending below `seq`, in chain order */
+  pendingBelow(queueId: string, seq: number, limit: number): Promise<number[]>
+  /** The open submission job of a record (pending, failed or claimed), when it has one. */
+  openSubmission(queueId: string, seq: number): Promise<{ status: OpenJobStatus; runAt: number } | undefined>
   /** Inside a receipt's unit of work. */
   configIn(unit: UnitOfWork, queueId: string): Promise<EsCashboxConfig | undefined>
   accountOfIn(unit: UnitOfWork, queueId: string): Promise<string>

@@ -137,9 +137,9 @@ export function esCashboxStore(database: ModuleDatabase<EsTables>): EsStore {
         .execute()
       return rows.map(toRecord)
     },
-    async pendingBelow(queueId, seq) {
+    async pendingBelow(queueId, seq, limit) {
       const reads = submissionReads()
-      if (reads) return reads.pendingBelow.all(queueId, seq).map((r) => Number(r.seq))
+      if (reads) return reads.pendingBelow.all(queueId, seq, limit).map((r) => Number(r.seq))
       const rows = await db
         .selectFrom('es_records')
         .select('seq')
@@ -147,9 +147,11 @@ export function esCashboxStore(database: ModuleDatabase<EsTables>): EsStore {
         .where('status', '=', 'pending')
         .where('seq', '<', seq)
         .orderBy('seq')
+        .limit(limit)
         .execute()
       return rows.map((r) => Number(r.seq))
     },
+    openSubmission: (queueId, seq) => outbox.openJob(ES_SUBMIT_JOB, jobSubject(queueId, seq)),
     configIn: (unit, queueId) => configOf(database.transactionOf(unit), queueId),
     accountOfIn: (unit: UnitOfWork, queueId) => database.accountOfQueueIn(unit, queueId),
     async invoiceOfReferenceIn(unit, queueId, receiptReference) {
@@ -292,8 +294,8 @@ function prepareReads(connection: SqliteDatabase.Database) {
     bySeq: connection.prepare<[string, string], Selectable<EsRecordTable>>(
       `select * from es_records where queue_id = ? and seq in (select value from json_each(?)) order by seq`,
     ),
-    pendingBelow: connection.prepare<[string, number], { seq: number }>(
-      `select seq from es_records where queue_id = ? and status = 'pending' and seq < ? order by seq`,
+    pendingBelow: connection.prepare<[string, number, number], { seq: number }>(
+      `select seq from es_records where queue_id = ? and status = 'pending' and seq < ? order by seq limit ?`,
     ),
   }
 }

@@ -24,15 +24,19 @@ interface Answer {
   authority: Record<string, unknown>
 }
 
+/** How long records wait for an earlier record of their chain that another attempt is sending now. */
+const HEAD_BUSY_WAIT_MS = 1_000
+
 const answerOf = ({ status, ...authority }: SpanishStatement): Answer => ({ status, authority })
 const valueOf = (record: EsRecord): SpanishRecord => record.document.record.value
 
 /**
  * Submission of the Spanish records of /v2/sign receipts (one job per record, grouped per cash box): a thin
- * surface over the one delivery algorithm (core/delivery.ts) and the one Spanish client. An attempt takes
- * along the earlier records of the chain that are still pending (their jobs wait in backoff), so that
- * nothing is sent past a record of the chain; a record's `sentAt` is its "ask first" flag, so a record
- * taken along is looked up as well as one whose own job had a lost answer.
+ * surface over the one delivery algorithm (core/delivery.ts) and the one Spanish client. Records behind
+ * an earlier pending record whose job is not due wait for it; an attempt takes along the earlier records
+ * of the chain that are still pending (up to one claim's worth), so that nothing is sent past a record of
+ * the chain; a record's `sentAt` is its "ask first" flag, so a record taken along is looked up as well as
+ * one whose own job had a lost answer.
  */
 export function esCashboxSubmitHandler(deps: {
   store: EsStore
@@ -45,6 +49,8 @@ export function esCashboxSubmitHandler(deps: {
   claimBatch: number
   /** The transactions API v1's side of the records of its locations' cash boxes. */
   transactions: TransactionDeliveries
+  /** The outbox's clock (epoch milliseconds). */
+  clock: () => number
 }): JobHandler {
   const { store } = deps
 
@@ -129,6 +135,26 @@ export function esCashboxSubmitHandler(deps: {
     return (await store.recordIn(unit.unit, queueId, seq))?.receiptReference
   }
 
+  /**
+   * The chain's first pending record below the claimed ones, when its own job is not due: in its backoff
+   * after a failure, held for a batch window or a wait between submissions, or claimed by another attempt.
+   * Nothing behind it may go before it, so the claimed jobs wait for it (uncounted) without loading the
+   * backlog or making a submission: during an outage each new record costs one look-up, not an attempt
+   * over everything pending. When that record's job is due, its attempt takes the others along.
+   */
+  async function waitForHead(queueId: string, first: number): Promise<JobOutcome | undefined> {
+    const [head] = await store.pendingBelow(queueId, first, 1)
+    if (head === undefined) return undefined
+    const job = await store.openSubmission(queueId, head)
+    const now = deps.clock()
+    if (!job || (job.status !== 'processing' && job.runAt <= now)) return undefined
+    return {
+      kind: 'wait',
+      reason: `waiting for record ${head} of the chain to reach the authority first`,
+      runAt: job.status === 'processing' ? now + HEAD_BUSY_WAIT_MS : job.runAt,
+    }
+  }
+
   async function runGroup(jobs: JobRecord[]): Promise<Map<string, JobOutcome>> {
     const outcomes = new Map<string, JobOutcome>()
     const queueId = parseJobSubject(jobs[0]?.subjectId ?? '').queueId
@@ -139,8 +165,27 @@ export function esCashboxSubmitHandler(deps: {
         outcomes.set(job.id, { kind: 'dead', error: 'the cash box has no Spanish configuration' })
       return outcomes
     }
+    const waiting = await waitForHead(queueId, Math.min(...bySeq.keys()))
+    if (waiting) {
+      for (const job of jobs) outcomes.set(job.id, waiting)
+      return outcomes
+    }
+    // Taken along: the earlier pending records, up to one claim's worth; the claimed records past them
+    // wait for the next attempt rather than go past a record of the chain left behind.
     const last = Math.max(...bySeq.keys())
-    const earlier = (await store.pendingBelow(queueId, last)).filter((seq) => !bySeq.has(seq))
+    const below = await store.pendingBelow(queueId, last, deps.claimBatch)
+    const cut = below.length >= deps.claimBatch ? below.at(-1) : undefined
+    if (cut !== undefined)
+      for (const [seq, job] of bySeq)
+        if (seq > cut) {
+          outcomes.set(job.id, {
+            kind: 'wait',
+            reason: `waiting for record ${cut} of the chain to reach the authority first`,
+            runAt: deps.clock() + HEAD_BUSY_WAIT_MS,
+          })
+          bySeq.delete(seq)
+        }
+    const earlier = below.filter((seq) => !bySeq.has(seq))
     const records = await store.recordsBySeq(queueId, [...earlier, ...bySeq.keys()])
     const items: Item[] = []
     for (const record of records) {

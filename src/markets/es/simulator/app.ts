@@ -71,6 +71,8 @@ export function buildSimulator(options: SimulatorOptions = {}): Simulator {
   })
   /** The subjects of the client certificates that calls were accepted with (strict or requestCert). */
   const tlsClients = new Set<string>()
+  /** Requests answered 503 by an outage or an error fault, before any processing. */
+  let unavailableAnswers = 0
 
   app.addContentTypeParser(XML_TYPES, { parseAs: 'string' }, (_request, body, done) => done(null, body))
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
@@ -98,8 +100,10 @@ export function buildSimulator(options: SimulatorOptions = {}): Simulator {
       tlsClients.add(peerSubject(socket))
     }
     const decision = faults.decide(Date.now())
-    if (decision === 'outage' || decision === 'error')
+    if (decision === 'outage' || decision === 'error') {
+      unavailableAnswers++
       return reply.code(503).header('retry-after', '1').type('text/plain').send('service unavailable')
+    }
     if (decision === 'drop') return hold(request, reply)
     const answer = work()
     if (decision === 'timeout') return hold(request, reply)
@@ -173,6 +177,7 @@ export function buildSimulator(options: SimulatorOptions = {}): Simulator {
       invoices: [...ticketbai.invoices.values()].map(({ xml: _xml, ...rest }) => rest),
     },
     faults: faults.config,
+    unavailable_answers: unavailableAnswers,
     tls_clients: [...tlsClients],
   }))
   app.put('/_sim/faults', async (request) => {
