@@ -77,6 +77,11 @@ export interface SentMarks<R> {
   unmark(records: readonly R[]): Promise<void>
 }
 
+/** How the reason of a record that waits for an earlier record of its chain begins. */
+export const WAITING_FOR_RECORD = 'waiting for record '
+export const waitingForRecord = (position: number) =>
+  `${WAITING_FOR_RECORD}${position} of the chain to reach the authority first`
+
 /** What became of one record in one attempt. */
 export type Verdict<A> =
   | { kind: 'settled'; answer: A }
@@ -118,7 +123,7 @@ export async function deliverChain<R, A, C extends ChainRecord<R>>(
     else if (verdict.kind === 'later') {
       holding = {
         kind: 'held',
-        reason: `waiting for record ${item.position} of the chain to reach the authority first`,
+        reason: waitingForRecord(item.position),
         retryAfterMs: verdict.retryAfterMs,
       }
     }

@@ -1,4 +1,4 @@
-import { type ChainRecord, deliverChain, type Verdict } from '../core/delivery.ts'
+import { type ChainRecord, deliverChain, type Verdict, waitingForRecord } from '../core/delivery.ts'
 import { DeliveryOutcomes } from '../core/v1/delivery-outcomes.ts'
 import type {
   AuthorityAnswer,
@@ -109,7 +109,7 @@ export function fiscalizeHandler(deps: {
         const due = Math.max(head.runAt, now)
         results.set(job.id, {
           kind: 'wait',
-          reason: `waiting for record ${head.sequence} of the chain to reach the authority first`,
+          reason: waitingForRecord(head.sequence),
           // Its next attempt; a second when it is under way on another node, or when it was never tried and
           // is held for no window: then it is reserved for its own request's inline attempt, due any moment.
           runAt:

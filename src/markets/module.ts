@@ -48,6 +48,11 @@ export interface ModuleOutbox {
   ): Promise<Map<string, { window: string; until: number }>>
   /** The open job (pending, failed, or claimed: processing) of a kind for a subject, when there is one. */
   openJob(kind: string, subjectId: string): Promise<{ status: OpenJobStatus; runAt: number } | undefined>
+  /**
+   * Makes the open jobs of a kind and group that wait past `now` for the reason `waitingFor` (their last
+   * error starts with it) due at `now`: what they waited for happened. The number of jobs made due.
+   */
+  releaseGroup(kind: string, groupKey: string, waitingFor: string, now: number): Promise<number>
 }
 
 export type OpenJobStatus = Extract<JobStatus, 'pending' | 'failed' | 'processing'>

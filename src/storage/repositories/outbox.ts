@@ -94,5 +94,19 @@ export function moduleOutbox(storage: Storage): ModuleOutbox {
         .executeTakeFirst()
       return row ? { status: row.status as OpenJobStatus, runAt: Number(row.run_at) } : undefined
     },
+    async releaseGroup(kind, groupKey, waitingFor, now) {
+      const result = await storage.transact((trx) =>
+        trx
+          .updateTable('jobs')
+          .set({ run_at: now, updated_at: new Date(now).toISOString() })
+          .where('group_key', '=', groupKey)
+          .where('kind', '=', kind)
+          .where('status', 'in', ['pending', 'failed'])
+          .where('run_at', '>', now)
+          .where('last_error', 'like', `${waitingFor.replace(/[\\%_]/g, '\\$&')}%`)
+          .executeTakeFirst(),
+      )
+      return Number(result.numUpdatedRows)
+    },
   }
 }

@@ -93,6 +93,8 @@ export interface EsStore {
   pendingBelow(queueId: string, seq: number, limit: number): Promise<number[]>
   /** The open submission job of a record (pending, failed or claimed), when it has one. */
   openSubmission(queueId: string, seq: number): Promise<{ status: OpenJobStatus; runAt: number } | undefined>
+  /** Makes the cash box's submission jobs that wait past `now` for an earlier record of the chain due now. */
+  releaseSubmissions(queueId: string, now: number): Promise<number>
   /** Inside a receipt's unit of work. */
   configIn(unit: UnitOfWork, queueId: string): Promise<EsCashboxConfig | undefined>
   accountOfIn(unit: UnitOfWork, queueId: string): Promise<string>

@@ -2,6 +2,7 @@ import type SqliteDatabase from 'better-sqlite3'
 import type { Kysely, Selectable } from 'kysely'
 import type { UnitOfWork } from '../../../core/ports.ts'
 import type { Count, ModuleDatabase } from '../../module.ts'
+import { WAITING_FOR_RECORD } from '../../../core/delivery.ts'
 import type { SpainDocument } from '../documents.ts'
 import {
   ES_SUBMIT_JOB,
@@ -152,6 +153,8 @@ export function esCashboxStore(database: ModuleDatabase<EsTables>): EsStore {
       return rows.map((r) => Number(r.seq))
     },
     openSubmission: (queueId, seq) => outbox.openJob(ES_SUBMIT_JOB, jobSubject(queueId, seq)),
+    releaseSubmissions: (queueId, now) =>
+      outbox.releaseGroup(ES_SUBMIT_JOB, queueId, WAITING_FOR_RECORD, now),
     configIn: (unit, queueId) => configOf(database.transactionOf(unit), queueId),
     accountOfIn: (unit: UnitOfWork, queueId) => database.accountOfQueueIn(unit, queueId),
     async invoiceOfReferenceIn(unit, queueId, receiptReference) {

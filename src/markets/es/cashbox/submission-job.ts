@@ -1,4 +1,10 @@
-import { type ChainRecord, deliverChain, type SentMarks, type Verdict } from '../../../core/delivery.ts'
+import {
+  type ChainRecord,
+  deliverChain,
+  type SentMarks,
+  type Verdict,
+  waitingForRecord,
+} from '../../../core/delivery.ts'
 import type { JobRecord } from '../../../core/outbox.ts'
 import type { TransactionDeliveries } from '../../../core/v1/market-signed.ts'
 import type { V1Unit } from '../../../core/v1/ports.ts'
@@ -26,6 +32,12 @@ interface Answer {
 
 /** How long records wait for an earlier record of their chain that another attempt is sending now. */
 const HEAD_BUSY_WAIT_MS = 1_000
+/**
+ * Records behind a record in its backoff after a failure wait at least this long between looks at it: the
+ * attempt that settles it makes them due at once (releaseSubmissions), so they need not be claimed again
+ * at each of its retries (in an outage, thousands of records behind it each time).
+ */
+const FAILED_HEAD_RECHECK_MS = 60_000
 
 const answerOf = ({ status, ...authority }: SpanishStatement): Answer => ({ status, authority })
 const valueOf = (record: EsRecord): SpanishRecord => record.document.record.value
@@ -148,11 +160,14 @@ export function esCashboxSubmitHandler(deps: {
     const job = await store.openSubmission(queueId, head)
     const now = deps.clock()
     if (!job || (job.status !== 'processing' && job.runAt <= now)) return undefined
-    return {
-      kind: 'wait',
-      reason: `waiting for record ${head} of the chain to reach the authority first`,
-      runAt: job.status === 'processing' ? now + HEAD_BUSY_WAIT_MS : job.runAt,
-    }
+    // A head held for a window or the authority's wait is due with them, so they go in its submission.
+    const runAt =
+      job.status === 'processing'
+        ? now + HEAD_BUSY_WAIT_MS
+        : job.status === 'failed'
+          ? Math.max(job.runAt, now + FAILED_HEAD_RECHECK_MS)
+          : job.runAt
+    return { kind: 'wait', reason: waitingForRecord(head), runAt }
   }
 
   async function runGroup(jobs: JobRecord[]): Promise<Map<string, JobOutcome>> {
@@ -180,7 +195,7 @@ export function esCashboxSubmitHandler(deps: {
         if (seq > cut) {
           outcomes.set(job.id, {
             kind: 'wait',
-            reason: `waiting for record ${cut} of the chain to reach the authority first`,
+            reason: waitingForRecord(cut),
             runAt: deps.clock() + HEAD_BUSY_WAIT_MS,
           })
           bySeq.delete(seq)
@@ -213,6 +228,9 @@ export function esCashboxSubmitHandler(deps: {
     const authority = await deps.authorityOf(queueId, config, accountId)
     const client = new SpanishDelivery(authority, valueOf, answerOf)
     const verdicts = await deliverChain(client, items, sentMarks(queueId, transactions))
+    // The chain moved on: the records waiting behind it go now, not at their next look.
+    if ([...verdicts.values()].some((v) => v.kind === 'settled' || v.kind === 'refused'))
+      await store.releaseSubmissions(queueId, deps.clock())
     for (const [item, verdict] of verdicts) {
       if (item.job) outcomes.set(item.job.id, toOutcome(item, verdict, transactions))
       // A record taken along: its answer is stored now; its own job finds it settled.
