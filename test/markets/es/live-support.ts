@@ -27,8 +27,8 @@ export interface StrictSpain {
   liveKey: string
   /** The simulator's state, read in-process: its HTTPS port would want the test's client certificate too. */
   simState(): Promise<any>
-  /** Imports a certificate (PKCS#12 of the key and chain) into the account's store: its id. */
-  importCertificate(holder: Issued, chain?: string[]): Promise<string>
+  /** Imports a certificate (PKCS#12 of the key and chain) into the store of the key's account: its id. */
+  importCertificate(holder: Issued, chain?: string[], apiKey?: string): Promise<string>
   /** Replaces a stored certificate under its id (PUT /v1/certificates/{id}). */
   replaceCertificate(id: string, holder: Issued, chain?: string[]): Promise<void>
   close(): Promise<void>
@@ -99,11 +99,11 @@ export async function startStrictSpain(
     accountId,
     liveKey,
     simState: async () => (await sim.app.inject({ method: 'GET', url: '/_sim/state' })).json(),
-    async importCertificate(holder, chain = [holder.cert]) {
+    async importCertificate(holder, chain = [holder.cert], apiKey = liveKey) {
       const response = await h.app.inject({
         method: 'POST',
         url: '/v1/certificates',
-        headers: bearer(liveKey),
+        headers: bearer(apiKey),
         payload: bundle(holder, chain),
       })
       assert.ok([200, 201].includes(response.statusCode), response.body)
