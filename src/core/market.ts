@@ -115,7 +115,7 @@ export interface Market {
    * The signing units behind a cash box's queue, as a POS reads them at start-up (POST /v2/configuration).
    * Absent: the queue signs with its own in-process key only.
    */
-  signingUnits?(cashbox: { id: string; queueId: string }): Promise<SigningUnitView[]>
+  signingUnits?(cashbox: { id: string; queueId: string; accountId: string }): Promise<SigningUnitView[]>
   /**
    * A market whose documents are final at the seal and delivered to an authority later by its own outbox
    * jobs (Spain) seals the transactions of the API v1 in the transaction's own commit (core/v1/market-signed.ts).

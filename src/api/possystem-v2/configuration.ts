@@ -83,7 +83,7 @@ export async function cashboxConfiguration(
   const [last] = numerator ? await runtime.journal.receipts(queueId, { after: numerator - 1, limit: 1 }) : []
   const market = runtime.marketFor(queue.country_code)
   const units: SigningUnitView[] = market.signingUnits
-    ? await market.signingUnits({ id: cashbox.id, queueId })
+    ? await market.signingUnits({ id: cashbox.id, queueId, accountId: cashbox.accountId })
     : [await queueKeyUnit(runtime, queueId)]
   return {
     ftCashBoxId: cashbox.id,

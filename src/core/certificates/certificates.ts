@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, type KeyObject, randomUUID } from 'node:crypto'
 import { ErrorCode, FiscalError } from '../errors.ts'
 import type { CredentialSource } from '../credentials.ts'
+import type { UnitOfWork } from '../ports.ts'
 import type { MasterKey } from '../secrets.ts'
 import {
   CERTIFICATE_USES,
@@ -57,6 +58,8 @@ export interface CertificateStore {
    */
   replace(version: CertificateVersion, expectedVersion: number): Promise<boolean>
   find(accountId: string, id: string): Promise<StoredCertificate | undefined>
+  /** `find` inside a unit of work (a receipt's seal), whose connection the store's own reads would wait for. */
+  findIn(unit: UnitOfWork, accountId: string, id: string): Promise<StoredCertificate | undefined>
   findByFingerprint(accountId: string, fingerprint: string): Promise<StoredCertificate | undefined>
   list(accountId: string): Promise<StoredCertificate[]>
   /** Every account's certificates (the expiry inventory). */
@@ -90,6 +93,12 @@ export interface CertificateMaterial {
  */
 export interface CertificateSource {
   activeMaterial(accountId: string, id: string): Promise<CertificateMaterial | undefined>
+  /**
+   * The same, read inside a receipt's unit of work: a market that signs with the certificate at the seal
+   * reads which version is active with each receipt (a replacement by another process counts from the
+   * next one), and opens each version once.
+   */
+  activeMaterialIn(unit: UnitOfWork, accountId: string, id: string): Promise<CertificateMaterial | undefined>
 }
 
 /** Where a location names the stored certificate its records are signed or sent with. */
@@ -226,6 +235,15 @@ export class Certificates implements CertificateSource {
 
   async activeMaterial(accountId: string, id: string): Promise<CertificateMaterial | undefined> {
     const stored = await this.store.find(accountId, id)
+    return stored && this.open(stored.active)
+  }
+
+  async activeMaterialIn(
+    unit: UnitOfWork,
+    accountId: string,
+    id: string,
+  ): Promise<CertificateMaterial | undefined> {
+    const stored = await this.store.findIn(unit, accountId, id)
     return stored && this.open(stored.active)
   }
 

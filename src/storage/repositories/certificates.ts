@@ -7,6 +7,7 @@ import {
 } from '../../core/certificates/certificates.ts'
 import { isUniqueViolation } from '../../markets/module.ts'
 import type { Storage } from '../database.ts'
+import { transactionOf } from './ledger.ts'
 import type { CertificateTable, CertificateVersionTable } from '../schema.ts'
 
 type Usages = Pick<CertificateVersion, 'keyUsage' | 'extendedKeyUsage' | 'uses'>
@@ -73,8 +74,8 @@ async function unlessDuplicate(work: () => Promise<void>): Promise<boolean> {
 export function certificateStore(storage: Storage): CertificateStore {
   const { db } = storage
   // Each certificate with its active version, in one query.
-  const active = () =>
-    db
+  const active = (executor: Pick<typeof db, 'selectFrom'> = db) =>
+    executor
       .selectFrom('certificates as c')
       .innerJoin('certificate_versions as v', (join) =>
         join.onRef('v.certificate_id', '=', 'c.id').onRef('v.version', '=', 'c.active_version'),
@@ -98,6 +99,13 @@ export function certificateStore(storage: Storage): CertificateStore {
       },
       row,
     )
+  const findWith = async (executor: Pick<typeof db, 'selectFrom'>, accountId: string, id: string) => {
+    const row = await active(executor)
+      .where('c.id', '=', id)
+      .where('c.account_id', '=', accountId)
+      .executeTakeFirst()
+    return row && fromJoined(row)
+  }
   return {
     insert: (certificate, version) =>
       unlessDuplicate(() =>
@@ -135,13 +143,8 @@ export function certificateStore(storage: Storage): CertificateStore {
         throw error
       }
     },
-    find: async (accountId, id) => {
-      const row = await active()
-        .where('c.id', '=', id)
-        .where('c.account_id', '=', accountId)
-        .executeTakeFirst()
-      return row && fromJoined(row)
-    },
+    find: (accountId, id) => findWith(db, accountId, id),
+    findIn: (unit, accountId, id) => findWith(transactionOf(unit), accountId, id),
     findByFingerprint: async (accountId, fingerprint) => {
       const holder = await db
         .selectFrom('certificate_versions')

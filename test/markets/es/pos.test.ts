@@ -252,8 +252,10 @@ for (const engine of await engines()) {
         [{ system: 'verifactu', nif: 'B12345674', name: 'X', environment: 'staging' }, 'environment'],
         [
           { system: 'ticketbai', territory: 'araba', nif: 'B12345674', name: 'X', environment: 'production' },
-          'environment',
+          'certificate_id',
         ],
+        [{ system: 'verifactu', nif: 'B12345674', name: 'X', environment: 'production' }, 'certificate_id'],
+        [{ system: 'verifactu', nif: 'B12345674', name: 'X', certificate_id: 'none-such' }, 'certificate_id'],
         [
           { system: 'verifactu', nif: 'B12345674', name: 'X', series: 'A', rectifyingSeries: 'A' },
           'rectifyingSeries',

@@ -21,6 +21,8 @@ export interface EsConfigRequest {
   series?: unknown
   rectifyingSeries?: unknown
   environment?: unknown
+  /** a stored certificate of the cash box's account (as a location's country_config.certificate_id) */
+  certificate_id?: unknown
 }
 
 /**
@@ -32,8 +34,11 @@ function asBodyField(error: unknown): unknown {
   return invalid(error.details.field.replace(/^country_config\./, ''), error.details.reason)
 }
 
-/** Checks a configuration request with the Spanish validators and fills in the defaults. */
-function parseEsConfig(cashboxId: string, request: EsConfigRequest): EsCashboxConfig {
+/**
+ * Checks a configuration request (PUT /es/v1/cashbox) with the Spanish validators and fills in the
+ * defaults; the certificate it names is checked against the account's store by index.ts.
+ */
+export function parseCashboxConfig(cashboxId: string, request: EsConfigRequest): EsCashboxConfig {
   const series = request.series ?? `FB${cashboxId.replace(/-/g, '').slice(0, 8).toUpperCase()}-`
   const fields: Record<string, unknown> = {
     system: request.system,
@@ -41,6 +46,7 @@ function parseEsConfig(cashboxId: string, request: EsConfigRequest): EsCashboxCo
     nif: request.nif,
     name: request.name,
     series,
+    ...(request.certificate_id !== undefined ? { certificate_id: request.certificate_id } : {}),
   }
   try {
     validateConfig(fields)
@@ -79,18 +85,8 @@ function parseEsConfig(cashboxId: string, request: EsConfigRequest): EsCashboxCo
     series: textSeries,
     rectifyingSeries: rectifyingSeries as string,
     environment,
+    ...(typeof request.certificate_id === 'string' ? { certificateId: request.certificate_id } : {}),
   }
-}
-
-/** A /v2/sign cash box's configuration (PUT /es/v1/cashbox), which names no stored certificate. */
-export function parseCashboxConfig(cashboxId: string, request: EsConfigRequest): EsCashboxConfig {
-  const config = parseEsConfig(cashboxId, request)
-  if (config.system === 'ticketbai' && config.environment === 'production')
-    throw invalid(
-      'environment',
-      "production TicketBAI records are signed with the taxpayer's certificate, which /v2/sign cash boxes cannot name yet: use a location of the transactions API v1 (country_config.certificate_id, docs/going-live.md) or test",
-    )
-  return config
 }
 
 /**
@@ -106,18 +102,21 @@ export function locationEsConfig(
   owner: CashboxOwner,
 ): EsCashboxConfig {
   const series = `FB${owner.locationId.slice(0, 8).toUpperCase()}${owner.environment === 'live' ? 'L' : 'T'}-`
-  const config = parseEsConfig(cashboxId, {
+  const { certificateId, ...config } = parseCashboxConfig(cashboxId, {
     system: settings.system,
     territory: settings.territory,
     nif: settings.nif,
     name: settings.name ?? owner.name,
     series: settings.series ?? series,
     environment: owner.environment === 'live' ? 'production' : 'test',
+    certificate_id: settings.certificate_id,
   })
   return {
     ...config,
     location: { id: owner.locationId, environment: owner.environment },
-    ...(typeof settings.certificate_id === 'string' ? { certificateId: settings.certificate_id } : {}),
+    // After the location: the stored configurations of existing cash boxes have this order, and one with
+    // records accepts only the same configuration again.
+    ...(certificateId ? { certificateId } : {}),
   }
 }
 

@@ -18,7 +18,7 @@ import {
   locationEsConfig,
   parseCashboxConfig,
 } from './configuration.ts'
-import { clientCertificateOf } from './certificates.ts'
+import { certificateSummary, clientCertificateOf, namedCertificate } from './certificates.ts'
 import { ES_COUNTRY, notConfigured, SpanishPosMarket } from './market.ts'
 import type { EsCashboxConfig, EsListedRecord, EsRecordQuery, EsStore } from './ports.ts'
 
@@ -49,10 +49,22 @@ export interface EsMarketOptions {
   submissionTickMs?: number
 }
 
+/** A cash box's configuration as its views show it: with the certificate it names as that is now. */
+export interface EsCashboxDescription extends EsCashboxConfig {
+  /** null: the account no longer holds the certificate named */
+  certificate?: ReturnType<typeof certificateSummary> | null
+}
+
+type OwnedCashbox = { id: string; queueId: string; accountId: string }
+
 export interface EsServices {
   store: EsStore
-  configure(cashbox: { id: string; queueId: string }, request: EsConfigRequest): Promise<EsCashboxConfig>
-  describe(queueId: string): Promise<EsCashboxConfig>
+  /**
+   * Checks the request, and the certificate it names in the store of the cash box's account (a production
+   * configuration must name one it can use), before anything is written.
+   */
+  configure(cashbox: OwnedCashbox, request: EsConfigRequest): Promise<EsCashboxDescription>
+  describe(cashbox: Omit<OwnedCashbox, 'id'>): Promise<EsCashboxDescription>
   /** The records, each with the batch window its submission is held for (as of the outbox's clock). */
   records(queueId: string, query: EsRecordQuery): Promise<EsListedRecord[]>
   /**
@@ -101,6 +113,7 @@ export function createEsMarket(
     lroeSchedule: parseLroeSchedule(options.lroeAt ?? DEFAULT_LROE_AT),
     clock,
     submissionTickMs: options.submissionTickMs ?? 1_000,
+    ...(certificates ? { certificates } : {}),
   })
   const pacer = memoryPacer()
   const ticketbaiEndpoints = { ...LIVE_TICKETBAI_ENDPOINTS, ...options.ticketbaiEndpoints }
@@ -119,13 +132,24 @@ export function createEsMarket(
     }
     return config
   }
+  const described = async (accountId: string, config: EsCashboxConfig): Promise<EsCashboxDescription> => {
+    const certificate = await market.certificateView(accountId, config)
+    return { ...config, ...(certificate === undefined ? {} : { certificate }) }
+  }
   const es: EsServices = {
     store,
-    configure: (cashbox, request) => save(cashbox.queueId, parseCashboxConfig(cashbox.id, request)),
-    async describe(queueId) {
+    async configure(cashbox, request) {
+      const config = parseCashboxConfig(cashbox.id, request)
+      const stored = config.certificateId
+        ? await certificates?.activeMaterial(cashbox.accountId, config.certificateId)
+        : undefined
+      namedCertificate(config, stored)
+      return described(cashbox.accountId, await save(cashbox.queueId, config))
+    },
+    async describe({ queueId, accountId }) {
       const config = await store.config(queueId)
       if (!config) throw notConfigured()
-      return config
+      return described(accountId, config)
     },
     async records(queueId, query) {
       const records = await store.records(queueId, query)

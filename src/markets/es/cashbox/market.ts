@@ -24,8 +24,8 @@ import { sandboxSigningCredentials } from '../sandbox-signer.ts'
 import type { SigningCredentials } from '../ticketbai/xades.ts'
 import type { SpanishSoftware } from '../software.ts'
 import { issuerOf } from './configuration.ts'
-import { transactionCredentials } from './certificates.ts'
-import type { CertificateMaterial } from '../../../core/certificates/certificates.ts'
+import { certificateSummary, recordCredentials } from './certificates.ts'
+import type { CertificateMaterial, CertificateSource } from '../../../core/certificates/certificates.ts'
 import { type LroeSchedule, lroeHoldOf } from '../ticketbai/lroe-window.ts'
 import { TERRITORY_RULES } from '../ticketbai/territories.ts'
 import type { EsCashboxConfig, EsRecord, EsStore, EsSubmissionJob } from './ports.ts'
@@ -67,6 +67,8 @@ export interface EsSigningOptions {
    * cash box makes within one tick are claimed together and go in one submission instead of one each.
    */
   submissionTickMs: number
+  /** The accounts' stored certificates: the one a cash box's configuration names signs and authenticates. */
+  certificates?: CertificateSource
 }
 
 export const notConfigured = () =>
@@ -103,18 +105,35 @@ export class SpanishPosMarket implements Market {
     private readonly options: EsSigningOptions,
   ) {}
 
-  /** Where the cash box's records go, as PUT /es/v1/cashbox configured it. */
-  async signingUnits({ queueId }: { queueId: string }): Promise<SigningUnitView[]> {
+  /** Where the cash box's records go, as PUT /es/v1/cashbox configured it, and which certificate they use. */
+  async signingUnits({
+    queueId,
+    accountId,
+  }: {
+    queueId: string
+    accountId: string
+  }): Promise<SigningUnitView[]> {
     const config = await this.store.config(queueId)
     if (!config) return [{ Type: 'records system', Id: null, State: 'not configured: PUT /es/v1/cashbox' }]
+    const certificate = await this.certificateView(accountId, config)
     return [
       {
         Type: config.system === 'verifactu' ? 'VERI*FACTU' : 'TicketBAI',
         Id: config.nif,
         State: config.environment === 'production' ? 'sending to the authority' : 'sending to its simulator',
-        Details: { ...config },
+        Details: { ...config, ...(certificate === undefined ? {} : { certificate }) },
       },
     ]
+  }
+
+  /**
+   * The certificate a configuration names as it is now (replaced under the same id: its new subject and
+   * expiry); null when the account no longer holds it; undefined when it names none.
+   */
+  async certificateView(accountId: string, config: EsCashboxConfig) {
+    if (!config.certificateId) return undefined
+    const stored = await this.options.certificates?.activeMaterial(accountId, config.certificateId)
+    return stored ? certificateSummary(stored) : null
   }
 
   validate(receipt: Receipt): void {
@@ -144,7 +163,7 @@ export class SpanishPosMarket implements Market {
     { reserveMs, certificate }: { reserveMs: number; certificate?: CertificateMaterial },
   ): Promise<SealedTransaction> {
     const config = await this.configOf(context, parseState(context.marketState).seq > 0)
-    const credentials = await transactionCredentials(config, certificate, () => this.credentials())
+    const credentials = await recordCredentials(config, certificate, () => this.credentials())
     const issued = await this.issue(context, receipt, {
       reserveMs,
       customerInvoices: true,
@@ -201,7 +220,10 @@ export class SpanishPosMarket implements Market {
     }
   }
 
-  /** The document a receipt makes, its record and submission job in the receipt's unit; none for no document. */
+  /**
+   * The document a receipt makes, its record and submission job in the receipt's unit; none for no document.
+   * A transaction's credentials come with it (read before its commit); a receipt's are read here.
+   */
   private async issue(
     context: SigningContext,
     receipt: Receipt,
@@ -216,7 +238,7 @@ export class SpanishPosMarket implements Market {
       context.cashboxId,
       config,
       this.options.software,
-      config.system === 'ticketbai' ? (transaction?.credentials ?? (await this.credentials())) : undefined,
+      transaction ? transaction.credentials : await this.receiptCredentials(context, config),
     )
     let made: { document: SpainDocument; state: SpainState }
     let invoiceType: string | undefined
@@ -324,6 +346,24 @@ export class SpanishPosMarket implements Market {
       this.accounts.set(context.queueId, account)
     }
     return account
+  }
+
+  /**
+   * A /v2/sign receipt's credentials: the certificate its cash box names, read in the receipt's unit (the
+   * version active now: a replacement counts from the next receipt; each version is opened once).
+   */
+  private async receiptCredentials(
+    context: SigningContext,
+    config: EsCashboxConfig,
+  ): Promise<SigningCredentials | undefined> {
+    const stored = config.certificateId
+      ? await this.options.certificates?.activeMaterialIn(
+          context.unit,
+          await this.accountOf(context),
+          config.certificateId,
+        )
+      : undefined
+    return recordCredentials(config, stored, () => this.credentials())
   }
 
   private credentials(): Promise<SigningCredentials> {

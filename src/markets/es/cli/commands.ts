@@ -205,21 +205,36 @@ function registerEsCommands(program: Command): void {
     .option('--series <series>', 'invoice series (default FB{cash box id}-)')
     .option('--rectifying-series <series>', 'series of rectifying invoices (default: the series + R)')
     .option('--environment <env>', 'test (records go to the simulator) or production', 'test')
+    .option(
+      '--certificate-id <id>',
+      "a stored certificate of the cash box's account (`fiscalbox certificates import`): signs TicketBAI invoices, authenticates submissions; required for production",
+    )
     .option('--json', 'print JSON for scripts')
-    .action(async (o: EsConfigRequest & { cashbox: string; json?: boolean }) => {
-      const { cashbox: id, json, ...request } = o
-      const config = await withCountryCashbox('ES', id, (runtime, cashbox) =>
-        esServicesOf(runtime.marketFor).configure(cashbox, request),
-      )
-      printFields(config, json)
-    })
+    .action(
+      async (
+        o: Omit<EsConfigRequest, 'certificate_id'> & {
+          cashbox: string
+          certificateId?: string
+          json?: boolean
+        },
+      ) => {
+        const { cashbox: id, json, certificateId, ...request } = o
+        const config = await withCountryCashbox('ES', id, (runtime, cashbox) =>
+          esServicesOf(runtime.marketFor).configure(cashbox, {
+            ...request,
+            ...(certificateId === undefined ? {} : { certificate_id: certificateId }),
+          }),
+        )
+        printFields(config, json)
+      },
+    )
   es.command('show')
     .description('print the Spanish configuration of an ES cash box')
     .requiredOption('--cashbox <id>', 'cash box id')
     .option('--json', 'print JSON for scripts')
     .action(async (o: { cashbox: string; json?: boolean }) => {
       const config = await withCountryCashbox('ES', o.cashbox, (runtime, cashbox) =>
-        esServicesOf(runtime.marketFor).describe(cashbox.queueId),
+        esServicesOf(runtime.marketFor).describe(cashbox),
       )
       printFields(config, o.json)
     })

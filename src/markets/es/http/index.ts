@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { invalid } from '../../../core/errors.ts'
 import type { CashboxRecord } from '../../../core/ports.ts'
-import { esServicesOf } from '../cashbox/index.ts'
+import { type EsCashboxDescription, esServicesOf } from '../cashbox/index.ts'
 import type { EsListedRecord, EsRecordStatus } from '../cashbox/ports.ts'
 import type { Runtime } from '../../../runtime.ts'
 import { cashboxAuth, cashboxOfCountry } from '../../../api/possystem-v2/auth.ts'
@@ -32,6 +32,12 @@ export const recordView = (r: EsListedRecord) => ({
   updatedAt: r.updatedAt,
 })
 
+/** The configuration under the names of PUT's body (certificate_id, as a location's country_config). */
+const configView = ({ certificateId, ...config }: EsCashboxDescription) => ({
+  ...config,
+  ...(certificateId ? { certificate_id: certificateId } : {}),
+})
+
 const tags = ['Spain (VERI*FACTU, TicketBAI)']
 
 /**
@@ -46,14 +52,15 @@ export function esApi(runtime: Runtime): FastifyPluginAsyncTypebox {
 
     cashboxConfigurationRoutes(app, {
       tags,
-      putSummary: 'Configure the Spanish cash box: system, territory, issuer, series, environment',
+      putSummary:
+        'Configure the Spanish cash box: system, territory, issuer, series, environment, certificate',
       putDescription:
-        'Allowed until the first Spanish record of the cash box; afterwards only the same configuration is accepted (409 otherwise).',
+        "Allowed until the first Spanish record of the cash box; afterwards only the same configuration is accepted (409 otherwise). certificate_id names a stored certificate of the cash box's account (POST /v1/certificates): it must exist there and be usable now (TicketBAI: signing with an RSA key; VERI*FACTU: TLS client authentication), and a production configuration must name one; otherwise 400 naming the field, and nothing is written.",
       getSummary: 'The Spanish configuration of the cash box',
       body: EsConfigBody,
       view: EsConfig,
-      configure: (cashbox, body) => es.configure(spanish(cashbox), body),
-      describe: (cashbox) => es.describe(spanish(cashbox).queueId),
+      configure: async (cashbox, body) => configView(await es.configure(spanish(cashbox), body)),
+      describe: async (cashbox) => configView(await es.describe(spanish(cashbox))),
     })
 
     app.get(

@@ -20,6 +20,12 @@ export const EsConfigBody = Type.Object(
     environment: Type.Optional(
       Type.String({ description: 'test (default: records go to the authority simulator) or production' }),
     ),
+    certificate_id: Type.Optional(
+      Type.String({
+        description:
+          "a stored certificate of the cash box's account (POST /v1/certificates, `fiscalbox certificates import`): signs its TicketBAI invoices and authenticates its submissions (mutual TLS); required in production, optional in test",
+      }),
+    ),
   },
   { additionalProperties: false },
 )
@@ -32,6 +38,23 @@ export const EsConfig = Type.Object({
   series: Type.String(),
   rectifyingSeries: Type.String(),
   environment: Type.String(),
+  certificate_id: Type.Optional(Type.String()),
+  certificate: Type.Optional(
+    Type.Union(
+      [
+        Type.Object({
+          id: Type.String(),
+          subject: Type.String(),
+          notAfter: Type.String({ description: 'when the active version expires' }),
+        }),
+        Type.Null(),
+      ],
+      {
+        description:
+          'the certificate certificate_id names, as its active version is now (a replacement shows at once); null when the account no longer holds it. Never its key.',
+      },
+    ),
+  ),
 })
 
 export const EsRecordsQuery = Type.Object({
