@@ -1,11 +1,12 @@
 import type { Statement } from 'better-sqlite3'
-import type { Kysely } from 'kysely'
+import type { ExpressionBuilder, Kysely } from 'kysely'
 import type { NewJob } from '../../core/outbox.ts'
 import type { UnitOfWork } from '../../core/ports.ts'
 import type { ModuleOutbox, OpenJobStatus } from '../../markets/module.ts'
 import type { Storage } from '../database.ts'
 import type { Database } from '../schema.ts'
 import { transactionOf } from './ledger.ts'
+import { readsOf } from './v1-reader.ts'
 
 /**
  * Writes one outbox job, pending, in the caller's transaction: with the row that caused it, so that both
@@ -95,15 +96,27 @@ export function moduleOutbox(storage: Storage): ModuleOutbox {
       return row ? { status: row.status as OpenJobStatus, runAt: Number(row.run_at) } : undefined
     },
     async releaseGroup(kind, groupKey, waitingFor, now) {
+      const waiting = (eb: ExpressionBuilder<Database, 'jobs'>) =>
+        eb.and([
+          eb('group_key', '=', groupKey),
+          eb('kind', '=', kind),
+          eb('status', 'in', ['pending', 'failed']),
+          eb('run_at', '>', now),
+          eb(eb.fn('substr', ['last_error', eb.val(1), eb.val(waitingFor.length)]), '=', waitingFor),
+        ])
+      // Mostly none wait: a read, on the reading connection, spares the attempt a write transaction.
+      const any = await readsOf(storage)
+        .selectFrom('jobs')
+        .select('id')
+        .where(waiting)
+        .limit(1)
+        .executeTakeFirst()
+      if (!any) return 0
       const result = await storage.transact((trx) =>
         trx
           .updateTable('jobs')
           .set({ run_at: now, updated_at: new Date(now).toISOString() })
-          .where('group_key', '=', groupKey)
-          .where('kind', '=', kind)
-          .where('status', 'in', ['pending', 'failed'])
-          .where('run_at', '>', now)
-          .where('last_error', 'like', `${waitingFor.replace(/[\\%_]/g, '\\$&')}%`)
+          .where(waiting)
           .executeTakeFirst(),
       )
       return Number(result.numUpdatedRows)
