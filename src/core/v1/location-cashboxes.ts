@@ -36,7 +36,10 @@ export const locationQueueId = (locationId: string, environment: Environment): s
  * member for live, with that member's fields over the others for test (e.g. a test RT device, or test
  * series of their own, so that test transactions never print on, or number in, what live ones use).
  */
-function settingsOf(config: Record<string, unknown>, environment: Environment): Record<string, unknown> {
+export function settingsOf(
+  config: Record<string, unknown>,
+  environment: Environment,
+): Record<string, unknown> {
   const { test, ...live } = config
   if (environment === 'live' || typeof test !== 'object' || test === null || Array.isArray(test)) return live
   return { ...live, ...(test as Record<string, unknown>) }

@@ -67,6 +67,10 @@ interface ReceiptRecord {
 
 export const RECEIPT_RECORD_FORMAT = 'fiscalbox-receipt-v1'
 
+/** The text of the record of a transaction that became `receipt`. */
+export const receiptRecordText = (receipt: ReceiptRequestBody): string =>
+  canonicalJson({ format: RECEIPT_RECORD_FORMAT, receipt } satisfies ReceiptRecord)
+
 const receiptOfRecord = (text: string): ReceiptRequestBody => {
   const parsed = JSON.parse(text) as ReceiptRecord
   if (parsed.format !== RECEIPT_RECORD_FORMAT) throw new Error('not a receipt record of fiscalbox')
@@ -163,10 +167,7 @@ export function marketSignedFiscalizer(country: string, signing: LocationSigning
     const original = input.original?.record ? receiptOfRecord(input.original.record.record) : undefined
     const receipt = receiptOfTransaction(input, code, original)
     signing.check(input.location, receipt)
-    return {
-      receipt,
-      record: canonicalJson({ format: RECEIPT_RECORD_FORMAT, receipt } satisfies ReceiptRecord),
-    }
+    return { receipt, record: receiptRecordText(receipt) }
   }
   const sealer = signing.sealerOf(country)
   if (sealer)

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs'
 import { type EsConfig, EsConfigSchema, liveTicketBaiEndpoints } from './config.ts'
 import * as esMarket from './migrations/010-es-market.ts'
 import * as esRecordsPending from './migrations/015-es-records-pending.ts'
+import * as esLocationRecords from './migrations/023-es-location-records.ts'
 import { createEsMarket, type EsMarketOptions, esServicesOf } from './cashbox/index.ts'
 import type { EsStore } from './cashbox/ports.ts'
 import { esCashboxStore } from './cashbox/store.ts'
@@ -67,7 +68,11 @@ export const spain: MarketModule = {
       return true
     },
   },
-  migrations: { '010-es-market': esMarket, '015-es-records-pending': esRecordsPending },
+  migrations: {
+    '010-es-market': esMarket,
+    '015-es-records-pending': esRecordsPending,
+    '023-es-location-records': esLocationRecords,
+  },
   config: EsConfigSchema,
   async serve(config: EsConfig) {
     // Test records go to the simulator: without a URL, one in-process (127.0.0.1, a free port, no faults),

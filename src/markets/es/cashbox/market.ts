@@ -44,13 +44,8 @@ interface EsQueueState {
   spain: SpainState
 }
 
-const parseState = (text: string | null): EsQueueState => {
-  const parsed = text ? (JSON.parse(text) as EsQueueState | SpainState) : undefined
-  if (parsed && 'v' in parsed && parsed.v === 1) return parsed
-  // A location's chain row of a version before its transactions were records of its cash box holds the
-  // SpainState alone: its numbers and chain go on, its cash box has no records yet.
-  return { v: 1, seq: 0, spain: (parsed as SpainState | undefined) ?? newSpainState() }
-}
+const parseState = (text: string | null): EsQueueState =>
+  text ? (JSON.parse(text) as EsQueueState) : { v: 1, seq: 0, spain: newSpainState() }
 
 export interface EsSigningOptions {
   software: SpanishSoftware
