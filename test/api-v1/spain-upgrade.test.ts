@@ -165,8 +165,9 @@ for (const engine of await engines()) {
       const es = esServicesOf(runtime.marketFor)
       for (const location of [vf, tb, vf2]) {
         const queueId = locationQueueId(location, 'test')
-        const config = await es.describe(queueId)
-        const authority = await es.authorityOf(queueId, config, old[0].account_id)
+        const accountId = old[0].account_id
+        const config = await es.describe({ queueId, accountId })
+        const authority = await es.authorityOf(queueId, config, accountId)
         const records = await es.records(queueId, { afterSeq: 0, limit: 100 })
         for (const record of records.filter((r) => r.status === 'accepted')) {
           const sent = await authority.submit([record.document.record.value])
