@@ -1,6 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { ErrorCode, FiscalError, invalid } from '../../../core/errors.ts'
 import type { MasterKey } from '../../../core/secrets.ts'
+import {
+  CERTIFICATE_COLUMNS_TEXT,
+  certificateText,
+  checkFits,
+  TSE_COLUMNS,
+} from '../dsfinvk/limits.ts'
 import type { DeStore } from '../market/ports.ts'
 import { DEFAULT_REMOTE_TIMEOUT_MS, MAX_REMOTE_TIMEOUT_MS } from './bounds.ts'
 import { type Exchange, refusalOf, SignDeClient } from './client.ts'
@@ -71,6 +77,24 @@ function checkSettings(settings: RemoteTseSettings): void {
     (!Number.isInteger(timeout) || timeout < 100 || timeout > MAX_REMOTE_TIMEOUT_MS)
   )
     throw invalid('timeout_ms', `must be an integer from 100 to ${MAX_REMOTE_TIMEOUT_MS}`)
+}
+
+/**
+ * What the remote TSE says of the TSS and client goes into every DSFinV-K export of the cash box (tse.csv,
+ * and the client serial as Z_KASSE_ID of every row): checked at set-up, before anything is stored.
+ */
+function checkExportColumns(tssId: string, clientId: string, clientSerial: string, tss: ApiTss): void {
+  checkFits(clientSerial, 'client_id', TSE_COLUMNS.clientSerial, `the serial number of client ${clientId}`)
+  const of = `of TSS ${tssId}`
+  checkFits(tss.serial_number, 'tss_id', TSE_COLUMNS.serialNumber, `the serial number ${of}`)
+  checkFits(tss.signature_algorithm, 'tss_id', TSE_COLUMNS.algorithm, `the signature algorithm ${of}`)
+  checkFits(tss.public_key, 'tss_id', TSE_COLUMNS.publicKey, `the public key ${of}`)
+  checkFits(
+    certificateText(tss.certificate),
+    'tss_id',
+    CERTIFICATE_COLUMNS_TEXT,
+    `the certificate ${of} (base64)`,
+  )
 }
 
 /**
@@ -151,6 +175,7 @@ export class RemoteTseService {
     const client = new SignDeClient({ ...settings, timeoutMs })
     const { tss, adminPin } = await this.initializedTss(client, tssId, settings.adminPin, current)
     const clientSerial = await this.registeredClient(client, tssId, clientId, cashbox.id, adminPin)
+    checkExportColumns(tssId, clientId, clientSerial, tss)
     const pinToKeep = adminPin ?? settings.adminPin
     const record: RemoteTseRecord = {
       queueId: cashbox.queueId,
