@@ -9,7 +9,7 @@ import { engines } from '../../helpers/engines.ts'
 import { type Harness, startHarness } from '../../helpers/harness.ts'
 import { databaseDigest } from '../contract.ts'
 import { checkAgainstSpec } from './dsfinvk-spec-columns.ts'
-import { DE_CASE, DePos, deReceipt, PAY, parseCsv, qrOf, untar, VAT } from './support.ts'
+import { DE_CASE, DePos, deReceipt, parseCsv, qrOf, untar, VAT } from './support.ts'
 
 /**
  * DSFinV-K's MaxLength through /v2/sign: a German receipt whose value would be longer than its export
@@ -27,7 +27,12 @@ function text(length: number): string {
 }
 
 const sale = (extra: Record<string, unknown> = {}, description = 'Artikel', payName = 'Bar') => {
-  const body = deReceipt(DE_CASE.posImplicit, [{ amount: '3.00', vat: VAT.normal }], [{ amount: '3.00' }], extra)
+  const body = deReceipt(
+    DE_CASE.posImplicit,
+    [{ amount: '3.00', vat: VAT.normal }],
+    [{ amount: '3.00' }],
+    extra,
+  )
   ;(body.cbChargeItems as Array<Record<string, unknown>>)[0]!.Description = description
   ;(body.cbPayItems as Array<Record<string, unknown>>)[0]!.Description = payName
   return body
@@ -121,14 +126,21 @@ for (const engine of await engines()) {
       )
       const fine = sale()
       ;(fine.cbChargeItems as Array<Record<string, unknown>>)[0]!.Quantity = '1.0005'
-      await refused(fine, 'cbChargeItems[0].Quantity', /at most 3 decimals: DSFinV-K column MENGE of lines\.csv/)
+      await refused(
+        fine,
+        'cbChargeItems[0].Quantity',
+        /at most 3 decimals: DSFinV-K column MENGE of lines\.csv/,
+      )
       await refused(
         order(orderOf(1001)),
         'cbChargeItems',
         /processData \(Bestellung-V1\).*at most 1000 characters \(it has 1001\): DSFinV-K column TSE_VORGANGSDATEN of transactions_tse\.csv/,
       )
       // Kassenbeleg-V1 lists the payments per means and currency: 90 currencies make it too long.
-      const codes = Array.from({ length: 90 }, (_, i) => `A${String.fromCharCode(65 + Math.floor(i / 26))}${String.fromCharCode(65 + (i % 26))}`)
+      const codes = Array.from(
+        { length: 90 },
+        (_, i) => `A${String.fromCharCode(65 + Math.floor(i / 26))}${String.fromCharCode(65 + (i % 26))}`,
+      )
       const many = deReceipt(
         DE_CASE.posImplicit,
         [{ amount: '0.90', vat: VAT.normal }],
@@ -145,7 +157,9 @@ for (const engine of await engines()) {
         fc.integer({ min: 0x10000, max: 0x10ffff }),
       )
       const around = (limit: number) =>
-        fc.array(codePoint, { minLength: limit - 2, maxLength: limit + 2 }).map((cps) => String.fromCodePoint(...cps))
+        fc
+          .array(codePoint, { minLength: limit - 2, maxLength: limit + 2 })
+          .map((cps) => String.fromCodePoint(...cps))
       await fc.assert(
         fc.asyncProperty(around(255), around(60), async (description, payName) => {
           const reply = await pos.sign(sale({}, description, payName))
@@ -192,7 +206,8 @@ for (const engine of await engines()) {
         return csv.rows.map((row) => row[csv.header.indexOf(column)])
       }
       const texts = values('lines.csv', 'ARTIKELTEXT')
-      for (const d of [description, ...accepted.description]) assert.ok(texts.includes(d), 'ARTIKELTEXT whole')
+      for (const d of [description, ...accepted.description])
+        assert.ok(texts.includes(d), 'ARTIKELTEXT whole')
       const names = values('datapayment.csv', 'ZAHLART_NAME')
       for (const n of [payName, ...accepted.payName]) assert.ok(names.includes(n), 'ZAHLART_NAME whole')
       assert.ok(values('slaves.csv', 'TERMINAL_ID').includes(terminal))

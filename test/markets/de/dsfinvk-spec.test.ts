@@ -9,6 +9,10 @@ import { type Harness, startHarness } from '../../helpers/harness.ts'
 import { checkAgainstSpec, formatError, SPEC } from './dsfinvk-spec-columns.ts'
 import { DE_CASE, DePos, deReceipt, PAY, parseCsv, untar, VAT } from './support.ts'
 
+/**
+ * Every DSFinV-K table, written through the HTTP API and through `fiscalbox export dsfinvk`, against the
+ * column lists of DSFinV-K 2.3 (dsfinvk-spec-columns.ts): header, index.xml declaration, every value.
+ */
 const column = (csv: ReturnType<typeof parseCsv>, name: string) =>
   csv.rows.map((row) => row[csv.header.indexOf(name)] as string)
 

@@ -8,11 +8,7 @@ import { CERTIFICATE_COLUMNS, type Column, TABLES } from './tables.ts'
  * Unicode code point: an astral character such as U+1F600 is one, although it is two UTF-16 units of a
  * JavaScript string's length and four bytes of UTF-8. fiscalbox's verifier counts the same way.
  */
-export function charactersOf(value: string): number {
-  let count = 0
-  for (const _ of value) count += 1
-  return count
-}
+export const charactersOf = (value: string): number => [...value].length
 
 /** The text column a value must fit: the tightest of those the writer puts it in. */
 export interface TextColumn {

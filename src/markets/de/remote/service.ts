@@ -1,12 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { ErrorCode, FiscalError, invalid } from '../../../core/errors.ts'
 import type { MasterKey } from '../../../core/secrets.ts'
-import {
-  CERTIFICATE_COLUMNS_TEXT,
-  certificateText,
-  checkFits,
-  TSE_COLUMNS,
-} from '../dsfinvk/limits.ts'
+import { CERTIFICATE_COLUMNS_TEXT, certificateText, checkFits, TSE_COLUMNS } from '../dsfinvk/limits.ts'
 import type { DeStore } from '../market/ports.ts'
 import { DEFAULT_REMOTE_TIMEOUT_MS, MAX_REMOTE_TIMEOUT_MS } from './bounds.ts'
 import { type Exchange, refusalOf, SignDeClient } from './client.ts'
