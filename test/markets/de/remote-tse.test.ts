@@ -168,13 +168,16 @@ for (const engine of await engines()) {
       await call('PUT', `/tss/${tssId}/client/${fits}`, { serial_number: 'K'.repeat(50) })
 
       const pos = new DePos(h.app, await h.runtime.cashboxes.create('DE'))
-      const settings = { base_url: proxy.url, api_key: remote.apiKey, api_secret: remote.apiSecret }
-      const refused = await pos.request('PUT', '/de/v1/remote-tse', {
-        ...settings,
-        tss_id: tssId,
-        client_id: long,
-        admin_pin: adminPin,
-      })
+      const adopt = (clientId: string) =>
+        pos.request('PUT', '/de/v1/remote-tse', {
+          base_url: proxy.url,
+          api_key: remote.apiKey,
+          api_secret: remote.apiSecret,
+          tss_id: tssId,
+          client_id: clientId,
+          admin_pin: adminPin,
+        })
+      const refused = await adopt(long)
       assert.equal(refused.status, 400, refused.payload)
       assert.match(
         refused.payload,
@@ -182,12 +185,7 @@ for (const engine of await engines()) {
       )
       assert.equal((await pos.request('GET', '/de/v1/remote-tse')).status, 404, 'nothing stored')
 
-      const configured = await pos.request('PUT', '/de/v1/remote-tse', {
-        ...settings,
-        tss_id: tssId,
-        client_id: fits,
-        admin_pin: adminPin,
-      })
+      const configured = await adopt(fits)
       assert.equal(configured.status, 200, configured.payload)
       await pos.signOk(deReceipt(DE_CASE.start))
       await pos.signOk(sale('2.00'))
