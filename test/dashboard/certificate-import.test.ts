@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test'
 import { bearer, newAccount } from '../api-v1/support.ts'
 import { engines } from '../helpers/engines.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
-import { type Issued, pkcs12, testCa, testClient, x509 } from '../helpers/test-certificates.ts'
+import { type Issued, pkcs12, testCa, testClient, unusableClients } from '../helpers/test-certificates.ts'
 import { opensslFacts } from './certificates-support.ts'
 import { signIn } from './support.ts'
 
@@ -103,6 +103,17 @@ for (const engine of await engines()) {
     })
     after(() => h?.close())
 
+    /** An operator of a new account of its own. */
+    const operator = async (name: string) => {
+      const tenant = {
+        email: `import-${name}@example.com`,
+        password: `import-${name}-horse-battery`,
+        accountId: (await newAccount(h.app)).accountId,
+      }
+      await h.runtime.operators.create(tenant.accountId, tenant.email, tenant.password)
+      return tenant
+    }
+
     // One sign-in per operator: each costs a scrypt hash.
     const sessions = new Map<string, Promise<{ cookie: string; csrf: string }>>()
     const sessionOf = (tenant: { email: string; password: string }) => {
@@ -175,8 +186,13 @@ for (const engine of await engines()) {
         },
       ])
       assert.equal(facts.serial, leaf.serialNumber.toLowerCase())
-      // In the expiry inventory too: the credentials table lists it with the account's other certificates.
-      assert.match(shown, new RegExp(`certificate ${only.certificate.id}`))
+      // In the expiry inventory too: the credentials table lists it as the account's, not a cash box's.
+      assert.match(
+        text(shown),
+        new RegExp(
+          `stored certificate \\(tls_client, signing\\) \\* account \\(imported\\) certificate ${only.certificate.id}`,
+        ),
+      )
       assert.ok(!shown.includes(PASSWORD), 'the password is not in the page')
       assert.ok(!shown.includes('PRIVATE KEY'), 'the key is not in the page')
 
@@ -228,20 +244,9 @@ for (const engine of await engines()) {
     })
 
     test('each unusable certificate is refused on the page with a 400 naming the problem, and nothing is stored', async () => {
-      const account = {
-        email: 'import-refused@example.com',
-        password: 'import-refused-horse-battery',
-        accountId: '',
-      }
-      account.accountId = (await newAccount(h.app)).accountId
-      await h.runtime.operators.create(account.accountId, account.email, account.password)
+      const account = await operator('refused')
       const otherCa = await testCa('C=ES, CN=Unrelated CA')
-      const expired = await testClient(ca, 'C=ES, CN=Caducado', { from: -400, to: -35 })
-      const early = await testClient(ca, 'C=ES, CN=Todavia no', { from: 10, to: 400 })
-      const serverOnly = await testClient(ca, 'C=ES, CN=Solo servidor', {
-        keyUsage: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
-        extendedKeyUsage: [x509.ExtendedKeyUsage.serverAuth],
-      })
+      const { expired, early, serverOnly } = await unusableClients(ca)
       const p12 = (issued: Issued) => pkcs12(issued.key, [issued.cert], PASSWORD).toString('base64')
       const cases: Array<[string, Record<string, string | string[]>, RegExp, RegExp]> = [
         [
@@ -254,13 +259,13 @@ for (const engine of await engines()) {
           'expired',
           { pkcs12: p12(expired), password: PASSWORD },
           /^Not imported: expired$/,
-          /certificate: "CN=Caducado, C=ES" expired on \d{4}-\d{2}-\d{2}T/,
+          /certificate: "CN=Expired, C=ES" expired on \d{4}-\d{2}-\d{2}T/,
         ],
         [
           'not yet valid',
           { pkcs12: p12(early), password: PASSWORD },
           /^Not imported: not yet valid$/,
-          /"CN=Todavia no, C=ES" is valid only from \d{4}-/,
+          /"CN=Not yet, C=ES" is valid only from \d{4}-/,
         ],
         [
           'server authentication only',
@@ -324,13 +329,7 @@ for (const engine of await engines()) {
     })
 
     test('a certificate is replaced under its id; a refused replacement or another account’s id changes nothing', async () => {
-      const replacer = {
-        email: 'import-replace@example.com',
-        password: 'import-replace-horse-battery',
-        accountId: '',
-      }
-      replacer.accountId = (await newAccount(h.app)).accountId
-      await h.runtime.operators.create(replacer.accountId, replacer.email, replacer.password)
+      const replacer = await operator('replace')
       const subject = 'C=ES, O=Renovada SL, CN=RENOVADA SL - B11111111'
       const first = await testClient(ca, subject)
       const imported = await post(replacer, '/dashboard/certificates', {
@@ -386,13 +385,7 @@ for (const engine of await engines()) {
 
     test('the forms need the session and the CSRF token, and a body over 512 KiB is refused before it is read', async () => {
       const file = pkcs12(taxpayer.key, [taxpayer.cert], PASSWORD).toString('base64')
-      const account = {
-        email: 'import-guard@example.com',
-        password: 'import-guard-horse-battery',
-        accountId: '',
-      }
-      account.accountId = (await newAccount(h.app)).accountId
-      await h.runtime.operators.create(account.accountId, account.email, account.password)
+      const account = await operator('guard')
       const { cookie, csrf } = await sessionOf(account)
       const form = (extra: Record<string, string>) =>
         new URLSearchParams({ pkcs12: file, password: PASSWORD, uses: 'signing', ...extra }).toString()

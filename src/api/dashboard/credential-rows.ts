@@ -50,7 +50,11 @@ export function credentialRows(
       use: c.use,
       holder: c.holder,
       cashboxId: c.cashboxId,
-      cashboxLabel: c.cashboxId ? cashboxLabels.get(c.cashboxId) || c.cashboxId : 'installation',
+      cashboxLabel: c.cashboxId
+        ? cashboxLabels.get(c.cashboxId) || c.cashboxId
+        : c.ownerAccountId
+          ? 'account (imported)'
+          : 'installation',
       subject: c.subject,
       issuer: c.issuer ?? '—',
       serial: c.serial ?? '—',
