@@ -198,6 +198,24 @@ for (const engine of await engines()) {
       assert.equal(register.rows[0]?.[register.header.indexOf('Z_KASSE_ID')], 'K'.repeat(50))
     })
 
+    test("a changed set-up is the next receipt's: its calls go to the new address", async () => {
+      const { pos, tssId, config } = await onRemote()
+      assert.equal(stateLow(await pos.signOk(sale('3.10'))), 0n)
+      const direct = await pos.request('PUT', '/de/v1/remote-tse', {
+        base_url: remote.url,
+        api_key: remote.apiKey,
+        api_secret: remote.apiSecret,
+        tss_id: config.tss_id,
+        client_id: config.client_id,
+      })
+      assert.equal(direct.status, 200, direct.payload)
+      const throughProxy = proxy.forwarded.length
+      const receipt = await pos.signOk(sale('3.20'))
+      assert.equal(stateLow(receipt), 0n, JSON.stringify(receipt))
+      assert.equal(proxy.forwarded.length, throughProxy, 'no call through the old address')
+      assert.equal((await transactions(tssId)).length, 3, 'start receipt and two sales')
+    })
+
     test('a lost answer is read back under the same transaction id: the receipt signs, no second transaction', async () => {
       const { pos, tssId } = await onRemote()
       proxy.arm('drop', 'PUT', FINISH_PUT)

@@ -148,7 +148,7 @@ export class GermanMarket implements Market {
 
   async seal(context: SigningContext, receipt: Receipt): Promise<Sealed> {
     const kind = deReceiptKind(receipt)
-    const remote = await this.de.remote.store.remoteIn(context.unit, context.queueId)
+    const remote = await this.de.remote.remoteIn(context.unit, context.queueId)
     let box = await this.store.cashboxIn(context.unit, context.queueId)
     if (kind === 'start') box = await this.initialize(context, box, remote)
     if (!box) {
