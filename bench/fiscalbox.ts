@@ -25,7 +25,9 @@ export interface ServerOptions {
   env?: NodeJS.ProcessEnv
 }
 
-export const freshDataDir = (label: string) => mkdtempSync(join(tmpdir(), `fiscalbox-bench-${label}-`))
+/** A new empty data folder, under the temp folder unless another parent is given. */
+export const freshDataDir = (label: string, parent: string = tmpdir()) =>
+  mkdtempSync(join(parent, `fiscalbox-bench-${label}-`))
 
 export const databaseEnv = (dataDir: string) => ({
   DATABASE_URL: `sqlite:${join(dataDir, 'fiscalbox.db')}`,

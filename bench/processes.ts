@@ -105,6 +105,21 @@ export function cpuSeconds(pid: number): number | undefined {
   }
 }
 
+/**
+ * CPU seconds every process of the machine has used so far (all cores, /proc/stat: all but idle and iowait);
+ * undefined off Linux. Over a run, minus the processes of the bench, it is what other work took.
+ */
+export function machineCpuSeconds(): number | undefined {
+  try {
+    const [, ...ticks] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/)
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = ticks.map(Number)
+    const busy = [user, nice, system, irq, softirq, steal].reduce<number>((a, b) => a + (b ?? 0), 0)
+    return idle === undefined || iowait === undefined ? undefined : busy / CLOCK_TICKS
+  } catch {
+    return undefined
+  }
+}
+
 /** USER_HZ: the unit of utime and stime in /proc/PID/stat, 100 on every common Linux build. */
 const CLOCK_TICKS = 100
 

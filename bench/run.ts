@@ -207,8 +207,8 @@ const serverOptions: ServerOptions = {
 }
 const writeDocs = !quick && !values['server-root']
 const folders: string[] = []
-const fresh = (label: string) => {
-  const dir = freshDataDir(label)
+const fresh = (label: string, parent?: string) => {
+  const dir = freshDataDir(label, parent)
   folders.push(dir)
   return dir
 }
@@ -617,13 +617,7 @@ async function main(): Promise<void> {
     if (parts.includes('external-unit'))
       results.externalUnit = await externalUnitBench(fresh('external-unit'), settings, serverOptions)
     if (parts.includes('it')) results.it = await itBench(fresh('it'), settings, serverOptions)
-    if (parts.includes('remote-tse'))
-      results.remoteTse = await remoteTseBench(
-        fresh('remote-tse'),
-        fresh('remote-tse-tse'),
-        settings,
-        serverOptions,
-      )
+    if (parts.includes('remote-tse')) results.remoteTse = await remoteTseBench(fresh, settings, serverOptions)
     if (parts.includes('fr-pt')) results.frPt = await frPtBench(fresh, settings, serverOptions)
     if (parts.includes('transactions')) results.transactions = await transactions()
     if (parts.includes('es')) results.es = await spain()

@@ -3,7 +3,14 @@ import { X509Certificate } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
 import { engines } from '../helpers/engines.ts'
 import { type Harness, startHarness } from '../helpers/harness.ts'
-import { type Issued, pkcs12, testCa, testClient, x509 } from '../helpers/test-certificates.ts'
+import {
+  type Issued,
+  pkcs12,
+  testCa,
+  testClient,
+  unusableClients,
+  x509,
+} from '../helpers/test-certificates.ts'
 import { bearer, newLiveAccount, postLocation } from './support.ts'
 
 // The certificate store of an account (docs/certificates-api-v1.md): import, list, replace, remove, and
@@ -136,12 +143,7 @@ for (const engine of await engines()) {
       const { key } = await newLiveAccount(h.app)
       const hugeIterations = pkcs12(taxpayer.key, [taxpayer.cert], PASSWORD, { keyIterations: 1_000_001 })
       const otherCa = await testCa('C=ES, CN=Some other CA')
-      const expired = await testClient(ca, 'C=ES, CN=Expired', { from: -400, to: -35 })
-      const early = await testClient(ca, 'C=ES, CN=Not yet', { from: 10, to: 400 })
-      const serverOnly = await testClient(ca, 'C=ES, CN=Server only', {
-        keyUsage: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
-        extendedKeyUsage: [x509.ExtendedKeyUsage.serverAuth],
-      })
+      const { expired, early, serverOnly } = await unusableClients(ca)
       const encipherOnly = await testClient(ca, 'C=ES, CN=Encipherment only', {
         keyUsage: x509.KeyUsageFlags.keyEncipherment,
       })

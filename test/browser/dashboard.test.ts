@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import { X509Certificate } from 'node:crypto'
 import { JournalVerifier } from '../../src/verify/journal-verifier.ts'
 import { verifyJsonlFile } from '../../src/verify/verify-file.ts'
 import { certifiedTills } from '../dashboard/certificates-support.ts'
@@ -15,6 +16,7 @@ import {
   dep7KeysFromCli,
 } from '../dashboard/support.ts'
 import type { AtPos } from '../markets/at/support.ts'
+import { pkcs12, testCa, testClient } from '../helpers/test-certificates.ts'
 
 const OUTPUT = join(import.meta.dirname, '../../test-output')
 
@@ -213,6 +215,93 @@ describe('the dashboard in a browser (headless Chromium, tablet viewport)', () =
     )
     assert.equal(await table.getByRole('row').filter({ hasText: 'TSS certificate' }).count(), 1)
     assert.equal(await table.getByRole('columnheader', { name: 'Valid until (UTC)' }).count(), 1)
+    assert.deepEqual(await unlabelled(page), [])
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+    assert.ok(overflow <= 0, 'fits a 1024 px tablet without scrolling sideways')
+    await page.close()
+  })
+
+  test('an operator imports a .p12 file and PEM files with the form, and an expired one is refused on the page', async () => {
+    const ca = await testCa('C=ES, O=fiscalbox tests, CN=Browser test CA')
+    const taxpayer = await testClient(
+      ca,
+      'C=ES, O=Tienda del Navegador SL, CN=TIENDA DEL NAVEGADOR SL - B22222222',
+      { to: 730 },
+    )
+    const expired = await testClient(ca, 'C=ES, CN=Caducado en el navegador', { from: -400, to: -35 })
+    const representative = await testClient(ca, 'C=ES, CN=Representante del navegador', { to: 730 })
+    const password = 'browser p12 secret'
+    const page = await context.newPage()
+    await page.goto(`${base}/dashboard/certificates`)
+    const form = page.getByRole('form', { name: 'Import a certificate' })
+    const send = async () => {
+      const [response] = await Promise.all([
+        page.waitForResponse((r) => r.request().method() === 'POST'),
+        form.getByRole('button', { name: 'Import the certificate' }).click(),
+      ])
+      await page.waitForLoadState()
+      return response
+    }
+
+    await form.getByLabel('.p12 / .pfx file').setInputFiles({
+      name: 'caducado.p12',
+      mimeType: 'application/x-pkcs12',
+      buffer: pkcs12(expired.key, [expired.cert], password),
+    })
+    await form.getByLabel(/^Password/).fill(password)
+    const refused = await send()
+    assert.equal(refused.status(), 400)
+    const alert = page.getByRole('alert').filter({ hasText: 'Not imported' })
+    assert.match(
+      await alert.innerText(),
+      /Not imported: expired[\s\S]*"CN=Caducado en el navegador, C=ES" expired on/,
+    )
+    assert.ok(!(await page.content()).includes(password), 'the password is not sent back')
+    assert.equal(await page.getByRole('region', { name: 'Imported certificates' }).count(), 0)
+
+    await page
+      .getByRole('form', { name: 'Import a certificate' })
+      .getByLabel('.p12 / .pfx file')
+      .setInputFiles({
+        name: 'tienda.p12',
+        mimeType: 'application/x-pkcs12',
+        buffer: pkcs12(taxpayer.key, [taxpayer.cert, ca.cert], password),
+      })
+    await form.getByLabel(/^Password/).fill(password)
+    await form.getByLabel(/^Name/).fill('Tienda del navegador')
+    const imported = await send()
+    assert.equal(imported.status(), 303)
+    assert.match(await page.getByRole('status').innerText(), /Imported “Tienda del navegador”/)
+
+    // The key and the chain as two PEM files, read by the page and sent as one text.
+    await form.getByLabel(/^PEM files/).setInputFiles([
+      { name: 'key.pem', mimeType: 'application/x-pem-file', buffer: Buffer.from(representative.key) },
+      {
+        name: 'chain.pem',
+        mimeType: 'application/x-pem-file',
+        buffer: Buffer.from(`${representative.cert}${ca.cert}`),
+      },
+    ])
+    assert.equal((await send()).status(), 303)
+
+    const table = page.getByRole('region', { name: 'Imported certificates' })
+    const leaf = new X509Certificate(taxpayer.cert)
+    const row = table.getByRole('row').filter({ hasText: 'Tienda del navegador' })
+    const cells = await row.locator('td').allInnerTexts()
+    assert.deepEqual(cells.slice(0, 6), [
+      'CN=TIENDA DEL NAVEGADOR SL - B22222222, O=Tienda del Navegador SL, C=ES',
+      'CN=Browser test CA, O=fiscalbox tests, C=ES',
+      leaf.serialNumber,
+      new Date(leaf.validFrom).toISOString().replace('T', ' ').slice(0, 19),
+      new Date(leaf.validTo).toISOString().replace('T', ' ').slice(0, 19),
+      '1',
+    ])
+    assert.equal(await table.getByRole('row').filter({ hasText: 'Representante del navegador' }).count(), 1)
+    assert.equal(
+      (await world.harness.runtime.v1.certificates.list(world.shop.accountId)).length,
+      2,
+      'the expired one was not stored',
+    )
     assert.deepEqual(await unlabelled(page), [])
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
     assert.ok(overflow <= 0, 'fits a 1024 px tablet without scrolling sideways')

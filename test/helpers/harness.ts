@@ -19,7 +19,11 @@ export interface Harness {
 export async function startHarness(
   engine: EngineName,
   options: Pick<RuntimeOptions, 'v1' | 'es' | 'markets'> &
-    Pick<AppOptions, 'publicUrl' | 'authFailures' | 'metricsToken' | 'dashboard'> & { dataDir?: string } = {},
+    Pick<AppOptions, 'publicUrl' | 'authFailures' | 'metricsToken' | 'dashboard'> & {
+      dataDir?: string
+      /** The app's logger (with the app's redaction); absent: none. */
+      logger?: AppOptions['logger']
+    } = {},
 ): Promise<Harness> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'fiscalbox-test-'))
   const pgDb = engine === 'postgres' ? await freshPostgresDatabase() : undefined
@@ -34,7 +38,7 @@ export async function startHarness(
   )
   const app = await buildApp(runtime, {
     bodyLimit: 1024 * 1024,
-    logger: false,
+    logger: options.logger ?? false,
     ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
     ...(options.authFailures ? { authFailures: options.authFailures } : {}),
     ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}),

@@ -105,6 +105,18 @@ export async function testClient(issuer: Issued, name: string, options: ClientOp
   return { key: await keyPem(keys.privateKey), cert: withNewline(cert.toString('pem')), keys, x509: cert }
 }
 
+/** The ways a merchant's certificate issued by `ca` can be unusable: expired, not yet valid, server-only. */
+export async function unusableClients(ca: Issued) {
+  return {
+    expired: await testClient(ca, 'C=ES, CN=Expired', { from: -400, to: -35 }),
+    early: await testClient(ca, 'C=ES, CN=Not yet', { from: 10, to: 400 }),
+    serverOnly: await testClient(ca, 'C=ES, CN=Server only', {
+      keyUsage: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+      extendedKeyUsage: [x509.ExtendedKeyUsage.serverAuth],
+    }),
+  }
+}
+
 /** A PKCS#12 file made by `openssl pkcs12 -export` (AES-256, PBKDF2, HMAC-SHA256: OpenSSL 3's default). */
 export function pkcs12(
   key: string,

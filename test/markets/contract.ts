@@ -201,7 +201,7 @@ export async function site(engine: EngineName): Promise<Site> {
 }
 
 /** Every row of every table, as text: "nothing was written" compares two of these. */
-async function databaseDigest(runtime: Runtime): Promise<string> {
+export async function databaseDigest(runtime: Runtime): Promise<string> {
   const db = runtime.storage.db
   const names = runtime.storage.sqlite
     ? (

@@ -19,7 +19,8 @@ export interface CredentialRow {
 }
 
 const days = (n: number) => (n === 1 ? '1 day' : `${n} days`)
-const utc = (date: Date | null) => (date ? date.toISOString().replace('T', ' ').slice(0, 19) : '—')
+/** A moment as the pages show it: UTC, to the second. */
+export const utc = (date: Date | null) => (date ? date.toISOString().replace('T', ' ').slice(0, 19) : '—')
 
 /** The certificates page's rows: every credential, marked by what the warning period says of it. */
 export function credentialRows(
@@ -49,7 +50,11 @@ export function credentialRows(
       use: c.use,
       holder: c.holder,
       cashboxId: c.cashboxId,
-      cashboxLabel: c.cashboxId ? cashboxLabels.get(c.cashboxId) || c.cashboxId : 'installation',
+      cashboxLabel: c.cashboxId
+        ? cashboxLabels.get(c.cashboxId) || c.cashboxId
+        : c.ownerAccountId
+          ? 'account (imported)'
+          : 'installation',
       subject: c.subject,
       issuer: c.issuer ?? '—',
       serial: c.serial ?? '—',

@@ -8,18 +8,22 @@ import formbody from '@fastify/formbody'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Eta } from 'eta'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { Type } from 'typebox'
+import { type Static, Type } from 'typebox'
+import { CERTIFICATE_USES } from '../../core/certificates/bundle.ts'
+import type { Imported, ImportRequest } from '../../core/certificates/certificates.ts'
 import type { Session } from '../../core/dashboard/operators.ts'
 import { EXPIRY_WARNING_DAYS } from '../../core/credentials.ts'
-import { ErrorCode, FiscalError } from '../../core/errors.ts'
+import { ErrorCode, FiscalError, invalid } from '../../core/errors.ts'
 import { transactionStatuses } from '../../core/v1/model.ts'
 import { batchWindows } from '../../markets/index.ts'
 import { renderHtml } from '../../receipts/html.ts'
 import { renderPdf } from '../../receipts/pdf.ts'
 import type { Runtime } from '../../runtime.ts'
+import { CERTIFICATE_LIMITS, importRequestOf } from '../certificate-input.ts'
 import { fromFastifyError, statusOf } from '../errors.ts'
 import { cashboxStatus } from './cashbox-status.ts'
 import { barChart } from './charts.ts'
+import { storedCertificateRows } from './certificate-rows.ts'
 import { credentialRows } from './credential-rows.ts'
 import { ExportRuns } from './export-runs.ts'
 import { exportFormatById } from '../../cli/export-formats.ts'
@@ -66,6 +70,33 @@ const JournalQuery = Type.Object({
 const PageQuery = Type.Object({ page: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,5}$' })) })
 
 const TRANSACTION_STATUSES = transactionStatuses(batchWindows)
+
+const CertificateUse = Type.Enum([...CERTIFICATE_USES])
+/** The import and replace forms: the file read by the page's script into `pkcs12` (base64) or `pem`. */
+const CertificateForm = Type.Object({
+  pkcs12: Type.Optional(Type.String({ maxLength: CERTIFICATE_LIMITS.text })),
+  pem: Type.Optional(Type.String({ maxLength: CERTIFICATE_LIMITS.text })),
+  password: Type.Optional(Type.String({ maxLength: CERTIFICATE_LIMITS.password })),
+  name: Type.Optional(Type.String({ maxLength: CERTIFICATE_LIMITS.name })),
+  // One ticked box arrives as a string, two as an array.
+  uses: Type.Optional(Type.Union([CertificateUse, Type.Array(CertificateUse, { maxItems: 2 })])),
+  _csrf: Type.Optional(Type.String()),
+})
+/**
+ * A form's body: the largest file the form takes (CERTIFICATE_LIMITS.text base64 characters) with the
+ * percent-encoding of its `+` and `/` and the other fields; a larger one is answered 413 before it is read.
+ */
+const CERTIFICATE_FORM_LIMIT = 512 * 1024
+const CertificateOutcome = Type.Object({
+  certificate: Type.Optional(Type.String({ maxLength: 64 })),
+  outcome: Type.Optional(Type.Enum(['imported', 'stored', 'replaced'])),
+})
+
+/** The files the pages link to, by name: nothing else under /dashboard/static is served. */
+const STATIC_FILES: Record<string, string> = {
+  'dashboard.css': 'text/css; charset=utf-8',
+  'certificate-import.js': 'text/javascript; charset=utf-8',
+}
 
 const pageOf = (query: { page?: string | undefined }) => Number(query.page ?? 1)
 const blankToUndefined = (text: string | undefined) => (text?.trim() ? text.trim() : undefined)
@@ -115,7 +146,8 @@ export function dashboard(runtime: Runtime, options: DashboardOptions = {}): Fas
         .header('x-frame-options', 'DENY')
         .header(
           'content-security-policy',
-          "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+          // Scripts only on a page that names its own file (the certificate import reads the chosen file).
+          `default-src 'none'; ${data.script ? "script-src 'self'; " : ''}style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
         )
         .send(
           eta.render(view, {
@@ -123,7 +155,9 @@ export function dashboard(runtime: Runtime, options: DashboardOptions = {}): Fas
             nav: NAV,
             path: request.url.split('?')[0],
             operator: request.operator,
-            csrf: reply.generateCsrf(),
+            // A request refused before the cookies are read (a body over its limit, answered 413 in the
+            // first hook) has no session either: its error page shows no form that would need a token.
+            csrf: request.cookies ? reply.generateCsrf() : null,
           }),
         )
 
@@ -159,11 +193,20 @@ export function dashboard(runtime: Runtime, options: DashboardOptions = {}): Fas
     // After the body is parsed (the token is a form field), before it is validated (no token: 403, not 400).
     const guarded = { preValidation: app.csrfProtection }
 
-    app.get('/dashboard/static/dashboard.css', { schema: { hide: true } }, (_request, reply) =>
-      reply
-        .type('text/css; charset=utf-8')
-        .header('cache-control', 'public, max-age=3600')
-        .send(createReadStream(join(import.meta.dirname, 'views', 'dashboard.css'))),
+    app.get(
+      '/dashboard/static/:file',
+      { schema: { hide: true, params: Type.Object({ file: Type.String({ maxLength: 64 }) }) } },
+      (request, reply) => {
+        const type = Object.hasOwn(STATIC_FILES, request.params.file)
+          ? STATIC_FILES[request.params.file]
+          : undefined
+        if (!type) throw new FiscalError(ErrorCode.NotFound, 'no such file')
+        return reply
+          .type(type)
+          .header('cache-control', 'public, max-age=3600')
+          .header('x-content-type-options', 'nosniff')
+          .send(createReadStream(join(import.meta.dirname, 'views', request.params.file)))
+      },
     )
 
     app.get('/dashboard', { schema: { hide: true } }, (_request, reply) =>
@@ -519,7 +562,12 @@ export function dashboard(runtime: Runtime, options: DashboardOptions = {}): Fas
       },
     )
 
-    app.get('/dashboard/certificates', { schema: { hide: true } }, async (request, reply) => {
+    /** The certificates page; `result` is an import's outcome or refusal, shown above the forms. */
+    const certificatesPage = async (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      result: { done?: string; refusal?: { title: string; message: string } },
+    ) => {
       const operator = session(request)
       const credentials = await runtime.credentials.ofAccount(operator.accountId)
       const labels = new Map((await runtime.dashboard.cashboxes(operator)).map((c) => [c.id, c.label]))
@@ -529,7 +577,96 @@ export function dashboard(runtime: Runtime, options: DashboardOptions = {}): Fas
         rows,
         warnings: rows.filter((r) => r.state === 'expired' || r.state === 'expiring'),
         warningDays: EXPIRY_WARNING_DAYS,
+        stored: storedCertificateRows(await runtime.v1.certificates.list(operator.accountId)),
+        uses: CERTIFICATE_USES,
+        done: result.done ?? null,
+        refusal: result.refusal ?? null,
+        script: '/dashboard/static/certificate-import.js',
       })
-    })
+    }
+
+    app.get(
+      '/dashboard/certificates',
+      { schema: { hide: true, querystring: CertificateOutcome } },
+      async (request, reply) => {
+        const { certificate: id, outcome } = request.query
+        const certificate =
+          id && outcome
+            ? (await runtime.v1.certificates.list(session(request).accountId)).find(
+                (c) => c.certificate.id === id,
+              )?.certificate
+            : undefined
+        const done =
+          certificate &&
+          {
+            imported: `Imported “${certificate.name}”.`,
+            stored: `This certificate was already stored, as “${certificate.name}”: nothing changed.`,
+            replaced: `Replaced: “${certificate.name}” is now version ${certificate.active.version}, used from the next submission.`,
+          }[outcome as 'imported' | 'stored' | 'replaced']
+        return certificatesPage(request, reply, done ? { done } : {})
+      },
+    )
+
+    /**
+     * Runs an import or a replacement through the certificate service, as the API and the CLI do. What it
+     * refuses (a 4xx) is shown on the page with the empty form: the file, key and password are not sent back.
+     */
+    const storeCertificate = async (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      body: Static<typeof CertificateForm>,
+      action: 'imported' | 'replaced',
+      store: (accountId: string, importRequest: ImportRequest) => Promise<Imported>,
+    ) => {
+      const operator = session(request)
+      try {
+        if (body.uses === undefined) throw invalid('uses', 'tick at least one use the certificate must allow')
+        const { certificate, created } = await store(
+          operator.accountId,
+          importRequestOf({
+            pkcs12: blankToUndefined(body.pkcs12),
+            pem: blankToUndefined(body.pem),
+            // As typed: spaces may be part of a password, and a PKCS#12 file may have an empty one.
+            password: body.password,
+            name: blankToUndefined(body.name),
+            uses: [body.uses].flat(),
+          }),
+        )
+        const outcome = action === 'replaced' ? action : created ? 'imported' : 'stored'
+        return reply.redirect(`/dashboard/certificates?certificate=${certificate.id}&outcome=${outcome}`, 303)
+      } catch (error) {
+        if (!(error instanceof FiscalError) || statusOf(error.code) >= 500) throw error
+        const problem = typeof error.extra?.problem === 'string' ? error.extra.problem : undefined
+        return certificatesPage(request, reply.status(statusOf(error.code)), {
+          refusal: {
+            title: `Not ${action}${problem ? `: ${problem.replaceAll('_', ' ')}` : ''}`,
+            message: error.message,
+          },
+        })
+      }
+    }
+
+    app.post(
+      '/dashboard/certificates',
+      { ...guarded, bodyLimit: CERTIFICATE_FORM_LIMIT, schema: { hide: true, body: CertificateForm } },
+      (request, reply) =>
+        storeCertificate(request, reply, request.body, 'imported', (accountId, importRequest) =>
+          runtime.v1.certificates.import(accountId, importRequest),
+        ),
+    )
+
+    app.post(
+      '/dashboard/certificates/:id/replace',
+      {
+        ...guarded,
+        bodyLimit: CERTIFICATE_FORM_LIMIT,
+        schema: { hide: true, params: CashboxParams, body: CertificateForm },
+      },
+      (request, reply) =>
+        storeCertificate(request, reply, request.body, 'replaced', async (accountId, importRequest) => ({
+          certificate: await runtime.v1.certificates.replace(accountId, request.params.id, importRequest),
+          created: false,
+        })),
+    )
   }
 }

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Static } from 'typebox'
 import { Type } from 'typebox'
-import type { CertificateInput } from '../../core/certificates/bundle.ts'
-import type { ImportRequest, StoredCertificate } from '../../core/certificates/certificates.ts'
-import { ErrorCode, FiscalError, invalid } from '../../core/errors.ts'
+import type { StoredCertificate } from '../../core/certificates/certificates.ts'
+import { ErrorCode, FiscalError } from '../../core/errors.ts'
 import type { Caller } from '../../core/v1/accounts.ts'
 import type { V1Runtime } from '../../v1-runtime.ts'
+import { importRequestOf } from '../certificate-input.ts'
 import { CertificateView, IdParams, ImportCertificateBody, problems } from './schemas.ts'
 
 const tags = ['transactions v1: certificates']
@@ -33,22 +33,6 @@ export function certificateView(
     created_at: certificate.createdAt,
     replaced_at: v.version > 1 ? v.createdAt : null,
   }
-}
-
-const BASE64 = /^[A-Za-z0-9+/\s]+={0,2}\s*$/
-
-function importRequestOf(body: Static<typeof ImportCertificateBody>): ImportRequest {
-  if ((body.pkcs12 === undefined) === (body.pem === undefined))
-    throw invalid('body', 'send exactly one of pkcs12 (the .p12 file, base64) and pem')
-  let input: CertificateInput
-  if (body.pkcs12 !== undefined) {
-    if (!BASE64.test(body.pkcs12)) throw invalid('pkcs12', 'must be the .p12 / .pfx file in base64')
-    if (body.password === undefined) throw invalid('password', 'is required with pkcs12')
-    input = { format: 'pkcs12', data: Buffer.from(body.pkcs12, 'base64'), password: body.password }
-  } else {
-    input = { format: 'pem', pem: body.pem as string, ...(body.password ? { password: body.password } : {}) }
-  }
-  return { input, ...(body.name ? { name: body.name } : {}), ...(body.uses ? { uses: body.uses } : {}) }
 }
 
 /**

@@ -3,6 +3,7 @@ import { JOB_STATUSES } from '../../core/outbox.ts'
 import { transactionStatuses, WEBHOOK_EVENTS } from '../../core/v1/model.ts'
 import { PAYMENT_METHODS } from '../../core/v1/transaction-input.ts'
 import { batchWindows } from '../../markets/index.ts'
+import { CERTIFICATE_LIMITS } from '../certificate-input.ts'
 
 /** TypeBox schemas of the transactions API v1: they validate requests, shape answers and feed /openapi.json. */
 const literals = <T extends string>(values: readonly T[]) => Type.Enum([...values])
@@ -314,22 +315,30 @@ const CertificateUseSchema = literals(['tls_client', 'signing'] as const)
 export const ImportCertificateBody = Type.Object(
   {
     name: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 200, description: "Default: the subject's CN" }),
+      Type.String({
+        minLength: 1,
+        maxLength: CERTIFICATE_LIMITS.name,
+        description: "Default: the subject's CN",
+      }),
     ),
     pkcs12: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 200_000, description: 'The .p12 / .pfx file, base64' }),
+      Type.String({
+        minLength: 1,
+        maxLength: CERTIFICATE_LIMITS.text,
+        description: 'The .p12 / .pfx file, base64',
+      }),
     ),
     pem: Type.Optional(
       Type.String({
         minLength: 1,
-        maxLength: 200_000,
+        maxLength: CERTIFICATE_LIMITS.text,
         description:
           'PEM text: the private key (PKCS#8 or PKCS#1, optionally encrypted) and the certificates',
       }),
     ),
     password: Type.Optional(
       Type.String({
-        maxLength: 1_000,
+        maxLength: CERTIFICATE_LIMITS.password,
         description: "The PKCS#12 file's password, or the PEM key's; never stored",
       }),
     ),

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { X509Certificate } from 'node:crypto'
+import { randomUUID, X509Certificate } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,16 +7,19 @@ import { after, before, describe, test } from 'node:test'
 import { engines } from '../../helpers/engines.ts'
 import { type Harness, startHarness } from '../../helpers/harness.ts'
 import { cliEnv, runCli } from '../../cli/cli-process.ts'
+import { checkAgainstSpec } from './dsfinvk-spec-columns.ts'
 import { type FaultProxy, type RemoteTse, startFaultProxy, startRemoteTse } from './remote-tse-support.ts'
 import {
   DE_CASE,
   DePos,
   deReceipt,
   PAY,
+  parseCsv,
   qrOf,
   qrSelfVerifies,
   signatureData,
   stateLow,
+  untar,
   VAT,
 } from './support.ts'
 
@@ -138,6 +141,79 @@ for (const engine of await engines()) {
       assert.equal(bad.status, 400)
       assert.match(bad.payload, /base_url/)
       assert.deepEqual((await pos.request('GET', '/de/v1/remote-tse')).json(), config)
+    })
+
+    test("set-up refuses a client whose serial is longer than DSFinV-K's Z_KASSE_ID and stores nothing; at 50 characters it exports", async () => {
+      // A TSS initialized on the remote through its own SIGN DE API, with clients of 51 and 50 characters.
+      const auth = await remote.harness.app.inject({
+        method: 'POST',
+        url: '/api/v2/auth',
+        payload: { api_key: remote.apiKey, api_secret: remote.apiSecret },
+      })
+      const headers = { authorization: `Bearer ${auth.json().access_token}` }
+      const call = async (method: 'PUT' | 'PATCH' | 'POST', path: string, payload: object) => {
+        const r = await remote.harness.app.inject({ method, url: `/api/v2${path}`, headers, payload })
+        assert.equal(r.statusCode, 200, `${method} ${path}: ${r.payload}`)
+        return r.json()
+      }
+      const tssId = randomUUID()
+      const adminPin = '12345678'
+      const { admin_puk } = await call('PUT', `/tss/${tssId}`, {})
+      await call('PATCH', `/tss/${tssId}`, { state: 'UNINITIALIZED' })
+      await call('PATCH', `/tss/${tssId}/admin`, { admin_puk, new_admin_pin: adminPin })
+      await call('POST', `/tss/${tssId}/admin/auth`, { admin_pin: adminPin })
+      await call('PATCH', `/tss/${tssId}`, { state: 'INITIALIZED' })
+      const [long, fits] = [randomUUID(), randomUUID()]
+      await call('PUT', `/tss/${tssId}/client/${long}`, { serial_number: 'K'.repeat(51) })
+      await call('PUT', `/tss/${tssId}/client/${fits}`, { serial_number: 'K'.repeat(50) })
+
+      const pos = new DePos(h.app, await h.runtime.cashboxes.create('DE'))
+      const adopt = (clientId: string) =>
+        pos.request('PUT', '/de/v1/remote-tse', {
+          base_url: proxy.url,
+          api_key: remote.apiKey,
+          api_secret: remote.apiSecret,
+          tss_id: tssId,
+          client_id: clientId,
+          admin_pin: adminPin,
+        })
+      const refused = await adopt(long)
+      assert.equal(refused.status, 400, refused.payload)
+      assert.match(
+        refused.payload,
+        /client_id: the serial number of client [-0-9a-f]+: at most 50 characters \(it has 51\): DSFinV-K column Z_KASSE_ID of cashregister\.csv/,
+      )
+      assert.equal((await pos.request('GET', '/de/v1/remote-tse')).status, 404, 'nothing stored')
+
+      const configured = await adopt(fits)
+      assert.equal(configured.status, 200, configured.payload)
+      await pos.signOk(deReceipt(DE_CASE.start))
+      await pos.signOk(sale('2.00'))
+      await pos.signOk(deReceipt(DE_CASE.daily))
+      const exported = await pos.request('GET', '/de/v1/dsfinvk')
+      assert.equal(exported.status, 200, exported.payload)
+      const files = await untar(exported.raw)
+      checkAgainstSpec(files)
+      const register = parseCsv(files.get('cashregister.csv') as Buffer)
+      assert.equal(register.rows[0]?.[register.header.indexOf('Z_KASSE_ID')], 'K'.repeat(50))
+    })
+
+    test("a changed set-up is the next receipt's: its calls go to the new address", async () => {
+      const { pos, tssId, config } = await onRemote()
+      assert.equal(stateLow(await pos.signOk(sale('3.10'))), 0n)
+      const direct = await pos.request('PUT', '/de/v1/remote-tse', {
+        base_url: remote.url,
+        api_key: remote.apiKey,
+        api_secret: remote.apiSecret,
+        tss_id: config.tss_id,
+        client_id: config.client_id,
+      })
+      assert.equal(direct.status, 200, direct.payload)
+      const throughProxy = proxy.forwarded.length
+      const receipt = await pos.signOk(sale('3.20'))
+      assert.equal(stateLow(receipt), 0n, JSON.stringify(receipt))
+      assert.equal(proxy.forwarded.length, throughProxy, 'no call through the old address')
+      assert.equal((await transactions(tssId)).length, 3, 'start receipt and two sales')
     })
 
     test('a lost answer is read back under the same transaction id: the receipt signs, no second transaction', async () => {

@@ -6,6 +6,7 @@ import { callerOf } from '../market/caller.ts'
 import type { TssService } from '../tss/tss-service.ts'
 import { type Cell, cents, csvFile, divideRounded, fixed } from './csv.ts'
 import { indexXml } from './index-xml.ts'
+import { certificateText } from './limits.ts'
 import type { ClosingRecord, VorgangRecord } from './records.ts'
 import { CERTIFICATE_COLUMNS, TABLES, type TableSpec } from './tables.ts'
 
@@ -59,7 +60,7 @@ export class DsfinvkExporter {
       serialNumber: remote.tssSerial,
       algorithm: remote.algorithm,
       publicKey: remote.publicKey,
-      certificate: remote.certificate.replace(/-----[A-Z ]+-----|\s/g, ''),
+      certificate: certificateText(remote.certificate),
     }
   }
 

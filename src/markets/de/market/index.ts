@@ -13,6 +13,7 @@ import type {
 import { formatDecimal } from '../../../core/money.ts'
 import type { Receipt } from '../../../core/receipt.ts'
 import { KASSENBELEG_V1, formatCents, kassenbelegV1 } from '../dsfinvk/kassenbeleg.ts'
+import { checkFits, checkQuantity, clipped, RECEIPT_COLUMNS } from '../dsfinvk/limits.ts'
 import type { ClosingRecord, VorgangLine, VorgangRecord } from '../dsfinvk/records.ts'
 import type { DeServices } from '../services.ts'
 import type { TransactionView } from '../tss/model.ts'
@@ -142,11 +143,12 @@ export class GermanMarket implements Market {
         'start/update/delta/fail-transaction receipts are the explicit flow: they cannot carry the implicit-flow flag 0x0000000100000000',
       )
     }
+    checkExportColumns(receipt, kind)
   }
 
   async seal(context: SigningContext, receipt: Receipt): Promise<Sealed> {
     const kind = deReceiptKind(receipt)
-    const remote = await this.de.remote.store.remoteIn(context.unit, context.queueId)
+    const remote = await this.de.remote.remoteIn(context.unit, context.queueId)
     let box = await this.store.cashboxIn(context.unit, context.queueId)
     if (kind === 'start') box = await this.initialize(context, box, remote)
     if (!box) {
@@ -326,13 +328,7 @@ export class GermanMarket implements Market {
           view = open ? await session.step(open.txId, open.revision + 1, { state: 'CANCELLED' }) : FAILED
           if (view !== FAILED) delete state.open[key]
         } else {
-          if (kind === 'sale') {
-            processType = KASSENBELEG_V1
-            processData = kassenbelegData(receipt, bonTyp)
-          } else if (receipt.caseCode % 0x10000n === BigInt(ORDER_CASE)) {
-            processType = BESTELLUNG_V1
-            processData = orderData(receipt)
-          }
+          ;({ processType, processData } = vorgangProcess(receipt, kind, bonTyp))
           const open = state.open[key]
           if (open && isImplicit(receipt)) {
             throw invalid(
@@ -453,6 +449,52 @@ export class GermanMarket implements Market {
   }
 }
 
+/**
+ * Every value of the receipt that the DSFinV-K export writes to a text column fits it, and its quantities
+ * fit MENGE: refused here, before anything is signed or written, rather than exported past the schema.
+ */
+function checkExportColumns(receipt: Receipt, kind: DeReceiptKind): void {
+  receipt.chargeItems.forEach((item, i) => {
+    checkFits(item.description, `cbChargeItems[${i}].Description`, RECEIPT_COLUMNS.itemText)
+    checkQuantity(item.quantity, `cbChargeItems[${i}].Quantity`)
+  })
+  receipt.payItems.forEach((item, i) => {
+    checkFits(item.description, `cbPayItems[${i}].Description`, RECEIPT_COLUMNS.paymentName)
+    if (item.currency !== undefined)
+      checkFits(item.currency, `cbPayItems[${i}].Currency`, RECEIPT_COLUMNS.currency)
+  })
+  if (receipt.terminalId !== undefined)
+    checkFits(receipt.terminalId, 'cbTerminalID', RECEIPT_COLUMNS.terminalId)
+  checkFits(receipt.reference, 'cbReceiptReference', RECEIPT_COLUMNS.reference)
+  const previous = receipt.previousReference
+  if (Array.isArray(previous))
+    previous.forEach((reference, i) => {
+      checkFits(reference, `cbPreviousReceiptReference[${i}]`, RECEIPT_COLUMNS.previousReference)
+    })
+  else if (previous !== undefined)
+    checkFits(previous, 'cbPreviousReceiptReference', RECEIPT_COLUMNS.previousReference)
+  // processData is composed from the items (Bestellung-V1 escapes their quotes) and the payments.
+  const { processType, processData } = vorgangProcess(receipt, kind, bonTypOf(receipt, kind))
+  checkFits(
+    processData,
+    processType === BESTELLUNG_V1 ? 'cbChargeItems' : 'cbPayItems',
+    RECEIPT_COLUMNS.processData,
+    `the processData (${processType}) the receipt signs`,
+  )
+}
+
+/** What a Vorgang's TSS transaction finishes with, but for a fail-transaction (AVBelegabbruch). */
+function vorgangProcess(
+  receipt: Receipt,
+  kind: DeReceiptKind,
+  bonTyp: string,
+): { processType: string; processData: string } {
+  if (kind === 'sale') return { processType: KASSENBELEG_V1, processData: kassenbelegData(receipt, bonTyp) }
+  if (receipt.caseCode % 0x10000n === BigInt(ORDER_CASE))
+    return { processType: BESTELLUNG_V1, processData: orderData(receipt) }
+  return { processType: SONSTIGER_VORGANG, processData: '' }
+}
+
 const isoOf = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString()
 
 /** Kassenbeleg-V1 of a receipt: gross per rate bucket, payments per means and currency. */
@@ -528,6 +570,6 @@ function vorgangOf(
           signature: view.signature.value,
         }
       : null,
-    tseError: view ? null : failure,
+    tseError: view ? null : failure && clipped(failure, RECEIPT_COLUMNS.tseError),
   }
 }

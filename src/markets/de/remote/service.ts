@@ -1,6 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { ErrorCode, FiscalError, invalid } from '../../../core/errors.ts'
+import type { UnitOfWork } from '../../../core/ports.ts'
 import type { MasterKey } from '../../../core/secrets.ts'
+import { CERTIFICATE_COLUMNS_TEXT, certificateText, checkFits, TSE_COLUMNS } from '../dsfinvk/limits.ts'
 import type { DeStore } from '../market/ports.ts'
 import { DEFAULT_REMOTE_TIMEOUT_MS, MAX_REMOTE_TIMEOUT_MS } from './bounds.ts'
 import { type Exchange, refusalOf, SignDeClient } from './client.ts'
@@ -74,6 +76,24 @@ function checkSettings(settings: RemoteTseSettings): void {
 }
 
 /**
+ * What the remote TSE says of the TSS and client goes into every DSFinV-K export of the cash box (tse.csv,
+ * and the client serial as Z_KASSE_ID of every row): checked at set-up, before anything is stored.
+ */
+function checkExportColumns(tssId: string, clientId: string, clientSerial: string, tss: ApiTss): void {
+  checkFits(clientSerial, 'client_id', TSE_COLUMNS.clientSerial, `the serial number of client ${clientId}`)
+  const of = `of TSS ${tssId}`
+  checkFits(tss.serial_number, 'tss_id', TSE_COLUMNS.serialNumber, `the serial number ${of}`)
+  checkFits(tss.signature_algorithm, 'tss_id', TSE_COLUMNS.algorithm, `the signature algorithm ${of}`)
+  checkFits(tss.public_key, 'tss_id', TSE_COLUMNS.publicKey, `the public key ${of}`)
+  checkFits(
+    certificateText(tss.certificate),
+    'tss_id',
+    CERTIFICATE_COLUMNS_TEXT,
+    `the certificate ${of} (base64)`,
+  )
+}
+
+/**
  * DE cash boxes on a certified cloud TSE that speaks the SIGN DE v2 API: its set-up (create or adopt the TSS
  * and client), the receipts' calls (through the market's external unit), and the TAR exports kept locally.
  */
@@ -84,17 +104,36 @@ export class RemoteTseService {
     private readonly master: MasterKey,
   ) {}
 
+  /**
+   * Per cash box, its remote TSE as the last receipt's transaction read it, with a client for it: a
+   * receipt's calls follow its seal at once, so they need neither a second read nor a decryption of the
+   * secret (nor a new token key) each. A changed set-up is read by the next receipt's seal.
+   */
+  private readonly known = new Map<string, { record: RemoteTseRecord; client: SignDeClient }>()
+
+  /** The cash box's remote TSE within the receipt's unit of work (its seal); its calls then use what it read. */
+  async remoteIn(unit: UnitOfWork, queueId: string): Promise<RemoteTseRecord | undefined> {
+    const record = await this.store.remoteIn(unit, queueId)
+    if (record) this.clientOf(record)
+    else this.known.delete(queueId)
+    return record
+  }
+
   private operationsOf(record: RemoteTseRecord): RemoteOperations {
     return new RemoteOperations(this.clientOf(record), record.tssId)
   }
 
   private clientOf(record: RemoteTseRecord): SignDeClient {
-    return new SignDeClient({
+    const known = this.known.get(record.queueId)
+    if (known && sameAccess(known.record, record)) return known.client
+    const client = new SignDeClient({
       baseUrl: record.baseUrl,
       apiKey: record.apiKey,
       apiSecret: this.master.decrypt(record.apiSecretSealed).toString('utf8'),
       timeoutMs: record.timeoutMs,
     })
+    this.known.set(record.queueId, { record, client })
+    return client
   }
 
   private async recordOf(queueId: string): Promise<RemoteTseRecord> {
@@ -105,7 +144,8 @@ export class RemoteTseService {
   }
 
   async perform(plan: RemotePlan, signal?: AbortSignal): Promise<RemoteAnswer> {
-    return this.operationsOf(await this.recordOf(plan.queueId)).perform(plan.operations, signal)
+    const record = this.known.get(plan.queueId)?.record ?? (await this.recordOf(plan.queueId))
+    return this.operationsOf(record).perform(plan.operations, signal)
   }
 
   async recover(plan: RemotePlan, signal?: AbortSignal): Promise<RemoteAnswer | undefined> {
@@ -151,6 +191,7 @@ export class RemoteTseService {
     const client = new SignDeClient({ ...settings, timeoutMs })
     const { tss, adminPin } = await this.initializedTss(client, tssId, settings.adminPin, current)
     const clientSerial = await this.registeredClient(client, tssId, clientId, cashbox.id, adminPin)
+    checkExportColumns(tssId, clientId, clientSerial, tss)
     const pinToKeep = adminPin ?? settings.adminPin
     const record: RemoteTseRecord = {
       queueId: cashbox.queueId,
@@ -301,6 +342,14 @@ async function expectOk(exchange: Promise<Exchange>, what: string): Promise<unkn
   if (result.kind !== 'answered' || result.status !== 200) throw remoteFailed(what, result)
   return result.body
 }
+
+/** The same TSE, credentials (sealed anew on every set-up) and timeout: the client made for one serves the other. */
+const sameAccess = (a: RemoteTseRecord, b: RemoteTseRecord) =>
+  a.baseUrl === b.baseUrl &&
+  a.apiKey === b.apiKey &&
+  a.apiSecretSealed === b.apiSecretSealed &&
+  a.timeoutMs === b.timeoutMs &&
+  a.tssId === b.tssId
 
 const viewOf = (record: RemoteTseRecord): RemoteTseView => ({
   base_url: record.baseUrl,
