@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { engines } from '../../helpers/engines.ts'
-import { type Harness, startHarness } from '../../helpers/harness.ts'
-import { type FaultProxy, type RemoteTse, startFaultProxy, startRemoteTse } from './remote-tse-support.ts'
+import { type FaultProxy, remoteTseSuite } from './remote-tse-support.ts'
 import { DE_CASE, DePos, deReceipt, PAY, signatureData, stateLow, untar, VAT } from './support.ts'
 
 /**
@@ -43,41 +42,15 @@ function arm(proxy: FaultProxy, mode: Mode, revision: number) {
 
 for (const engine of await engines()) {
   describe(`DE remote TSE: every fault mode on start, finish and cancel (${engine})`, () => {
-    let remote: RemoteTse
-    let proxy: FaultProxy
-    let h: Harness
-
-    before(async () => {
-      remote = await startRemoteTse()
-      proxy = await startFaultProxy(remote.url)
-      h = await startHarness(engine)
-    })
-    after(async () => {
-      await h.close()
-      await proxy.close()
-      await remote.close()
-    })
-
-    /** A new cash box on the remote TSE and its start receipt. */
-    const onRemote = async (timeoutMs?: number) => {
-      const pos = new DePos(h.app, await h.runtime.cashboxes.create('DE'))
-      const configured = await pos.request('PUT', '/de/v1/remote-tse', {
-        base_url: proxy.url,
-        api_key: remote.apiKey,
-        api_secret: remote.apiSecret,
-        ...(timeoutMs ? { timeout_ms: timeoutMs } : {}),
-      })
-      assert.equal(configured.status, 200, configured.payload)
-      assert.equal(stateLow(await pos.signOk(deReceipt(DE_CASE.start))), 0n)
-      return { pos, tssId: configured.json().tss_id as string }
-    }
+    const env = remoteTseSuite(engine)
+    const { onRemote, transactions } = env
 
     /**
      * The remote's transactions over its SIGN DE API and its TAR export pulled by the node: every one
      * closed, one Start log each, and each receipt the TSE signed names its own.
      */
     const checkRemote = async (pos: DePos, tssId: string, signed: any[], expected: number) => {
-      const txs = (await remote.get(`/tss/${tssId}/tx?limit=100`)).json().data as any[]
+      const txs = await transactions(tssId)
       assert.deepEqual(
         txs.filter((tx) => tx.state === 'ACTIVE').map((tx) => tx.number),
         [],
@@ -117,7 +90,7 @@ for (const engine of await engines()) {
             })
             assert.equal(stateLow(opened), 0n, JSON.stringify(opened))
           }
-          arm(proxy, mode, REVISION[call])
+          arm(env.proxy, mode, REVISION[call])
           let faulted: any
           try {
             faulted = await pos.signOk(
@@ -126,9 +99,9 @@ for (const engine of await engines()) {
                 : sale('2.30'),
             )
           } finally {
-            proxy.disarm()
-            proxy.outage = false
-            await proxy.release()
+            env.proxy.disarm()
+            env.proxy.outage = false
+            await env.proxy.release()
           }
           const answeredLater = mode === 'drop' || mode === 'cut'
           assert.equal(stateLow(faulted), answeredLater ? 0n : FAILED, JSON.stringify(faulted))
@@ -148,18 +121,16 @@ for (const engine of await engines()) {
 
     test('a lost start that cannot be read back is looked up by the zero receipt and cancelled there', async () => {
       const { pos, tssId } = await onRemote()
-      arm(proxy, 'unread', 1)
+      arm(env.proxy, 'unread', 1)
       const failed = await pos.signOk(sale('3.30'))
-      proxy.disarm()
+      env.proxy.disarm()
       assert.equal(stateLow(failed), FAILED)
-      const active = (await remote.get(`/tss/${tssId}/tx?limit=100`))
-        .json()
-        .data.filter((tx: any) => tx.state === 'ACTIVE')
+      const active = (await transactions(tssId)).filter((tx) => tx.state === 'ACTIVE')
       assert.equal(active.length, 1, 'the TSE did start it')
       const zero = await pos.signOk(deReceipt(DE_CASE.zero))
       assert.equal(stateLow(zero), 0n, JSON.stringify(zero))
       assert.match(signatureData(zero, 'TSE wieder in Betrieb') ?? '', /1 abgebrochene/)
-      const tx = (await remote.get(`/tss/${tssId}/tx/${active[0]._id}`)).json()
+      const tx = (await env.remote.get(`/tss/${tssId}/tx/${active[0]._id}`)).json()
       assert.equal(tx.state, 'CANCELLED')
       assert.equal(tx.revision, 2)
     })
@@ -175,16 +146,16 @@ for (const engine of await engines()) {
         stateLow(await pos.signOk({ ...deReceipt(DE_CASE.txStart), cbReceiptReference: reference })),
         0n,
       )
-      proxy.arm('delay', 'PUT', put(2))
+      env.proxy.arm('delay', 'PUT', put(2))
       const gaveUp = await pos.signOk(order('Kaffee'))
       assert.equal(stateLow(gaveUp), FAILED, JSON.stringify(gaveUp))
-      await proxy.release()
+      await env.proxy.release()
       assert.equal(stateLow(await pos.signOk(deReceipt(DE_CASE.zero))), 0n)
       const next = await pos.signOk(order('Kuchen'))
       assert.equal(stateLow(next), 0n, JSON.stringify(next))
       const finished = await pos.signOk({ ...sale('2.00'), cbReceiptReference: reference })
       assert.equal(stateLow(finished), 0n, JSON.stringify(finished))
-      const txs = (await remote.get(`/tss/${tssId}/tx?limit=100`)).json().data as any[]
+      const txs = await transactions(tssId)
       const explicit = txs.find((tx) => String(tx.number) === signatureData(finished, 'TSE-Transaktion'))
       assert.equal(explicit?.state, 'FINISHED')
       assert.equal(explicit?.revision, 4, 'start, the late update, the next update, the finish')

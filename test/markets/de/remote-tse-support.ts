@@ -2,8 +2,12 @@ import { randomInt } from 'node:crypto'
 import { once } from 'node:events'
 import { createServer, type IncomingMessage, request as httpRequest, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import assert from 'node:assert/strict'
+import { after, before } from 'node:test'
 import { deServicesOf } from '../../../src/markets/de/services.ts'
+import type { EngineName } from '../../helpers/engines.ts'
 import { type Harness, startHarness } from '../../helpers/harness.ts'
+import { DE_CASE, DePos, deReceipt, stateLow } from './support.ts'
 
 /**
  * A fault proxy between fiscalbox and its remote TSE (node:http). Every exchange waits 50-250 ms (what
@@ -183,5 +187,59 @@ export async function startRemoteTse(): Promise<RemoteTse> {
       return { status: r.statusCode, json: () => r.json(), raw: r.rawPayload }
     },
     close: () => harness.close(),
+  }
+}
+
+/**
+ * A suite's remote TSE, fault proxy and node (on `engine`): started before its tests, closed after them.
+ * `onRemote` puts a new cash box on the remote TSE through /de/v1/remote-tse and signs its start receipt.
+ */
+export function remoteTseSuite(engine: EngineName) {
+  let started: { remote: RemoteTse; proxy: FaultProxy; h: Harness } | undefined
+  const get = () => {
+    if (!started) throw new Error('the suite has not started')
+    return started
+  }
+  before(async () => {
+    const remote = await startRemoteTse()
+    const proxy = await startFaultProxy(remote.url)
+    started = { remote, proxy, h: await startHarness(engine) }
+  })
+  after(async () => {
+    const { remote, proxy, h } = get()
+    await h.close()
+    await proxy.close()
+    await remote.close()
+  })
+  return {
+    get remote() {
+      return get().remote
+    },
+    get proxy() {
+      return get().proxy
+    },
+    get h() {
+      return get().h
+    },
+    async onRemote(timeoutMs?: number) {
+      const { remote, proxy, h } = get()
+      const pos = new DePos(h.app, await h.runtime.cashboxes.create('DE'))
+      const configured = await pos.request('PUT', '/de/v1/remote-tse', {
+        base_url: proxy.url,
+        api_key: remote.apiKey,
+        api_secret: remote.apiSecret,
+        ...(timeoutMs ? { timeout_ms: timeoutMs } : {}),
+      })
+      assert.equal(configured.status, 200, configured.payload)
+      const start = await pos.signOk(deReceipt(DE_CASE.start))
+      assert.equal(stateLow(start), 0n, JSON.stringify(start))
+      return { pos, tssId: configured.json().tss_id as string, config: configured.json() }
+    },
+    /** The cash box's transactions as the remote TSE's own API lists them. */
+    async transactions(tssId: string): Promise<any[]> {
+      const list = await get().remote.get(`/tss/${tssId}/tx?limit=100`)
+      assert.equal(list.status, 200)
+      return list.json().data
+    },
   }
 }

@@ -142,16 +142,22 @@ export class RemoteOperations {
     return this.perform(operations, signal, done)
   }
 
-  private async conclude(operation: TseOperation, signal?: AbortSignal): Promise<Outcome> {
+  /** One call to its outcome; `reconciled`: the call moved on from a taken revision already. */
+  private async conclude(
+    operation: TseOperation,
+    signal?: AbortSignal,
+    reconciled = false,
+  ): Promise<Outcome> {
     if ('settle' in operation) return this.settle(operation.settle, signal)
     const sent = await this.send(operation, signal)
-    if ('tx' in operation && sent.kind === 'answered' && sent.status === 409)
+    const canReconcile = 'tx' in operation && !reconciled
+    if (canReconcile && sent.kind === 'answered' && sent.status === 409)
       return this.reconcile(operation.tx, refusalOf(sent), signal)
     if (ok(sent)) return { done: this.doneOf(operation, sent.body) }
     if (sent.kind !== 'no_answer') return { failure: `TSE ${refusalOf(sent)}`, uncertain: false }
     const read = await this.readBack(operation, signal)
     if ('done' in read) return read
-    if ('other' in read && 'tx' in operation) return this.reconcile(operation.tx, read.other, signal)
+    if (canReconcile && 'other' in read) return this.reconcile(operation.tx, read.other, signal)
     return {
       failure:
         'unknown' in read
@@ -168,10 +174,11 @@ export class RemoteOperations {
    */
   private async reconcile(call: TxCall, why: string, signal?: AbortSignal): Promise<Outcome> {
     const latest = await this.latest(call.txId, signal)
+    // The revision is taken: this call can no longer be done by the TSE, whatever happens next.
     if ('unknown' in latest)
       return {
         failure: `TSE refused revision ${call.revision} (${why}); reading it back failed (${latest.unknown})`,
-        uncertain: true,
+        uncertain: false,
       }
     if (!('view' in latest))
       return {
@@ -185,17 +192,7 @@ export class RemoteOperations {
         : { failure: `TSE transaction ${call.txId} is ${view.state} already (${why})`, uncertain: false }
     if (view.revision < call.revision)
       return { failure: `TSE refused revision ${call.revision} (${why})`, uncertain: false }
-    const next = { tx: { ...call, revision: view.revision + 1 } }
-    const sent = await this.send(next, signal)
-    if (ok(sent)) return { done: this.doneOf(next, sent.body) }
-    if (sent.kind !== 'no_answer') return { failure: `TSE ${refusalOf(sent)}`, uncertain: false }
-    const read = await this.readBack(next, signal)
-    return 'done' in read
-      ? read
-      : {
-          failure: `TSE did not answer (${sent.reason}) after reconciling revision ${call.revision}`,
-          uncertain: true,
-        }
+    return this.conclude({ tx: { ...call, revision: view.revision + 1 } }, signal, true)
   }
 
   /** Looked up first: absent, or closed as it is, or cancelled from its latest revision. */
