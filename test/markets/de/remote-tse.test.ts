@@ -170,17 +170,17 @@ for (const engine of await engines()) {
       const { pos, tssId, config } = await onRemote()
       assert.equal(stateLow(await pos.signOk(sale('3.10'))), 0n)
       const direct = await pos.request('PUT', '/de/v1/remote-tse', {
-        base_url: remote.url,
-        api_key: remote.apiKey,
-        api_secret: remote.apiSecret,
+        base_url: env.remote.url,
+        api_key: env.remote.apiKey,
+        api_secret: env.remote.apiSecret,
         tss_id: config.tss_id,
         client_id: config.client_id,
       })
       assert.equal(direct.status, 200, direct.payload)
-      const throughProxy = proxy.forwarded.length
+      const throughProxy = env.proxy.forwarded.length
       const receipt = await pos.signOk(sale('3.20'))
       assert.equal(stateLow(receipt), 0n, JSON.stringify(receipt))
-      assert.equal(proxy.forwarded.length, throughProxy, 'no call through the old address')
+      assert.equal(env.proxy.forwarded.length, throughProxy, 'no call through the old address')
       assert.equal((await transactions(tssId)).length, 3, 'start receipt and two sales')
     })
 
