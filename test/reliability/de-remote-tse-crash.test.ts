@@ -11,10 +11,11 @@ import { runtimeConfig } from './support/fiscalbox.ts'
 import { killedServerEnv } from './support/kill-cycles.ts'
 
 /**
- * `fiscalbox serve` killed with SIGKILL while its remote TSE's answer is on the way, once after the TSE
- * started the receipt's transaction and once after it finished it. After the restart the reservation is
- * settled by reading the transaction back: the receipt is completed with the TSE's signature, and the TSE
- * holds exactly one transaction for it.
+ * `fiscalbox serve` killed with SIGKILL while its remote TSE's answer is on the way: after the TSE started
+ * the receipt's transaction, after it finished it, and after it cancelled an explicit one. After the restart
+ * the reservation is settled by reading the transaction back: the receipt is completed with the TSE's
+ * signature, and the TSE holds exactly one transaction for it. Then killed while an update is kept back on
+ * the way: the reservation is released, the update arrives late, and the next update goes on after it.
  */
 const until = async (done: () => boolean) => {
   while (!done()) await new Promise((resolve) => setTimeout(resolve, 20))
@@ -100,6 +101,71 @@ for (const engine of await engines()) {
         assert.equal(tx?.state, 'FINISHED')
         assert.equal(tx?.signature.value, signatureData(receipt, 'TSE-Signatur'))
       }
+
+      /** Kills the server with its receipt's request to the TSE under way, restarts it; the receipt's answer. */
+      const killedWhile = async (operationId: string, body: string, underWay: () => boolean) => {
+        const lost = sign(server.url, operationId, body).catch((error: unknown) => error)
+        await until(underWay)
+        process.kill(server.pid, 'SIGKILL')
+        assert.ok((await lost) instanceof Error, 'the killed server never answered')
+        proxy.disarm()
+        server = await start()
+      }
+      const explicit = (caseCode: string, reference: string, amount?: string) =>
+        JSON.stringify({
+          ...deReceipt(
+            caseCode,
+            amount ? [{ amount, vat: VAT.normal, text: `Posten ${amount}` }] : [],
+            amount ? [{ amount, case: PAY.cash }] : [],
+          ),
+          cbReceiptReference: reference,
+        })
+      const signOk = async (body: string, operationId = randomUUID()) => {
+        const answer = await sign(server.url, operationId, body)
+        assert.equal(answer.status, 200)
+        const receipt = await answer.json()
+        assert.equal(stateLow(receipt), 0n, JSON.stringify(receipt))
+        return receipt
+      }
+
+      // The cancellation of an explicit transaction, done by the TSE, its answer held: the retry takes it.
+      await signOk(explicit(DE_CASE.txStart, 'crash-cancel'))
+      proxy.arm('hold', 'PUT', /\?tx_revision=2$/)
+      const cancelId = randomUUID()
+      const cancelBody = explicit(DE_CASE.txFail, 'crash-cancel')
+      await killedWhile(cancelId, cancelBody, () =>
+        proxy.forwarded.some((f) => f.path.endsWith('tx_revision=2') && f.status === 200),
+      )
+      await signOk(cancelBody, cancelId)
+      let txs = await transactions()
+      assert.equal(txs.length, 4, 'the explicit transaction is the third receipt transaction')
+      assert.deepEqual(
+        txs.filter((tx) => tx.state !== 'FINISHED').map((tx) => tx.state),
+        ['CANCELLED'],
+      )
+
+      // An update kept back until after the node died: the recovery finds nothing and releases the
+      // reservation, then the update reaches the TSE. The POS's next, other update meets the taken revision
+      // (409) and goes on after it; the finish closes the one transaction.
+      await signOk(explicit(DE_CASE.txStart, 'crash-late'))
+      proxy.arm('delay', 'PUT', /\?tx_revision=2$/)
+      await killedWhile(
+        randomUUID(),
+        explicit(DE_CASE.txUpdate, 'crash-late', '1.10'),
+        () => proxy.keptBack > 0,
+      )
+      await proxy.release()
+      await signOk(explicit(DE_CASE.txUpdate, 'crash-late', '2.20'))
+      const finished = await signOk(explicit(DE_CASE.pos, 'crash-late', '3.30'))
+      txs = await transactions()
+      assert.equal(txs.length, 5, 'one transaction for the explicit flow')
+      const late = txs.find((x) => String(x.number) === signatureData(finished, 'TSE-Transaktion'))
+      assert.equal(late?.state, 'FINISHED')
+      assert.equal(late?.revision, 4, 'start, the late update, the next update, the finish')
+      assert.deepEqual(
+        txs.filter((tx) => tx.state === 'ACTIVE'),
+        [],
+      )
     })
   })
 }

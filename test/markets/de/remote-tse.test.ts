@@ -3,12 +3,11 @@ import { randomUUID, X509Certificate } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { engines } from '../../helpers/engines.ts'
-import { type Harness, startHarness } from '../../helpers/harness.ts'
 import { cliEnv, runCli } from '../../cli/cli-process.ts'
 import { checkAgainstSpec } from './dsfinvk-spec-columns.ts'
-import { type FaultProxy, type RemoteTse, startFaultProxy, startRemoteTse } from './remote-tse-support.ts'
+import { remoteTseSuite } from './remote-tse-support.ts'
 import {
   DE_CASE,
   DePos,
@@ -36,46 +35,15 @@ const FINISH_PUT = /^\/api\/v2\/tss\/[^/]+\/tx\/[^/?]+\?tx_revision=2$/
 
 for (const engine of await engines()) {
   describe(`DE cash box on a remote TSE (${engine})`, () => {
-    let remote: RemoteTse
-    let proxy: FaultProxy
-    let h: Harness
-
-    before(async () => {
-      remote = await startRemoteTse()
-      proxy = await startFaultProxy(remote.url)
-      h = await startHarness(engine)
-    })
-    after(async () => {
-      await h.close()
-      await proxy.close()
-      await remote.close()
-    })
-
-    /** A new cash box put on the remote TSE through /de/v1/remote-tse, and its start receipt. */
-    const onRemote = async () => {
-      const pos = new DePos(h.app, await h.runtime.cashboxes.create('DE'))
-      const configured = await pos.request('PUT', '/de/v1/remote-tse', {
-        base_url: proxy.url,
-        api_key: remote.apiKey,
-        api_secret: remote.apiSecret,
-      })
-      assert.equal(configured.status, 200, configured.payload)
-      const start = await pos.signOk(deReceipt(DE_CASE.start))
-      assert.equal(stateLow(start), 0n, JSON.stringify(start))
-      return { pos, tssId: configured.json().tss_id as string, config: configured.json() }
-    }
-    const transactions = async (tssId: string) => {
-      const list = await remote.get(`/tss/${tssId}/tx?limit=100`)
-      assert.equal(list.status, 200)
-      return list.json().data as any[]
-    }
+    const env = remoteTseSuite(engine)
+    const { onRemote, transactions } = env
 
     test('set-up creates and initializes the TSS and client on the remote; receipts sign there, one transaction each', async () => {
       const { pos, tssId, config } = await onRemote()
-      assert.ok(!JSON.stringify(config).includes(remote.apiSecret), 'the secret is never shown')
-      const tss = (await remote.get(`/tss/${tssId}`)).json()
+      assert.ok(!JSON.stringify(config).includes(env.remote.apiSecret), 'the secret is never shown')
+      const tss = (await env.remote.get(`/tss/${tssId}`)).json()
       assert.equal(tss.state, 'INITIALIZED')
-      const client = (await remote.get(`/tss/${tssId}/client/${config.client_id}`)).json()
+      const client = (await env.remote.get(`/tss/${tssId}/client/${config.client_id}`)).json()
       assert.equal(client.state, 'REGISTERED')
       assert.equal(client.serial_number, pos.box.cashboxId)
       const receipts = [await pos.signOk(sale('4.20')), await pos.signOk(sale('9.99'))]
@@ -105,7 +73,7 @@ for (const engine of await engines()) {
       // The remote TSS certificate is in the expiry inventory as this cash box's, with the end of validity
       // that node:crypto reads from the certificate the remote TSE itself serves.
       const remoteCertificate = new X509Certificate(tss.certificate)
-      const held = (await h.runtime.credentials.list()).filter(
+      const held = (await env.h.runtime.credentials.list()).filter(
         (c) => c.holder === `remote TSS ${tss.serial_number}`,
       )
       assert.equal(held.length, 1, JSON.stringify(held))
@@ -118,17 +86,17 @@ for (const engine of await engines()) {
     test('adopting the same TSS and client again changes nothing; a wrong secret is refused and stored nowhere', async () => {
       const { pos, config } = await onRemote()
       const again = await pos.request('PUT', '/de/v1/remote-tse', {
-        base_url: proxy.url,
-        api_key: remote.apiKey,
-        api_secret: remote.apiSecret,
+        base_url: env.proxy.url,
+        api_key: env.remote.apiKey,
+        api_secret: env.remote.apiSecret,
         tss_id: config.tss_id,
         client_id: config.client_id,
       })
       assert.equal(again.status, 200, again.payload)
       assert.deepEqual(again.json(), config)
       const wrong = await pos.request('PUT', '/de/v1/remote-tse', {
-        base_url: proxy.url,
-        api_key: remote.apiKey,
+        base_url: env.proxy.url,
+        api_key: env.remote.apiKey,
         api_secret: 'not-the-secret',
       })
       assert.equal(wrong.status, 400, wrong.payload)
@@ -145,14 +113,14 @@ for (const engine of await engines()) {
 
     test("set-up refuses a client whose serial is longer than DSFinV-K's Z_KASSE_ID and stores nothing; at 50 characters it exports", async () => {
       // A TSS initialized on the remote through its own SIGN DE API, with clients of 51 and 50 characters.
-      const auth = await remote.harness.app.inject({
+      const auth = await env.remote.harness.app.inject({
         method: 'POST',
         url: '/api/v2/auth',
-        payload: { api_key: remote.apiKey, api_secret: remote.apiSecret },
+        payload: { api_key: env.remote.apiKey, api_secret: env.remote.apiSecret },
       })
       const headers = { authorization: `Bearer ${auth.json().access_token}` }
       const call = async (method: 'PUT' | 'PATCH' | 'POST', path: string, payload: object) => {
-        const r = await remote.harness.app.inject({ method, url: `/api/v2${path}`, headers, payload })
+        const r = await env.remote.harness.app.inject({ method, url: `/api/v2${path}`, headers, payload })
         assert.equal(r.statusCode, 200, `${method} ${path}: ${r.payload}`)
         return r.json()
       }
@@ -167,12 +135,12 @@ for (const engine of await engines()) {
       await call('PUT', `/tss/${tssId}/client/${long}`, { serial_number: 'K'.repeat(51) })
       await call('PUT', `/tss/${tssId}/client/${fits}`, { serial_number: 'K'.repeat(50) })
 
-      const pos = new DePos(h.app, await h.runtime.cashboxes.create('DE'))
+      const pos = new DePos(env.h.app, await env.h.runtime.cashboxes.create('DE'))
       const adopt = (clientId: string) =>
         pos.request('PUT', '/de/v1/remote-tse', {
-          base_url: proxy.url,
-          api_key: remote.apiKey,
-          api_secret: remote.apiSecret,
+          base_url: env.proxy.url,
+          api_key: env.remote.apiKey,
+          api_secret: env.remote.apiSecret,
           tss_id: tssId,
           client_id: clientId,
           admin_pin: adminPin,
@@ -202,26 +170,26 @@ for (const engine of await engines()) {
       const { pos, tssId, config } = await onRemote()
       assert.equal(stateLow(await pos.signOk(sale('3.10'))), 0n)
       const direct = await pos.request('PUT', '/de/v1/remote-tse', {
-        base_url: remote.url,
-        api_key: remote.apiKey,
-        api_secret: remote.apiSecret,
+        base_url: env.remote.url,
+        api_key: env.remote.apiKey,
+        api_secret: env.remote.apiSecret,
         tss_id: config.tss_id,
         client_id: config.client_id,
       })
       assert.equal(direct.status, 200, direct.payload)
-      const throughProxy = proxy.forwarded.length
+      const throughProxy = env.proxy.forwarded.length
       const receipt = await pos.signOk(sale('3.20'))
       assert.equal(stateLow(receipt), 0n, JSON.stringify(receipt))
-      assert.equal(proxy.forwarded.length, throughProxy, 'no call through the old address')
+      assert.equal(env.proxy.forwarded.length, throughProxy, 'no call through the old address')
       assert.equal((await transactions(tssId)).length, 3, 'start receipt and two sales')
     })
 
     test('a lost answer is read back under the same transaction id: the receipt signs, no second transaction', async () => {
       const { pos, tssId } = await onRemote()
-      proxy.arm('drop', 'PUT', FINISH_PUT)
+      env.proxy.arm('drop', 'PUT', FINISH_PUT)
       const finishLost = await pos.signOk(sale('1.50'))
       assert.equal(stateLow(finishLost), 0n, JSON.stringify(finishLost))
-      proxy.arm('drop', 'PUT', /tx_revision=1$/)
+      env.proxy.arm('drop', 'PUT', /tx_revision=1$/)
       const startLost = await pos.signOk(sale('2.50'))
       assert.equal(stateLow(startLost), 0n, JSON.stringify(startLost))
       const txs = await transactions(tssId)
@@ -238,14 +206,14 @@ for (const engine of await engines()) {
 
     test('a 5xx fails the TSE (ftState 0x2), the queue goes on without calling it, and a zero receipt recovers', async () => {
       const { pos, tssId } = await onRemote()
-      proxy.arm('error', 'PUT', TX_PUT)
+      env.proxy.arm('error', 'PUT', TX_PUT)
       const failed = await pos.signOk(sale('3.00'))
       assert.equal(stateLow(failed), SIGNING_UNIT_FAILED, JSON.stringify(failed))
       assert.match(signatureData(failed, 'TSE ausgefallen') ?? '', /503/)
-      const calls = proxy.forwarded.length
+      const calls = env.proxy.forwarded.length
       const during = await pos.signOk(sale('4.00'))
       assert.equal(stateLow(during), SIGNING_UNIT_FAILED)
-      assert.equal(proxy.forwarded.length, calls, 'no call of a failed TSE until a zero receipt')
+      assert.equal(env.proxy.forwarded.length, calls, 'no call of a failed TSE until a zero receipt')
       const zero = await pos.signOk(deReceipt(DE_CASE.zero))
       assert.equal(stateLow(zero), 0n, JSON.stringify(zero))
       assert.match(signatureData(zero, 'TSE wieder in Betrieb') ?? '', /2 Vorgang/)
@@ -256,7 +224,7 @@ for (const engine of await engines()) {
 
     test('a full outage: receipts are answered without the TSE at once, then the TSE is back', async () => {
       const { pos, tssId } = await onRemote()
-      proxy.outage = true
+      env.proxy.outage = true
       try {
         for (const amount of ['1.00', '2.00', '3.00']) {
           const r = await pos.signOk(sale(amount))
@@ -269,7 +237,7 @@ for (const engine of await engines()) {
           'a zero receipt during the outage finds it still failed',
         )
       } finally {
-        proxy.outage = false
+        env.proxy.outage = false
       }
       const zero = await pos.signOk(deReceipt(DE_CASE.zero))
       assert.equal(stateLow(zero), 0n, JSON.stringify(zero))

@@ -26,7 +26,13 @@ import type { RemoteAnswer, RemotePlan } from '../remote/operations.ts'
 import type { RemoteTseRecord } from '../remote/ports.ts'
 import { FAILED, LocalTssSession, PlannedSession, ReplayedSession, type TseSession } from './tse-session.ts'
 import type { DeCashboxRecord, DeStore } from './ports.ts'
-import { type DeQueueState, initialState, parseState, serializeState } from './queue-state.ts'
+import {
+  type DeQueueState,
+  initialState,
+  type OpenTransaction,
+  parseState,
+  serializeState,
+} from './queue-state.ts'
 import { bonTypOf, type DeReceiptKind, deReceiptKind, isImplicit } from './receipt-kind.ts'
 import {
   closingSignature,
@@ -193,7 +199,8 @@ export class GermanMarket implements Market {
     const answer: RemoteAnswer =
       'answer' in result
         ? (JSON.parse(result.answer) as RemoteAnswer)
-        : { results: [], failure: result.failure }
+        : // The call as a whole failed (timed out): its first call may have reached the TSE.
+          { results: [], failure: result.failure, uncertain: true }
     const breaker = circuitOf(context, box)
     const replayed = new ReplayedSession(answer, box, breaker.tries(deReceiptKind(receipt)), breaker.reason)
     return this.record(context, await this.decide(context, receipt, replayed))
@@ -210,6 +217,34 @@ export class GermanMarket implements Market {
     const moment = receipt.moment.toISOString()
     let vorgang: VorgangRecord | null = null
     let closing: ClosingRecord | null = null
+
+    /** A transaction the TSE may have done without its answer reaching the receipt: never started again. */
+    const orphan = (txId: string, open: Omit<OpenTransaction, 'txId' | 'lookUp'>) => {
+      state.open[`orphan|${txId}`] = {
+        txId,
+        ...open,
+        ...(session.uncertain ? { lookUp: true as const } : {}),
+      }
+    }
+
+    /**
+     * An open transaction whose closing call (finish, cancel) may have reached the TSE: the receipt that
+     * closed it is answered, so it is looked up and settled as an orphan, never finished again.
+     */
+    const abandon = (key: string, open: OpenTransaction) => {
+      delete state.open[key]
+      orphan(open.txId, open)
+    }
+
+    // Looked up before anything else: what the TSE has of a transaction whose last answer was lost.
+    let settled = 0
+    for (const [openKey, open] of Object.entries(state.open)) {
+      if (!open.lookUp) continue
+      const view = await session.settle(open.txId)
+      if (view === FAILED) break
+      delete state.open[openKey]
+      if (view?.state === 'CANCELLED') settled += 1
+    }
 
     const cancelOpen = async (only?: (key: string) => boolean) => {
       let cancelled = 0
@@ -234,7 +269,10 @@ export class GermanMarket implements Market {
       if (!open) {
         txId = transactionIdOf(context)
         const started = await session.start(txId)
-        if (started === FAILED) return FAILED
+        if (started === FAILED) {
+          if (session.uncertain) orphan(txId, { number: 0, revision: 0, start: moment })
+          return FAILED
+        }
         revision = 2
       }
       const view = await session.step(txId as string, revision, {
@@ -242,9 +280,10 @@ export class GermanMarket implements Market {
         schema: rawSchema(processType, processData) as never,
       })
       if (view === FAILED) {
-        // Started but not finished: the zero receipt or the daily closing cancels it.
-        if (!open)
-          state.open[`orphan|${txId}`] = { txId: txId as string, number: 0, revision: 1, start: moment }
+        // Started but not finished: the zero receipt or the daily closing cancels it. A finish of an open
+        // transaction that may have reached the TSE ends it for this receipt: looked up, not finished again.
+        if (!open) orphan(txId as string, { number: 0, revision: 1, start: moment })
+        else if (session.uncertain) abandon(key, open)
         return FAILED
       }
       delete state.open[key]
@@ -274,13 +313,14 @@ export class GermanMarket implements Market {
           view = await session.start(txId)
           if (view !== FAILED)
             state.open[key] = { txId, number: view.number, revision: 1, start: isoOf(view.timeStart) }
+          else if (session.uncertain) orphan(txId, { number: 0, revision: 0, start: moment })
         } else {
           const current = open as NonNullable<typeof open>
           view = await session.step(current.txId, current.revision + 1, {
             state: 'ACTIVE',
             schema: rawSchema(BESTELLUNG_V1, orderData(receipt)) as never,
           })
-          if (view !== FAILED) current.revision += 1
+          if (view !== FAILED) current.revision = view.revision
         }
         if (view !== FAILED) {
           signatures.push(...transactionSignatures(context.countryCode, view))
@@ -289,7 +329,7 @@ export class GermanMarket implements Market {
         break
       }
       case 'daily-closing': {
-        const cancelled = await cancelOpen()
+        const cancelled = settled + (await cancelOpen())
         state.closingNumber = zNr
         closing = {
           type: 'closing',
@@ -327,6 +367,7 @@ export class GermanMarket implements Market {
           processData = 'AVBelegabbruch^0.00_0.00_0.00_0.00_0.00^'
           view = open ? await session.step(open.txId, open.revision + 1, { state: 'CANCELLED' }) : FAILED
           if (view !== FAILED) delete state.open[key]
+          else if (open && session.uncertain) abandon(key, open)
         } else {
           ;({ processType, processData } = vorgangProcess(receipt, kind, bonTyp))
           const open = state.open[key]
@@ -343,7 +384,7 @@ export class GermanMarket implements Market {
           signatures.push(...finishedTransactionSignatures(context.countryCode, view))
           suffix = `${explicit ? 'T' : 'IT'}${view.number}`
           if (recovering) {
-            const cancelled = await cancelOpen((k) => k.startsWith('orphan|'))
+            const cancelled = settled + (await cancelOpen((k) => k.startsWith('orphan|')))
             signatures.push(
               recoveredSignature(
                 context.countryCode,

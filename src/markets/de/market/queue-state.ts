@@ -5,6 +5,11 @@ export interface OpenTransaction {
   revision: number
   /** ISO start time of the TSS transaction. */
   start: string
+  /**
+   * The answer to its last call was lost and not read back (a remote TSE): the TSE may not have it at all,
+   * or have it further on. It is looked up before any other call, never started again.
+   */
+  lookUp?: true
 }
 
 export interface DeQueueState {
@@ -14,7 +19,7 @@ export interface DeQueueState {
   /** Receipt moment of the first receipt answered without the TSS, until a zero receipt recovers. */
   failedSince: string | null
   failedReceipts: number
-  /** Explicit-flow transactions by receipt reference (and terminal), and orphans of failed finishes. */
+  /** Explicit-flow transactions by receipt reference (and terminal), and orphans (`orphan|<txId>`) of failed receipts. */
   open: Record<string, OpenTransaction>
 }
 

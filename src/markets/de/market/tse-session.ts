@@ -19,6 +19,8 @@ export interface StepInput {
  */
 export abstract class TseSession {
   failure: string | null = null
+  /** The call that failed the session was sent and its outcome is unknown: the TSE may have done it. */
+  uncertain = false
   private available: boolean
 
   constructor(
@@ -48,19 +50,29 @@ export abstract class TseSession {
     return this.attempt({ disable: true })
   }
 
-  protected fail(reason: string): typeof FAILED {
+  /** A transaction the TSE may or may not have: as it is once closed, null when it never had it. */
+  settle(txId: string): Promise<TransactionView | null | typeof FAILED> {
+    return this.attempt({ settle: { txId, clientId: this.box.clientId } }) as Promise<
+      TransactionView | null | typeof FAILED
+    >
+  }
+
+  protected fail(reason: string, uncertain = false): typeof FAILED {
     this.available = false
     this.failure = reason
+    this.uncertain = uncertain
     return FAILED
   }
 
-  private async attempt(operation: TseOperation): Promise<TransactionView | true | typeof FAILED> {
+  private async attempt(operation: TseOperation): Promise<SessionResult> {
     if (!this.available) return FAILED
     return this.run(operation)
   }
 
-  protected abstract run(operation: TseOperation): Promise<TransactionView | true | typeof FAILED>
+  protected abstract run(operation: TseOperation): Promise<SessionResult>
 }
+
+type SessionResult = TransactionView | true | null | typeof FAILED
 
 /** The software TSS of src/markets/de/tss, called inside the receipt's unit of work. */
 export class LocalTssSession extends TseSession {
@@ -80,6 +92,9 @@ export class LocalTssSession extends TseSession {
         await this.tss.updateTss(this.caller, this.box.tssId, { state: 'DISABLED' })
         return true as const
       }
+      // Called inside the receipt's unit of work, the local TSS never leaves a start of unknown outcome.
+      if ('settle' in operation)
+        throw new FiscalError(ErrorCode.Internal, 'the local TSS has no transaction to settle')
       const { txId, revision, ...input } = operation.tx
       const { view } = await this.tss.upsertTransaction(this.caller, this.box.tssId, txId, revision, input)
       return view
@@ -102,7 +117,8 @@ export class PlannedSession extends TseSession {
   protected async run(operation: TseOperation) {
     this.operations.push(operation)
     if ('disable' in operation) return true as const
-    const { txId, revision, state, clientId } = operation.tx
+    const { txId, revision, state, clientId } =
+      'settle' in operation ? { ...operation.settle, revision: 0, state: 'CANCELLED' as const } : operation.tx
     return {
       tssId: this.box.tssId,
       tssSerialNumber: '',
@@ -142,13 +158,19 @@ export class ReplayedSession extends TseSession {
 
   protected async run(operation: TseOperation) {
     const result = this.answer.results[this.next++]
-    if (!result) return this.fail(this.answer.failure ?? 'the remote TSE gave no answer')
+    if (!result)
+      return this.fail(this.answer.failure ?? 'the remote TSE gave no answer', this.answer.uncertain)
     if ('disabled' in result) return true as const
-    if (
-      'disable' in operation ||
-      result.tx.id !== operation.tx.txId ||
-      result.tx.revision !== operation.tx.revision
-    )
+    if ('absent' in result && 'settle' in operation) return null
+    // A revision taken by a late request of an earlier receipt moves the call on to a later one.
+    const matches =
+      'tx' in result &&
+      ('settle' in operation
+        ? result.tx.id === operation.settle.txId
+        : 'tx' in operation &&
+          result.tx.id === operation.tx.txId &&
+          result.tx.revision >= operation.tx.revision)
+    if (!matches)
       throw new FiscalError(ErrorCode.Internal, 'the remote TSE answered other calls than the receipt makes')
     return result.tx
   }
