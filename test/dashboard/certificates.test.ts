@@ -283,12 +283,16 @@ for (const engine of await engines()) {
     })
 
     test("an operator sees only their account's certificates", async () => {
+      // The page shows the X.509 serial in whole bytes (a leading 0 when its hex digits are odd in number),
+      // the RKSV field without: the same number.
+      const sameSerial = (shown: string) =>
+        /^[0-9a-f]+$/i.test(shown) && BigInt(`0x${shown}`) === BigInt(`0x${otherSerial}`)
       const mine = tableRows(await certificatesPage(shop))
-      assert.ok(!mine.some((r) => r.serial === otherSerial), 'the other account’s device is not listed')
+      assert.ok(!mine.some((r) => sameSerial(r.serial)), 'the other account’s device is not listed')
       const theirs = tableRows(await certificatesPage(other))
       assert.deepEqual(
-        theirs.map((r) => [r.holder, r.cashbox, r.serial]),
-        [['signature device 1', 'Graz till', otherSerial]],
+        theirs.map((r) => [r.holder, r.cashbox, sameSerial(r.serial)]),
+        [['signature device 1', 'Graz till', true]],
       )
       const html = await certificatesPage(other)
       assert.doesNotMatch(html, new RegExp(de.box.queueId))
