@@ -118,8 +118,7 @@ export function esCashboxSubmitHandler(deps: {
         },
       }
     if (verdict.kind === 'paced') return { kind: 'wait', reason: verdict.reason, runAt: verdict.until }
-    // Failed, or held behind a failed record: a counted attempt with its backoff, because the next attempt of
-    // any later record takes the earlier pending ones along (a short wait would resend them at once).
+    // Failed, or held behind a failed record: a counted attempt with its backoff, as the failed record's own.
     const error = verdict.kind === 'held' ? verdict.reason : verdict.error
     return {
       kind: 'retry',
@@ -190,16 +189,18 @@ export function esCashboxSubmitHandler(deps: {
     const last = Math.max(...bySeq.keys())
     const below = await store.pendingBelow(queueId, last, deps.claimBatch)
     const cut = below.length >= deps.claimBatch ? below.at(-1) : undefined
-    if (cut !== undefined)
+    if (cut !== undefined) {
+      const past: JobOutcome = {
+        kind: 'wait',
+        reason: waitingForRecord(cut),
+        runAt: deps.clock() + HEAD_BUSY_WAIT_MS,
+      }
       for (const [seq, job] of bySeq)
         if (seq > cut) {
-          outcomes.set(job.id, {
-            kind: 'wait',
-            reason: waitingForRecord(cut),
-            runAt: deps.clock() + HEAD_BUSY_WAIT_MS,
-          })
+          outcomes.set(job.id, past)
           bySeq.delete(seq)
         }
+    }
     const earlier = below.filter((seq) => !bySeq.has(seq))
     const records = await store.recordsBySeq(queueId, [...earlier, ...bySeq.keys()])
     const items: Item[] = []
